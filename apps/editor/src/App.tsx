@@ -1,0 +1,97 @@
+import { useCallback, useEffect, useState } from 'react';
+import {
+  TOKEN_REJECTED,
+  clearToken,
+  getToken,
+  setToken,
+  verifyToken,
+  type FlowList,
+  type Verification,
+} from './auth';
+import { AppShell } from './components/AppShell';
+import { Logo } from './components/Logo';
+import { FlowsPage } from './pages/FlowsPage';
+import { LoginPage } from './pages/LoginPage';
+import { createApiClient, type ApiClient } from './trpc';
+
+type Session =
+  | { status: 'checking' }
+  | { status: 'signed-out'; notice: string | null }
+  | { status: 'signed-in'; client: ApiClient; initialFlows: FlowList | undefined };
+
+/**
+ * @param loginToken the `?token=` the page was opened with, already taken out of the URL by
+ *   main.tsx before the first render (so a re-run effect can never see it twice).
+ */
+export function App({ loginToken }: { loginToken: string | null }) {
+  const [session, setSession] = useState<Session>(() => {
+    if (loginToken !== null) return { status: 'checking' };
+    // A token kept from earlier in this tab goes straight to the page; if the runtime refuses it
+    // (restarted with a new token), the page's first call brings the user back to the login form.
+    const stored = getToken();
+    return stored === null
+      ? { status: 'signed-out', notice: null }
+      : { status: 'signed-in', client: createApiClient(stored), initialFlows: undefined };
+  });
+
+  const enter = useCallback((token: string, result: Verification) => {
+    if (result.ok) {
+      setToken(token);
+      setSession({ status: 'signed-in', client: result.client, initialFlows: result.flows });
+    } else if (result.reason === 'unauthorized') {
+      clearToken();
+      setSession({ status: 'signed-out', notice: TOKEN_REJECTED });
+    } else {
+      // The token may well be fine and the runtime briefly away: keep it, let the page show the error and retry.
+      setToken(token);
+      setSession({ status: 'signed-in', client: createApiClient(token), initialFlows: undefined });
+    }
+  }, []);
+
+  useEffect(() => {
+    if (loginToken === null) return;
+    // A login link is checked before anything shows, so a wrong one lands on the login form.
+    setToken(loginToken);
+    let cancelled = false;
+    void verifyToken(loginToken).then((result) => {
+      if (!cancelled) enter(loginToken, result);
+    });
+    return () => {
+      cancelled = true;
+    };
+  }, [enter, loginToken]);
+
+  const signOut = useCallback((notice: string | null = null) => {
+    clearToken();
+    setSession({ status: 'signed-out', notice });
+  }, []);
+
+  const sessionEnded = useCallback(
+    () => signOut('Your session ended: the runtime no longer accepts this token. Sign in again.'),
+    [signOut],
+  );
+
+  switch (session.status) {
+    case 'checking':
+      return (
+        <div className="splash" data-testid="checking">
+          <Logo size={32} />
+          <p>Signing in…</p>
+        </div>
+      );
+    case 'signed-out':
+      return (
+<LoginPage notice={session.notice} onSignedIn={enter} />
+      );
+    case 'signed-in':
+      return (
+        <AppShell section="flows" onSignOut={() => signOut()}>
+          <FlowsPage
+            client={session.client}
+            initial={session.initialFlows}
+            onUnauthorized={sessionEnded}
+          />
+        </AppShell>
+      );
+  }
+}

@@ -1,0 +1,75 @@
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+
+/** Empty strings count as unset: `FOO= cmd` and a missing FOO mean the same to an operator. */
+const optional = z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.string().trim().optional());
+const list = optional.transform((v) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : []));
+
+const EnvSchema = z.object({
+  DATABASE_URL: optional.refine((v) => !v || /^postgres(ql)?:\/\//.test(v), 'must be a postgres:// or postgresql:// URL'),
+  SWITCHYARD_DATA_DIR: optional.transform((v) => v ?? './.switchyard/data'),
+  PORT: optional
+    .transform((v) => (v === undefined ? 4310 : Number(v)))
+    .refine((n) => Number.isInteger(n) && n >= 0 && n <= 65535, 'must be an integer 0..65535 (0 = any free port)'),
+  HOST: optional.transform((v) => v ?? '127.0.0.1'),
+  SWITCHYARD_TOKEN: optional.refine((v) => !v || v.length >= 16, 'must be at least 16 characters'),
+  SWITCHYARD_USERS: list.pipe(
+    z.array(z.string().regex(/^[A-Za-z0-9_.-]{1,64}:.{16,}$/, 'entries must be name:token (token at least 16 characters)')),
+  ),
+  SWITCHYARD_OUTBOUND_ALLOW: list,
+  SWITCHYARD_TEST_HOOKS: optional.refine((v) => !v || v === '0' || v === '1', "must be '0' or '1'"),
+  SWITCHYARD_WEBHOOK_SECRET_KEY: optional,
+  OPENAI_API_KEY: optional,
+  OPENAI_BASE_URL: optional.refine((v) => !v || URL.canParse(v), 'must be a URL'),
+  SWITCHYARD_MODEL: optional,
+});
+
+export interface UserSeed {
+  name: string;
+  token: string;
+}
+
+export interface Config {
+  databaseUrl: string | undefined;
+  dataDir: string;
+  port: number;
+  host: string;
+  /** The owner's token; generated when SWITCHYARD_TOKEN is unset. */
+  token: string;
+  tokenGenerated: boolean;
+  /** The owner first, then SWITCHYARD_USERS. */
+  users: UserSeed[];
+  outboundAllow: string[];
+  testHooks: boolean;
+  webhookSecretKey: string | undefined;
+  openai: { apiKey: string | undefined; baseUrl: string | undefined; model: string | undefined };
+}
+
+/** Reads and validates the environment; a bad variable fails with one line per problem, naming it. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  const token = e.SWITCHYARD_TOKEN ?? randomBytes(32).toString('base64url');
+  const extra = e.SWITCHYARD_USERS.map((entry) => {
+    const at = entry.indexOf(':');
+    return { name: entry.slice(0, at), token: entry.slice(at + 1) };
+  });
+  if (extra.some((u) => u.name === 'owner')) throw new Error("Invalid configuration:\n  SWITCHYARD_USERS: 'owner' is reserved for SWITCHYARD_TOKEN");
+  return {
+    databaseUrl: e.DATABASE_URL,
+    dataDir: e.SWITCHYARD_DATA_DIR,
+    port: e.PORT,
+    host: e.HOST,
+    token,
+    tokenGenerated: e.SWITCHYARD_TOKEN === undefined,
+    users: [{ name: 'owner', token }, ...extra],
+    outboundAllow: e.SWITCHYARD_OUTBOUND_ALLOW,
+    testHooks: e.SWITCHYARD_TEST_HOOKS === '1',
+    webhookSecretKey: e.SWITCHYARD_WEBHOOK_SECRET_KEY,
+    openai: { apiKey: e.OPENAI_API_KEY, baseUrl: e.OPENAI_BASE_URL, model: e.SWITCHYARD_MODEL },
+  };
+}

@@ -1,0 +1,164 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { ContactRef, CrmPort, EffectMeta, MemoryPort, OutboundPort } from '@switchyard/actors';
+import type { RuntimeClock } from './clock';
+import { sql, sqlOne } from './db';
+
+/** sha256 of the attempt-independent effect key: the same on every retry and after a crash. */
+export const idempotencyKey = (meta: EffectMeta) => createHash('sha256').update(meta.effectKey).digest('hex');
+
+export interface EffectDeps {
+  em: () => EntityManager;
+  clock: RuntimeClock;
+  outbound: { request(r: { url: string; method: string; headers: Record<string, string>; body?: string; timeoutMs?: number }): Promise<{ status: number; body: string }> };
+  /** Test-only fault injection: kill the process right after a node's effect commits. */
+  crashAfter?: { effectOf?: string; sendOf?: string };
+}
+
+const crash = (nodeId: string, which: string | undefined) => {
+  if (which && which === nodeId) process.kill(process.pid, 'SIGKILL');
+};
+
+/**
+ * The effect ledger. A visible effect and its ledger row commit in one transaction, keyed by the
+ * idempotency key; re-running the step after a crash finds the row and returns the first result,
+ * so a person never sees a duplicate draft, task or notification.
+ */
+export function createEffects(deps: EffectDeps) {
+  const now = () => new Date(deps.clock.now()).toISOString();
+
+  async function once<T>(meta: EffectMeta, kind: string, write: (tx: EntityManager) => Promise<T>): Promise<T> {
+    const key = idempotencyKey(meta);
+    const result = await deps.em().transactional(async (tx) => {
+      const claimed = await sql(tx,
+        `insert into effects (idempotency_key, user_id, run_id, node_id, kind, result, created_at)
+         values (?, ?, ?, ?, ?, null, ?) on conflict (idempotency_key) do nothing returning idempotency_key`,
+        [key, meta.userId, meta.runId, meta.nodeId, kind, now()]);
+      if (claimed.length === 0) {
+        const row = await sqlOne<{ result: T }>(tx, 'select result from effects where idempotency_key = ?', [key]);
+        return row!.result;
+      }
+      const value = await write(tx);
+      await sql(tx, 'update effects set result = ? where idempotency_key = ?', [value ?? null, key]);
+      return value;
+    });
+    crash(meta.nodeId, deps.crashAfter?.effectOf);
+    return result;
+  }
+
+  const contactByEmail = (em: EntityManager, userId: string, email: string) =>
+    sqlOne<{ id: string; name: string; email: string; company: string | null; relationship_strength: number }>(
+      em, 'select id, name, email, company, relationship_strength from contacts where user_id = ? and lower(email) = lower(?)', [userId, email]);
+
+  const crm: CrmPort = {
+    async findContactByEmail(userId, email) {
+      const c = await contactByEmail(deps.em(), userId, email);
+      return c ? ({ id: c.id, name: c.name, email: c.email, company: c.company, relationshipStrength: Number(c.relationship_strength) } satisfies ContactRef) : null;
+    },
+    sendEmail: (meta, e) =>
+      once(meta, 'email', async (tx) => {
+        const at = now();
+        let threadId = e.threadId && (await sqlOne(tx, 'select id from email_threads where id = ? and user_id = ?', [e.threadId, meta.userId])) ? e.threadId : null;
+        if (!threadId) {
+          threadId = randomUUID();
+          const contact = await contactByEmail(tx, meta.userId, e.to[0] ?? '');
+          await sql(tx, 'insert into email_threads (id, user_id, subject, contact_id, last_message_at) values (?, ?, ?, ?, ?)', [threadId, meta.userId, e.subject, contact?.id ?? null, at]);
+        }
+        const id = randomUUID();
+        await sql(tx,
+          `insert into emails (id, user_id, thread_id, direction, from_addr, to_addrs, subject, body, is_important, is_unread, at, created_at)
+           values (?, ?, ?, 'outbound', 'me', ?, ?, ?, false, false, ?, ?)`,
+          [id, meta.userId, threadId, e.to, e.subject, e.body, at, at]);
+        return { id };
+      }),
+    createDraft: (meta, d) =>
+      once(meta, 'draft', async (tx) => {
+        const id = randomUUID();
+        const thread = d.threadId ? await sqlOne(tx, 'select id from email_threads where id = ? and user_id = ?', [d.threadId, meta.userId]) : null;
+        await sql(tx,
+          `insert into drafts (id, user_id, thread_id, contact_id, to_addrs, subject, body, status, source_run_id, created_at, updated_at)
+           values (?, ?, ?, ?, ?, ?, ?, 'draft', ?, ?, ?)`,
+          [id, meta.userId, thread ? d.threadId : null, d.contactId ?? null, d.to, d.subject, d.body, meta.runId, now(), now()]);
+        return { id };
+      }),
+    createTask: (meta, t) =>
+      once(meta, 'task', async (tx) => {
+        const id = randomUUID();
+        await sql(tx,
+          `insert into tasks (id, user_id, title, description, due_at, priority, status, contact_id, source_run_id, created_at)
+           values (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)`,
+          [id, meta.userId, t.title, t.description, t.dueAt, t.priority, t.contactId ?? null, meta.runId, now()]);
+        return { id };
+      }),
+    updateContact: (meta, c) =>
+      once(meta, 'contact', async (tx) => {
+        const contact = await contactByEmail(tx, meta.userId, c.email);
+        if (!contact) return null;
+        await sql(tx,
+          `update contacts set
+             relationship_strength = coalesce(?, relationship_strength),
+             tags = (select coalesce(jsonb_agg(distinct t), '[]'::jsonb) from jsonb_array_elements_text(tags || ?::jsonb) t),
+             notes = case when ? = '' then notes else trim(both from notes || E'\\n' || ?) end,
+             last_interaction_at = case when ? then ? else last_interaction_at end,
+             updated_at = ?
+           where id = ?`,
+          [c.relationshipStrength ?? null, c.addTags, c.appendNote, c.appendNote, c.touchLastInteraction, now(), now(), contact.id]);
+        return { id: contact.id };
+      }),
+    createNotification: (meta, n) =>
+      once(meta, 'notification', async (tx) => {
+        const id = randomUUID();
+        await sql(tx,
+          `insert into notifications (id, user_id, type, title, body, priority, actions, source_run_id, created_at)
+           values (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          [id, meta.userId, n.type, n.title, n.body, n.priority, n.actions.map((a) => ({ ...a, action: a.id })), meta.runId, now()]);
+        return { id };
+      }),
+    scheduleFollowUp: (meta, f) =>
+      once(meta, 'followUp', async (tx) => {
+        const contact = await contactByEmail(tx, meta.userId, f.email);
+        if (!contact) return null;
+        const id = randomUUID();
+        await sql(tx,
+          `insert into follow_ups (id, user_id, contact_id, thread_id, due_at, note, status, created_at)
+           values (?, ?, ?, null, ?, ?, 'pending', ?)`,
+          [id, meta.userId, contact.id, f.dueAt, f.note, now()]);
+        return { id };
+      }),
+  };
+
+  /**
+   * Outbound calls cannot share a transaction with the remote side: they are sent at least once,
+   * always with the same Idempotency-Key, and a recorded response is never re-sent.
+   */
+  const outbound: OutboundPort = {
+    async request(meta, r) {
+      const key = idempotencyKey(meta);
+      const done = await sqlOne<{ result: { status: number; body: string } | null }>(deps.em(), 'select result from effects where idempotency_key = ?', [key]);
+      if (done?.result) return done.result;
+      const res = await deps.outbound.request({ ...r, headers: { ...r.headers, 'Idempotency-Key': key } });
+      crash(meta.nodeId, deps.crashAfter?.sendOf);
+      const result = { status: res.status, body: res.body.slice(0, 64_000) };
+      if (res.status < 400) {
+        await sql(deps.em(),
+          `insert into effects (idempotency_key, user_id, run_id, node_id, kind, result, created_at) values (?, ?, ?, ?, 'webhook', ?, ?)
+           on conflict (idempotency_key) do update set result = excluded.result`,
+          [key, meta.userId, meta.runId, meta.nodeId, result, now()]);
+      }
+      return result;
+    },
+  };
+
+  const memory: MemoryPort = {
+    remember: (meta, key, value, ttlSeconds) =>
+      once(meta, 'memory', async (tx) => {
+        const expires = ttlSeconds ? new Date(deps.clock.now() + ttlSeconds * 1000).toISOString() : null;
+        await sql(tx,
+          `insert into memory_entries (user_id, scope, key, value, expires_at, updated_at) values (?, 'user', ?, ?, ?, ?)
+           on conflict (user_id, scope, key) do update set value = excluded.value, expires_at = excluded.expires_at, updated_at = excluded.updated_at`,
+          [meta.userId, key, { value }, expires, now()]);
+      }),
+  };
+
+  return { crm, outbound, memory };
+}

@@ -1,0 +1,176 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { compile, stableStringify } from '@switchyard/actors';
+import { FlowDocumentSchema, SwitchyardError, hasErrors, issuesFromZod, type Diagnostic, type FlowDocument } from '@switchyard/schema';
+import { sql, sqlOne } from './db';
+
+export interface FlowRow {
+  id: string;
+  user_id: string;
+  doc_id: string;
+  kind: FlowDocument['kind'];
+  name: string;
+  description: string;
+  current_version: number;
+  status: 'draft' | 'deployed';
+  deployed_version: number | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString());
+
+export const flowSummary = (f: FlowRow, lastRun: { id: string; status: string; started_at: Date } | null = null) => ({
+  id: f.id, docId: f.doc_id, kind: f.kind, name: f.name, description: f.description, status: f.status,
+  version: f.current_version, deployedVersion: f.deployed_version, createdAt: iso(f.created_at)!, updatedAt: iso(f.updated_at)!,
+  lastRun: lastRun ? { id: lastRun.id, status: lastRun.status, startedAt: iso(lastRun.started_at)! } : null,
+});
+
+/** Parses a client document; failures are BAD_INPUT with zod paths under `document`. */
+export function parseDocument(input: unknown): FlowDocument {
+  const r = FlowDocumentSchema.safeParse(input);
+  if (!r.success) throw new SwitchyardError('BAD_INPUT', 'The flow document is not valid', { issues: issuesFromZod(r.error.issues).map((i) => ({ ...i, path: ['document', ...i.path] })) });
+  return r.data;
+}
+
+const diagnosticIssues = (ds: Diagnostic[]) => ds.filter((d) => d.severity === 'error').map((d) => ({ path: d.path, message: d.message, code: d.code }));
+
+/** Flows with immutable versions: every save that changes the document adds a version. */
+export function createFlowService(deps: { em: () => EntityManager; now: () => string; webhookBase?: () => string }) {
+  async function find(em: EntityManager, userId: string, docId: string, lock = false): Promise<FlowRow> {
+    const f = await sqlOne<FlowRow>(em, `select * from flows where user_id = ? and doc_id = ? and deleted_at is null${lock ? ' for update' : ''}`, [userId, docId]);
+    if (!f) throw new SwitchyardError('NOT_FOUND', `Flow "${docId}" not found`);
+    return f;
+  }
+
+  async function document(em: EntityManager, flowId: string, version: number): Promise<FlowDocument> {
+    const row = await sqlOne<{ document: FlowDocument }>(em, 'select document from flow_versions where flow_id = ? and version = ?', [flowId, version]);
+    if (!row) throw new SwitchyardError('NOT_FOUND', `Version ${version} not found`);
+    return row.document;
+  }
+
+  async function lastRuns(userId: string, flowIds: string[]) {
+    if (flowIds.length === 0) return new Map<string, { id: string; status: string; started_at: Date }>();
+    const rows = await sql<{ flow_id: string; id: string; status: string; started_at: Date }>(deps.em(),
+      `select distinct on (flow_id) flow_id, id, status, started_at from runs
+        where user_id = ? and flow_id in (${flowIds.map(() => '?').join(',')}) order by flow_id, started_at desc`, [userId, ...flowIds]);
+    return new Map(rows.map((r) => [r.flow_id, r]));
+  }
+
+  async function save(userId: string, input: unknown, opts: { expectedVersion?: number; note?: string; replace?: boolean; createOnly?: boolean } = {}) {
+    const doc = parseDocument(input);
+    const { diagnostics } = compile(doc);
+    return deps.em().transactional(async (tx) => {
+      const existing = await sqlOne<FlowRow>(tx, 'select * from flows where user_id = ? and doc_id = ? and deleted_at is null for update', [userId, doc.id]);
+      if (existing && opts.createOnly) throw new SwitchyardError('CONFLICT', `A flow with id "${doc.id}" exists already`);
+      if (existing && opts.expectedVersion !== undefined && existing.current_version !== opts.expectedVersion) {
+        throw new SwitchyardError('CONFLICT', `The flow changed since you opened it (version ${existing.current_version}, you had ${opts.expectedVersion})`);
+      }
+      const at = deps.now();
+      let flow = existing;
+      if (!flow) {
+        // A soft-deleted flow with the same doc id is purged so the id can be reused.
+        await sql(tx, 'delete from flows where user_id = ? and doc_id = ? and deleted_at is not null', [userId, doc.id]);
+        flow = (await sqlOne<FlowRow>(tx,
+          `insert into flows (id, user_id, doc_id, kind, name, description, current_version, status, deployed_version, created_at, updated_at)
+           values (?, ?, ?, ?, ?, ?, 0, 'draft', null, ?, ?) returning *`,
+          [randomUUID(), userId, doc.id, doc.kind, doc.name, doc.description, at, at]))!;
+      } else {
+        const current = await document(tx, flow.id, flow.current_version).catch(() => null);
+        const same = current && stableStringify({ ...current, version: 0 }) === stableStringify({ ...doc, version: 0 });
+        if (same) return { flow: flowSummary(flow), version: flow.current_version, diagnostics, changed: false };
+      }
+      const version = flow.current_version + 1;
+      const stored = { ...doc, version };
+      await sql(tx, 'insert into flow_versions (flow_id, version, document, note, created_at) values (?, ?, ?, ?, ?)', [flow.id, version, stored, opts.note ?? null, at]);
+      const updated = (await sqlOne<FlowRow>(tx,
+        'update flows set kind = ?, name = ?, description = ?, current_version = ?, updated_at = ? where id = ? returning *',
+        [doc.kind, doc.name, doc.description, version, at, flow.id]))!;
+      return { flow: flowSummary(updated), version, diagnostics, changed: true };
+    });
+  }
+
+  return {
+    find,
+    save,
+    async list(userId: string, filter: { kind?: string; search?: string } = {}) {
+      const flows = await sql<FlowRow>(deps.em(),
+        `select * from flows where user_id = ? and deleted_at is null
+           and (?::text is null or kind = ?) and (?::text is null or name ilike ? or doc_id ilike ?)
+         order by updated_at desc limit 500`,
+        [userId, filter.kind ?? null, filter.kind ?? null, filter.search ?? null, `%${filter.search ?? ''}%`, `%${filter.search ?? ''}%`]);
+      const last = await lastRuns(userId, flows.map((f) => f.id));
+      return flows.map((f) => flowSummary(f, last.get(f.id) ?? null));
+    },
+    async get(userId: string, docId: string, version?: number) {
+      const em = deps.em();
+      const f = await find(em, userId, docId);
+      const doc = await document(em, f.id, version ?? f.current_version);
+      const triggers = await sql<{ id: string; node_id: string; kind: string }>(em,
+        `select id, node_id, kind from flow_triggers where flow_id = ? and active and kind = 'webhook'`, [f.id]);
+      return {
+        flow: flowSummary(f, (await lastRuns(userId, [f.id])).get(f.id) ?? null),
+        document: doc,
+        diagnostics: compile(doc).diagnostics,
+        webhooks: triggers.map((t) => ({ nodeId: t.node_id, url: `${deps.webhookBase?.() ?? ''}/hooks/${t.id}` })),
+      };
+    },
+    async versions(userId: string, docId: string) {
+      const em = deps.em();
+      const f = await find(em, userId, docId);
+      const rows = await sql<{ version: number; note: string | null; created_at: Date; name: string; nodes: number }>(em,
+        `select version, note, created_at, document->>'name' as name, jsonb_array_length(document->'nodes') as nodes
+           from flow_versions where flow_id = ? order by version desc`, [f.id]);
+      return rows.map((r) => ({ version: r.version, note: r.note, createdAt: iso(r.created_at)!, name: r.name, nodes: Number(r.nodes), deployed: r.version === f.deployed_version }));
+    },
+    /** Deploys a saved version: refused while it has compile errors; nothing changes then. */
+    async deploy(userId: string, docId: string, version?: number) {
+      return deps.em().transactional(async (tx) => {
+        const f = await find(tx, userId, docId, true);
+        const v = version ?? f.current_version;
+        const doc = await document(tx, f.id, v);
+        const { machine, diagnostics } = compile(doc);
+        if (!machine || hasErrors(diagnostics)) {
+          throw new SwitchyardError('INVALID_DOCUMENT', `Fix ${diagnostics.filter((d) => d.severity === 'error').length} problem(s) before deploying`, { issues: diagnosticIssues(diagnostics) });
+        }
+        const at = deps.now();
+        await sql(tx, 'update flow_triggers set active = false where flow_id = ?', [f.id]);
+        const webhooks: { nodeId: string; url: string; secret: string }[] = [];
+        for (const t of machine.triggers) {
+          const kind = t.listensTo ? 'event' : t.type === 'trigger.schedule' ? 'schedule' : t.type === 'trigger.webhook' ? 'webhook' : 'manual';
+          const id = randomUUID();
+          const secret = kind === 'webhook' ? randomBytes(24).toString('base64url') : null;
+          await sql(tx,
+            `insert into flow_triggers (id, flow_id, user_id, version, node_id, kind, event_type, filters, cron, timezone, webhook_secret, active, created_at)
+             values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, true, ?)`,
+            [id, f.id, userId, v, t.nodeId, kind, t.listensTo, t.params, (t.params.cron as string | undefined) ?? null, (t.params.timezone as string | undefined) ?? null, secret, at]);
+          if (secret) webhooks.push({ nodeId: t.nodeId, url: `${deps.webhookBase?.() ?? ''}/hooks/${id}`, secret });
+        }
+        const updated = (await sqlOne<FlowRow>(tx, `update flows set status = 'deployed', deployed_version = ?, updated_at = ? where id = ? returning *`, [v, at, f.id]))!;
+        return { flow: flowSummary(updated), version: v, webhooks };
+      });
+    },
+    async undeploy(userId: string, docId: string) {
+      return deps.em().transactional(async (tx) => {
+        const f = await find(tx, userId, docId, true);
+        await sql(tx, 'update flow_triggers set active = false where flow_id = ?', [f.id]);
+        const updated = (await sqlOne<FlowRow>(tx, `update flows set status = 'draft', deployed_version = null, updated_at = ? where id = ? returning *`, [deps.now(), f.id]))!;
+        return { flow: flowSummary(updated) };
+      });
+    },
+    async remove(userId: string, docId: string) {
+      return deps.em().transactional(async (tx) => {
+        const f = await find(tx, userId, docId, true);
+        await sql(tx, 'update flow_triggers set active = false where flow_id = ?', [f.id]);
+        await sql(tx, `update flows set deleted_at = ?, status = 'draft' where id = ?`, [deps.now(), f.id]);
+        return { docId, deleted: true };
+      });
+    },
+    async exportDocument(userId: string, docId: string, version?: number) {
+      const em = deps.em();
+      const f = await find(em, userId, docId);
+      return document(em, f.id, version ?? f.current_version);
+    },
+  };
+}
+export type FlowService = ReturnType<typeof createFlowService>;

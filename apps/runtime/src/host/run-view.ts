@@ -1,0 +1,38 @@
+import type { CompiledMachine, NodeResult, RunContext } from '@switchyard/actors';
+import { nodeStatesOf } from '@switchyard/actors';
+import type { RunRow } from './run-store';
+
+const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString());
+
+/** Per-node state for the canvas overlay and the run page, from a persisted snapshot. */
+export function runView(row: RunRow & { doc_id?: string }, compiled: CompiledMachine | null) {
+  const snap = (row.snapshot ?? null) as { value?: unknown; context?: RunContext } | null;
+  const results: Record<string, NodeResult> = snap?.context?.nodes ?? {};
+  const active = nodeStatesOf(snap?.value);
+  const ids = compiled ? Object.keys(compiled.nodes) : Object.keys({ ...active, ...results });
+  const nodes = Object.fromEntries(
+    ids.map((id) => {
+      const region = active[id];
+      const r = results[id];
+      const state = region === 'running' || region === 'retrying' ? (region === 'running' && compiled?.nodes[id]?.type === 'flow.approval' ? 'waiting' : region) : (r?.status ?? region ?? 'pending');
+      return [id, { state, output: r?.output ?? null, error: r?.error ?? null, reason: r?.reason ?? null, attempts: r?.attempts ?? 0, request: r?.request ?? null }];
+    }),
+  );
+  return {
+    id: row.id,
+    flowId: row.flow_id,
+    docId: row.doc_id ?? null,
+    flowVersion: row.flow_version,
+    status: row.status,
+    reason: row.reason,
+    error: row.error,
+    triggerNodeId: row.trigger_node_id,
+    trigger: row.trigger,
+    startedAt: iso(row.started_at)!,
+    updatedAt: iso(row.updated_at)!,
+    finishedAt: iso(row.finished_at),
+    nodes,
+    waitingApprovals: Object.entries(nodes).filter(([, n]) => n.state === 'waiting' && n.request).map(([nodeId, n]) => ({ nodeId, request: n.request })),
+  };
+}
+export type RunView = ReturnType<typeof runView>;

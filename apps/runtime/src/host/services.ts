@@ -1,0 +1,45 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { RunPorts } from '@switchyard/actors';
+import { createClock, type RuntimeClock } from './clock';
+import { createOfflineComposer } from './composer';
+import { createEffects, type EffectDeps } from './effects';
+import { createFlowService } from './flows.service';
+import { createHost } from './host';
+import { createTimerService } from './timers';
+import { createScheduler } from '../scheduler/scheduler';
+
+export interface HostServicesDeps {
+  em: () => EntityManager;
+  outbound: EffectDeps['outbound'];
+  clock?: RuntimeClock;
+  log?: { error(o: unknown, m?: string): void; info?(o: unknown, m?: string): void };
+  crashAfter?: EffectDeps['crashAfter'];
+  webhookBase?: () => string;
+  timerPollMs?: number;
+}
+
+/** Everything that runs flows: clock, timers, effect ledger, host, flows, scheduler. */
+export function createHostServices(deps: HostServicesDeps) {
+  const clock = deps.clock ?? createClock();
+  const timers = createTimerService({ em: deps.em, clock, ...(deps.timerPollMs ? { pollMs: deps.timerPollMs } : {}) });
+  const effects = createEffects({ em: deps.em, clock, outbound: deps.outbound, ...(deps.crashAfter ? { crashAfter: deps.crashAfter } : {}) });
+  const ports: RunPorts = { ...effects, timers: timers.port, clock, composer: createOfflineComposer() };
+  const host = createHost({ em: deps.em, clock, ports, ...(deps.log ? { log: deps.log } : {}) });
+  const flows = createFlowService({ em: deps.em, now: () => new Date(clock.now()).toISOString(), ...(deps.webhookBase ? { webhookBase: deps.webhookBase } : {}) });
+  const scheduler = createScheduler({ em: deps.em, host, clock, ...(deps.log ? { log: deps.log } : {}) });
+  return {
+    clock, timers, host, flows, scheduler,
+    async start() {
+      timers.start();
+      await host.restoreAll();
+      await host.drainInbox();
+      await scheduler.start();
+    },
+    async stop() {
+      await scheduler.stop();
+      await host.stop();
+      timers.stop();
+    },
+  };
+}
+export type HostServices = ReturnType<typeof createHostServices>;

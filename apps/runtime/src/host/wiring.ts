@@ -1,0 +1,55 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Config } from '../config';
+import type { ServerOverrides } from '../server';
+import { createClock } from './clock';
+import { registerHostRoutes } from './http-routes';
+import { createHostServices, type HostServices } from './services';
+import { SwitchyardError } from '@switchyard/schema';
+import type { Services } from '../context';
+
+/** The host's services from the server's service bag (set up by `hostOverrides`). */
+export function hostOf(services: Services): HostServices {
+  const hs = services.hostServices as HostServices | undefined;
+  if (!hs) throw new SwitchyardError('INTERNAL', 'The actor host is not running');
+  return hs;
+}
+
+/** Test-only knobs, honoured only with SWITCHYARD_TEST_HOOKS=1. */
+function testKnobs(config: Config, env: NodeJS.ProcessEnv): { now?: number; crashAfter?: { effectOf?: string; sendOf?: string } } {
+  if (!config.testHooks) return {};
+  const now = Number(env.SWITCHYARD_TEST_NOW);
+  return {
+    ...(Number.isFinite(now) && now > 0 ? { now } : {}),
+    crashAfter: { effectOf: env.SWITCHYARD_CRASH_AFTER_EFFECT || undefined, sendOf: env.SWITCHYARD_CRASH_AFTER_SEND || undefined },
+  };
+}
+
+/**
+ * Plugs the actor host into the server: services (clock, host, flows, scheduler), the webhook and
+ * test routes, rehydration of active runs on start and an orderly stop before the database closes.
+ */
+export function hostOverrides(config: Config, env: NodeJS.ProcessEnv = process.env): Pick<ServerOverrides, 'services' | 'plugins'> {
+  const knobs = testKnobs(config, env);
+  let hs: HostServices | undefined;
+  return {
+    services: async (base) => {
+      const em = () => base.db.orm.em.fork() as unknown as EntityManager;
+      hs = createHostServices({
+        em,
+        outbound: { request: (r) => base.outbound.request(r) },
+        clock: createClock(knobs.now),
+        log: base.log,
+        ...(knobs.crashAfter ? { crashAfter: knobs.crashAfter } : {}),
+      });
+      return { clock: hs.clock, hostServices: hs };
+    },
+    plugins: [
+      async (app, services) => {
+        const host = hostOf(services);
+        registerHostRoutes(app, { services: host, em: () => services.db.orm.em.fork() as unknown as EntityManager, testHooks: config.testHooks });
+        app.addHook('onClose', async () => host.stop());
+        await host.start();
+      },
+    ],
+  };
+}

@@ -1,0 +1,39 @@
+import { loadConfig } from './config';
+import { hostOverrides } from './host/wiring';
+import { createServer } from './server';
+
+/** Starts the runtime: `npm start -w @switchyard/runtime` (or `tsx src/index.ts`). */
+async function main() {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (e) {
+    console.error((e as Error).message);
+    process.exit(2);
+  }
+  const server = await createServer(config, hostOverrides(config));
+  const url = await server.start();
+  // Jupyter-style login: the link carries the token once; the editor moves it into a header.
+  console.log(`Switchyard is running: ${url}/?token=${encodeURIComponent(config.token)}`);
+  if (server.services.db.kind === 'pglite') console.log(`Embedded database in ${config.dataDir} (set DATABASE_URL to use PostgreSQL)`);
+
+  let stopping = false;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    server.app.log.info(`${signal}: stopping`);
+    // A stuck shutdown must not keep the process alive forever.
+    setTimeout(() => process.exit(1), 15_000).unref();
+    server.stop().then(() => process.exit(0), (e: unknown) => {
+      console.error(e);
+      process.exit(1);
+    });
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,5 @@
+import type { MigrationObject } from '@mikro-orm/core';
+import { Migration0001Initial } from './0001-initial';
+
+/** Every migration in order. Listed explicitly so no filesystem glob is needed at run time. */
+export const migrationsList: MigrationObject[] = [{ name: '0001-initial', class: Migration0001Initial }];

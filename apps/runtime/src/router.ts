@@ -1,0 +1,22 @@
+import { readFileSync } from 'node:fs';
+import { publicProcedure, router } from './trpc';
+import { crmRouter } from './routers/crm.router';
+import { eventsRouter } from './routers/events.router';
+import { flowsRouter } from './routers/flows.router';
+import { runsRouter } from './routers/runs.router';
+
+const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+export const appRouter = router({
+  /** The only procedure that needs no session. */
+  health: publicProcedure.query(({ ctx }) => ({ ok: true as const, db: ctx.services.db.kind, version: VERSION })),
+  crm: crmRouter,
+  flows: flowsRouter,
+  runs: runsRouter,
+  events: eventsRouter,
+  // Domain routers are merged here, one key each (flows, runs, events, agents, ...), with their
+  // imports at the top: `import { flowsRouter } from './routers/flows.router'` -> `flows: flowsRouter,`.
+});
+
+/** The editor imports this with `import type` and nothing else from the runtime. */
+export type AppRouter = typeof appRouter;

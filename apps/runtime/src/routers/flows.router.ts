@@ -1,0 +1,62 @@
+import { z } from 'zod';
+import { compile } from '@switchyard/actors';
+import { FlowDocumentSchema, FlowKindSchema, IdSchema } from '@switchyard/schema';
+import { authedProcedure, router } from '../trpc';
+import { hostOf } from '../host/wiring';
+
+const docRef = z.object({ docId: IdSchema, version: z.number().int().positive().optional() });
+
+export const flowsRouter = router({
+  list: authedProcedure
+    .input(z.object({ kind: FlowKindSchema.optional(), search: z.string().max(200).optional() }).optional())
+    .query(async ({ ctx, input }) => ({ items: await hostOf(ctx.services).flows.list(ctx.user.id, input ?? {}) })),
+
+  get: authedProcedure.input(docRef).query(({ ctx, input }) => hostOf(ctx.services).flows.get(ctx.user.id, input.docId, input.version)),
+
+  /** Saves a new version (no-op when unchanged). Graph problems are returned, not refused: drafts may be incomplete. */
+  save: authedProcedure
+    .input(z.object({ document: FlowDocumentSchema, expectedVersion: z.number().int().nonnegative().optional(), note: z.string().max(500).optional() }))
+    .mutation(({ ctx, input }) =>
+      hostOf(ctx.services).flows.save(ctx.user.id, input.document, {
+        ...(input.expectedVersion === undefined ? {} : { expectedVersion: input.expectedVersion }),
+        ...(input.note ? { note: input.note } : {}),
+      })),
+
+  /** Diagnostics for any document, even one that does not parse. */
+  validate: authedProcedure.input(z.object({ document: z.unknown() })).mutation(({ input }) => ({ diagnostics: compile(input.document).diagnostics })),
+
+  compile: authedProcedure
+    .input(z.union([z.object({ document: z.unknown() }), docRef]))
+    .mutation(async ({ ctx, input }) => {
+      const document = 'docId' in input ? await hostOf(ctx.services).flows.exportDocument(ctx.user.id, input.docId, input.version) : input.document;
+      const { machine, diagnostics } = compile(document);
+      return { machine, diagnostics };
+    }),
+
+  deploy: authedProcedure.input(docRef).mutation(async ({ ctx, input }) => {
+    const result = await hostOf(ctx.services).flows.deploy(ctx.user.id, input.docId, input.version);
+    await hostOf(ctx.services).scheduler.sync();
+    return result;
+  }),
+
+  undeploy: authedProcedure.input(z.object({ docId: IdSchema })).mutation(async ({ ctx, input }) => {
+    const result = await hostOf(ctx.services).flows.undeploy(ctx.user.id, input.docId);
+    await hostOf(ctx.services).scheduler.sync();
+    return result;
+  }),
+
+  delete: authedProcedure.input(z.object({ docId: IdSchema })).mutation(async ({ ctx, input }) => {
+    const result = await hostOf(ctx.services).flows.remove(ctx.user.id, input.docId);
+    await hostOf(ctx.services).scheduler.sync();
+    return result;
+  }),
+
+  versions: authedProcedure.input(z.object({ docId: IdSchema })).query(async ({ ctx, input }) => ({ items: await hostOf(ctx.services).flows.versions(ctx.user.id, input.docId) })),
+
+  export: authedProcedure.input(docRef).query(async ({ ctx, input }) => ({ document: await hostOf(ctx.services).flows.exportDocument(ctx.user.id, input.docId, input.version) })),
+
+  /** Imports a document; an existing id is a CONFLICT unless `replace` saves it as a new version. */
+  import: authedProcedure
+    .input(z.object({ document: FlowDocumentSchema, replace: z.boolean().default(false) }))
+    .mutation(({ ctx, input }) => hostOf(ctx.services).flows.save(ctx.user.id, input.document, { createOnly: !input.replace, note: 'Imported' })),
+});

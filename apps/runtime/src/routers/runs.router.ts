@@ -1,0 +1,111 @@
+import { z } from 'zod';
+import { ContactCreatedPayloadSchema, EmailReceivedPayloadSchema, EmailSentPayloadSchema, IdSchema, SwitchyardError, UserLoginPayloadSchema, issuesFromZod } from '@switchyard/schema';
+import { authedProcedure, router } from '../trpc';
+import { hostOf } from '../host/wiring';
+import { sql } from '../host/db';
+import { runView } from '../host/run-view';
+import { LATEST_SNAPSHOT, SNAPSHOT_COLUMNS, type RunRow } from '../host/run-store';
+
+const PAYLOADS: Record<string, z.ZodType> = {
+  'email.received': EmailReceivedPayloadSchema,
+  'email.sent': EmailSentPayloadSchema,
+  'contact.created': ContactCreatedPayloadSchema,
+  'user.login': UserLoginPayloadSchema,
+};
+const RUN_STATUSES = ['running', 'waiting', 'completed', 'failed', 'skipped', 'cancelled'] as const;
+const runId = z.object({ runId: z.string().uuid() });
+const decision = runId.extend({ nodeId: IdSchema.optional(), comment: z.string().max(2000).optional() });
+
+export const runsRouter = router({
+  /**
+   * Starts a run of the deployed version (or a saved draft with `draft: true`) with a test payload.
+   * The payload is validated against the trigger's event schema.
+   */
+  start: authedProcedure
+    .input(z.object({
+      docId: IdSchema,
+      triggerNodeId: IdSchema.optional(),
+      payload: z.record(z.string(), z.unknown()).default({}),
+      version: z.number().int().positive().optional(),
+      draft: z.boolean().default(false),
+    }))
+    .mutation(async ({ ctx, input }) => {
+      const { flows, host } = hostOf(ctx.services);
+      const f = await flows.find(ctx.em, ctx.user.id, input.docId);
+      const version = input.version ?? f.deployed_version ?? (input.draft ? f.current_version : null);
+      if (!version) throw new SwitchyardError('INVALID_STATE', 'Deploy the flow first, or run the saved draft');
+      const compiled = await host.compiledFor(f.id, version);
+      const trigger = input.triggerNodeId
+        ? compiled.triggers.find((t) => t.nodeId === input.triggerNodeId)
+        : (compiled.triggers.find((t) => t.type === 'trigger.manual') ?? compiled.triggers[0]);
+      if (!trigger) throw new SwitchyardError('BAD_INPUT', `"${input.triggerNodeId}" is not a trigger of this flow`, { issues: [{ path: ['triggerNodeId'], message: 'Not a trigger of this flow' }] });
+      let payload: unknown = input.payload;
+      const schema = trigger.listensTo ? PAYLOADS[trigger.listensTo] : undefined;
+      if (schema) {
+        const parsed = schema.safeParse(input.payload);
+        if (!parsed.success) throw new SwitchyardError('BAD_INPUT', `The test ${trigger.listensTo} event is not valid`, { issues: issuesFromZod(parsed.error.issues).map((i) => ({ ...i, path: ['payload', ...i.path] })) });
+        payload = parsed.data;
+      }
+      const { runId } = await host.startRun({
+        userId: ctx.user.id, flowId: f.id, version, triggerNodeId: trigger.nodeId,
+        trigger: { type: trigger.listensTo ?? (trigger.type === 'trigger.manual' ? 'manual' : trigger.type), eventId: null, payload },
+      });
+      await host.flush(runId);
+      return { runId, version, triggerNodeId: trigger.nodeId };
+    }),
+
+  get: authedProcedure.input(runId).query(async ({ ctx, input }) => {
+    const row = (await sql<RunRow & { doc_id: string }>(ctx.em,
+      `select r.*, ${SNAPSHOT_COLUMNS}, f.doc_id from runs r join flows f on f.id = r.flow_id ${LATEST_SNAPSHOT} where r.id = ? and r.user_id = ?`, [input.runId, ctx.user.id]))[0];
+    if (!row) throw new SwitchyardError('NOT_FOUND', 'Run not found');
+    const compiled = await hostOf(ctx.services).host.compiledFor(row.flow_id, row.flow_version).catch(() => null);
+    return runView(row, compiled);
+  }),
+
+  list: authedProcedure
+    .input(z.object({
+      docId: IdSchema.optional(),
+      status: z.enum(RUN_STATUSES).optional(),
+      limit: z.number().int().min(1).max(200).default(50),
+      before: z.string().datetime({ offset: true }).optional(),
+    }).default({ limit: 50 }))
+    .query(async ({ ctx, input }) => {
+      const rows = await sql<RunRow & { doc_id: string; flow_name: string }>(ctx.em,
+        `select r.id, r.flow_id, r.flow_version, r.status, r.reason, r.error, r.trigger_node_id, r.started_at, r.updated_at, r.finished_at,
+                f.doc_id, f.name as flow_name, r.trigger->>'type' as trigger_type
+           from runs r join flows f on f.id = r.flow_id
+          where r.user_id = ? and (?::text is null or f.doc_id = ?) and (?::text is null or r.status = ?)
+            and (?::timestamptz is null or r.started_at < ?::timestamptz)
+          order by r.started_at desc limit ?`,
+        [ctx.user.id, input.docId ?? null, input.docId ?? null, input.status ?? null, input.status ?? null, input.before ?? null, input.before ?? null, input.limit]);
+      return {
+        items: rows.map((r) => ({
+          id: r.id, docId: r.doc_id, flowName: r.flow_name, flowVersion: r.flow_version, status: r.status, reason: r.reason, error: r.error,
+          triggerType: (r as unknown as { trigger_type: string }).trigger_type,
+          startedAt: new Date(r.started_at).toISOString(), finishedAt: r.finished_at ? new Date(r.finished_at).toISOString() : null,
+        })),
+      };
+    }),
+
+  journal: authedProcedure
+    .input(runId.extend({ afterSeq: z.number().int().nonnegative().default(0), limit: z.number().int().min(1).max(1000).default(500) }))
+    .query(async ({ ctx, input }) => {
+      const own = await hostOf(ctx.services).host.store.get(ctx.user.id, input.runId);
+      if (!own) throw new SwitchyardError('NOT_FOUND', 'Run not found');
+      const rows = await sql<{ seq: number; at: Date; kind: string; event_type: string | null; node_id: string | null; state: unknown; data: unknown }>(ctx.em,
+        `select seq, at, kind, event_type, node_id, snapshot->'value'->'active' as state, data from run_journal where run_id = ? and seq > ? order by seq limit ?`,
+        [input.runId, input.afterSeq, input.limit]);
+      return { items: rows.map((r) => ({ seq: r.seq, at: new Date(r.at).toISOString(), kind: r.kind, eventType: r.event_type, nodeId: r.node_id, state: r.state, data: r.data })) };
+    }),
+
+  cancel: authedProcedure.input(runId).mutation(async ({ ctx, input }) => {
+    await hostOf(ctx.services).host.cancel(ctx.user.id, input.runId);
+    return { runId: input.runId, status: 'cancelled' as const };
+  }),
+
+  approve: authedProcedure.input(decision).mutation(({ ctx, input }) =>
+    hostOf(ctx.services).host.approve(ctx.user.id, input.runId, { ...(input.nodeId ? { nodeId: input.nodeId } : {}), ...(input.comment ? { comment: input.comment } : {}), by: ctx.user.name })),
+
+  reject: authedProcedure.input(decision).mutation(({ ctx, input }) =>
+    hostOf(ctx.services).host.reject(ctx.user.id, input.runId, { ...(input.nodeId ? { nodeId: input.nodeId } : {}), ...(input.comment ? { comment: input.comment } : {}), by: ctx.user.name })),
+});

@@ -1,0 +1,125 @@
+import { fileURLToPath } from 'node:url';
+import { hostname } from 'node:os';
+import Bree from 'bree';
+import { CronExpressionParser } from 'cron-parser';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { RuntimeClock } from '../host/clock';
+import { sql } from '../host/db';
+import type { Host } from '../host/host';
+import { uuidFromName } from '../host/ids';
+
+const TICK_WORKER = fileURLToPath(new URL('./tick.worker.mjs', import.meta.url));
+const SWEEP_JOB = 'sweep';
+
+interface ScheduleRow {
+  id: string;
+  flow_id: string;
+  user_id: string;
+  version: number;
+  node_id: string;
+  cron: string;
+  timezone: string | null;
+}
+
+/** The scheduled slot a tick belongs to: the latest cron occurrence at or before `at`. */
+export function slotOf(cron: string, timezone: string | null, at: number): Date {
+  // A tick can arrive a little early or late; +1s lets an on-time tick land on its own slot.
+  return CronExpressionParser.parse(cron, { tz: timezone ?? 'UTC', currentDate: new Date(at + 1000) }).prev().toDate();
+}
+
+/**
+ * Cron triggers and sweeps through bree. Every fire is claimed by a unique
+ * (trigger, fire time) row, so several runtime processes never start the same tick twice.
+ */
+export function createScheduler(deps: { em: () => EntityManager; host: Host; clock: RuntimeClock; log?: { error(o: unknown, m?: string): void }; sweepInterval?: string }) {
+  const instance = `${hostname()}:${process.pid}`;
+  const schedules = new Map<string, ScheduleRow>();
+  let bree: Bree | null = null;
+  let resync: NodeJS.Timeout | null = null;
+
+  async function fire(triggerId: string, at = deps.clock.now()) {
+    // Always re-read: another process may have undeployed the flow since this job was scheduled.
+    const s = (await sql<ScheduleRow>(deps.em(),
+      `select t.* from flow_triggers t join flows f on f.id = t.flow_id where t.id = ? and t.kind = 'schedule' and t.active and f.deleted_at is null`, [triggerId]))[0];
+    if (!s) {
+      if (schedules.delete(triggerId)) await bree?.remove(triggerId).catch(() => undefined);
+      return null;
+    }
+    const fireAt = slotOf(s.cron, s.timezone, at).toISOString();
+    const claimed = await sql(deps.em(),
+      'insert into schedule_fires (trigger_id, fire_at, claimed_by, claimed_at) values (?, ?, ?, ?) on conflict do nothing returning trigger_id',
+      [s.id, fireAt, instance, new Date(deps.clock.now()).toISOString()]);
+    if (claimed.length === 0) return null;
+    const { runId } = await deps.host.startRun({
+      userId: s.user_id, flowId: s.flow_id, version: s.version, triggerNodeId: s.node_id,
+      trigger: { type: 'schedule', eventId: null, payload: { firedAt: fireAt, cron: s.cron, timezone: s.timezone } },
+      runId: uuidFromName(`${s.id}@${fireAt}`),
+    });
+    return { runId, fireAt };
+  }
+
+  async function sweep() {
+    await sql(deps.em(), 'delete from memory_entries where expires_at is not null and expires_at < ?', [new Date(deps.clock.now()).toISOString()]);
+  }
+
+  const jobOf = (s: ScheduleRow) => ({
+    name: s.id, path: TICK_WORKER, cron: s.cron, timezone: s.timezone ?? 'UTC',
+    hasSeconds: s.cron.trim().split(/\s+/).length === 6,
+  });
+
+  /** Brings bree's jobs in line with the active schedule triggers in the database. */
+  async function sync() {
+    if (!bree) return;
+    const rows = await sql<ScheduleRow>(deps.em(),
+      `select t.* from flow_triggers t join flows f on f.id = t.flow_id where t.kind = 'schedule' and t.active and f.deleted_at is null`);
+    const wanted = new Map(rows.map((r) => [r.id, r]));
+    for (const id of [...schedules.keys()]) {
+      if (!wanted.has(id)) {
+        schedules.delete(id);
+        await bree.remove(id).catch(() => undefined);
+      }
+    }
+    for (const r of rows) {
+      if (schedules.has(r.id)) continue;
+      try {
+        await bree.add(jobOf(r));
+        await bree.start(r.id);
+        schedules.set(r.id, r);
+      } catch (e) {
+        deps.log?.error({ err: e, triggerId: r.id, cron: r.cron }, 'could not schedule cron trigger');
+      }
+    }
+  }
+
+  return {
+    fire,
+    sync,
+    sweep,
+    scheduled: () => [...schedules.keys()],
+    async start() {
+      bree = new Bree({
+        root: false, doRootCheck: false, logger: false,
+        jobs: [{ name: SWEEP_JOB, path: TICK_WORKER, interval: deps.sweepInterval ?? '1m' }],
+        workerMessageHandler: ({ name, message }) => {
+          if (!(message && typeof message === 'object' && 'tick' in message)) return;
+          const task = name === SWEEP_JOB ? sweep() : fire(name);
+          task.catch((e: unknown) => deps.log?.error({ err: e, job: name }, 'scheduled job failed'));
+        },
+        errorHandler: (err, data) => deps.log?.error({ err, job: data?.name }, 'scheduler worker error'),
+      });
+      await bree.start(SWEEP_JOB);
+      await sync();
+      // Other processes may deploy flows; pick their schedules up.
+      resync = setInterval(() => void sync().catch((e) => deps.log?.error({ err: e }, 'schedule sync failed')), 30_000);
+    },
+    async stop() {
+      if (resync) clearInterval(resync);
+      resync = null;
+      const b = bree;
+      bree = null;
+      schedules.clear();
+      await b?.stop();
+    },
+  };
+}
+export type Scheduler = ReturnType<typeof createScheduler>;

@@ -1,0 +1,117 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { createTRPCClient, httpLink, TRPCClientError } from '@trpc/client';
+import type { AppRouter } from '../src/router';
+
+export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+export const TOKEN = 'test-token-owner-0123456789';
+export const OTHER_TOKEN = 'test-token-other-0123456789';
+/** Wednesday 2026-01-07 10:00 in New York: inside business hours. */
+export const BUSINESS_HOURS = Date.UTC(2026, 0, 7, 15, 0);
+/** The same day at 22:00 in New York. */
+export const AFTER_HOURS = Date.UTC(2026, 0, 8, 3, 0);
+
+export type Backend = 'pglite' | 'postgres';
+export const backendsUnderTest = (): Backend[] => (process.env.DATABASE_URL ? ['pglite', 'postgres'] : ['pglite']);
+
+/** A database a runtime process can be (re)started on: a PGlite dir or a fresh PostgreSQL database. */
+export async function freshStorage(kind: Backend): Promise<{ env: Record<string, string>; drop(): Promise<void> }> {
+  if (kind === 'pglite') {
+    const dir = mkdtempSync(join(tmpdir(), 'sy-pglite-'));
+    return { env: { SWITCHYARD_DATA_DIR: dir }, drop: async () => rmSync(dir, { recursive: true, force: true }) };
+  }
+  const base = new URL(process.env.DATABASE_URL!);
+  const name = `sy_test_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
+  const admin = new pg.Client({ connectionString: base.toString() });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(base.toString());
+  url.pathname = `/${name}`;
+  return {
+    env: { DATABASE_URL: url.toString() },
+    async drop() {
+      const c = new pg.Client({ connectionString: base.toString() });
+      await c.connect();
+      await c.query(`drop database if exists ${name} with (force)`);
+      await c.end();
+    },
+  };
+}
+
+export interface RuntimeProcess {
+  url: string;
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+  kill(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Starts the real runtime (`src/index.ts`) as a child process and waits for its URL line. */
+export async function spawnRuntime(env: Record<string, string>): Promise<RuntimeProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'apps/runtime/src/index.ts'], {
+    cwd: ROOT,
+    env: {
+      ...process.env, DATABASE_URL: '', PORT: '0', HOST: '127.0.0.1', SWITCHYARD_TOKEN: TOKEN,
+      SWITCHYARD_USERS: `other:${OTHER_TOKEN}`, SWITCHYARD_TEST_HOOKS: '1', ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? -1 : null))));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`runtime did not start:\n${out}`)), 90_000);
+    const onData = (b: Buffer) => {
+      out += b.toString();
+      const m = /Switchyard is running: (http:\/\/[^/\s?]+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`runtime exited (${code}) before starting:\n${out}`));
+    });
+  });
+  return {
+    url, child, exited, output: () => out,
+    async kill(signal = 'SIGKILL') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+export function client(url: string, token = TOKEN) {
+  return createTRPCClient<AppRouter>({
+    links: [httpLink({ url: `${url}/trpc`, headers: () => (token ? { authorization: `Bearer ${token}` } : {}) })],
+  });
+}
+export type Client = ReturnType<typeof client>;
+
+export async function setClock(url: string, now: number) {
+  const res = await fetch(`${url}/__test/clock`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ now }) });
+  if (!res.ok) throw new Error(`clock hook failed: ${res.status}`);
+}
+
+/** Polls `runs.get` until `done` holds (the runtime clock is the test's, this only waits for I/O). */
+export async function waitForRun(api: Client, runId: string, done: (r: Awaited<ReturnType<Client['runs']['get']['query']>>) => boolean, timeoutMs = 30_000) {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const r = await api.runs.get.query({ runId });
+    if (done(r)) return r;
+    if (Date.now() > until) throw new Error(`run ${runId} did not reach the expected state; last: ${JSON.stringify({ status: r.status, nodes: r.nodes })}`);
+    await new Promise((res) => setTimeout(res, 100));
+  }
+}
+
+export const switchyardCode = (e: unknown) => (e instanceof TRPCClientError ? (e.data as { switchyard?: { code?: string } } | undefined)?.switchyard?.code : undefined);
+
+export const loadTemplate = async (id: string) => (await import(`../../../templates/${id}.json`, { with: { type: 'json' } })).default as { documents: unknown[] };

@@ -1,0 +1,148 @@
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { createActor } from 'xstate';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { compile, createFakePorts, createRunMachine, type CompiledMachine } from '@switchyard/actors';
+import { openDatabase, MEMORY_DATA_DIR, type Database } from '../apps/runtime/src/db/database';
+import { createClock } from '../apps/runtime/src/host/clock';
+import { sql } from '../apps/runtime/src/host/db';
+import { createHost } from '../apps/runtime/src/host/host';
+import { chainDoc } from './graphs';
+import { compare, type Figure } from './harness';
+
+async function open(kind: 'pglite' | 'postgres'): Promise<{ db: Database; drop(): Promise<void> }> {
+  if (kind === 'pglite') {
+    const db = await openDatabase({ databaseUrl: undefined, dataDir: MEMORY_DATA_DIR });
+    return { db, drop: () => db.close() };
+  }
+  const base = process.env.DATABASE_URL!;
+  const name = `sy_bench_${Date.now().toString(36)}`;
+  const admin = new pg.Client({ connectionString: base });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  const db = await openDatabase({ databaseUrl: url.toString(), dataDir: '' });
+  return {
+    db,
+    async drop() {
+      await db.close();
+      const c = new pg.Client({ connectionString: base });
+      await c.connect();
+      await c.query(`drop database if exists ${name} with (force)`);
+      await c.end();
+    },
+  };
+}
+
+/** Saves a flow version row the host can compile (no API layer in the way). */
+async function seedFlow(em: EntityManager, userId: string, doc: ReturnType<typeof chainDoc>) {
+  const flowId = randomUUID();
+  await sql(em, 'insert into flows (id, user_id, doc_id, kind, name, description, current_version, status) values (?, ?, ?, ?, ?, ?, 1, ?)', [flowId, userId, doc.id, 'workflow', doc.name, '', 'deployed']);
+  await sql(em, 'insert into flow_versions (flow_id, version, document) values (?, 1, ?)', [flowId, { ...doc, version: 1 }]);
+  return flowId;
+}
+
+export async function durableBenchmarks(kind: 'pglite' | 'postgres'): Promise<Figure[]> {
+  const { db, drop } = await open(kind);
+  const figures: Figure[] = [];
+  try {
+    const em = () => db.orm.em.fork() as unknown as EntityManager;
+    const userId = randomUUID();
+    await sql(em(), 'insert into users (id, name, token_hash) values (?, ?, ?)', [userId, 'bench', randomUUID()]);
+    await sql(em(), 'create table bench_raw (id bigserial primary key, run_id uuid, seq int, data jsonb)');
+    const fake = createFakePorts();
+    const host = createHost({ em, clock: createClock(), ports: fake.ports });
+    const steps = 60;
+    const chain = chainDoc(steps, 'condition.expression', 'durable-chain');
+    const flowId = await seedFlow(em(), userId, chain);
+    const compiled = compile(chain).machine!;
+    // A snapshot-sized payload for the raw inserts, so both sides move the same bytes.
+    const sample = createActor(createRunMachine(compiled, fake.ports), { input: { runId: 'x', userId, triggerNodeId: 'start', payload: {} } }).start();
+    const payload = sample.getPersistedSnapshot();
+    sample.stop();
+
+    const runOne = async () => {
+      const { runId } = await host.startRun({ userId, flowId, version: 1, triggerNodeId: 'start', trigger: { type: 'manual', payload: {} } });
+      await waitFinished(em, runId);
+      return count(em, runId);
+    };
+    const one = await compare({
+      rounds: 3,
+      ours: runOne,
+      baseline: async () => {
+        const runId = randomUUID();
+        for (let i = 0; i < steps + 1; i++) await sql(em(), 'insert into bench_raw (run_id, seq, data) values (?, ?, ?)', [runId, i, payload]);
+        return steps + 1;
+      },
+    });
+    figures.push({ group: 'durable', backend: kind, name: 'one workflow, durable steps/s', unit: 'steps/s', ours: one.ours, baseline: one.baseline, baselineName: 'raw single-row autocommit insert loop', ratio: one.ours / one.baseline, target: 0.85 });
+
+    const parallel = 100;
+    const hundred = await compare({
+      rounds: 3,
+      ours: async () => {
+        const ids = await Promise.all(Array.from({ length: parallel }, () => host.startRun({ userId, flowId, version: 1, triggerNodeId: 'start', trigger: { type: 'manual', payload: {} } })));
+        await Promise.all(ids.map((r) => waitFinished(em, r.runId)));
+        let total = 0;
+        for (const r of ids) total += await count(em, r.runId);
+        return total;
+      },
+      baseline: async () => {
+        const rows = parallel;
+        for (let step = 0; step < steps + 1; step++) {
+          const params = Array.from({ length: rows }, () => [randomUUID(), step, payload]).flat();
+          await sql(em(), `insert into bench_raw (run_id, seq, data) values ${Array.from({ length: rows }, () => '(?, ?, ?)').join(', ')}`, params);
+        }
+        return rows * (steps + 1);
+      },
+    });
+    figures.push({ group: 'durable', backend: kind, name: `${parallel} workflows in parallel, aggregate steps/s`, unit: 'steps/s', ours: hundred.ours, baseline: hundred.baseline, baselineName: `raw ${parallel}-row multi-row insert`, ratio: hundred.ours / hundred.baseline, target: 0.4 });
+
+    figures.push(await rehydration(kind, em, userId, fake.ports));
+  } finally {
+    await drop();
+  }
+  return figures;
+}
+
+async function waitFinished(em: () => EntityManager, runId: string) {
+  for (;;) {
+    const [r] = await sql<{ status: string }>(em(), 'select status from runs where id = ?', [runId]);
+    if (r && r.status !== 'running' && r.status !== 'waiting') return;
+    await new Promise((res) => setTimeout(res, 5));
+  }
+}
+const count = async (em: () => EntityManager, runId: string) => Number((await sql<{ n: string }>(em(), 'select count(*) as n from run_journal where run_id = ?', [runId]))[0]!.n);
+
+/** 1,000 runs waiting on an approval, restored by a fresh host vs raw JSON.parse + createActor({ snapshot }). */
+async function rehydration(kind: string, em: () => EntityManager, userId: string, ports: ReturnType<typeof createFakePorts>['ports']): Promise<Figure> {
+  const doc = chainDoc(5, 'flow.approval', 'rehydrate');
+  const flowId = await seedFlow(em(), userId, doc);
+  const compiled: CompiledMachine = compile(doc).machine!;
+  const n = 1000;
+  const seeder = createHost({ em, clock: createClock(), ports });
+  for (let i = 0; i < n; i += 100) {
+    await Promise.all(Array.from({ length: Math.min(100, n - i) }, () => seeder.startRun({ userId, flowId, version: 1, triggerNodeId: 'start', trigger: { type: 'manual', payload: {} } })));
+  }
+  await seeder.flush();
+  await seeder.stop();
+  const texts = (await sql<{ s: string }>(em(), `select snapshot::text as s from runs where flow_id = ? and status = 'waiting'`, [flowId])).map((r) => r.s);
+  const machine = createRunMachine(compiled, ports);
+  const r = await compare({
+    rounds: 3,
+    ours: async () => {
+      const host = createHost({ em, clock: createClock(), ports });
+      const { restored } = await host.restoreAll();
+      await host.flush();
+      await host.stop();
+      return restored;
+    },
+    baseline: () => {
+      for (const t of texts) createActor(machine, { snapshot: JSON.parse(t) }).start().stop();
+      return texts.length;
+    },
+  });
+  return { group: 'durable', backend: kind, name: `rehydrate ${n} active runs`, unit: 'runs/s', ours: r.ours, baseline: r.baseline, baselineName: 'raw JSON.parse + createActor({snapshot})', ratio: r.ours / r.baseline, target: 0.5 };
+}

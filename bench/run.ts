@@ -1,0 +1,16 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { durableBenchmarks } from './durable';
+import { memoryBenchmarks } from './memory';
+import { printTable, type Figure } from './harness';
+
+const only = process.argv.slice(2);
+const figures: Figure[] = [];
+if (!only.length || only.includes('memory')) figures.push(...(await memoryBenchmarks()));
+if (!only.length || only.includes('durable')) {
+  figures.push(...(await durableBenchmarks('pglite')));
+  if (process.env.DATABASE_URL) figures.push(...(await durableBenchmarks('postgres')));
+}
+printTable(figures);
+mkdirSync(new URL('.', import.meta.url), { recursive: true });
+writeFileSync(new URL('./results.json', import.meta.url), JSON.stringify({ at: new Date().toISOString(), node: process.version, figures }, null, 2));
+console.log('\nwrote bench/results.json');

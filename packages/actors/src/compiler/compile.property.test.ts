@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { compile } from './compile';
+import { createFakePorts } from '../testing/fake-ports';
+import { simulateRun } from '../testing/run';
+
+/** Node kinds a random graph may use, with params that are valid by construction. */
+const KINDS = [
+  { type: 'action.createTask', params: { title: 'Task {{ run.id }}', dueIn: '2 hours' } },
+  { type: 'action.sendNotification', params: { title: 'Hello', priority: 'high' } },
+  { type: 'condition.expression', params: { expression: 'true' } },
+  { type: 'condition.expression', params: { expression: '1 > 2' } },
+  { type: 'condition.if', params: { expression: 'len(nodes) % 2 == 0' } },
+  { type: 'flow.delay', params: { duration: '10 minutes' } },
+  { type: 'flow.approval', params: { title: 'OK?' } },
+  { type: 'action.webhook', params: { url: 'https://example.test', continueOnError: true } },
+  { type: 'action.setMemory', params: { key: 'k', value: '{{ json(trigger) }}' } },
+] as const;
+
+const outputsOf = (type: string) => (type === 'condition.if' ? ['true', 'false'] : type === 'flow.approval' ? ['approved', 'rejected'] : ['out']);
+
+/** A random DAG: every node gets 1-2 parents among the earlier nodes, so all are reachable. */
+const validGraph = fc.integer({ min: 1, max: 14 }).chain((n) =>
+  fc.tuple(
+    fc.array(fc.integer({ min: 0, max: KINDS.length - 1 }), { minLength: n, maxLength: n }),
+    fc.array(fc.tuple(fc.nat(), fc.nat(), fc.nat(), fc.boolean()), { minLength: n, maxLength: n }),
+  ).map(([kinds, links]) => {
+    const nodes: { id: string; type: string; params: Record<string, unknown> }[] = [{ id: 'n0', type: 'trigger.manual', params: {} }];
+    const edges: { id: string; source: string; sourceHandle: string; target: string }[] = [];
+    kinds.forEach((k, i) => {
+      const id = `n${i + 1}`;
+      nodes.push({ id, type: KINDS[k]!.type, params: { ...KINDS[k]!.params } });
+      const [p1, p2, h, two] = links[i]!;
+      const parents = new Set([p1 % (i + 1), ...(two ? [p2 % (i + 1)] : [])]);
+      for (const p of parents) {
+        const src = nodes[p]!;
+        const outs = outputsOf(src.type);
+        edges.push({ id: `e${edges.length}`, source: src.id, sourceHandle: outs[h % outs.length]!, target: id });
+      }
+    });
+    return { schemaVersion: 1, id: 'random', kind: 'workflow', name: 'Random', nodes, edges };
+  }),
+);
+
+describe('compiler properties', () => {
+  it('random valid graphs compile deterministically and run to a final state', async () => {
+    await fc.assert(
+      fc.asyncProperty(validGraph, fc.boolean(), async (doc, approve) => {
+        const a = compile(doc);
+        expect(a.diagnostics).toEqual([]);
+        expect(JSON.stringify(compile(structuredClone(doc)).machine)).toBe(JSON.stringify(a.machine));
+        const r = await simulateRun(a.machine!, createFakePorts().ports, { triggerNodeId: 'n0', payload: { x: 1 }, decide: () => (approve ? 'approve' : 'reject') });
+        expect(['completed', 'skipped']).toContain(r.status);
+        // Every node ends resolved: nothing is left pending or running.
+        for (const n of doc.nodes) expect(['succeeded', 'failed', 'skipped']).toContain(r.context.nodes[n.id]?.status);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('random invalid documents give diagnostics, never an exception', () => {
+    const mutated = validGraph.chain((doc) =>
+      fc.oneof(
+        fc.constant({ ...doc, edges: [...doc.edges, { id: 'bad', source: 'n0', sourceHandle: 'out', target: 'ghost' }] }),
+        fc.constant({ ...doc, nodes: doc.nodes.filter((n) => n.id !== 'n0') }),
+        fc.constant({ ...doc, nodes: [...doc.nodes, { id: 'orphan', type: 'action.createTask', params: { title: 'x' } }] }),
+        fc.constant({ ...doc, nodes: doc.nodes.map((n, i) => (i === doc.nodes.length - 1 ? { ...n, type: 'nope.kind' } : n)) }),
+        fc.constant({ ...doc, edges: [...doc.edges, { id: 'back', source: doc.nodes.at(-1)!.id, sourceHandle: outputsOf(doc.nodes.at(-1)!.type)[0]!, target: doc.nodes.at(-1)!.id }] }),
+        fc.anything().map((junk) => ({ ...doc, nodes: [...doc.nodes, junk] })),
+        fc.anything(),
+      ),
+    );
+    fc.assert(
+      fc.property(mutated, (doc) => {
+        const r = compile(doc);
+        expect(r.machine).toBeNull();
+        expect(r.diagnostics.length).toBeGreaterThan(0);
+        for (const d of r.diagnostics) {
+          expect(typeof d.code).toBe('string');
+          expect(typeof d.message).toBe('string');
+          expect(Array.isArray(d.path)).toBe(true);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

@@ -1,0 +1,316 @@
+import {
+  FlowDocumentSchema,
+  defaultCatalog,
+  hasErrors,
+  type Catalog,
+  type DataType,
+  type Diagnostic,
+  type DiagnosticCode,
+  type FlowDocument,
+  type NodeKindSpec,
+} from '@switchyard/schema';
+import { parseExpression, templateExpressions } from '../expression';
+import { MACHINE_FORMAT, type CompileResult, type CompiledMachine, type CompiledNode, type IncomingEdge, type MachineConfigJson } from './types';
+
+/** Node categories whose execution means "the run did something" (vs. only checked conditions). */
+const WORK_CATEGORIES = new Set(['action', 'agent', 'flow']);
+
+const diag = (code: DiagnosticCode, message: string, path: (string | number)[], extra: Partial<Diagnostic> = {}): Diagnostic => ({
+  code, severity: 'error', message, path, ...extra,
+});
+
+/**
+ * Compiles a flow document into a JSON machine config plus typed diagnostics.
+ * Pure and deterministic: the same document always gives byte-identical JSON. Never throws on
+ * bad input; every problem becomes a diagnostic.
+ */
+export function compile(input: unknown, catalog: Catalog = defaultCatalog): CompileResult {
+  const parsed = FlowDocumentSchema.safeParse(input);
+  if (!parsed.success) {
+    return {
+      machine: null, document: null,
+      diagnostics: parsed.error.issues.map((i) => {
+        const path = i.path.map((p) => (typeof p === 'number' ? p : String(p)));
+        const nodeIdx = path[0] === 'nodes' && typeof path[1] === 'number' ? path[1] : -1;
+        const nodeId = nodeIdx >= 0 && isRecord(input) && Array.isArray(input.nodes) ? idOf(input.nodes[nodeIdx]) : undefined;
+        return diag('invalid-document', i.message, path, nodeId ? { nodeId } : {});
+      }),
+    };
+  }
+  const doc = parsed.data;
+  const diagnostics: Diagnostic[] = [];
+  const specs = new Map<string, NodeKindSpec>();
+  const params = new Map<string, Record<string, unknown>>();
+
+  // Ids are unique across nodes and edges.
+  const seen = new Set<string>();
+  doc.nodes.forEach((n, i) => {
+    if (seen.has(n.id)) diagnostics.push(diag('duplicate-id', `Another node already uses id "${n.id}"`, ['nodes', i, 'id'], { nodeId: n.id }));
+    seen.add(n.id);
+  });
+  const edgeIds = new Set<string>();
+  doc.edges.forEach((e, i) => {
+    if (edgeIds.has(e.id)) diagnostics.push(diag('duplicate-id', `Another edge already uses id "${e.id}"`, ['edges', i, 'id'], { edgeId: e.id }));
+    edgeIds.add(e.id);
+  });
+
+  // Kinds and params.
+  doc.nodes.forEach((n, i) => {
+    const spec = catalog.get(n.type);
+    if (!spec) {
+      diagnostics.push(diag('unknown-node-type', `Unknown node type "${n.type}"`, ['nodes', i, 'type'], { nodeId: n.id }));
+      return;
+    }
+    specs.set(n.id, spec);
+    const res = spec.params.safeParse(n.params);
+    if (!res.success) {
+      for (const issue of res.error.issues) {
+        const code = ((issue as { params?: { diagnostic?: DiagnosticCode } }).params?.diagnostic) ?? 'invalid-params';
+        const path = ['nodes', i, 'params', ...issue.path.map((p) => (typeof p === 'number' ? p : String(p)))];
+        const field = issue.path.length ? `${issue.path.join('.')}: ` : '';
+        diagnostics.push(diag(code, `${field}${issue.message}`, path, { nodeId: n.id }));
+      }
+      return;
+    }
+    const p = res.data as Record<string, unknown>;
+    params.set(n.id, p);
+    checkExpressions(spec, p, (message, key) =>
+      diagnostics.push(diag('invalid-expression', message, ['nodes', i, 'params', ...key], { nodeId: n.id })));
+  });
+
+  // Edges: both ends exist, handles exist.
+  const nodeIndex = new Map(doc.nodes.map((n, i) => [n.id, i]));
+  const validEdges = doc.edges.filter((e, i) => {
+    for (const end of ['source', 'target'] as const) {
+      if (!nodeIndex.has(e[end])) {
+        diagnostics.push(diag('dangling-edge', `Edge ${end} "${e[end]}" is not a node`, ['edges', i, end], {
+          edgeId: e.id, ...(nodeIndex.has(e.source) ? { nodeId: e.source } : nodeIndex.has(e.target) ? { nodeId: e.target } : {}),
+        }));
+        return false;
+      }
+    }
+    const s = specs.get(e.source);
+    const t = specs.get(e.target);
+    if (!s || !t) return false;
+    if (!s.outputs.some((o) => o.id === e.sourceHandle)) {
+      diagnostics.push(diag('unknown-handle', `${s.label} has no output "${e.sourceHandle}"`, ['edges', i, 'sourceHandle'], { edgeId: e.id, nodeId: e.source }));
+      return false;
+    }
+    if (!t.inputs.some((o) => o.id === e.targetHandle)) {
+      diagnostics.push(diag('unknown-handle', t.inputs.length ? `${t.label} has no input "${e.targetHandle}"` : `${t.label} is a trigger and takes no input`,
+        ['edges', i, 'targetHandle'], { edgeId: e.id, nodeId: e.target }));
+      return false;
+    }
+    return true;
+  });
+
+  // Triggers.
+  const triggerIds = doc.nodes.filter((n) => specs.get(n.id)?.category === 'trigger').map((n) => n.id);
+  if (triggerIds.length === 0 && doc.nodes.length >= 0) {
+    diagnostics.push(diag('missing-trigger', 'Add a trigger: nothing can start this flow', ['nodes']));
+  }
+
+  // Graph structure: cycles (Kahn) and reachability from triggers.
+  const out = new Map<string, string[]>(doc.nodes.map((n) => [n.id, []]));
+  const indeg = new Map<string, number>(doc.nodes.map((n) => [n.id, 0]));
+  for (const e of validEdges) {
+    out.get(e.source)!.push(e.target);
+    indeg.set(e.target, (indeg.get(e.target) ?? 0) + 1);
+  }
+  const order: string[] = [];
+  const queue = doc.nodes.filter((n) => indeg.get(n.id) === 0).map((n) => n.id);
+  const remaining = new Map(indeg);
+  while (queue.length) {
+    const id = queue.shift()!;
+    order.push(id);
+    for (const t of out.get(id) ?? []) {
+      const d = remaining.get(t)! - 1;
+      remaining.set(t, d);
+      if (d === 0) queue.push(t);
+    }
+  }
+  const inCycle = new Set(doc.nodes.map((n) => n.id).filter((id) => !order.includes(id)));
+  for (const id of inCycle) {
+    diagnostics.push(diag('cycle', 'This node is part of a loop; workflows must not loop back', ['nodes', nodeIndex.get(id)!], { nodeId: id }));
+  }
+  const reached = new Set<string>(triggerIds);
+  const stack = [...triggerIds];
+  while (stack.length) {
+    for (const t of out.get(stack.pop()!) ?? []) if (!reached.has(t)) (reached.add(t), stack.push(t));
+  }
+  for (const n of doc.nodes) {
+    if (!reached.has(n.id) && specs.has(n.id) && triggerIds.length > 0 && !inCycle.has(n.id)) {
+      diagnostics.push(diag('unreachable-node', `${n.label ?? specs.get(n.id)!.label} is not connected to a trigger, so it never runs`,
+        ['nodes', nodeIndex.get(n.id)!], { nodeId: n.id }));
+    }
+  }
+
+  // Port types, inferred along the topological order.
+  const incoming = new Map<string, (IncomingEdge & { edgeId: string; edgeIdx: number })[]>(doc.nodes.map((n) => [n.id, []]));
+  validEdges.forEach((e) => incoming.get(e.target)!.push({ source: e.source, handle: e.sourceHandle, edgeId: e.id, edgeIdx: doc.edges.indexOf(e) }));
+  const outType = new Map<string, DataType>();
+  for (const id of order) {
+    const spec = specs.get(id);
+    if (!spec) continue;
+    const ins = incoming.get(id)!;
+    const inTypes = ins.map((e) => outType.get(e.source) ?? 'any');
+    const joined: DataType = inTypes.length && inTypes.every((t) => t === inTypes[0]) ? inTypes[0]! : 'any';
+    for (const [k, e] of ins.entries()) {
+      const want = spec.inputs[0]?.dataType ?? 'any';
+      const got = inTypes[k]!;
+      if (want !== 'any' && got !== 'any' && got !== want) {
+        diagnostics.push(diag('port-type-mismatch', `${spec.label} needs ${article(want)} but receives ${article(got)} from "${e.source}"`,
+          ['edges', e.edgeIdx], { nodeId: id, edgeId: e.edgeId }));
+      }
+    }
+    const declared = spec.outputs[0]?.dataType ?? 'any';
+    outType.set(id, declared === 'inherit' ? (ins.length ? joined : 'any') : declared);
+  }
+
+  if (hasErrors(diagnostics)) return { machine: null, diagnostics, document: doc };
+  return { machine: buildMachine(doc, specs, params, incoming, outType), diagnostics, document: doc };
+}
+
+const article = (t: DataType) => (t === 'email' ? 'an email' : t === 'contact' ? 'a contact' : 'a value');
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const idOf = (v: unknown) => (isRecord(v) && typeof v.id === 'string' ? v.id : undefined);
+
+function checkExpressions(spec: NodeKindSpec, params: Record<string, unknown>, report: (message: string, path: (string | number)[]) => void) {
+  const expr = new Set(spec.expressionParams ?? []);
+  const walk = (value: unknown, path: (string | number)[]) => {
+    if (typeof value === 'string') {
+      const sources = expr.has(String(path[0])) && path.length === 1 ? (value.trim() ? [value] : []) : templateExpressions(value);
+      for (const s of sources) {
+        try {
+          parseExpression(s);
+        } catch (e) {
+          report(`${path.join('.')}: ${(e as Error).message}`, path);
+        }
+      }
+    } else if (Array.isArray(value)) value.forEach((v, i) => walk(v, [...path, i]));
+    else if (isRecord(value)) for (const [k, v] of Object.entries(value)) walk(v, [...path, k]);
+  };
+  walk(params, []);
+}
+
+function buildMachine(
+  doc: FlowDocument,
+  specs: Map<string, NodeKindSpec>,
+  params: Map<string, Record<string, unknown>>,
+  incoming: Map<string, (IncomingEdge & { edgeId: string })[]>,
+  outType: Map<string, DataType>,
+): CompiledMachine {
+  const nodes: Record<string, CompiledNode> = {};
+  const regions: Record<string, MachineConfigJson> = {};
+  for (const n of doc.nodes) {
+    const spec = specs.get(n.id)!;
+    const p = params.get(n.id)!;
+    const ins = incoming.get(n.id)!.map(({ source, handle }) => ({ source, handle }));
+    nodes[n.id] = { id: n.id, type: n.type, category: spec.category, label: n.label ?? spec.label, params: p, incoming: ins, outputType: outType.get(n.id) ?? 'any' };
+    regions[n.id] = spec.category === 'trigger' ? triggerRegion(n.id) : n.type === 'flow.approval' ? approvalRegion(n.id, p, ins) : invokeRegion(n.id, n.type, spec, p, ins);
+  }
+  const workNodes = doc.nodes.filter((n) => WORK_CATEGORIES.has(specs.get(n.id)!.category)).map((n) => n.id);
+  const config: MachineConfigJson = {
+    id: 'run',
+    initial: 'active',
+    on: { 'run.cancel': { target: '.cancelled' } },
+    states: {
+      active: { type: 'parallel', states: regions, onDone: { target: 'finalize' } },
+      finalize: {
+        always: [{ guard: { type: 'nothingRan', params: { workNodes } }, target: 'skipped' }, { target: 'completed' }],
+      },
+      completed: { type: 'final' },
+      skipped: { type: 'final' },
+      failed: { type: 'final' },
+      cancelled: { type: 'final' },
+    },
+  };
+  return {
+    format: MACHINE_FORMAT, docId: doc.id, kind: doc.kind, name: doc.name, version: doc.version, nodes,
+    triggers: doc.nodes
+      .filter((n) => specs.get(n.id)!.category === 'trigger')
+      .map((n) => ({ nodeId: n.id, type: n.type, listensTo: specs.get(n.id)!.listensTo ?? null, params: params.get(n.id)! })),
+    config,
+  };
+}
+
+const final = { type: 'final' };
+
+function triggerRegion(nodeId: string): MachineConfigJson {
+  return {
+    initial: 'pending',
+    states: {
+      pending: {
+        always: [
+          { guard: { type: 'isFiredTrigger', params: { nodeId } }, target: 'succeeded', actions: { type: 'recordTrigger', params: { nodeId } } },
+          { target: 'skipped', actions: { type: 'recordSkip', params: { nodeId } } },
+        ],
+      },
+      succeeded: final,
+      skipped: final,
+    },
+  };
+}
+
+const pendingState = (nodeId: string, incoming: IncomingEdge[]) => ({
+  always: [
+    { guard: { type: 'inputsDead', params: { incoming } }, target: 'skipped', actions: { type: 'recordSkip', params: { nodeId } } },
+    { guard: { type: 'inputsReady', params: { incoming } }, target: 'running' },
+  ],
+});
+
+function invokeRegion(nodeId: string, type: string, spec: NodeKindSpec, p: Record<string, unknown>, incoming: IncomingEdge[]): MachineConfigJson {
+  const retry = (p.retry ?? { maxAttempts: 1, backoffMs: 0, factor: 1 }) as { maxAttempts: number; backoffMs: number; factor: number };
+  const continueOnError = p.continueOnError === true;
+  const onError: unknown[] = [];
+  if (retry.maxAttempts > 1) {
+    onError.push({ guard: { type: 'canRetry', params: { nodeId, maxAttempts: retry.maxAttempts } }, target: 'retrying', actions: { type: 'recordAttempt', params: { nodeId } } });
+  }
+  onError.push(
+    continueOnError
+      ? { target: 'failed', actions: { type: 'recordFailure', params: { nodeId, continueOnError: true } } }
+      : { target: '#run.failed', actions: { type: 'recordFailure', params: { nodeId, continueOnError: false } } },
+  );
+  const waits = type === 'flow.delay';
+  return {
+    initial: 'pending',
+    states: {
+      pending: pendingState(nodeId, incoming),
+      running: {
+        tags: waits ? ['waiting'] : ['running'],
+        invoke: {
+          id: nodeId, src: type, input: { nodeId, expressionParams: spec.expressionParams ?? [] },
+          onDone: { target: 'succeeded', actions: { type: 'recordOutcome', params: { nodeId } } },
+          onError,
+        },
+      },
+      ...(retry.maxAttempts > 1
+        ? { retrying: { tags: ['waiting'], invoke: { id: `${nodeId}.retry`, src: 'sys.backoff', input: { nodeId, backoffMs: retry.backoffMs, factor: retry.factor }, onDone: { target: 'running' } } } }
+        : {}),
+      succeeded: final,
+      failed: final,
+      skipped: final,
+    },
+  };
+}
+
+function approvalRegion(nodeId: string, p: Record<string, unknown>, incoming: IncomingEdge[]): MachineConfigJson {
+  const decide = (decision: 'approve' | 'reject', handle: string) => ({
+    guard: { type: 'isDecisionFor', params: { nodeId, decision } },
+    target: 'succeeded',
+    actions: { type: 'recordDecision', params: { nodeId, handle } },
+  });
+  return {
+    initial: 'pending',
+    states: {
+      pending: pendingState(nodeId, incoming),
+      running: {
+        tags: ['waiting', 'approval'],
+        entry: { type: 'recordApprovalRequest', params: { nodeId, request: { title: p.title, details: p.details } } },
+        on: { 'approval.decide': [decide('approve', 'approved'), decide('reject', 'rejected')] },
+      },
+      succeeded: final,
+      skipped: final,
+    },
+  };
+}

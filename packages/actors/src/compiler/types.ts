@@ -1,0 +1,48 @@
+import type { DataType, Diagnostic, FlowDocument, FlowKind, NodeCategory } from '@switchyard/schema';
+
+export const MACHINE_FORMAT = 'switchyard.machine/1' as const;
+
+export interface IncomingEdge {
+  source: string;
+  handle: string;
+}
+
+export interface CompiledNode {
+  id: string;
+  type: string;
+  category: NodeCategory;
+  label: string;
+  /** Params after defaults; `{{ }}` templates are rendered when the node runs. */
+  params: Record<string, unknown>;
+  incoming: IncomingEdge[];
+  outputType: DataType;
+}
+
+export interface CompiledTrigger {
+  nodeId: string;
+  type: string;
+  listensTo: string | null;
+  params: Record<string, unknown>;
+}
+
+/** JSON-only machine config: implementations are referenced by name and bound later. */
+export type MachineConfigJson = Record<string, unknown>;
+
+export interface CompiledMachine {
+  format: typeof MACHINE_FORMAT;
+  docId: string;
+  kind: FlowKind;
+  name: string;
+  version: number;
+  nodes: Record<string, CompiledNode>;
+  triggers: CompiledTrigger[];
+  config: MachineConfigJson;
+}
+
+export interface CompileResult {
+  /** Null when any diagnostic is an error. */
+  machine: CompiledMachine | null;
+  diagnostics: Diagnostic[];
+  /** The parsed document (defaults applied), when it parsed at all. */
+  document: FlowDocument | null;
+}

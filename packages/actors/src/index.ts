@@ -1,0 +1,11 @@
+export * from './compiler/types';
+export { compile } from './compiler/compile';
+export * from './machine';
+export * from './ports';
+export * from './expression';
+export { stableStringify } from './stable-json';
+export { nodeImplementations } from './nodes/registry';
+export type { Invocation, NodeOutcome, NodeImplementation } from './nodes/types';
+export { matchTrigger } from './triggers';
+export { createFakePorts, type FakeEffect } from './testing/fake-ports';
+export { simulateRun } from './testing/run';

@@ -1,0 +1,233 @@
+import { assign, fromPromise, setup, type AnyStateMachine, type SnapshotFrom } from 'xstate';
+import { isNodeType, isSwitchyardError, type NodeType } from '@switchyard/schema';
+import type { CompiledMachine, IncomingEdge, MachineConfigJson } from './compiler/types';
+import { renderParams, type Scope } from './expression';
+import { nodeImplementations } from './nodes/registry';
+import type { Invocation, NodeOutcome } from './nodes/types';
+import type { RunPorts } from './ports';
+import { stableStringify } from './stable-json';
+
+export type NodeStatus = 'succeeded' | 'failed' | 'skipped' | 'waiting';
+
+export interface NodeResult {
+  status: NodeStatus;
+  handles: string[];
+  output?: unknown;
+  error?: { code: string; message: string };
+  reason?: string;
+  attempts: number;
+  /** What a waiting approval asks, rendered. */
+  request?: unknown;
+}
+
+export interface RunInput {
+  runId: string;
+  userId: string;
+  triggerNodeId: string;
+  payload: unknown;
+}
+
+export interface RunContext {
+  runId: string;
+  userId: string;
+  triggerNodeId: string;
+  trigger: unknown;
+  nodes: Record<string, NodeResult>;
+  /** Why the run did nothing (first condition that stopped a path). */
+  skipReason: string | null;
+  failure: { nodeId: string; code: string; message: string } | null;
+}
+
+export type RunEvent =
+  | { type: 'approval.decide'; nodeId: string; decision: 'approve' | 'reject'; by?: string; comment?: string }
+  | { type: 'run.cancel' };
+
+export type RunStatus = 'running' | 'waiting' | 'completed' | 'failed' | 'skipped' | 'cancelled';
+
+const RESOLVED = new Set<NodeStatus>(['succeeded', 'failed', 'skipped']);
+
+export const scopeOf = (context: RunContext): Scope => {
+  const nodes: Record<string, unknown> = {};
+  for (const [id, r] of Object.entries(context.nodes)) if (r.output !== undefined) nodes[id] = r.output;
+  return { trigger: context.trigger, nodes, run: { id: context.runId } };
+};
+
+const errorOf = (e: unknown): { code: string; message: string } =>
+  isSwitchyardError(e) ? { code: e.code, message: e.message }
+  : e instanceof Error ? { code: e.name === 'ExpressionError' ? 'BAD_INPUT' : 'INTERNAL', message: e.message }
+  : { code: 'INTERNAL', message: String(e) };
+
+const edgeActive = (ctx: RunContext, e: IncomingEdge) => {
+  const r = ctx.nodes[e.source];
+  return !!r && (r.status === 'succeeded' || r.status === 'failed') && r.handles.includes(e.handle);
+};
+const allResolved = (ctx: RunContext, incoming: IncomingEdge[]) => incoming.every((e) => RESOLVED.has(ctx.nodes[e.source]?.status as NodeStatus));
+
+interface InvokeInput {
+  nodeId: string;
+  expressionParams: string[];
+  backoffMs?: number;
+  factor?: number;
+}
+interface BoundInput extends InvokeInput {
+  context: RunContext;
+}
+
+/** Replaces JSON invoke inputs by functions of context: config stays JSON until bound here. */
+function hydrate(config: unknown): unknown {
+  if (Array.isArray(config)) return config.map(hydrate);
+  if (!config || typeof config !== 'object') return config;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(config)) {
+    if (k === 'invoke' && v && typeof v === 'object' && !Array.isArray(v)) {
+      const inv = v as Record<string, unknown>;
+      const staticInput = inv.input as InvokeInput;
+      out[k] = { ...(hydrate(inv) as object), input: ({ context }: { context: RunContext }) => ({ ...staticInput, context }) };
+    } else out[k] = hydrate(v);
+  }
+  return out;
+}
+
+/**
+ * Binds a compiled machine to real (or fake) ports: the Temporal-style split between the
+ * deterministic workflow (the JSON config) and its activities (node implementations).
+ */
+export function createRunMachine(compiled: CompiledMachine, ports: RunPorts) {
+  const actors: Record<string, ReturnType<typeof fromPromise<NodeOutcome, BoundInput>>> = {};
+  for (const node of Object.values(compiled.nodes)) {
+    if (!isNodeType(node.type) || actors[node.type]) continue;
+    const impl = nodeImplementations[node.type as NodeType];
+    if (impl.kind !== 'invoke') continue;
+    const run = impl.run as (inv: Invocation<unknown>, p: RunPorts) => Promise<NodeOutcome>;
+    actors[node.type] = fromPromise<NodeOutcome, BoundInput>(async ({ input, signal }) => {
+      const { context, nodeId, expressionParams } = input;
+      const node = compiled.nodes[nodeId]!;
+      const scope = scopeOf(context);
+      const skip = new Set(expressionParams);
+      const rendered: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(node.params)) rendered[k] = skip.has(k) ? v : renderParams(v, scope);
+      const { retry: _r, continueOnError: _c, ...effectInput } = rendered;
+      return run(
+        {
+          runId: context.runId, userId: context.userId, nodeId, nodeType: node.type as NodeType,
+          params: rendered, scope, attempt: context.nodes[nodeId]?.attempts ?? 0, signal,
+          effectKey: stableStringify([context.runId, nodeId, effectInput]),
+        },
+        ports,
+      );
+    });
+  }
+  actors['sys.backoff'] = fromPromise<NodeOutcome, BoundInput>(async ({ input, signal }) => {
+    const attempts = input.context.nodes[input.nodeId]?.attempts ?? 1;
+    const ms = (input.backoffMs ?? 0) * (input.factor ?? 1) ** Math.max(0, attempts - 1);
+    await ports.timers.sleep({ runId: input.context.runId, key: `${input.nodeId}:retry:${attempts}` }, ms, signal);
+    return { output: null, handles: [] };
+  });
+
+  const setNode = (ctx: RunContext, nodeId: string, patch: Partial<NodeResult>): Record<string, NodeResult> => ({
+    ...ctx.nodes,
+    [nodeId]: { status: 'succeeded', handles: [], attempts: 0, ...ctx.nodes[nodeId], ...patch },
+  });
+
+  // xstate's setup() types each implementation precisely; the machine is assembled from a
+  // runtime-built config, so the generic parameters are erased here on purpose.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const s = setup({
+    types: {} as { context: RunContext; events: RunEvent; input: RunInput },
+    actors: actors as never,
+    guards: {
+      isFiredTrigger: ({ context }, p: { nodeId: string }) => context.triggerNodeId === p.nodeId,
+      inputsReady: ({ context }, p: { incoming: IncomingEdge[] }) => allResolved(context, p.incoming) && p.incoming.some((e) => edgeActive(context, e)),
+      inputsDead: ({ context }, p: { incoming: IncomingEdge[] }) => allResolved(context, p.incoming) && !p.incoming.some((e) => edgeActive(context, e)),
+      canRetry: ({ context }, p: { nodeId: string; maxAttempts: number }) => (context.nodes[p.nodeId]?.attempts ?? 0) + 1 < p.maxAttempts,
+      isDecisionFor: ({ event }, p: { nodeId: string; decision: string }) =>
+        event.type === 'approval.decide' && event.nodeId === p.nodeId && event.decision === p.decision,
+      nothingRan: ({ context }, p: { workNodes: string[] }) =>
+        context.skipReason !== null && !p.workNodes.some((id) => { const st = context.nodes[id]?.status; return st === 'succeeded' || st === 'failed'; }),
+    },
+    actions: {
+      recordTrigger: assign(({ context }, p: { nodeId: string }) => ({
+        nodes: setNode(context, p.nodeId, { status: 'succeeded', handles: ['out'], output: context.trigger }),
+      })),
+      recordSkip: assign(({ context }, p: { nodeId: string }) => ({ nodes: setNode(context, p.nodeId, { status: 'skipped', handles: [] }) })),
+      recordOutcome: assign(({ context, event }, p: { nodeId: string }) => {
+        const outcome = (event as unknown as { output: NodeOutcome }).output;
+        const attempts = (context.nodes[p.nodeId]?.attempts ?? 0) + 1;
+        return {
+          nodes: setNode(context, p.nodeId, {
+            status: 'succeeded', handles: outcome.handles, output: outcome.output, attempts,
+            ...(outcome.reason ? { reason: outcome.reason } : {}),
+          }),
+          skipReason: context.skipReason ?? (outcome.handles.length === 0 ? (outcome.reason ?? `${p.nodeId} stopped the run`) : null),
+        };
+      }),
+      recordAttempt: assign(({ context, event }, p: { nodeId: string }) => ({
+        nodes: setNode(context, p.nodeId, {
+          status: 'waiting', attempts: (context.nodes[p.nodeId]?.attempts ?? 0) + 1,
+          error: errorOf((event as unknown as { error: unknown }).error),
+        }),
+      })),
+      recordFailure: assign(({ context, event }, p: { nodeId: string; continueOnError: boolean }) => {
+        const error = errorOf((event as unknown as { error: unknown }).error);
+        return {
+          nodes: setNode(context, p.nodeId, {
+            status: 'failed', handles: p.continueOnError ? ['out'] : [], error, attempts: (context.nodes[p.nodeId]?.attempts ?? 0) + 1,
+            ...(p.continueOnError ? { output: { error } } : {}),
+          }),
+          failure: p.continueOnError ? context.failure : { nodeId: p.nodeId, ...error },
+        };
+      }),
+      recordApprovalRequest: assign(({ context }, p: { nodeId: string; request: unknown }) => {
+        let request: unknown = p.request;
+        try {
+          request = renderParams(p.request, scopeOf(context));
+        } catch {
+          /* show the unrendered text rather than failing the wait */
+        }
+        return { nodes: setNode(context, p.nodeId, { status: 'waiting', handles: [], request }) };
+      }),
+      recordDecision: assign(({ context, event }, p: { nodeId: string; handle: string }) => {
+        const e = event as Extract<RunEvent, { type: 'approval.decide' }>;
+        return {
+          nodes: setNode(context, p.nodeId, {
+            status: 'succeeded', handles: [p.handle], attempts: 1,
+            output: { decision: e.decision, by: e.by ?? null, comment: e.comment ?? null },
+          }),
+        };
+      }),
+    },
+  });
+  const config = hydrate(compiled.config) as Record<string, unknown>;
+  return s.createMachine({
+    ...(config as object),
+    context: ({ input }: { input: RunInput }): RunContext => ({
+      runId: input.runId, userId: input.userId, triggerNodeId: input.triggerNodeId, trigger: input.payload,
+      nodes: {}, skipReason: null, failure: null,
+    }),
+  } as never) as unknown as AnyStateMachine;
+}
+
+export type RunSnapshot = SnapshotFrom<AnyStateMachine>;
+
+/** The run's status as the product shows it, from a machine snapshot. */
+export function runStatusOf(snapshot: { value: unknown; status: string; hasTag?: (t: string) => boolean }): RunStatus {
+  const v = snapshot.value;
+  if (v === 'completed' || v === 'skipped' || v === 'failed' || v === 'cancelled') return v;
+  if (snapshot.status === 'error') return 'failed';
+  return snapshot.hasTag?.('running') ? 'running' : snapshot.hasTag?.('waiting') ? 'waiting' : 'running';
+}
+
+/** Per-node state for overlays: pending | running | waiting | retrying | succeeded | failed | skipped. */
+export function nodeStatesOf(value: unknown): Record<string, string> {
+  if (!value || typeof value !== 'object') return {};
+  const active = (value as Record<string, unknown>).active;
+  return active && typeof active === 'object' ? { ...(active as Record<string, string>) } : {};
+}
+
+/** Waiting approvals in a snapshot value. */
+export function waitingApprovals(compiled: CompiledMachine, value: unknown): string[] {
+  const states = nodeStatesOf(value);
+  return Object.entries(states).filter(([id, st]) => st === 'running' && compiled.nodes[id]?.type === 'flow.approval').map(([id]) => id);
+}
+
+export type { MachineConfigJson };

@@ -1,0 +1,14 @@
+import { parseDuration } from '@switchyard/schema';
+import { pass, type EventImplementation, type InvokeImplementation } from "./types";
+
+export const delay: InvokeImplementation<'flow.delay'> = {
+  kind: 'invoke',
+  async run({ params, runId, nodeId, signal }, { timers }) {
+    const ms = parseDuration(params.duration) ?? 0;
+    await timers.sleep({ runId, key: nodeId }, ms, signal);
+    return pass({ waitedMs: ms });
+  },
+};
+
+/** Approval waits for an event, not an invoked actor; the compiler gives it its own states. */
+export const approval: EventImplementation = { kind: "event" };

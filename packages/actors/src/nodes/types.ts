@@ -1,0 +1,43 @@
+import type { NodeType, ParamsOf } from '@switchyard/schema';
+import type { RunPorts } from '../ports';
+import type { Scope } from '../expression';
+
+/** What a node implementation receives: params already rendered against the run's scope. */
+export interface Invocation<P> {
+  runId: string;
+  userId: string;
+  nodeId: string;
+  nodeType: NodeType;
+  params: P;
+  scope: Scope;
+  attempt: number;
+  effectKey: string;
+  signal: AbortSignal;
+}
+
+/** `handles` are the outputs that fire; none means the path stops here (with `reason`). */
+export interface NodeOutcome {
+  output: unknown;
+  handles: string[];
+  reason?: string;
+}
+
+export interface TriggerImplementation<T extends NodeType> {
+  kind: 'trigger';
+  /** Whether an incoming event payload starts this trigger. */
+  matches(params: ParamsOf<T>, payload: Record<string, unknown>): boolean;
+}
+
+export interface InvokeImplementation<T extends NodeType> {
+  kind: 'invoke';
+  run(inv: Invocation<ParamsOf<T>>, ports: RunPorts): Promise<NodeOutcome>;
+}
+
+/** Nodes that wait for an outside event (a person's approval) instead of invoking anything. */
+export interface EventImplementation {
+  kind: 'event';
+}
+
+export type NodeImplementation<T extends NodeType> = TriggerImplementation<T> | InvokeImplementation<T> | EventImplementation;
+
+export const pass = (output: unknown, handle = 'out'): NodeOutcome => ({ output, handles: [handle] });

@@ -1,0 +1,104 @@
+/**
+ * The ports a run needs from the outside world. The runtime implements them against
+ * PostgreSQL, the outbound guard and the LLM; tests and the editor's simulator use fakes.
+ */
+
+/** Identifies one visible effect; the runtime hashes `effectKey` into the idempotency key. */
+export interface EffectMeta {
+  runId: string;
+  userId: string;
+  nodeId: string;
+  nodeType: string;
+  /** Stable across retries and restarts: run, node and the rendered params. */
+  effectKey: string;
+}
+
+export interface ContactRef {
+  id: string;
+  name: string;
+  email: string;
+  company?: string | null;
+  relationshipStrength: number;
+}
+
+export interface EmailRef {
+  from: string;
+  fromName?: string;
+  to: string[];
+  subject: string;
+  body: string;
+  threadId?: string;
+}
+
+export interface CrmPort {
+  findContactByEmail(userId: string, email: string): Promise<ContactRef | null>;
+  sendEmail(meta: EffectMeta, e: { to: string[]; subject: string; body: string; threadId?: string }): Promise<{ id: string }>;
+  createDraft(
+    meta: EffectMeta,
+    d: { to: string[]; subject: string; body: string; threadId?: string; contactId?: string },
+  ): Promise<{ id: string }>;
+  createTask(
+    meta: EffectMeta,
+    t: { title: string; description: string; dueAt: string; priority: 'low' | 'medium' | 'high'; contactId?: string },
+  ): Promise<{ id: string }>;
+  /** Null when no contact has that address. */
+  updateContact(
+    meta: EffectMeta,
+    c: { email: string; relationshipStrength?: number; addTags: string[]; appendNote: string; touchLastInteraction: boolean },
+  ): Promise<{ id: string } | null>;
+  createNotification(
+    meta: EffectMeta,
+    n: { type: string; title: string; body: string; priority: 'low' | 'normal' | 'high'; actions: { id: string; label: string }[] },
+  ): Promise<{ id: string }>;
+  scheduleFollowUp(meta: EffectMeta, f: { email: string; dueAt: string; note: string }): Promise<{ id: string } | null>;
+}
+
+export interface OutboundRequest {
+  url: string;
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  headers: Record<string, string>;
+  body?: string;
+  timeoutMs: number;
+}
+
+export interface OutboundPort {
+  /** The runtime adds the `Idempotency-Key` header derived from `meta.effectKey`. */
+  request(meta: EffectMeta, r: OutboundRequest): Promise<{ status: number; body: string }>;
+}
+
+export interface MemoryPort {
+  remember(meta: EffectMeta, key: string, value: unknown, ttlSeconds?: number): Promise<void>;
+}
+
+export interface TimerPort {
+  /**
+   * Resolves once `ms` after the *first* call for (runId, key) has passed on the runtime clock.
+   * Durable: a restarted run calling it again waits only for the remainder.
+   */
+  sleep(timer: { runId: string; key: string }, ms: number, signal: AbortSignal): Promise<void>;
+}
+
+export interface Clock {
+  now(): number;
+}
+
+export interface ComposerPort {
+  /** Writes the body of a reply. Offline builds answer from templates; online ones call the LLM. */
+  draftReply(input: {
+    email: EmailRef;
+    contact: ContactRef | null;
+    tone: 'professional' | 'friendly' | 'concise';
+    maxLength: number;
+    instructions: string;
+    signal: AbortSignal;
+  }): Promise<{ body: string; model: string }>;
+}
+
+export interface RunPorts {
+  crm: CrmPort;
+  outbound: OutboundPort;
+  memory: MemoryPort;
+  timers: TimerPort;
+  clock: Clock;
+  composer: ComposerPort;
+}
