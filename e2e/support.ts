@@ -51,7 +51,8 @@ function exited(child: ChildProcess): Promise<void> {
 /**
  * Starts the real runtime (`apps/runtime/src/index.ts` under tsx) on a free port with its own
  * fresh data directory, so every run gets an empty embedded database. PostgreSQL is used only
- * when E2E_DATABASE_URL is set; a DATABASE_URL meant for the unit tests is not inherited.
+ * when E2E_DATABASE_URL is set (give it a fresh database: specs expect to start empty); a
+ * DATABASE_URL meant for the unit tests is not inherited.
  */
 export async function startRuntime(options: { token?: string; name?: string } = {}): Promise<Runtime> {
   const entry = 'apps/runtime/src/index.ts';

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +22,9 @@ export const backendsUnderTest = (): Backend[] => (process.env.DATABASE_URL ? ['
 export async function freshStorage(kind: Backend): Promise<{ env: Record<string, string>; drop(): Promise<void> }> {
   if (kind === 'pglite') {
     const dir = mkdtempSync(join(tmpdir(), 'sy-pglite-'));
+    // A migrated template made once by global-setup.ts: skips initdb for every test.
+    const template = process.env.SWITCHYARD_PGLITE_TEMPLATE;
+    if (template) cpSync(template, dir, { recursive: true });
     return { env: { SWITCHYARD_DATA_DIR: dir }, drop: async () => rmSync(dir, { recursive: true, force: true }) };
   }
   const base = new URL(process.env.DATABASE_URL!);

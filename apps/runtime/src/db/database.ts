@@ -4,6 +4,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { Migrator } from '@mikro-orm/migrations';
 import { MikroORM } from '@mikro-orm/postgresql';
+import pg from 'pg';
 import type { Config } from '../config';
 import { allEntities } from '../entities';
 import { migrationsList } from '../migrations';
@@ -34,7 +35,7 @@ export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir
   const db = config.databaseUrl ? await openPostgres(config.databaseUrl) : await openPglite(config.dataDir);
   if (options.migrate ?? true) {
     try {
-      await db.orm.getMigrator().up();
+      await (db.kind === 'postgres' ? withMigrationLock(db.url, () => db.orm.getMigrator().up()) : db.orm.getMigrator().up());
     } catch (e) {
       await db.close();
       throw e;
@@ -42,6 +43,24 @@ export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir
   }
   return db;
 }
+
+/**
+ * Several runtime processes may start at once against one PostgreSQL: a session advisory lock,
+ * held on its own connection, lets exactly one of them migrate while the others wait.
+ */
+async function withMigrationLock<T>(url: string, fn: () => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    return await fn();
+  } finally {
+    await client.end();
+  }
+}
+
+/** Arbitrary constant naming Switchyard's migration lock. */
+const MIGRATION_LOCK_KEY = 0x5357_4d47;
 
 function initOrm(clientUrl: string, pool: { min: number; max: number }, ensureDatabase: boolean) {
   return MikroORM.init({

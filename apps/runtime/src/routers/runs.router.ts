@@ -5,6 +5,8 @@ import { hostOf } from '../host/wiring';
 import { sql } from '../host/db';
 import { runView } from '../host/run-view';
 import { LATEST_SNAPSHOT, SNAPSHOT_COLUMNS, type RunRow } from '../host/run-store';
+import type { RunUpdate } from '../host/host';
+import type { Context } from '../context';
 
 const PAYLOADS: Record<string, z.ZodType> = {
   'email.received': EmailReceivedPayloadSchema,
@@ -15,6 +17,14 @@ const PAYLOADS: Record<string, z.ZodType> = {
 const RUN_STATUSES = ['running', 'waiting', 'completed', 'failed', 'skipped', 'cancelled'] as const;
 const runId = z.object({ runId: z.string().uuid() });
 const decision = runId.extend({ nodeId: IdSchema.optional(), comment: z.string().max(2000).optional() });
+
+async function loadRunView(ctx: Context & { user: { id: string } }, id: string) {
+  const row = (await sql<RunRow & { doc_id: string }>(ctx.services.db.orm.em.fork(),
+    `select r.*, ${SNAPSHOT_COLUMNS}, f.doc_id from runs r join flows f on f.id = r.flow_id ${LATEST_SNAPSHOT} where r.id = ? and r.user_id = ?`, [id, ctx.user.id]))[0];
+  if (!row) throw new SwitchyardError('NOT_FOUND', 'Run not found');
+  const compiled = await hostOf(ctx.services).host.compiledFor(row.flow_id, row.flow_version).catch(() => null);
+  return runView(row, compiled);
+}
 
 export const runsRouter = router({
   /**
@@ -54,12 +64,35 @@ export const runsRouter = router({
       return { runId, version, triggerNodeId: trigger.nodeId };
     }),
 
-  get: authedProcedure.input(runId).query(async ({ ctx, input }) => {
-    const row = (await sql<RunRow & { doc_id: string }>(ctx.em,
-      `select r.*, ${SNAPSHOT_COLUMNS}, f.doc_id from runs r join flows f on f.id = r.flow_id ${LATEST_SNAPSHOT} where r.id = ? and r.user_id = ?`, [input.runId, ctx.user.id]))[0];
-    if (!row) throw new SwitchyardError('NOT_FOUND', 'Run not found');
-    const compiled = await hostOf(ctx.services).host.compiledFor(row.flow_id, row.flow_version).catch(() => null);
-    return runView(row, compiled);
+  get: authedProcedure.input(runId).query(({ ctx, input }) => loadRunView(ctx, input.runId)),
+
+  /**
+   * Live run state over SSE: the current view first, then a new view after every persisted
+   * transition, until the run ends. Updates that arrive during a read are coalesced.
+   */
+  watch: authedProcedure.input(runId).subscription(async function* ({ ctx, input, signal }) {
+    const { host } = hostOf(ctx.services);
+    let dirty = true;
+    let wake: (() => void) | null = null;
+    const onUpdate = (u: RunUpdate) => {
+      if (u.runId !== input.runId) return;
+      dirty = true;
+      wake?.();
+    };
+    host.updates.on('update', onUpdate);
+    const aborted = new Promise<void>((resolve) => signal?.addEventListener('abort', () => resolve(), { once: true }));
+    try {
+      while (!signal?.aborted) {
+        if (!dirty) await Promise.race([new Promise<void>((resolve) => (wake = resolve)), aborted]);
+        if (signal?.aborted) break;
+        dirty = false;
+        const view = await loadRunView(ctx, input.runId);
+        yield view;
+        if (['completed', 'failed', 'skipped', 'cancelled'].includes(view.status)) break;
+      }
+    } finally {
+      host.updates.off('update', onUpdate);
+    }
   }),
 
   list: authedProcedure
