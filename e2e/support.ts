@@ -54,7 +54,7 @@ function exited(child: ChildProcess): Promise<void> {
  * when E2E_DATABASE_URL is set (give it a fresh database: specs expect to start empty); a
  * DATABASE_URL meant for the unit tests is not inherited.
  */
-export async function startRuntime(options: { token?: string; name?: string } = {}): Promise<Runtime> {
+export async function startRuntime(options: { token?: string; name?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Runtime> {
   const entry = 'apps/runtime/src/index.ts';
   if (!existsSync(join(repoRoot, entry))) throw new Error(`e2e: ${entry} does not exist, so there is no runtime to test against.`);
   const token = options.token ?? TEST_TOKEN;
@@ -72,6 +72,7 @@ export async function startRuntime(options: { token?: string; name?: string } = 
     SWITCHYARD_DATA_DIR: dataDir,
     NODE_ENV: 'test',
   });
+  Object.assign(env, options.env ?? {});
 
   await mkdir(artifactsDir, { recursive: true });
   const log = createWriteStream(join(artifactsDir, `${name}.log`));
@@ -193,6 +194,15 @@ export async function newPage(browser: Browser): Promise<{ context: BrowserConte
   page.on('pageerror', (error) => errors.push(error.message));
   return { context, page, errors };
 }
+
+/**
+ * Test hooks on and the runtime's clock pinned to Wednesday 7 January 2026, 10:00 in New York, so
+ * business-hours conditions pass whatever the real time is.
+ */
+export const PINNED_CLOCK_ENV: NodeJS.ProcessEnv = {
+  SWITCHYARD_TEST_HOOKS: '1',
+  SWITCHYARD_TEST_NOW: String(Date.UTC(2026, 0, 7, 15, 0)),
+};
 
 /** Saves `e2e/artifacts/<name>.png` (the folder is git-ignored) and returns its path. */
 export async function screenshot(page: Page, name: string): Promise<string> {

@@ -10,8 +10,10 @@ import {
 } from './auth';
 import { AppShell } from './components/AppShell';
 import { Logo } from './components/Logo';
+import { EditorPage } from './pages/EditorPage';
 import { FlowsPage } from './pages/FlowsPage';
 import { LoginPage } from './pages/LoginPage';
+import { useRoute } from './router';
 import { createApiClient, type ApiClient } from './trpc';
 
 type Session =
@@ -24,6 +26,7 @@ type Session =
  *   main.tsx before the first render (so a re-run effect can never see it twice).
  */
 export function App({ loginToken }: { loginToken: string | null }) {
+  const route = useRoute();
   const [session, setSession] = useState<Session>(() => {
     if (loginToken !== null) return { status: 'checking' };
     // A token kept from earlier in this tab goes straight to the page; if the runtime refuses it
@@ -61,6 +64,12 @@ export function App({ loginToken }: { loginToken: string | null }) {
     };
   }, [enter, loginToken]);
 
+  // The list fetched at sign-in is only fresh once: coming back from the editor loads it again.
+  useEffect(() => {
+    if (route.page !== 'editor') return;
+    setSession((s) => (s.status === 'signed-in' && s.initialFlows ? { ...s, initialFlows: undefined } : s));
+  }, [route.page]);
+
   const signOut = useCallback((notice: string | null = null) => {
     clearToken();
     setSession({ status: 'signed-out', notice });
@@ -81,9 +90,16 @@ export function App({ loginToken }: { loginToken: string | null }) {
       );
     case 'signed-out':
       return (
-<LoginPage notice={session.notice} onSignedIn={enter} />
+        <LoginPage notice={session.notice} onSignedIn={enter} />
       );
     case 'signed-in':
+      if (route.page === 'editor') {
+        return (
+          <AppShell section="flows" onSignOut={() => signOut()} wide>
+            <EditorPage key={route.docId} client={session.client} docId={route.docId} onUnauthorized={sessionEnded} />
+          </AppShell>
+        );
+      }
       return (
         <AppShell section="flows" onSignOut={() => signOut()}>
           <FlowsPage

@@ -1,4 +1,5 @@
 import { loadConfig } from './config';
+import { agentsOverrides, mergeOverrides } from './agents/wiring';
 import { hostOverrides } from './host/wiring';
 import { createServer } from './server';
 
@@ -11,7 +12,8 @@ async function main() {
     console.error((e as Error).message);
     process.exit(2);
   }
-  const server = await createServer(config, hostOverrides(config));
+  // Agents first: their actors are up before the host restores runs that may call them.
+  const server = await createServer(config, mergeOverrides(agentsOverrides(config), hostOverrides(config)));
   const url = await server.start();
   // Jupyter-style login: the link carries the token once; the editor moves it into a header.
   console.log(`Switchyard is running: ${url}/?token=${encodeURIComponent(config.token)}`);

@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { publicProcedure, router } from './trpc';
+import { agentsRouter } from './routers/agents.router';
 import { crmRouter } from './routers/crm.router';
 import { eventsRouter } from './routers/events.router';
 import { flowsRouter } from './routers/flows.router';
 import { runsRouter } from './routers/runs.router';
+import { skillsRouter } from './routers/skills.router';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -14,6 +16,8 @@ export const appRouter = router({
   flows: flowsRouter,
   runs: runsRouter,
   events: eventsRouter,
+  agents: agentsRouter,
+  skills: skillsRouter,
   // Domain routers are merged here, one key each (flows, runs, events, agents, ...), with their
   // imports at the top: `import { flowsRouter } from './routers/flows.router'` -> `flows: flowsRouter,`.
 });

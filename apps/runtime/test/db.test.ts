@@ -31,12 +31,12 @@ describe.each(backends())('database (%s)', (kind) => {
     await db?.close();
   });
 
-  it('applies the initial migration and creates every table', async () => {
+  it('applies the migrations and creates every table', async () => {
     const em = db.orm.em.fork();
     const tables = (await em.execute(`select table_name from information_schema.tables where table_schema = 'public'`)) as { table_name: string }[];
     expect(tables.map((t) => t.table_name)).toEqual(expect.arrayContaining(TABLES));
     expect(await db.orm.getMigrator().getPendingMigrations()).toEqual([]);
-    expect((await db.orm.getMigrator().getExecutedMigrations()).map((m) => m.name)).toEqual(['0001-initial']);
+    expect((await db.orm.getMigrator().getExecutedMigrations()).map((m) => m.name)).toEqual(['0001-initial', '0002-agents']);
   });
 
   it('has a column for every entity property (entities and migration agree)', async () => {

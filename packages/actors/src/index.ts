@@ -8,4 +8,6 @@ export { nodeImplementations } from './nodes/registry';
 export type { Invocation, NodeOutcome, NodeImplementation } from './nodes/types';
 export { matchTrigger } from './triggers';
 export { createFakePorts, type FakeEffect } from './testing/fake-ports';
+export { createFakeSkillPorts } from './testing/fake-skill-ports';
 export { simulateRun } from './testing/run';
+export * from './skills';

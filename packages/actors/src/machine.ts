@@ -69,8 +69,12 @@ interface InvokeInput {
   backoffMs?: number;
   factor?: number;
 }
+/** What an invoked node receives; it is persisted with the snapshot, so a restored run re-invokes with it. */
 interface BoundInput extends InvokeInput {
-  context: RunContext;
+  runId: string;
+  userId: string;
+  attempt: number;
+  scope: Scope;
 }
 
 /** Replaces JSON invoke inputs by functions of context: config stays JSON until bound here. */
@@ -82,7 +86,13 @@ function hydrate(config: unknown): unknown {
     if (k === 'invoke' && v && typeof v === 'object' && !Array.isArray(v)) {
       const inv = v as Record<string, unknown>;
       const staticInput = inv.input as InvokeInput;
-      out[k] = { ...(hydrate(inv) as object), input: ({ context }: { context: RunContext }) => ({ ...staticInput, context }) };
+      out[k] = {
+        ...(hydrate(inv) as object),
+        input: ({ context }: { context: RunContext }): BoundInput => ({
+          ...staticInput, runId: context.runId, userId: context.userId,
+          attempt: context.nodes[staticInput.nodeId]?.attempts ?? 0, scope: scopeOf(context),
+        }),
+      };
     } else out[k] = hydrate(v);
   }
   return out;
@@ -100,27 +110,26 @@ export function createRunMachine(compiled: CompiledMachine, ports: RunPorts) {
     if (impl.kind !== 'invoke') continue;
     const run = impl.run as (inv: Invocation<unknown>, p: RunPorts) => Promise<NodeOutcome>;
     actors[node.type] = fromPromise<NodeOutcome, BoundInput>(async ({ input, signal }) => {
-      const { context, nodeId, expressionParams } = input;
+      const { nodeId, expressionParams, scope } = input;
       const node = compiled.nodes[nodeId]!;
-      const scope = scopeOf(context);
       const skip = new Set(expressionParams);
       const rendered: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(node.params)) rendered[k] = skip.has(k) ? v : renderParams(v, scope);
       const { retry: _r, continueOnError: _c, ...effectInput } = rendered;
       return run(
         {
-          runId: context.runId, userId: context.userId, nodeId, nodeType: node.type as NodeType,
-          params: rendered, scope, attempt: context.nodes[nodeId]?.attempts ?? 0, signal,
-          effectKey: stableStringify([context.runId, nodeId, effectInput]),
+          runId: input.runId, userId: input.userId, nodeId, nodeType: node.type as NodeType,
+          params: rendered, scope, attempt: input.attempt, signal,
+          effectKey: stableStringify([input.runId, nodeId, effectInput]),
         },
         ports,
       );
     });
   }
   actors['sys.backoff'] = fromPromise<NodeOutcome, BoundInput>(async ({ input, signal }) => {
-    const attempts = input.context.nodes[input.nodeId]?.attempts ?? 1;
-    const ms = (input.backoffMs ?? 0) * (input.factor ?? 1) ** Math.max(0, attempts - 1);
-    await ports.timers.sleep({ runId: input.context.runId, key: `${input.nodeId}:retry:${attempts}` }, ms, signal);
+    const attempts = Math.max(1, input.attempt);
+    const ms = (input.backoffMs ?? 0) * (input.factor ?? 1) ** (attempts - 1);
+    await ports.timers.sleep({ runId: input.runId, key: `${input.nodeId}:retry:${attempts}` }, ms, signal);
     return { output: null, handles: [] };
   });
 

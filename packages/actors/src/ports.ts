@@ -94,6 +94,30 @@ export interface ComposerPort {
   }): Promise<{ body: string; model: string }>;
 }
 
+/** What an agent's skill run gives back to the workflow node that asked for it. */
+export interface AgentSkillOutcome {
+  success: boolean;
+  output: unknown;
+  error?: string;
+  sideEffects: { type: string; data: unknown }[];
+  suggestedNextSteps: string[];
+  /** Effects the agent proposed that wait for a person's approval. */
+  pendingApprovals: { id: string; tool: string; reason: string }[];
+  /** 'offline' when the deterministic provider answered. */
+  model?: string;
+}
+
+export interface AgentsPort {
+  /**
+   * Sends a request to the agent's mailbox and resolves with the skill's result. Effects inside
+   * are keyed from `meta.effectKey`, so a retried or restored step never duplicates them.
+   */
+  runSkill(
+    meta: EffectMeta,
+    req: { agentId: string; skill: string; params: Record<string, unknown>; grantEffects: boolean; trigger?: unknown; signal?: AbortSignal },
+  ): Promise<AgentSkillOutcome>;
+}
+
 export interface RunPorts {
   crm: CrmPort;
   outbound: OutboundPort;
@@ -101,4 +125,5 @@ export interface RunPorts {
   timers: TimerPort;
   clock: Clock;
   composer: ComposerPort;
+  agents: AgentsPort;
 }

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { NodeCategory, NodeKindSpec } from './nodes/common';
 import * as actions from './nodes/actions';
+import * as agent from './nodes/agent';
 import * as conditions from './nodes/conditions';
 import * as flow from './nodes/flow';
 import * as triggers from './nodes/triggers';
@@ -26,6 +27,7 @@ export const NODE_KINDS = [
   actions.scheduleFollowUpAction,
   actions.webhookAction,
   actions.setMemoryAction,
+  agent.runSkillNode,
   flow.delayNode,
   flow.approvalNode,
 ] as const;

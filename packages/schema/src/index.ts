@@ -7,3 +7,6 @@ export * from './catalog';
 export * from './nodes/common';
 export { NotificationActionButtonSchema } from './nodes/actions';
 export * from './template';
+export * from './agent';
+export * from './skill';
+export { runSkillNode } from './nodes/agent';

@@ -1,4 +1,5 @@
 import type { ReactNode } from 'react';
+import { linkHandler } from '../router';
 import { Logo } from './Logo';
 
 export type Section = 'flows';
@@ -22,31 +23,36 @@ export function AppShell({
   section,
   onSignOut,
   children,
+  wide = false,
 }: {
   section: Section;
   onSignOut: () => void;
   children: ReactNode;
+  /** The canvas needs the whole width: the sidebar folds away. */
+  wide?: boolean;
 }) {
   return (
-    <div className="shell">
+    <div className={`shell${wide ? ' shell--wide' : ''}`}>
       <header className="shell__header">
-        <div className="brand">
+        <a className="brand" href="/" onClick={linkHandler('/')}>
           <Logo />
           <span className="brand__name">Switchyard</span>
-        </div>
+        </a>
         <div className="shell__header-actions">
           <button type="button" className="button button--ghost" onClick={onSignOut} data-testid="sign-out">
             Sign out
           </button>
         </div>
       </header>
+      {wide ? null : (
       <nav className="shell__sidebar" aria-label="Main">
         <ul className="nav">
           {NAV.map((item) => (
             <li key={item.id}>
               <a
                 className={`nav__item${item.id === section ? ' nav__item--active' : ''}`}
-                href={`#/${item.id}`}
+                href="/"
+                onClick={linkHandler('/')}
                 aria-current={item.id === section ? 'page' : undefined}
               >
                 <span className="nav__icon" aria-hidden="true">
@@ -58,6 +64,7 @@ export function AppShell({
           ))}
         </ul>
       </nav>
+      )}
       <main className="shell__main">{children}</main>
     </div>
   );

@@ -1,8 +1,11 @@
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { FlowDocumentSchema, SCHEMA_VERSION, type FlowDocument } from '@switchyard/schema';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { FlowList } from '../auth';
 import { Banner } from '../components/Banner';
+import { docIdFromName } from '../editor/graph';
 import { formatDateTime, formatRelative } from '../format';
-import { describeError, isUnauthorized, type ApiClient } from '../trpc';
+import { hrefOf, navigate } from '../router';
+import { describeError, errorCode, isUnauthorized, type ApiClient } from '../trpc';
 import { useRemote } from '../useRemote';
 
 type Flow = FlowList['items'][number];
@@ -30,6 +33,80 @@ export function FlowsPage({
   const flows = useRemote(load, initial);
   const [filter, setFilter] = useState<KindFilter>('all');
   const [search, setSearch] = useState('');
+  const [notice, setNotice] = useState<{ tone: 'error' | 'info'; text: string } | null>(null);
+  const importInput = useRef<HTMLInputElement>(null);
+
+  /** Runs a list action, reporting failures in words and refreshing the table afterwards. */
+  const act = useCallback(
+    async (what: string, action: () => Promise<string | null>) => {
+      setNotice(null);
+      try {
+        const done = await action();
+        if (done) setNotice({ tone: 'info', text: done });
+      } catch (error) {
+        setNotice({ tone: 'error', text: describeError(error, what) });
+      }
+      flows.reload();
+    },
+    [flows],
+  );
+
+  const create = () =>
+    void act('create the workflow', async () => {
+      const name = window.prompt('Name the new workflow', 'Untitled workflow')?.trim();
+      if (!name) return null;
+      const document: FlowDocument = {
+        schemaVersion: SCHEMA_VERSION, id: docIdFromName(name), kind: 'workflow', name, description: '', version: 0, nodes: [], edges: [], settings: {},
+      };
+      await client.flows.save.mutate({ document });
+      navigate(hrefOf({ page: 'editor', docId: document.id }));
+      return null;
+    });
+
+  const rename = (flow: Flow) =>
+    void act('rename the flow', async () => {
+      const name = window.prompt('Rename the flow', flow.name)?.trim();
+      if (!name || name === flow.name) return null;
+      const { document } = await client.flows.get.query({ docId: flow.docId });
+      await client.flows.save.mutate({ document: { ...document, name }, expectedVersion: flow.version, note: 'Renamed' });
+      return `Renamed to “${name}”.`;
+    });
+
+  const duplicate = (flow: Flow) =>
+    void act('duplicate the flow', async () => {
+      const { document } = await client.flows.get.query({ docId: flow.docId });
+      const name = `Copy of ${document.name}`;
+      await client.flows.save.mutate({ document: { ...document, id: docIdFromName(name), name, version: 0 } });
+      return `Duplicated as “${name}” (a draft).`;
+    });
+
+  const remove = (flow: Flow) =>
+    void act('delete the flow', async () => {
+      const live = flow.status === 'deployed' ? ' It is deployed: it stops reacting to events at once.' : '';
+      if (!window.confirm(`Delete “${flow.name}”?${live} This cannot be undone.`)) return null;
+      await client.flows.delete.mutate({ docId: flow.docId });
+      return `Deleted “${flow.name}”.`;
+    });
+
+  const importFile = (file: File) =>
+    void act('import the file', async () => {
+      let raw: unknown;
+      try {
+        raw = JSON.parse(await file.text());
+      } catch {
+        throw new Error('that file is not valid JSON');
+      }
+      const parsed = FlowDocumentSchema.safeParse(raw);
+      if (!parsed.success) throw new Error(`that file is not a Switchyard flow (${parsed.error.issues[0]?.message ?? 'unknown problem'})`);
+      try {
+        await client.flows.import.mutate({ document: parsed.data, replace: false });
+      } catch (error) {
+        if (errorCode(error) !== 'CONFLICT') throw error;
+        if (!window.confirm(`A flow with id “${parsed.data.id}” exists already. Replace it with the file (saved as a new version)?`)) return null;
+        await client.flows.import.mutate({ document: parsed.data, replace: true });
+      }
+      return `Imported “${parsed.data.name}”.`;
+    });
 
   const unauthorized = flows.status === 'error' && isUnauthorized(flows.error);
   useEffect(() => {
@@ -54,15 +131,37 @@ export function FlowsPage({
           <h1 className="page__title">Flows</h1>
           <p className="page__subtitle">Workflows, proactive behaviors and multi-agent plans in this studio.</p>
         </div>
-        <button
-          type="button"
-          className="button button--secondary"
-          onClick={flows.reload}
-          disabled={flows.status === 'loading'}
-        >
-          {flows.status === 'loading' && items ? 'Refreshing…' : 'Refresh'}
-        </button>
+        <div className="page__actions">
+          <button
+            type="button"
+            className="button button--secondary"
+            onClick={flows.reload}
+            disabled={flows.status === 'loading'}
+          >
+            {flows.status === 'loading' && items ? 'Refreshing…' : 'Refresh'}
+          </button>
+          <button type="button" className="button button--secondary" onClick={() => importInput.current?.click()} data-testid="import-flow">
+            Import JSON
+          </button>
+          <input
+            ref={importInput}
+            type="file"
+            accept="application/json,.json"
+            hidden
+            data-testid="import-flow-file"
+            onChange={(e) => {
+              const file = e.target.files?.[0];
+              e.target.value = '';
+              if (file) importFile(file);
+            }}
+          />
+          <button type="button" className="button button--primary" onClick={create} data-testid="new-workflow">
+            New workflow
+          </button>
+        </div>
       </div>
+
+      {notice ? <Banner tone={notice.tone} message={notice.text} testId="list-notice" /> : null}
 
       {flows.status === 'error' && !unauthorized ? (
         <Banner
@@ -82,7 +181,7 @@ export function FlowsPage({
           <LoadingTable />
         ) : null
       ) : items.length === 0 ? (
-        <EmptyState />
+        <EmptyState onCreate={create} />
       ) : (
         <>
           <div className="toolbar">
@@ -112,7 +211,7 @@ export function FlowsPage({
               onChange={(e) => setSearch(e.target.value)}
             />
           </div>
-          <FlowTable flows={visible} />
+          <FlowTable flows={visible} onRename={rename} onDuplicate={duplicate} onDelete={remove} />
           {visible.length === 0 ? (
             <p className="table-note" data-testid="no-matches">
               No flows match these filters.
@@ -124,7 +223,17 @@ export function FlowsPage({
   );
 }
 
-function FlowTable({ flows }: { flows: Flow[] }) {
+function FlowTable({
+  flows,
+  onRename,
+  onDuplicate,
+  onDelete,
+}: {
+  flows: Flow[];
+  onRename: (flow: Flow) => void;
+  onDuplicate: (flow: Flow) => void;
+  onDelete: (flow: Flow) => void;
+}) {
   return (
     <div className="table-card">
       <table className="table" data-testid="flow-list">
@@ -133,7 +242,18 @@ function FlowTable({ flows }: { flows: Flow[] }) {
           {flows.map((flow) => (
             <tr key={flow.id} data-testid="flow-row" data-flow-id={flow.id}>
               <td className="table__name">
-                <span className="flow-name">{flow.name}</span>
+                <a
+                  className="flow-name flow-link"
+                  href={hrefOf({ page: 'editor', docId: flow.docId })}
+                  onClick={(e) => {
+                    if (e.button !== 0 || e.metaKey || e.ctrlKey) return;
+                    e.preventDefault();
+                    navigate(hrefOf({ page: 'editor', docId: flow.docId }));
+                  }}
+                  data-testid="open-flow"
+                >
+                  {flow.name}
+                </a>
                 {flow.description ? (
                   <span className="flow-description" title={flow.description}>
                     {flow.description}
@@ -157,6 +277,17 @@ function FlowTable({ flows }: { flows: Flow[] }) {
                   {formatRelative(flow.updatedAt)}
                 </time>
               </td>
+              <td className="table__actions">
+                <button type="button" className="button button--ghost button--small" onClick={() => onRename(flow)} data-testid="rename-flow">
+                  Rename
+                </button>
+                <button type="button" className="button button--ghost button--small" onClick={() => onDuplicate(flow)} data-testid="duplicate-flow">
+                  Duplicate
+                </button>
+                <button type="button" className="button button--ghost button--small button--danger" onClick={() => onDelete(flow)} data-testid="delete-flow">
+                  Delete
+                </button>
+              </td>
             </tr>
           ))}
         </tbody>
@@ -176,6 +307,7 @@ function FlowTableHead() {
         <col style={{ width: 128 }} />
         <col style={{ width: 168 }} />
         <col style={{ width: 120 }} />
+        <col style={{ width: 216 }} />
       </colgroup>
       <thead>
         <tr>
@@ -187,6 +319,9 @@ function FlowTableHead() {
           </th>
           <th scope="col">Last run</th>
           <th scope="col">Updated</th>
+          <th scope="col">
+            <span className="visually-hidden">Actions</span>
+          </th>
         </tr>
       </thead>
     </>
@@ -262,7 +397,7 @@ function LastRun({ run }: { run: Flow['lastRun'] }) {
   );
 }
 
-function EmptyState() {
+function EmptyState({ onCreate }: { onCreate: () => void }) {
   return (
     <div className="empty" data-testid="empty-state">
       <div className="empty__art" aria-hidden="true">
@@ -278,6 +413,9 @@ function EmptyState() {
         A flow is a workflow, a proactive behavior or a multi-agent plan. Flows you create and templates you
         install show up here as drafts until you deploy them.
       </p>
+      <button type="button" className="button button--primary" onClick={onCreate}>
+        New workflow
+      </button>
     </div>
   );
 }
@@ -290,7 +428,7 @@ function LoadingTable() {
         <tbody>
           {[0, 1, 2].map((i) => (
             <tr key={i}>
-              {[48, 18, 16, 8, 20, 14].map((w, j) => (
+              {[48, 18, 16, 8, 20, 14, 30].map((w, j) => (
                 <td key={j} className={j === 3 ? 'table__num' : undefined}>
                   <span className="skeleton" style={{ width: `${w * 4}px` }} />
                 </td>

@@ -101,8 +101,10 @@ export function createHost(deps: HostDeps) {
       },
     };
     const at = iso();
+    // Enqueued now (the store keeps order and batches); awaited in order for the update events.
+    const written = store.write({ runId: run.id, version, snapshot: persisted, status, reason, error, at, finished, touchRun, journal });
     run.queue = run.queue
-      .then(() => store.write({ runId: run.id, version, snapshot: persisted, status, reason, error, at, finished, touchRun, journal }))
+      .then(() => written)
       .then((ok) => {
         if (!ok) deps.log?.error({ runId: run.id, version }, 'snapshot write lost a version race; another process owns this run');
         updates.emit('update', { runId: run.id, userId: run.userId, status, version, nodes, changed } satisfies RunUpdate);

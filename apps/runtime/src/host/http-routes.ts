@@ -14,6 +14,7 @@ const MAX_BODY = 1024 * 1024;
 export function registerHostRoutes(app: FastifyInstance, deps: { services: HostServices; em: () => EntityManager; testHooks: boolean }) {
   void app.register(async (scope) => {
     // Signatures are over the exact bytes received, so this scope keeps the raw body.
+    scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', { parseAs: 'string', bodyLimit: MAX_BODY }, (_req, body, done) => done(null, body));
     scope.post<{ Params: { id: string } }>('/hooks/:id', async (req, reply) => {
       const id = req.params.id;

@@ -43,28 +43,38 @@ export interface SnapshotWrite {
 const ROW = '(?::uuid, ?::jsonb, ?::int, ?::text, ?::text, ?::jsonb, ?::timestamptz, ?::boolean, ?::boolean, ?::text, ?::text, ?::text, ?::jsonb)';
 
 /**
- * One statement for many runs. Every step appends a journal row carrying the snapshot (one insert,
- * like a plain event log); the `runs` row is only rewritten when the status changes, so a step
- * costs one row write. `unique (run_id, seq)` makes a stale writer's row a no-op that is reported.
+ * One statement for many writes (several runs, several versions of one run). Every step appends a
+ * journal row carrying the snapshot (an event-log insert); the `runs` row is rewritten only when a
+ * run's status changes, with the newest such write of the batch. `unique (run_id, seq)` turns a
+ * stale writer's row into a no-op, which is reported back.
  */
 function writeBatch(em: EntityManager, writes: SnapshotWrite[]) {
+  if (!writes.some((w) => w.touchRun)) {
+    return sql<{ run_id: string; seq: number }>(em,
+      `insert into run_journal (run_id, seq, at, kind, event_type, node_id, snapshot, data)
+       values ${writes.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}
+       on conflict (run_id, seq) do nothing returning run_id, seq`,
+      writes.flatMap((w) => [w.runId, w.version, w.at, w.journal.kind, w.journal.eventType, w.journal.nodeId, w.snapshot, w.journal.data ?? null]));
+  }
   const params = writes.flatMap((w) => [
     w.runId, w.snapshot, w.version, w.status, w.reason, w.error ?? null, w.at, w.finished, w.touchRun,
     w.journal.kind, w.journal.eventType, w.journal.nodeId, w.journal.data ?? null,
   ]);
-  return sql<{ run_id: string }>(em,
+  return sql<{ run_id: string; seq: number }>(em,
     `with v (run_id, snapshot, version, status, reason, error, at, finished, touch, kind, event_type, node_id, data) as (
        values ${writes.map(() => ROW).join(', ')}),
      ins as (
        insert into run_journal (run_id, seq, at, kind, event_type, node_id, snapshot, data)
        select run_id, version, at, kind, event_type, node_id, snapshot, data from v
        on conflict (run_id, seq) do nothing returning run_id, seq),
+     latest as (
+       select distinct on (v.run_id) v.* from v join ins on ins.run_id = v.run_id and ins.seq = v.version
+        where v.touch order by v.run_id, v.version desc),
      upd as (
-       update runs r set snapshot = v.snapshot, snapshot_version = v.version, status = v.status, reason = v.reason, error = v.error,
-              updated_at = v.at, finished_at = case when v.finished then v.at else r.finished_at end
-         from v join ins on ins.run_id = v.run_id and ins.seq = v.version
-        where r.id = v.run_id and v.touch and r.snapshot_version < v.version returning r.id)
-     select run_id from ins`,
+       update runs r set snapshot = l.snapshot, snapshot_version = l.version, status = l.status, reason = l.reason, error = l.error,
+              updated_at = l.at, finished_at = case when l.finished then l.at else r.finished_at end
+         from latest l where r.id = l.run_id and r.snapshot_version < l.version returning r.id)
+     select run_id, seq from ins`,
     params);
 }
 
@@ -90,8 +100,8 @@ export function createRunStore(em: () => EntityManager, opts: { maxBatch?: numbe
       const batch = pending.slice(0, maxBatch);
       pending = pending.slice(batch.length);
       try {
-        const ok = new Set((await writeBatch(em(), batch.map((b) => b.w))).map((r) => r.run_id));
-        for (const b of batch) b.resolve(ok.has(b.w.runId));
+        const ok = new Set((await writeBatch(em(), batch.map((b) => b.w))).map((r) => `${r.run_id}#${r.seq}`));
+        for (const b of batch) b.resolve(ok.has(`${b.w.runId}#${b.w.version}`));
       } catch (e) {
         for (const b of batch) b.reject(e);
       }
@@ -110,9 +120,8 @@ export function createRunStore(em: () => EntityManager, opts: { maxBatch?: numbe
     },
 
     /**
-     * Writes the snapshot only if nobody wrote a newer one (`snapshot_version = version - 1`) and
-     * appends the journal row in the same statement. Writes that arrive while one is in flight are
-     * group-committed: the next statement carries all of them (one round trip for many runs).
+     * Appends a step (journal row with the snapshot; the run row on status changes). Writes that
+     * arrive while a statement is in flight are group-committed into the next one, in order.
      */
     write: (w: SnapshotWrite): Promise<boolean> =>
       new Promise<boolean>((resolve, reject) => {

@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { RunPorts } from '@switchyard/actors';
+import type { AgentsPort, RunPorts } from '@switchyard/actors';
+import { SwitchyardError } from '@switchyard/schema';
 import { createClock, type RuntimeClock } from './clock';
 import { createOfflineComposer } from './composer';
 import { createEffects, type EffectDeps } from './effects';
@@ -16,6 +17,8 @@ export interface HostServicesDeps {
   crashAfter?: EffectDeps['crashAfter'];
   webhookBase?: () => string;
   timerPollMs?: number;
+  /** The agents' mailboxes (apps/runtime/src/agents); without it `agent.runSkill` nodes fail. */
+  agents?: AgentsPort;
 }
 
 /** Everything that runs flows: clock, timers, effect ledger, host, flows, scheduler. */
@@ -23,7 +26,8 @@ export function createHostServices(deps: HostServicesDeps) {
   const clock = deps.clock ?? createClock();
   const timers = createTimerService({ em: deps.em, clock, ...(deps.timerPollMs ? { pollMs: deps.timerPollMs } : {}) });
   const effects = createEffects({ em: deps.em, clock, outbound: deps.outbound, ...(deps.crashAfter ? { crashAfter: deps.crashAfter } : {}) });
-  const ports: RunPorts = { ...effects, timers: timers.port, clock, composer: createOfflineComposer() };
+  const agents: AgentsPort = deps.agents ?? { runSkill: async () => Promise.reject(new SwitchyardError('INTERNAL', 'Agents are not running in this runtime')) };
+  const ports: RunPorts = { ...effects, timers: timers.port, clock, composer: createOfflineComposer(), agents };
   const host = createHost({ em: deps.em, clock, ports, ...(deps.log ? { log: deps.log } : {}) });
   const flows = createFlowService({ em: deps.em, now: () => new Date(clock.now()).toISOString(), ...(deps.webhookBase ? { webhookBase: deps.webhookBase } : {}) });
   const scheduler = createScheduler({ em: deps.em, host, clock, ...(deps.log ? { log: deps.log } : {}) });

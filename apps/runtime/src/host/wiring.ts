@@ -6,6 +6,7 @@ import { registerHostRoutes } from './http-routes';
 import { createHostServices, type HostServices } from './services';
 import { SwitchyardError } from '@switchyard/schema';
 import type { Services } from '../context';
+import { lateAgentsPort } from '../agents/wiring';
 
 /** The host's services from the server's service bag (set up by `hostOverrides`). */
 export function hostOf(services: Services): HostServices {
@@ -40,6 +41,7 @@ export function hostOverrides(config: Config, env: NodeJS.ProcessEnv = process.e
         clock: createClock(knobs.now),
         log: base.log,
         ...(knobs.crashAfter ? { crashAfter: knobs.crashAfter } : {}),
+        agents: lateAgentsPort(base),
       });
       return { clock: hs.clock, hostServices: hs };
     },

@@ -1,5 +1,9 @@
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration0001Initial } from './0001-initial';
+import { Migration0002Agents } from './0002-agents';
 
 /** Every migration in order. Listed explicitly so no filesystem glob is needed at run time. */
-export const migrationsList: MigrationObject[] = [{ name: '0001-initial', class: Migration0001Initial }];
+export const migrationsList: MigrationObject[] = [
+  { name: '0001-initial', class: Migration0001Initial },
+  { name: '0002-agents', class: Migration0002Agents },
+];

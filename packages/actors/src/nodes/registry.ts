@@ -1,5 +1,6 @@
 import type { NodeType } from '@switchyard/schema';
 import * as actions from './actions';
+import * as agent from './agent';
 import * as conditions from './conditions';
 import * as flow from './flow';
 import * as triggers from './triggers';
@@ -26,6 +27,7 @@ export const nodeImplementations: { [K in NodeType]: NodeImplementation<K> } = {
   'action.scheduleFollowUp': actions.scheduleFollowUp,
   'action.webhook': actions.webhook,
   'action.setMemory': actions.setMemory,
+  'agent.runSkill': agent.runSkill,
   'flow.delay': flow.delay,
   'flow.approval': flow.approval,
 };

@@ -1,7 +1,7 @@
 import type { ContactRef, RunPorts } from '../ports';
 
 export interface FakeEffect {
-  kind: 'email' | 'draft' | 'task' | 'contact' | 'notification' | 'followUp' | 'webhook' | 'memory';
+  kind: 'email' | 'draft' | 'task' | 'contact' | 'notification' | 'followUp' | 'webhook' | 'memory' | 'skill';
   key: string;
   data: unknown;
 }
@@ -48,6 +48,16 @@ export function createFakePorts(options: { contacts?: ContactRef[]; now?: number
       },
     },
     memory: { remember: async (m, key, value) => void record('memory', m.effectKey, { key, value }) },
+    // A fake agent: every skill "succeeds" and echoes its request, so flows with agent nodes simulate.
+    agents: {
+      runSkill: async (m, r) => {
+        record('skill', m.effectKey, { agentId: r.agentId, skill: r.skill, params: r.params });
+        return {
+          success: true, output: { agentId: r.agentId, skill: r.skill, params: r.params, simulated: true },
+          sideEffects: [], suggestedNextSteps: [], pendingApprovals: [], model: 'fake',
+        };
+      },
+    },
   };
   return { ports, effects, advance: (ms: number) => void (now += ms), setNow: (t: number) => void (now = t) };
 }

@@ -1,0 +1,586 @@
+import { compile } from '@switchyard/actors';
+import { FlowDocumentSchema, hasErrors, type Diagnostic, type FlowDocument } from '@switchyard/schema';
+import { useMachine } from '@xstate/react';
+import {
+  Background,
+  Controls,
+  MiniMap,
+  Panel,
+  ReactFlow,
+  applyEdgeChanges,
+  applyNodeChanges,
+  useReactFlow,
+  type Connection,
+  type Edge,
+  type EdgeChange,
+  type NodeChange,
+} from '@xyflow/react';
+import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from 'react';
+import { fromPromise } from 'xstate';
+import { linkHandler, useLeaveGuard } from '../router';
+import { describeError, type ApiClient, type QueryOutput } from '../trpc';
+import { nodeTypes, type FlowCanvasNode } from './FlowNodeView';
+import { cloneSubgraph, connectionProblem, newEdgeId, newNodeId, primaryTrigger, specOf, toDocument, type Graph } from './graph';
+import { Inspector } from './Inspector';
+import { layeredLayout } from './layout';
+import { OverlayContext, type NodeRunView, type Overlay } from './overlay';
+import { DND_TYPE, Palette } from './Palette';
+import { CompilePreview, HistoryPanel, RunDialog } from './panels';
+import { editorSessionMachine, type RunRequest } from './session.machine';
+
+export type LoadedFlow = QueryOutput<ApiClient['flows']['get']>;
+export type RunViewData = QueryOutput<ApiClient['runs']['get']>;
+
+const FINAL_RUN = new Set(['completed', 'failed', 'skipped', 'cancelled']);
+
+export const toCanvasNodes = (graph: Graph): FlowCanvasNode[] =>
+  graph.nodes.map((n) => ({
+    id: n.id,
+    type: 'flow',
+    position: { ...n.position },
+    data: { type: n.type, typeVersion: n.typeVersion, ...(n.label !== undefined ? { label: n.label } : {}), params: n.params },
+  }));
+
+export const toCanvasEdges = (graph: Graph): Edge[] =>
+  graph.edges.map((e) => ({ id: e.id, source: e.source, sourceHandle: e.sourceHandle, target: e.target, targetHandle: e.targetHandle }));
+
+/** The document-shaped graph of the canvas: what undo, the clipboard and saves work with. */
+export function graphOf(nodes: FlowCanvasNode[], edges: Edge[]): Graph {
+  return {
+    nodes: nodes.map((n) => ({
+      id: n.id,
+      type: n.data.type,
+      typeVersion: n.data.typeVersion,
+      ...(n.data.label !== undefined ? { label: n.data.label } : {}),
+      position: { x: Math.round(n.position.x), y: Math.round(n.position.y) },
+      params: n.data.params,
+    })),
+    edges: edges.map((e) => ({ id: e.id, source: e.source, sourceHandle: e.sourceHandle ?? 'out', target: e.target, targetHandle: e.targetHandle ?? 'in' })),
+  };
+}
+
+const isTyping = (target: EventTarget | null) =>
+  target instanceof HTMLElement && (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName));
+
+function download(name: string, text: string) {
+  const url = URL.createObjectURL(new Blob([text], { type: 'application/json' }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+type Drawer = 'none' | 'compile' | 'history';
+
+export function Editor({ client, initial }: { client: ApiClient; initial: LoadedFlow }) {
+  const flow = initial.flow;
+  const baseDoc = useRef<FlowDocument>(initial.document);
+  const [nodes, setNodes] = useState<FlowCanvasNode[]>(() => toCanvasNodes(initial.document));
+  const [edges, setEdges] = useState<Edge[]>(() => toCanvasEdges(initial.document));
+  const [status, setStatus] = useState<{ tone: 'info' | 'error' | 'ok'; text: string } | null>(null);
+  const [drawer, setDrawer] = useState<Drawer>('none');
+  const [runOpen, setRunOpen] = useState(false);
+  const [runView, setRunView] = useState<RunViewData | null>(null);
+  const { screenToFlowPosition, fitView, getNodes } = useReactFlow<FlowCanvasNode, Edge>();
+  const refusal = useRef<string | null>(null);
+  const clipboard = useRef<Graph | null>(null);
+  const importInput = useRef<HTMLInputElement>(null);
+
+  const [snapshot, send] = useMachine(
+    editorSessionMachine.provide({
+      actors: {
+        save: fromPromise(async ({ input }) => {
+          const result = await client.flows.save.mutate({ document: input.document, expectedVersion: input.expectedVersion });
+          return { version: result.version };
+        }),
+        deploy: fromPromise(async ({ input }) => {
+          let expectedVersion = input.expectedVersion;
+          if (input.document) {
+            expectedVersion = (await client.flows.save.mutate({ document: input.document, expectedVersion })).version;
+          }
+          const result = await client.flows.deploy.mutate({ docId: flow.docId, version: expectedVersion });
+          return { version: expectedVersion, deployedVersion: result.version };
+        }),
+        startRun: fromPromise(async ({ input }) => {
+          let savedVersion: number | null = null;
+          if (input.document) {
+            savedVersion = (await client.flows.save.mutate({ document: input.document, expectedVersion: input.expectedVersion })).version;
+          }
+          const { request } = input;
+          if (request.asEvent && request.eventType) {
+            const result = await client.events.emit.mutate({ type: request.eventType, payload: request.payload } as Parameters<ApiClient['events']['emit']['mutate']>[0]);
+            const mine = result.runs.find((r) => r.flowId === flow.id);
+            if (!mine) {
+              throw new Error(
+                "The test event reached the runtime but did not start this flow: it does not match the deployed trigger's filters (for example “only important emails”).",
+              );
+            }
+            return { runId: mine.runId, savedVersion };
+          }
+          const started = await client.runs.start.mutate({ docId: flow.docId, triggerNodeId: request.triggerNodeId, payload: request.payload, draft: true });
+          return { runId: started.runId, savedVersion };
+        }),
+      },
+    }),
+    { input: { document: initial.document, version: flow.version, deployedVersion: flow.deployedVersion } },
+  );
+  const ctx = snapshot.context;
+  const dirty = !snapshot.matches({ doc: 'clean' });
+  const saving = snapshot.matches({ doc: 'saving' });
+  const compiling = snapshot.matches({ check: 'compiling' });
+  const deploying = snapshot.matches({ activity: 'deploying' });
+  const running = snapshot.matches({ activity: 'running' });
+  const canDeploy = snapshot.can({ type: 'DEPLOY' });
+
+  // ----- history: every committed change of the document-shaped graph is one undo step -----
+  const graph = useMemo(() => graphOf(nodes, edges), [nodes, edges]);
+  const graphJson = useMemo(() => JSON.stringify(graph), [graph]);
+  const dragging = nodes.some((n) => n.dragging);
+  const history = useRef<{ past: string[]; future: string[]; current: string }>({ past: [], future: [], current: graphJson });
+  const [, setHistoryTick] = useState(0);
+  const restoring = useRef(false);
+
+  useEffect(() => {
+    if (dragging) return;
+    const h = history.current;
+    if (graphJson === h.current) return;
+    if (!restoring.current) {
+      h.past.push(h.current);
+      if (h.past.length > 200) h.past.shift();
+      h.future = [];
+    }
+    restoring.current = false;
+    h.current = graphJson;
+    setHistoryTick((t) => t + 1);
+    send({ type: 'EDIT', document: toDocument(baseDoc.current, graph) });
+  }, [graphJson, graph, dragging, send]);
+
+  const applyGraph = useCallback((g: Graph, select: ReadonlySet<string> = new Set()) => {
+    setNodes(toCanvasNodes(g).map((n) => (select.has(n.id) ? { ...n, selected: true } : n)));
+    setEdges(toCanvasEdges(g));
+  }, []);
+
+  const undo = useCallback(() => {
+    const h = history.current;
+    const prev = h.past.pop();
+    if (prev === undefined) return;
+    h.future.push(h.current);
+    restoring.current = true;
+    applyGraph(JSON.parse(prev) as Graph);
+  }, [applyGraph]);
+
+  const redo = useCallback(() => {
+    const h = history.current;
+    const next = h.future.pop();
+    if (next === undefined) return;
+    h.past.push(h.current);
+    restoring.current = true;
+    applyGraph(JSON.parse(next) as Graph);
+  }, [applyGraph]);
+
+  /** Replaces the canvas with a document from the server (restore, import): a fresh history. */
+  const resetTo = useCallback(
+    (doc: FlowDocument, version: number, deployedVersion: number | null) => {
+      baseDoc.current = doc;
+      const g = { nodes: doc.nodes, edges: doc.edges };
+      history.current = { past: [], future: [], current: JSON.stringify(graphOf(toCanvasNodes(g), toCanvasEdges(g))) };
+      applyGraph(g);
+      send({ type: 'RESET', document: doc, version, deployedVersion });
+      setHistoryTick((t) => t + 1);
+    },
+    [applyGraph, send],
+  );
+
+  // ----- canvas events -----
+  const onNodesChange = useCallback((changes: NodeChange<FlowCanvasNode>[]) => setNodes((ns) => applyNodeChanges(changes, ns)), []);
+  const onEdgesChange = useCallback((changes: EdgeChange[]) => setEdges((es) => applyEdgeChanges(changes, es)), []);
+
+  const isValidConnection = useCallback(
+    (c: Connection | Edge) => {
+      const problem = connectionProblem(graph, c);
+      refusal.current = problem;
+      return problem === null;
+    },
+    [graph],
+  );
+
+  const onConnect = useCallback(
+    (c: Connection) => {
+      const problem = connectionProblem(graph, c);
+      if (problem) return setStatus({ tone: 'error', text: `Not connected: ${problem}` });
+      setStatus(null);
+      setEdges((es) => [
+        ...es,
+        { id: newEdgeId(new Set(es.map((e) => e.id))), source: c.source, sourceHandle: c.sourceHandle ?? 'out', target: c.target, targetHandle: c.targetHandle ?? 'in' },
+      ]);
+    },
+    [graph],
+  );
+
+  const onConnectEnd = useCallback((_event: MouseEvent | TouchEvent, state: { isValid: boolean | null; toHandle: unknown }) => {
+    if (state.isValid === false && refusal.current) setStatus({ tone: 'error', text: `Not connected: ${refusal.current}` });
+    refusal.current = null;
+  }, []);
+
+  const addNode = useCallback(
+    (type: string, position?: { x: number; y: number }) => {
+      const spec = specOf(type);
+      if (!spec) return;
+      setNodes((ns) => {
+        const id = newNodeId(type, new Set(ns.map((n) => n.id)));
+        const at = position ?? screenToFlowPosition({ x: window.innerWidth / 2, y: window.innerHeight / 2 });
+        const node: FlowCanvasNode = { id, type: 'flow', position: at, selected: true, data: { type, typeVersion: spec.typeVersion, params: {} } };
+        return [...ns.map((n) => (n.selected ? { ...n, selected: false } : n)), node];
+      });
+      setStatus(null);
+    },
+    [screenToFlowPosition],
+  );
+
+  const onDragOver = useCallback((e: DragEvent) => {
+    if (!e.dataTransfer.types.includes(DND_TYPE)) return;
+    e.preventDefault();
+    e.dataTransfer.dropEffect = 'move';
+  }, []);
+
+  const onDrop = useCallback(
+    (e: DragEvent) => {
+      const type = e.dataTransfer.getData(DND_TYPE);
+      if (!type) return;
+      e.preventDefault();
+      const p = screenToFlowPosition({ x: e.clientX, y: e.clientY });
+      // Centre the node under the pointer rather than hanging it from its corner.
+      addNode(type, { x: Math.round(p.x - 120), y: Math.round(p.y - 30) });
+    },
+    [addNode, screenToFlowPosition],
+  );
+
+  const selectOnly = useCallback(
+    (id: string) => {
+      setNodes((ns) => ns.map((n) => ({ ...n, selected: n.id === id })));
+      void fitView({ nodes: [{ id }], duration: 250, maxZoom: 1.1 });
+    },
+    [fitView],
+  );
+
+  const updateNode = useCallback((id: string, patch: { params?: Record<string, unknown>; label?: string | undefined }) => {
+    setNodes((ns) =>
+      ns.map((n) => {
+        if (n.id !== id) return n;
+        const data = { ...n.data };
+        if (patch.params) data.params = patch.params;
+        if ('label' in patch) {
+          if (patch.label === undefined || patch.label === '') delete data.label;
+          else data.label = patch.label;
+        }
+        return { ...n, data };
+      }),
+    );
+  }, []);
+
+  const copy = useCallback(() => {
+    const selected = new Set(nodes.filter((n) => n.selected).map((n) => n.id));
+    if (selected.size === 0) return;
+    clipboard.current = {
+      nodes: graph.nodes.filter((n) => selected.has(n.id)),
+      edges: graph.edges.filter((e) => selected.has(e.source) && selected.has(e.target)),
+    };
+    setStatus({ tone: 'info', text: `Copied ${selected.size} node${selected.size === 1 ? '' : 's'}. Paste with Ctrl+V.` });
+  }, [nodes, graph]);
+
+  const paste = useCallback(() => {
+    if (!clipboard.current) return;
+    const pasted = cloneSubgraph(graph, clipboard.current);
+    // Paste again moves further down, so copies never stack exactly on top of each other.
+    clipboard.current = { nodes: pasted.nodes, edges: pasted.edges };
+    const ids = new Set(pasted.nodes.map((n) => n.id));
+    applyGraph({ nodes: [...graph.nodes, ...pasted.nodes], edges: [...graph.edges, ...pasted.edges] }, ids);
+  }, [graph, applyGraph]);
+
+  const autoLayout = useCallback(async () => {
+    const sizes = new Map(getNodes().map((n) => [n.id, { width: n.measured?.width ?? 240, height: n.measured?.height ?? 96 }]));
+    const positions = await layeredLayout(graph, sizes);
+    setNodes((ns) => ns.map((n) => ({ ...n, position: positions.get(n.id) ?? n.position })));
+    setTimeout(() => void fitView({ duration: 250 }), 50);
+  }, [graph, getNodes, fitView]);
+
+  const save = useCallback(() => send({ type: 'SAVE' }), [send]);
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const mod = e.ctrlKey || e.metaKey;
+      if (!mod) return;
+      const key = e.key.toLowerCase();
+      if (key === 's') {
+        e.preventDefault();
+        save();
+        return;
+      }
+      if (isTyping(e.target)) return;
+      if (key === 'z' && !e.shiftKey) (e.preventDefault(), undo());
+      else if ((key === 'z' && e.shiftKey) || key === 'y') (e.preventDefault(), redo());
+      else if (key === 'c') copy();
+      else if (key === 'v') (e.preventDefault(), paste());
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [save, undo, redo, copy, paste]);
+
+  useLeaveGuard(dirty ? 'You have unsaved changes in this flow. Leave without saving?' : null);
+
+  // ----- run watching over SSE -----
+  const runId = ctx.runId;
+  useEffect(() => {
+    if (!runId) return;
+    setRunView(null);
+    const sub = client.runs.watch.subscribe(
+      { runId },
+      {
+        onData: (view) => {
+          setRunView(view as RunViewData);
+          if (FINAL_RUN.has(view.status)) send({ type: 'RUN_ENDED' });
+        },
+        onError: (error) => setStatus({ tone: 'error', text: describeError(error, 'follow the run') }),
+      },
+    );
+    return () => sub.unsubscribe();
+  }, [runId, client, send]);
+
+  const startRun = useCallback(
+    (request: RunRequest) => {
+      setRunOpen(false);
+      send({ type: 'RUN', request });
+    },
+    [send],
+  );
+
+  // ----- derived views -----
+  const diagnosticsByNode = useMemo(() => {
+    const map = new Map<string, Diagnostic[]>();
+    for (const d of ctx.diagnostics) {
+      if (!d.nodeId) continue;
+      map.set(d.nodeId, [...(map.get(d.nodeId) ?? []), d]);
+    }
+    return map;
+  }, [ctx.diagnostics]);
+  const badEdges = useMemo(() => new Set(ctx.diagnostics.map((d) => d.edgeId).filter(Boolean)), [ctx.diagnostics]);
+  const overlay: Overlay = useMemo(
+    () => ({ diagnostics: diagnosticsByNode, run: (runView?.nodes as Record<string, NodeRunView> | undefined) ?? null }),
+    [diagnosticsByNode, runView],
+  );
+  const shownEdges = useMemo(() => {
+    const runNodes = runView?.nodes as Record<string, NodeRunView> | undefined;
+    return edges.map((e) => {
+      const classes = [badEdges.has(e.id) ? 'edge--invalid' : '', runNodes?.[e.source]?.state === 'succeeded' && runNodes[e.target]?.state && runNodes[e.target]!.state !== 'skipped' && runNodes[e.target]!.state !== 'pending' ? 'edge--ran' : '']
+        .filter(Boolean)
+        .join(' ');
+      return classes ? { ...e, className: classes, animated: runNodes?.[e.target]?.state === 'running' } : e;
+    });
+  }, [edges, badEdges, runView]);
+
+  const selected = nodes.filter((n) => n.selected);
+  const errorCount = ctx.diagnostics.filter((d) => d.severity === 'error').length;
+  const document = toDocument(baseDoc.current, graph);
+  const trigger = primaryTrigger(graph, selected[0]?.id);
+  const deployed = ctx.deployedVersion !== null;
+
+  const saveLabel = saving ? 'Saving…' : dirty ? 'Unsaved changes' : `Saved · v${ctx.version}`;
+  const deployTitle = errorCount > 0 ? `Fix ${errorCount} problem${errorCount === 1 ? '' : 's'} before deploying` : compiling ? 'Checking the flow…' : 'Save and deploy this flow';
+
+  return (
+    <OverlayContext.Provider value={overlay}>
+      <div className="editor" data-testid="editor">
+        <div className="editor__bar">
+          <a className="button button--ghost button--small" href="/" onClick={linkHandler('/')} data-testid="back-to-flows">
+            ← Flows
+          </a>
+          <div className="editor__title">
+            <h1 className="editor__name" data-testid="flow-name">
+              {document.name}
+            </h1>
+            <span className={`editor__state${dirty ? ' editor__state--dirty' : ''}`} data-testid="save-state">
+              {saveLabel}
+            </span>
+            {deployed ? (
+              <span className="badge badge--deployed" data-testid="deployed-badge">
+                Deployed v{ctx.deployedVersion}
+              </span>
+            ) : (
+              <span className="badge badge--draft">Draft</span>
+            )}
+          </div>
+          <div className="editor__actions">
+            <button type="button" className="button button--ghost button--small" onClick={undo} disabled={history.current.past.length === 0} title="Undo (Ctrl+Z)" data-testid="undo">
+              Undo
+            </button>
+            <button type="button" className="button button--ghost button--small" onClick={redo} disabled={history.current.future.length === 0} title="Redo (Ctrl+Shift+Z)" data-testid="redo">
+              Redo
+            </button>
+            <button type="button" className="button button--ghost button--small" onClick={() => void autoLayout()} disabled={nodes.length === 0} data-testid="auto-layout">
+              Auto-layout
+            </button>
+            <span className="editor__sep" />
+            <button type="button" className="button button--ghost button--small" onClick={() => setDrawer(drawer === 'compile' ? 'none' : 'compile')} data-testid="open-compile">
+              Compile preview
+            </button>
+            <button type="button" className="button button--ghost button--small" onClick={() => setDrawer(drawer === 'history' ? 'none' : 'history')} data-testid="open-history">
+              History
+            </button>
+            <button type="button" className="button button--ghost button--small" onClick={() => download(`${document.id}.json`, JSON.stringify({ ...document, version: ctx.version }, null, 2))} data-testid="export">
+              Export
+            </button>
+            <button type="button" className="button button--ghost button--small" onClick={() => importInput.current?.click()} data-testid="import">
+              Import
+            </button>
+            <input
+              ref={importInput}
+              type="file"
+              accept="application/json,.json"
+              hidden
+              data-testid="import-file"
+              onChange={(e) => {
+                const file = e.target.files?.[0];
+                e.target.value = '';
+                if (!file) return;
+                void importFile(file);
+              }}
+            />
+            <span className="editor__sep" />
+            <button type="button" className="button button--secondary button--small" onClick={save} disabled={!dirty || saving} title="Save (Ctrl+S)" data-testid="save">
+              {saving ? 'Saving…' : 'Save'}
+            </button>
+            <button type="button" className="button button--secondary button--small" onClick={() => setRunOpen(true)} disabled={running || !trigger} title={trigger ? 'Run with a test event' : 'Add a trigger first'} data-testid="run">
+              {running ? 'Running…' : 'Run'}
+            </button>
+            <button type="button" className="button button--primary button--small" onClick={() => send({ type: 'DEPLOY' })} disabled={!canDeploy || deploying} title={deployTitle} data-testid="deploy">
+              {deploying ? 'Deploying…' : 'Deploy'}
+            </button>
+          </div>
+        </div>
+
+        <div className="editor__body">
+          <Palette onAdd={(type) => addNode(type)} />
+          <div className="canvas" onDragOver={onDragOver} onDrop={onDrop} data-testid="canvas">
+            <ReactFlow<FlowCanvasNode, Edge>
+              nodes={nodes}
+              edges={shownEdges}
+              nodeTypes={nodeTypes}
+              onNodesChange={onNodesChange}
+              onEdgesChange={onEdgesChange}
+              onConnect={onConnect}
+              onConnectEnd={onConnectEnd}
+              isValidConnection={isValidConnection}
+              deleteKeyCode={['Delete', 'Backspace']}
+              multiSelectionKeyCode={['Shift', 'Meta', 'Control']}
+              // Fitting an empty canvas would jump the view when the first node lands.
+              fitView={initial.document.nodes.length > 0}
+              fitViewOptions={{ maxZoom: 1, padding: 0.2 }}
+              minZoom={0.1}
+              proOptions={{ hideAttribution: true }}
+              defaultEdgeOptions={{ type: 'smoothstep' }}
+              onlyRenderVisibleElements={nodes.length > 200}
+            >
+              <Background gap={16} size={1} color="#dde1e7" />
+              <Controls position="bottom-left" />
+              <MiniMap position="bottom-right" pannable zoomable nodeStrokeWidth={3} />
+              {status ? (
+                <Panel position="top-center">
+                  <div className={`toast toast--${status.tone}`} role={status.tone === 'error' ? 'alert' : 'status'} data-testid="status">
+                    <span>{status.text}</span>
+                    <button type="button" className="toast__close" aria-label="Dismiss" onClick={() => setStatus(null)}>
+                      ×
+                    </button>
+                  </div>
+                </Panel>
+              ) : null}
+              {ctx.error ? (
+                <Panel position="top-center">
+                  <div className="toast toast--error" role="alert" data-testid="session-error">
+                    <span>{ctx.error}</span>
+                    <button type="button" className="toast__close" aria-label="Dismiss" onClick={() => send({ type: 'DISMISS_ERROR' })}>
+                      ×
+                    </button>
+                  </div>
+                </Panel>
+              ) : null}
+            </ReactFlow>
+            {nodes.length === 0 ? (
+              <div className="canvas__empty" data-testid="canvas-empty">
+                <p className="canvas__empty-title">Drag a trigger from the palette to start</p>
+                <p className="canvas__empty-text">
+                  A trigger decides when the flow runs — an email arriving, a new contact, a schedule. Then add conditions and actions and
+                  connect them from left to right.
+                </p>
+              </div>
+            ) : null}
+          </div>
+          <Inspector
+            selected={selected}
+            diagnostics={ctx.diagnostics}
+            diagnosticsByNode={diagnosticsByNode}
+            compiling={compiling}
+            onUpdate={updateNode}
+            onFocusNode={selectOnly}
+            run={runView}
+            running={running}
+            onApprove={(nodeId) => void decide('approve', nodeId)}
+            onReject={(nodeId) => void decide('reject', nodeId)}
+            onCloseRun={() => setRunView(null)}
+          />
+        </div>
+
+        {drawer === 'compile' ? <CompilePreview document={document} onClose={() => setDrawer('none')} /> : null}
+        {drawer === 'history' ? (
+          <HistoryPanel
+            client={client}
+            docId={flow.docId}
+            currentVersion={ctx.version}
+            dirty={dirty}
+            onClose={() => setDrawer('none')}
+            onRestored={(doc, version) => {
+              resetTo(doc, version, ctx.deployedVersion);
+              setStatus({ tone: 'ok', text: `Restored as version ${version}.` });
+            }}
+          />
+        ) : null}
+        {runOpen && trigger ? (
+          <RunDialog trigger={trigger} deployedVersion={ctx.deployedVersion} dirty={dirty} onCancel={() => setRunOpen(false)} onRun={startRun} />
+        ) : null}
+      </div>
+    </OverlayContext.Provider>
+  );
+
+  async function decide(decision: 'approve' | 'reject', nodeId: string) {
+    if (!runId) return;
+    try {
+      if (decision === 'approve') await client.runs.approve.mutate({ runId, nodeId });
+      else await client.runs.reject.mutate({ runId, nodeId });
+    } catch (error) {
+      setStatus({ tone: 'error', text: describeError(error, `${decision} this step`) });
+    }
+  }
+
+  async function importFile(file: File) {
+    try {
+      const raw: unknown = JSON.parse(await file.text());
+      const parsed = FlowDocumentSchema.safeParse(raw);
+      if (!parsed.success) {
+        setStatus({ tone: 'error', text: `That file is not a Switchyard flow: ${parsed.error.issues[0]?.message ?? 'unknown problem'}.` });
+        return;
+      }
+      // Importing into the open flow replaces its contents as a new version; the id stays this flow's.
+      const doc = { ...parsed.data, id: flow.docId };
+      const result = await client.flows.import.mutate({ document: doc, replace: true });
+      const fresh = await client.flows.get.query({ docId: flow.docId });
+      resetTo(fresh.document, result.version, fresh.flow.deployedVersion);
+      const problems = compile(fresh.document).diagnostics;
+      setStatus({
+        tone: hasErrors(problems) ? 'error' : 'ok',
+        text: result.changed ? `Imported ${file.name} as version ${result.version}.` : `Imported ${file.name}: it matches the saved version, nothing changed.`,
+      });
+    } catch (error) {
+      setStatus({ tone: 'error', text: error instanceof SyntaxError ? 'That file is not valid JSON.' : describeError(error, 'import the file') });
+    }
+  }
+}

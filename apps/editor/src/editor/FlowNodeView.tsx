@@ -1,0 +1,141 @@
+import type { NodeCategory } from '@switchyard/schema';
+import { Handle, Position, type Node, type NodeProps } from '@xyflow/react';
+import { memo } from 'react';
+import { specOf } from './graph';
+import { useOverlay } from './overlay';
+
+export interface FlowNodeData extends Record<string, unknown> {
+  type: string;
+  typeVersion: number;
+  label?: string;
+  params: Record<string, unknown>;
+}
+export type FlowCanvasNode = Node<FlowNodeData, 'flow'>;
+
+const CATEGORY_ICON: Record<NodeCategory, string> = {
+  trigger: '⚡',
+  condition: '◇',
+  action: '▶',
+  agent: '✦',
+  flow: '⏸',
+};
+
+export function CategoryIcon({ category }: { category: NodeCategory }) {
+  return (
+    <span className={`cat-icon cat-icon--${category}`} aria-hidden="true">
+      {CATEGORY_ICON[category]}
+    </span>
+  );
+}
+
+/** A one-line hint of what the node is set to do, so the canvas reads without opening each node. */
+function summaryOf(type: string, params: Record<string, unknown>): string {
+  const s = (k: string) => (typeof params[k] === 'string' && params[k] !== '' ? (params[k] as string) : null);
+  switch (type) {
+    case 'trigger.emailReceived': {
+      const parts = [params.isImportant ? 'important' : null, params.isUnread ? 'unread' : null].filter(Boolean);
+      return parts.length ? `Only ${parts.join(', ')} emails` : 'Any email';
+    }
+    case 'trigger.schedule':
+      return s('cron') ? `${s('cron')} (${s('timezone') ?? 'UTC'})` : 'No schedule yet';
+    case 'condition.if':
+    case 'condition.expression':
+      return s('expression') ?? 'No expression yet';
+    case 'condition.businessHours':
+      return `${s('start') ?? '09:00'}–${s('end') ?? '17:00'} ${s('timezone') ?? 'America/New_York'}`;
+    case 'action.createTask':
+      return s('title') ? `${s('title')} · due ${s('dueIn') ?? '1 day'}` : 'No title yet';
+    case 'action.sendNotification':
+    case 'flow.approval':
+      return s('title') ?? (type === 'flow.approval' ? 'Approval needed' : 'No title yet');
+    case 'action.draftReply':
+      return `${s('tone') ?? 'professional'} tone`;
+    case 'action.sendEmail':
+      return s('subject') ?? 'No subject yet';
+    case 'flow.delay':
+      return `Wait ${s('duration') ?? '1 hour'}`;
+    default:
+      return '';
+  }
+}
+
+const RUN_LABEL: Record<string, string> = {
+  running: 'Running',
+  waiting: 'Waiting',
+  retrying: 'Retrying',
+  succeeded: 'Done',
+  failed: 'Failed',
+  skipped: 'Skipped',
+};
+
+function FlowNodeViewImpl({ id, data, selected }: NodeProps<FlowCanvasNode>) {
+  const spec = specOf(data.type);
+  const { diagnostics, run } = useOverlay();
+  const problems = diagnostics.get(id) ?? [];
+  const errors = problems.filter((d) => d.severity === 'error');
+  const runState = run?.[id]?.state;
+  const category: NodeCategory = spec?.category ?? 'action';
+  const outputs = spec?.outputs ?? [];
+  const inputs = spec?.inputs ?? [];
+  const summary = summaryOf(data.type, data.params);
+  const classes = [
+    'fnode',
+    `fnode--${category}`,
+    selected ? 'fnode--selected' : '',
+    errors.length ? 'fnode--invalid' : '',
+    runState ? `fnode--run-${runState}` : '',
+  ].filter(Boolean);
+
+  return (
+    <div className={classes.join(' ')} data-testid="canvas-node" data-node-id={id} data-node-type={data.type} data-run-state={runState ?? ''}>
+      {inputs.map((port, i) => (
+        <Handle
+          key={port.id}
+          type="target"
+          position={Position.Left}
+          id={port.id}
+          className="fnode__handle"
+          style={{ top: `${((i + 1) / (inputs.length + 1)) * 100}%` }}
+          data-testid={`handle-in-${port.id}`}
+          title={`${port.label} (${port.dataType})`}
+        />
+      ))}
+      <div className="fnode__header">
+        <CategoryIcon category={category} />
+        <div className="fnode__titles">
+          <span className="fnode__label">{data.label || spec?.label || data.type}</span>
+          <span className="fnode__kind">{spec ? spec.label : `Unknown: ${data.type}`}</span>
+        </div>
+        {errors.length ? (
+          <span className="fnode__badge" title={errors.map((e) => e.message).join('\n')} data-testid="node-error-badge">
+            {errors.length}
+          </span>
+        ) : null}
+      </div>
+      {summary ? <div className="fnode__summary">{summary}</div> : null}
+      {errors[0] ? (
+        <div className="fnode__problem" data-testid="node-problem">
+          {errors[0].message}
+        </div>
+      ) : null}
+      {runState && RUN_LABEL[runState] ? <div className={`fnode__run fnode__run--${runState}`}>{RUN_LABEL[runState]}</div> : null}
+      {outputs.length > 1 ? (
+        <div className="fnode__outputs">
+          {outputs.map((port) => (
+            <div key={port.id} className="fnode__output">
+              <span className={`fnode__port-label fnode__port-label--${port.id}`}>{port.label}</span>
+              <Handle type="source" position={Position.Right} id={port.id} className={`fnode__handle fnode__handle--${port.id}`} data-testid={`handle-out-${port.id}`} title={port.label} />
+            </div>
+          ))}
+        </div>
+      ) : (
+        outputs.map((port) => (
+          <Handle key={port.id} type="source" position={Position.Right} id={port.id} className="fnode__handle" data-testid={`handle-out-${port.id}`} title={`${port.label} (${port.dataType})`} />
+        ))
+      )}
+    </div>
+  );
+}
+
+export const FlowNodeView = memo(FlowNodeViewImpl);
+export const nodeTypes = { flow: FlowNodeView };

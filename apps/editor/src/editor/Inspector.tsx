@@ -1,0 +1,247 @@
+import type { Diagnostic } from '@switchyard/schema';
+import { useId } from 'react';
+import type { RunViewData } from './Editor';
+import { CategoryIcon, type FlowCanvasNode } from './FlowNodeView';
+import { specOf } from './graph';
+import type { NodeRunView } from './overlay';
+import { fieldsOf, issuesByPath } from './param-fields';
+import { ParamForm } from './ParamForm';
+
+const RUN_STATUS_TEXT: Record<string, string> = {
+  running: 'Running',
+  waiting: 'Waiting for someone',
+  completed: 'Completed',
+  failed: 'Failed',
+  skipped: 'Skipped: nothing needed doing',
+  cancelled: 'Cancelled',
+};
+
+/** The right-hand panel: the selected node's form, the live run, and the problems list. */
+export function Inspector({
+  selected,
+  diagnostics,
+  diagnosticsByNode,
+  compiling,
+  onUpdate,
+  onFocusNode,
+  run,
+  running,
+  onApprove,
+  onReject,
+  onCloseRun,
+}: {
+  selected: FlowCanvasNode[];
+  diagnostics: Diagnostic[];
+  diagnosticsByNode: ReadonlyMap<string, Diagnostic[]>;
+  compiling: boolean;
+  onUpdate: (id: string, patch: { params?: Record<string, unknown>; label?: string | undefined }) => void;
+  onFocusNode: (id: string) => void;
+  run: RunViewData | null;
+  running: boolean;
+  onApprove: (nodeId: string) => void;
+  onReject: (nodeId: string) => void;
+  onCloseRun: () => void;
+}) {
+  const node = selected.length === 1 ? selected[0] : undefined;
+  return (
+    <aside className="inspector" aria-label="Inspector" data-testid="inspector">
+      {run || running ? <RunPanel run={run} onApprove={onApprove} onReject={onReject} onClose={onCloseRun} /> : null}
+      {node ? (
+        <NodeInspector
+          key={node.id}
+          node={node}
+          problems={diagnosticsByNode.get(node.id) ?? []}
+          onUpdate={onUpdate}
+          runNode={(run?.nodes as Record<string, NodeRunView> | undefined)?.[node.id]}
+        />
+      ) : selected.length > 1 ? (
+        <div className="inspector__section">
+          <p className="inspector__hint" data-testid="multi-selection">
+            {selected.length} nodes selected. Press Delete to remove them, Ctrl+C to copy.
+          </p>
+        </div>
+      ) : (
+        <div className="inspector__section">
+          <p className="inspector__hint">Select a node to edit its settings. Shift-click or Shift-drag to select several.</p>
+        </div>
+      )}
+      <Problems diagnostics={diagnostics} compiling={compiling} onFocusNode={onFocusNode} />
+    </aside>
+  );
+}
+
+function NodeInspector({
+  node,
+  problems,
+  onUpdate,
+  runNode,
+}: {
+  node: FlowCanvasNode;
+  problems: Diagnostic[];
+  onUpdate: (id: string, patch: { params?: Record<string, unknown>; label?: string | undefined }) => void;
+  runNode: NodeRunView | undefined;
+}) {
+  const labelId = useId();
+  const spec = specOf(node.data.type);
+  if (!spec) {
+    return (
+      <div className="inspector__section">
+        <p className="inspector__hint">“{node.data.type}” is not a node kind this studio knows. Delete it or import a newer version.</p>
+      </div>
+    );
+  }
+  const fields = fieldsOf(spec.params);
+  const issues = issuesByPath(spec.params, node.data.params);
+  // Problems the form cannot place on a field (connections, expressions) still show here.
+  const other = problems.filter((d) => d.code !== 'invalid-params' && !issues.has(d.path.slice(3).join('.')));
+  return (
+    <div className="inspector__section" data-testid="node-inspector" data-node-id={node.id}>
+      <div className="inspector__head">
+        <CategoryIcon category={spec.category} />
+        <div>
+          <h2 className="inspector__title">{spec.label}</h2>
+          <p className="inspector__desc">{spec.description}</p>
+        </div>
+      </div>
+      <div className="field">
+        <label className="field__label" htmlFor={labelId}>
+          Name on canvas
+        </label>
+        <input
+          id={labelId}
+          className="input input--compact"
+          value={node.data.label ?? ''}
+          placeholder={spec.label}
+          data-testid="field-label"
+          onChange={(e) => onUpdate(node.id, { label: e.target.value || undefined })}
+        />
+        <p className="field__hint">
+          Id <code>{node.id}</code> — use it in expressions as <code>{`nodes.${node.id}`}</code>.
+        </p>
+      </div>
+      {other.length ? (
+        <ul className="inspector__problems">
+          {other.map((d, i) => (
+            <li key={i} className="field__error">
+              {d.message}
+            </li>
+          ))}
+        </ul>
+      ) : null}
+      {runNode ? <NodeRunDetails runNode={runNode} /> : null}
+      {fields.length ? (
+        <ParamForm fields={fields} params={node.data.params} issues={issues} onChange={(params) => onUpdate(node.id, { params })} />
+      ) : (
+        <p className="inspector__hint">This node has no settings.</p>
+      )}
+    </div>
+  );
+}
+
+function NodeRunDetails({ runNode }: { runNode: NodeRunView }) {
+  return (
+    <div className="run-details" data-testid="node-run-details">
+      <h3 className="inspector__subtitle">In this run: {runNode.state}</h3>
+      {runNode.reason ? <p className="inspector__hint">{String(runNode.reason)}</p> : null}
+      {runNode.error ? (
+        <pre className="code code--error" data-testid="node-run-error">
+          {typeof runNode.error === 'string' ? runNode.error : JSON.stringify(runNode.error, null, 2)}
+        </pre>
+      ) : null}
+      {runNode.output !== null && runNode.output !== undefined ? (
+        <>
+          <p className="field__label">Output</p>
+          <pre className="code" data-testid="node-run-output">
+            {JSON.stringify(runNode.output, null, 2)}
+          </pre>
+        </>
+      ) : null}
+    </div>
+  );
+}
+
+function RunPanel({ run, onApprove, onReject, onClose }: { run: RunViewData | null; onApprove: (id: string) => void; onReject: (id: string) => void; onClose: () => void }) {
+  if (!run) {
+    return (
+      <div className="inspector__section run-panel" data-testid="run-panel">
+        <p className="inspector__hint">Starting the run…</p>
+      </div>
+    );
+  }
+  const finished = ['completed', 'failed', 'skipped', 'cancelled'].includes(run.status);
+  return (
+    <div className={`inspector__section run-panel run-panel--${run.status}`} data-testid="run-panel" data-run-status={run.status}>
+      <div className="run-panel__head">
+        <span className={`run__dot run__dot--${run.status === 'completed' ? 'ok' : run.status === 'failed' ? 'failed' : run.status === 'waiting' ? 'waiting' : run.status === 'running' ? 'active' : 'neutral'}`} />
+        <strong data-testid="run-status">{RUN_STATUS_TEXT[run.status] ?? run.status}</strong>
+        {finished ? (
+          <button type="button" className="button button--ghost button--small run-panel__close" onClick={onClose}>
+            Clear
+          </button>
+        ) : null}
+      </div>
+      {run.reason ? <p className="inspector__hint">{String(run.reason)}</p> : null}
+      {run.error ? <p className="field__error">{typeof run.error === 'string' ? run.error : JSON.stringify(run.error)}</p> : null}
+      {run.waitingApprovals.map((a) => {
+        const request = (a.request ?? {}) as { title?: string; details?: string };
+        return (
+          <div key={a.nodeId} className="approval" data-testid="approval">
+            <p className="approval__title">{request.title ?? 'Approval needed'}</p>
+            {request.details ? <p className="inspector__hint">{request.details}</p> : null}
+            <div className="approval__actions">
+              <button type="button" className="button button--primary button--small" onClick={() => onApprove(a.nodeId)} data-testid="approve">
+                Approve
+              </button>
+              <button type="button" className="button button--secondary button--small" onClick={() => onReject(a.nodeId)} data-testid="reject">
+                Reject
+              </button>
+            </div>
+          </div>
+        );
+      })}
+      <p className="inspector__hint">Select a node to see its output in this run.</p>
+    </div>
+  );
+}
+
+function Problems({ diagnostics, compiling, onFocusNode }: { diagnostics: Diagnostic[]; compiling: boolean; onFocusNode: (id: string) => void }) {
+  const errors = diagnostics.filter((d) => d.severity === 'error').length;
+  return (
+    <div className="inspector__section problems" data-testid="problems">
+      <h3 className="inspector__subtitle">
+        Problems{' '}
+        <span className={`count${errors ? ' count--error' : ''}`} data-testid="problem-count">
+          {diagnostics.length}
+        </span>
+        {compiling ? <span className="muted problems__checking"> checking…</span> : null}
+      </h3>
+      {diagnostics.length === 0 ? (
+        <p className="inspector__hint problems__ok">No problems: this flow can be deployed.</p>
+      ) : (
+        <ul className="problems__list">
+          {diagnostics.map((d, i) => (
+            <li key={`${d.code}-${d.nodeId ?? ''}-${d.edgeId ?? ''}-${i}`}>
+              <button
+                type="button"
+                className={`problem problem--${d.severity}`}
+                data-testid="problem"
+                data-node-id={d.nodeId ?? ''}
+                data-code={d.code}
+                disabled={!d.nodeId}
+                onClick={() => d.nodeId && onFocusNode(d.nodeId)}
+              >
+                <span className="problem__icon" aria-hidden="true">
+                  {d.severity === 'error' ? '!' : '?'}
+                </span>
+                <span className="problem__text">
+                  {d.nodeId ? <span className="problem__node">{d.nodeId}</span> : null}
+                  {d.message}
+                </span>
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,236 @@
+import { compile } from '@switchyard/actors';
+import type { FlowDocument } from '@switchyard/schema';
+import { useCallback, useMemo, useState, type FormEvent } from 'react';
+import { formatDateTime, formatRelative } from '../format';
+import { describeError, type ApiClient } from '../trpc';
+import { useRemote } from '../useRemote';
+import type { GraphNode } from './graph';
+import { specOf } from './graph';
+import type { RunRequest } from './session.machine';
+
+function Drawer({ title, onClose, children, testId }: { title: string; onClose: () => void; children: React.ReactNode; testId: string }) {
+  return (
+    <aside className="drawer" role="dialog" aria-label={title} data-testid={testId}>
+      <div className="drawer__head">
+        <h2 className="drawer__title">{title}</h2>
+        <button type="button" className="button button--ghost button--small" onClick={onClose} aria-label={`Close ${title}`}>
+          Close
+        </button>
+      </div>
+      <div className="drawer__body">{children}</div>
+    </aside>
+  );
+}
+
+/** What the compiler makes of the canvas: one region per node, and the machine JSON itself. */
+export function CompilePreview({ document, onClose }: { document: FlowDocument; onClose: () => void }) {
+  const { machine, diagnostics } = useMemo(() => compile(document), [document]);
+  const regions = machine
+    ? Object.entries(((machine.config.states as Record<string, { states?: Record<string, { states?: Record<string, unknown> }> }>).active?.states ?? {}))
+    : [];
+  return (
+    <Drawer title="Compile preview" onClose={onClose} testId="compile-preview">
+      {!machine ? (
+        <p className="inspector__hint">
+          The flow does not compile yet: fix the {diagnostics.filter((d) => d.severity === 'error').length} problem(s) listed in the inspector.
+        </p>
+      ) : (
+        <>
+          <p className="inspector__hint">
+            One parallel state with a region per node. A node runs once its inputs are done; a path that does not pass is skipped.
+          </p>
+          <ol className="state-list" data-testid="state-list">
+            {regions.map(([id, region]) => (
+              <li key={id}>
+                <code>{id}</code> <span className="muted">({machine.nodes[id]?.label})</span>
+                <div className="state-list__states">{Object.keys(region.states ?? {}).join(' → ')}</div>
+              </li>
+            ))}
+          </ol>
+          <p className="field__label">Machine JSON</p>
+          <pre className="code code--tall" data-testid="machine-json">
+            {JSON.stringify(machine.config, null, 2)}
+          </pre>
+        </>
+      )}
+    </Drawer>
+  );
+}
+
+/** Saved versions, newest first; restoring saves the old document as a new version. */
+export function HistoryPanel({
+  client,
+  docId,
+  currentVersion,
+  dirty,
+  onClose,
+  onRestored,
+}: {
+  client: ApiClient;
+  docId: string;
+  currentVersion: number;
+  dirty: boolean;
+  onClose: () => void;
+  onRestored: (document: FlowDocument, version: number) => void;
+}) {
+  const load = useCallback(() => client.flows.versions.query({ docId }), [client, docId, currentVersion]); // eslint-disable-line react-hooks/exhaustive-deps
+  const versions = useRemote(load);
+  const [busy, setBusy] = useState<number | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  async function restore(version: number) {
+    if (dirty && !window.confirm('Restoring replaces your unsaved changes on the canvas. Continue?')) return;
+    setBusy(version);
+    setError(null);
+    try {
+      const old = await client.flows.get.query({ docId, version });
+      const saved = await client.flows.save.mutate({ document: old.document, expectedVersion: currentVersion, note: `Restored version ${version}` });
+      const fresh = await client.flows.get.query({ docId });
+      onRestored(fresh.document, saved.version);
+      versions.reload();
+    } catch (e) {
+      setError(describeError(e, `restore version ${version}`));
+    } finally {
+      setBusy(null);
+    }
+  }
+
+  return (
+    <Drawer title="Version history" onClose={onClose} testId="history-panel">
+      {error ? <p className="field__error">{error}</p> : null}
+      {versions.status === 'error' ? <p className="field__error">{describeError(versions.error, 'load the versions')}</p> : null}
+      {!versions.data ? (
+        <p className="inspector__hint">Loading versions…</p>
+      ) : (
+        <ul className="versions">
+          {versions.data.items.map((v) => (
+            <li key={v.version} className="versions__item" data-testid="version-row" data-version={v.version}>
+              <div>
+                <strong>v{v.version}</strong> {v.version === currentVersion ? <span className="badge badge--draft">current</span> : null}{' '}
+                {v.deployed ? <span className="badge badge--deployed">deployed</span> : null}
+                <div className="muted versions__meta">
+                  <time title={formatDateTime(v.createdAt)}>{formatRelative(v.createdAt)}</time> · {v.nodes} node{v.nodes === 1 ? '' : 's'}
+                  {v.note ? ` · ${v.note}` : ''}
+                </div>
+              </div>
+              {v.version !== currentVersion ? (
+                <button type="button" className="button button--secondary button--small" disabled={busy !== null} onClick={() => void restore(v.version)} data-testid="restore-version">
+                  {busy === v.version ? 'Restoring…' : 'Restore'}
+                </button>
+              ) : null}
+            </li>
+          ))}
+        </ul>
+      )}
+    </Drawer>
+  );
+}
+
+type EventKind = 'email.received' | 'contact.created' | 'other';
+
+/** A test event shaped by the trigger: an email, a new contact, or a JSON payload. */
+export function RunDialog({
+  trigger,
+  deployedVersion,
+  dirty,
+  onCancel,
+  onRun,
+}: {
+  trigger: GraphNode;
+  deployedVersion: number | null;
+  dirty: boolean;
+  onCancel: () => void;
+  onRun: (request: RunRequest) => void;
+}) {
+  const spec = specOf(trigger.type);
+  const eventType = spec?.listensTo ?? null;
+  const kind: EventKind = eventType === 'email.received' ? 'email.received' : eventType === 'contact.created' ? 'contact.created' : 'other';
+  const [email, setEmail] = useState({ from: 'alex@example.com', subject: 'Quarterly numbers', body: 'Hi, could you send me the latest figures?', isImportant: true, isUnread: true });
+  const [contact, setContact] = useState({ name: 'Alex Doe', email: 'alex@example.com' });
+  const [json, setJson] = useState('{}');
+  const [error, setError] = useState<string | null>(null);
+  const asEvent = deployedVersion !== null && eventType !== null;
+
+  function submit(e: FormEvent) {
+    e.preventDefault();
+    let payload: Record<string, unknown>;
+    if (kind === 'email.received') {
+      if (!/^\S+@\S+\.\S+$/.test(email.from.trim())) return setError('Enter the sender as an email address, e.g. alex@example.com.');
+      payload = { ...email, from: email.from.trim() };
+    } else if (kind === 'contact.created') {
+      if (!/^\S+@\S+\.\S+$/.test(contact.email.trim())) return setError('Enter the contact’s email address.');
+      payload = { ...contact, email: contact.email.trim() };
+    } else {
+      try {
+        const parsed: unknown = JSON.parse(json || '{}');
+        if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return setError('The payload must be a JSON object, e.g. {"name": "Alex"}.');
+        payload = parsed as Record<string, unknown>;
+      } catch {
+        return setError('The payload is not valid JSON.');
+      }
+    }
+    onRun({ payload, eventType, triggerNodeId: trigger.id, asEvent });
+  }
+
+  return (
+    <div className="modal-backdrop" onMouseDown={(e) => e.target === e.currentTarget && onCancel()}>
+      <form className="modal" role="dialog" aria-label="Run with a test event" onSubmit={submit} data-testid="run-dialog">
+        <h2 className="modal__title">{kind === 'email.received' ? 'Send a test email' : kind === 'contact.created' ? 'Add a test contact event' : 'Run with a test payload'}</h2>
+        <p className="inspector__hint">
+          {asEvent
+            ? `Sent as a real ${eventType} event: every deployed flow listening to it reacts, this one with version ${deployedVersion}.`
+            : `Runs the ${dirty ? 'current canvas (saved first)' : 'saved draft'} from “${trigger.label ?? spec?.label ?? trigger.id}”.`}
+        </p>
+        {kind === 'email.received' ? (
+          <>
+            <TextField label="From" value={email.from} onChange={(from) => setEmail({ ...email, from })} testId="run-from" />
+            <TextField label="Subject" value={email.subject} onChange={(subject) => setEmail({ ...email, subject })} testId="run-subject" />
+            <TextField label="Body" value={email.body} onChange={(body) => setEmail({ ...email, body })} testId="run-body" multiline />
+            <label className="check">
+              <input type="checkbox" checked={email.isImportant} onChange={(e) => setEmail({ ...email, isImportant: e.target.checked })} data-testid="run-important" />
+              <span>Marked important</span>
+            </label>
+            <label className="check">
+              <input type="checkbox" checked={email.isUnread} onChange={(e) => setEmail({ ...email, isUnread: e.target.checked })} data-testid="run-unread" />
+              <span>Unread</span>
+            </label>
+          </>
+        ) : kind === 'contact.created' ? (
+          <>
+            <TextField label="Name" value={contact.name} onChange={(name) => setContact({ ...contact, name })} testId="run-name" />
+            <TextField label="Email" value={contact.email} onChange={(value) => setContact({ ...contact, email: value })} testId="run-email" />
+          </>
+        ) : (
+          <TextField label="Payload (JSON)" value={json} onChange={setJson} testId="run-payload" multiline mono />
+        )}
+        {error ? (
+          <p className="field__error" role="alert">
+            {error}
+          </p>
+        ) : null}
+        <div className="modal__actions">
+          <button type="button" className="button button--secondary" onClick={onCancel}>
+            Cancel
+          </button>
+          <button type="submit" className="button button--primary" data-testid="run-submit">
+            {kind === 'email.received' ? 'Send test email' : 'Run'}
+          </button>
+        </div>
+      </form>
+    </div>
+  );
+}
+
+function TextField({ label, value, onChange, testId, multiline, mono }: { label: string; value: string; onChange: (v: string) => void; testId: string; multiline?: boolean; mono?: boolean }) {
+  const cls = `input input--compact${multiline ? ' input--area' : ''}${mono ? ' input--mono' : ''}`;
+  return (
+    <label className="field">
+      <span className="field__label">{label}</span>
+      {multiline ? (
+        <textarea className={cls} rows={3} value={value} onChange={(e) => onChange(e.target.value)} data-testid={testId} />
+      ) : (
+        <input className={cls} value={value} onChange={(e) => onChange(e.target.value)} data-testid={testId} />
+      )}
+    </label>
+  );
+}

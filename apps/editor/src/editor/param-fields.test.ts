@@ -1,0 +1,39 @@
+import { defaultCatalog } from '@switchyard/schema';
+import { describe, expect, it } from 'vitest';
+import { fieldsOf, humanize, issuesByPath } from './param-fields';
+
+const spec = (type: string) => defaultCatalog.get(type)!;
+
+describe('inspector fields from zod schemas', () => {
+  it('maps strings, enums, numbers, booleans and the nested retry policy', () => {
+    const fields = fieldsOf(spec('action.createTask').params);
+    const byKey = Object.fromEntries(fields.map((f) => [f.key, f]));
+    expect(byKey.title).toMatchObject({ kind: 'text', required: true, label: 'Title' });
+    expect(byKey.dueIn).toMatchObject({ kind: 'text', placeholder: '1 day', description: 'e.g. "1 hour", "2 days"' });
+    expect(byKey.priority).toMatchObject({ kind: 'enum', options: ['low', 'medium', 'high'], defaultValue: 'medium' });
+    expect(byKey.continueOnError).toMatchObject({ kind: 'boolean', defaultValue: false });
+    expect(byKey.retry).toMatchObject({ kind: 'object' });
+    expect(byKey.retry?.kind === 'object' && byKey.retry.fields.map((f) => f.key)).toEqual(['maxAttempts', 'backoffMs', 'factor']);
+  });
+
+  it('maps arrays of strings and numbers to lists, anything else to JSON', () => {
+    const contact = Object.fromEntries(fieldsOf(spec('action.updateContact').params).map((f) => [f.key, f]));
+    expect(contact.addTags).toMatchObject({ kind: 'list', itemType: 'string' });
+    const hours = Object.fromEntries(fieldsOf(spec('condition.businessHours').params).map((f) => [f.key, f]));
+    expect(hours.days).toMatchObject({ kind: 'list', itemType: 'number' });
+    const notify = Object.fromEntries(fieldsOf(spec('action.sendNotification').params).map((f) => [f.key, f]));
+    expect(notify.actions).toMatchObject({ kind: 'json' });
+  });
+
+  it('reports zod problems by field path in plain words', () => {
+    const issues = issuesByPath(spec('trigger.schedule').params, { cron: '61 * * * *' });
+    expect(issues.get('cron')).toBeTruthy();
+    expect(issuesByPath(spec('action.createTask').params, {}).get('title')).toBe('Required');
+    expect(issuesByPath(spec('action.createTask').params, { title: 'x', retry: { maxAttempts: 99 } }).has('retry.maxAttempts')).toBe(true);
+  });
+
+  it('humanizes keys', () => {
+    expect(humanize('maxAttempts')).toBe('Max attempts');
+    expect(humanize('dueIn')).toBe('Due in');
+  });
+});

@@ -1,0 +1,103 @@
+import type { FlowDocument } from '@switchyard/schema';
+import { describe, expect, it } from 'vitest';
+import { createActor, fromPromise, waitFor } from 'xstate';
+import { COMPILE_DEBOUNCE_MS, editorSessionMachine, type DeployOutput, type RunStarted, type SaveOutput } from './session.machine';
+
+const empty: FlowDocument = {
+  schemaVersion: 1, id: 'test-flow', kind: 'workflow', name: 'Test', description: '', version: 1, nodes: [], edges: [], settings: {},
+};
+const valid: FlowDocument = {
+  ...empty,
+  nodes: [
+    { id: 'start', type: 'trigger.manual', typeVersion: 1, position: { x: 0, y: 0 }, params: {} },
+    { id: 'task', type: 'action.createTask', typeVersion: 1, position: { x: 200, y: 0 }, params: { title: 'Hi' } },
+  ],
+  edges: [{ id: 'e1', source: 'start', sourceHandle: 'out', target: 'task', targetHandle: 'in' }],
+};
+
+function deferred<T>() {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => ((resolve = res), (reject = rej)));
+  return { promise, resolve, reject };
+}
+
+function start(overrides: {
+  save?: (input: { document: FlowDocument; expectedVersion: number }) => Promise<SaveOutput>;
+  deploy?: () => Promise<DeployOutput>;
+  startRun?: () => Promise<RunStarted>;
+} = {}) {
+  const saves: { document: FlowDocument; expectedVersion: number }[] = [];
+  const machine = editorSessionMachine.provide({
+    actors: {
+      save: fromPromise(async ({ input }) => {
+        saves.push(input);
+        return overrides.save ? overrides.save(input) : { version: input.expectedVersion + 1 };
+      }),
+      deploy: fromPromise(async () => (overrides.deploy ? overrides.deploy() : { version: 2, deployedVersion: 2 })),
+      startRun: fromPromise(async () => (overrides.startRun ? overrides.startRun() : { runId: 'r1', savedVersion: null })),
+    },
+  });
+  const actor = createActor(machine, { input: { document: empty, version: 1, deployedVersion: null } }).start();
+  return { actor, saves };
+}
+
+describe('editor session machine', () => {
+  it('goes dirty on edit and clean after a save that sends the expected version', async () => {
+    const { actor, saves } = start();
+    expect(actor.getSnapshot().matches({ doc: 'clean' })).toBe(true);
+    actor.send({ type: 'EDIT', document: valid });
+    expect(actor.getSnapshot().matches({ doc: 'dirty' })).toBe(true);
+    actor.send({ type: 'SAVE' });
+    expect(actor.getSnapshot().matches({ doc: 'saving' })).toBe(true);
+    await waitFor(actor, (s) => s.matches({ doc: 'clean' }));
+    expect(saves).toEqual([{ document: valid, expectedVersion: 1 }]);
+    expect(actor.getSnapshot().context.version).toBe(2);
+  });
+
+  it('stays dirty when the user edits during a save, and keeps the error of a failed save', async () => {
+    const gate = deferred<SaveOutput>();
+    const { actor } = start({ save: () => gate.promise });
+    actor.send({ type: 'EDIT', document: valid });
+    actor.send({ type: 'SAVE' });
+    actor.send({ type: 'EDIT', document: { ...valid, name: 'Changed' } });
+    gate.resolve({ version: 2 });
+    await waitFor(actor, (s) => !s.matches({ doc: 'saving' }));
+    expect(actor.getSnapshot().matches({ doc: 'dirty' })).toBe(true);
+
+    const failing = start({ save: () => Promise.reject(new Error('The flow changed since you opened it')) });
+    failing.actor.send({ type: 'EDIT', document: valid });
+    failing.actor.send({ type: 'SAVE' });
+    await waitFor(failing.actor, (s) => !s.matches({ doc: 'saving' }));
+    expect(failing.actor.getSnapshot().matches({ doc: 'dirty' })).toBe(true);
+    expect(failing.actor.getSnapshot().context.error).toMatch(/changed since/);
+  });
+
+  it('refuses to deploy with errors or while diagnostics are being recomputed', async () => {
+    const { actor } = start();
+    // The empty document has a missing-trigger error.
+    expect(actor.getSnapshot().can({ type: 'DEPLOY' })).toBe(false);
+    actor.send({ type: 'EDIT', document: valid });
+    expect(actor.getSnapshot().matches({ check: 'compiling' })).toBe(true);
+    expect(actor.getSnapshot().can({ type: 'DEPLOY' })).toBe(false);
+    await new Promise((r) => setTimeout(r, COMPILE_DEBOUNCE_MS + 50));
+    expect(actor.getSnapshot().context.diagnostics).toEqual([]);
+    expect(actor.getSnapshot().can({ type: 'DEPLOY' })).toBe(true);
+    actor.send({ type: 'DEPLOY' });
+    expect(actor.getSnapshot().matches({ activity: 'deploying' })).toBe(true);
+    await waitFor(actor, (s) => s.matches({ activity: 'idle' }));
+    // Deploy saved the dirty document, so the session is clean again.
+    expect(actor.getSnapshot().matches({ doc: 'clean' })).toBe(true);
+    expect(actor.getSnapshot().context.deployedVersion).toBe(2);
+  });
+
+  it('runs: starting, watching with the run id, back to idle when the run ends', async () => {
+    const { actor } = start();
+    actor.send({ type: 'RUN', request: { payload: {}, eventType: null, triggerNodeId: 'start', asEvent: false } });
+    expect(actor.getSnapshot().matches({ activity: { running: 'starting' } })).toBe(true);
+    await waitFor(actor, (s) => s.matches({ activity: { running: 'watching' } }));
+    expect(actor.getSnapshot().context.runId).toBe('r1');
+    actor.send({ type: 'RUN_ENDED' });
+    expect(actor.getSnapshot().matches({ activity: 'idle' })).toBe(true);
+  });
+});

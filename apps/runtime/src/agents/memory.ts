@@ -1,0 +1,132 @@
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Clock } from '@switchyard/actors';
+import { sql, sqlOne } from '../host/db';
+import { personalityPrompt } from './personality';
+import type { Personality } from '@switchyard/schema';
+
+export interface MemoryEntry {
+  key: string;
+  value: unknown;
+  expiresAt: string | null;
+  updatedAt: string;
+}
+
+export interface Interaction {
+  id: number;
+  entityType: string;
+  entityId: string;
+  data: Record<string, unknown>;
+  at: string;
+}
+
+export interface ChatMessage {
+  id: number;
+  role: 'user' | 'assistant';
+  content: string;
+  model: string | null;
+  createdAt: string;
+}
+
+const iso = (v: unknown) => (v instanceof Date ? v.toISOString() : v === null || v === undefined ? null : new Date(String(v)).toISOString());
+
+/** Interactions served per entity (the seed's "last 50"). */
+export const INTERACTIONS_KEPT = 50;
+
+/**
+ * Agent memory in PostgreSQL (seed days 3-4, without its lost-update bug): one row per (agent,
+ * key) written with an upsert, so concurrent writes to different keys never overwrite each other;
+ * expiry is a column compared with the runtime clock, and a sweep deletes expired rows.
+ * Interactions and messages are append-only.
+ */
+export function createAgentMemory(deps: { em: () => EntityManager; clock: Clock }) {
+  const now = () => new Date(deps.clock.now()).toISOString();
+
+  const memory = {
+    async remember(agentId: string, key: string, value: unknown, ttlSeconds?: number, em: EntityManager = deps.em()) {
+      const expires = ttlSeconds ? new Date(deps.clock.now() + ttlSeconds * 1000).toISOString() : null;
+      await sql(em,
+        `insert into agent_memory (agent_id, key, value, expires_at, updated_at) values (?, ?, ?, ?, ?)
+         on conflict (agent_id, key) do update set value = excluded.value, expires_at = excluded.expires_at, updated_at = excluded.updated_at`,
+        [agentId, key, { v: value ?? null }, expires, now()]);
+    },
+    /** Null when unknown or expired (even before the sweep removed it). */
+    async recall(agentId: string, key: string): Promise<unknown> {
+      const row = await sqlOne<{ value: { v: unknown } }>(deps.em(),
+        'select value from agent_memory where agent_id = ? and key = ? and (expires_at is null or expires_at > ?)', [agentId, key, now()]);
+      return row ? row.value.v : null;
+    },
+    async forget(agentId: string, key: string) {
+      await sql(deps.em(), 'delete from agent_memory where agent_id = ? and key = ?', [agentId, key]);
+    },
+    async entries(agentId: string, opts: { prefix?: string; limit?: number } = {}): Promise<MemoryEntry[]> {
+      const rows = await sql<{ key: string; value: { v: unknown }; expires_at: unknown; updated_at: unknown }>(deps.em(),
+        `select key, value, expires_at, updated_at from agent_memory
+         where agent_id = ? and (expires_at is null or expires_at > ?) and key like ? order by key limit ?`,
+        [agentId, now(), `${(opts.prefix ?? '').replace(/[\\%_]/g, (c) => `\\${c}`)}%`, opts.limit ?? 500]);
+      return rows.map((r) => ({ key: r.key, value: r.value.v, expiresAt: iso(r.expires_at), updatedAt: iso(r.updated_at)! }));
+    },
+    /** Deletes expired rows; returns how many. */
+    async sweep(): Promise<number> {
+      const rows = await sql(deps.em(), 'delete from agent_memory where expires_at is not null and expires_at <= ? returning key', [now()]);
+      return rows.length;
+    },
+
+    async addInteraction(agentId: string, entityType: string, entityId: string, data: Record<string, unknown>) {
+      await sql(deps.em(), 'insert into agent_interactions (agent_id, entity_type, entity_id, data, at) values (?, ?, ?, ?, ?)',
+        [agentId, entityType, entityId, data, now()]);
+    },
+    /** The last 50 interactions with one entity, oldest first. */
+    async entityContext(agentId: string, entityType: string, entityId: string): Promise<Interaction[]> {
+      const rows = await sql<{ id: string; entity_type: string; entity_id: string; data: Record<string, unknown>; at: unknown }>(deps.em(),
+        `select id, entity_type, entity_id, data, at from agent_interactions where agent_id = ? and entity_type = ? and entity_id = ?
+         order by id desc limit ?`, [agentId, entityType, entityId, INTERACTIONS_KEPT]);
+      return rows.reverse().map(toInteraction);
+    },
+    async recentInteractions(agentId: string, limit = 20): Promise<Interaction[]> {
+      const rows = await sql<{ id: string; entity_type: string; entity_id: string; data: Record<string, unknown>; at: unknown }>(deps.em(),
+        'select id, entity_type, entity_id, data, at from agent_interactions where agent_id = ? order by id desc limit ?', [agentId, limit]);
+      return rows.reverse().map(toInteraction);
+    },
+
+    /** The active conversation, created on first use. */
+    async activeConversation(agentId: string, userId: string): Promise<string> {
+      const row = await sqlOne<{ id: string }>(deps.em(),
+        'select id from conversations where agent_id = ? and active order by updated_at desc limit 1', [agentId]);
+      if (row) return row.id;
+      const id = randomUUID();
+      await sql(deps.em(), 'insert into conversations (id, agent_id, user_id, active, created_at, updated_at) values (?, ?, ?, true, ?, ?)', [id, agentId, userId, now(), now()]);
+      return id;
+    },
+    async addMessage(conversationId: string, role: 'user' | 'assistant', content: string, model: string | null = null) {
+      await sql(deps.em(), 'insert into messages (conversation_id, role, content, model, created_at) values (?, ?, ?, ?, ?)', [conversationId, role, content, model, now()]);
+      await sql(deps.em(), 'update conversations set updated_at = ? where id = ?', [now(), conversationId]);
+    },
+    /** The last `limit` messages, oldest first: the order a model reads a conversation in. */
+    async history(conversationId: string, limit = 20): Promise<ChatMessage[]> {
+      const rows = await sql<{ id: string; role: 'user' | 'assistant'; content: string; model: string | null; created_at: unknown }>(deps.em(),
+        'select id, role, content, model, created_at from messages where conversation_id = ? order by id desc limit ?', [conversationId, limit]);
+      return rows.reverse().map((r) => ({ id: Number(r.id), role: r.role, content: r.content, model: r.model, createdAt: iso(r.created_at)! }));
+    },
+
+    /** The seed's context prompt: personality, the last 5 activities and current goals. */
+    async contextPrompt(agentId: string, personality: Personality): Promise<string> {
+      const recent = await memory.recentInteractions(agentId, 5);
+      const goals = (await memory.recall(agentId, 'currentGoals')) as { description?: string }[] | string[] | null;
+      const goalText = Array.isArray(goals) ? goals.map((g) => (typeof g === 'string' ? g : g?.description ?? '')).filter(Boolean).join('; ') : '';
+      const activity = recent.map((i) => String(i.data.summary ?? i.data.type ?? i.entityType)).join('; ');
+      return [
+        personalityPrompt(personality),
+        `Recent activity: ${activity || 'none yet'}`,
+        `Current goals: ${goalText || 'none set'}`,
+        'Maintain consistency with past interactions, reference previous conversations when relevant, and learn from past successes and failures.',
+      ].join('\n');
+    },
+  };
+  return memory;
+}
+export type AgentMemory = ReturnType<typeof createAgentMemory>;
+
+function toInteraction(r: { id: string; entity_type: string; entity_id: string; data: Record<string, unknown>; at: unknown }): Interaction {
+  return { id: Number(r.id), entityType: r.entity_type, entityId: r.entity_id, data: r.data, at: iso(r.at)! };
+}

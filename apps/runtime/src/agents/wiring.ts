@@ -1,0 +1,80 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { AgentsPort } from '@switchyard/actors';
+import { SwitchyardError } from '@switchyard/schema';
+import type { Config } from '../config';
+import type { Services } from '../context';
+import { createOfflineProvider } from '../llm/offline.provider';
+import { createOpenAiProvider } from '../llm/openai.provider';
+import type { ServerOverrides } from '../server';
+import { createAgentsService, type AgentsService } from './agents.service';
+import type { AgentCaps } from './dispatcher';
+
+/** The agents service from the server's service bag (set up by `agentsOverrides`). */
+export function agentsOf(services: Services): AgentsService {
+  const a = services.agents as AgentsService | undefined;
+  if (!a) throw new SwitchyardError('INTERNAL', 'Agents are not running in this runtime');
+  return a;
+}
+
+/**
+ * The agents port for the actor host, resolved at call time: the host and the agents are set up
+ * by separate overrides, in either order.
+ */
+export const lateAgentsPort = (services: Services): AgentsPort => ({ runSkill: (meta, req) => agentsOf(services).port.runSkill(meta, req) });
+
+export interface AgentsOptions {
+  /** Per model call; default 30 s. */
+  llmTimeoutMs?: number;
+  caps?: Partial<AgentCaps>;
+  sweepMs?: number;
+}
+
+/**
+ * Plugs the agents into the server: the service (store, memory, LLM, mailbox actors), rehydration
+ * of every agent's actor on start and an orderly stop. The model is the OpenAI-compatible server
+ * when OPENAI_API_KEY or OPENAI_BASE_URL is set, else the offline provider.
+ */
+export function agentsOverrides(config: Config, options: AgentsOptions = {}, env: NodeJS.ProcessEnv = process.env): Pick<ServerOverrides, 'services' | 'plugins'> {
+  return {
+    services: async (base) => {
+      const online = !!(config.openai.apiKey || config.openai.baseUrl);
+      const provider = online
+        ? createOpenAiProvider({ ...config.openai, timeoutMs: options.llmTimeoutMs ?? 30_000 })
+        : createOfflineProvider();
+      const agents = createAgentsService({
+        em: () => base.db.orm.em.fork() as unknown as EntityManager,
+        clock: () => base.clock,
+        outbound: base.outbound,
+        provider,
+        log: base.log,
+        ...(options.caps ? { caps: options.caps } : {}),
+        ...(options.sweepMs ? { sweepMs: options.sweepMs } : {}),
+        ...(env.SWITCHYARD_WEB_SEARCH_URL ? { webSearchUrl: env.SWITCHYARD_WEB_SEARCH_URL } : {}),
+      });
+      return { agents };
+    },
+    plugins: [
+      async (app, services) => {
+        const agents = agentsOf(services);
+        app.addHook('onClose', async () => agents.stop());
+        await agents.start();
+      },
+    ],
+  };
+}
+
+/** Combines overrides: services in order (each sees the ones before), then plugins in order. */
+export function mergeOverrides(...all: Pick<ServerOverrides, 'services' | 'plugins'>[]): Pick<ServerOverrides, 'services' | 'plugins'> {
+  return {
+    services: async (base) => {
+      const added: Record<string, unknown> = {};
+      for (const o of all) {
+        const extra = await o.services?.(base);
+        Object.assign(base, extra);
+        Object.assign(added, extra);
+      }
+      return added;
+    },
+    plugins: all.flatMap((o) => o.plugins ?? []),
+  };
+}

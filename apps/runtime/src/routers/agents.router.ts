@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import { AgentCreateSchema, AgentIdSchema, AgentUpdateSchema, FEEDBACK_TYPES, SkillIdSchema } from '@switchyard/schema';
+import { agentsOf } from '../agents/wiring';
+import { authedProcedure, router } from '../trpc';
+
+const ById = z.object({ id: AgentIdSchema });
+const MemoryKey = z.string().trim().min(1).max(200);
+
+/** `agents.*`: every call is scoped to the signed-in user; another user's agent is NOT_FOUND. */
+export const agentsRouter = router({
+  list: authedProcedure.query(({ ctx }) => agentsOf(ctx.services).list(ctx.user.id).then((items) => ({ items }))),
+  get: authedProcedure.input(ById).query(({ ctx, input }) => agentsOf(ctx.services).get(ctx.user.id, input.id)),
+  create: authedProcedure.input(AgentCreateSchema).mutation(({ ctx, input }) => agentsOf(ctx.services).create(ctx.user.id, input)),
+  update: authedProcedure.input(AgentUpdateSchema).mutation(({ ctx, input }) => agentsOf(ctx.services).update(ctx.user.id, input)),
+  delete: authedProcedure.input(ById).mutation(({ ctx, input }) => agentsOf(ctx.services).remove(ctx.user.id, input.id)),
+  /** The memory inspector: entries (with expiry), interactions, the active conversation, pending approvals. */
+  memory: authedProcedure
+    .input(ById.extend({ prefix: z.string().max(200).optional(), entityType: z.string().max(50).optional(), entityId: z.string().max(200).optional() }))
+    .query(({ ctx, input }) => agentsOf(ctx.services).memoryView(ctx.user.id, input.id, input)),
+  remember: authedProcedure
+    .input(ById.extend({ key: MemoryKey, value: z.unknown(), ttlSeconds: z.number().int().positive().max(31_536_000).optional() }))
+    .mutation(({ ctx, input }) => agentsOf(ctx.services).remember(ctx.user.id, input.id, input.key, input.value, input.ttlSeconds)),
+  recall: authedProcedure.input(ById.extend({ key: MemoryKey })).query(({ ctx, input }) => agentsOf(ctx.services).recall(ctx.user.id, input.id, input.key)),
+  forget: authedProcedure.input(ById.extend({ key: MemoryKey })).mutation(({ ctx, input }) => agentsOf(ctx.services).forget(ctx.user.id, input.id, input.key)),
+  /** Personality feedback ("too-formal", "too-long", ...): moves the traits by 0.1 each, clamped, persisted. */
+  feedback: authedProcedure
+    .input(ById.extend({ feedback: z.union([z.enum(FEEDBACK_TYPES), z.array(z.enum(FEEDBACK_TYPES)).min(1).max(20)]), comment: z.string().max(2000).default('') }))
+    .mutation(({ ctx, input }) => agentsOf(ctx.services).feedback(ctx.user.id, input.id, Array.isArray(input.feedback) ? input.feedback : [input.feedback], input.comment)),
+  chat: authedProcedure
+    .input(ById.extend({ message: z.string().trim().min(1, 'Say something').max(10_000) }))
+    .mutation(({ ctx, input }) => agentsOf(ctx.services).chat(ctx.user.id, input.id, input.message)),
+  /** Runs one of the agent's skills now, through its mailbox (what an `agent.runSkill` node does in a workflow). */
+  runSkill: authedProcedure
+    .input(ById.extend({ skill: SkillIdSchema, params: z.record(z.string(), z.unknown()).default({}), grantEffects: z.boolean().default(false) }))
+    .mutation(({ ctx, input }) => agentsOf(ctx.services).runSkill(ctx.user.id, input.id, input.skill, input.params, { grantEffects: input.grantEffects })),
+});

@@ -1,0 +1,269 @@
+import { readFile } from 'node:fs/promises';
+import type { FlowDocument } from '@switchyard/schema';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { PINNED_CLOCK_ENV, apiClient, launchBrowser, newPage, screenshot, startRuntime, type Runtime } from './support';
+
+/** Drags a palette entry onto the canvas at a point relative to the canvas's top-left corner. */
+async function dropNode(page: Page, type: string, x: number, y: number): Promise<string> {
+  const before = await page.getByTestId('canvas-node').evaluateAll((els) => els.map((e) => e.getAttribute('data-node-id')));
+  await page.getByTestId(`palette-${type}`).dragTo(page.getByTestId('canvas'), { targetPosition: { x, y } });
+  const node = page.locator(`[data-testid="canvas-node"][data-node-type="${type}"]`).last();
+  await node.waitFor();
+  const after = await page.getByTestId('canvas-node').evaluateAll((els) => els.map((e) => e.getAttribute('data-node-id')));
+  const id = after.find((a) => !before.includes(a));
+  if (!id) throw new Error(`dropping ${type} added no node`);
+  return id;
+}
+
+const nodeById = (page: Page, id: string) => page.locator(`[data-testid="canvas-node"][data-node-id="${id}"]`);
+
+/** Draws an edge by dragging from a source handle to a target handle, as a person would. */
+async function connect(page: Page, from: string, to: string, sourceHandle = 'out', targetHandle = 'in') {
+  const a = await nodeById(page, from).getByTestId(`handle-out-${sourceHandle}`).boundingBox();
+  const b = await nodeById(page, to).getByTestId(`handle-in-${targetHandle}`).boundingBox();
+  if (!a || !b) throw new Error(`handles of ${from} -> ${to} are not visible`);
+  await page.mouse.move(a.x + a.width / 2, a.y + a.height / 2);
+  await page.mouse.down();
+  await page.mouse.move((a.x + b.x) / 2, (a.y + b.y) / 2, { steps: 5 });
+  await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2, { steps: 5 });
+  await page.mouse.up();
+}
+
+async function select(page: Page, id: string) {
+  await nodeById(page, id).locator('.fnode__header').click();
+  await page.locator(`[data-testid="node-inspector"][data-node-id="${id}"]`).waitFor();
+}
+
+async function signIn(page: Page, runtime: Runtime, path = '/') {
+  await page.goto(`${runtime.baseUrl}${path}?token=${encodeURIComponent(runtime.token)}`);
+}
+
+async function createWorkflow(page: Page, name: string): Promise<string> {
+  page.once('dialog', (d) => void d.accept(name));
+  await page.getByTestId('new-workflow').click();
+  await page.getByTestId('editor').waitFor();
+  await page.getByTestId('canvas-empty').waitFor();
+  return new URL(page.url()).pathname.split('/').pop()!;
+}
+
+/** Clicks Export and returns the downloaded document. */
+async function exportDocument(page: Page): Promise<{ doc: FlowDocument; path: string }> {
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export').click()]);
+  const path = await download.path();
+  return { doc: JSON.parse(await readFile(path, 'utf8')) as FlowDocument, path };
+}
+
+const graphOf = (doc: FlowDocument) => ({ nodes: doc.nodes, edges: doc.edges });
+
+async function problemsFor(page: Page, nodeId: string): Promise<string[]> {
+  return page.locator(`[data-testid="problem"][data-node-id="${nodeId}"]`).evaluateAll((els) => els.map((e) => e.getAttribute('data-code') ?? ''));
+}
+
+describe('the canvas editor', () => {
+  let runtime: Runtime;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    runtime = await startRuntime({ name: 'editor-runtime', env: PINNED_CLOCK_ENV });
+    await apiClient(runtime).crm.contacts.create.mutate({ name: 'Alex Doe', email: 'alex@example.com' });
+    browser = await launchBrowser();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await runtime?.stop();
+  });
+
+  test('builds the auto-respond workflow from a blank canvas, deploys it and watches a test email run through', async () => {
+    const { context, page, errors } = await newPage(browser);
+    await signIn(page, runtime);
+    await page.getByTestId('empty-state').waitFor();
+    const docId = await createWorkflow(page, 'Auto-respond to important emails');
+    await screenshot(page, 'editor-1-blank');
+
+    const trigger = await dropNode(page, 'trigger.emailReceived', 120, 120);
+    const known = await dropNode(page, 'condition.contactExists', 420, 120);
+    const hours = await dropNode(page, 'condition.businessHours', 120, 300);
+    const draft = await dropNode(page, 'action.draftReply', 420, 300);
+    const task = await dropNode(page, 'action.createTask', 120, 480);
+    const notify = await dropNode(page, 'action.sendNotification', 420, 480);
+    expect(await page.getByTestId('canvas-node').count()).toBe(6);
+    await screenshot(page, 'editor-2-dropped');
+
+    await connect(page, trigger, known);
+    await connect(page, known, hours);
+    await connect(page, hours, draft);
+    await connect(page, draft, task);
+    await connect(page, task, notify);
+    expect(await page.locator('.react-flow__edge').count()).toBe(5);
+
+    await select(page, trigger);
+    await page.getByTestId('field-isImportant').check();
+    await page.getByTestId('field-isUnread').check();
+    await select(page, task);
+    // The inspector shows the zod problem inline until the title is filled in.
+    await page.getByTestId('field-error').first().waitFor();
+    await page.getByTestId('field-title').fill('Review auto-drafted response');
+    await page.getByTestId('field-dueIn').fill('1 hour');
+    await page.getByTestId('field-priority').selectOption('high');
+    await select(page, notify);
+    await page.getByTestId('field-title').fill('Important email received');
+    await page.getByTestId('field-body').fill('Draft response ready for review');
+
+    await page.getByTestId('auto-layout').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="problem-count"]')?.textContent === '0');
+    await screenshot(page, 'editor-3-connected');
+
+    await page.keyboard.press('Control+s');
+    await page.getByTestId('save-state').filter({ hasText: 'Saved' }).waitFor();
+    const deploy = page.getByTestId('deploy');
+    expect(await deploy.isEnabled()).toBe(true);
+    await deploy.click();
+    await page.getByTestId('deployed-badge').waitFor();
+
+    await page.getByTestId('run').click();
+    await page.getByTestId('run-dialog').waitFor();
+    await page.getByTestId('run-from').fill('alex@example.com');
+    await page.getByTestId('run-subject').fill('Contract renewal');
+    await screenshot(page, 'editor-4-run-dialog');
+    await page.getByTestId('run-submit').click();
+    await page.locator('[data-testid="run-panel"][data-run-status="completed"]').waitFor({ timeout: 30_000 });
+    for (const id of [trigger, known, hours, draft, task, notify]) {
+      expect(await nodeById(page, id).getAttribute('data-run-state')).toBe('succeeded');
+    }
+    await select(page, draft);
+    await page.getByTestId('node-run-output').waitFor();
+    await screenshot(page, 'editor-5-run-complete');
+
+    const api = apiClient(runtime);
+    const drafts = await api.crm.drafts.list.query({});
+    const tasks = await api.crm.tasks.list.query({});
+    const notifications = await api.crm.notifications.list.query({});
+    expect(JSON.stringify(drafts)).toContain('Re: Contract renewal');
+    expect(JSON.stringify(tasks)).toContain('Review auto-drafted response');
+    expect(JSON.stringify(notifications)).toContain('Important email received');
+    const saved = await api.flows.get.query({ docId });
+    expect(saved.flow.status).toBe('deployed');
+    expect(saved.diagnostics).toEqual([]);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  test('shows diagnostics on the nodes at fault, keeps Deploy disabled and refuses an incompatible connection', async () => {
+    const { context, page, errors } = await newPage(browser);
+    await signIn(page, runtime);
+    await page.getByTestId('flow-list').waitFor();
+    await createWorkflow(page, 'Broken flow');
+    const deploy = page.getByTestId('deploy');
+
+    // An action alone: nothing can start the flow, and the task has no title.
+    const task = await dropNode(page, 'action.createTask', 300, 300);
+    await page.locator('[data-testid="problem"][data-code="missing-trigger"]').waitFor();
+    expect(await problemsFor(page, task)).toContain('invalid-params');
+    expect(await deploy.isDisabled()).toBe(true);
+
+    // A schedule with a bad cron string; the task stays dangling (not connected to the trigger).
+    const schedule = await dropNode(page, 'trigger.schedule', 120, 100);
+    await select(page, schedule);
+    await page.getByTestId('field-cron').fill('61 * * * *');
+    await page.locator(`[data-testid="problem"][data-node-id="${schedule}"][data-code="invalid-cron"]`).waitFor();
+    await page.locator(`[data-testid="problem"][data-node-id="${task}"][data-code="unreachable-node"]`).waitFor();
+    expect(await page.locator('[data-testid="problem"][data-code="missing-trigger"]').count()).toBe(0);
+    expect(await nodeById(page, schedule).getByTestId('node-error-badge').textContent()).toBe('1');
+    expect(await nodeById(page, task).getByTestId('node-problem').isVisible()).toBe(true);
+    expect(await deploy.isDisabled()).toBe(true);
+    await screenshot(page, 'editor-6-diagnostics');
+
+    // Clicking a problem selects its node in the inspector.
+    await page.locator(`[data-testid="problem"][data-node-id="${task}"]`).first().click();
+    await page.locator(`[data-testid="node-inspector"][data-node-id="${task}"]`).waitFor();
+
+    // A contact is not an email: contact.created -> Draft reply is refused, and says why.
+    const contact = await dropNode(page, 'trigger.contactCreated', 120, 480);
+    const draft = await dropNode(page, 'action.draftReply', 480, 480);
+    const edges = await page.locator('.react-flow__edge').count();
+    await connect(page, contact, draft);
+    await page.getByTestId('status').filter({ hasText: 'needs an email' }).waitFor();
+    expect(await page.locator('.react-flow__edge').count()).toBe(edges);
+    await screenshot(page, 'editor-7-refused-connection');
+
+    // Fixing the cron and connecting the task clears those problems; the title is still missing.
+    await select(page, schedule);
+    await page.getByTestId('field-cron').fill('0 9 * * 1-5');
+    await connect(page, schedule, task);
+    await page.waitForFunction(
+      (id) => !document.querySelector(`[data-testid="problem"][data-node-id="${id}"][data-code="unreachable-node"]`),
+      task,
+    );
+    expect(await problemsFor(page, schedule)).toEqual([]);
+    expect(await deploy.isDisabled()).toBe(true);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  test('undo/redo restore the exact graph; export then import round-trips; a version restore and a reload keep what was saved', async () => {
+    const { context, page, errors } = await newPage(browser);
+    await signIn(page, runtime);
+    await page.getByTestId('flow-list').waitFor();
+    const docId = await createWorkflow(page, 'History flow');
+    const start = await dropNode(page, 'trigger.manual', 120, 200);
+    const task = await dropNode(page, 'action.createTask', 460, 200);
+    await connect(page, start, task);
+    await select(page, task);
+    await page.getByTestId('field-title').fill('Call back');
+    await page.keyboard.press('Control+s');
+    await page.getByTestId('save-state').filter({ hasText: 'Saved' }).waitFor();
+    const v1 = await exportDocument(page);
+    expect(v1.doc.nodes).toHaveLength(2);
+
+    // Two steps: add a node, then delete the task (and with it the edge).
+    await dropNode(page, 'flow.delay', 300, 420);
+    await select(page, task);
+    await page.keyboard.press('Delete');
+    await page.waitForFunction((id) => !document.querySelector(`[data-testid="canvas-node"][data-node-id="${id}"]`), task);
+    const changed = await exportDocument(page);
+    expect(changed.doc.edges).toHaveLength(0);
+
+    await page.locator('.react-flow__pane').click({ position: { x: 20, y: 20 } });
+    await page.keyboard.press('Control+z');
+    await page.keyboard.press('Control+z');
+    expect(graphOf((await exportDocument(page)).doc)).toEqual(graphOf(v1.doc));
+    await page.keyboard.press('Control+Shift+z');
+    await page.keyboard.press('Control+Shift+z');
+    expect(graphOf((await exportDocument(page)).doc)).toEqual(graphOf(changed.doc));
+
+    // Leaving with unsaved changes asks first; staying keeps them.
+    page.once('dialog', (d) => void d.dismiss());
+    await page.getByTestId('back-to-flows').click();
+    expect(new URL(page.url()).pathname).toBe(`/flows/${docId}`);
+
+    // Save the changed graph as v2, then import the v1 file: it comes back identical as v3.
+    await page.getByTestId('save').click();
+    await page.getByTestId('save-state').filter({ hasText: 'v2' }).waitFor();
+    await page.getByTestId('import-file').setInputFiles(v1.path);
+    await page.getByTestId('save-state').filter({ hasText: 'v3' }).waitFor();
+    const api = apiClient(runtime);
+    const imported = await api.flows.export.query({ docId });
+    expect(graphOf(imported.document)).toEqual(graphOf(v1.doc));
+    expect({ ...imported.document, version: 0 }).toEqual({ ...v1.doc, version: 0 });
+    expect(await page.getByTestId('canvas-node').count()).toBe(2);
+
+    // Restore v2 from the history panel: saved as v4 with v2's graph.
+    await page.getByTestId('open-history').click();
+    await page.locator('[data-testid="version-row"][data-version="2"]').getByTestId('restore-version').click();
+    await page.getByTestId('save-state').filter({ hasText: 'v4' }).waitFor();
+    await screenshot(page, 'editor-8-history');
+    const restored = await api.flows.export.query({ docId });
+    expect(graphOf(restored.document)).toEqual(graphOf(changed.doc));
+    expect(await page.getByTestId('canvas-node').count()).toBe(changed.doc.nodes.length);
+
+    // A reload shows exactly what was saved.
+    await page.reload();
+    await page.getByTestId('editor').waitFor();
+    await page.getByTestId('save-state').filter({ hasText: 'Saved · v4' }).waitFor();
+    expect(graphOf((await exportDocument(page)).doc)).toEqual(graphOf(changed.doc));
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+});

@@ -1,0 +1,18 @@
+import { checkCalendar, extractMeetingIntent, proposeTimes, sendCalendarInvite } from './calendar-skills';
+import { analyzeDealProbability, scheduleFollowUp } from './crm-skills';
+import { draftEmail, draftSalesEmail, summarizeThread } from './email-skills';
+import { createSkillRegistry } from './registry';
+import { researchContact } from './research-contact';
+import type { Skill } from './types';
+
+export * from './types';
+export { createSkillRegistry, manifestOf, type SkillRegistry, type SkillValidation } from './registry';
+export { freeSlots } from './calendar-skills';
+
+/** The skills the seed and its pre-built templates (Sales Assistant, Meeting Scheduler) name. */
+export const BUILTIN_SKILLS: Skill[] = [
+  researchContact, draftEmail, draftSalesEmail, summarizeThread, scheduleFollowUp, analyzeDealProbability,
+  extractMeetingIntent, checkCalendar, proposeTimes, sendCalendarInvite,
+];
+
+export const createBuiltinSkillRegistry = () => createSkillRegistry(BUILTIN_SKILLS);
