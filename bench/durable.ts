@@ -57,7 +57,6 @@ export async function durableBenchmarks(kind: 'pglite' | 'postgres'): Promise<Fi
     const steps = 20;
     const chain = chainDoc(steps, 'condition.expression', 'durable-chain');
     const flowId = await seedFlow(em(), userId, chain);
-    const compiled = compile(chain).machine!;
     // A snapshot-sized payload for the raw inserts, so both sides move the same bytes.
     // A mid-run snapshot of the same flow, so both sides write rows of the same size.
     const probe = await host.startRun({ userId, flowId, version: 1, triggerNodeId: 'start', trigger: { type: 'manual', payload: {} } });

@@ -117,9 +117,8 @@ describe('the canvas editor', () => {
 
     await page.keyboard.press('Control+s');
     await page.getByTestId('save-state').filter({ hasText: 'Saved' }).waitFor();
-    const deploy = page.getByTestId('deploy');
-    expect(await deploy.isEnabled()).toBe(true);
-    await deploy.click();
+    // Enabled once the debounced compile of the last edit has found no problems.
+    await page.locator('[data-testid="deploy"]:not([disabled])').click();
     await page.getByTestId('deployed-badge').waitFor();
 
     await page.getByTestId('run').click();
@@ -153,14 +152,13 @@ describe('the canvas editor', () => {
   test('shows diagnostics on the nodes at fault, keeps Deploy disabled and refuses an incompatible connection', async () => {
     const { context, page, errors } = await newPage(browser);
     await signIn(page, runtime);
-    await page.getByTestId('flow-list').waitFor();
     await createWorkflow(page, 'Broken flow');
     const deploy = page.getByTestId('deploy');
 
     // An action alone: nothing can start the flow, and the task has no title.
     const task = await dropNode(page, 'action.createTask', 300, 300);
-    await page.locator('[data-testid="problem"][data-code="missing-trigger"]').waitFor();
-    expect(await problemsFor(page, task)).toContain('invalid-params');
+    await page.locator(`[data-testid="problem"][data-node-id="${task}"][data-code="invalid-params"]`).waitFor();
+    expect(await page.locator('[data-testid="problem"][data-code="missing-trigger"]').count()).toBe(1);
     expect(await deploy.isDisabled()).toBe(true);
 
     // A schedule with a bad cron string; the task stays dangling (not connected to the trigger).
@@ -214,7 +212,7 @@ describe('the canvas editor', () => {
     await page.getByTestId('field-title').fill('Call back');
     await page.keyboard.press('Control+s');
     await page.getByTestId('save-state').filter({ hasText: 'Saved' }).waitFor();
-    const v1 = await exportDocument(page);
+    const v1 = await exportDocument(page); // saved as v2
     expect(v1.doc.nodes).toHaveLength(2);
 
     // Two steps: add a node, then delete the task (and with it the edge).
@@ -238,21 +236,22 @@ describe('the canvas editor', () => {
     await page.getByTestId('back-to-flows').click();
     expect(new URL(page.url()).pathname).toBe(`/flows/${docId}`);
 
-    // Save the changed graph as v2, then import the v1 file: it comes back identical as v3.
+    // Versions: v1 the empty new flow, v2 the first graph (exported). Save the changed graph as
+    // v3, then import the v2 file: it comes back identical as v4.
     await page.getByTestId('save').click();
-    await page.getByTestId('save-state').filter({ hasText: 'v2' }).waitFor();
-    await page.getByTestId('import-file').setInputFiles(v1.path);
     await page.getByTestId('save-state').filter({ hasText: 'v3' }).waitFor();
+    await page.getByTestId('import-file').setInputFiles(v1.path);
+    await page.getByTestId('save-state').filter({ hasText: 'v4' }).waitFor();
     const api = apiClient(runtime);
     const imported = await api.flows.export.query({ docId });
     expect(graphOf(imported.document)).toEqual(graphOf(v1.doc));
     expect({ ...imported.document, version: 0 }).toEqual({ ...v1.doc, version: 0 });
     expect(await page.getByTestId('canvas-node').count()).toBe(2);
 
-    // Restore v2 from the history panel: saved as v4 with v2's graph.
+    // Restore v3 from the history panel: saved as v5 with v3's graph.
     await page.getByTestId('open-history').click();
-    await page.locator('[data-testid="version-row"][data-version="2"]').getByTestId('restore-version').click();
-    await page.getByTestId('save-state').filter({ hasText: 'v4' }).waitFor();
+    await page.locator('[data-testid="version-row"][data-version="3"]').getByTestId('restore-version').click();
+    await page.getByTestId('save-state').filter({ hasText: 'v5' }).waitFor();
     await screenshot(page, 'editor-8-history');
     const restored = await api.flows.export.query({ docId });
     expect(graphOf(restored.document)).toEqual(graphOf(changed.doc));
@@ -261,7 +260,7 @@ describe('the canvas editor', () => {
     // A reload shows exactly what was saved.
     await page.reload();
     await page.getByTestId('editor').waitFor();
-    await page.getByTestId('save-state').filter({ hasText: 'Saved · v4' }).waitFor();
+    await page.getByTestId('save-state').filter({ hasText: 'Saved · v5' }).waitFor();
     expect(graphOf((await exportDocument(page)).doc)).toEqual(graphOf(changed.doc));
     expect(errors).toEqual([]);
     await context.close();

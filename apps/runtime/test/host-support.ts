@@ -1,9 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
+import { createTestStorage } from './support/test-db';
 import { createTRPCClient, httpLink, TRPCClientError } from '@trpc/client';
 import type { AppRouter } from '../src/router';
 
@@ -20,30 +17,8 @@ export const backendsUnderTest = (): Backend[] => (process.env.DATABASE_URL ? ['
 
 /** A database a runtime process can be (re)started on: a PGlite dir or a fresh PostgreSQL database. */
 export async function freshStorage(kind: Backend): Promise<{ env: Record<string, string>; drop(): Promise<void> }> {
-  if (kind === 'pglite') {
-    const dir = mkdtempSync(join(tmpdir(), 'sy-pglite-'));
-    // A migrated template made once by global-setup.ts: skips initdb for every test.
-    const template = process.env.SWITCHYARD_PGLITE_TEMPLATE;
-    if (template) cpSync(template, dir, { recursive: true });
-    return { env: { SWITCHYARD_DATA_DIR: dir }, drop: async () => rmSync(dir, { recursive: true, force: true }) };
-  }
-  const base = new URL(process.env.DATABASE_URL!);
-  const name = `sy_test_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
-  const admin = new pg.Client({ connectionString: base.toString() });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = new URL(base.toString());
-  url.pathname = `/${name}`;
-  return {
-    env: { DATABASE_URL: url.toString() },
-    async drop() {
-      const c = new pg.Client({ connectionString: base.toString() });
-      await c.connect();
-      await c.query(`drop database if exists ${name} with (force)`);
-      await c.end();
-    },
-  };
+  const storage = await createTestStorage(kind, { persistent: true });
+  return { env: { ...storage.env }, drop: () => storage.drop() };
 }
 
 export interface RuntimeProcess {

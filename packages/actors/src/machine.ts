@@ -140,7 +140,6 @@ export function createRunMachine(compiled: CompiledMachine, ports: RunPorts) {
 
   // xstate's setup() types each implementation precisely; the machine is assembled from a
   // runtime-built config, so the generic parameters are erased here on purpose.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const s = setup({
     types: {} as { context: RunContext; events: RunEvent; input: RunInput },
     actors: actors as never,

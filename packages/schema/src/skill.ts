@@ -18,7 +18,7 @@ export interface SkillManifest<P extends z.ZodType = z.ZodType> {
   name: string;
   description: string;
   category: SkillCategory;
-  /** Tools the skill uses; an agent needs all of them on its allow-list to run it. */
+  /** Tools the skill may use; the runtime checks each use against the agent's allow-list. */
   requiredTools: readonly AgentTool[];
   /** Params with defaults; validated before every run. */
   params: P;

@@ -13,6 +13,7 @@ import {
   type Connection,
   type Edge,
   type EdgeChange,
+  type FinalConnectionState,
   type NodeChange,
 } from '@xyflow/react';
 import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from 'react';
@@ -218,10 +219,23 @@ export function Editor({ client, initial }: { client: ApiClient; initial: Loaded
     [graph],
   );
 
-  const onConnectEnd = useCallback((_event: MouseEvent | TouchEvent, state: { isValid: boolean | null; toHandle: unknown }) => {
-    if (state.isValid === false && refusal.current) setStatus({ tone: 'error', text: `Not connected: ${refusal.current}` });
-    refusal.current = null;
-  }, []);
+  // A refused drop on a handle says why; the check is redone here from the final state because
+  // isValidConnection also runs for every handle the pointer passed on the way.
+  const onConnectEnd = useCallback(
+    (_event: MouseEvent | TouchEvent, state: FinalConnectionState) => {
+      refusal.current = null;
+      if (state.isValid !== false || !state.toNode || !state.toHandle || !state.fromHandle) return;
+      const fromSource = state.fromHandle.type === 'source';
+      const problem = connectionProblem(graph, {
+        source: fromSource ? state.fromNode.id : state.toNode.id,
+        sourceHandle: fromSource ? state.fromHandle.id : state.toHandle.id,
+        target: fromSource ? state.toNode.id : state.fromNode.id,
+        targetHandle: fromSource ? state.toHandle.id : state.fromHandle.id,
+      });
+      if (problem) setStatus({ tone: 'error', text: `Not connected: ${problem}` });
+    },
+    [graph],
+  );
 
   const addNode = useCallback(
     (type: string, position?: { x: number; y: number }) => {

@@ -59,6 +59,11 @@ function summaryOf(type: string, params: Record<string, unknown>): string {
   }
 }
 
+const HANDLE_TOP = 24;
+
+/** zod's wording for a missing value, said the way a person would. */
+export const plainMessage = (message: string) => message.replace(/Invalid input: expected \w+, received undefined/, 'required');
+
 const RUN_LABEL: Record<string, string> = {
   running: 'Running',
   waiting: 'Waiting',
@@ -95,7 +100,8 @@ function FlowNodeViewImpl({ id, data, selected }: NodeProps<FlowCanvasNode>) {
           position={Position.Left}
           id={port.id}
           className="fnode__handle"
-          style={{ top: `${((i + 1) / (inputs.length + 1)) * 100}%` }}
+          // Pinned beside the title, so handles stay put when a problem line makes the node taller.
+          style={{ top: HANDLE_TOP + i * 20 }}
           data-testid={`handle-in-${port.id}`}
           title={`${port.label} (${port.dataType})`}
         />
@@ -112,13 +118,6 @@ function FlowNodeViewImpl({ id, data, selected }: NodeProps<FlowCanvasNode>) {
           </span>
         ) : null}
       </div>
-      {summary ? <div className="fnode__summary">{summary}</div> : null}
-      {errors[0] ? (
-        <div className="fnode__problem" data-testid="node-problem">
-          {errors[0].message}
-        </div>
-      ) : null}
-      {runState && RUN_LABEL[runState] ? <div className={`fnode__run fnode__run--${runState}`}>{RUN_LABEL[runState]}</div> : null}
       {outputs.length > 1 ? (
         <div className="fnode__outputs">
           {outputs.map((port) => (
@@ -130,9 +129,16 @@ function FlowNodeViewImpl({ id, data, selected }: NodeProps<FlowCanvasNode>) {
         </div>
       ) : (
         outputs.map((port) => (
-          <Handle key={port.id} type="source" position={Position.Right} id={port.id} className="fnode__handle" data-testid={`handle-out-${port.id}`} title={`${port.label} (${port.dataType})`} />
+          <Handle key={port.id} type="source" position={Position.Right} id={port.id} className="fnode__handle" style={{ top: HANDLE_TOP }} data-testid={`handle-out-${port.id}`} title={`${port.label} (${port.dataType})`} />
         ))
       )}
+      {summary ? <div className="fnode__summary">{summary}</div> : null}
+      {errors[0] ? (
+        <div className="fnode__problem" data-testid="node-problem">
+          {plainMessage(errors[0].message)}
+        </div>
+      ) : null}
+      {runState && RUN_LABEL[runState] ? <div className={`fnode__run fnode__run--${runState}`}>{RUN_LABEL[runState]}</div> : null}
     </div>
   );
 }

@@ -1,7 +1,7 @@
 import type { Diagnostic } from '@switchyard/schema';
 import { useId } from 'react';
 import type { RunViewData } from './Editor';
-import { CategoryIcon, type FlowCanvasNode } from './FlowNodeView';
+import { CategoryIcon, plainMessage, type FlowCanvasNode } from './FlowNodeView';
 import { specOf } from './graph';
 import type { NodeRunView } from './overlay';
 import { fieldsOf, issuesByPath } from './param-fields';
@@ -123,7 +123,7 @@ function NodeInspector({
         <ul className="inspector__problems">
           {other.map((d, i) => (
             <li key={i} className="field__error">
-              {d.message}
+              {plainMessage(d.message)}
             </li>
           ))}
         </ul>
@@ -235,7 +235,7 @@ function Problems({ diagnostics, compiling, onFocusNode }: { diagnostics: Diagno
                 </span>
                 <span className="problem__text">
                   {d.nodeId ? <span className="problem__node">{d.nodeId}</span> : null}
-                  {d.message}
+                  {plainMessage(d.message)}
                 </span>
               </button>
             </li>

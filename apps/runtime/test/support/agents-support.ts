@@ -73,8 +73,8 @@ export async function startFakeOpenAi() {
           choices: [{ index: 0, finish_reason: message.tool_calls ? 'tool_calls' : 'stop', logprobs: null, message: { role: 'assistant', refusal: null, content: null, ...message } }],
           usage: { prompt_tokens: Math.ceil(text.length / 4), completion_tokens: 20, total_tokens: Math.ceil(text.length / 4) + 20 },
         });
-      if (text.includes('FAIL')) return send(500, { error: { message: 'the model crashed', type: 'server_error' } });
-      if (text.includes('SLOW')) return void setTimeout(() => answer({ content: 'too late' }), 3000);
+      if (last.includes('FAIL')) return send(500, { error: { message: 'the model crashed', type: 'server_error' } });
+      if (last.includes('SLOW')) return void setTimeout(() => answer({ content: 'too late' }), 3000);
       const schema = body.response_format?.json_schema?.name;
       if (schema === 'email_draft') {
         if (/ignore previous instructions/i.test(text) && !text.includes('Tool results')) {

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -38,10 +38,15 @@ async function adminQuery(sql: string) {
  * (created through its maintenance database, dropped with `drop()`).
  */
 export async function createTestStorage(kind: Backend, options: { persistent?: boolean } = {}): Promise<TestStorage> {
-  if (kind === 'pglite' && !options.persistent) return { env: { SWITCHYARD_DATA_DIR: MEMORY_DATA_DIR }, drop: async () => undefined };
+  // A migrated template made once by global-setup.ts: copying it skips initdb (10-15 s) per test.
+  const template = process.env.SWITCHYARD_PGLITE_TEMPLATE;
+  if (kind === 'pglite' && !options.persistent && !template) return { env: { SWITCHYARD_DATA_DIR: MEMORY_DATA_DIR }, drop: async () => undefined };
   const dir = mkdtempSync(join(tmpdir(), 'sy-test-'));
   const removeDir = async () => rmSync(dir, { recursive: true, force: true });
-  if (kind === 'pglite') return { env: { SWITCHYARD_DATA_DIR: join(dir, 'data') }, drop: removeDir };
+  if (kind === 'pglite') {
+    if (template) cpSync(template, join(dir, 'data'), { recursive: true });
+    return { env: { SWITCHYARD_DATA_DIR: join(dir, 'data') }, drop: removeDir };
+  }
   if (!process.env.DATABASE_URL) throw new Error('The postgres backend needs DATABASE_URL');
   const name = `sy_test_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
   await adminQuery(`create database ${name}`);

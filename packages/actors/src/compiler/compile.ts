@@ -136,7 +136,11 @@ export function compile(input: unknown, catalog: Catalog = defaultCatalog): Comp
   const reached = new Set<string>(triggerIds);
   const stack = [...triggerIds];
   while (stack.length) {
-    for (const t of out.get(stack.pop()!) ?? []) if (!reached.has(t)) (reached.add(t), stack.push(t));
+    for (const t of out.get(stack.pop()!) ?? []) {
+      if (reached.has(t)) continue;
+      reached.add(t);
+      stack.push(t);
+    }
   }
   for (const n of doc.nodes) {
     if (!reached.has(n.id) && specs.has(n.id) && triggerIds.length > 0 && !inCycle.has(n.id)) {

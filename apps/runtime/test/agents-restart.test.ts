@@ -1,0 +1,40 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { backendsUnderTest } from './host-support';
+import { startAgentsServer, type AgentsServer, type Storage } from './support/agents-support';
+
+const NOW = Date.UTC(2026, 0, 7, 15, 0);
+
+describe.each(backendsUnderTest())('agents across a runtime restart (%s)', (backend) => {
+  let storage: Storage | undefined;
+  let s: AgentsServer | undefined;
+  afterAll(async () => {
+    await s?.stop();
+    await storage?.drop();
+  });
+
+  it('memory, TTLs, evolved personality and the agent actor survive a restart', async () => {
+    s = await startAgentsServer(backend);
+    storage = s.storage;
+    s.clock.set(NOW);
+    const agent = await s.api.agents.create.mutate({ name: 'Durable', skills: ['research-contact'], tools: ['getContact', 'memory'] });
+    await s.api.agents.remember.mutate({ id: agent.id, key: 'goal', value: 'close Q1' });
+    await s.api.agents.remember.mutate({ id: agent.id, key: 'short', value: 1, ttlSeconds: 1 });
+    await s.api.agents.remember.mutate({ id: agent.id, key: 'currentGoals', value: [{ description: 'Renew Analytical Engines' }] });
+    for (let i = 0; i < 3; i++) await s.api.agents.feedback.mutate({ id: agent.id, feedback: 'too-formal' });
+    const before = await s.api.agents.get.query({ id: agent.id });
+    await s.stop();
+
+    s = await startAgentsServer(backend, { storage });
+    s.clock.set(NOW);
+    expect(s.agents.stateOf(agent.id)).toBe('idle'); // rehydrated on start, before any request
+    expect((await s.api.agents.recall.query({ id: agent.id, key: 'goal' })).value).toBe('close Q1');
+    expect((await s.api.agents.recall.query({ id: agent.id, key: 'short' })).value).toBe(1);
+    s.clock.set(NOW + 1500);
+    expect((await s.api.agents.recall.query({ id: agent.id, key: 'short' })).value).toBeNull();
+    const after = await s.api.agents.get.query({ id: agent.id });
+    expect(after.personality.formality).toBeCloseTo(0.2, 10);
+    expect(after.personalityPrompt).toBe(before.personalityPrompt);
+    expect(after.personalityPrompt).toContain('casual and friendly');
+    expect(after.systemPromptFull).toContain('Current goals: Renew Analytical Engines');
+  });
+});
