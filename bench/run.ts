@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { durableBenchmarks } from './durable';
+import { editorBenchmarks } from './editor';
 import { memoryBenchmarks } from './memory';
 import { printTable, type Figure } from './harness';
 
@@ -10,6 +11,7 @@ if (!only.length || only.includes('durable')) {
   figures.push(...(await durableBenchmarks('pglite')));
   if (process.env.DATABASE_URL) figures.push(...(await durableBenchmarks('postgres')));
 }
+if (!only.length || only.includes('editor')) figures.push(...(await editorBenchmarks()));
 printTable(figures);
 mkdirSync(new URL('.', import.meta.url), { recursive: true });
 writeFileSync(new URL('./results.json', import.meta.url), JSON.stringify({ at: new Date().toISOString(), node: process.version, figures }, null, 2));

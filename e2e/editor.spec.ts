@@ -265,4 +265,93 @@ describe('the canvas editor', () => {
     expect(errors).toEqual([]);
     await context.close();
   });
+
+  test('branches and approvals: labelled outputs, copy/paste, compile preview, and Approve on a waiting run', async () => {
+    const { context, page, errors } = await newPage(browser);
+    await signIn(page, runtime);
+    const docId = await createWorkflow(page, 'Approval flow');
+    const start = await dropNode(page, 'trigger.manual', 100, 120);
+    const check = await dropNode(page, 'condition.if', 400, 120);
+    const approval = await dropNode(page, 'flow.approval', 100, 360);
+    const task = await dropNode(page, 'action.createTask', 420, 360);
+    // If and approval nodes show their labelled outputs.
+    expect(await nodeById(page, check).locator('.fnode__port-label').allTextContents()).toEqual(['True', 'False']);
+    expect(await nodeById(page, approval).locator('.fnode__port-label').allTextContents()).toEqual(['Approved', 'Rejected']);
+
+    await select(page, check);
+    await page.getByTestId('field-expression').fill('len(trigger.name) > 0');
+    await select(page, task);
+    await page.getByTestId('field-title').fill('Approved follow-up');
+    await connect(page, start, check);
+    await connect(page, check, approval, 'true');
+    await connect(page, approval, task, 'approved');
+    await page.waitForFunction(() => document.querySelector('[data-testid="problem-count"]')?.textContent === '0');
+
+    // Copy and paste the task: a new node with a fresh id; undo removes it again.
+    await select(page, task);
+    await page.locator('.react-flow__pane').hover({ position: { x: 30, y: 30 } });
+    await page.keyboard.press('Control+c');
+    await page.keyboard.press('Control+v');
+    await page.locator(`[data-testid="canvas-node"][data-node-id="${task}_2"]`).waitFor();
+    expect(await page.getByTestId('canvas-node').count()).toBe(5);
+    await page.keyboard.press('Control+z');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="canvas-node"]').length === 4);
+
+    await page.getByTestId('open-compile').click();
+    await page.getByTestId('state-list').waitFor();
+    expect(await page.getByTestId('state-list').textContent()).toContain(approval);
+    expect(await page.getByTestId('machine-json').textContent()).toContain('approval.decide');
+    await screenshot(page, 'editor-9-compile-preview');
+    await page.getByRole('button', { name: 'Close Compile preview' }).click();
+
+    await page.getByTestId('run').click();
+    await page.getByTestId('run-payload').fill('{"name": "Sam"}');
+    await page.getByTestId('run-submit').click();
+    await page.getByTestId('approval').waitFor({ timeout: 30_000 });
+    expect(await nodeById(page, approval).getAttribute('data-run-state')).toBe('waiting');
+    await screenshot(page, 'editor-10-waiting-approval');
+    await page.getByTestId('approve').click();
+    await page.locator('[data-testid="run-panel"][data-run-status="completed"]').waitFor({ timeout: 30_000 });
+    expect(await nodeById(page, task).getAttribute('data-run-state')).toBe('succeeded');
+    const tasks = await apiClient(runtime).crm.tasks.list.query({});
+    expect(JSON.stringify(tasks)).toContain('Approved follow-up');
+    expect((await apiClient(runtime).flows.get.query({ docId })).flow.version).toBeGreaterThan(1);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  test('the flow list creates, renames, duplicates and deletes flows', async () => {
+    const { context, page, errors } = await newPage(browser);
+    await signIn(page, runtime);
+    const docId = await createWorkflow(page, 'List actions flow');
+    await page.getByTestId('back-to-flows').click();
+    const row = page.locator(`[data-testid="flow-row"][data-flow-id]`).filter({ hasText: 'List actions flow' });
+    await row.waitFor();
+    await screenshot(page, 'flows-list-actions');
+
+    page.once('dialog', (d) => void d.accept('Renamed flow'));
+    await row.getByTestId('rename-flow').click();
+    await page.getByTestId('list-notice').filter({ hasText: 'Renamed' }).waitFor();
+    const renamed = page.getByTestId('flow-row').filter({ hasText: 'Renamed flow' });
+    await renamed.waitFor();
+    expect((await apiClient(runtime).flows.get.query({ docId })).document.name).toBe('Renamed flow');
+
+    await renamed.getByTestId('duplicate-flow').click();
+    await page.getByTestId('flow-row').filter({ hasText: 'Copy of Renamed flow' }).waitFor();
+
+    page.once('dialog', (d) => void d.dismiss());
+    await renamed.getByTestId('delete-flow').click();
+    expect(await renamed.count()).toBe(1);
+    page.once('dialog', (d) => void d.accept());
+    await renamed.getByTestId('delete-flow').click();
+    await page.getByTestId('list-notice').filter({ hasText: 'Deleted' }).waitFor();
+    expect(await page.getByTestId('flow-row').filter({ hasText: /^Renamed flow/ }).count()).toBe(0);
+
+    // Opening a flow from the list goes to its canvas.
+    await page.getByTestId('flow-row').filter({ hasText: 'Copy of Renamed flow' }).getByTestId('open-flow').click();
+    await page.getByTestId('editor').waitFor();
+    expect(await page.getByTestId('flow-name').textContent()).toBe('Copy of Renamed flow');
+    expect(errors).toEqual([]);
+    await context.close();
+  });
 });

@@ -332,10 +332,18 @@ export function Editor({ client, initial }: { client: ApiClient; initial: Loaded
         return;
       }
       if (isTyping(e.target)) return;
-      if (key === 'z' && !e.shiftKey) (e.preventDefault(), undo());
-      else if ((key === 'z' && e.shiftKey) || key === 'y') (e.preventDefault(), redo());
-      else if (key === 'c') copy();
-      else if (key === 'v') (e.preventDefault(), paste());
+      if (key === 'z' && !e.shiftKey) {
+        e.preventDefault();
+        undo();
+      } else if ((key === 'z' && e.shiftKey) || key === 'y') {
+        e.preventDefault();
+        redo();
+      } else if (key === 'c') {
+        copy();
+      } else if (key === 'v') {
+        e.preventDefault();
+        paste();
+      }
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
