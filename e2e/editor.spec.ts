@@ -325,14 +325,14 @@ describe('the canvas editor', () => {
     await signIn(page, runtime);
     const docId = await createWorkflow(page, 'List actions flow');
     await page.getByTestId('back-to-flows').click();
-    const row = page.locator(`[data-testid="flow-row"][data-flow-id]`).filter({ hasText: 'List actions flow' });
+    const row = page.locator(`[data-testid="flow-row"][data-doc-id="${docId}"]`);
     await row.waitFor();
     await screenshot(page, 'flows-list-actions');
 
     page.once('dialog', (d) => void d.accept('Renamed flow'));
     await row.getByTestId('rename-flow').click();
     await page.getByTestId('list-notice').filter({ hasText: 'Renamed' }).waitFor();
-    const renamed = page.getByTestId('flow-row').filter({ hasText: 'Renamed flow' });
+    const renamed = row.filter({ hasText: 'Renamed flow' });
     await renamed.waitFor();
     expect((await apiClient(runtime).flows.get.query({ docId })).document.name).toBe('Renamed flow');
 
@@ -345,7 +345,7 @@ describe('the canvas editor', () => {
     page.once('dialog', (d) => void d.accept());
     await renamed.getByTestId('delete-flow').click();
     await page.getByTestId('list-notice').filter({ hasText: 'Deleted' }).waitFor();
-    expect(await page.getByTestId('flow-row').filter({ hasText: /^Renamed flow/ }).count()).toBe(0);
+    await row.waitFor({ state: 'detached' });
 
     // Opening a flow from the list goes to its canvas.
     await page.getByTestId('flow-row').filter({ hasText: 'Copy of Renamed flow' }).getByTestId('open-flow').click();

@@ -106,5 +106,19 @@ describe.each(backendsUnderTest())('agents with an OpenAI-compatible model serve
 
     expect(await s.query(`select id from emails where direction = 'outbound'`)).toEqual([]);
     expect(await s.query(`select id from emails where to_addrs @> '["x@evil.test"]'::jsonb`)).toEqual([]);
+
+    // Only a person's decision runs a proposal: rejected, nothing is sent and the agent is idle again.
+    const first = out.pendingApprovals[0]!.id;
+    expect(await s.api.agents.reject.mutate({ id: sender.id, approvalId: first, comment: 'phishing' })).toMatchObject({ status: 'rejected', result: null });
+    expect((await s.api.agents.get.query({ id: sender.id })).state).toBe('idle');
+    expect(switchyardCode(await rejection(s.api.agents.approve.mutate({ id: sender.id, approvalId: first })))).toBe('INVALID_STATE');
+    expect(switchyardCode(await rejection(s.other.agents.approve.mutate({ id: sender.id, approvalId: first })))).toBe('NOT_FOUND');
+    expect(await s.query(`select id from emails where direction = 'outbound'`)).toEqual([]);
+    // Approved, it runs exactly once through the effect ledger.
+    const again = await s.api.agents.runSkill.mutate({ id: sender.id, skill: 'draft-email', params: { replyTo: { from: 'mallory@evil.test', subject: 'Urgent 2', body: INJECTION } } });
+    const approved = await s.api.agents.approve.mutate({ id: sender.id, approvalId: again.pendingApprovals[0]!.id });
+    expect(approved).toMatchObject({ status: 'approved', tool: 'sendEmail', result: { id: expect.any(String) } });
+    expect(switchyardCode(await rejection(s.api.agents.approve.mutate({ id: sender.id, approvalId: again.pendingApprovals[0]!.id })))).toBe('INVALID_STATE');
+    expect(await s.query(`select id from emails where direction = 'outbound'`)).toHaveLength(1);
   });
 });

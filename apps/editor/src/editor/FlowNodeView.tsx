@@ -17,7 +17,7 @@ const CATEGORY_ICON: Record<NodeCategory, string> = {
   condition: '◇',
   action: '▶',
   agent: '✦',
-  flow: '⏸',
+  flow: '◷',
 };
 
 export function CategoryIcon({ category }: { category: NodeCategory }) {

@@ -22,6 +22,14 @@ function Drawer({ title, onClose, children, testId }: { title: string; onClose: 
   );
 }
 
+/** "pending → running → succeeded | failed | skipped": the path, then the ways it can end. */
+function describeRegion(states: Record<string, unknown>): string {
+  const isFinal = (v: unknown) => typeof v === 'object' && v !== null && (v as { type?: unknown }).type === 'final';
+  const steps = Object.keys(states).filter((k) => !isFinal(states[k]));
+  const ends = Object.keys(states).filter((k) => isFinal(states[k]));
+  return [...steps, ends.join(' | ')].filter(Boolean).join(' → ');
+}
+
 /** What the compiler makes of the canvas: one region per node, and the machine JSON itself. */
 export function CompilePreview({ document, onClose }: { document: FlowDocument; onClose: () => void }) {
   const { machine, diagnostics } = useMemo(() => compile(document), [document]);
@@ -43,11 +51,11 @@ export function CompilePreview({ document, onClose }: { document: FlowDocument; 
             {regions.map(([id, region]) => (
               <li key={id}>
                 <code>{id}</code> <span className="muted">({machine.nodes[id]?.label})</span>
-                <div className="state-list__states">{Object.keys(region.states ?? {}).join(' → ')}</div>
+                <div className="state-list__states">{describeRegion(region.states ?? {})}</div>
               </li>
             ))}
           </ol>
-          <p className="field__label">Machine JSON</p>
+          <h3 className="inspector__subtitle">Machine JSON</h3>
           <pre className="code code--tall" data-testid="machine-json">
             {JSON.stringify(machine.config, null, 2)}
           </pre>

@@ -240,7 +240,7 @@ function FlowTable({
         <FlowTableHead />
         <tbody>
           {flows.map((flow) => (
-            <tr key={flow.id} data-testid="flow-row" data-flow-id={flow.id}>
+            <tr key={flow.id} data-testid="flow-row" data-flow-id={flow.id} data-doc-id={flow.docId}>
               <td className="table__name">
                 <a
                   className="flow-name flow-link"
@@ -302,11 +302,11 @@ function FlowTableHead() {
     <>
       <colgroup>
         <col />
-        <col style={{ width: 120 }} />
         <col style={{ width: 112 }} />
-        <col style={{ width: 128 }} />
-        <col style={{ width: 168 }} />
-        <col style={{ width: 120 }} />
+        <col style={{ width: 104 }} />
+        <col style={{ width: 104 }} />
+        <col style={{ width: 136 }} />
+        <col style={{ width: 104 }} />
         <col style={{ width: 216 }} />
       </colgroup>
       <thead>

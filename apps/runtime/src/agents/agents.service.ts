@@ -8,7 +8,7 @@ import { createLlm, type LlmProvider } from '../llm/llm';
 import type { Outbound } from '../outbound/outbound';
 import { startAgentActor, stateOf, type AgentActor } from './agent.actor';
 import { createAgentStore, type AgentRecord } from './agent.store';
-import { createDispatch, DEFAULT_CAPS, type AgentCaps, type DispatchReport } from './dispatcher';
+import { createDispatch, DEFAULT_CAPS, writeCalendarEvent, type AgentCaps, type CalendarEventInput, type DispatchReport } from './dispatcher';
 import { createAgentMemory } from './memory';
 import { adjustResponse, personalityPrompt } from './personality';
 import { createHttpWebSearch, createOfflineSocial, createOfflineWebSearch } from './sources';
@@ -231,6 +231,42 @@ export function createAgentsService(deps: AgentsServiceDeps) {
         await memory.addInteraction(agent.id, 'conversation', conversationId, { type: 'chat', summary: `Chat: ${message.slice(0, 80)}` });
         return { conversationId, reply, model: res.model, offline: llm.offline, messages: await memory.history(conversationId, 50) };
       });
+    },
+    /**
+     * A person's decision on an effect the agent proposed after reading untrusted content. Approving
+     * runs it through the effect ledger keyed by the approval, so it happens at most once.
+     */
+    async decide(userId: string, agentId: string, approvalId: string, decision: 'approve' | 'reject', comment = '') {
+      const agent = await store.get(userId, agentId);
+      const row = /^[0-9a-f-]{36}$/i.test(approvalId)
+        ? await sqlOne<{ id: string; tool: string; args: { args: Record<string, unknown> }; status: string; run_id: string | null }>(deps.em(),
+          'select id, tool, args, status, run_id from agent_approvals where id = ? and agent_id = ? and user_id = ?', [approvalId, agent.id, userId])
+        : null;
+      if (!row) throw new SwitchyardError('NOT_FOUND', 'No such approval');
+      if (row.status !== 'pending') throw new SwitchyardError('INVALID_STATE', `This proposal was already ${row.status}`);
+      let result: { id: string } | null = null;
+      if (decision === 'approve') {
+        const meta: EffectMeta = { runId: row.run_id ?? row.id, userId, nodeId: 'approval', nodeType: 'agent.approval', effectKey: `approval|${row.id}` };
+        const a = row.args.args;
+        switch (row.tool) {
+          case 'sendEmail':
+            result = await ledger.crm.sendEmail(meta, { to: a.to as string[], subject: String(a.subject ?? ''), body: String(a.body ?? ''), ...(typeof a.threadId === 'string' ? { threadId: a.threadId } : {}) });
+            break;
+          case 'createCalendarEvent':
+            result = await writeCalendarEvent(deps.em, nowIso(), meta, a as unknown as CalendarEventInput, row.run_id);
+            break;
+          case 'updateContact':
+            result = await ledger.crm.updateContact(meta, { email: String(a.email), addTags: (a.addTags as string[]) ?? [], appendNote: String(a.appendNote ?? ''), touchLastInteraction: a.touchLastInteraction !== false });
+            break;
+          default:
+            throw new SwitchyardError('INVALID_STATE', `Cannot run a proposed "${row.tool}"`);
+        }
+      }
+      const status = decision === 'approve' ? 'approved' : 'rejected';
+      await sql(deps.em(), `update agent_approvals set status = ?, decided_at = ? where id = ? and status = 'pending'`, [status, nowIso(), row.id]);
+      await memory.addInteraction(agent.id, 'approval', row.id, { type: 'approval', summary: `${status} ${row.tool}`, comment });
+      actors.get(agent.id)?.send({ type: 'approvals', count: await pendingApprovals(agent.id) });
+      return { id: row.id, tool: row.tool, status, result };
     },
     runSkill,
     /** The port `agent.runSkill` workflow nodes use. */

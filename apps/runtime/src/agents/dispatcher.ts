@@ -51,6 +51,23 @@ const toContact = (r: ContactRow): SkillContact => ({
 });
 const CONTACT_COLS = 'id, name, email, company, title, relationship_strength, last_interaction_at, tags, notes';
 
+export interface CalendarEventInput {
+  title: string;
+  startsAt: string;
+  endsAt: string;
+  attendees: string[];
+  description: string;
+}
+
+/** Writes a calendar event through the effect ledger (exactly once per effect key). */
+export const writeCalendarEvent = (em: () => EntityManager, now: string, meta: EffectMeta, e: CalendarEventInput, sourceRunId: string | null) =>
+  onceEffect(em, now, meta, 'calendarEvent', async (tx) => {
+    const id = randomUUID();
+    await sql(tx, `insert into calendar_events (id, user_id, title, description, starts_at, ends_at, attendees, source_run_id, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [id, meta.userId, e.title, e.description, e.startsAt, e.endsAt, e.attendees, sourceRunId, now]);
+    return { id };
+  });
+
 /** Arguments the dispatcher accepts for tools a model asks for. */
 const TOOL_ARGS: Partial<Record<AgentTool, { description: string; schema: z.ZodType }>> = {
   getContact: { description: 'Look up a CRM contact by email address', schema: z.object({ email: z.string().email() }) },
@@ -209,13 +226,7 @@ export async function createDispatch(deps: DispatchDeps, req: {
       createDraft: (d) => external('createDraft', d, (m) => deps.crm.createDraft(m, d)),
       sendEmail: (e) => external('sendEmail', e, (m) => deps.crm.sendEmail(m, e)),
       scheduleFollowUp: (f) => external('scheduleFollowUp', f, (m) => deps.crm.scheduleFollowUp(m, f)),
-      createCalendarEvent: (e) => external('createCalendarEvent', e, (m) =>
-        onceEffect(deps.em, nowIso(), m, 'calendarEvent', async (tx) => {
-          const id = randomUUID();
-          await sql(tx, `insert into calendar_events (id, user_id, title, description, starts_at, ends_at, attendees, source_run_id, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-            [id, userId, e.title, e.description, e.startsAt, e.endsAt, e.attendees, req.fromRun ? meta.runId : null, nowIso()]);
-          return { id };
-        })),
+      createCalendarEvent: (e) => external('createCalendarEvent', e, (m) => writeCalendarEvent(deps.em, nowIso(), m, e, req.fromRun ? meta.runId : null)),
     },
     tools: {
       available(): ToolSpec[] {

@@ -137,11 +137,11 @@ export function createHost(deps: HostDeps) {
     });
     run.actor = actor;
     if (restoring) {
-      // A journal row marks the restart; the snapshot itself is unchanged.
+      // A journal row marks the restart; the snapshot is unchanged, so the row carries none.
       run.nodeStates = nodeStatesOf((row.snapshot as { value?: unknown }).value);
       const version = ++run.version;
       run.queue = store.write({
-        runId: run.id, version, snapshot: row.snapshot, status: run.status, reason: null, error: null, at: iso(), finished: false, touchRun: false,
+        runId: run.id, version, snapshot: null, status: run.status, reason: null, error: null, at: iso(), finished: false, touchRun: false,
         journal: { kind: 'restored', eventType: null, nodeId: null, data: null },
       });
     }

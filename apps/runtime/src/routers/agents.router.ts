@@ -29,6 +29,13 @@ export const agentsRouter = router({
   chat: authedProcedure
     .input(ById.extend({ message: z.string().trim().min(1, 'Say something').max(10_000) }))
     .mutation(({ ctx, input }) => agentsOf(ctx.services).chat(ctx.user.id, input.id, input.message)),
+  /** Decide on an effect the agent proposed after reading untrusted content (see `memory.approvals`). */
+  approve: authedProcedure
+    .input(ById.extend({ approvalId: z.string().max(100), comment: z.string().max(2000).default('') }))
+    .mutation(({ ctx, input }) => agentsOf(ctx.services).decide(ctx.user.id, input.id, input.approvalId, 'approve', input.comment)),
+  reject: authedProcedure
+    .input(ById.extend({ approvalId: z.string().max(100), comment: z.string().max(2000).default('') }))
+    .mutation(({ ctx, input }) => agentsOf(ctx.services).decide(ctx.user.id, input.id, input.approvalId, 'reject', input.comment)),
   /** Runs one of the agent's skills now, through its mailbox (what an `agent.runSkill` node does in a workflow). */
   runSkill: authedProcedure
     .input(ById.extend({ skill: SkillIdSchema, params: z.record(z.string(), z.unknown()).default({}), grantEffects: z.boolean().default(false) }))
