@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'react';
+import { Suspense, lazy, useCallback, useEffect, useState } from 'react';
 import {
   TOKEN_REJECTED,
   clearToken,
@@ -10,11 +10,13 @@ import {
 } from './auth';
 import { AppShell } from './components/AppShell';
 import { Logo } from './components/Logo';
-import { EditorPage } from './pages/EditorPage';
 import { FlowsPage } from './pages/FlowsPage';
 import { LoginPage } from './pages/LoginPage';
 import { useRoute } from './router';
 import { createApiClient, type ApiClient } from './trpc';
+
+// The canvas (xyflow, the compiler, xstate) loads only when a flow is opened.
+const EditorPage = lazy(() => import('./pages/EditorPage').then((m) => ({ default: m.EditorPage })));
 
 type Session =
   | { status: 'checking' }
@@ -96,7 +98,15 @@ export function App({ loginToken }: { loginToken: string | null }) {
       if (route.page === 'editor') {
         return (
           <AppShell section="flows" onSignOut={() => signOut()} wide>
-            <EditorPage key={route.docId} client={session.client} docId={route.docId} onUnauthorized={sessionEnded} />
+            <Suspense
+              fallback={
+                <div className="splash" data-testid="loading">
+                  <p>Opening the editor…</p>
+                </div>
+              }
+            >
+              <EditorPage key={route.docId} client={session.client} docId={route.docId} onUnauthorized={sessionEnded} />
+            </Suspense>
           </AppShell>
         );
       }

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TRPCClientError } from '@trpc/client';
-import { OTHER_TOKEN, backendsUnderTest, client, freshStorage, loadTemplate, spawnRuntime, switchyardCode, type Client, type RuntimeProcess } from './host-support';
+import { OTHER_TOKEN, backendsUnderTest, client, loadTemplate, switchyardCode, useRuntime } from './host-support';
 
 const valid = {
   schemaVersion: 1, id: 'simple', kind: 'workflow', name: 'Simple',
@@ -23,43 +23,31 @@ const rejects = async (p: Promise<unknown>): Promise<ApiError> => {
 };
 
 describe.each(backendsUnderTest())('flows, runs and events API (%s)', (backend) => {
-  let storage: Awaited<ReturnType<typeof freshStorage>>;
-  let rt: RuntimeProcess;
-  let api: Client;
-
-  beforeAll(async () => {
-    storage = await freshStorage(backend);
-    rt = await spawnRuntime(storage.env);
-    api = client(rt.url);
-  });
-  afterAll(async () => {
-    await rt?.kill('SIGTERM');
-    await storage?.drop();
-  });
+  const t = useRuntime(backend);
 
   it('saves versions, lists, exports/imports identically, restores an old version', async () => {
-    const v1 = await api.flows.save.mutate({ document: valid as never });
+    const v1 = await t.api.flows.save.mutate({ document: valid as never });
     expect(v1).toMatchObject({ version: 1, changed: true, diagnostics: [] });
-    expect((await api.flows.save.mutate({ document: valid as never })).changed).toBe(false);
-    const v2 = await api.flows.save.mutate({ document: { ...valid, name: 'Simple 2' } as never, expectedVersion: 1 });
+    expect((await t.api.flows.save.mutate({ document: valid as never })).changed).toBe(false);
+    const v2 = await t.api.flows.save.mutate({ document: { ...valid, name: 'Simple 2' } as never, expectedVersion: 1 });
     expect(v2.version).toBe(2);
-    const list = await api.flows.list.query();
+    const list = await t.api.flows.list.query();
     expect(list.items.map((f) => [f.docId, f.name, f.version, f.status])).toEqual([['simple', 'Simple 2', 2, 'draft']]);
-    expect((await api.flows.versions.query({ docId: 'simple' })).items.map((v) => v.version)).toEqual([2, 1]);
+    expect((await t.api.flows.versions.query({ docId: 'simple' })).items.map((v) => v.version)).toEqual([2, 1]);
 
-    const exported = (await api.flows.export.query({ docId: 'simple', version: 1 })).document;
+    const exported = (await t.api.flows.export.query({ docId: 'simple', version: 1 })).document;
     const copy = { ...exported, id: 'simple-copy' };
-    await api.flows.import.mutate({ document: copy as never });
-    expect((await api.flows.export.query({ docId: 'simple-copy' })).document).toEqual({ ...copy, version: 1 });
-    expect(switchyardCode(await rejects(api.flows.import.mutate({ document: copy as never })))).toBe('CONFLICT');
+    await t.api.flows.import.mutate({ document: copy as never });
+    expect((await t.api.flows.export.query({ docId: 'simple-copy' })).document).toEqual({ ...copy, version: 1 });
+    expect(switchyardCode(await rejects(t.api.flows.import.mutate({ document: copy as never })))).toBe('CONFLICT');
 
     // Restore = save the old version's document as the newest version.
-    await api.flows.save.mutate({ document: exported as never, note: 'Restored v1' });
-    expect((await api.flows.get.query({ docId: 'simple' })).document.name).toBe('Simple');
+    await t.api.flows.save.mutate({ document: exported as never, note: 'Restored v1' });
+    expect((await t.api.flows.get.query({ docId: 'simple' })).document.name).toBe('Simple');
   });
 
   it('malformed documents get BAD_INPUT with zod paths, and nothing stored changes', async () => {
-    const before = JSON.stringify(await api.flows.list.query());
+    const before = JSON.stringify(await t.api.flows.list.query());
     const bad = [
       { ...valid, nodes: [{ ...valid.nodes[0], id: '' }] },
       { ...valid, kind: 'spaceship' },
@@ -68,65 +56,65 @@ describe.each(backendsUnderTest())('flows, runs and events API (%s)', (backend) 
       'not even an object',
     ];
     for (const document of bad) {
-      const e = await rejects(api.flows.save.mutate({ document: document as never }));
+      const e = await rejects(t.api.flows.save.mutate({ document: document as never }));
       expect(e.data?.code).toBe('BAD_REQUEST');
       expect(switchyardCode(e)).toBe('BAD_INPUT');
       const issues = e.data!.switchyard!.issues;
       expect(issues.length).toBeGreaterThan(0);
       expect(issues[0]!.path[0]).toBe('document');
     }
-    expect(JSON.stringify(await api.flows.list.query())).toBe(before);
+    expect(JSON.stringify(await t.api.flows.list.query())).toBe(before);
   });
 
   it('deploy is refused while the graph has errors, and nothing changes', async () => {
     const broken = { ...valid, id: 'broken', nodes: [valid.nodes[1]], edges: [] };
-    const saved = await api.flows.save.mutate({ document: broken as never });
+    const saved = await t.api.flows.save.mutate({ document: broken as never });
     expect(saved.diagnostics.map((d) => d.code)).toContain('missing-trigger');
-    const e = await rejects(api.flows.deploy.mutate({ docId: 'broken' }));
+    const e = await rejects(t.api.flows.deploy.mutate({ docId: 'broken' }));
     expect(switchyardCode(e)).toBe('INVALID_DOCUMENT');
     expect(e.data?.code).toBe('UNPROCESSABLE_CONTENT');
-    expect((await api.flows.get.query({ docId: 'broken' })).flow.status).toBe('draft');
+    expect((await t.api.flows.get.query({ docId: 'broken' })).flow.status).toBe('draft');
   });
 
   it('validate/compile return typed diagnostics for garbage instead of failing', async () => {
-    const { diagnostics } = await api.flows.validate.mutate({ document: { nodes: 5 } });
+    const { diagnostics } = await t.api.flows.validate.mutate({ document: { nodes: 5 } });
     expect(diagnostics.every((d) => d.code === 'invalid-document')).toBe(true);
-    const compiled = await api.flows.compile.mutate({ document: valid });
+    const compiled = await t.api.flows.compile.mutate({ document: valid });
     expect(compiled.machine?.config).toMatchObject({ id: 'run' });
   });
 
   it('malformed events and run inputs get typed errors; unknown ids are NOT_FOUND', async () => {
-    expect(switchyardCode(await rejects(api.events.emit.mutate({ type: 'email.received', payload: { from: 'not-an-email' } } as never)))).toBe('BAD_INPUT');
-    expect(switchyardCode(await rejects(api.events.emit.mutate({ type: 'nope', payload: {} } as never)))).toBe('BAD_INPUT');
-    expect(switchyardCode(await rejects(api.runs.get.query({ runId: '00000000-0000-4000-8000-000000000000' })))).toBe('NOT_FOUND');
-    expect(switchyardCode(await rejects(api.runs.get.query({ runId: 'x' } as never)))).toBe('BAD_INPUT');
-    expect(switchyardCode(await rejects(api.runs.start.mutate({ docId: 'nope' })))).toBe('NOT_FOUND');
-    expect(switchyardCode(await rejects(api.runs.start.mutate({ docId: 'simple' })))).toBe('INVALID_STATE');
+    expect(switchyardCode(await rejects(t.api.events.emit.mutate({ type: 'email.received', payload: { from: 'not-an-email' } } as never)))).toBe('BAD_INPUT');
+    expect(switchyardCode(await rejects(t.api.events.emit.mutate({ type: 'nope', payload: {} } as never)))).toBe('BAD_INPUT');
+    expect(switchyardCode(await rejects(t.api.runs.get.query({ runId: '00000000-0000-4000-8000-000000000000' })))).toBe('NOT_FOUND');
+    expect(switchyardCode(await rejects(t.api.runs.get.query({ runId: 'x' } as never)))).toBe('BAD_INPUT');
+    expect(switchyardCode(await rejects(t.api.runs.start.mutate({ docId: 'nope' })))).toBe('NOT_FOUND');
+    expect(switchyardCode(await rejects(t.api.runs.start.mutate({ docId: 'simple' })))).toBe('INVALID_STATE');
     const tpl = await loadTemplate('auto-respond-important');
-    await api.flows.save.mutate({ document: tpl.documents[0] as never });
-    const e = await rejects(api.runs.start.mutate({ docId: 'auto-respond-important', draft: true, payload: { from: 42 } }));
+    await t.api.flows.save.mutate({ document: tpl.documents[0] as never });
+    const e = await rejects(t.api.runs.start.mutate({ docId: 'auto-respond-important', draft: true, payload: { from: 42 } }));
     expect(switchyardCode(e)).toBe('BAD_INPUT');
     expect(e.data!.switchyard!.issues[0]!.path).toEqual(['payload', 'from']);
   });
 
   it('manual runs, approvals of a run that is not waiting, cancel', async () => {
-    const started = await api.runs.start.mutate({ docId: 'simple', draft: true });
-    const e = await rejects(api.runs.approve.mutate({ runId: started.runId }));
+    const started = await t.api.runs.start.mutate({ docId: 'simple', draft: true });
+    const e = await rejects(t.api.runs.approve.mutate({ runId: started.runId }));
     expect(switchyardCode(e)).toBe('INVALID_STATE');
-    const list = await api.runs.list.query({ docId: 'simple' });
+    const list = await t.api.runs.list.query({ docId: 'simple' });
     expect(list.items[0]!.id).toBe(started.runId);
   });
 
   it('one user never sees another user\'s flows or runs', async () => {
-    const other = client(rt.url, OTHER_TOKEN);
+    const other = client(t.rt.url, OTHER_TOKEN);
     expect((await other.flows.list.query()).items).toEqual([]);
     expect(switchyardCode(await rejects(other.flows.get.query({ docId: 'simple' })))).toBe('NOT_FOUND');
-    const mine = (await api.runs.list.query()).items[0]!;
+    const mine = (await t.api.runs.list.query()).items[0]!;
     expect(switchyardCode(await rejects(other.runs.get.query({ runId: mine.id })))).toBe('NOT_FOUND');
     expect(switchyardCode(await rejects(other.runs.cancel.mutate({ runId: mine.id })))).toBe('NOT_FOUND');
     // The other user's own flow with the same id is independent.
     await other.flows.save.mutate({ document: valid as never });
     expect((await other.flows.get.query({ docId: 'simple' })).flow.version).toBe(1);
-    expect((await api.flows.get.query({ docId: 'simple' })).flow.version).toBeGreaterThan(1);
+    expect((await t.api.flows.get.query({ docId: 'simple' })).flow.version).toBeGreaterThan(1);
   });
 });

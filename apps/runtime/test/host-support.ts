@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createTestStorage } from './support/test-db';
 import { createTRPCClient, httpLink, TRPCClientError } from '@trpc/client';
+import { afterAll, beforeAll } from 'vitest';
 import type { AppRouter } from '../src/router';
 
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -93,3 +94,22 @@ export async function waitForRun(api: Client, runId: string, done: (r: Awaited<R
 export const switchyardCode = (e: unknown) => (e instanceof TRPCClientError ? (e.data as { switchyard?: { code?: string } } | undefined)?.switchyard?.code : undefined);
 
 export const loadTemplate = async (id: string) => (await import(`../../../templates/${id}.json`, { with: { type: 'json' } })).default as { documents: unknown[] };
+
+/**
+ * A runtime for one describe block: fresh storage, clock at BUSINESS_HOURS, stopped and dropped
+ * afterwards. Read `rt` and `api` inside tests (they are set in beforeAll).
+ */
+export function useRuntime(backend: Backend, env: Record<string, string> = {}) {
+  const ctx = {} as { rt: RuntimeProcess; api: Client };
+  let storage: Awaited<ReturnType<typeof freshStorage>> | undefined;
+  beforeAll(async () => {
+    storage = await freshStorage(backend);
+    ctx.rt = await spawnRuntime({ ...storage.env, SWITCHYARD_TEST_NOW: String(BUSINESS_HOURS), ...env });
+    ctx.api = client(ctx.rt.url);
+  });
+  afterAll(async () => {
+    await ctx.rt?.kill('SIGTERM');
+    await storage?.drop();
+  });
+  return ctx;
+}

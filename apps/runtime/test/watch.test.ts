@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUSINESS_HOURS, TOKEN, client, freshStorage, spawnRuntime, type Client, type RuntimeProcess } from './host-support';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { TOKEN, useRuntime } from './host-support';
 
 const approvalFlow = {
   schemaVersion: 1, id: 'watched', kind: 'workflow', name: 'Watched',
@@ -31,30 +31,21 @@ async function* sse(url: string, token: string | null) {
 }
 
 describe('runs.watch streams live run state over SSE (pglite)', () => {
-  let storage: Awaited<ReturnType<typeof freshStorage>>;
-  let rt: RuntimeProcess;
-  let api: Client;
+  const t = useRuntime('pglite');
   beforeAll(async () => {
-    storage = await freshStorage('pglite');
-    rt = await spawnRuntime({ ...storage.env, SWITCHYARD_TEST_NOW: String(BUSINESS_HOURS) });
-    api = client(rt.url);
-    await api.flows.save.mutate({ document: approvalFlow as never });
-    await api.flows.deploy.mutate({ docId: 'watched' });
-  });
-  afterAll(async () => {
-    await rt?.kill('SIGTERM');
-    await storage?.drop();
+    await t.api.flows.save.mutate({ document: approvalFlow as never });
+    await t.api.flows.deploy.mutate({ docId: 'watched' });
   });
 
   it('yields the waiting approval, then the completed run after approve', async () => {
-    const { runId } = await api.runs.start.mutate({ docId: 'watched' });
-    const url = `${rt.url}/trpc/runs.watch?input=${encodeURIComponent(JSON.stringify({ runId }))}`;
+    const { runId } = await t.api.runs.start.mutate({ docId: 'watched' });
+    const url = `${t.rt.url}/trpc/runs.watch?input=${encodeURIComponent(JSON.stringify({ runId }))}`;
     const seen: { status: string; nodes: Record<string, { state: string }> }[] = [];
     for await (const { data } of sse(url, TOKEN)) {
       const view = data as { status?: string; nodes?: Record<string, { state: string }> };
       if (!view.status) continue; // connection/keep-alive frames
       seen.push(view as never);
-      if (view.status === 'waiting' && seen.length === 1) await api.runs.approve.mutate({ runId });
+      if (view.status === 'waiting' && seen.length === 1) await t.api.runs.approve.mutate({ runId });
       if (view.status === 'completed') break;
     }
     expect(seen[0]).toMatchObject({ status: 'waiting', nodes: { ok: { state: 'waiting' } } });
@@ -62,7 +53,7 @@ describe('runs.watch streams live run state over SSE (pglite)', () => {
   });
 
   it('refuses a subscription without a token', async () => {
-    const res = await fetch(`${rt.url}/trpc/runs.watch?input=${encodeURIComponent(JSON.stringify({ runId: '00000000-0000-4000-8000-000000000000' }))}`, { headers: { accept: 'text/event-stream' } });
+    const res = await fetch(`${t.rt.url}/trpc/runs.watch?input=${encodeURIComponent(JSON.stringify({ runId: '00000000-0000-4000-8000-000000000000' }))}`, { headers: { accept: 'text/event-stream' } });
     const text = await res.text();
     expect(res.status === 401 || text.includes('UNAUTHORIZED')).toBe(true);
   });

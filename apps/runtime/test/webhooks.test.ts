@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUSINESS_HOURS, backendsUnderTest, client, freshStorage, spawnRuntime, waitForRun, type Client, type RuntimeProcess } from './host-support';
+import { describe, expect, it } from 'vitest';
+import { backendsUnderTest, useRuntime, waitForRun } from './host-support';
 
 const hookFlow = {
   schemaVersion: 1, id: 'inbound-hook', kind: 'workflow', name: 'Inbound hook',
@@ -21,45 +21,34 @@ const outboundFlow = (url: string) => ({
 });
 
 describe.each(backendsUnderTest())('webhooks (%s)', (backend) => {
-  let storage: Awaited<ReturnType<typeof freshStorage>>;
-  let rt: RuntimeProcess;
-  let api: Client;
-  beforeAll(async () => {
-    storage = await freshStorage(backend);
-    rt = await spawnRuntime({ ...storage.env, SWITCHYARD_TEST_NOW: String(BUSINESS_HOURS) });
-    api = client(rt.url);
-  });
-  afterAll(async () => {
-    await rt?.kill('SIGTERM');
-    await storage?.drop();
-  });
+  const t = useRuntime(backend);
 
   it('a signed request to the webhook trigger starts a run; a bad signature is refused', async () => {
-    await api.flows.save.mutate({ document: hookFlow as never });
-    const deployed = await api.flows.deploy.mutate({ docId: 'inbound-hook' });
+    await t.api.flows.save.mutate({ document: hookFlow as never });
+    const deployed = await t.api.flows.deploy.mutate({ docId: 'inbound-hook' });
     const hook = deployed.webhooks[0]!;
-    const path = new URL(hook.url, rt.url).pathname;
+    const path = new URL(hook.url, t.rt.url).pathname;
     const body = JSON.stringify({ order: 'A-17' });
-    const bad = await fetch(`${rt.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-switchyard-signature': 'sha256=00' }, body });
+    const bad = await fetch(`${t.rt.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-switchyard-signature': 'sha256=00' }, body });
     expect(bad.status).toBe(401);
     const sig = createHmac('sha256', hook.secret).update(body).digest('hex');
-    const ok = await fetch(`${rt.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-switchyard-signature': `sha256=${sig}` }, body });
+    const ok = await fetch(`${t.rt.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-switchyard-signature': `sha256=${sig}` }, body });
     expect(ok.status).toBe(202);
     const { runId } = (await ok.json()) as { runId: string };
-    const run = await waitForRun(api, runId, (r) => r.status === 'completed');
+    const run = await waitForRun(t.api, runId, (r) => r.status === 'completed');
     expect(run.nodes.task?.output).toMatchObject({ title: 'Order A-17' });
     // The secret is write-only: reading the flow never returns it.
-    expect(JSON.stringify(await api.flows.get.query({ docId: 'inbound-hook' }))).not.toContain(hook.secret);
-    expect((await fetch(`${rt.url}/hooks/00000000-0000-4000-8000-000000000000`, { method: 'POST', body })).status).toBe(404);
+    expect(JSON.stringify(await t.api.flows.get.query({ docId: 'inbound-hook' }))).not.toContain(hook.secret);
+    expect((await fetch(`${t.rt.url}/hooks/00000000-0000-4000-8000-000000000000`, { method: 'POST', body })).status).toBe(404);
   });
 
   it.each(['http://127.0.0.1:9/x', 'http://[::1]:9/x', 'http://10.1.2.3/x', 'http://169.254.169.254/latest/meta-data', 'http://localhost:9/x'])(
     'the webhook action refuses %s before connecting', async (url) => {
       const doc = outboundFlow(url);
-      await api.flows.save.mutate({ document: doc as never });
-      await api.flows.deploy.mutate({ docId: doc.id });
-      const { runId } = await api.runs.start.mutate({ docId: doc.id });
-      const run = await waitForRun(api, runId, (r) => r.status === 'failed');
+      await t.api.flows.save.mutate({ document: doc as never });
+      await t.api.flows.deploy.mutate({ docId: doc.id });
+      const { runId } = await t.api.runs.start.mutate({ docId: doc.id });
+      const run = await waitForRun(t.api, runId, (r) => r.status === 'failed');
       expect(run.error).toMatchObject({ nodeId: 'call', code: 'OUTBOUND_BLOCKED' });
     });
 });

@@ -74,6 +74,9 @@ function download(name: string, text: string) {
 
 type Drawer = 'none' | 'compile' | 'history';
 
+const MINIMAP_COLORS: Record<string, string> = { trigger: '#d97706', condition: '#7c3aed', action: '#3b5bdb', agent: '#0d9488', flow: '#64748b' };
+const minimapColor = (n: FlowCanvasNode) => MINIMAP_COLORS[specOf(n.data.type)?.category ?? ''] ?? '#cfd4dc';
+
 export function Editor({ client, initial }: { client: ApiClient; initial: LoadedFlow }) {
   const flow = initial.flow;
   const baseDoc = useRef<FlowDocument>(initial.document);
@@ -505,7 +508,7 @@ export function Editor({ client, initial }: { client: ApiClient; initial: Loaded
             >
               <Background gap={16} size={1} color="#dde1e7" />
               <Controls position="bottom-left" />
-              <MiniMap position="bottom-right" pannable zoomable nodeStrokeWidth={3} />
+              <MiniMap position="bottom-right" pannable zoomable nodeStrokeWidth={3} nodeColor={minimapColor} />
               {status ? (
                 <Panel position="top-center">
                   <div className={`toast toast--${status.tone}`} role={status.tone === 'error' ? 'alert' : 'status'} data-testid="status">
