@@ -37,6 +37,11 @@ describe.each(backendsUnderTest())('webhooks (%s)', (backend) => {
     const { runId } = (await ok.json()) as { runId: string };
     const run = await waitForRun(t.api, runId, (r) => r.status === 'completed');
     expect(run.nodes.task?.output).toMatchObject({ title: 'Order A-17' });
+    // A retried delivery with the same Idempotency-Key maps to one run.
+    const send = () => fetch(`${t.rt.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-switchyard-signature': `sha256=${sig}`, 'idempotency-key': 'delivery-1' }, body });
+    const first = (await (await send()).json()) as { runId: string; duplicate: boolean };
+    const again = (await (await send()).json()) as { runId: string; duplicate: boolean };
+    expect([first.duplicate, again.duplicate, again.runId]).toEqual([false, true, first.runId]);
     // The secret is write-only: reading the flow never returns it.
     expect(JSON.stringify(await t.api.flows.get.query({ docId: 'inbound-hook' }))).not.toContain(hook.secret);
     expect((await fetch(`${t.rt.url}/hooks/00000000-0000-4000-8000-000000000000`, { method: 'POST', body })).status).toBe(404);

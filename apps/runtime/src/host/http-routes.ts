@@ -2,6 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { sqlOne } from './db';
+import { uuidFromName } from './ids';
 import type { HostServices } from './services';
 import type { EntityManager } from '@mikro-orm/postgresql';
 
@@ -34,11 +35,14 @@ export function registerHostRoutes(app: FastifyInstance, deps: { services: HostS
       } catch {
         /* non-JSON bodies are passed on as text */
       }
-      const { runId } = await deps.services.host.startRun({
+      // A sender retrying with the same Idempotency-Key gets the same run, not a second one.
+      const key = String(req.headers['idempotency-key'] ?? '').slice(0, 200);
+      const { runId, created } = await deps.services.host.startRun({
         userId: t.user_id, flowId: t.flow_id, version: t.version, triggerNodeId: t.node_id,
         trigger: { type: 'webhook', eventId: null, payload: { body: payload, headers: { 'content-type': req.headers['content-type'] ?? null } } },
+        ...(key ? { runId: uuidFromName(`webhook:${t.id}:${key}`) } : {}),
       });
-      return reply.code(202).send({ runId });
+      return reply.code(202).send({ runId, duplicate: !created });
     });
   });
 
