@@ -40,8 +40,9 @@ async function signIn(page: Page, runtime: Runtime, path = '/') {
 }
 
 async function createWorkflow(page: Page, name: string): Promise<string> {
-  page.once('dialog', (d) => void d.accept(name));
   await page.getByTestId('new-workflow').click();
+  await page.getByTestId('name-input').fill(name);
+  await page.getByTestId('name-submit').click();
   await page.getByTestId('editor').waitFor();
   await page.getByTestId('canvas-empty').waitFor();
   return new URL(page.url()).pathname.split('/').pop()!;
@@ -133,6 +134,7 @@ describe('the canvas editor', () => {
     }
     await select(page, draft);
     await page.getByTestId('node-run-output').waitFor();
+    await page.getByTestId('node-run-input').waitFor({ state: 'attached' });
     await screenshot(page, 'editor-5-run-complete');
 
     const api = apiClient(runtime);
@@ -329,8 +331,10 @@ describe('the canvas editor', () => {
     await row.waitFor();
     await screenshot(page, 'flows-list-actions');
 
-    page.once('dialog', (d) => void d.accept('Renamed flow'));
     await row.getByTestId('rename-flow').click();
+    await page.getByTestId('name-input').fill('Renamed flow');
+    await screenshot(page, 'flows-rename-dialog');
+    await page.getByTestId('name-submit').click();
     await page.getByTestId('list-notice').filter({ hasText: 'Renamed' }).waitFor();
     const renamed = row.filter({ hasText: 'Renamed flow' });
     await renamed.waitFor();

@@ -352,6 +352,14 @@ export function Editor({ client, initial }: { client: ApiClient; initial: Loaded
     return () => window.removeEventListener('keydown', onKey);
   }, [save, undo, redo, copy, paste]);
 
+  // Say so when a deploy lands (the badge alone is easy to miss).
+  const deployedOnOpen = useRef(flow.deployedVersion);
+  useEffect(() => {
+    if (ctx.deployedVersion === null || ctx.deployedVersion === deployedOnOpen.current) return;
+    deployedOnOpen.current = ctx.deployedVersion;
+    setStatus({ tone: 'ok', text: `Deployed version ${ctx.deployedVersion}: the flow now reacts to real events.` });
+  }, [ctx.deployedVersion]);
+
   useLeaveGuard(dirty ? 'You have unsaved changes in this flow. Leave without saving?' : null);
 
   // ----- run watching over SSE -----
@@ -405,6 +413,17 @@ export function Editor({ client, initial }: { client: ApiClient; initial: Loaded
   }, [edges, badEdges, runView]);
 
   const selected = nodes.filter((n) => n.selected);
+  const inputOf = (nodeId: string): unknown => {
+    if (!runView) return undefined;
+    const runNodes = runView.nodes as Record<string, NodeRunView>;
+    if (specOf(graph.nodes.find((n) => n.id === nodeId)?.type ?? '')?.category === 'trigger') {
+      return (runView.trigger as { payload?: unknown } | null)?.payload;
+    }
+    const sources = graph.edges.filter((e) => e.target === nodeId).map((e) => e.source);
+    if (sources.length === 0) return undefined;
+    if (sources.length === 1) return runNodes[sources[0]!]?.output;
+    return Object.fromEntries(sources.map((s) => [s, runNodes[s]?.output ?? null]));
+  };
   const errorCount = ctx.diagnostics.filter((d) => d.severity === 'error').length;
   const document = toDocument(baseDoc.current, graph);
   const trigger = primaryTrigger(graph, selected[0]?.id);
@@ -541,6 +560,7 @@ export function Editor({ client, initial }: { client: ApiClient; initial: Loaded
             ) : null}
           </div>
           <Inspector
+            inputOf={inputOf}
             selected={selected}
             diagnostics={ctx.diagnostics}
             diagnosticsByNode={diagnosticsByNode}

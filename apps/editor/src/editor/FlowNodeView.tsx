@@ -110,7 +110,8 @@ function FlowNodeViewImpl({ id, data, selected }: NodeProps<FlowCanvasNode>) {
         <CategoryIcon category={category} />
         <div className="fnode__titles">
           <span className="fnode__label">{data.label || spec?.label || data.type}</span>
-          <span className="fnode__kind">{spec ? spec.label : `Unknown: ${data.type}`}</span>
+          {/* The kind is worth a second line only when a custom name hides it. */}
+          {data.label || !spec ? <span className="fnode__kind">{spec ? spec.label : `Unknown node type ${data.type}`}</span> : null}
         </div>
         {errors.length ? (
           <span className="fnode__badge" title={errors.map((e) => e.message).join('\n')} data-testid="node-error-badge">

@@ -18,6 +18,7 @@ const RUN_STATUS_TEXT: Record<string, string> = {
 
 /** The right-hand panel: the selected node's form, the live run, and the problems list. */
 export function Inspector({
+  inputOf,
   selected,
   diagnostics,
   diagnosticsByNode,
@@ -41,6 +42,8 @@ export function Inspector({
   onApprove: (nodeId: string) => void;
   onReject: (nodeId: string) => void;
   onCloseRun: () => void;
+  /** What reached a node in the watched run: the trigger's event, or the outputs of the nodes before it. */
+  inputOf: (nodeId: string) => unknown;
 }) {
   const node = selected.length === 1 ? selected[0] : undefined;
   return (
@@ -53,6 +56,7 @@ export function Inspector({
           problems={diagnosticsByNode.get(node.id) ?? []}
           onUpdate={onUpdate}
           runNode={(run?.nodes as Record<string, NodeRunView> | undefined)?.[node.id]}
+          runInput={run ? inputOf(node.id) : undefined}
         />
       ) : selected.length > 1 ? (
         <div className="inspector__section">
@@ -75,11 +79,13 @@ function NodeInspector({
   problems,
   onUpdate,
   runNode,
+  runInput,
 }: {
   node: FlowCanvasNode;
   problems: Diagnostic[];
   onUpdate: (id: string, patch: { params?: Record<string, unknown>; label?: string | undefined }) => void;
   runNode: NodeRunView | undefined;
+  runInput: unknown;
 }) {
   const labelId = useId();
   const spec = specOf(node.data.type);
@@ -128,7 +134,7 @@ function NodeInspector({
           ))}
         </ul>
       ) : null}
-      {runNode ? <NodeRunDetails runNode={runNode} /> : null}
+      {runNode ? <NodeRunDetails runNode={runNode} input={runInput} /> : null}
       {fields.length ? (
         <ParamForm fields={fields} params={node.data.params} issues={issues} onChange={(params) => onUpdate(node.id, { params })} />
       ) : (
@@ -138,11 +144,19 @@ function NodeInspector({
   );
 }
 
-function NodeRunDetails({ runNode }: { runNode: NodeRunView }) {
+function NodeRunDetails({ runNode, input }: { runNode: NodeRunView; input: unknown }) {
   return (
     <div className="run-details" data-testid="node-run-details">
       <h3 className="inspector__subtitle">In this run: {runNode.state}</h3>
       {runNode.reason ? <p className="inspector__hint">{String(runNode.reason)}</p> : null}
+      {input !== undefined && input !== null ? (
+        <details className="run-details__input">
+          <summary className="field__label">Input</summary>
+          <pre className="code" data-testid="node-run-input">
+            {JSON.stringify(input, null, 2)}
+          </pre>
+        </details>
+      ) : null}
       {runNode.error ? (
         <pre className="code code--error" data-testid="node-run-error">
           {typeof runNode.error === 'string' ? runNode.error : JSON.stringify(runNode.error, null, 2)}

@@ -2,6 +2,7 @@ import { FlowDocumentSchema, SCHEMA_VERSION, type FlowDocument } from '@switchya
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { FlowList } from '../auth';
 import { Banner } from '../components/Banner';
+import { NameDialog } from '../components/NameDialog';
 import { docIdFromName } from '../editor/graph';
 import { formatDateTime, formatRelative } from '../format';
 import { hrefOf, navigate } from '../router';
@@ -35,6 +36,7 @@ export function FlowsPage({
   const [search, setSearch] = useState('');
   const [notice, setNotice] = useState<{ tone: 'error' | 'info'; text: string } | null>(null);
   const importInput = useRef<HTMLInputElement>(null);
+  const [naming, setNaming] = useState<{ mode: 'create' } | { mode: 'rename'; flow: Flow } | null>(null);
 
   /** Runs a list action, reporting failures in words and refreshing the table afterwards. */
   const act = useCallback(
@@ -51,10 +53,10 @@ export function FlowsPage({
     [flows],
   );
 
-  const create = () =>
+  const create = () => setNaming({ mode: 'create' });
+
+  const createNamed = (name: string) =>
     void act('create the workflow', async () => {
-      const name = window.prompt('Name the new workflow', 'Untitled workflow')?.trim();
-      if (!name) return null;
       const document: FlowDocument = {
         schemaVersion: SCHEMA_VERSION, id: docIdFromName(name), kind: 'workflow', name, description: '', version: 0, nodes: [], edges: [], settings: {},
       };
@@ -63,10 +65,11 @@ export function FlowsPage({
       return null;
     });
 
-  const rename = (flow: Flow) =>
+  const rename = (flow: Flow) => setNaming({ mode: 'rename', flow });
+
+  const renameTo = (flow: Flow, name: string) =>
     void act('rename the flow', async () => {
-      const name = window.prompt('Rename the flow', flow.name)?.trim();
-      if (!name || name === flow.name) return null;
+      if (name === flow.name) return null;
       const { document } = await client.flows.get.query({ docId: flow.docId });
       await client.flows.save.mutate({ document: { ...document, name }, expectedVersion: flow.version, note: 'Renamed' });
       return `Renamed to “${name}”.`;
@@ -162,6 +165,20 @@ export function FlowsPage({
       </div>
 
       {notice ? <Banner tone={notice.tone} message={notice.text} testId="list-notice" /> : null}
+      {naming ? (
+        <NameDialog
+          title={naming.mode === 'create' ? 'New workflow' : 'Rename flow'}
+          label="Name"
+          initial={naming.mode === 'create' ? '' : naming.flow.name}
+          submitLabel={naming.mode === 'create' ? 'Create and open' : 'Rename'}
+          onCancel={() => setNaming(null)}
+          onSubmit={(name) => {
+            setNaming(null);
+            if (naming.mode === 'create') createNamed(name);
+            else renameTo(naming.flow, name);
+          }}
+        />
+      ) : null}
 
       {flows.status === 'error' && !unauthorized ? (
         <Banner

@@ -224,18 +224,19 @@ export function createHost(deps: HostDeps) {
   }
 
   async function runsOfEvent(userId: string, eventId: string) {
-    return sql<{ runId: string; flowId: string; status: string }>(deps.em(),
-      `select id as "runId", flow_id as "flowId", status from runs where user_id = ? and trigger->>'eventId' = ? order by started_at`, [userId, eventId]);
+    return sql<{ runId: string; flowId: string; docId: string; status: string }>(deps.em(),
+      `select r.id as "runId", r.flow_id as "flowId", f.doc_id as "docId", r.status from runs r join flows f on f.id = r.flow_id
+        where r.user_id = ? and r.trigger->>'eventId' = ? order by r.started_at`, [userId, eventId]);
   }
 
   async function processInbox(eventId: string) {
     const ev = await sqlOne<{ id: string; user_id: string; type: string; payload: Record<string, unknown> }>(deps.em(), 'select * from inbox where id = ?', [eventId]);
     if (!ev) return [];
-    const triggers = await sql<{ id: string; flow_id: string; version: number; node_id: string }>(deps.em(),
-      `select t.id, t.flow_id, t.version, t.node_id from flow_triggers t join flows f on f.id = t.flow_id
+    const triggers = await sql<{ id: string; flow_id: string; doc_id: string; version: number; node_id: string }>(deps.em(),
+      `select t.id, t.flow_id, f.doc_id, t.version, t.node_id from flow_triggers t join flows f on f.id = t.flow_id
         where t.user_id = ? and t.kind = 'event' and t.event_type = ? and t.active and f.deleted_at is null order by t.created_at`,
       [ev.user_id, ev.type]);
-    const started: { runId: string; flowId: string; status: string }[] = [];
+    const started: { runId: string; flowId: string; docId: string; status: string }[] = [];
     const problems: string[] = [];
     for (const t of triggers) {
       try {
@@ -247,7 +248,7 @@ export function createHost(deps: HostDeps) {
           userId: ev.user_id, flowId: t.flow_id, version: t.version, triggerNodeId: t.node_id,
           trigger: { type: ev.type, eventId: ev.id, payload: ev.payload }, runId: uuidFromName(`${ev.id}:${t.id}`),
         });
-        started.push({ runId, flowId: t.flow_id, status: 'running' });
+        started.push({ runId, flowId: t.flow_id, docId: t.doc_id, status: 'running' });
       } catch (e) {
         problems.push(`${t.node_id}: ${(e as Error).message}`);
         deps.log?.error({ err: e, eventId, triggerId: t.id }, 'event could not start a run');

@@ -42,7 +42,8 @@ export const runsRouter = router({
     .mutation(async ({ ctx, input }) => {
       const { flows, host } = hostOf(ctx.services);
       const f = await flows.find(ctx.em, ctx.user.id, input.docId);
-      const version = input.version ?? f.deployed_version ?? (input.draft ? f.current_version : null);
+      // `draft` tests the latest saved version even when an older one is deployed.
+      const version = input.version ?? (input.draft ? f.current_version : f.deployed_version);
       if (!version) throw new SwitchyardError('INVALID_STATE', 'Deploy the flow first, or run the saved draft');
       const compiled = await host.compiledFor(f.id, version);
       const trigger = input.triggerNodeId
