@@ -1,5 +1,7 @@
 import {
   defaultCatalog,
+  joinDataTypes,
+  portAccepts,
   type DataType,
   type FlowDocument,
   type FlowEdge,
@@ -63,7 +65,7 @@ export function outputType(graph: Graph, nodeId: string, seen: Set<string> = new
   if (seen.has(nodeId)) return 'any';
   seen.add(nodeId);
   const types = graph.edges.filter((e) => e.target === nodeId).map((e) => outputType(graph, e.source, seen));
-  return types.length > 0 && types.every((t) => t === types[0]) ? types[0]! : 'any';
+  return joinDataTypes(types);
 }
 
 const article = (t: DataType) => (t === 'email' ? 'an email' : t === 'contact' ? 'a contact' : 'a value');
@@ -91,7 +93,7 @@ export function connectionProblem(graph: Graph, c: ConnectionAttempt): string | 
   }
   const want = targetPort.dataType;
   const got = outputType(graph, source.id);
-  if (want !== 'any' && want !== 'inherit' && got !== 'any' && got !== 'inherit' && want !== got) {
+  if (!portAccepts(want, got)) {
     return `${targetSpec.label} needs ${article(want)}, but ${source.label ?? sourceSpec.label} gives ${article(got)}.`;
   }
   if (wouldLoop(graph, c.source, c.target)) return 'That would make a loop: workflows run one way, from the trigger on.';

@@ -2,6 +2,8 @@ import {
   FlowDocumentSchema,
   defaultCatalog,
   hasErrors,
+  joinDataTypes,
+  portAccepts,
   type Catalog,
   type DataType,
   type Diagnostic,
@@ -158,11 +160,11 @@ export function compile(input: unknown, catalog: Catalog = defaultCatalog): Comp
     if (!spec) continue;
     const ins = incoming.get(id)!;
     const inTypes = ins.map((e) => outType.get(e.source) ?? 'any');
-    const joined: DataType = inTypes.length && inTypes.every((t) => t === inTypes[0]) ? inTypes[0]! : 'any';
+    const joined = joinDataTypes(inTypes);
     for (const [k, e] of ins.entries()) {
       const want = spec.inputs[0]?.dataType ?? 'any';
       const got = inTypes[k]!;
-      if (want !== 'any' && got !== 'any' && got !== want) {
+      if (!portAccepts(want, got)) {
         diagnostics.push(diag('port-type-mismatch', `${spec.label} needs ${article(want)} but receives ${article(got)} from "${e.source}"`,
           ['edges', e.edgeIdx], { nodeId: id, edgeId: e.edgeId }));
       }

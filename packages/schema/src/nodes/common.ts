@@ -12,6 +12,14 @@ export type NodeCategory = (typeof NODE_CATEGORIES)[number];
 export const DATA_TYPES = ['any', 'email', 'contact', 'inherit'] as const;
 export type DataType = (typeof DATA_TYPES)[number];
 
+/** The type a node with `inherit` outputs passes on: what all its inputs agree on, else `any`. */
+export const joinDataTypes = (types: readonly DataType[]): DataType =>
+  types.length > 0 && types.every((t) => t === types[0]) ? types[0]! : 'any';
+
+/** The one typing rule for edges, used by the compiler and by the canvas while a connection is drawn. */
+export const portAccepts = (want: DataType, got: DataType): boolean =>
+  want === 'any' || want === 'inherit' || got === 'any' || got === 'inherit' || want === got;
+
 export interface PortSpec {
   id: string;
   label: string;
