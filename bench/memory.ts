@@ -19,6 +19,8 @@ const nullStore = (): RunStore => ({
   write: async () => true,
   get: async () => null,
   active: async () => [],
+  claim: async () => [],
+  heartbeat: async () => undefined,
   markFailed: async () => undefined,
 });
 

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { z } from 'zod';
 
 /** Empty strings count as unset: `FOO= cmd` and a missing FOO mean the same to an operator. */
@@ -19,6 +20,10 @@ const EnvSchema = z.object({
   SWITCHYARD_OUTBOUND_ALLOW: list,
   SWITCHYARD_TEST_HOOKS: optional.refine((v) => !v || v === '0' || v === '1', "must be '0' or '1'"),
   SWITCHYARD_WEBHOOK_SECRET_KEY: optional,
+  SWITCHYARD_INSTANCE_ID: optional.refine((v) => !v || /^[A-Za-z0-9_.:-]{1,100}$/.test(v), 'letters, digits and _.:- only'),
+  SWITCHYARD_LEASE_MS: optional
+    .transform((v) => (v === undefined ? 30_000 : Number(v)))
+    .refine((n) => Number.isInteger(n) && n >= 1000 && n <= 600_000, 'must be milliseconds between 1000 and 600000'),
   OPENAI_API_KEY: optional,
   OPENAI_BASE_URL: optional.refine((v) => !v || URL.canParse(v), 'must be a URL'),
   SWITCHYARD_MODEL: optional,
@@ -42,6 +47,10 @@ export interface Config {
   outboundAllow: string[];
   testHooks: boolean;
   webhookSecretKey: string | undefined;
+  /** Who owns the runs this process executes; a restart with the same id resumes them at once. */
+  instanceId: string;
+  /** How long a run's ownership lasts without a heartbeat before another process adopts it. */
+  leaseMs: number;
   openai: { apiKey: string | undefined; baseUrl: string | undefined; model: string | undefined };
 }
 
@@ -70,6 +79,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     outboundAllow: e.SWITCHYARD_OUTBOUND_ALLOW,
     testHooks: e.SWITCHYARD_TEST_HOOKS === '1',
     webhookSecretKey: e.SWITCHYARD_WEBHOOK_SECRET_KEY,
+    instanceId: e.SWITCHYARD_INSTANCE_ID ?? hostname(),
+    leaseMs: e.SWITCHYARD_LEASE_MS,
     openai: { apiKey: e.OPENAI_API_KEY, baseUrl: e.OPENAI_BASE_URL, model: e.SWITCHYARD_MODEL },
   };
 }

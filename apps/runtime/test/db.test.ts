@@ -36,7 +36,7 @@ describe.each(backends())('database (%s)', (kind) => {
     const tables = (await em.execute(`select table_name from information_schema.tables where table_schema = 'public'`)) as { table_name: string }[];
     expect(tables.map((t) => t.table_name)).toEqual(expect.arrayContaining(TABLES));
     expect(await db.orm.getMigrator().getPendingMigrations()).toEqual([]);
-    expect((await db.orm.getMigrator().getExecutedMigrations()).map((m) => m.name)).toEqual(['0001-initial', '0002-agents']);
+    expect((await db.orm.getMigrator().getExecutedMigrations()).map((m) => m.name)).toEqual(['0001-initial', '0002-agents', '0003-run-leases']);
   });
 
   it('has a column for every entity property (entities and migration agree)', async () => {

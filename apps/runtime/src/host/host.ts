@@ -10,7 +10,7 @@ import { SwitchyardError, type DomainEvent } from '@switchyard/schema';
 import type { RuntimeClock } from './clock';
 import { sql, sqlOne } from './db';
 import { uuidFromName } from './ids';
-import { createRunStore, isFinal, type JournalEntry, type RunRow, type RunStore } from './run-store';
+import { createRunStore, isFinal, type JournalEntry, type Lease, type RunRow, type RunStore } from './run-store';
 
 interface LiveRun {
   id: string;
@@ -40,6 +40,10 @@ export interface HostDeps {
   ports: RunPorts;
   /** Replaces the PostgreSQL run store (benchmarks measure the host without I/O this way). */
   store?: RunStore;
+  /** Run ownership when several processes share the database; without it every active run is this process's. */
+  lease?: Lease;
+  /** Claim every active run on restore, leases or not (an embedded database has one process by construction). */
+  adoptAll?: boolean;
   log?: { error(obj: unknown, msg?: string): void; info?(obj: unknown, msg?: string): void };
 }
 
@@ -106,7 +110,14 @@ export function createHost(deps: HostDeps) {
     run.queue = run.queue
       .then(() => written)
       .then((ok) => {
-        if (!ok) deps.log?.error({ runId: run.id, version }, 'snapshot write lost a version race; another process owns this run');
+        if (!ok && !run.finished) {
+          // Another process adopted this run (our lease lapsed): stop executing it here.
+          deps.log?.error({ runId: run.id, version }, 'another process owns this run now; stopping it here');
+          run.finished = true;
+          run.actor.stop();
+          live.delete(run.id);
+          return;
+        }
         updates.emit('update', { runId: run.id, userId: run.userId, status, version, nodes, changed } satisfies RunUpdate);
       })
       .catch((e) => deps.log?.error({ err: e, runId: run.id }, 'failed to persist run snapshot'));
@@ -159,7 +170,10 @@ export function createHost(deps: HostDeps) {
       throw new SwitchyardError('BAD_INPUT', `"${input.triggerNodeId}" is not a trigger of this flow`, { issues: [{ path: ['triggerNodeId'], message: 'Not a trigger of this flow' }] });
     }
     const runId = input.runId ?? randomUUID();
-    const created = await store.insert({ id: runId, userId: input.userId, flowId: input.flowId, version: input.version, triggerNodeId: input.triggerNodeId, trigger: input.trigger, at: iso() });
+    const created = await store.insert({
+      id: runId, userId: input.userId, flowId: input.flowId, version: input.version, triggerNodeId: input.triggerNodeId, trigger: input.trigger, at: iso(),
+      ...(deps.lease ? { owner: deps.lease } : {}),
+    });
     if (created && !stopping) launch({ id: runId, user_id: input.userId, trigger_node_id: input.triggerNodeId, trigger: input.trigger, snapshot: null, snapshot_version: 0 }, compiled);
     return { runId, created };
   }
@@ -168,7 +182,8 @@ export function createHost(deps: HostDeps) {
   async function restoreAll(): Promise<{ restored: number; failed: number }> {
     let restored = 0;
     let failed = 0;
-    for (const row of await store.active()) {
+    const rows = deps.lease ? await store.claim(deps.lease, { mine: true, all: deps.adoptAll ?? false, skip: [...live.keys()] }) : await store.active();
+    for (const row of rows) {
       if (live.has(row.id)) continue;
       try {
         launch(row, await compiledFor(row.flow_id, row.flow_version));
@@ -258,6 +273,30 @@ export function createHost(deps: HostDeps) {
     return started;
   }
 
+  /**
+   * Keeps this process's leases alive and adopts runs whose owner stopped heartbeating (a crashed
+   * or partitioned process): failover without losing a step, the ledger keeping effects single.
+   */
+  let leaseTimer: NodeJS.Timeout | null = null;
+  function startLeases() {
+    const lease = deps.lease;
+    if (!lease || leaseTimer) return;
+    const tick = async () => {
+      await store.heartbeat(lease, [...live.keys()]);
+      const adopted = await store.claim(lease, { mine: false, skip: [...live.keys()] });
+      for (const row of adopted) {
+        if (stopping || live.has(row.id)) continue;
+        try {
+          launch(row, await compiledFor(row.flow_id, row.flow_version));
+          deps.log?.info?.({ runId: row.id }, 'adopted a run whose owner stopped heartbeating');
+        } catch (e) {
+          deps.log?.error({ err: e, runId: row.id }, 'could not adopt run');
+        }
+      }
+    };
+    leaseTimer = setInterval(() => void tick().catch((e: unknown) => deps.log?.error({ err: e }, 'lease heartbeat failed')), Math.max(250, Math.floor(lease.leaseMs / 3)));
+  }
+
   /** Inbox rows stored before a crash but never processed. */
   async function drainInbox() {
     const rows = await sql<{ id: string }>(deps.em(), 'select id from inbox where processed_at is null order by received_at limit 1000');
@@ -295,8 +334,11 @@ export function createHost(deps: HostDeps) {
       if (runId) await live.get(runId)?.queue;
       else await Promise.all([...live.values()].map((r) => r.queue));
     },
+    startLeases,
     async stop() {
       stopping = true;
+      if (leaseTimer) clearInterval(leaseTimer);
+      leaseTimer = null;
       const runs = [...live.values()];
       await Promise.all(runs.map((r) => r.queue));
       for (const r of runs) r.actor.stop();

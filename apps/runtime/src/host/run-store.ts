@@ -19,6 +19,12 @@ export interface RunRow {
   finished_at: Date | null;
 }
 
+/** This process's claim on the runs it executes. */
+export interface Lease {
+  instanceId: string;
+  leaseMs: number;
+}
+
 export interface JournalEntry {
   kind: 'state' | 'restored' | 'error';
   eventType: string | null;
@@ -111,12 +117,38 @@ export function createRunStore(em: () => EntityManager, opts: { maxBatch?: numbe
 
   return {
     /** Inserts a run; false when the id exists already (an inbox event processed twice). */
-    async insert(r: { id: string; userId: string; flowId: string; version: number; triggerNodeId: string; trigger: RunRow['trigger']; at: string }) {
+    async insert(r: { id: string; userId: string; flowId: string; version: number; triggerNodeId: string; trigger: RunRow['trigger']; at: string; owner?: Lease }) {
       const rows = await sql(em(),
-        `insert into runs (id, user_id, flow_id, flow_version, status, trigger_node_id, trigger, snapshot, snapshot_version, started_at, updated_at)
-         values (?, ?, ?, ?, 'running', ?, ?, null, 0, ?, ?) on conflict (id) do nothing returning id`,
-        [r.id, r.userId, r.flowId, r.version, r.triggerNodeId, r.trigger, r.at, r.at]);
+        `insert into runs (id, user_id, flow_id, flow_version, status, trigger_node_id, trigger, snapshot, snapshot_version, started_at, updated_at, owner, lease_until)
+         values (?, ?, ?, ?, 'running', ?, ?, null, 0, ?, ?, ?, now() + ? * interval '1 millisecond') on conflict (id) do nothing returning id`,
+        [r.id, r.userId, r.flowId, r.version, r.triggerNodeId, r.trigger, r.at, r.at, r.owner?.instanceId ?? null, r.owner?.leaseMs ?? 0]);
       return rows.length > 0;
+    },
+
+    /**
+     * Takes ownership of active runs nobody holds: unowned, lease expired, or (with `mine`) owned
+     * by this instance id before a restart. Returns them with their newest snapshot.
+     */
+    async claim(lease: Lease, opts: { mine: boolean; all?: boolean; skip?: string[] }) {
+      const claimed = await sql<{ id: string }>(em(),
+        `update runs set owner = ?, lease_until = now() + ? * interval '1 millisecond'
+          where status in ('running', 'waiting')
+            and (? or owner is null or lease_until < now() or (? and owner = ?))
+            and not (id = any(?::uuid[]))
+          returning id`,
+        [lease.instanceId, lease.leaseMs, opts.all ?? false, opts.mine, lease.instanceId, `{${(opts.skip ?? []).join(',')}}`]);
+      if (claimed.length === 0) return [];
+      return sql<RunRow>(em(),
+        `select r.*, ${SNAPSHOT_COLUMNS} from runs r ${LATEST_SNAPSHOT} where r.id = any(?::uuid[]) order by r.started_at`,
+        [`{${claimed.map((c) => c.id).join(',')}}`]);
+    },
+
+    /** Extends this instance's leases on the given live runs. */
+    async heartbeat(lease: Lease, runIds: string[]) {
+      if (runIds.length === 0) return;
+      await sql(em(),
+        `update runs set lease_until = now() + ? * interval '1 millisecond' where owner = ? and id = any(?::uuid[])`,
+        [lease.leaseMs, lease.instanceId, `{${runIds.join(',')}}`]);
     },
 
     /**

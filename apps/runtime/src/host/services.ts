@@ -6,6 +6,7 @@ import { createOfflineComposer } from './composer';
 import { createEffects, type EffectDeps } from './effects';
 import { createFlowService } from './flows.service';
 import { createHost } from './host';
+import type { Lease } from './run-store';
 import { createTimerService } from './timers';
 import { createScheduler } from '../scheduler/scheduler';
 
@@ -19,6 +20,9 @@ export interface HostServicesDeps {
   timerPollMs?: number;
   /** The agents' mailboxes (apps/runtime/src/agents); without it `agent.runSkill` nodes fail. */
   agents?: AgentsPort;
+  /** Run ownership across processes (see host.ts); `adoptAll` for the single-process embedded database. */
+  lease?: Lease;
+  adoptAll?: boolean;
 }
 
 /** Everything that runs flows: clock, timers, effect ledger, host, flows, scheduler. */
@@ -28,7 +32,10 @@ export function createHostServices(deps: HostServicesDeps) {
   const effects = createEffects({ em: deps.em, clock, outbound: deps.outbound, ...(deps.crashAfter ? { crashAfter: deps.crashAfter } : {}) });
   const agents: AgentsPort = deps.agents ?? { runSkill: async () => Promise.reject(new SwitchyardError('INTERNAL', 'Agents are not running in this runtime')) };
   const ports: RunPorts = { ...effects, timers: timers.port, clock, composer: createOfflineComposer(), agents };
-  const host = createHost({ em: deps.em, clock, ports, ...(deps.log ? { log: deps.log } : {}) });
+  const host = createHost({
+    em: deps.em, clock, ports, ...(deps.log ? { log: deps.log } : {}),
+    ...(deps.lease ? { lease: deps.lease } : {}), ...(deps.adoptAll ? { adoptAll: true } : {}),
+  });
   const flows = createFlowService({ em: deps.em, now: () => new Date(clock.now()).toISOString(), ...(deps.webhookBase ? { webhookBase: deps.webhookBase } : {}) });
   const scheduler = createScheduler({ em: deps.em, host, clock, ...(deps.log ? { log: deps.log } : {}) });
   return {
@@ -36,6 +43,7 @@ export function createHostServices(deps: HostServicesDeps) {
     async start() {
       timers.start();
       await host.restoreAll();
+      host.startLeases();
       await host.drainInbox();
       await scheduler.start();
     },

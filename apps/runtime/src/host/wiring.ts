@@ -42,6 +42,8 @@ export function hostOverrides(config: Config, env: NodeJS.ProcessEnv = process.e
         log: base.log,
         ...(knobs.crashAfter ? { crashAfter: knobs.crashAfter } : {}),
         agents: lateAgentsPort(base),
+        lease: { instanceId: config.instanceId, leaseMs: config.leaseMs },
+        adoptAll: base.db.kind === 'pglite',
       });
       return { clock: hs.clock, hostServices: hs };
     },

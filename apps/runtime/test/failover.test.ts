@@ -1,0 +1,52 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { BUSINESS_HOURS, client, freshStorage, setClock, spawnRuntime, waitForRun, type RuntimeProcess } from './host-support';
+
+const HOUR = 3_600_000;
+const waitFlow = {
+  schemaVersion: 1, id: 'failover', kind: 'workflow', name: 'Failover',
+  nodes: [
+    { id: 'start', type: 'trigger.manual', position: { x: 0, y: 0 }, params: {} },
+    { id: 'wait', type: 'flow.delay', position: { x: 200, y: 0 }, params: { duration: '1 hour' } },
+    { id: 'task', type: 'action.createTask', position: { x: 400, y: 0 }, params: { title: 'After failover' } },
+  ],
+  edges: [{ id: 'e1', source: 'start', target: 'wait' }, { id: 'e2', source: 'wait', target: 'task' }],
+};
+
+// Two processes need one shared server: PostgreSQL only (PGlite is single-process by construction).
+describe.runIf(Boolean(process.env.DATABASE_URL))('run leases: another process adopts the runs of a dead one (postgres)', () => {
+  const procs: RuntimeProcess[] = [];
+  let drop: (() => Promise<void>) | undefined;
+  afterAll(async () => {
+    for (const p of procs) await p.kill('SIGTERM');
+    await drop?.();
+  });
+
+  it('a waiting run owned by a killed process is adopted after its lease and completes once, elsewhere', async () => {
+    const storage = await freshStorage('postgres');
+    drop = storage.drop;
+    const env = { ...storage.env, SWITCHYARD_TEST_NOW: String(BUSINESS_HOURS), SWITCHYARD_LEASE_MS: '1500' };
+    const a = await spawnRuntime({ ...env, SWITCHYARD_INSTANCE_ID: 'node-a' });
+    procs.push(a);
+    const b = await spawnRuntime({ ...env, SWITCHYARD_INSTANCE_ID: 'node-b' });
+    procs.push(b);
+    const apiA = client(a.url);
+    const apiB = client(b.url);
+    await apiA.flows.save.mutate({ document: waitFlow as never });
+    await apiA.flows.deploy.mutate({ docId: 'failover' });
+    const { runId } = await apiA.runs.start.mutate({ docId: 'failover' });
+    await waitForRun(apiA, runId, (r) => r.status === 'waiting');
+
+    // While A heartbeats, B leaves the run alone: B's clock passing the due time changes nothing.
+    await setClock(b.url, BUSINESS_HOURS + 2 * HOUR);
+    await new Promise((r) => setTimeout(r, 2500));
+    expect((await apiB.runs.get.query({ runId })).status).toBe('waiting');
+
+    expect(await a.kill('SIGKILL')).toBe(-1);
+    const done = await waitForRun(apiB, runId, (r) => r.status === 'completed', 20_000);
+    expect(done.nodes.task?.state).toBe('succeeded');
+    const tasks = (await apiB.crm.tasks.list.query({} as never)) as unknown as { items: { sourceRunId: string }[] };
+    expect(tasks.items.filter((t) => t.sourceRunId === runId)).toHaveLength(1);
+    const journal = await apiB.runs.journal.query({ runId });
+    expect(journal.items.some((j) => j.kind === 'restored')).toBe(true);
+  });
+});
