@@ -10,6 +10,8 @@ import {
 } from './auth';
 import { AppShell } from './components/AppShell';
 import { Logo } from './components/Logo';
+import { AgentDetailPage } from './pages/AgentDetailPage';
+import { AgentsPage } from './pages/AgentsPage';
 import { FlowsPage } from './pages/FlowsPage';
 import { LoginPage } from './pages/LoginPage';
 import { useRoute } from './router';
@@ -107,6 +109,20 @@ export function App({ loginToken }: { loginToken: string | null }) {
             >
               <EditorPage key={route.docId} client={session.client} docId={route.docId} onUnauthorized={sessionEnded} />
             </Suspense>
+          </AppShell>
+        );
+      }
+      if (route.page === 'agents') {
+        return (
+          <AppShell section="agents" onSignOut={() => signOut()}>
+            <AgentsPage client={session.client} onUnauthorized={sessionEnded} />
+          </AppShell>
+        );
+      }
+      if (route.page === 'agent') {
+        return (
+          <AppShell section="agents" onSignOut={() => signOut()}>
+            <AgentDetailPage key={route.agentId} client={session.client} agentId={route.agentId} onUnauthorized={sessionEnded} />
           </AppShell>
         );
       }

@@ -5,14 +5,28 @@ import { useEffect, useSyncExternalStore } from 'react';
  * for any path. Pages that hold unsaved work register a guard that in-app navigation asks first.
  */
 
-export type Route = { page: 'flows' } | { page: 'editor'; docId: string };
+export type Route = { page: 'flows' } | { page: 'editor'; docId: string } | { page: 'agents' } | { page: 'agent'; agentId: string };
 
 export function parseRoute(pathname: string): Route {
+  if (/^\/agents\/?$/.test(pathname)) return { page: 'agents' };
+  const agent = /^\/agents\/([A-Za-z0-9_-]{1,100})\/?$/.exec(pathname);
+  if (agent?.[1]) return { page: 'agent', agentId: agent[1] };
   const match = /^\/flows\/([A-Za-z][A-Za-z0-9_-]{0,63})\/?$/.exec(pathname);
   return match?.[1] ? { page: 'editor', docId: match[1] } : { page: 'flows' };
 }
 
-export const hrefOf = (route: Route): string => (route.page === 'editor' ? `/flows/${route.docId}` : '/');
+export const hrefOf = (route: Route): string => {
+  switch (route.page) {
+    case 'editor':
+      return `/flows/${route.docId}`;
+    case 'agents':
+      return '/agents';
+    case 'agent':
+      return `/agents/${encodeURIComponent(route.agentId)}`;
+    case 'flows':
+      return '/';
+  }
+};
 
 const listeners = new Set<() => void>();
 let guard: (() => string | null) | null = null;

@@ -2,17 +2,29 @@ import type { ReactNode } from 'react';
 import { linkHandler } from '../router';
 import { Logo } from './Logo';
 
-export type Section = 'flows';
+export type Section = 'flows' | 'agents';
 
-const NAV: ReadonlyArray<{ id: Section; label: string; icon: ReactNode }> = [
+const NAV: ReadonlyArray<{ id: Section; label: string; href: string; icon: ReactNode }> = [
   {
     id: 'flows',
     label: 'Flows',
+    href: '/',
     icon: (
       <svg width="16" height="16" viewBox="0 0 16 16" fill="none" stroke="currentColor" strokeWidth="1.5">
         <rect x="1.5" y="2" width="5" height="4" rx="1" />
         <rect x="9.5" y="10" width="5" height="4" rx="1" />
         <path d="M4 6v2.5a1.5 1.5 0 0 0 1.5 1.5h2A1.5 1.5 0 0 1 9 11.5V12" strokeLinecap="round" />
+      </svg>
+    ),
+  },
+  {
+    id: 'agents',
+    label: 'Agents',
+    href: '/agents',
+    icon: (
+      <svg width="16" height="16" viewBox="0 0 16 16" fill="none" stroke="currentColor" strokeWidth="1.5">
+        <rect x="2.5" y="4.5" width="11" height="9" rx="2" />
+        <path d="M8 4.5V2M6 9h.01M10 9h.01M6 11.5h4" strokeLinecap="round" />
       </svg>
     ),
   },
@@ -51,8 +63,9 @@ export function AppShell({
             <li key={item.id}>
               <a
                 className={`nav__item${item.id === section ? ' nav__item--active' : ''}`}
-                href="/"
-                onClick={linkHandler('/')}
+                href={item.href}
+                onClick={linkHandler(item.href)}
+                data-testid={`nav-${item.id}`}
                 aria-current={item.id === section ? 'page' : undefined}
               >
                 <span className="nav__icon" aria-hidden="true">

@@ -1,0 +1,231 @@
+import { AGENT_TOOLS, DEFAULT_PERSONALITY, EXTERNAL_TOOLS, type AgentTool } from '@switchyard/schema';
+import { useState } from 'react';
+import { Banner } from '../components/Banner';
+import { describeError } from '../trpc';
+import { PersonalitySliders, issuesOf, type AgentItem, type Personality, type SkillItem } from './shared';
+
+export interface AgentDraft {
+  name: string;
+  description: string;
+  systemPrompt: string;
+  skills: string[];
+  tools: AgentTool[];
+  personality: Personality;
+  active: boolean;
+}
+
+export const draftOf = (agent: AgentItem | null): AgentDraft =>
+  agent
+    ? {
+        name: agent.name,
+        description: agent.description,
+        systemPrompt: agent.systemPrompt,
+        skills: [...agent.skills],
+        tools: [...agent.tools],
+        personality: { ...agent.personality },
+        active: agent.active,
+      }
+    : { name: '', description: '', systemPrompt: '', skills: [], tools: [], personality: { ...DEFAULT_PERSONALITY }, active: true };
+
+/** Create or edit an agent; typed API errors are shown next to their field. */
+export function AgentForm({
+  agent,
+  skills,
+  skillsError,
+  onSubmit,
+  onCancel,
+}: {
+  agent: AgentItem | null;
+  skills: SkillItem[] | null;
+  skillsError: unknown;
+  onSubmit: (draft: AgentDraft) => Promise<void>;
+  onCancel: () => void;
+}) {
+  const [draft, setDraft] = useState<AgentDraft>(() => draftOf(agent));
+  const [saving, setSaving] = useState(false);
+  const [issues, setIssues] = useState<Record<string, string>>({});
+  const [failure, setFailure] = useState<string | null>(null);
+  const [open, setOpen] = useState<string | null>(null);
+  const set = <K extends keyof AgentDraft>(key: K, value: AgentDraft[K]) => {
+    setDraft((d) => ({ ...d, [key]: value }));
+    // An edited field's old error no longer applies.
+    setIssues((i) => {
+      if (!(key in i)) return i;
+      const { [key]: _gone, ...rest } = i;
+      return rest;
+    });
+  };
+  const toggle = <T extends string>(list: T[], item: T): T[] => (list.includes(item) ? list.filter((x) => x !== item) : [...list, item]);
+
+  const submit = async (event: React.FormEvent) => {
+    event.preventDefault();
+    setSaving(true);
+    setIssues({});
+    setFailure(null);
+    try {
+      await onSubmit(draft);
+    } catch (error) {
+      const found = issuesOf(error);
+      setIssues(found);
+      setFailure(Object.keys(found).length ? 'Some fields need attention.' : describeError(error, agent ? 'save the agent' : 'create the agent'));
+    } finally {
+      setSaving(false);
+    }
+  };
+
+  const err = (key: string) =>
+    issues[key] ? (
+      <span className="field__error" role="alert" data-testid={`error-${key}`}>
+        {issues[key]}
+      </span>
+    ) : null;
+
+  return (
+    <form className="agent-form" onSubmit={(e) => void submit(e)} data-testid="agent-form" noValidate>
+      <h2 className="agent-form__title">{agent ? `Edit “${agent.name}”` : 'New agent'}</h2>
+      {failure ? <Banner tone="error" message={failure} testId="form-error" /> : null}
+      <div className="agent-form__grid">
+        <div className="agent-form__col">
+          <label className="field">
+            <span className="field__label">
+              Name <span className="field__required">*</span>
+            </span>
+            <input
+              className={`input${issues.name ? ' input--invalid' : ''}`}
+              value={draft.name}
+              onChange={(e) => set('name', e.target.value)}
+              aria-invalid={issues.name ? true : undefined}
+              data-testid="agent-name"
+              placeholder="e.g. Sales assistant"
+            />
+            {err('name')}
+          </label>
+          <label className="field">
+            <span className="field__label">Description</span>
+            <input
+              className={`input${issues.description ? ' input--invalid' : ''}`}
+              value={draft.description}
+              onChange={(e) => set('description', e.target.value)}
+              data-testid="agent-description"
+              placeholder="What this agent is for"
+            />
+            {err('description')}
+          </label>
+          <label className="field">
+            <span className="field__label">System prompt</span>
+            <textarea
+              className={`input input--area${issues.systemPrompt ? ' input--invalid' : ''}`}
+              rows={5}
+              value={draft.systemPrompt}
+              onChange={(e) => set('systemPrompt', e.target.value)}
+              data-testid="agent-system-prompt"
+              placeholder="You are a helpful sales assistant…"
+            />
+            <span className="field__hint">The personality below is added to this prompt.</span>
+            {err('systemPrompt')}
+          </label>
+          <fieldset className="fieldset">
+            <legend className="fieldset__legend">Personality</legend>
+            <PersonalitySliders value={draft.personality} onChange={(p) => set('personality', p)} />
+            {err('personality')}
+          </fieldset>
+          <div className="check agent-form__active">
+            <label className="switch">
+              <input
+                type="checkbox"
+                role="switch"
+                checked={draft.active}
+                aria-label="Active"
+                onChange={(e) => set('active', e.target.checked)}
+                data-testid="agent-active"
+              />
+              <span className="switch__track" aria-hidden="true" />
+            </label>
+            <span>Active — accepts chats and workflow requests</span>
+          </div>
+        </div>
+        <div className="agent-form__col">
+          <fieldset className="fieldset">
+            <legend className="fieldset__legend">Skills</legend>
+            {skills === null ? (
+              skillsError ? (
+                <p className="field__error">{describeError(skillsError, 'load the skills')}</p>
+              ) : (
+                <p className="muted">Loading skills…</p>
+              )
+            ) : (
+              <ul className="skill-pick" data-testid="skills-picker">
+                {skills.map((s) => (
+                  <li key={s.id} className="skill-pick__item">
+                    <div className="skill-pick__row">
+                      <label className="check">
+                        <input
+                          type="checkbox"
+                          checked={draft.skills.includes(s.id)}
+                          onChange={() => set('skills', toggle(draft.skills, s.id))}
+                          data-testid={`skill-${s.id}`}
+                        />
+                        <span className="skill-pick__name">{s.name}</span>
+                      </label>
+                      <button
+                        type="button"
+                        className="button button--ghost button--small"
+                        aria-expanded={open === s.id}
+                        onClick={() => setOpen(open === s.id ? null : s.id)}
+                      >
+                        {open === s.id ? 'Hide' : 'Details'}
+                      </button>
+                    </div>
+                    <p className="skill-pick__desc">{s.description}</p>
+                    {open === s.id ? (
+                      <div className="skill-pick__more" data-testid="skill-details">
+                        {s.docs ? <p>{s.docs}</p> : null}
+                        {s.requiredTools.length ? (
+                          <p className="muted">Needs tools: {s.requiredTools.join(', ')}</p>
+                        ) : null}
+                        {s.examples.length ? (
+                          <>
+                            <p className="skill-pick__sub">Examples</p>
+                            {s.examples.map((ex, i) => (
+                              <div key={i} className="skill-pick__example">
+                                <span>{ex.description}</span>
+                                <code className="code">{JSON.stringify(ex.params)}</code>
+                              </div>
+                            ))}
+                          </>
+                        ) : null}
+                      </div>
+                    ) : null}
+                  </li>
+                ))}
+              </ul>
+            )}
+            {err('skills')}
+          </fieldset>
+          <fieldset className="fieldset">
+            <legend className="fieldset__legend">Tool allow-list</legend>
+            <p className="field__hint">The agent can use only these tools, whatever a prompt says.</p>
+            <div className="tool-grid" data-testid="tools">
+              {AGENT_TOOLS.map((t) => (
+                <label key={t} className="check">
+                  <input type="checkbox" checked={draft.tools.includes(t)} onChange={() => set('tools', toggle(draft.tools, t))} data-testid={`tool-${t}`} />
+                  <span className="code-inline">{t}</span>
+                  {EXTERNAL_TOOLS.includes(t) ? <span className="badge badge--draft" title="Waits for approval after untrusted input">external</span> : null}
+                </label>
+              ))}
+            </div>
+            {err('tools')}
+          </fieldset>
+        </div>
+      </div>
+      <div className="agent-form__actions">
+        <button type="button" className="button button--secondary" onClick={onCancel}>
+          Cancel
+        </button>
+        <button type="submit" className="button button--primary" disabled={saving} data-testid="save-agent">
+          {saving ? 'Saving…' : agent ? 'Save changes' : 'Create agent'}
+        </button>
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,207 @@
+import { useCallback, useEffect, useState } from 'react';
+import { AgentForm, type AgentDraft } from '../agents/AgentForm';
+import { AgentStateBadge, type AgentItem } from '../agents/shared';
+import { Banner } from '../components/Banner';
+import { hrefOf, linkHandler } from '../router';
+import { describeError, isUnauthorized, type ApiClient } from '../trpc';
+import { useRemote } from '../useRemote';
+
+export function AgentsPage({ client, onUnauthorized }: { client: ApiClient; onUnauthorized: () => void }) {
+  const loadAgents = useCallback(() => client.agents.list.query(), [client]);
+  const agents = useRemote(loadAgents);
+  const loadSkills = useCallback(() => client.skills.list.query({}), [client]);
+  const skills = useRemote(loadSkills);
+  const [editing, setEditing] = useState<{ agent: AgentItem | null } | null>(null);
+  const [notice, setNotice] = useState<{ tone: 'error' | 'info'; text: string } | null>(null);
+
+  const unauthorized = agents.status === 'error' && isUnauthorized(agents.error);
+  useEffect(() => {
+    if (unauthorized) onUnauthorized();
+  }, [unauthorized, onUnauthorized]);
+
+  // Live state: agents work in the background (workflows, chats), so the list polls while visible.
+  const { reload } = agents;
+  useEffect(() => {
+    const timer = setInterval(() => {
+      if (document.visibilityState === 'visible') reload();
+    }, 5000);
+    return () => clearInterval(timer);
+  }, [reload]);
+
+  const save = async (draft: AgentDraft) => {
+    const agent = editing?.agent ?? null;
+    if (agent) {
+      await client.agents.update.mutate({ id: agent.id, ...draft });
+      setNotice({ tone: 'info', text: `Saved “${draft.name.trim()}”.` });
+    } else {
+      const created = await client.agents.create.mutate(draft);
+      setNotice({ tone: 'info', text: `Created “${created.name}”.` });
+    }
+    setEditing(null);
+    agents.reload();
+  };
+
+  const setActive = async (agent: AgentItem, active: boolean) => {
+    setNotice(null);
+    try {
+      await client.agents.update.mutate({ id: agent.id, active });
+    } catch (error) {
+      setNotice({ tone: 'error', text: describeError(error, active ? 'activate the agent' : 'pause the agent') });
+    }
+    agents.reload();
+  };
+
+  const remove = async (agent: AgentItem) => {
+    if (!window.confirm(`Delete the agent “${agent.name}”? Its memory and conversations are deleted too. This cannot be undone.`)) return;
+    setNotice(null);
+    try {
+      await client.agents.delete.mutate({ id: agent.id });
+      setNotice({ tone: 'info', text: `Deleted “${agent.name}”.` });
+    } catch (error) {
+      setNotice({ tone: 'error', text: describeError(error, 'delete the agent') });
+    }
+    agents.reload();
+  };
+
+  const items = agents.data?.items ?? null;
+  const skillName = (id: string) => skills.data?.items.find((s) => s.id === id)?.name ?? id;
+
+  return (
+    <div className="page">
+      <div className="page__header">
+        <div>
+          <h1 className="page__title">Agents</h1>
+          <p className="page__subtitle">Long-lived assistants with skills, memory and a personality you shape through feedback.</p>
+        </div>
+        <div className="page__actions">
+          <button type="button" className="button button--primary" onClick={() => setEditing({ agent: null })} disabled={editing !== null} data-testid="new-agent">
+            New agent
+          </button>
+        </div>
+      </div>
+
+      {notice ? <Banner tone={notice.tone} message={notice.text} testId="list-notice" /> : null}
+      {agents.status === 'error' && !unauthorized ? (
+        <Banner
+          tone="error"
+          testId="error-banner"
+          message={describeError(agents.error, 'load your agents')}
+          action={
+            <button type="button" className="button button--secondary button--small" onClick={agents.reload}>
+              Try again
+            </button>
+          }
+        />
+      ) : null}
+
+      {editing ? (
+        <AgentForm
+          key={editing.agent?.id ?? 'new'}
+          agent={editing.agent}
+          skills={skills.data?.items ?? null}
+          skillsError={skills.status === 'error' ? skills.error : null}
+          onSubmit={save}
+          onCancel={() => setEditing(null)}
+        />
+      ) : null}
+
+      {items === null ? (
+        agents.status === 'loading' ? (
+          <p className="muted" data-testid="loading">
+            Loading agents…
+          </p>
+        ) : null
+      ) : items.length === 0 ? (
+        editing ? null : (
+          <div className="empty" data-testid="agents-empty">
+            <div className="empty__art" aria-hidden="true">
+              <svg width="48" height="48" viewBox="0 0 48 48" fill="none" stroke="currentColor" strokeWidth="2">
+                <rect x="8" y="14" width="32" height="26" rx="6" />
+                <path d="M24 14V6M17 26h.01M31 26h.01M18 33h12" strokeLinecap="round" />
+              </svg>
+            </div>
+            <h2 className="empty__title">No agents yet — create your first one</h2>
+            <p className="empty__text">
+              Give it a name, pick the skills it may use (research a contact, draft an email…) and the tools it is allowed
+              to touch. Then chat with it and tune its personality with feedback.
+            </p>
+            <button type="button" className="button button--primary" onClick={() => setEditing({ agent: null })}>
+              New agent
+            </button>
+          </div>
+        )
+      ) : (
+        <div className="table-card">
+          <table className="table" data-testid="agent-list">
+            <colgroup>
+              <col />
+              <col style={{ width: 96 }} />
+              <col style={{ width: 184 }} />
+              <col style={{ width: 96 }} />
+              <col style={{ width: 152 }} />
+            </colgroup>
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col" className="table__num">
+                  Skills
+                </th>
+                <th scope="col">State</th>
+                <th scope="col">Active</th>
+                <th scope="col">
+                  <span className="visually-hidden">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {items.map((agent) => {
+                const href = hrefOf({ page: 'agent', agentId: agent.id });
+                return (
+                  <tr key={agent.id} data-testid="agent-row" data-agent-id={agent.id}>
+                    <td className="table__name">
+                      <a className="flow-name flow-link" href={href} onClick={linkHandler(href)} data-testid="open-agent">
+                        {agent.name}
+                      </a>
+                      {agent.description ? (
+                        <span className="flow-description" title={agent.description}>
+                          {agent.description}
+                        </span>
+                      ) : null}
+                    </td>
+                    <td className="table__num" title={agent.skills.map(skillName).join(', ')}>
+                      {agent.skills.length}
+                    </td>
+                    <td>
+                      <AgentStateBadge state={agent.state} />
+                    </td>
+                    <td>
+                      <label className="switch" title={agent.active ? 'Active' : 'Paused'}>
+                        <input
+                          type="checkbox"
+                          role="switch"
+                          checked={agent.active}
+                          aria-label={`${agent.name} active`}
+                          onChange={(e) => void setActive(agent, e.target.checked)}
+                          data-testid="agent-active-toggle"
+                        />
+                        <span className="switch__track" aria-hidden="true" />
+                      </label>
+                    </td>
+                    <td className="table__actions">
+                      <button type="button" className="button button--ghost button--small" onClick={() => setEditing({ agent })} data-testid="edit-agent">
+                        Edit
+                      </button>
+                      <button type="button" className="button button--ghost button--small button--danger" onClick={() => void remove(agent)} data-testid="delete-agent">
+                        Delete
+                      </button>
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </div>
+  );
+}
