@@ -1,7 +1,7 @@
 import type { FeedbackType } from '@switchyard/schema';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { AgentStateBadge, FEEDBACK, PersonalitySliders, TRAIT_LABEL, type MemoryView } from '../agents/shared';
-import { Banner } from '../components/Banner';
+import { Banner, RetryButton } from '../components/Banner';
 import { formatDateTime, formatRelative } from '../format';
 import { hrefOf, linkHandler } from '../router';
 import { describeError, errorCode, isUnauthorized, type ApiClient } from '../trpc';
@@ -97,13 +97,7 @@ export function AgentDetailPage({ client, agentId, onUnauthorized }: { client: A
             tone="error"
             testId="error-banner"
             message={notFound ? 'This agent does not exist (any more). It may have been deleted.' : describeError(agent.error, 'load the agent')}
-            action={
-              notFound ? null : (
-                <button type="button" className="button button--secondary button--small" onClick={agent.reload}>
-                  Try again
-                </button>
-              )
-            }
+            action={notFound ? null : <RetryButton onClick={agent.reload} />}
           />
         </div>
       );
@@ -293,7 +287,7 @@ function MemoryInspector({
 }) {
   if (!memory) {
     return error ? (
-      <Banner tone="error" message={describeError(error, 'load the memory')} action={<button type="button" className="button button--secondary button--small" onClick={onReload}>Try again</button>} />
+      <Banner tone="error" message={describeError(error, 'load the memory')} action={<RetryButton onClick={onReload} />} />
     ) : (
       <p className="muted">Loading memory…</p>
     );

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import { AgentForm, type AgentDraft } from '../agents/AgentForm';
 import { AgentStateBadge, type AgentItem } from '../agents/shared';
-import { Banner } from '../components/Banner';
+import { Banner, LoadErrorBanner } from '../components/Banner';
 import { hrefOf, linkHandler } from '../router';
 import { describeError, isUnauthorized, type ApiClient } from '../trpc';
 import { useRemote } from '../useRemote';
@@ -82,16 +82,7 @@ export function AgentsPage({ client, onUnauthorized }: { client: ApiClient; onUn
 
       {notice ? <Banner tone={notice.tone} message={notice.text} testId="list-notice" /> : null}
       {agents.status === 'error' && !unauthorized ? (
-        <Banner
-          tone="error"
-          testId="error-banner"
-          message={describeError(agents.error, 'load your agents')}
-          action={
-            <button type="button" className="button button--secondary button--small" onClick={agents.reload}>
-              Try again
-            </button>
-          }
-        />
+        <LoadErrorBanner error={agents.error} task="load your agents" onRetry={agents.reload} />
       ) : null}
 
       {editing ? (

@@ -1,7 +1,7 @@
 import { FlowDocumentSchema, SCHEMA_VERSION, type FlowDocument } from '@switchyard/schema';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { FlowList } from '../auth';
-import { Banner } from '../components/Banner';
+import { Banner, LoadErrorBanner } from '../components/Banner';
 import { NameDialog } from '../components/NameDialog';
 import { docIdFromName } from '../editor/graph';
 import { formatDateTime, formatRelative } from '../format';
@@ -181,16 +181,7 @@ export function FlowsPage({
       ) : null}
 
       {flows.status === 'error' && !unauthorized ? (
-        <Banner
-          tone="error"
-          testId="error-banner"
-          message={describeError(flows.error, 'load your flows')}
-          action={
-            <button type="button" className="button button--secondary button--small" onClick={flows.reload}>
-              Try again
-            </button>
-          }
-        />
+        <LoadErrorBanner error={flows.error} task="load your flows" onRetry={flows.reload} />
       ) : null}
 
       {items === null ? (
