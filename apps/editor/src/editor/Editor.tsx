@@ -1,4 +1,5 @@
 import { compile } from '@switchyard/actors';
+import { JsonFileButton } from '../components/JsonFileButton';
 import { FlowDocumentSchema, hasErrors, type Diagnostic, type FlowDocument } from '@switchyard/schema';
 import { useMachine } from '@xstate/react';
 import {
@@ -89,7 +90,6 @@ export function Editor({ client, initial }: { client: ApiClient; initial: Loaded
   const { screenToFlowPosition, fitView, getNodes } = useReactFlow<FlowCanvasNode, Edge>();
   const refusal = useRef<string | null>(null);
   const clipboard = useRef<Graph | null>(null);
-  const importInput = useRef<HTMLInputElement>(null);
 
   const [snapshot, send] = useMachine(
     editorSessionMachine.provide({
@@ -474,22 +474,9 @@ export function Editor({ client, initial }: { client: ApiClient; initial: Loaded
             <button type="button" className="button button--ghost button--small" onClick={() => download(`${document.id}.json`, JSON.stringify({ ...document, version: ctx.version }, null, 2))} data-testid="export">
               Export
             </button>
-            <button type="button" className="button button--ghost button--small" onClick={() => importInput.current?.click()} data-testid="import">
+            <JsonFileButton className="button button--ghost button--small" testId="import" onFile={(file) => void importFile(file)}>
               Import
-            </button>
-            <input
-              ref={importInput}
-              type="file"
-              accept="application/json,.json"
-              hidden
-              data-testid="import-file"
-              onChange={(e) => {
-                const file = e.target.files?.[0];
-                e.target.value = '';
-                if (!file) return;
-                void importFile(file);
-              }}
-            />
+            </JsonFileButton>
             <span className="editor__sep" />
             <button type="button" className="button button--secondary button--small" onClick={save} disabled={!dirty || saving} title="Save (Ctrl+S)" data-testid="save">
               {saving ? 'Saving…' : 'Save'}

@@ -188,17 +188,18 @@ function FieldControl({
   }
 }
 
-function ListField({
-  id, field, value, set, hint, error, invalid,
-}: {
+/** What every specialised field control receives from FieldControl. */
+interface FieldProps<K extends Field['kind']> {
   id: string;
-  field: Extract<Field, { kind: 'list' }>;
+  field: Extract<Field, { kind: K }>;
   value: unknown;
   set: (v: unknown) => void;
   hint: React.ReactNode;
   error: React.ReactNode;
   invalid: string;
-}) {
+}
+
+function ListField({ id, field, value, set, hint, error, invalid }: FieldProps<'list'>) {
   const separator = field.itemType === 'string' ? '\n' : ', ';
   const shown = Array.isArray(value) ? value.join(separator) : '';
   const partsOf = (raw: string) => raw.split(field.itemType === 'string' ? '\n' : /[,\s]+/).map((p) => p.trim()).filter((p) => p !== '');
@@ -228,17 +229,7 @@ function ListField({
   );
 }
 
-function JsonField({
-  id, field, value, set, hint, error, invalid,
-}: {
-  id: string;
-  field: Extract<Field, { kind: 'json' }>;
-  value: unknown;
-  set: (v: unknown) => void;
-  hint: React.ReactNode;
-  error: React.ReactNode;
-  invalid: string;
-}) {
+function JsonField({ id, field, value, set, hint, error, invalid }: FieldProps<'json'>) {
   const shown = value === undefined ? '' : JSON.stringify(value, null, 2);
   const [text, setText] = useState(shown);
   const [parseError, setParseError] = useState<string | null>(null);

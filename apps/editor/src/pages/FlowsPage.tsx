@@ -1,5 +1,6 @@
 import { FlowDocumentSchema, SCHEMA_VERSION, type FlowDocument } from '@switchyard/schema';
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { JsonFileButton } from '../components/JsonFileButton';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import type { FlowList } from '../auth';
 import { Banner, LoadErrorBanner } from '../components/Banner';
 import { NameDialog } from '../components/NameDialog';
@@ -35,7 +36,6 @@ export function FlowsPage({
   const [filter, setFilter] = useState<KindFilter>('all');
   const [search, setSearch] = useState('');
   const [notice, setNotice] = useState<{ tone: 'error' | 'info'; text: string } | null>(null);
-  const importInput = useRef<HTMLInputElement>(null);
   const [naming, setNaming] = useState<{ mode: 'create' } | { mode: 'rename'; flow: Flow } | null>(null);
 
   /** Runs a list action, reporting failures in words and refreshing the table afterwards. */
@@ -143,21 +143,9 @@ export function FlowsPage({
           >
             {flows.status === 'loading' && items ? 'Refreshing…' : 'Refresh'}
           </button>
-          <button type="button" className="button button--secondary" onClick={() => importInput.current?.click()} data-testid="import-flow">
+          <JsonFileButton className="button button--secondary" testId="import-flow" onFile={importFile}>
             Import JSON
-          </button>
-          <input
-            ref={importInput}
-            type="file"
-            accept="application/json,.json"
-            hidden
-            data-testid="import-flow-file"
-            onChange={(e) => {
-              const file = e.target.files?.[0];
-              e.target.value = '';
-              if (file) importFile(file);
-            }}
-          />
+          </JsonFileButton>
           <button type="button" className="button button--primary" onClick={create} data-testid="new-workflow">
             New workflow
           </button>
