@@ -24,6 +24,9 @@ const EnvSchema = z.object({
   SWITCHYARD_LEASE_MS: optional
     .transform((v) => (v === undefined ? 30_000 : Number(v)))
     .refine((n) => Number.isInteger(n) && n >= 1000 && n <= 600_000, 'must be milliseconds between 1000 and 600000'),
+  SWITCHYARD_SWEEP_SECONDS: optional
+    .transform((v) => (v === undefined ? 60 : Number(v)))
+    .refine((n) => Number.isInteger(n) && n >= 1 && n <= 86_400, 'must be whole seconds between 1 and 86400'),
   OPENAI_API_KEY: optional,
   OPENAI_BASE_URL: optional.refine((v) => !v || URL.canParse(v), 'must be a URL'),
   SWITCHYARD_MODEL: optional,
@@ -51,6 +54,8 @@ export interface Config {
   instanceId: string;
   /** How long a run's ownership lasts without a heartbeat before another process adopts it. */
   leaseMs: number;
+  /** How often the scheduler's sweep job deletes expired memory (workflow and agent memory). */
+  sweepSeconds: number;
   openai: { apiKey: string | undefined; baseUrl: string | undefined; model: string | undefined };
 }
 
@@ -81,6 +86,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webhookSecretKey: e.SWITCHYARD_WEBHOOK_SECRET_KEY,
     instanceId: e.SWITCHYARD_INSTANCE_ID ?? hostname(),
     leaseMs: e.SWITCHYARD_LEASE_MS,
+    sweepSeconds: e.SWITCHYARD_SWEEP_SECONDS,
     openai: { apiKey: e.OPENAI_API_KEY, baseUrl: e.OPENAI_BASE_URL, model: e.SWITCHYARD_MODEL },
   };
 }

@@ -12,7 +12,8 @@ describe.each(backendsUnderTest())('agents through the API, offline model (%s)',
   let contactId: string;
 
   beforeAll(async () => {
-    s = await startAgentsServer(backend);
+    // The scheduler's sweep job (bree) runs every second here, so the TTL test sees it work.
+    s = await startAgentsServer(backend, { env: { SWITCHYARD_SWEEP_SECONDS: '1' } });
     s.clock.set(NOW);
     const agent = await s.api.agents.create.mutate({
       name: 'Test Agent', description: 'Helps with sales', skills: ['research-contact', 'draft-email'],
@@ -56,9 +57,16 @@ describe.each(backendsUnderTest())('agents through the API, offline model (%s)',
     expect(switchyardCode(await rejection(s.api.agents.create.mutate({ name: '', personality: { formality: 2 } } as never)))).toBe('BAD_INPUT');
     expect(switchyardCode(await rejection(s.api.agents.create.mutate({ name: 'X', tools: ['rm -rf'] } as never)))).toBe('BAD_INPUT');
 
-    const temp = await s.api.agents.create.mutate({ name: 'Temp' });
-    const updated = await s.api.agents.update.mutate({ id: temp.id, description: 'changed', personality: { brevity: 0.9 } });
-    expect(updated).toMatchObject({ description: 'changed', personality: { brevity: 0.9, formality: 0.5 } });
+    const temp = await s.api.agents.create.mutate({ name: 'Temp', personality: { formality: 0.8 }, caps: { maxSteps: 3 } });
+    expect(temp.caps).toEqual({ maxSteps: 3, maxToolCalls: 100, maxTokens: 60_000 });
+    // A partial update changes only what it names: other traits and caps keep their values.
+    const updated = await s.api.agents.update.mutate({ id: temp.id, description: 'changed', personality: { brevity: 0.9 }, caps: { maxTokens: 5000 } });
+    expect(updated).toMatchObject({ description: 'changed', personality: { brevity: 0.9, formality: 0.8 }, caps: { maxSteps: 3, maxToolCalls: 100, maxTokens: 5000 } });
+    for (const caps of [{ maxSteps: 0 }, { maxToolCalls: 1.5 }, { maxTokens: 10 }, { maxSteps: 101 }]) {
+      const e = await rejection(s.api.agents.update.mutate({ id: temp.id, caps } as never));
+      expect(switchyardCode(e)).toBe('BAD_INPUT');
+    }
+    expect((await s.api.agents.get.query({ id: temp.id })).caps).toEqual({ maxSteps: 3, maxToolCalls: 100, maxTokens: 5000 });
     await s.api.agents.delete.mutate({ id: temp.id });
     expect(switchyardCode(await rejection(s.api.agents.get.query({ id: temp.id })))).toBe('NOT_FOUND');
   });
@@ -100,8 +108,9 @@ describe.each(backendsUnderTest())('agents through the API, offline model (%s)',
     expect((await s.api.agents.recall.query({ id: agentId, key: 'temp-key' })).value).toEqual({ value: 'temp-data' });
     s.clock.set(s.clock.now() + 1100);
     expect((await s.api.agents.recall.query({ id: agentId, key: 'temp-key' })).value).toBeNull();
-    expect((await s.query('select key from agent_memory where key = ?', ['temp-key']))).toHaveLength(1);
-    expect(await s.agents.sweep()).toBe(1);
+    // The scheduler's bree sweep job deletes the expired row (it runs every second in this test).
+    const deadline = Date.now() + 10_000;
+    while ((await s.query('select key from agent_memory where key = ?', ['temp-key'])).length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     expect((await s.query('select key from agent_memory where key = ?', ['temp-key']))).toHaveLength(0);
     expect((await s.api.agents.recall.query({ id: agentId, key: 'test-key' })).value).toEqual({ value: 'test-data' });
   });
@@ -127,6 +136,21 @@ describe.each(backendsUnderTest())('agents through the API, offline model (%s)',
     expect(switchyardCode(await rejection(s.api.agents.feedback.mutate({ id: agentId, feedback: 'too-weird' as never })))).toBe('BAD_INPUT');
   });
 
+  it("an agent's caps stop a request that needs more tool calls than allowed", async () => {
+    const tight = await s.api.agents.create.mutate({
+      name: 'Tight', skills: ['research-contact'], tools: ['getContact', 'searchWeb', 'enrichContact', 'searchEmails', 'memory'], caps: { maxToolCalls: 2 },
+    });
+    const e = await rejection(s.api.agents.runSkill.mutate({ id: tight.id, skill: 'research-contact', params: { contactId } }));
+    expect(switchyardCode(e)).toBe('RATE_LIMITED');
+    expect(e.message).toContain('cap of 2 tool calls');
+    expect((await s.api.agents.get.query({ id: tight.id })).state).toBe('error');
+    await s.api.agents.update.mutate({ id: tight.id, caps: { maxToolCalls: 100 } });
+    expect((await s.api.agents.runSkill.mutate({ id: tight.id, skill: 'research-contact', params: { contactId } })).success).toBe(true);
+    expect((await s.api.agents.get.query({ id: tight.id })).state).toBe('idle');
+    const requests = await s.query<{ status: string; error: { code: string } | null }>('select status, error from agent_requests where agent_id = ? order by created_at', [tight.id]);
+    expect(requests).toEqual([{ status: 'failed', error: expect.objectContaining({ code: 'RATE_LIMITED' }) }, { status: 'done', error: null }]);
+  });
+
   it('chat uses the offline model, keeps history oldest first, and adjusts to the personality', async () => {
     const first = await s.api.agents.chat.mutate({ id: agentId, message: 'Hello there' });
     expect(first).toMatchObject({ model: 'offline', offline: true });
@@ -143,6 +167,27 @@ describe.each(backendsUnderTest())('agents through the API, offline model (%s)',
     expect((await s.api.agents.get.query({ id: agentId })).state).toBe('idle');
     const calls = await s.query<{ purpose: string; model: string; status: string }>('select purpose, model, status from llm_calls where agent_id = ? order by id', [agentId]);
     expect(calls.filter((c) => c.purpose === 'chat')).toEqual([{ purpose: 'chat', model: 'offline', status: 'ok' }, { purpose: 'chat', model: 'offline', status: 'ok' }]);
+  });
+
+  it('feedback on one answer is recorded on that message; only answers of this agent to this user qualify', async () => {
+    const chat = await s.api.agents.chat.mutate({ id: agentId, message: 'Draft me something short' });
+    const answer = chat.messages.at(-1)!;
+    expect(answer).toMatchObject({ id: chat.replyId, role: 'assistant', feedback: [] });
+    const question = chat.messages.at(-2)!;
+    expect(question).toMatchObject({ role: 'user', content: 'Draft me something short' });
+    await s.api.agents.feedback.mutate({ id: agentId, feedback: ['too-long'], messageId: answer.id });
+    await s.api.agents.feedback.mutate({ id: agentId, feedback: 'too-flat', messageId: answer.id, comment: 'more energy' });
+    const view = await s.api.agents.memory.query({ id: agentId });
+    expect(view.conversation!.messages.find((m) => m.id === answer.id)!.feedback).toEqual(['too-long', 'too-flat']);
+    expect(view.interactions.at(-1)!.data).toMatchObject({ type: 'feedback', feedback: ['too-flat'], messageId: answer.id, comment: 'more energy' });
+    const before = (await s.api.agents.get.query({ id: agentId })).personality;
+    for (const messageId of [question.id, 999_999_999]) {
+      expect(switchyardCode(await rejection(s.api.agents.feedback.mutate({ id: agentId, feedback: 'too-long', messageId })))).toBe('NOT_FOUND');
+    }
+    expect(switchyardCode(await rejection(s.other.agents.feedback.mutate({ id: agentId, feedback: 'too-long', messageId: answer.id })))).toBe('NOT_FOUND');
+    expect(switchyardCode(await rejection(s.api.agents.feedback.mutate({ id: agentId, feedback: 'too-long', messageId: -1 })))).toBe('BAD_INPUT');
+    // A refused feedback moves no trait.
+    expect((await s.api.agents.get.query({ id: agentId })).personality).toEqual(before);
   });
 
   it('a workflow with agent.runSkill drafts a reply through the agent (offline text), exactly once', async () => {
@@ -163,6 +208,17 @@ describe.each(backendsUnderTest())('agents through the API, offline model (%s)',
       { agentId, skill: 'draft-email', params: { tone: 'friendly' }, grantEffects: false, trigger: { from: 'ada@analytical.test', subject: 'Renewal', body: 'Can we talk about the renewal?' } });
     expect(replay.success).toBe(true);
     expect(await s.query('select id from drafts')).toHaveLength(1);
-    expect((replay.output as { draftId: string }).draftId).toBe((await s.query<{ id: string }>('select id from drafts'))[0]!.id);
+    const draftId = (await s.query<{ id: string }>('select id from drafts'))[0]!.id;
+    expect((replay.output as { draftId: string }).draftId).toBe(draftId);
+    // The restored step (same attempt) got the stored result: the skill did not run again.
+    const skillRuns = async () => (await s.query('select id from agent_interactions where agent_id = ? and entity_type = ?', [agentId, 'skill'])).length;
+    const ran = await skillRuns();
+    expect(await s.query('select status from agent_requests where agent_id = ? and request_key is not null', [agentId])).toEqual([{ status: 'done' }]);
+    // A retry (next attempt) runs the skill again; the effect ledger still keeps one draft.
+    const retry = await s.agents.port.runSkill({ runId: run.id, userId, nodeId: 'reply', nodeType: 'agent.runSkill', effectKey },
+      { agentId, skill: 'draft-email', params: { tone: 'friendly' }, grantEffects: false, attempt: 2, trigger: { from: 'ada@analytical.test', subject: 'Renewal', body: 'Can we talk about the renewal?' } });
+    expect((retry.output as { draftId: string }).draftId).toBe(draftId);
+    expect(await skillRuns()).toBe(ran + 1);
+    expect(await s.query('select id from drafts')).toHaveLength(1);
   });
 });

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TOKEN, useRuntime } from './host-support';
+import { sse } from './support/sse';
 
 const approvalFlow = {
   schemaVersion: 1, id: 'watched', kind: 'workflow', name: 'Watched',
@@ -10,25 +11,6 @@ const approvalFlow = {
   ],
   edges: [{ id: 'e1', source: 'start', target: 'ok' }, { id: 'e2', source: 'ok', sourceHandle: 'approved', target: 'done' }],
 };
-
-/** Reads a tRPC SSE subscription with plain fetch, the way any HTTP client can. */
-async function* sse(url: string, token: string | null) {
-  const res = await fetch(url, { headers: { accept: 'text/event-stream', ...(token ? { authorization: `Bearer ${token}` } : {}) } });
-  if (!res.ok || !res.body) throw new Error(`SSE failed: ${res.status}`);
-  const decoder = new TextDecoder();
-  let buffer = '';
-  for await (const chunk of res.body) {
-    buffer += decoder.decode(chunk as Uint8Array, { stream: true });
-    let at: number;
-    while ((at = buffer.indexOf('\n\n')) >= 0) {
-      const block = buffer.slice(0, at);
-      buffer = buffer.slice(at + 2);
-      const event = /^event: (.*)$/m.exec(block)?.[1];
-      const data = block.split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
-      if (data) yield { event, data: JSON.parse(data) as unknown };
-    }
-  }
-}
 
 describe('runs.watch streams live run state over SSE (pglite)', () => {
   const t = useRuntime('pglite');

@@ -107,6 +107,14 @@ export interface AgentSkillOutcome {
   model?: string;
 }
 
+/** A person's decision on an effect an agent proposed; `result` is what the approved effect made. */
+export interface AgentApprovalDecision {
+  id: string;
+  tool: string;
+  status: 'approved' | 'rejected';
+  result: unknown;
+}
+
 export interface AgentsPort {
   /**
    * Sends a request to the agent's mailbox and resolves with the skill's result. Effects inside
@@ -114,8 +122,13 @@ export interface AgentsPort {
    */
   runSkill(
     meta: EffectMeta,
-    req: { agentId: string; skill: string; params: Record<string, unknown>; grantEffects: boolean; trigger?: unknown; signal?: AbortSignal },
+    req: { agentId: string; skill: string; params: Record<string, unknown>; grantEffects: boolean; trigger?: unknown; signal?: AbortSignal; attempt?: number },
   ): Promise<AgentSkillOutcome>;
+  /**
+   * Waits (durably: a restored step asks again) until a person decided every one of these
+   * proposals, and resolves with the decisions in the same order.
+   */
+  awaitApprovals(meta: EffectMeta, approvalIds: string[], signal?: AbortSignal): Promise<AgentApprovalDecision[]>;
 }
 
 export interface RunPorts {

@@ -57,6 +57,23 @@ export const AgentIdSchema = z.string().trim().min(1).max(100);
 
 export const SkillIdSchema = z.string().regex(/^[a-z][a-z0-9-]{0,63}$/, 'Lowercase letters, digits and "-"');
 
+/**
+ * Per-run limits on what an agent may spend. A workflow run's agent steps share them; a direct
+ * request (chat, `agents.runSkill`) has its own.
+ */
+const capFields = {
+  maxSteps: z.number().int().min(1).max(100).describe('Model calls per run'),
+  maxToolCalls: z.number().int().min(1).max(1000).describe('Tool calls per request'),
+  maxTokens: z.number().int().min(1000).max(1_000_000).describe('Prompt and completion tokens per run'),
+};
+export const AgentCapsSchema = z.object({
+  maxSteps: capFields.maxSteps.default(12),
+  maxToolCalls: capFields.maxToolCalls.default(100),
+  maxTokens: capFields.maxTokens.default(60_000),
+});
+export type AgentCaps = z.output<typeof AgentCapsSchema>;
+export const DEFAULT_AGENT_CAPS: AgentCaps = AgentCapsSchema.parse({});
+
 const agentFields = {
   name: z.string().trim().min(1, 'Give the agent a name').max(100),
   description: z.string().max(2000).default(''),
@@ -64,6 +81,7 @@ const agentFields = {
   skills: z.array(SkillIdSchema).max(50).default([]),
   tools: z.array(z.enum(AGENT_TOOLS)).max(AGENT_TOOLS.length).default([]),
   personality: PersonalitySchema.prefault({}),
+  caps: AgentCapsSchema.prefault({}),
   active: z.boolean().default(true),
 };
 
@@ -80,7 +98,9 @@ export const AgentUpdateSchema = z.object({
   systemPrompt: z.string().max(20_000).optional(),
   skills: z.array(SkillIdSchema).max(50).optional(),
   tools: z.array(z.enum(AGENT_TOOLS)).max(AGENT_TOOLS.length).optional(),
-  personality: PersonalitySchema.partial().optional(),
+  // Partial updates name only what changes: no defaults here, or unnamed fields would be reset.
+  personality: z.object(Object.fromEntries(PERSONALITY_TRAITS.map((t) => [t, z.number().min(0).max(1)])) as Record<PersonalityTrait, z.ZodNumber>).partial().optional(),
+  caps: z.object(capFields).partial().optional(),
   active: z.boolean().optional(),
 });
 export type AgentUpdate = z.input<typeof AgentUpdateSchema>;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import {
-  DEFAULT_PERSONALITY, PersonalitySchema, SwitchyardError,
+  AgentCapsSchema, DEFAULT_AGENT_CAPS, DEFAULT_PERSONALITY, PersonalitySchema, SwitchyardError,
   type Agent, type AgentCreate, type AgentState, type AgentUpdate, type FeedbackType, type Personality,
   AgentCreateSchema, AgentUpdateSchema,
 } from '@switchyard/schema';
@@ -18,15 +18,16 @@ export interface AgentRecord extends Agent {
 
 interface Row {
   id: string; user_id: string; name: string; description: string; system_prompt: string; skills: string[]; tools: Agent['tools'];
-  personality: Partial<Personality>; active: boolean; state: AgentState; last_error: string | null; created_at: unknown; updated_at: unknown;
+  personality: Partial<Personality>; caps: Record<string, unknown>; active: boolean; state: AgentState; last_error: string | null; created_at: unknown; updated_at: unknown;
 }
 
 const iso = (v: unknown) => (v instanceof Date ? v.toISOString() : new Date(String(v)).toISOString());
-const COLUMNS = 'id, user_id, name, description, system_prompt, skills, tools, personality, active, state, last_error, created_at, updated_at';
+const COLUMNS = 'id, user_id, name, description, system_prompt, skills, tools, personality, caps, active, state, last_error, created_at, updated_at';
 
 const toRecord = (r: Row): AgentRecord => ({
   id: r.id, userId: r.user_id, name: r.name, description: r.description, systemPrompt: r.system_prompt, skills: r.skills, tools: r.tools,
-  personality: PersonalitySchema.parse({ ...DEFAULT_PERSONALITY, ...r.personality }), active: r.active, state: r.state, lastError: r.last_error,
+  personality: PersonalitySchema.parse({ ...DEFAULT_PERSONALITY, ...r.personality }),
+  caps: AgentCapsSchema.parse({ ...DEFAULT_AGENT_CAPS, ...r.caps }), active: r.active, state: r.state, lastError: r.last_error,
   createdAt: iso(r.created_at), updatedAt: iso(r.updated_at),
 });
 
@@ -60,9 +61,9 @@ export function createAgentStore(deps: { em: () => EntityManager; now: () => str
       checkSkills(a.skills);
       const id = randomUUID();
       await sql(deps.em(),
-        `insert into agents (id, user_id, name, description, system_prompt, skills, tools, personality, active, created_at, updated_at)
-         values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        [id, userId, a.name, a.description, a.systemPrompt, [...new Set(a.skills)], [...new Set(a.tools)], a.personality, a.active, deps.now(), deps.now()]);
+        `insert into agents (id, user_id, name, description, system_prompt, skills, tools, personality, caps, active, created_at, updated_at)
+         values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        [id, userId, a.name, a.description, a.systemPrompt, [...new Set(a.skills)], [...new Set(a.tools)], a.personality, a.caps, a.active, deps.now(), deps.now()]);
       return store.get(userId, id);
     },
     async update(userId: string, input: AgentUpdate): Promise<AgentRecord> {
@@ -70,11 +71,12 @@ export function createAgentStore(deps: { em: () => EntityManager; now: () => str
       checkSkills(u.skills);
       const current = await store.get(userId, u.id);
       const personality = u.personality ? { ...current.personality, ...u.personality } : current.personality;
+      const caps = u.caps ? { ...current.caps, ...u.caps } : current.caps;
       await sql(deps.em(),
-        `update agents set name = ?, description = ?, system_prompt = ?, skills = ?, tools = ?, personality = ?, active = ?, updated_at = ?
+        `update agents set name = ?, description = ?, system_prompt = ?, skills = ?, tools = ?, personality = ?, caps = ?, active = ?, updated_at = ?
          where id = ? and user_id = ?`,
         [u.name ?? current.name, u.description ?? current.description, u.systemPrompt ?? current.systemPrompt,
-          u.skills ? [...new Set(u.skills)] : current.skills, u.tools ? [...new Set(u.tools)] : current.tools, personality,
+          u.skills ? [...new Set(u.skills)] : current.skills, u.tools ? [...new Set(u.tools)] : current.tools, personality, caps,
           u.active ?? current.active, deps.now(), u.id, userId]);
       return store.get(userId, u.id);
     },

@@ -1,14 +1,17 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { createBuiltinSkillRegistry, type AgentSkillOutcome, type AgentsPort, type Clock, type EffectMeta, type SkillResult } from '@switchyard/actors';
-import { SwitchyardError, type AgentCreate, type AgentUpdate, type FeedbackType, type Personality } from '@switchyard/schema';
+import {
+  createBuiltinSkillRegistry, type AgentApprovalDecision, type AgentSkillOutcome, type AgentsPort, type Clock, type EffectMeta, type SkillResult,
+} from '@switchyard/actors';
+import { SwitchyardError, type AgentCreate, type AgentState, type AgentUpdate, type ErrorCode, type FeedbackType, type Personality } from '@switchyard/schema';
 import { sql, sqlOne } from '../host/db';
 import { createEffects } from '../host/effects';
 import { createLlm, type LlmProvider } from '../llm/llm';
 import type { Outbound } from '../outbound/outbound';
 import { startAgentActor, stateOf, type AgentActor } from './agent.actor';
 import { createAgentStore, type AgentRecord } from './agent.store';
-import { createDispatch, DEFAULT_CAPS, writeCalendarEvent, type AgentCaps, type CalendarEventInput, type DispatchReport } from './dispatcher';
+import { createDispatch, writeCalendarEvent, type CalendarEventInput, type DispatchReport } from './dispatcher';
 import { createAgentMemory } from './memory';
 import { adjustResponse, personalityPrompt } from './personality';
 import { createHttpWebSearch, createOfflineSocial, createOfflineWebSearch } from './sources';
@@ -19,20 +22,45 @@ export interface AgentsServiceDeps {
   clock: () => Clock;
   outbound: Outbound;
   provider: LlmProvider;
-  caps?: Partial<AgentCaps>;
   /** A JSON web-search endpoint reached through the outbound guard; unset = offline search over CRM data. */
   webSearchUrl?: string;
-  sweepMs?: number;
+  /** How often a step waiting on proposals re-reads decisions another process made; default 2 s. */
+  approvalPollMs?: number;
   log?: { error(o: unknown, m?: string): void };
 }
 
 export type SkillRunResult = AgentSkillOutcome & { toolCalls: DispatchReport['toolCalls']; untrusted: string[] };
 
-interface Pending {
-  run: () => Promise<unknown>;
-  resolve: (v: unknown) => void;
-  reject: (e: unknown) => void;
+/** An agent's live state, as `agents.watch` pushes it. */
+export interface AgentLive {
+  id: string;
+  userId: string;
+  state: AgentState;
+  pendingApprovals: number;
+  queued: number;
+  lastError: string | null;
+  at: string;
 }
+
+/** A mailbox request, persisted in `agent_requests` so it survives a restart. */
+type RequestPayload =
+  | { kind: 'skill'; skill: string; params: Record<string, unknown>; grantEffects: boolean; trigger?: unknown; meta: EffectMeta; fromRun: boolean }
+  | { kind: 'chat'; message: string; conversationId: string; userMessageId: number };
+
+interface RequestRow {
+  id: string;
+  agent_id: string;
+  user_id: string;
+  kind: 'skill' | 'chat';
+  payload: RequestPayload;
+  status: 'queued' | 'running' | 'done' | 'failed';
+  result: unknown;
+  error: { code: ErrorCode; message: string; issues?: SwitchyardError['issues'] } | null;
+}
+
+const storedError = (e: NonNullable<RequestRow['error']>) => new SwitchyardError(e.code, e.message, { issues: e.issues ?? [], nonRetryable: true });
+const errorRecord = (e: unknown): NonNullable<RequestRow['error']> =>
+  e instanceof SwitchyardError ? { code: e.code, message: e.message, issues: e.issues } : { code: 'INTERNAL', message: e instanceof Error ? e.message : String(e) };
 
 /**
  * Agents in the runtime: their store, memory, personality, LLM, skill dispatch and one XState
@@ -50,45 +78,85 @@ export function createAgentsService(deps: AgentsServiceDeps) {
     em: deps.em, clock: { now, set: () => undefined, onChange: () => () => undefined },
     outbound: { request: (r) => deps.outbound.request(r) },
   });
-  const caps: AgentCaps = { ...DEFAULT_CAPS, ...deps.caps };
   const dispatchDeps = {
-    em: deps.em, now, llm, memory, crm: ledger.crm, caps,
+    em: deps.em, now, llm, memory, crm: ledger.crm,
     web: deps.webSearchUrl ? createHttpWebSearch(deps.outbound, deps.webSearchUrl) : createOfflineWebSearch(deps.em),
     social: createOfflineSocial(),
   };
 
   const actors = new Map<string, AgentActor>();
-  const requests = new Map<string, Pending>();
+  /** Callers waiting for a request's outcome, by request id (several when a step asks again). */
+  const waiters = new Map<string, { resolve: (v: unknown) => void; reject: (e: unknown) => void; fromRun: boolean }[]>();
+  /** Steps waiting for proposals to be decided; woken by `decide` (and by a poll for other processes). */
+  const approvalWaiters = new Set<() => void>();
   const persisting = new Map<string, Promise<unknown>>();
-  let sweeper: ReturnType<typeof setInterval> | undefined;
+  /** 'agent' (AgentLive) when an agent's state changes; 'run' (run id) when a run's proposals change. */
+  const events = new EventEmitter();
+  events.setMaxListeners(0);
   let stopped = false;
+
+  const settle = (requestId: string, ok: boolean, value: unknown) => {
+    const ws = waiters.get(requestId) ?? [];
+    waiters.delete(requestId);
+    for (const w of ws) {
+      if (ok) w.resolve(value);
+      else w.reject(value);
+    }
+  };
 
   const pendingApprovals = async (agentId: string) =>
     Number((await sqlOne<{ n: string }>(deps.em(), `select count(*) as n from agent_approvals where agent_id = ? and status = 'pending'`, [agentId]))?.n ?? 0);
 
-  function spawn(agent: Pick<AgentRecord, 'id' | 'state' | 'lastError'>, approvals: number) {
+  const liveOf = (agent: Pick<AgentRecord, 'id' | 'userId'>, actor: AgentActor): AgentLive => {
+    const c = actor.getSnapshot().context;
+    return { id: agent.id, userId: agent.userId, state: stateOf(actor), pendingApprovals: c.pendingApprovals, queued: c.queue.length, lastError: c.lastError, at: nowIso() };
+  };
+
+  /** Runs one persisted request: its outcome is stored with it, then handed to whoever waits. */
+  async function processRequest(agentId: string, requestId: string) {
+    const row = await sqlOne<RequestRow>(deps.em(), 'select id, agent_id, user_id, kind, payload, status, result, error from agent_requests where id = ?', [requestId]);
+    if (!row) return;
+    if (row.status === 'done') return settle(requestId, true, row.result);
+    if (row.status === 'failed') return settle(requestId, false, storedError(row.error!));
+    await sql(deps.em(), `update agent_requests set status = 'running', started_at = ? where id = ?`, [nowIso(), requestId]);
+    let result: unknown;
+    try {
+      const agent = await store.find(row.user_id, agentId);
+      if (!agent) throw new SwitchyardError('NOT_FOUND', 'The agent was deleted');
+      result = row.payload.kind === 'skill' ? await executeSkill(agent, row.payload) : await executeChat(agent, row.payload);
+    } catch (e) {
+      // Stopping is not the request's failure: left 'running', it runs again after the restart.
+      if (stopped) return;
+      await sql(deps.em(), `update agent_requests set status = 'failed', error = ?, finished_at = ? where id = ?`, [errorRecord(e), nowIso(), requestId]);
+      settle(requestId, false, e);
+      throw e;
+    }
+    await sql(deps.em(), `update agent_requests set status = 'done', result = ?, finished_at = ? where id = ?`, [JSON.stringify(result ?? null), nowIso(), requestId]);
+    settle(requestId, true, result);
+  }
+
+  function spawn(agent: Pick<AgentRecord, 'id' | 'userId' | 'state' | 'lastError'>, approvals: number) {
     const actor = startAgentActor({ agentId: agent.id, pendingApprovals: approvals, lastError: agent.state === 'error' ? agent.lastError : null }, async (requestId) => {
-      const r = requests.get(requestId);
-      requests.delete(requestId);
-      if (!r) return { pendingApprovals: await pendingApprovals(agent.id) };
-      try {
-        r.resolve(await r.run());
-      } catch (e) {
-        r.reject(e);
-        throw e;
-      }
+      await processRequest(agent.id, requestId);
       return { pendingApprovals: await pendingApprovals(agent.id) };
     });
-    // Persist the state whenever it changes, in order, so the API and a restart see it.
+    // Persist the state whenever it changes, in order, so the API and a restart see it; push
+    // every visible change (state, approvals, queue) to `agents.watch`.
     let last = '';
+    let lastLive = '';
     actor.subscribe((snap) => {
-      const state = stateOf(actor);
-      const key = `${state}|${snap.context.lastError ?? ''}`;
+      const live = liveOf(agent, actor);
+      const liveKey = `${live.state}|${live.pendingApprovals}|${live.queued}|${live.lastError ?? ''}`;
+      if (liveKey !== lastLive) {
+        lastLive = liveKey;
+        events.emit('agent', live);
+      }
+      const key = `${live.state}|${snap.context.lastError ?? ''}`;
       if (key === last) return;
       last = key;
-      const summary = { state, pendingApprovals: snap.context.pendingApprovals, processed: snap.context.processed, queued: snap.context.queue.length };
+      const summary = { state: live.state, pendingApprovals: snap.context.pendingApprovals, processed: snap.context.processed, queued: snap.context.queue.length };
       const chain = (persisting.get(agent.id) ?? Promise.resolve())
-        .then(() => store.setState(agent.id, state, snap.context.lastError, summary))
+        .then(() => store.setState(agent.id, live.state, snap.context.lastError, summary))
         .catch((e: unknown) => deps.log?.error({ err: e, agentId: agent.id }, 'failed to persist agent state'));
       persisting.set(agent.id, chain);
     });
@@ -100,18 +168,35 @@ export function createAgentsService(deps: AgentsServiceDeps) {
     return actors.get(agent.id) ?? spawn(agent, await pendingApprovals(agent.id));
   }
 
-  /** Puts a request into the agent's mailbox; resolves when the agent has processed it. */
-  async function enqueue<T>(agent: AgentRecord, run: () => Promise<T>): Promise<T> {
+  /**
+   * Puts a request into the agent's persisted mailbox; resolves when the agent has processed it.
+   * With a key (a workflow step's), asking again finds the same request: its stored outcome when
+   * it is finished, else the request still queued or running.
+   */
+  async function submit<T>(agent: AgentRecord, payload: RequestPayload, key: string | null): Promise<T> {
     if (stopped) throw new SwitchyardError('INTERNAL', 'The runtime is stopping');
     const actor = await actorOf(agent);
-    return new Promise<T>((resolve, reject) => {
-      const requestId = randomUUID();
-      requests.set(requestId, { run, resolve: resolve as (v: unknown) => void, reject });
-      actor.send({ type: 'enqueue', requestId });
+    const requestKey = key === null ? null : createHash('sha256').update(key).digest('hex');
+    const inserted = await sql<{ id: string }>(deps.em(),
+      `insert into agent_requests (id, agent_id, user_id, request_key, kind, payload, status, created_at) values (?, ?, ?, ?, ?, ?, 'queued', ?)
+       on conflict (request_key) do nothing returning id`,
+      [randomUUID(), agent.id, agent.userId, requestKey, payload.kind, JSON.stringify(payload), nowIso()]);
+    let requestId = inserted[0]?.id;
+    if (!requestId) {
+      const row = (await sqlOne<RequestRow>(deps.em(), 'select id, status, result, error from agent_requests where request_key = ?', [requestKey]))!;
+      if (row.status === 'done') return row.result as T;
+      if (row.status === 'failed') throw storedError(row.error!);
+      requestId = row.id;
+    }
+    const id = requestId;
+    const outcome = new Promise<T>((resolve, reject) => {
+      waiters.set(id, [...(waiters.get(id) ?? []), { resolve: resolve as (v: unknown) => void, reject, fromRun: key !== null }]);
     });
+    if (!actor.getSnapshot().context.queue.includes(id)) actor.send({ type: 'enqueue', requestId: id });
+    return outcome;
   }
 
-  async function runSkill(userId: string, agentId: string, skillId: string, params: unknown, opts: { meta?: EffectMeta; grantEffects?: boolean; trigger?: unknown } = {}): Promise<SkillRunResult> {
+  async function runSkill(userId: string, agentId: string, skillId: string, params: unknown, opts: { meta?: EffectMeta; grantEffects?: boolean; trigger?: unknown; attempt?: number } = {}): Promise<SkillRunResult> {
     const agent = await store.get(userId, agentId);
     if (!agent.active) throw new SwitchyardError('INVALID_STATE', `Agent "${agent.name}" is paused`);
     const skill = registry.get(skillId);
@@ -120,27 +205,109 @@ export function createAgentsService(deps: AgentsServiceDeps) {
     const valid = registry.validate(skillId, params);
     if (!valid.ok) throw new SwitchyardError('BAD_INPUT', `Invalid params for ${skillId}`, { issues: valid.issues.map((i) => ({ ...i, path: ['params', ...i.path] })) });
 
-    return enqueue(agent, async () => {
-      const meta: EffectMeta = opts.meta ?? { runId: randomUUID(), userId, nodeId: 'api', nodeType: 'agent.runSkill', effectKey: `api|${randomUUID()}` };
-      const { ports, report } = await createDispatch(dispatchDeps, { agent, userId, meta, fromRun: !!opts.meta, grantEffects: opts.grantEffects ?? false });
-      const context = { userId, agent: { id: agent.id, name: agent.name, systemPrompt: agent.systemPrompt, personalityPrompt: await memory.contextPrompt(agent.id, agent.personality) }, ports, ...(opts.trigger === undefined ? {} : { trigger: opts.trigger }) };
-      let result: SkillResult;
-      try {
-        result = await skill.execute(valid.params, context);
-      } catch (e) {
-        // A refused tool is the agent's failure, reported as data; anything else fails the request.
-        if (!(e instanceof SwitchyardError && e.code === 'FORBIDDEN')) throw e;
-        result = { success: false, output: { error: e.message }, error: e.message };
-      }
-      await memory.addInteraction(agent.id, 'skill', skillId, {
-        type: 'skill', summary: `${skill.name}: ${result.success ? 'done' : result.error ?? 'failed'}`, ...(opts.meta ? { runId: meta.runId } : {}),
-      });
-      return {
-        success: result.success, output: result.output, ...(result.error ? { error: result.error } : {}),
-        sideEffects: result.sideEffects ?? [], suggestedNextSteps: result.suggestedNextSteps ?? [], pendingApprovals: report.pendingApprovals,
-        ...(report.model ? { model: report.model } : {}), toolCalls: report.toolCalls, untrusted: report.untrusted,
-      };
+    // A workflow step's request is keyed by its effect key and attempt: a restored step finds it
+    // (and its stored result), a retry is a new request. A direct call gets fresh keys, stored
+    // with the request so a request re-run after a crash keeps its effects exactly once.
+    const meta: EffectMeta = opts.meta ?? { runId: randomUUID(), userId, nodeId: 'api', nodeType: 'agent.runSkill', effectKey: `api|${randomUUID()}` };
+    const payload: RequestPayload = {
+      kind: 'skill', skill: skillId, params: valid.params as Record<string, unknown>, grantEffects: opts.grantEffects ?? false, meta, fromRun: !!opts.meta,
+      ...(opts.trigger === undefined ? {} : { trigger: opts.trigger }),
+    };
+    return submit<SkillRunResult>(agent, payload, opts.meta ? `${opts.meta.effectKey}#${opts.attempt ?? 1}` : null);
+  }
+
+  async function executeSkill(agent: AgentRecord, p: Extract<RequestPayload, { kind: 'skill' }>): Promise<SkillRunResult> {
+    const skill = registry.get(p.skill);
+    if (!skill) throw new SwitchyardError('NOT_FOUND', `Unknown skill "${p.skill}"`);
+    const { userId } = agent;
+    const { ports, report } = await createDispatch(dispatchDeps, { agent, userId, meta: p.meta, fromRun: p.fromRun, grantEffects: p.grantEffects });
+    const context = { userId, agent: { id: agent.id, name: agent.name, systemPrompt: agent.systemPrompt, personalityPrompt: await memory.contextPrompt(agent.id, agent.personality) }, ports, ...(p.trigger === undefined ? {} : { trigger: p.trigger }) };
+    let result: SkillResult;
+    try {
+      result = await skill.execute(p.params, context);
+    } catch (e) {
+      // A refused tool is the agent's failure, reported as data; anything else fails the request.
+      if (!(e instanceof SwitchyardError && e.code === 'FORBIDDEN')) throw e;
+      result = { success: false, output: { error: e.message }, error: e.message };
+    }
+    await memory.addInteraction(agent.id, 'skill', p.skill, {
+      type: 'skill', summary: `${skill.name}: ${result.success ? 'done' : result.error ?? 'failed'}`, ...(p.fromRun ? { runId: p.meta.runId } : {}),
     });
+    return {
+      success: result.success, output: result.output, ...(result.error ? { error: result.error } : {}),
+      sideEffects: result.sideEffects ?? [], suggestedNextSteps: result.suggestedNextSteps ?? [], pendingApprovals: report.pendingApprovals,
+      ...(report.model ? { model: report.model } : {}), toolCalls: report.toolCalls, untrusted: report.untrusted,
+    };
+  }
+
+  /** One chat turn: the history before the person's message (oldest first), the model's answer appended. */
+  async function executeChat(agent: AgentRecord, p: Extract<RequestPayload, { kind: 'chat' }>) {
+    const history = await memory.history(p.conversationId, 20, p.userMessageId);
+    const res = await llm.complete({ userId: agent.userId, agentId: agent.id }, {
+      purpose: 'chat', system: await fullPrompt(agent),
+      messages: [...history.map((m) => ({ role: m.role, content: m.content })), { role: 'user' as const, content: p.message }],
+      offline: () => ({ text: offlineChat(agent, p.message, history.length) }),
+    });
+    const reply = adjustResponse(res.text, agent.personality);
+    const replyId = await memory.addMessage(p.conversationId, 'assistant', reply, res.model);
+    await memory.addInteraction(agent.id, 'conversation', p.conversationId, { type: 'chat', summary: `Chat: ${p.message.slice(0, 80)}` });
+    return { conversationId: p.conversationId, reply, replyId, model: res.model };
+  }
+
+  /** Runs an approved proposal through the effect ledger, keyed by the approval: at most once. */
+  async function runApproved(row: { id: string; tool: string; args: { args: Record<string, unknown> }; run_id: string | null }, userId: string) {
+    const meta: EffectMeta = { runId: row.run_id ?? row.id, userId, nodeId: 'approval', nodeType: 'agent.approval', effectKey: `approval|${row.id}` };
+    const a = row.args.args;
+    switch (row.tool) {
+      case 'sendEmail':
+        return ledger.crm.sendEmail(meta, { to: a.to as string[], subject: String(a.subject ?? ''), body: String(a.body ?? ''), ...(typeof a.threadId === 'string' ? { threadId: a.threadId } : {}) });
+      case 'createCalendarEvent':
+        return writeCalendarEvent(deps.em, nowIso(), meta, a as unknown as CalendarEventInput, row.run_id);
+      case 'updateContact':
+        return ledger.crm.updateContact(meta, { email: String(a.email), addTags: (a.addTags as string[]) ?? [], appendNote: String(a.appendNote ?? ''), touchLastInteraction: a.touchLastInteraction !== false });
+      default:
+        throw new SwitchyardError('INVALID_STATE', `Cannot run a proposed "${row.tool}"`);
+    }
+  }
+
+  /**
+   * A workflow step waiting for a person to decide its agent's proposals. Woken by `decide` in this
+   * process and by a poll for decisions made through another process; a restored step simply
+   * asks again (the decisions are rows).
+   */
+  async function awaitApprovals(meta: EffectMeta, ids: string[], signal?: AbortSignal): Promise<AgentApprovalDecision[]> {
+    events.emit('run', meta.runId);
+    for (;;) {
+      const rows = await sql<{ id: string; tool: string; status: 'pending' | 'approved' | 'rejected'; result: unknown }>(deps.em(),
+        `select id, tool, status, result from agent_approvals where user_id = ? and id::text in (select jsonb_array_elements_text(?::jsonb))`, [meta.userId, ids]);
+      const byId = new Map(rows.map((r) => [r.id, r]));
+      const missing = ids.find((id) => !byId.has(id));
+      if (missing) throw new SwitchyardError('NOT_FOUND', `No proposal ${missing}`, { nonRetryable: true });
+      if (rows.every((r) => r.status !== 'pending')) {
+        return ids.map((id) => {
+          const r = byId.get(id)!;
+          return { id, tool: r.tool, status: r.status as AgentApprovalDecision['status'], result: r.result ?? null };
+        });
+      }
+      await new Promise<void>((resolve, reject) => {
+        const done = () => {
+          clearTimeout(timer);
+          approvalWaiters.delete(done);
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        };
+        const onAbort = () => {
+          done();
+          reject(signal!.reason instanceof Error ? signal!.reason : new Error('aborted'));
+        };
+        // Stopping ends the wait only through the step's abort: the step must not fail because of it.
+        const timer = setTimeout(done, stopped ? 2 ** 31 - 1 : deps.approvalPollMs ?? 2000);
+        timer.unref();
+        if (!stopped) approvalWaiters.add(done);
+        if (signal?.aborted) onAbort();
+        else signal?.addEventListener('abort', onAbort, { once: true });
+      });
+    }
   }
 
   const offlineChat = (agent: AgentRecord, message: string, turns: number) => {
@@ -156,7 +323,6 @@ export function createAgentsService(deps: AgentsServiceDeps) {
     store,
     memory,
     llm,
-    caps,
     list: (userId: string) => store.list(userId).then((as) => as.map((a) => ({ ...a, state: actors.has(a.id) ? stateOf(actors.get(a.id)!) : a.state }))),
     async get(userId: string, agentId: string) {
       const agent = await store.get(userId, agentId);
@@ -199,38 +365,37 @@ export function createAgentsService(deps: AgentsServiceDeps) {
     async memoryView(userId: string, agentId: string, opts: { prefix?: string; entityType?: string; entityId?: string } = {}) {
       const agent = await store.get(userId, agentId);
       const conversation = await sqlOne<{ id: string }>(deps.em(), 'select id from conversations where agent_id = ? and active order by updated_at desc limit 1', [agent.id]);
-      const approvals = await sql<{ id: string; tool: string; args: { args: unknown }; reason: string; created_at: unknown }>(deps.em(),
-        `select id, tool, args, reason, created_at from agent_approvals where agent_id = ? and status = 'pending' order by created_at`, [agent.id]);
+      const approvals = await sql<{ id: string; tool: string; args: { args: unknown }; reason: string; created_at: unknown; run_id: string | null; node_id: string | null }>(deps.em(),
+        `select id, tool, args, reason, created_at, run_id, node_id from agent_approvals where agent_id = ? and status = 'pending' order by created_at`, [agent.id]);
       return {
         entries: await memory.entries(agent.id, opts.prefix ? { prefix: opts.prefix } : {}),
         interactions: opts.entityType && opts.entityId ? await memory.entityContext(agent.id, opts.entityType, opts.entityId) : await memory.recentInteractions(agent.id, 50),
         conversation: conversation ? { id: conversation.id, messages: await memory.history(conversation.id, 50) } : null,
-        approvals: approvals.map((a) => ({ id: a.id, tool: a.tool, args: a.args.args, reason: a.reason, createdAt: new Date(String(a.created_at)).toISOString() })),
+        approvals: approvals.map((a) => ({
+          id: a.id, tool: a.tool, args: a.args.args, reason: a.reason, createdAt: new Date(String(a.created_at)).toISOString(), runId: a.run_id, nodeId: a.node_id,
+        })),
       };
     },
     /** Evolves the traits from feedback (seed days 8-9), persisted; returns the new traits and prompt. */
-    async feedback(userId: string, agentId: string, feedback: FeedbackType[], comment = '') {
+    async feedback(userId: string, agentId: string, feedback: FeedbackType[], comment = '', messageId?: number) {
+      const agent = await store.get(userId, agentId);
+      if (messageId !== undefined) await memory.addFeedback(agent.id, userId, messageId, feedback);
       const personality: Personality = await store.applyFeedback(userId, agentId, feedback);
-      await memory.addInteraction(agentId, 'agent', agentId, { type: 'feedback', summary: `Feedback: ${feedback.join(', ')}`, feedback, comment });
+      await memory.addInteraction(agentId, 'agent', agentId, {
+        type: 'feedback', summary: `Feedback: ${feedback.join(', ')}`, feedback, comment, ...(messageId === undefined ? {} : { messageId }),
+      });
       return { personality, personalityPrompt: personalityPrompt(personality) };
     },
-    /** Chat with the agent: its system prompt, personality and the conversation's history (oldest first). */
+    /**
+     * Chat with the agent: its system prompt, personality and the conversation's history (oldest
+     * first). The person's message is stored at once; the answer comes through the mailbox.
+     */
     async chat(userId: string, agentId: string, message: string) {
       const agent = await store.get(userId, agentId);
-      return enqueue(agent, async () => {
-        const conversationId = await memory.activeConversation(agent.id, userId);
-        const history = await memory.history(conversationId, 20);
-        await memory.addMessage(conversationId, 'user', message);
-        const res = await llm.complete({ userId, agentId: agent.id }, {
-          purpose: 'chat', system: await fullPrompt(agent),
-          messages: [...history.map((m) => ({ role: m.role, content: m.content })), { role: 'user' as const, content: message }],
-          offline: () => ({ text: offlineChat(agent, message, history.length) }),
-        });
-        const reply = adjustResponse(res.text, agent.personality);
-        await memory.addMessage(conversationId, 'assistant', reply, res.model);
-        await memory.addInteraction(agent.id, 'conversation', conversationId, { type: 'chat', summary: `Chat: ${message.slice(0, 80)}` });
-        return { conversationId, reply, model: res.model, offline: llm.offline, messages: await memory.history(conversationId, 50) };
-      });
+      const conversationId = await memory.activeConversation(agent.id, userId);
+      const userMessageId = await memory.addMessage(conversationId, 'user', message);
+      const r = await submit<{ conversationId: string; reply: string; replyId: number; model: string }>(agent, { kind: 'chat', message, conversationId, userMessageId }, null);
+      return { ...r, offline: llm.offline, messages: await memory.history(conversationId, 50) };
     },
     /**
      * A person's decision on an effect the agent proposed after reading untrusted content. Approving
@@ -244,49 +409,61 @@ export function createAgentsService(deps: AgentsServiceDeps) {
         : null;
       if (!row) throw new SwitchyardError('NOT_FOUND', 'No such approval');
       if (row.status !== 'pending') throw new SwitchyardError('INVALID_STATE', `This proposal was already ${row.status}`);
+      // Claim the decision first, so two people deciding at once cannot both win.
+      const status = decision === 'approve' ? 'approved' : 'rejected';
+      const claimed = await sql(deps.em(), `update agent_approvals set status = ?, decided_at = ? where id = ? and status = 'pending' returning id`, [status, nowIso(), row.id]);
+      if (!claimed.length) throw new SwitchyardError('INVALID_STATE', 'This proposal was decided meanwhile');
       let result: { id: string } | null = null;
       if (decision === 'approve') {
-        const meta: EffectMeta = { runId: row.run_id ?? row.id, userId, nodeId: 'approval', nodeType: 'agent.approval', effectKey: `approval|${row.id}` };
-        const a = row.args.args;
-        switch (row.tool) {
-          case 'sendEmail':
-            result = await ledger.crm.sendEmail(meta, { to: a.to as string[], subject: String(a.subject ?? ''), body: String(a.body ?? ''), ...(typeof a.threadId === 'string' ? { threadId: a.threadId } : {}) });
-            break;
-          case 'createCalendarEvent':
-            result = await writeCalendarEvent(deps.em, nowIso(), meta, a as unknown as CalendarEventInput, row.run_id);
-            break;
-          case 'updateContact':
-            result = await ledger.crm.updateContact(meta, { email: String(a.email), addTags: (a.addTags as string[]) ?? [], appendNote: String(a.appendNote ?? ''), touchLastInteraction: a.touchLastInteraction !== false });
-            break;
-          default:
-            throw new SwitchyardError('INVALID_STATE', `Cannot run a proposed "${row.tool}"`);
+        try {
+          result = await runApproved(row, userId);
+        } catch (e) {
+          // The effect did not happen: the proposal waits again for a decision.
+          await sql(deps.em(), `update agent_approvals set status = 'pending', decided_at = null where id = ?`, [row.id]);
+          throw e;
         }
+        await sql(deps.em(), 'update agent_approvals set result = ? where id = ?', [JSON.stringify(result), row.id]);
       }
-      const status = decision === 'approve' ? 'approved' : 'rejected';
-      await sql(deps.em(), `update agent_approvals set status = ?, decided_at = ? where id = ? and status = 'pending'`, [status, nowIso(), row.id]);
       await memory.addInteraction(agent.id, 'approval', row.id, { type: 'approval', summary: `${status} ${row.tool}`, comment });
       actors.get(agent.id)?.send({ type: 'approvals', count: await pendingApprovals(agent.id) });
+      for (const wake of [...approvalWaiters]) wake();
+      if (row.run_id) events.emit('run', row.run_id);
       return { id: row.id, tool: row.tool, status, result };
     },
     runSkill,
     /** The port `agent.runSkill` workflow nodes use. */
     port: {
-      runSkill: (meta, r) => runSkill(meta.userId, r.agentId, r.skill, r.params, { meta, grantEffects: r.grantEffects, trigger: r.trigger }),
+      runSkill: (meta, r) => runSkill(meta.userId, r.agentId, r.skill, r.params, { meta, grantEffects: r.grantEffects, trigger: r.trigger, ...(r.attempt ? { attempt: r.attempt } : {}) }),
+      awaitApprovals,
     } satisfies AgentsPort,
     sweep: () => memory.sweep(),
-    /** Rehydrates one actor per live agent (its state and pending approvals) and starts the memory sweep. */
+    /** The live state of one agent, or of all the user's agents (what `agents.watch` starts with). */
+    async live(userId: string, agentId?: string): Promise<AgentLive[]> {
+      const agents = agentId ? [await store.get(userId, agentId)] : await store.list(userId);
+      return Promise.all(agents.map(async (a) => liveOf(a, await actorOf(a))));
+    },
+    events,
+    /**
+     * Rehydrates one actor per live agent (its state and pending approvals) and puts the requests
+     * that were queued or running when the runtime stopped back into its mailbox, oldest first.
+     */
     async start() {
       stopped = false;
-      for (const agent of await store.all()) if (!actors.has(agent.id)) spawn(agent, await pendingApprovals(agent.id));
-      sweeper = setInterval(() => void memory.sweep().catch((e: unknown) => deps.log?.error({ err: e }, 'memory sweep failed')), deps.sweepMs ?? 60_000);
-      sweeper.unref();
+      for (const agent of await store.all()) {
+        const actor = actors.get(agent.id) ?? spawn(agent, await pendingApprovals(agent.id));
+        const open = await sql<{ id: string }>(deps.em(),
+          `select id from agent_requests where agent_id = ? and status in ('queued', 'running') order by created_at, id`, [agent.id]);
+        for (const r of open) if (!actor.getSnapshot().context.queue.includes(r.id)) actor.send({ type: 'enqueue', requestId: r.id });
+      }
     },
     async stop() {
       stopped = true;
-      if (sweeper) clearInterval(sweeper);
-      // Requests still queued are dropped, not failed: a workflow step waiting on one must not be
-      // recorded as failed because the runtime stops; the restored run asks again (effects are keyed).
-      requests.clear();
+      events.emit('stop');
+      // Requests still queued stay queued in the database and run after the restart. A person
+      // waiting is told so; a workflow step is not failed (its restored run asks again).
+      const stopping = new SwitchyardError('INTERNAL', 'The runtime is stopping; the request stays queued and runs when it starts again');
+      for (const ws of waiters.values()) for (const w of ws) if (!w.fromRun) w.reject(stopping);
+      waiters.clear();
       await Promise.all(persisting.values());
       for (const a of actors.values()) a.stop();
       actors.clear();

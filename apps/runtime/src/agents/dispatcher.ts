@@ -10,17 +10,6 @@ import { onceEffect } from './ledger';
 import type { AgentMemory } from './memory';
 import type { SocialProvider, WebSearchProvider } from './sources';
 
-/** Per-run limits on what an agent may spend (issue 4 safety). */
-export interface AgentCaps {
-  /** Model calls per run (a run's steps through the model). */
-  maxSteps: number;
-  /** Tool and port calls per skill request. */
-  maxToolCalls: number;
-  /** Prompt + completion tokens per run, as reported by the model server. */
-  maxTokens: number;
-}
-export const DEFAULT_CAPS: AgentCaps = { maxSteps: 12, maxToolCalls: 100, maxTokens: 60_000 };
-
 export interface DispatchReport {
   toolCalls: { tool: string; status: 'ok' | 'refused' | 'pending' | 'failed'; reason?: string }[];
   pendingApprovals: { id: string; tool: string; reason: string }[];
@@ -38,7 +27,6 @@ export interface DispatchDeps {
   crm: CrmPort;
   web: WebSearchProvider;
   social: SocialProvider;
-  caps: AgentCaps;
 }
 
 const iso = (v: unknown) => (v instanceof Date ? v.toISOString() : v === null || v === undefined ? null : new Date(String(v)).toISOString());
@@ -90,6 +78,8 @@ export async function createDispatch(deps: DispatchDeps, req: {
   agent: AgentRecord; userId: string; meta: EffectMeta; fromRun: boolean; grantEffects: boolean;
 }) {
   const { agent, userId, meta } = req;
+  // The agent's own limits (`agents.caps`): model calls and tokens per run, tool calls per request.
+  const caps = agent.caps;
   const allowed = new Set<string>(agent.tools);
   const report: DispatchReport = { toolCalls: [], pendingApprovals: [], untrusted: [], model: null, tokens: 0, steps: 0 };
   const seq = new Map<string, number>();
@@ -119,7 +109,7 @@ export async function createDispatch(deps: DispatchDeps, req: {
       report.toolCalls.push({ tool, status: 'refused', reason: 'not on the allow-list' });
       throw new SwitchyardError('FORBIDDEN', `Agent "${agent.name}" may not use the tool "${tool}"`);
     }
-    if (++portCalls > deps.caps.maxToolCalls) throw new SwitchyardError('RATE_LIMITED', `The agent reached its cap of ${deps.caps.maxToolCalls} tool calls`);
+    if (++portCalls > caps.maxToolCalls) throw new SwitchyardError('RATE_LIMITED', `The agent reached its cap of ${caps.maxToolCalls} tool calls`);
   };
 
   async function external<T extends { id: string } | null>(tool: AgentTool, args: unknown, run: (m: EffectMeta) => Promise<T>): Promise<EffectOutcome> {
@@ -127,14 +117,14 @@ export async function createDispatch(deps: DispatchDeps, req: {
       report.toolCalls.push({ tool, status: 'refused', reason: 'not on the allow-list' });
       return { status: 'refused', reason: `Agent "${agent.name}" may not use the tool "${tool}"` };
     }
-    if (++portCalls > deps.caps.maxToolCalls) throw new SwitchyardError('RATE_LIMITED', `The agent reached its cap of ${deps.caps.maxToolCalls} tool calls`);
+    if (++portCalls > caps.maxToolCalls) throw new SwitchyardError('RATE_LIMITED', `The agent reached its cap of ${caps.maxToolCalls} tool calls`);
     const m = subMeta(tool);
     if (EXTERNAL_TOOLS.includes(tool) && report.untrusted.length && !req.grantEffects) {
       const reason = `Proposed after reading untrusted content (${report.untrusted.join(', ')})`;
       const approval = await onceEffect(deps.em, nowIso(), m, 'approval', async (tx) => {
         const id = randomUUID();
-        await sql(tx, `insert into agent_approvals (id, agent_id, user_id, run_id, tool, args, reason, status, created_at) values (?, ?, ?, ?, ?, ?, ?, 'pending', ?)`,
-          [id, agent.id, userId, req.fromRun ? meta.runId : null, tool, { args }, reason, nowIso()]);
+        await sql(tx, `insert into agent_approvals (id, agent_id, user_id, run_id, node_id, tool, args, reason, status, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)`,
+          [id, agent.id, userId, req.fromRun ? meta.runId : null, req.fromRun ? meta.nodeId : null, tool, { args }, reason, nowIso()]);
         return { id };
       });
       report.pendingApprovals.push({ id: approval.id, tool, reason });
@@ -189,8 +179,8 @@ export async function createDispatch(deps: DispatchDeps, req: {
     },
     llm: {
       async complete(r) {
-        if (priorSteps + report.steps >= deps.caps.maxSteps) throw new SwitchyardError('RATE_LIMITED', `The run reached its cap of ${deps.caps.maxSteps} model calls`);
-        if (priorTokens + report.tokens >= deps.caps.maxTokens) throw new SwitchyardError('RATE_LIMITED', `The run reached its cap of ${deps.caps.maxTokens} tokens`);
+        if (priorSteps + report.steps >= caps.maxSteps) throw new SwitchyardError('RATE_LIMITED', `The run reached its cap of ${caps.maxSteps} model calls`);
+        if (priorTokens + report.tokens >= caps.maxTokens) throw new SwitchyardError('RATE_LIMITED', `The run reached its cap of ${caps.maxTokens} tokens`);
         report.steps++;
         if (r.untrusted) taint('prompt');
         const callKey = req.fromRun ? hash(nextKey('llm')) : null;

@@ -3,7 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Clock } from '@switchyard/actors';
 import { sql, sqlOne } from '../host/db';
 import { personalityPrompt } from './personality';
-import type { Personality } from '@switchyard/schema';
+import { SwitchyardError, type FeedbackType, type Personality } from '@switchyard/schema';
 
 export interface MemoryEntry {
   key: string;
@@ -26,6 +26,8 @@ export interface ChatMessage {
   content: string;
   model: string | null;
   createdAt: string;
+  /** Feedback a person gave on this answer (assistant messages only). */
+  feedback: FeedbackType[];
 }
 
 const iso = (v: unknown) => (v instanceof Date ? v.toISOString() : v === null || v === undefined ? null : new Date(String(v)).toISOString());
@@ -98,15 +100,29 @@ export function createAgentMemory(deps: { em: () => EntityManager; clock: Clock 
       await sql(deps.em(), 'insert into conversations (id, agent_id, user_id, active, created_at, updated_at) values (?, ?, ?, true, ?, ?)', [id, agentId, userId, now(), now()]);
       return id;
     },
-    async addMessage(conversationId: string, role: 'user' | 'assistant', content: string, model: string | null = null) {
-      await sql(deps.em(), 'insert into messages (conversation_id, role, content, model, created_at) values (?, ?, ?, ?, ?)', [conversationId, role, content, model, now()]);
+    /** Appends a message; returns its id. */
+    async addMessage(conversationId: string, role: 'user' | 'assistant', content: string, model: string | null = null): Promise<number> {
+      const row = await sqlOne<{ id: string }>(deps.em(), 'insert into messages (conversation_id, role, content, model, created_at) values (?, ?, ?, ?, ?) returning id', [conversationId, role, content, model, now()]);
       await sql(deps.em(), 'update conversations set updated_at = ? where id = ?', [now(), conversationId]);
+      return Number(row!.id);
     },
-    /** The last `limit` messages, oldest first: the order a model reads a conversation in. */
-    async history(conversationId: string, limit = 20): Promise<ChatMessage[]> {
-      const rows = await sql<{ id: string; role: 'user' | 'assistant'; content: string; model: string | null; created_at: unknown }>(deps.em(),
-        'select id, role, content, model, created_at from messages where conversation_id = ? order by id desc limit ?', [conversationId, limit]);
-      return rows.reverse().map((r) => ({ id: Number(r.id), role: r.role, content: r.content, model: r.model, createdAt: iso(r.created_at)! }));
+    /** The last `limit` messages (before message `beforeId` when given), oldest first: the order a model reads a conversation in. */
+    async history(conversationId: string, limit = 20, beforeId?: number): Promise<ChatMessage[]> {
+      const rows = await sql<{ id: string; role: 'user' | 'assistant'; content: string; model: string | null; created_at: unknown; feedback: FeedbackType[] }>(deps.em(),
+        `select id, role, content, model, created_at, feedback from messages where conversation_id = ? ${beforeId === undefined ? '' : 'and id < ?'} order by id desc limit ?`,
+        [conversationId, ...(beforeId === undefined ? [] : [beforeId]), limit]);
+      return rows.reverse().map((r) => ({ id: Number(r.id), role: r.role, content: r.content, model: r.model, createdAt: iso(r.created_at)!, feedback: r.feedback }));
+    },
+    /**
+     * Records feedback on one of the agent's answers; NOT_FOUND unless the message is an answer
+     * in one of this agent's conversations with this user.
+     */
+    async addFeedback(agentId: string, userId: string, messageId: number, feedback: FeedbackType[]) {
+      const rows = await sql(deps.em(),
+        `update messages m set feedback = m.feedback || ?::jsonb from conversations c
+          where m.id = ? and m.role = 'assistant' and c.id = m.conversation_id and c.agent_id = ? and c.user_id = ? returning m.id`,
+        [JSON.stringify(feedback), messageId, agentId, userId]);
+      if (!rows.length) throw new SwitchyardError('NOT_FOUND', 'No such answer from this agent', { issues: [{ path: ['messageId'], message: 'Not an answer from this agent' }] });
     },
 
     /** The seed's context prompt: personality, the last 5 activities and current goals. */

@@ -7,7 +7,6 @@ import { createOfflineProvider } from '../llm/offline.provider';
 import { createOpenAiProvider } from '../llm/openai.provider';
 import type { ServerOverrides } from '../server';
 import { createAgentsService, type AgentsService } from './agents.service';
-import type { AgentCaps } from './dispatcher';
 
 /** The agents service from the server's service bag (set up by `agentsOverrides`). */
 export function agentsOf(services: Services): AgentsService {
@@ -20,13 +19,16 @@ export function agentsOf(services: Services): AgentsService {
  * The agents port for the actor host, resolved at call time: the host and the agents are set up
  * by separate overrides, in either order.
  */
-export const lateAgentsPort = (services: Services): AgentsPort => ({ runSkill: (meta, req) => agentsOf(services).port.runSkill(meta, req) });
+export const lateAgentsPort = (services: Services): AgentsPort => ({
+  runSkill: (meta, req) => agentsOf(services).port.runSkill(meta, req),
+  awaitApprovals: (meta, ids, signal) => agentsOf(services).port.awaitApprovals(meta, ids, signal),
+});
 
 export interface AgentsOptions {
   /** Per model call; default 30 s. */
   llmTimeoutMs?: number;
-  caps?: Partial<AgentCaps>;
-  sweepMs?: number;
+  /** How often a step waiting on agent proposals re-reads decisions made by another process; default 2 s. */
+  approvalPollMs?: number;
 }
 
 /**
@@ -47,8 +49,7 @@ export function agentsOverrides(config: Config, options: AgentsOptions = {}, env
         outbound: base.outbound,
         provider,
         log: base.log,
-        ...(options.caps ? { caps: options.caps } : {}),
-        ...(options.sweepMs ? { sweepMs: options.sweepMs } : {}),
+        ...(options.approvalPollMs ? { approvalPollMs: options.approvalPollMs } : {}),
         ...(env.SWITCHYARD_WEB_SEARCH_URL ? { webSearchUrl: env.SWITCHYARD_WEB_SEARCH_URL } : {}),
       });
       return { agents };

@@ -4,8 +4,27 @@ import type { RunRow } from './run-store';
 
 const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString());
 
-/** Per-node state for the canvas overlay and the run page, from a persisted snapshot. */
-export function runView(row: RunRow & { doc_id?: string }, compiled: CompiledMachine | null) {
+/** A pending proposal an agent made in one of the run's steps. */
+export interface AgentApprovalRow {
+  id: string;
+  agent_id: string;
+  agent_name: string;
+  node_id: string | null;
+  tool: string;
+  args: { args: unknown };
+  reason: string;
+  created_at: Date | string;
+}
+
+/**
+ * Per-node state for the canvas overlay and the run page, from a persisted snapshot. A step whose
+ * agent proposals wait for a person is 'waiting', and so is the run.
+ */
+export function runView(row: RunRow & { doc_id?: string }, compiled: CompiledMachine | null, agentApprovalRows: AgentApprovalRow[] = []) {
+  const agentApprovals = agentApprovalRows.map((a) => ({
+    id: a.id, agentId: a.agent_id, agentName: a.agent_name, nodeId: a.node_id, tool: a.tool, args: a.args.args, reason: a.reason, createdAt: iso(a.created_at)!,
+  }));
+  const waitingOnAgents = new Set(agentApprovals.map((a) => a.nodeId));
   const snap = (row.snapshot ?? null) as { value?: unknown; context?: RunContext } | null;
   const results: Record<string, NodeResult> = snap?.context?.nodes ?? {};
   const active = nodeStatesOf(snap?.value);
@@ -14,7 +33,8 @@ export function runView(row: RunRow & { doc_id?: string }, compiled: CompiledMac
     ids.map((id) => {
       const region = active[id];
       const r = results[id];
-      const state = region === 'running' || region === 'retrying' ? (region === 'running' && compiled?.nodes[id]?.type === 'flow.approval' ? 'waiting' : region) : (r?.status ?? region ?? 'pending');
+      const waits = region === 'running' && (compiled?.nodes[id]?.type === 'flow.approval' || waitingOnAgents.has(id));
+      const state = region === 'running' || region === 'retrying' ? (waits ? 'waiting' : region) : (r?.status ?? region ?? 'pending');
       return [id, { state, output: r?.output ?? null, error: r?.error ?? null, reason: r?.reason ?? null, attempts: r?.attempts ?? 0, request: r?.request ?? null }];
     }),
   );
@@ -23,7 +43,7 @@ export function runView(row: RunRow & { doc_id?: string }, compiled: CompiledMac
     flowId: row.flow_id,
     docId: row.doc_id ?? null,
     flowVersion: row.flow_version,
-    status: row.status,
+    status: row.status === 'running' && agentApprovals.length ? 'waiting' : row.status,
     reason: row.reason,
     error: row.error,
     triggerNodeId: row.trigger_node_id,
@@ -33,6 +53,7 @@ export function runView(row: RunRow & { doc_id?: string }, compiled: CompiledMac
     finishedAt: iso(row.finished_at),
     nodes,
     waitingApprovals: Object.entries(nodes).filter(([, n]) => n.state === 'waiting' && n.request).map(([nodeId, n]) => ({ nodeId, request: n.request })),
+    agentApprovals,
   };
 }
 export type RunView = ReturnType<typeof runView>;

@@ -23,6 +23,8 @@ export interface HostServicesDeps {
   /** Run ownership across processes (see host.ts); `adoptAll` for the single-process embedded database. */
   lease?: Lease;
   adoptAll?: boolean;
+  /** Milliseconds between the scheduler's memory sweeps; default one minute. */
+  sweepMs?: number;
 }
 
 /** Everything that runs flows: clock, timers, effect ledger, host, flows, scheduler. */
@@ -30,14 +32,15 @@ export function createHostServices(deps: HostServicesDeps) {
   const clock = deps.clock ?? createClock();
   const timers = createTimerService({ em: deps.em, clock, ...(deps.timerPollMs ? { pollMs: deps.timerPollMs } : {}) });
   const effects = createEffects({ em: deps.em, clock, outbound: deps.outbound, ...(deps.crashAfter ? { crashAfter: deps.crashAfter } : {}) });
-  const agents: AgentsPort = deps.agents ?? { runSkill: async () => Promise.reject(new SwitchyardError('INTERNAL', 'Agents are not running in this runtime')) };
+  const noAgents = async () => Promise.reject(new SwitchyardError('INTERNAL', 'Agents are not running in this runtime'));
+  const agents: AgentsPort = deps.agents ?? { runSkill: noAgents, awaitApprovals: noAgents };
   const ports: RunPorts = { ...effects, timers: timers.port, clock, composer: createOfflineComposer(), agents };
   const host = createHost({
     em: deps.em, clock, ports, ...(deps.log ? { log: deps.log } : {}),
     ...(deps.lease ? { lease: deps.lease } : {}), ...(deps.adoptAll ? { adoptAll: true } : {}),
   });
   const flows = createFlowService({ em: deps.em, now: () => new Date(clock.now()).toISOString(), ...(deps.webhookBase ? { webhookBase: deps.webhookBase } : {}) });
-  const scheduler = createScheduler({ em: deps.em, host, clock, ...(deps.log ? { log: deps.log } : {}) });
+  const scheduler = createScheduler({ em: deps.em, host, clock, ...(deps.log ? { log: deps.log } : {}), ...(deps.sweepMs ? { sweepMs: deps.sweepMs } : {}) });
   return {
     clock, timers, host, flows, scheduler,
     async start() {

@@ -44,6 +44,7 @@ export function hostOverrides(config: Config, env: NodeJS.ProcessEnv = process.e
         agents: lateAgentsPort(base),
         lease: { instanceId: config.instanceId, leaseMs: config.leaseMs },
         adoptAll: base.db.kind === 'pglite',
+        sweepMs: config.sweepSeconds * 1000,
       });
       return { clock: hs.clock, hostServices: hs };
     },

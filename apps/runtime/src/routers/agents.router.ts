@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AgentCreateSchema, AgentIdSchema, AgentUpdateSchema, FEEDBACK_TYPES, SkillIdSchema } from '@switchyard/schema';
+import type { AgentLive } from '../agents/agents.service';
 import { agentsOf } from '../agents/wiring';
 import { authedProcedure, router } from '../trpc';
 
@@ -24,8 +25,13 @@ export const agentsRouter = router({
   forget: authedProcedure.input(ById.extend({ key: MemoryKey })).mutation(({ ctx, input }) => agentsOf(ctx.services).forget(ctx.user.id, input.id, input.key)),
   /** Personality feedback ("too-formal", "too-long", ...): moves the traits by 0.1 each, clamped, persisted. */
   feedback: authedProcedure
-    .input(ById.extend({ feedback: z.union([z.enum(FEEDBACK_TYPES), z.array(z.enum(FEEDBACK_TYPES)).min(1).max(20)]), comment: z.string().max(2000).default('') }))
-    .mutation(({ ctx, input }) => agentsOf(ctx.services).feedback(ctx.user.id, input.id, Array.isArray(input.feedback) ? input.feedback : [input.feedback], input.comment)),
+    .input(ById.extend({
+      feedback: z.union([z.enum(FEEDBACK_TYPES), z.array(z.enum(FEEDBACK_TYPES)).min(1).max(20)]),
+      comment: z.string().max(2000).default(''),
+      /** The answer the feedback is about (a chat message id); recorded on the message. */
+      messageId: z.number().int().positive().optional(),
+    }))
+    .mutation(({ ctx, input }) => agentsOf(ctx.services).feedback(ctx.user.id, input.id, Array.isArray(input.feedback) ? input.feedback : [input.feedback], input.comment, input.messageId)),
   chat: authedProcedure
     .input(ById.extend({ message: z.string().trim().min(1, 'Say something').max(10_000) }))
     .mutation(({ ctx, input }) => agentsOf(ctx.services).chat(ctx.user.id, input.id, input.message)),
@@ -36,6 +42,45 @@ export const agentsRouter = router({
   reject: authedProcedure
     .input(ById.extend({ approvalId: z.string().max(100), comment: z.string().max(2000).default('') }))
     .mutation(({ ctx, input }) => agentsOf(ctx.services).decide(ctx.user.id, input.id, input.approvalId, 'reject', input.comment)),
+  /**
+   * Live agent state over SSE: first the current state of the agent (or of every agent of the
+   * user), then one event per change (state, pending approvals, queue). Bursts are coalesced per agent.
+   */
+  watch: authedProcedure.input(z.object({ id: AgentIdSchema.optional() }).prefault({})).subscription(async function* ({ ctx, input, signal }) {
+    const agents = agentsOf(ctx.services);
+    const pending = new Map<string, AgentLive>();
+    let wake: (() => void) | null = null;
+    const onAgent = (live: AgentLive) => {
+      if (live.userId !== ctx.user.id || (input.id && live.id !== input.id)) return;
+      pending.set(live.id, live);
+      wake?.();
+    };
+    agents.events.on('agent', onAgent);
+    // The stream ends when the client goes away or the runtime stops.
+    let stopping = false;
+    const onStop = () => {
+      stopping = true;
+      wake?.();
+    };
+    agents.events.once('stop', onStop);
+    const aborted = new Promise<void>((resolve) => signal?.addEventListener('abort', () => resolve(), { once: true }));
+    const visible = ({ userId: _u, ...live }: AgentLive) => live;
+    try {
+      const initial = await agents.live(ctx.user.id, input.id);
+      for (const live of initial) if (!pending.has(live.id)) yield visible(live);
+      while (!signal?.aborted && !stopping) {
+        if (!pending.size) await Promise.race([new Promise<void>((resolve) => (wake = resolve)), aborted]);
+        wake = null;
+        if (stopping) break;
+        const batch = [...pending.values()];
+        pending.clear();
+        for (const live of batch) yield visible(live);
+      }
+    } finally {
+      agents.events.off('agent', onAgent);
+      agents.events.off('stop', onStop);
+    }
+  }),
   /** Runs one of the agent's skills now, through its mailbox (what an `agent.runSkill` node does in a workflow). */
   runSkill: authedProcedure
     .input(ById.extend({ skill: SkillIdSchema, params: z.record(z.string(), z.unknown()).default({}), grantEffects: z.boolean().default(false) }))

@@ -3,10 +3,11 @@ import { ContactCreatedPayloadSchema, EmailReceivedPayloadSchema, EmailSentPaylo
 import { authedProcedure, router } from '../trpc';
 import { hostOf } from '../host/wiring';
 import { sql } from '../host/db';
-import { runView } from '../host/run-view';
+import { runView, type AgentApprovalRow } from '../host/run-view';
 import { LATEST_SNAPSHOT, SNAPSHOT_COLUMNS, type RunRow } from '../host/run-store';
 import type { RunUpdate } from '../host/host';
 import type { Context } from '../context';
+import type { AgentsService } from '../agents/agents.service';
 
 const PAYLOADS: Record<string, z.ZodType> = {
   'email.received': EmailReceivedPayloadSchema,
@@ -23,7 +24,12 @@ async function loadRunView(ctx: Context & { user: { id: string } }, id: string) 
     `select r.*, ${SNAPSHOT_COLUMNS}, f.doc_id from runs r join flows f on f.id = r.flow_id ${LATEST_SNAPSHOT} where r.id = ? and r.user_id = ?`, [id, ctx.user.id]))[0];
   if (!row) throw new SwitchyardError('NOT_FOUND', 'Run not found');
   const compiled = await hostOf(ctx.services).host.compiledFor(row.flow_id, row.flow_version).catch(() => null);
-  return runView(row, compiled);
+  // Proposals an agent made in one of this run's steps, waiting for a person (see agent.runSkill).
+  const agentApprovals = await sql<AgentApprovalRow>(ctx.services.db.orm.em.fork(),
+    `select p.id, p.agent_id, a.name as agent_name, p.node_id, p.tool, p.args, p.reason, p.created_at
+       from agent_approvals p join agents a on a.id = p.agent_id
+      where p.run_id = ? and p.user_id = ? and p.status = 'pending' order by p.created_at, p.id`, [id, ctx.user.id]);
+  return runView(row, compiled, agentApprovals);
 }
 
 export const runsRouter = router({
@@ -75,12 +81,16 @@ export const runsRouter = router({
     const { host } = hostOf(ctx.services);
     let dirty = true;
     let wake: (() => void) | null = null;
-    const onUpdate = (u: RunUpdate) => {
-      if (u.runId !== input.runId) return;
+    const onRun = (changed: string) => {
+      if (changed !== input.runId) return;
       dirty = true;
       wake?.();
     };
+    const onUpdate = (u: RunUpdate) => onRun(u.runId);
     host.updates.on('update', onUpdate);
+    // An agent's proposals in this run (made or decided) change the view without a transition.
+    const agentEvents = (ctx.services.agents as AgentsService | undefined)?.events;
+    agentEvents?.on('run', onRun);
     const aborted = new Promise<void>((resolve) => signal?.addEventListener('abort', () => resolve(), { once: true }));
     try {
       while (!signal?.aborted) {
@@ -93,6 +103,7 @@ export const runsRouter = router({
       }
     } finally {
       host.updates.off('update', onUpdate);
+      agentEvents?.off('run', onRun);
     }
   }),
 

@@ -31,7 +31,7 @@ export function slotOf(cron: string, timezone: string | null, at: number): Date 
  * Cron triggers and sweeps through bree. Every fire is claimed by a unique
  * (trigger, fire time) row, so several runtime processes never start the same tick twice.
  */
-export function createScheduler(deps: { em: () => EntityManager; host: Host; clock: RuntimeClock; log?: { error(o: unknown, m?: string): void }; sweepInterval?: string }) {
+export function createScheduler(deps: { em: () => EntityManager; host: Host; clock: RuntimeClock; log?: { error(o: unknown, m?: string): void }; sweepMs?: number }) {
   const instance = `${hostname()}:${process.pid}`;
   const schedules = new Map<string, ScheduleRow>();
   let bree: Bree | null = null;
@@ -58,8 +58,12 @@ export function createScheduler(deps: { em: () => EntityManager; host: Host; clo
     return { runId, fireAt };
   }
 
+  /** Deletes expired memory: workflow memory and agents' memory (reads already treat it as gone). */
   async function sweep() {
-    await sql(deps.em(), 'delete from memory_entries where expires_at is not null and expires_at < ?', [new Date(deps.clock.now()).toISOString()]);
+    const now = new Date(deps.clock.now()).toISOString();
+    const flows = await sql(deps.em(), 'delete from memory_entries where expires_at is not null and expires_at <= ? returning key', [now]);
+    const agents = await sql(deps.em(), 'delete from agent_memory where expires_at is not null and expires_at <= ? returning key', [now]);
+    return { memoryEntries: flows.length, agentMemory: agents.length };
   }
 
   const jobOf = (s: ScheduleRow) => ({
@@ -99,7 +103,7 @@ export function createScheduler(deps: { em: () => EntityManager; host: Host; clo
     async start() {
       bree = new Bree({
         root: false, doRootCheck: false, logger: false,
-        jobs: [{ name: SWEEP_JOB, path: TICK_WORKER, interval: deps.sweepInterval ?? '1m' }],
+        jobs: [{ name: SWEEP_JOB, path: TICK_WORKER, interval: deps.sweepMs ?? 60_000 }],
         workerMessageHandler: ({ name, message }) => {
           if (!(message && typeof message === 'object' && 'tick' in message)) return;
           const task = name === SWEEP_JOB ? sweep() : fire(name);

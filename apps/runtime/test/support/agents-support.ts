@@ -112,3 +112,16 @@ export const agentReplyFlow = (agentId: string, extra: Record<string, unknown> =
   ],
   edges: [{ id: 'e1', source: 'trigger', target: 'reply' }],
 });
+
+/**
+ * The reply flow with a task after the agent's step: the task shows the step continued (after a
+ * person decided the agent's proposals, when there were any).
+ */
+export const agentReplyThenTaskFlow = (agentId: string, id: string) => {
+  const base = agentReplyFlow(agentId);
+  return {
+    ...base, id, name: 'Agent replies, then a task',
+    nodes: [...base.nodes, { id: 'after', type: 'action.createTask', position: { x: 500, y: 0 }, params: { title: 'Check the reply to {{ trigger.subject }}' } }],
+    edges: [...base.edges, { id: 'e2', source: 'reply', target: 'after' }],
+  };
+};

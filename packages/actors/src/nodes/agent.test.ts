@@ -32,6 +32,26 @@ describe('agent.runSkill node', () => {
     expect((await simulateRun(cont, fake.ports, { triggerNodeId: 'start', payload: {} })).status).toBe('completed');
   });
 
+  it('waits for the decisions on proposals the agent made, then continues with them', async () => {
+    const { machine } = compile(doc());
+    const fake = createFakePorts();
+    fake.ports.agents.runSkill = async () => ({ success: true, output: {}, sideEffects: [], suggestedNextSteps: [], pendingApprovals: [{ id: 'p1', tool: 'sendEmail', reason: 'untrusted' }] });
+    let release: () => void = () => undefined;
+    const asked: string[][] = [];
+    fake.ports.agents.awaitApprovals = async (_meta, ids) => {
+      asked.push(ids);
+      await new Promise<void>((r) => (release = r));
+      return [{ id: 'p1', tool: 'sendEmail', status: 'rejected', result: null }];
+    };
+    const running = simulateRun(machine!, fake.ports, { triggerNodeId: 'start', payload: {} });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(asked).toEqual([['p1']]);
+    release();
+    const res = await running;
+    expect(res.status).toBe('completed');
+    expect(res.context.nodes.ask?.output).toMatchObject({ approvals: [{ id: 'p1', status: 'rejected' }] });
+  });
+
   it('needs an agent and a skill', () => {
     const bad = compile({ ...doc(), nodes: [doc().nodes[0], { id: 'ask', type: 'agent.runSkill', position: { x: 0, y: 0 }, params: { skill: 'Bad Skill' } }] });
     expect(bad.diagnostics.map((d) => d.nodeId)).toEqual(['ask', 'ask']);

@@ -57,6 +57,8 @@ export function createFakePorts(options: { contacts?: ContactRef[]; now?: number
           sideEffects: [], suggestedNextSteps: [], pendingApprovals: [], model: 'fake',
         };
       },
+      // Every proposal is approved at once (a simulation has nobody to ask).
+      awaitApprovals: async (_m, ids) => ids.map((id) => ({ id, tool: 'unknown', status: 'approved' as const, result: null })),
     },
   };
   return { ports, effects, advance: (ms: number) => void (now += ms), setNow: (t: number) => void (now = t) };
