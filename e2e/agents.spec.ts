@@ -1,6 +1,7 @@
+import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { apiClient, launchBrowser, newPage, screenshot, startRuntime, type Runtime } from './support';
+import { apiClient, artifactsDir, launchBrowser, newPage, screenshot, startRuntime, type Runtime } from './support';
 
 describe('agents', () => {
   let runtime: Runtime;
@@ -40,6 +41,20 @@ describe('agents', () => {
     await page.getByTestId('tool-createDraft').check();
     await page.getByTestId('trait-formality').fill('0.8');
     expect(await page.getByTestId('trait-value-formality').textContent()).toBe('0.8');
+    // Limits: defaults from the schema; an out-of-range value is explained at its field and blocks saving.
+    expect(await page.getByTestId('cap-maxTokens').inputValue()).toBe('60000');
+    await page.getByTestId('cap-maxSteps').fill('0');
+    expect(await page.getByTestId('error-cap-maxSteps').textContent()).toBe('Enter a whole number from 1 to 100.');
+    await page.getByTestId('cap-maxToolCalls').fill('');
+    await page.getByTestId('error-cap-maxToolCalls').waitFor();
+    await page.getByTestId('agent-caps-form').screenshot({ path: join(artifactsDir, 'agents-form-limits-invalid.png') });
+    await page.getByTestId('save-agent').click();
+    await page.getByTestId('form-error').waitFor();
+    expect(await page.getByTestId('agent-row').count()).toBe(0);
+    await page.getByTestId('cap-maxSteps').fill('8');
+    await page.getByTestId('cap-maxToolCalls').fill('40');
+    await page.getByTestId('error-cap-maxSteps').waitFor({ state: 'detached' });
+    await page.getByTestId('agent-caps-form').screenshot({ path: join(artifactsDir, 'agents-form-limits.png') });
     await screenshot(page, 'agents-create-form');
     await page.getByTestId('save-agent').click();
 
@@ -50,9 +65,12 @@ describe('agents', () => {
     expect(await row.getByTestId('agent-active-toggle').isChecked()).toBe(true);
     await screenshot(page, 'agents-list');
 
-    // Detail: chat and see an (offline) reply.
+    // Detail: the limits as saved, then chat and see an (offline) reply.
     await row.getByTestId('open-agent').click();
     await page.getByTestId('chat-empty').waitFor();
+    expect(await page.getByTestId('agent-caps').textContent()).toContain('8');
+    const saved = (await apiClient(runtime).agents.list.query()).items.find((a) => a.name === 'Sales assistant');
+    expect(saved?.caps).toEqual({ maxSteps: 8, maxToolCalls: 40, maxTokens: 60_000 });
     const formality = page.getByTestId('trait-formality');
     expect(Number(await formality.getAttribute('aria-valuenow'))).toBeCloseTo(0.8, 5);
     await page.getByTestId('chat-input').fill('Hello there');
@@ -63,16 +81,26 @@ describe('agents', () => {
     await reply.getByTestId('reply-offline').waitFor();
     expect(await page.getByTestId('message-user').count()).toBe(1);
 
-    // Feedback "Too formal" lowers formality by 0.1 and the slider moves.
+    // Feedback sits behind a small button under each reply, grouped by the trait it moves.
+    await reply.getByTestId('feedback-toggle').click();
+    await reply.getByTestId('feedback-menu').waitFor();
+    for (const label of ['Too casual', 'Too long', 'Too short']) {
+      expect(await reply.getByRole('button', { name: label }).count()).toBe(1);
+    }
+    await screenshot(page, 'agents-chat-feedback-menu');
+    // "Too formal" lowers formality by 0.1 and the slider moves; the reply shows what was said.
     await reply.getByRole('button', { name: 'Too formal' }).click();
     await page.waitForFunction(
       () => Number(document.querySelector('[data-testid="trait-formality"]')?.getAttribute('aria-valuenow')) < 0.75,
     );
     expect(Number(await formality.getAttribute('aria-valuenow'))).toBeCloseTo(0.7, 5);
     expect(await page.getByTestId('trait-value-formality').textContent()).toBe('0.7');
-    for (const label of ['Too casual', 'Too long', 'Too short']) {
-      expect(await reply.getByRole('button', { name: label }).count()).toBe(1);
-    }
+    expect(await reply.getByTestId('feedback-given').allTextContents()).toEqual(['✓ Too formal']);
+    expect(await reply.getByTestId('feedback-menu').count()).toBe(0);
+    // The same feedback is not given twice on one reply.
+    await reply.getByTestId('feedback-toggle').click();
+    expect(await reply.getByTestId('feedback-too-formal').isDisabled()).toBe(true);
+    await page.keyboard.press('Escape');
     await screenshot(page, 'agents-chat-feedback');
 
     // Memory inspector: an entry with its expiry, and interactions for the chat and the feedback.
@@ -88,6 +116,12 @@ describe('agents', () => {
     expect(await page.getByTestId('memory-expiry').textContent()).toMatch(/^in (60 min|1 h)$/);
     await page.getByTestId('interaction').filter({ hasText: 'Feedback' }).waitFor();
     await screenshot(page, 'agents-memory');
+
+    // Feedback is kept on the message: after a reload the chip is still under the reply.
+    await page.reload();
+    const again = page.getByTestId('message-assistant').first();
+    await again.getByTestId('feedback-given').waitFor();
+    expect(await again.getByTestId('feedback-given').allTextContents()).toEqual(['✓ Too formal']);
 
     expect(errors).toEqual([]);
     await context.close();

@@ -15,6 +15,11 @@ export type ApiClient = TRPCClient<AppRouter>;
 /** What a query procedure resolves to, e.g. `QueryOutput<ApiClient['flows']['list']>`. */
 export type QueryOutput<P extends { query: (...args: never[]) => Promise<unknown> }> = Awaited<ReturnType<P['query']>>;
 
+/** What a subscription yields per event, e.g. `SubscriptionData<ApiClient['agents']['watch']>`. */
+export type SubscriptionData<P extends { subscribe: (input: never, opts: never) => unknown }> = Parameters<
+  NonNullable<NonNullable<Parameters<P['subscribe']>[1]>['onData']>
+>[0];
+
 const TRPC_URL = '/trpc';
 
 /**
@@ -60,6 +65,15 @@ function httpStatus(error: unknown): number | null {
     if (response instanceof Response) return response.status;
   }
   return null;
+}
+
+/** The project's own error code (`INVALID_STATE`, `BAD_INPUT`, ...) from `error.data.switchyard.code`. */
+export function switchyardCode(error: unknown): string | null {
+  if (!isTRPCClientError(error)) return null;
+  const data: unknown = error.data;
+  if (!data || typeof data !== 'object' || !('switchyard' in data)) return null;
+  const sy: unknown = data.switchyard;
+  return sy && typeof sy === 'object' && 'code' in sy && typeof sy.code === 'string' ? sy.code : null;
 }
 
 export function isUnauthorized(error: unknown): boolean {

@@ -36,9 +36,11 @@ export function useRemote<T>(load: () => Promise<T>, initial?: T): Remote<T> & {
   useEffect(() => {
     if (hadInitial.current) return;
     reload();
-    // A late answer to a request from an unmounted view must not touch state.
+    // A late answer to a request from an unmounted view must not touch state. (A counter, not a
+    // DOM node: the same ref object is the one to bump.)
+    const counter = generation;
     return () => {
-      generation.current++;
+      counter.current++;
     };
   }, [reload]);
 

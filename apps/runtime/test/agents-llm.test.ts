@@ -217,6 +217,17 @@ describe.each(backendsUnderTest())('agents with an OpenAI-compatible model serve
       const live = (await mine.next()).value!.data as { id?: string };
       if (live.id) ids.add(live.id);
     }
+    // An agent created or deleted meanwhile (another tab, the API) is announced.
+    const created = await s.api.agents.create.mutate({ name: 'Announced' });
+    const next = async () => {
+      for (;;) {
+        const live = (await mine.next()).value!.data as { id?: string; state?: string; deleted?: boolean };
+        if (live.id) return live;
+      }
+    };
+    expect(await next()).toMatchObject({ id: created.id, state: 'idle' });
+    await s.api.agents.delete.mutate({ id: created.id });
+    expect(await next()).toMatchObject({ id: created.id, deleted: true });
     all.abort();
     expect([...ids].sort()).toEqual((await s.api.agents.list.query()).items.map((a) => a.id).sort());
     const theirs = new AbortController();

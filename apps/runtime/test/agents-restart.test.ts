@@ -37,4 +37,32 @@ describe.each(backendsUnderTest())('agents across a runtime restart (%s)', (back
     expect(after.personalityPrompt).toContain('casual and friendly');
     expect(after.systemPromptFull).toContain('Current goals: Renew Analytical Engines');
   });
+
+  it("on start a process resumes its own open requests, not another live process's", async () => {
+    await s?.stop();
+    await storage?.drop();
+    const env = { SWITCHYARD_INSTANCE_ID: 'proc-a' };
+    s = await startAgentsServer(backend, { env });
+    storage = s.storage;
+    const agent = await s.api.agents.create.mutate({ name: 'Shared' });
+    const { conversationId, messages } = await s.api.agents.chat.mutate({ id: agent.id, message: 'hello' });
+    // Requests left open as a crash leaves them (written behind the mailbox's back, so nothing runs
+    // them yet): one queued by this process, one by another process that is still alive.
+    const leave = (owner: string, message: string) => s!.query(
+      `insert into agent_requests (id, agent_id, user_id, kind, payload, status, owner, created_at)
+       select ?, a.id, a.user_id, 'chat', ?::jsonb, 'queued', ?, now() from agents a where a.id = ? returning id`,
+      [crypto.randomUUID(), JSON.stringify({ kind: 'chat', message, conversationId, userMessageId: messages.at(-1)!.id + 1 }), owner, agent.id]);
+    const [mine] = await leave('proc-a', 'mine');
+    const [theirs] = await leave('proc-b', 'theirs');
+    await s.stop();
+
+    s = await startAgentsServer(backend, { env, storage });
+    const status = async (id: unknown) => (await s!.query<{ status: string }>('select status from agent_requests where id = ?', [id]))[0]!.status;
+    const deadline = Date.now() + 10_000;
+    while ((await status(mine!.id)) !== 'done' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(await status(mine!.id)).toBe('done');
+    expect(await status(theirs!.id)).toBe('queued');
+    const replies = (await s.api.agents.memory.query({ id: agent.id })).conversation!.messages.filter((m) => m.role === 'assistant');
+    expect(replies).toHaveLength(2);
+  });
 });

@@ -1,7 +1,8 @@
-import { AGENT_TOOLS, DEFAULT_PERSONALITY, EXTERNAL_TOOLS, type AgentTool } from '@switchyard/schema';
-import { useState } from 'react';
+import { AGENT_TOOLS, DEFAULT_AGENT_CAPS, DEFAULT_PERSONALITY, EXTERNAL_TOOLS, type AgentCaps, type AgentTool } from '@switchyard/schema';
+import { useId, useState } from 'react';
 import { Banner } from '../components/Banner';
 import { describeError } from '../trpc';
+import { CAP_FIELDS, capIssue, capsText, parseCaps, type CapKey, type CapsText } from './caps';
 import { PersonalitySliders, issuesOf, type AgentItem, type Personality, type SkillItem } from './shared';
 
 export interface AgentDraft {
@@ -11,6 +12,7 @@ export interface AgentDraft {
   skills: string[];
   tools: AgentTool[];
   personality: Personality;
+  caps: AgentCaps;
   active: boolean;
 }
 
@@ -23,9 +25,10 @@ export const draftOf = (agent: AgentItem | null): AgentDraft =>
         skills: [...agent.skills],
         tools: [...agent.tools],
         personality: { ...agent.personality },
+        caps: { ...agent.caps },
         active: agent.active,
       }
-    : { name: '', description: '', systemPrompt: '', skills: [], tools: [], personality: { ...DEFAULT_PERSONALITY }, active: true };
+    : { name: '', description: '', systemPrompt: '', skills: [], tools: [], personality: { ...DEFAULT_PERSONALITY }, caps: { ...DEFAULT_AGENT_CAPS }, active: true };
 
 /** Create or edit an agent; typed API errors are shown next to their field. */
 export function AgentForm({
@@ -46,6 +49,9 @@ export function AgentForm({
   const [issues, setIssues] = useState<Record<string, string>>({});
   const [failure, setFailure] = useState<string | null>(null);
   const [open, setOpen] = useState<string | null>(null);
+  // Limits are edited as text so a half-typed or invalid number can be shown and explained.
+  const [caps, setCaps] = useState<CapsText>(() => capsText(draftOf(agent).caps));
+  const [capsTouched, setCapsTouched] = useState<Partial<Record<CapKey, boolean>>>({});
   const set = <K extends keyof AgentDraft>(key: K, value: AgentDraft[K]) => {
     setDraft((d) => ({ ...d, [key]: value }));
     // An edited field's old error no longer applies.
@@ -57,13 +63,31 @@ export function AgentForm({
   };
   const toggle = <T extends string>(list: T[], item: T): T[] => (list.includes(item) ? list.filter((x) => x !== item) : [...list, item]);
 
+  const setCap = (key: CapKey, value: string) => {
+    setCaps((c) => ({ ...c, [key]: value }));
+    setCapsTouched((t) => ({ ...t, [key]: true }));
+    setIssues((i) => {
+      const path = `caps.${key}`;
+      if (!(path in i)) return i;
+      const { [path]: _gone, ...rest } = i;
+      return rest;
+    });
+  };
+
   const submit = async (event: React.FormEvent) => {
     event.preventDefault();
+    const parsed = parseCaps(caps);
+    if (!parsed.ok) {
+      // Shown at every invalid limit, touched or not, and nothing is sent.
+      setCapsTouched({ maxSteps: true, maxToolCalls: true, maxTokens: true });
+      setFailure('Some fields need attention.');
+      return;
+    }
     setSaving(true);
     setIssues({});
     setFailure(null);
     try {
-      await onSubmit(draft);
+      await onSubmit({ ...draft, caps: parsed.caps });
     } catch (error) {
       const found = issuesOf(error);
       setIssues(found);
@@ -216,6 +240,27 @@ export function AgentForm({
             </div>
             {err('tools')}
           </fieldset>
+          <fieldset className="fieldset" data-testid="agent-caps-form">
+            <legend className="fieldset__legend">Limits</legend>
+            <p className="field__hint">A run that reaches a limit stops with an error instead of spending more.</p>
+            <div className="caps-grid">
+              {CAP_FIELDS.map((f) => (
+                <CapInput
+                  key={f.key}
+                  label={f.label}
+                  help={f.help}
+                  min={f.min}
+                  max={f.max}
+                  defaultValue={f.defaultValue}
+                  value={caps[f.key]}
+                  error={(capsTouched[f.key] ? capIssue(f, caps[f.key]) : null) ?? issues[`caps.${f.key}`] ?? null}
+                  onChange={(v) => setCap(f.key, v)}
+                  testId={`cap-${f.key}`}
+                />
+              ))}
+            </div>
+            {err('caps')}
+          </fieldset>
         </div>
       </div>
       <div className="agent-form__actions">
@@ -227,5 +272,58 @@ export function AgentForm({
         </button>
       </div>
     </form>
+  );
+}
+
+function CapInput({
+  label,
+  help,
+  min,
+  max,
+  defaultValue,
+  value,
+  error,
+  onChange,
+  testId,
+}: {
+  label: string;
+  help: string;
+  min: number;
+  max: number;
+  defaultValue: number;
+  value: string;
+  error: string | null;
+  onChange: (value: string) => void;
+  testId: string;
+}) {
+  const id = useId();
+  return (
+    <div className="field cap-field">
+      <label className="field__label" htmlFor={id}>
+        {label}
+      </label>
+      <input
+        id={id}
+        className={`input input--compact cap-field__input${error ? ' input--invalid' : ''}`}
+        type="number"
+        inputMode="numeric"
+        min={min}
+        max={max}
+        step={1}
+        value={value}
+        onChange={(e) => onChange(e.target.value)}
+        aria-invalid={error ? true : undefined}
+        aria-describedby={`${id}-help`}
+        data-testid={testId}
+      />
+      <span className="field__hint" id={`${id}-help`}>
+        {help.charAt(0).toLowerCase() + help.slice(1)} · default {defaultValue.toLocaleString('en-US')}
+      </span>
+      {error ? (
+        <span className="field__error" role="alert" data-testid={`error-${testId}`}>
+          {error}
+        </span>
+      ) : null}
+    </div>
   );
 }

@@ -1,6 +1,7 @@
 import { FEEDBACK_ADJUSTMENTS, FEEDBACK_TYPES, PERSONALITY_TRAITS, type FeedbackType, type PersonalityTrait } from '@switchyard/schema';
 import { isTRPCClientError } from '@trpc/client';
 import type { ApiClient, QueryOutput } from '../trpc';
+import type { WatchStatus } from './live';
 
 export type AgentItem = QueryOutput<ApiClient['agents']['list']>['items'][number];
 export type AgentDetail = QueryOutput<ApiClient['agents']['get']>;
@@ -35,17 +36,31 @@ const STATE_LABEL: Record<string, { label: string; tone: string }> = {
   error: { label: 'Error', tone: 'error' },
 };
 
-export function AgentStateBadge({ state }: { state: string }) {
+export function AgentStateBadge({ state, title }: { state: string; title?: string | undefined }) {
   const s = STATE_LABEL[state] ?? { label: state, tone: 'idle' };
   return (
-    <span className={`agent-state agent-state--${s.tone}`} data-testid="agent-state" data-state={state}>
+    <span className={`agent-state agent-state--${s.tone}`} data-testid="agent-state" data-state={state} title={title}>
       <span className="agent-state__dot" aria-hidden="true" />
       {s.label}
     </span>
   );
 }
 
-/** Field issues of a typed Switchyard error, keyed by their first path segment ("name", "personality.formality"). */
+/** A quiet line while `agents.watch` is down: the page shows the last known state meanwhile. */
+export function LiveNote({ status, retryInMs }: { status: WatchStatus; retryInMs: number | null }) {
+  if (status !== 'paused') return null;
+  return (
+    <p className="live-note" role="status" data-testid="live-paused">
+      <span className="live-note__dot" aria-hidden="true" />
+      Live updates paused, retrying{retryInMs ? ` in ${Math.round(retryInMs / 1000)} s` : ''}…
+    </p>
+  );
+}
+
+/**
+ * Field issues of a typed Switchyard error, keyed by their first path segment ("name", "caps")
+ * and by their full dotted path ("caps.maxSteps"), so a form can place them either way.
+ */
 export function issuesOf(error: unknown): Record<string, string> {
   if (!isTRPCClientError(error)) return {};
   const data: unknown = error.data;
@@ -57,8 +72,8 @@ export function issuesOf(error: unknown): Record<string, string> {
         if (!issue || typeof issue !== 'object') continue;
         const path = 'path' in issue && Array.isArray(issue.path) ? (issue.path as unknown[]).map(String) : [];
         const message = 'message' in issue && typeof issue.message === 'string' ? issue.message : 'Invalid value';
-        const key = path[0] ?? '';
-        out[key] ??= message;
+        out[path[0] ?? ''] ??= message;
+        if (path.length > 1) out[path.join('.')] ??= message;
       }
     }
   }

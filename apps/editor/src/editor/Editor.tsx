@@ -23,7 +23,9 @@ import { linkHandler, useLeaveGuard } from '../router';
 import { describeError, type ApiClient, type QueryOutput } from '../trpc';
 import { nodeTypes, type FlowCanvasNode } from './FlowNodeView';
 import { cloneSubgraph, connectionProblem, newEdgeId, newNodeId, primaryTrigger, specOf, toDocument, type Graph } from './graph';
-import { Inspector } from './Inspector';
+import type { Decision } from '../agents/ProposalCard';
+import { decisionSummary } from '../agents/proposals';
+import { Inspector, type AgentApproval } from './Inspector';
 import { layeredLayout } from './layout';
 import { OverlayContext, type NodeRunView, type Overlay } from './overlay';
 import { DND_TYPE, Palette } from './Palette';
@@ -165,14 +167,17 @@ export function Editor({ client, initial }: { client: ApiClient; initial: Loaded
     setEdges(toCanvasEdges(g));
   }, []);
 
+  // Undoing an inspector edit keeps the node selected, so its form shows the restored value.
+  const selectedIds = useCallback(() => new Set(getNodes().filter((n) => n.selected).map((n) => n.id)), [getNodes]);
+
   const undo = useCallback(() => {
     const h = history.current;
     const prev = h.past.pop();
     if (prev === undefined) return;
     h.future.push(h.current);
     restoring.current = true;
-    applyGraph(JSON.parse(prev) as Graph);
-  }, [applyGraph]);
+    applyGraph(JSON.parse(prev) as Graph, selectedIds());
+  }, [applyGraph, selectedIds]);
 
   const redo = useCallback(() => {
     const h = history.current;
@@ -180,8 +185,8 @@ export function Editor({ client, initial }: { client: ApiClient; initial: Loaded
     if (next === undefined) return;
     h.past.push(h.current);
     restoring.current = true;
-    applyGraph(JSON.parse(next) as Graph);
-  }, [applyGraph]);
+    applyGraph(JSON.parse(next) as Graph, selectedIds());
+  }, [applyGraph, selectedIds]);
 
   /** Replaces the canvas with a document from the server (restore, import): a fresh history. */
   const resetTo = useCallback(
@@ -547,6 +552,7 @@ export function Editor({ client, initial }: { client: ApiClient; initial: Loaded
             ) : null}
           </div>
           <Inspector
+            client={client}
             inputOf={inputOf}
             selected={selected}
             diagnostics={ctx.diagnostics}
@@ -558,6 +564,7 @@ export function Editor({ client, initial }: { client: ApiClient; initial: Loaded
             running={running}
             onApprove={(nodeId) => void decide('approve', nodeId)}
             onReject={(nodeId) => void decide('reject', nodeId)}
+            onDecideAgent={decideAgent}
             onCloseRun={() => setRunView(null)}
           />
         </div>
@@ -591,6 +598,13 @@ export function Editor({ client, initial }: { client: ApiClient; initial: Loaded
     } catch (error) {
       setStatus({ tone: 'error', text: describeError(error, `${decision} this step`) });
     }
+  }
+
+  /** Throws when the decision did not go through: the proposal card shows why. */
+  async function decideAgent(approval: AgentApproval, decision: Decision) {
+    const input = { id: approval.agentId, approvalId: approval.id };
+    const res = decision === 'approve' ? await client.agents.approve.mutate(input) : await client.agents.reject.mutate(input);
+    setStatus({ tone: 'ok', text: decisionSummary(res.tool, approval.args, res.status) });
   }
 
   async function importFile(file: File) {

@@ -52,6 +52,8 @@ function summaryOf(type: string, params: Record<string, unknown>): string {
       return `${s('tone') ?? 'professional'} tone`;
     case 'action.sendEmail':
       return s('subject') ?? 'No subject yet';
+    case 'agent.runSkill':
+      return s('skill') ? `Skill: ${s('skill')}` : 'No skill yet';
     case 'flow.delay':
       return `Wait ${s('duration') ?? '1 hour'}`;
     default:

@@ -1,11 +1,16 @@
 import type { Diagnostic } from '@switchyard/schema';
 import { useId } from 'react';
+import { ProposalCard, type Decision } from '../agents/ProposalCard';
+import type { ApiClient } from '../trpc';
 import type { RunViewData } from './Editor';
 import { CategoryIcon, plainMessage, type FlowCanvasNode } from './FlowNodeView';
 import { specOf } from './graph';
 import type { NodeRunView } from './overlay';
 import { fieldsOf, issuesByPath } from './param-fields';
 import { ParamForm } from './ParamForm';
+import { RunSkillInspector } from './RunSkillInspector';
+
+export type AgentApproval = RunViewData['agentApprovals'][number];
 
 const RUN_STATUS_TEXT: Record<string, string> = {
   running: 'Running',
@@ -18,6 +23,7 @@ const RUN_STATUS_TEXT: Record<string, string> = {
 
 /** The right-hand panel: the selected node's form, the live run, and the problems list. */
 export function Inspector({
+  client,
   inputOf,
   selected,
   diagnostics,
@@ -29,8 +35,10 @@ export function Inspector({
   running,
   onApprove,
   onReject,
+  onDecideAgent,
   onCloseRun,
 }: {
+  client: ApiClient;
   selected: FlowCanvasNode[];
   diagnostics: Diagnostic[];
   diagnosticsByNode: ReadonlyMap<string, Diagnostic[]>;
@@ -41,6 +49,8 @@ export function Inspector({
   running: boolean;
   onApprove: (nodeId: string) => void;
   onReject: (nodeId: string) => void;
+  /** A person's decision on an agent's proposal in the run; throws when it did not go through. */
+  onDecideAgent: (approval: AgentApproval, decision: Decision) => Promise<void>;
   onCloseRun: () => void;
   /** What reached a node in the watched run: the trigger's event, or the outputs of the nodes before it. */
   inputOf: (nodeId: string) => unknown;
@@ -48,10 +58,11 @@ export function Inspector({
   const node = selected.length === 1 ? selected[0] : undefined;
   return (
     <aside className="inspector" aria-label="Inspector" data-testid="inspector">
-      {run || running ? <RunPanel run={run} onApprove={onApprove} onReject={onReject} onClose={onCloseRun} /> : null}
+      {run || running ? <RunPanel run={run} onApprove={onApprove} onReject={onReject} onDecideAgent={onDecideAgent} onClose={onCloseRun} /> : null}
       {node ? (
         <NodeInspector
           key={node.id}
+          client={client}
           node={node}
           problems={diagnosticsByNode.get(node.id) ?? []}
           onUpdate={onUpdate}
@@ -75,12 +86,14 @@ export function Inspector({
 }
 
 function NodeInspector({
+  client,
   node,
   problems,
   onUpdate,
   runNode,
   runInput,
 }: {
+  client: ApiClient;
   node: FlowCanvasNode;
   problems: Diagnostic[];
   onUpdate: (id: string, patch: { params?: Record<string, unknown>; label?: string | undefined }) => void;
@@ -135,7 +148,9 @@ function NodeInspector({
         </ul>
       ) : null}
       {runNode ? <NodeRunDetails runNode={runNode} input={runInput} /> : null}
-      {fields.length ? (
+      {node.data.type === 'agent.runSkill' ? (
+        <RunSkillInspector client={client} spec={spec} params={node.data.params} onChange={(params) => onUpdate(node.id, { params })} />
+      ) : fields.length ? (
         <ParamForm fields={fields} params={node.data.params} issues={issues} onChange={(params) => onUpdate(node.id, { params })} />
       ) : (
         <p className="inspector__hint">This node has no settings.</p>
@@ -174,7 +189,19 @@ function NodeRunDetails({ runNode, input }: { runNode: NodeRunView; input: unkno
   );
 }
 
-function RunPanel({ run, onApprove, onReject, onClose }: { run: RunViewData | null; onApprove: (id: string) => void; onReject: (id: string) => void; onClose: () => void }) {
+function RunPanel({
+  run,
+  onApprove,
+  onReject,
+  onDecideAgent,
+  onClose,
+}: {
+  run: RunViewData | null;
+  onApprove: (id: string) => void;
+  onReject: (id: string) => void;
+  onDecideAgent: (approval: AgentApproval, decision: Decision) => Promise<void>;
+  onClose: () => void;
+}) {
   if (!run) {
     return (
       <div className="inspector__section run-panel" data-testid="run-panel">
@@ -213,6 +240,26 @@ function RunPanel({ run, onApprove, onReject, onClose }: { run: RunViewData | nu
           </div>
         );
       })}
+      {run.agentApprovals.map((a) => (
+        <div key={a.id} className="run-panel__proposal" data-testid="agent-approval" data-node-id={a.nodeId ?? ''}>
+          <ProposalCard
+            compact
+            proposal={a}
+            decide={(decision) => onDecideAgent(a, decision)}
+            context={
+              <span className="muted">
+                Proposed by <strong>{a.agentName}</strong>
+                {a.nodeId ? (
+                  <>
+                    {' '}
+                    in step <code>{a.nodeId}</code>
+                  </>
+                ) : null}
+              </span>
+            }
+          />
+        </div>
+      ))}
       <p className="inspector__hint">Select a node to see its output in this run.</p>
     </div>
   );

@@ -14,7 +14,8 @@ export type Field =
   | { kind: 'object'; key: string; label: string; description?: string; fields: Field[] }
   | { kind: 'json'; key: string; label: string; description?: string; placeholder?: string };
 
-interface JsonSchema {
+/** The part of JSON Schema the inspector reads (what zod 4's `toJSONSchema` writes). */
+export interface JsonSchema {
   type?: string | string[];
   properties?: Record<string, JsonSchema>;
   required?: string[];
@@ -82,10 +83,17 @@ function fieldOf(key: string, schema: JsonSchema, required: boolean): Field {
   }
 }
 
-function fieldsOfJsonSchema(schema: JsonSchema): Field[] {
+/**
+ * Fields from a JSON Schema object, e.g. a skill's params as `skills.get` sends them: the same
+ * controls as a node kind's own params.
+ */
+export function fieldsOfJsonSchema(schema: JsonSchema): Field[] {
   const required = new Set(schema.required ?? []);
   return Object.entries(schema.properties ?? {}).map(([key, s]) => fieldOf(key, s, required.has(key)));
 }
+
+/** Plain wording for a zod issue message: a missing value is just "Required". */
+export const plainIssue = (message: string): string => (/received undefined/.test(message) ? 'Required' : message);
 
 const cache = new WeakMap<z.ZodType, Field[]>();
 

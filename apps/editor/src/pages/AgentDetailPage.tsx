@@ -1,10 +1,15 @@
 import type { FeedbackType } from '@switchyard/schema';
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { AgentStateBadge, FEEDBACK, PersonalitySliders, TRAIT_LABEL, type MemoryView } from '../agents/shared';
+import { CAP_FIELDS } from '../agents/caps';
+import { liveKey, useAgentWatch } from '../agents/live';
+import { MessageFeedback } from '../agents/MessageFeedback';
+import { ProposalCard, type Decision, type Proposal } from '../agents/ProposalCard';
+import { decisionSummary } from '../agents/proposals';
+import { AgentStateBadge, FEEDBACK, LiveNote, PersonalitySliders, TRAIT_LABEL, type MemoryView } from '../agents/shared';
 import { Banner, RetryButton } from '../components/Banner';
 import { formatDateTime, formatRelative } from '../format';
 import { hrefOf, linkHandler } from '../router';
-import { describeError, errorCode, isUnauthorized, type ApiClient } from '../trpc';
+import { describeError, errorCode, isUnauthorized, switchyardCode, type ApiClient } from '../trpc';
 import { useRemote } from '../useRemote';
 
 type Message = NonNullable<MemoryView['conversation']>['messages'][number];
@@ -17,13 +22,17 @@ export function AgentDetailPage({ client, agentId, onUnauthorized }: { client: A
   const agent = useRemote(loadAgent);
   const loadMemory = useCallback(() => client.agents.memory.query({ id: agentId }), [client, agentId]);
   const memory = useRemote(loadMemory);
+  const watch = useAgentWatch(client, agentId);
+  const live = watch.agents[agentId];
   const [tab, setTab] = useState<Tab>('chat');
   const [messages, setMessages] = useState<Message[] | null>(null);
   const [draft, setDraft] = useState('');
   const [sending, setSending] = useState(false);
   const [notice, setNotice] = useState<{ tone: 'error' | 'info'; text: string } | null>(null);
-  const [given, setGiven] = useState<Record<number, FeedbackType[]>>({});
+  const [decided, setDecided] = useState<DecidedProposal[]>([]);
   const listEnd = useRef<HTMLDivElement>(null);
+  const approvalsRef = useRef<HTMLElement>(null);
+  const [reviewRequested, setReviewRequested] = useState(false);
 
   const unauthorized = (agent.status === 'error' && isUnauthorized(agent.error)) || (memory.status === 'error' && isUnauthorized(memory.error));
   useEffect(() => {
@@ -40,14 +49,20 @@ export function AgentDetailPage({ client, agentId, onUnauthorized }: { client: A
     listEnd.current?.scrollIntoView?.({ block: 'nearest' });
   }, [messages?.length]);
 
-  // Live state while the page is open.
-  const { reload: reloadAgent } = agent;
+  // Pushed state: a new state or a new number of proposals means the proposals list changed.
+  const key = liveKey(live);
+  const { reload: reloadMemory } = memory;
   useEffect(() => {
-    const timer = setInterval(() => {
-      if (document.visibilityState === 'visible') reloadAgent();
-    }, 5000);
-    return () => clearInterval(timer);
-  }, [reloadAgent]);
+    if (key !== null) reloadMemory();
+  }, [key, reloadMemory]);
+
+  // "Review" on the callout opens the memory tab; scroll once the list is there.
+  useEffect(() => {
+    if (!reviewRequested || tab !== 'memory' || !memory.data) return;
+    approvalsRef.current?.scrollIntoView?.({ block: 'start', behavior: 'smooth' });
+    approvalsRef.current?.focus({ preventScroll: true });
+    setReviewRequested(false);
+  }, [reviewRequested, tab, memory.data]);
 
   const send = async (event: React.FormEvent) => {
     event.preventDefault();
@@ -56,7 +71,7 @@ export function AgentDetailPage({ client, agentId, onUnauthorized }: { client: A
     setSending(true);
     setNotice(null);
     // Shown at once; replaced by the server's history when the answer comes.
-    setMessages((m) => [...(m ?? []), { id: -Date.now(), role: 'user', content: text, model: null, createdAt: new Date().toISOString() } as Message]);
+    setMessages((m) => [...(m ?? []), { id: -Date.now(), role: 'user', content: text, model: null, createdAt: new Date().toISOString(), feedback: [] } as Message]);
     setDraft('');
     try {
       const res = await client.agents.chat.mutate({ id: agentId, message: text });
@@ -72,18 +87,41 @@ export function AgentDetailPage({ client, agentId, onUnauthorized }: { client: A
     }
   };
 
-  const feedback = async (messageId: number, type: FeedbackType) => {
+  /** Feedback on one reply; resolves to whether it was recorded (the options stay open if not). */
+  const feedback = async (messageId: number, type: FeedbackType): Promise<boolean> => {
     setNotice(null);
     try {
-      const res = await client.agents.feedback.mutate({ id: agentId, feedback: type });
-      setGiven((g) => ({ ...g, [messageId]: [...(g[messageId] ?? []), type] }));
+      const res = await client.agents.feedback.mutate({ id: agentId, feedback: type, messageId });
+      setMessages((ms) => ms?.map((m) => (m.id === messageId ? { ...m, feedback: [...m.feedback, type] } : m)) ?? ms);
       const trait = FEEDBACK.find((f) => f.id === type)?.trait;
       if (trait) setNotice({ tone: 'info', text: `Thanks — ${TRAIT_LABEL[trait].label.toLowerCase()} is now ${res.personality[trait].toFixed(1)}.` });
+      return true;
     } catch (error) {
       setNotice({ tone: 'error', text: describeError(error, 'record the feedback') });
+      return false;
+    } finally {
+      agent.reload();
+      memory.reload();
     }
-    agent.reload();
-    memory.reload();
+  };
+
+  const decide = async (proposal: Proposal, decision: Decision, comment: string) => {
+    setNotice(null);
+    try {
+      const input = { id: agentId, approvalId: proposal.id, ...(comment ? { comment } : {}) };
+      const res = decision === 'approve' ? await client.agents.approve.mutate(input) : await client.agents.reject.mutate(input);
+      const summary = decisionSummary(res.tool, proposal.args, res.status);
+      setDecided((d) => [{ id: res.id, tool: res.tool, status: res.status, summary, at: new Date().toISOString() }, ...d].slice(0, 5));
+      setNotice({ tone: 'info', text: summary });
+    } catch (error) {
+      // Decided elsewhere: the fresh list no longer has it. The card says what happened.
+      if (switchyardCode(error) !== 'INVALID_STATE' && errorCode(error) !== 'NOT_FOUND') throw error;
+      setNotice({ tone: 'info', text: 'That proposal was already decided elsewhere; the list is up to date now.' });
+      throw error;
+    } finally {
+      memory.reload();
+      agent.reload();
+    }
   };
 
   const a = agent.data;
@@ -112,14 +150,23 @@ export function AgentDetailPage({ client, agentId, onUnauthorized }: { client: A
     );
   }
 
+  const state = live?.state ?? a.state;
+  const lastError = live ? live.lastError : null;
+  const proposals = memory.data?.approvals ?? null;
+  const pending = proposals?.length ?? live?.pendingApprovals ?? a.pendingApprovals;
+  const openMemory = () => {
+    setTab('memory');
+    memory.reload();
+  };
+
   return (
-    <div className="page">
+    <div className="page" data-live={watch.status}>
       <BackLink />
       <div className="page__header">
         <div>
           <h1 className="page__title agent-title">
             {a.name}
-            <AgentStateBadge state={a.state} />
+            <AgentStateBadge state={state} title={lastError ?? undefined} />
             {a.active ? null : <span className="badge badge--draft">Paused</span>}
             {a.model.offline ? (
               <span className="badge badge--offline" data-testid="model-offline" title="No OPENAI_API_KEY: answers come from the deterministic offline provider">
@@ -132,8 +179,36 @@ export function AgentDetailPage({ client, agentId, onUnauthorized }: { client: A
             )}
           </h1>
           <p className="page__subtitle">{a.description || 'No description.'}</p>
+          <LiveNote status={watch.status} retryInMs={watch.retryInMs} />
         </div>
       </div>
+      {pending > 0 ? (
+        <div className="callout callout--warn" role="status" data-testid="approvals-callout">
+          <span className="callout__icon" aria-hidden="true">
+            !
+          </span>
+          <div className="callout__text">
+            <strong>
+              {pending === 1 ? '1 proposal waits' : `${pending} proposals wait`} for your decision
+            </strong>
+            <span>
+              {a.name} wants to send or change something after reading untrusted content. Nothing happens until you approve it.
+            </span>
+          </div>
+          <button
+            type="button"
+            className="button button--primary button--small"
+            onClick={() => {
+              openMemory();
+              setReviewRequested(true);
+            }}
+            data-testid="review-approvals"
+          >
+            Review
+          </button>
+        </div>
+      ) : null}
+      {state === 'error' && lastError ? <Banner tone="error" message={`${a.name} hit an error: ${lastError}`} testId="agent-error" /> : null}
       {notice ? <Banner tone={notice.tone} message={notice.text} testId="agent-notice" /> : null}
       {agent.status === 'error' && !unauthorized ? <Banner tone="error" message={describeError(agent.error, 'refresh the agent')} /> : null}
 
@@ -148,13 +223,15 @@ export function AgentDetailPage({ client, agentId, onUnauthorized }: { client: A
               role="tab"
               aria-selected={tab === 'memory'}
               className={`segmented__item${tab === 'memory' ? ' segmented__item--active' : ''}`}
-              onClick={() => {
-                setTab('memory');
-                memory.reload();
-              }}
+              onClick={openMemory}
               data-testid="tab-memory"
             >
               Memory
+              {pending > 0 ? (
+                <span className="segmented__count segmented__count--warn" aria-label={`${pending} waiting for approval`}>
+                  {pending}
+                </span>
+              ) : null}
             </button>
           </div>
 
@@ -165,11 +242,11 @@ export function AgentDetailPage({ client, agentId, onUnauthorized }: { client: A
                   <p className="muted">Loading the conversation…</p>
                 ) : messages.length === 0 ? (
                   <p className="chat__empty" data-testid="chat-empty">
-                    No messages yet. Say hello — then use the buttons under each reply to tune how {a.name} answers.
+                    No messages yet. Say hello — then use Feedback under each reply to tune how {a.name} answers.
                   </p>
                 ) : (
                   messages.map((m) => (
-                    <div key={m.id} className={`msg msg--${m.role}`} data-testid={`message-${m.role}`}>
+                    <div key={m.id} className={`msg msg--${m.role}`} data-testid={`message-${m.role}`} data-message-id={m.id}>
                       <div className="msg__meta">
                         <span>{m.role === 'user' ? 'You' : a.name}</span>
                         {m.role === 'assistant' && isOffline(m.model) ? (
@@ -181,26 +258,7 @@ export function AgentDetailPage({ client, agentId, onUnauthorized }: { client: A
                         ) : null}
                       </div>
                       <div className="msg__bubble">{m.content}</div>
-                      {m.role === 'assistant' && m.id >= 0 ? (
-                        <div className="msg__feedback" role="group" aria-label="Feedback on this reply" data-testid="feedback">
-                          {FEEDBACK.map((f) => {
-                            const done = given[m.id]?.includes(f.id) ?? false;
-                            return (
-                              <button
-                                key={f.id}
-                                type="button"
-                                className={`chip${done ? ' chip--done' : ''}`}
-                                onClick={() => void feedback(m.id, f.id)}
-                                title={`Adjusts ${TRAIT_LABEL[f.trait].label.toLowerCase()}`}
-                                data-testid={`feedback-${f.id}`}
-                              >
-                                {done ? '✓ ' : ''}
-                                {f.label}
-                              </button>
-                            );
-                          })}
-                        </div>
-                      ) : null}
+                      {m.role === 'assistant' && m.id >= 0 ? <MessageFeedback given={m.feedback} onGive={(type) => feedback(m.id, type)} /> : null}
                     </div>
                   ))
                 )}
@@ -226,7 +284,16 @@ export function AgentDetailPage({ client, agentId, onUnauthorized }: { client: A
               </form>
             </section>
           ) : (
-            <MemoryInspector memory={memory.data} status={memory.status} error={memory.status === 'error' ? memory.error : null} onReload={memory.reload} />
+            <>
+              <ApprovalsSection
+                sectionRef={approvalsRef}
+                client={client}
+                proposals={proposals}
+                decided={decided}
+                onDecide={decide}
+              />
+              <MemoryInspector memory={memory.data} status={memory.status} error={memory.status === 'error' ? memory.error : null} onReload={memory.reload} />
+            </>
           )}
         </div>
 
@@ -241,11 +308,130 @@ export function AgentDetailPage({ client, agentId, onUnauthorized }: { client: A
             <p className="side-card__text">{a.skills.length ? a.skills.join(', ') : <span className="muted">No skills</span>}</p>
             <p className="side-card__text muted">{a.tools.length ? `Tools: ${a.tools.join(', ')}` : 'No tools allowed'}</p>
           </section>
+          <section className="side-card" data-testid="agent-caps">
+            <h2 className="side-card__title">Limits</h2>
+            <dl className="caps-list">
+              {CAP_FIELDS.map((c) => (
+                <div key={c.key} className="caps-list__row">
+                  <dt>{c.help}</dt>
+                  <dd>{a.caps[c.key].toLocaleString('en-US')}</dd>
+                </div>
+              ))}
+            </dl>
+          </section>
         </aside>
       </div>
     </div>
   );
 }
+
+interface DecidedProposal {
+  id: string;
+  tool: string;
+  status: string;
+  summary: string;
+  at: string;
+}
+
+/** Pending proposals first (they need a person), then what was decided on this page. */
+function ApprovalsSection({
+  sectionRef,
+  client,
+  proposals,
+  decided,
+  onDecide,
+}: {
+  sectionRef: React.RefObject<HTMLElement | null>;
+  client: ApiClient;
+  proposals: MemoryView['approvals'] | null;
+  decided: DecidedProposal[];
+  onDecide: (proposal: Proposal, decision: Decision, comment: string) => Promise<void>;
+}) {
+  if (proposals === null) return null;
+  if (proposals.length === 0 && decided.length === 0) return null;
+  return (
+    <section className="approvals" ref={sectionRef} tabIndex={-1} aria-label="Proposals waiting for your decision" data-testid="approvals">
+      <h2 className="memory__title">
+        Waiting for your decision <span className={`count${proposals.length ? ' count--warn' : ''}`}>{proposals.length}</span>
+      </h2>
+      {proposals.length === 0 ? (
+        <p className="table-note" data-testid="approvals-empty">
+          Nothing waits for you.
+        </p>
+      ) : (
+        <div className="approvals__list">
+          {proposals.map((p) => (
+            <ProposalCard key={p.id} proposal={p} decide={(decision, comment) => onDecide(p, decision, comment)} context={<RunRef client={client} runId={p.runId ?? null} nodeId={p.nodeId ?? null} />} />
+          ))}
+        </div>
+      )}
+      {decided.length ? (
+        <ul className="decided" data-testid="decided">
+          {decided.map((d) => (
+            <li key={d.id} className={`decided__item decided__item--${d.status}`} data-testid="decided-item" data-status={d.status}>
+              <span className={`badge ${d.status === 'approved' ? 'badge--deployed' : 'badge--draft'}`}>{d.status === 'approved' ? 'Approved' : d.status === 'rejected' ? 'Rejected' : d.status}</span>
+              <span className="decided__text">{d.summary}</span>
+              <time dateTime={d.at} className="muted" title={formatDateTime(d.at)}>
+                {formatRelative(d.at)}
+              </time>
+            </li>
+          ))}
+        </ul>
+      ) : null}
+    </section>
+  );
+}
+
+/** Where a proposal came from: a link to the workflow whose run asked, or the run id alone. */
+function RunRef({ client, runId, nodeId }: { client: ApiClient; runId: string | null; nodeId: string | null }) {
+  const [docId, setDocId] = useState<string | null>(null);
+  useEffect(() => {
+    if (!runId || !UUID.test(runId)) return;
+    let alive = true;
+    // A request made through the API has no workflow run behind it: then the id alone is shown.
+    client.runs.get.query({ runId }).then(
+      (run) => alive && setDocId(run.docId ?? null),
+      () => undefined,
+    );
+    return () => {
+      alive = false;
+    };
+  }, [client, runId]);
+  if (!runId) {
+    return (
+      <span className="muted" data-testid="proposal-run">
+        Asked directly, not by a workflow run.
+      </span>
+    );
+  }
+  const step = nodeId ? (
+    <>
+      , step <code>{nodeId}</code>
+    </>
+  ) : null;
+  const run = <code title={runId}>{runId.slice(0, 8)}</code>;
+  if (!docId) {
+    return (
+      <span className="muted" data-testid="proposal-run">
+        Run {run}
+        {step}
+      </span>
+    );
+  }
+  const href = hrefOf({ page: 'editor', docId });
+  return (
+    <span className="muted" data-testid="proposal-run">
+      From workflow{' '}
+      <a href={href} onClick={linkHandler(href)} className="flow-link" data-testid="proposal-run-link">
+        {docId}
+      </a>
+      , run {run}
+      {step}
+    </span>
+  );
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function BackLink() {
   const href = hrefOf({ page: 'agents' });
@@ -365,20 +551,6 @@ function MemoryInspector({
           ))}
         </ol>
       )}
-
-      {memory.approvals.length ? (
-        <>
-          <h2 className="memory__title">Waiting for approval</h2>
-          <ul className="interactions">
-            {memory.approvals.map((p) => (
-              <li key={p.id} className="interactions__item">
-                <span className="badge badge--draft">{p.tool}</span>
-                <span className="interactions__summary">{p.reason}</span>
-              </li>
-            ))}
-          </ul>
-        </>
-      ) : null}
     </section>
   );
 }

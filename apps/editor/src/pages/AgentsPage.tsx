@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import { AgentForm, type AgentDraft } from '../agents/AgentForm';
-import { AgentStateBadge, type AgentItem } from '../agents/shared';
+import { useAgentWatch, type AgentLive } from '../agents/live';
+import { AgentStateBadge, LiveNote, type AgentItem } from '../agents/shared';
 import { Banner, LoadErrorBanner } from '../components/Banner';
 import { hrefOf, linkHandler } from '../router';
 import { describeError, isUnauthorized, type ApiClient } from '../trpc';
@@ -19,14 +20,21 @@ export function AgentsPage({ client, onUnauthorized }: { client: ApiClient; onUn
     if (unauthorized) onUnauthorized();
   }, [unauthorized, onUnauthorized]);
 
-  // Live state: agents work in the background (workflows, chats), so the list polls while visible.
+  // Live state: agents work in the background (workflows, chats); the runtime pushes each change.
+  const watch = useAgentWatch(client);
   const { reload } = agents;
+  const listed = agents.data?.items;
+  // An agent made or deleted elsewhere (another tab, the API) shows up or goes without a reload.
+  const unlisted = listed
+    ? Object.values(watch.agents)
+        .filter((e) => (e.deleted ? listed.some((a) => a.id === e.id) : !listed.some((a) => a.id === e.id)))
+        .map((e) => e.id)
+        .sort()
+        .join(',')
+    : '';
   useEffect(() => {
-    const timer = setInterval(() => {
-      if (document.visibilityState === 'visible') reload();
-    }, 5000);
-    return () => clearInterval(timer);
-  }, [reload]);
+    if (unlisted) reload();
+  }, [unlisted, reload]);
 
   const save = async (draft: AgentDraft) => {
     const agent = editing?.agent ?? null;
@@ -67,11 +75,12 @@ export function AgentsPage({ client, onUnauthorized }: { client: ApiClient; onUn
   const skillName = (id: string) => skills.data?.items.find((s) => s.id === id)?.name ?? id;
 
   return (
-    <div className="page">
+    <div className="page" data-live={watch.status}>
       <div className="page__header">
         <div>
           <h1 className="page__title">Agents</h1>
           <p className="page__subtitle">Long-lived assistants with skills, memory and a personality you shape through feedback.</p>
+          <LiveNote status={watch.status} retryInMs={watch.retryInMs} />
         </div>
         <div className="page__actions">
           <button type="button" className="button button--primary" onClick={() => setEditing({ agent: null })} disabled={editing !== null} data-testid="new-agent">
@@ -163,7 +172,7 @@ export function AgentsPage({ client, onUnauthorized }: { client: ApiClient; onUn
                       {agent.skills.length}
                     </td>
                     <td>
-                      <AgentStateBadge state={agent.state} />
+                      <AgentStateCell agent={agent} live={watch.agents[agent.id]} />
                     </td>
                     <td>
                       <label className="switch" title={agent.active ? 'Active' : 'Paused'}>
@@ -194,5 +203,20 @@ export function AgentsPage({ client, onUnauthorized }: { client: ApiClient; onUn
         </div>
       )}
     </div>
+  );
+}
+
+/** The pushed state when there is one (else the listed one), and how many proposals wait. */
+function AgentStateCell({ agent, live }: { agent: AgentItem; live: AgentLive | undefined }) {
+  const pending = live?.pendingApprovals ?? 0;
+  return (
+    <span className="state-cell">
+      <AgentStateBadge state={live?.state ?? agent.state} title={live?.lastError ?? undefined} />
+      {pending > 0 ? (
+        <span className="count count--warn" title={`${pending} proposal${pending === 1 ? '' : 's'} wait for your decision`} data-testid="agent-pending">
+          {pending}
+        </span>
+      ) : null}
+    </span>
   );
 }

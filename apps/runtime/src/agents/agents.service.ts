@@ -26,6 +26,8 @@ export interface AgentsServiceDeps {
   webSearchUrl?: string;
   /** How often a step waiting on proposals re-reads decisions another process made; default 2 s. */
   approvalPollMs?: number;
+  /** This process's identity (`SWITCHYARD_INSTANCE_ID`): requests it queued are the ones it resumes on start. */
+  instanceId?: string;
   log?: { error(o: unknown, m?: string): void };
 }
 
@@ -40,6 +42,8 @@ export interface AgentLive {
   queued: number;
   lastError: string | null;
   at: string;
+  /** Set once, on the last event of an agent that was deleted. */
+  deleted?: true;
 }
 
 /** A mailbox request, persisted in `agent_requests` so it survives a restart. */
@@ -69,6 +73,7 @@ const errorRecord = (e: unknown): NonNullable<RequestRow['error']> =>
 export function createAgentsService(deps: AgentsServiceDeps) {
   const registry = createBuiltinSkillRegistry();
   const now = () => deps.clock().now();
+  const instance = deps.instanceId ?? 'local';
   const nowIso = () => new Date(now()).toISOString();
   const store = createAgentStore({ em: deps.em, now: nowIso, knownSkill: (id) => registry.get(id) !== undefined });
   const memory = createAgentMemory({ em: deps.em, clock: { now } });
@@ -118,7 +123,7 @@ export function createAgentsService(deps: AgentsServiceDeps) {
     if (!row) return;
     if (row.status === 'done') return settle(requestId, true, row.result);
     if (row.status === 'failed') return settle(requestId, false, storedError(row.error!));
-    await sql(deps.em(), `update agent_requests set status = 'running', started_at = ? where id = ?`, [nowIso(), requestId]);
+    await sql(deps.em(), `update agent_requests set status = 'running', started_at = ?, owner = ? where id = ?`, [nowIso(), instance, requestId]);
     let result: unknown;
     try {
       const agent = await store.find(row.user_id, agentId);
@@ -161,6 +166,8 @@ export function createAgentsService(deps: AgentsServiceDeps) {
       persisting.set(agent.id, chain);
     });
     actors.set(agent.id, actor);
+    // A new agent shows up in open `agents.watch` streams at once.
+    events.emit('agent', liveOf(agent, actor));
     return actor;
   }
 
@@ -178,9 +185,9 @@ export function createAgentsService(deps: AgentsServiceDeps) {
     const actor = await actorOf(agent);
     const requestKey = key === null ? null : createHash('sha256').update(key).digest('hex');
     const inserted = await sql<{ id: string }>(deps.em(),
-      `insert into agent_requests (id, agent_id, user_id, request_key, kind, payload, status, created_at) values (?, ?, ?, ?, ?, ?, 'queued', ?)
+      `insert into agent_requests (id, agent_id, user_id, request_key, kind, payload, status, owner, created_at) values (?, ?, ?, ?, ?, ?, 'queued', ?, ?)
        on conflict (request_key) do nothing returning id`,
-      [randomUUID(), agent.id, agent.userId, requestKey, payload.kind, JSON.stringify(payload), nowIso()]);
+      [randomUUID(), agent.id, agent.userId, requestKey, payload.kind, JSON.stringify(payload), instance, nowIso()]);
     let requestId = inserted[0]?.id;
     if (!requestId) {
       const row = (await sqlOne<RequestRow>(deps.em(), 'select id, status, result, error from agent_requests where request_key = ?', [requestKey]))!;
@@ -343,7 +350,9 @@ export function createAgentsService(deps: AgentsServiceDeps) {
     update: (userId: string, input: AgentUpdate) => store.update(userId, input),
     async remove(userId: string, agentId: string) {
       await store.remove(userId, agentId);
-      actors.get(agentId)?.stop();
+      const actor = actors.get(agentId);
+      if (actor) events.emit('agent', { ...liveOf({ id: agentId, userId }, actor), deleted: true });
+      actor?.stop();
       actors.delete(agentId);
       return { id: agentId, deleted: true as const };
     },
@@ -451,8 +460,10 @@ export function createAgentsService(deps: AgentsServiceDeps) {
       stopped = false;
       for (const agent of await store.all()) {
         const actor = actors.get(agent.id) ?? spawn(agent, await pendingApprovals(agent.id));
+        // Only this process's own requests: another live process is working on its own. A workflow
+        // step's request left by a dead process is taken over when the adopted run asks again.
         const open = await sql<{ id: string }>(deps.em(),
-          `select id from agent_requests where agent_id = ? and status in ('queued', 'running') order by created_at, id`, [agent.id]);
+          `select id from agent_requests where agent_id = ? and status in ('queued', 'running') and (owner = ? or owner is null) order by created_at, id`, [agent.id, instance]);
         for (const r of open) if (!actor.getSnapshot().context.queue.includes(r.id)) actor.send({ type: 'enqueue', requestId: r.id });
       }
     },

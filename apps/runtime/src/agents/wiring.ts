@@ -50,6 +50,7 @@ export function agentsOverrides(config: Config, options: AgentsOptions = {}, env
         provider,
         log: base.log,
         ...(options.approvalPollMs ? { approvalPollMs: options.approvalPollMs } : {}),
+        instanceId: config.instanceId,
         ...(env.SWITCHYARD_WEB_SEARCH_URL ? { webSearchUrl: env.SWITCHYARD_WEB_SEARCH_URL } : {}),
       });
       return { agents };

@@ -23,6 +23,8 @@ create table agent_requests (
   kind text not null check (kind in ('skill', 'chat')),
   payload jsonb not null,
   status text not null default 'queued' check (status in ('queued', 'running', 'done', 'failed')),
+  -- The runtime process whose mailbox holds it: a restarted process resumes its own requests.
+  owner text null,
   result jsonb null,
   error jsonb null,
   created_at timestamptz not null default now(),
