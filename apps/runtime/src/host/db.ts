@@ -3,10 +3,18 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 /**
  * Raw SQL through MikroORM's connection, so it joins the EntityManager's transaction and uses
  * its single pooled connection on PGlite. Placeholders are knex-style `?`; objects become jsonb.
+ *
+ * Values are sent as bind parameters (the driver's `$1, $2…`), not inlined: `em.execute` would
+ * format every value into the SQL text client-side, which for snapshot-sized JSON costs more CPU
+ * than the database write itself (bench: durable group).
  */
 export async function sql<T = Record<string, unknown>>(em: EntityManager, query: string, params: unknown[] = []): Promise<T[]> {
   const values = params.map((p) => (p !== null && typeof p === 'object' && !(p instanceof Date) ? JSON.stringify(p) : p));
-  return (await em.execute(query, values, 'all')) as T[];
+  const raw = em.getConnection().getKnex().raw(query, values as never[]);
+  const tx = em.getContext(false).getTransactionContext();
+  if (tx) raw.transacting(tx);
+  const res = (await raw) as { rows: T[] };
+  return res.rows;
 }
 
 export async function sqlOne<T = Record<string, unknown>>(em: EntityManager, query: string, params: unknown[] = []): Promise<T | null> {
