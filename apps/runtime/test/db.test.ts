@@ -11,7 +11,7 @@ const HOLD = fileURLToPath(new URL('./support/hold-db.ts', import.meta.url));
 const TABLES = [
   'users', 'flows', 'flow_versions', 'flow_triggers', 'runs', 'run_journal', 'effects', 'timers', 'inbox', 'schedule_fires',
   'memory_entries', 'contacts', 'email_threads', 'emails', 'tasks', 'follow_ups', 'notifications', 'drafts',
-  'agents', 'agent_memory', 'agent_interactions', 'conversations', 'messages', 'llm_calls', 'agent_approvals', 'calendar_events', 'agent_requests',
+  'agents', 'agent_memory', 'agent_interactions', 'conversations', 'messages', 'llm_calls', 'agent_approvals', 'calendar_events', 'agent_requests', 'run_commands',
 ];
 
 const rejects = async (p: Promise<unknown>) => {
@@ -37,7 +37,7 @@ describe.each(backends())('database (%s)', (kind) => {
     const tables = (await em.execute(`select table_name from information_schema.tables where table_schema = 'public'`)) as { table_name: string }[];
     expect(tables.map((t) => t.table_name)).toEqual(expect.arrayContaining(TABLES));
     expect(await db.orm.getMigrator().getPendingMigrations()).toEqual([]);
-    expect((await db.orm.getMigrator().getExecutedMigrations()).map((m) => m.name)).toEqual(['0001-initial', '0002-agents', '0003-run-leases', '0004-agent-mailbox']);
+    expect((await db.orm.getMigrator().getExecutedMigrations()).map((m) => m.name)).toEqual(['0001-initial', '0002-agents', '0003-run-leases', '0004-agent-mailbox', '0005-run-commands']);
   });
 
   it('has a column for every entity property (entities and migration agree)', async () => {

@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { BUSINESS_HOURS, client, freshStorage, setClock, spawnRuntime, waitForRun, type RuntimeProcess } from './host-support';
+import { BUSINESS_HOURS, client, freshStorage, setClock, spawnRuntime, switchyardCode, waitForRun, type RuntimeProcess } from './host-support';
+import { rejection } from './support/test-db';
 
 const HOUR = 3_600_000;
 const waitFlow = {
@@ -10,6 +11,16 @@ const waitFlow = {
     { id: 'task', type: 'action.createTask', position: { x: 400, y: 0 }, params: { title: 'After failover' } },
   ],
   edges: [{ id: 'e1', source: 'start', target: 'wait' }, { id: 'e2', source: 'wait', target: 'task' }],
+};
+
+const approvalFlow = {
+  schemaVersion: 1, id: 'remote-approval', kind: 'workflow', name: 'Approved elsewhere',
+  nodes: [
+    { id: 'start', type: 'trigger.manual', position: { x: 0, y: 0 }, params: {} },
+    { id: 'ok', type: 'flow.approval', position: { x: 200, y: 0 }, params: { title: 'Go?' } },
+    { id: 'task', type: 'action.createTask', position: { x: 400, y: 0 }, params: { title: 'Approved elsewhere' } },
+  ],
+  edges: [{ id: 'e1', source: 'start', target: 'ok' }, { id: 'e2', source: 'ok', sourceHandle: 'approved', target: 'task' }],
 };
 
 // Two processes need one shared server: PostgreSQL only (PGlite is single-process by construction).
@@ -48,5 +59,45 @@ describe.runIf(Boolean(process.env.DATABASE_URL))('run leases: another process a
     expect(tasks.items.filter((t) => t.sourceRunId === runId)).toHaveLength(1);
     const journal = await apiB.runs.journal.query({ runId });
     expect(journal.items.some((j) => j.kind === 'restored')).toBe(true);
+  });
+
+  it('approve, reject and cancel sent through a process that does not own the run reach the owner, once', async () => {
+    const storage = await freshStorage('postgres');
+    const dropSecond = storage.drop;
+    const env = { ...storage.env, SWITCHYARD_TEST_NOW: String(BUSINESS_HOURS), SWITCHYARD_LEASE_MS: '1500' };
+    const a = await spawnRuntime({ ...env, SWITCHYARD_INSTANCE_ID: 'node-a' });
+    const b = await spawnRuntime({ ...env, SWITCHYARD_INSTANCE_ID: 'node-b' });
+    try {
+      const apiA = client(a.url);
+      const apiB = client(b.url);
+      await apiA.flows.save.mutate({ document: approvalFlow as never });
+      await apiA.flows.deploy.mutate({ docId: 'remote-approval' });
+      const start = async () => {
+        const { runId } = await apiA.runs.start.mutate({ docId: 'remote-approval' });
+        await waitForRun(apiA, runId, (r) => r.status === 'waiting');
+        return runId;
+      };
+      const [approved, rejected, cancelled] = [await start(), await start(), await start()];
+
+      expect(await apiB.runs.approve.mutate({ runId: approved, comment: 'from B' })).toMatchObject({ runId: approved, nodeId: 'ok', decision: 'approve', forwarded: true });
+      expect(await apiB.runs.reject.mutate({ runId: rejected })).toMatchObject({ nodeId: 'ok', decision: 'reject', forwarded: true });
+      expect(await apiB.runs.cancel.mutate({ runId: cancelled })).toEqual({ runId: cancelled, status: 'cancelling' });
+      const done = await waitForRun(apiB, approved, (r) => r.status === 'completed', 10_000);
+      expect(done.nodes.task?.state).toBe('succeeded');
+      expect((await waitForRun(apiB, rejected, (r) => r.status === 'completed', 10_000)).nodes.task?.state).toBe('skipped');
+      await waitForRun(apiB, cancelled, (r) => r.status === 'cancelled', 10_000);
+      const journal = await apiA.runs.journal.query({ runId: approved });
+      expect(journal.items.filter((j) => j.eventType === 'approval.decide').map((j) => j.data)).toEqual([expect.objectContaining({ decision: 'approve', by: 'owner', comment: 'from B' })]);
+      const tasks = (await apiA.crm.tasks.list.query({} as never)) as unknown as { items: { sourceRunId: string }[] };
+      expect(tasks.items.filter((t) => t.sourceRunId === approved)).toHaveLength(1);
+
+      // Checked against the stored state: a run that is no longer waiting, or has ended, is refused at once.
+      expect(switchyardCode(await rejection(apiB.runs.approve.mutate({ runId: approved })))).toBe('INVALID_STATE');
+      expect(switchyardCode(await rejection(apiB.runs.cancel.mutate({ runId: cancelled })))).toBe('INVALID_STATE');
+    } finally {
+      await a.kill('SIGTERM');
+      await b.kill('SIGTERM');
+      await dropSecond();
+    }
   });
 });

@@ -44,6 +44,8 @@ export interface HostDeps {
   lease?: Lease;
   /** Claim every active run on restore, leases or not (an embedded database has one process by construction). */
   adoptAll?: boolean;
+  /** With leases: how often approvals/cancels sent through another process are picked up (default 500 ms). */
+  commandPollMs?: number;
   log?: { error(obj: unknown, msg?: string): void; info?(obj: unknown, msg?: string): void };
 }
 
@@ -203,27 +205,59 @@ export function createHost(deps: HostDeps) {
     return run;
   }
 
+  /**
+   * Another process owns the run (leases): the command is stored for the owner, which applies it
+   * within `commandPollMs` (or, if the owner died, whoever adopts the run does).
+   */
+  async function forward(row: RunRow, event: RunEvent) {
+    await sql(deps.em(), 'insert into run_commands (run_id, payload, created_at) values (?, ?, ?)', [row.id, event, iso()]);
+  }
+
   async function decide(userId: string, runId: string, decision: 'approve' | 'reject', opts: { nodeId?: string; comment?: string; by: string }) {
     const row = await store.get(userId, runId);
     if (!row) throw new SwitchyardError('NOT_FOUND', 'Run not found');
-    const run = liveRun(userId, runId);
-    const waiting = waitingApprovals(run.compiled, run.actor.getSnapshot().value);
+    const run = live.get(runId);
+    if (!run && (!deps.lease || isFinal(row.status))) liveRun(userId, runId);
+    const value = run ? run.actor.getSnapshot().value : (row.snapshot as { value?: unknown } | null)?.value;
+    const waiting = waitingApprovals(run ? run.compiled : await compiledFor(row.flow_id, row.flow_version), value);
     const nodeId = opts.nodeId ?? (waiting.length === 1 ? waiting[0] : undefined);
     if (!nodeId || !waiting.includes(nodeId)) {
       throw new SwitchyardError('INVALID_STATE', waiting.length ? `Choose which approval: ${waiting.join(', ')}` : 'This run is not waiting for an approval');
     }
-    run.actor.send({ type: 'approval.decide', nodeId, decision, by: opts.by, ...(opts.comment ? { comment: opts.comment } : {}) } satisfies RunEvent);
+    const event = { type: 'approval.decide', nodeId, decision, by: opts.by, ...(opts.comment ? { comment: opts.comment } : {}) } satisfies RunEvent;
+    if (!run) {
+      await forward(row, event);
+      return { runId, nodeId, decision, forwarded: true };
+    }
+    run.actor.send(event);
     await run.queue;
-    return { runId, nodeId, decision };
+    return { runId, nodeId, decision, forwarded: false };
   }
 
   async function cancel(userId: string, runId: string) {
     const row = await store.get(userId, runId);
     if (!row) throw new SwitchyardError('NOT_FOUND', 'Run not found');
     if (isFinal(row.status)) throw new SwitchyardError('INVALID_STATE', `The run has already ${row.status === 'cancelled' ? 'been cancelled' : 'ended'}`);
+    if (!live.has(runId) && deps.lease) {
+      await forward(row, { type: 'run.cancel' });
+      return { forwarded: true };
+    }
     const run = liveRun(userId, runId);
     run.actor.send({ type: 'run.cancel' } satisfies RunEvent);
     await run.queue;
+    return { forwarded: false };
+  }
+
+  /** Applies the commands other processes stored for runs live here, oldest first, each once. */
+  async function applyCommands() {
+    if (!live.size) return 0;
+    const rows = await sql<{ id: string; run_id: string; payload: RunEvent }>(deps.em(),
+      `update run_commands set applied_at = ? where id in (
+         select id from run_commands where applied_at is null and run_id = any(?::uuid[]) order by id for update skip locked)
+       returning id, run_id, payload`,
+      [iso(), `{${[...live.keys()].join(',')}}`]);
+    for (const c of rows.sort((a, b) => Number(a.id) - Number(b.id))) live.get(c.run_id)?.actor.send(c.payload);
+    return rows.length;
   }
 
   /** Stores the event in the durable inbox, then starts every deployed flow whose trigger matches. */
@@ -278,6 +312,7 @@ export function createHost(deps: HostDeps) {
    * or partitioned process): failover without losing a step, the ledger keeping effects single.
    */
   let leaseTimer: NodeJS.Timeout | null = null;
+  let commandTimer: NodeJS.Timeout | null = null;
   function startLeases() {
     const lease = deps.lease;
     if (!lease || leaseTimer) return;
@@ -295,6 +330,7 @@ export function createHost(deps: HostDeps) {
       }
     };
     leaseTimer = setInterval(() => void tick().catch((e: unknown) => deps.log?.error({ err: e }, 'lease heartbeat failed')), Math.max(250, Math.floor(lease.leaseMs / 3)));
+    commandTimer = setInterval(() => void applyCommands().catch((e: unknown) => deps.log?.error({ err: e }, 'applying forwarded commands failed')), deps.commandPollMs ?? 500);
   }
 
   /** Inbox rows stored before a crash but never processed. */
@@ -335,10 +371,13 @@ export function createHost(deps: HostDeps) {
       else await Promise.all([...live.values()].map((r) => r.queue));
     },
     startLeases,
+    applyCommands,
     async stop() {
       stopping = true;
       if (leaseTimer) clearInterval(leaseTimer);
+      if (commandTimer) clearInterval(commandTimer);
       leaseTimer = null;
+      commandTimer = null;
       const runs = [...live.values()];
       await Promise.all(runs.map((r) => r.queue));
       for (const r of runs) r.actor.stop();

@@ -3,6 +3,7 @@ import { Migration0001Initial } from './0001-initial';
 import { Migration0002Agents } from './0002-agents';
 import { Migration0003RunLeases } from './0003-run-leases';
 import { Migration0004AgentMailbox } from './0004-agent-mailbox';
+import { Migration0005RunCommands } from './0005-run-commands';
 
 /** Every migration in order. Listed explicitly so no filesystem glob is needed at run time. */
 export const migrationsList: MigrationObject[] = [
@@ -10,4 +11,5 @@ export const migrationsList: MigrationObject[] = [
   { name: '0002-agents', class: Migration0002Agents },
   { name: '0003-run-leases', class: Migration0003RunLeases },
   { name: '0004-agent-mailbox', class: Migration0004AgentMailbox },
+  { name: '0005-run-commands', class: Migration0005RunCommands },
 ];

@@ -144,8 +144,9 @@ export const runsRouter = router({
     }),
 
   cancel: authedProcedure.input(runId).mutation(async ({ ctx, input }) => {
-    await hostOf(ctx.services).host.cancel(ctx.user.id, input.runId);
-    return { runId: input.runId, status: 'cancelled' as const };
+    // Sent through a process that does not own the run, the cancel is applied by the owner shortly.
+    const { forwarded } = await hostOf(ctx.services).host.cancel(ctx.user.id, input.runId);
+    return { runId: input.runId, status: forwarded ? ('cancelling' as const) : ('cancelled' as const) };
   }),
 
   approve: authedProcedure.input(decision).mutation(({ ctx, input }) =>
