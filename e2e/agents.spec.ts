@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { apiClient, artifactsDir, launchBrowser, newPage, screenshot, startRuntime, type Runtime } from './support';
+import { apiClient, artifactsDir, confirmDialog, hasFocus, launchBrowser, newPage, screenshot, startRuntime, type Runtime } from './support';
 
 describe('agents', () => {
   let runtime: Runtime;
@@ -152,13 +152,19 @@ describe('agents', () => {
     await page.getByTestId('save-agent').click();
     await page.getByTestId('agent-row').filter({ hasText: 'Meeting scheduler' }).waitFor();
 
-    // Delete: declining keeps it, accepting removes it.
-    page.once('dialog', (dialog) => void dialog.dismiss());
+    // Delete asks in the app's own dialog: Cancel keeps the agent, the red button removes it.
     await row.getByTestId('delete-agent').click();
-    expect(await page.getByTestId('agent-row').count()).toBeGreaterThan(0);
+    let confirm = await confirmDialog(page, 'Delete the agent “Meeting scheduler”?');
+    await screenshot(page, 'confirm-delete-agent');
+    await confirm.getByTestId('confirm-cancel').click();
+    await confirm.waitFor({ state: 'detached' });
+    expect(await hasFocus(row.getByTestId('delete-agent'))).toBe(true);
+    expect(await row.count()).toBe(1);
     expect((await api.agents.get.query({ id: created.id })).name).toBe('Meeting scheduler');
-    page.once('dialog', (dialog) => void dialog.accept());
     await row.getByTestId('delete-agent').click();
+    confirm = await confirmDialog(page, 'Delete the agent “Meeting scheduler”?');
+    expect(await confirm.getByTestId('confirm-accept').textContent()).toBe('Delete agent');
+    await confirm.getByTestId('confirm-accept').click();
     await row.waitFor({ state: 'detached' });
 
     expect(errors).toEqual([]);

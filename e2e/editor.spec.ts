@@ -3,7 +3,7 @@ import type { FlowDocument } from '@switchyard/schema';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { connect, createWorkflow, dropNode, nodeById, select, signIn } from './canvas';
-import { PINNED_CLOCK_ENV, apiClient, launchBrowser, newPage, screenshot, startRuntime, type Runtime } from './support';
+import { PINNED_CLOCK_ENV, apiClient, confirmDialog, hasFocus, launchBrowser, newPage, screenshot, startRuntime, type Runtime } from './support';
 
 /** Clicks Export and returns the downloaded document. */
 async function exportDocument(page: Page): Promise<{ doc: FlowDocument; path: string }> {
@@ -190,10 +190,47 @@ describe('the canvas editor', () => {
     await page.keyboard.press('Control+Shift+z');
     expect(graphOf((await exportDocument(page)).doc)).toEqual(graphOf(changed.doc));
 
-    // Leaving with unsaved changes asks first; staying keeps them.
-    page.once('dialog', (d) => void d.dismiss());
-    await page.getByTestId('back-to-flows').click();
+    // Typing in an inspector field is one undo step for the whole word, not one per letter; the
+    // next visit of the field is a step of its own.
+    await select(page, start);
+    const label = page.getByTestId('field-label');
+    await label.pressSequentially('Follow up');
+    await nodeById(page, start).filter({ hasText: 'Follow up' }).waitFor();
+    await page.getByTestId('undo').click();
+    expect(await label.inputValue()).toBe('');
+    expect(await nodeById(page, start).textContent()).not.toContain('Follow');
+    // The problems list catches up a moment after the last edit; the picture waits for it.
+    await page.locator('.problems__checking').waitFor({ state: 'detached' });
+    await screenshot(page, 'editor-after-undo');
+    await page.getByTestId('redo').click();
+    expect(await label.inputValue()).toBe('Follow up');
+    await label.click();
+    await label.press('End');
+    await label.pressSequentially(' today');
+    await page.getByTestId('undo').click();
+    expect(await label.inputValue()).toBe('Follow up');
+    await page.getByTestId('undo').click();
+    expect(await label.inputValue()).toBe('');
+    expect(graphOf((await exportDocument(page)).doc)).toEqual(graphOf(changed.doc));
+
+    // Leaving with unsaved changes asks first, in the app's own dialog. Its safe answer has the
+    // focus, so Enter stays, as does Escape; the focus goes back to the link.
+    const back = page.getByTestId('back-to-flows');
+    await back.click();
+    let leave = await confirmDialog(page, 'Leave without saving?');
+    await page.keyboard.press('Enter');
+    await leave.waitFor({ state: 'detached' });
     expect(new URL(page.url()).pathname).toBe(`/flows/${docId}`);
+    expect(await hasFocus(back)).toBe(true);
+    // Opened from the keyboard this time (Enter on the focused link): the focus ring shows.
+    await page.keyboard.press('Enter');
+    leave = await confirmDialog(page, 'Leave without saving?');
+    await page.locator('.problems__checking').waitFor({ state: 'detached' });
+    await screenshot(page, 'confirm-unsaved-changes');
+    await page.keyboard.press('Escape');
+    await leave.waitFor({ state: 'detached' });
+    expect(new URL(page.url()).pathname).toBe(`/flows/${docId}`);
+    expect(await page.getByTestId('save-state').textContent()).toBe('Unsaved changes');
 
     // Versions: v1 the empty new flow, v2 the first graph (exported). Save the changed graph as
     // v3, then import the v2 file: it comes back identical as v4.
@@ -207,9 +244,20 @@ describe('the canvas editor', () => {
     expect({ ...imported.document, version: 0 }).toEqual({ ...v1.doc, version: 0 });
     expect(await page.getByTestId('canvas-node').count()).toBe(2);
 
-    // Restore v3 from the history panel: saved as v5 with v3's graph.
+    // Restore v3 from the history panel: saved as v5 with v3's graph. With unsaved changes on the
+    // canvas it asks first; Cancel keeps them.
+    await select(page, start);
+    await page.getByTestId('field-label').pressSequentially('Draft');
     await page.getByTestId('open-history').click();
-    await page.locator('[data-testid="version-row"][data-version="3"]').getByTestId('restore-version').click();
+    const restoreV3 = page.locator('[data-testid="version-row"][data-version="3"]').getByTestId('restore-version');
+    await restoreV3.click();
+    const discard = await confirmDialog(page, 'Restore version 3?');
+    await discard.getByTestId('confirm-cancel').click();
+    await discard.waitFor({ state: 'detached' });
+    expect(await page.getByTestId('field-label').inputValue()).toBe('Draft');
+    expect(await page.getByTestId('save-state').textContent()).toBe('Unsaved changes');
+    await restoreV3.click();
+    await (await confirmDialog(page, 'Restore version 3?')).getByTestId('confirm-accept').click();
     await page.getByTestId('save-state').filter({ hasText: 'v5' }).waitFor();
     await screenshot(page, 'editor-8-history');
     const restored = await api.flows.export.query({ docId });
@@ -221,7 +269,28 @@ describe('the canvas editor', () => {
     await page.getByTestId('editor').waitFor();
     await page.getByTestId('save-state').filter({ hasText: 'Saved · v5' }).waitFor();
     expect(graphOf((await exportDocument(page)).doc)).toEqual(graphOf(changed.doc));
+
+    // Closing the tab with unsaved changes gets the browser's own prompt (dismissed: the page
+    // stays); leaving through the app's link and agreeing goes without saving.
+    const prompts: string[] = [];
+    page.on('dialog', (d) => {
+      prompts.push(d.type());
+      void d.dismiss();
+    });
+    await select(page, start);
+    await page.getByTestId('field-label').pressSequentially('Unsaved');
+    await page.close({ runBeforeUnload: true });
+    await expect.poll(() => prompts).toEqual(['beforeunload']);
+    expect(page.isClosed()).toBe(false);
+    await page.getByTestId('back-to-flows').click();
+    await (await confirmDialog(page, 'Leave without saving?')).getByTestId('confirm-accept').click();
+    await page.getByTestId('flow-list').waitFor();
+    expect((await api.flows.export.query({ docId })).document.nodes.find((n) => n.id === start)?.label).toBeUndefined();
     expect(errors).toEqual([]);
+    // With nothing unsaved, closing asks nothing.
+    await page.close({ runBeforeUnload: true });
+    await page.waitForEvent('close');
+    expect(prompts).toEqual(['beforeunload']);
     await context.close();
   });
 
@@ -279,7 +348,7 @@ describe('the canvas editor', () => {
     await context.close();
   });
 
-  test('the flow list creates, renames, duplicates and deletes flows', async () => {
+  test('the flow list creates, renames, imports over, duplicates and deletes flows', async () => {
     const { context, page, errors } = await newPage(browser);
     await signIn(page, runtime);
     const docId = await createWorkflow(page, 'List actions flow');
@@ -297,14 +366,43 @@ describe('the canvas editor', () => {
     await renamed.waitFor();
     expect((await apiClient(runtime).flows.get.query({ docId })).document.name).toBe('Renamed flow');
 
+    // Importing a file whose id exists asks before replacing it; Cancel leaves the flow as it was.
+    const { document: saved } = await apiClient(runtime).flows.export.query({ docId });
+    const file = { name: `${docId}.json`, mimeType: 'application/json', buffer: Buffer.from(JSON.stringify({ ...saved, description: 'From a file' })) };
+    await page.getByTestId('import-flow-file').setInputFiles(file);
+    const replace = await confirmDialog(page, 'Replace “Renamed flow” with the file?');
+    await screenshot(page, 'confirm-import-replace');
+    await replace.getByTestId('confirm-cancel').click();
+    await replace.waitFor({ state: 'detached' });
+    expect((await apiClient(runtime).flows.get.query({ docId })).document.description).toBe('');
+    await page.getByTestId('import-flow-file').setInputFiles(file);
+    await (await confirmDialog(page, 'Replace “Renamed flow” with the file?')).getByTestId('confirm-accept').click();
+    await page.getByTestId('list-notice').filter({ hasText: 'Imported' }).waitFor();
+    expect((await apiClient(runtime).flows.get.query({ docId })).document.description).toBe('From a file');
+
     await renamed.getByTestId('duplicate-flow').click();
     await page.getByTestId('flow-row').filter({ hasText: 'Copy of Renamed flow' }).waitFor();
 
-    page.once('dialog', (d) => void d.dismiss());
-    await renamed.getByTestId('delete-flow').click();
+    // Deleting asks in the app's own dialog. Cancel, Enter (on the focused Cancel) and Escape
+    // keep the flow and give the focus back to its Delete button; only the red button deletes.
+    const deleteButton = renamed.getByTestId('delete-flow');
+    await deleteButton.click();
+    let confirm = await confirmDialog(page, 'Delete “Renamed flow”?');
+    await screenshot(page, 'confirm-delete-flow');
+    expect(await confirm.getByTestId('confirm-accept').textContent()).toBe('Delete flow');
+    await confirm.getByTestId('confirm-cancel').click();
+    await confirm.waitFor({ state: 'detached' });
+    expect(await hasFocus(deleteButton)).toBe(true);
+    for (const key of ['Enter', 'Escape']) {
+      await deleteButton.click();
+      confirm = await confirmDialog(page, 'Delete “Renamed flow”?');
+      await page.keyboard.press(key);
+      await confirm.waitFor({ state: 'detached' });
+    }
     expect(await renamed.count()).toBe(1);
-    page.once('dialog', (d) => void d.accept());
-    await renamed.getByTestId('delete-flow').click();
+    expect((await apiClient(runtime).flows.get.query({ docId })).document.name).toBe('Renamed flow');
+    await deleteButton.click();
+    await (await confirmDialog(page, 'Delete “Renamed flow”?')).getByTestId('confirm-accept').click();
     await page.getByTestId('list-notice').filter({ hasText: 'Deleted' }).waitFor();
     await row.waitFor({ state: 'detached' });
 

@@ -7,7 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createTRPCClient, httpLink, type TRPCClient } from '@trpc/client';
 import type { AppRouter } from '@switchyard/runtime/router';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { NO_CHROMIUM_MESSAGE, findChromium } from './chromium.mjs';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -211,3 +211,24 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   await page.screenshot({ path, fullPage: true });
   return path;
 }
+
+/**
+ * Waits for the app's confirmation dialog asking `title` and checks what every one of them owes a
+ * keyboard or screen-reader user: an alertdialog named by its title and described by its text,
+ * with the focus on the safe button. Returns the dialog; its buttons are `confirm-cancel` and
+ * `confirm-accept`.
+ */
+export async function confirmDialog(page: Page, title: string | RegExp): Promise<Locator> {
+  const dialog = page.getByRole('alertdialog', { name: title });
+  await dialog.waitFor();
+  const { described, focused } = await dialog.evaluate((el) => ({
+    described: document.getElementById(el.getAttribute('aria-describedby') ?? '')?.textContent ?? '',
+    focused: document.activeElement?.getAttribute('data-testid') ?? null,
+  }));
+  if (described.trim() === '') throw new Error(`the dialog “${String(title)}” has no description`);
+  if (focused !== 'confirm-cancel') throw new Error(`the dialog “${String(title)}” opened with the focus on ${focused ?? 'nothing'}, not on its safe button`);
+  return dialog;
+}
+
+/** Whether the element `locator` points at has the keyboard focus. */
+export const hasFocus = (locator: Locator): Promise<boolean> => locator.evaluate((el) => el === document.activeElement);

@@ -29,7 +29,10 @@ export const hrefOf = (route: Route): string => {
 };
 
 const listeners = new Set<() => void>();
-let guard: (() => string | null) | null = null;
+
+/** Holds an in-app navigation: asks the user, and calls `leave` to complete it if they agree. */
+export type LeaveHandler = (leave: () => void) => void;
+let guard: LeaveHandler | null = null;
 
 function notify() {
   for (const l of listeners) l();
@@ -44,10 +47,15 @@ function subscribe(listener: () => void) {
   };
 }
 
-/** Goes to `href` unless a guard's question is declined. Returns whether it navigated. */
+/**
+ * Goes to `href`, unless a leave guard holds the navigation to ask first (it completes it once the
+ * user agrees). Returns whether it navigated now.
+ */
 export function navigate(href: string, options: { replace?: boolean; force?: boolean } = {}): boolean {
-  const question = options.force ? null : guard?.();
-  if (question && !window.confirm(question)) return false;
+  if (guard && !options.force) {
+    guard(() => navigate(href, { ...options, force: true }));
+    return false;
+  }
   if (options.replace) window.history.replaceState(null, '', href);
   else window.history.pushState(null, '', href);
   notify();
@@ -60,25 +68,25 @@ export function useRoute(): Route {
 }
 
 /**
- * While `question` is non-null, leaving asks it: in-app links through `navigate`, and closing or
- * reloading the tab through the browser's own beforeunload prompt.
+ * While `onLeave` is non-null, leaving asks first: in-app links through `navigate` are handed to
+ * it (see `LeaveGuard`, which asks in a dialog), and closing or reloading the tab gets the
+ * browser's own beforeunload prompt, whose wording no page can choose.
  */
-export function useLeaveGuard(question: string | null): void {
+export function useLeaveGuard(onLeave: LeaveHandler | null): void {
   useEffect(() => {
-    if (question === null) return;
-    const mine = () => question;
-    guard = mine;
+    if (onLeave === null) return;
+    guard = onLeave;
     const onBeforeUnload = (event: BeforeUnloadEvent) => {
       event.preventDefault();
       // Older browsers need a returnValue to show the prompt.
-      event.returnValue = question;
+      event.returnValue = 'You have unsaved changes.';
     };
     window.addEventListener('beforeunload', onBeforeUnload);
     return () => {
-      if (guard === mine) guard = null;
+      if (guard === onLeave) guard = null;
       window.removeEventListener('beforeunload', onBeforeUnload);
     };
-  }, [question]);
+  }, [onLeave]);
 }
 
 /** An `<a>` that navigates in-app (keeping modifier-clicks for new tabs). */

@@ -19,7 +19,8 @@ import {
 } from '@xyflow/react';
 import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from 'react';
 import { fromPromise } from 'xstate';
-import { linkHandler, useLeaveGuard } from '../router';
+import { LeaveGuard } from '../components/LeaveGuard';
+import { linkHandler } from '../router';
 import { describeError, type ApiClient, type QueryOutput } from '../trpc';
 import { nodeTypes, type FlowCanvasNode } from './FlowNodeView';
 import { cloneSubgraph, connectionProblem, newEdgeId, newNodeId, primaryTrigger, specOf, toDocument, type Graph } from './graph';
@@ -30,6 +31,7 @@ import { layeredLayout } from './layout';
 import { OverlayContext, type NodeRunView, type Overlay } from './overlay';
 import { DND_TYPE, Palette } from './Palette';
 import { CompilePreview, HistoryPanel, RunDialog } from './panels';
+import { createHistory, endGroup, record, redo as redoStep, undo as undoStep, type History } from './history';
 import { editorSessionMachine, type RunRequest } from './session.machine';
 
 export type LoadedFlow = QueryOutput<ApiClient['flows']['get']>;
@@ -61,6 +63,22 @@ export function graphOf(nodes: FlowCanvasNode[], edges: Edge[]): Graph {
     })),
     edges: edges.map((e) => ({ id: e.id, source: e.source, sourceHandle: e.sourceHandle ?? 'out', target: e.target, targetHandle: e.targetHandle ?? 'in' })),
   };
+}
+
+export type NodePatch = { params?: Record<string, unknown>; label?: string | undefined };
+
+/** The canvas nodes with one node's label or params replaced (an empty label goes back to the kind's name). */
+function patchNode(nodes: FlowCanvasNode[], id: string, patch: NodePatch): FlowCanvasNode[] {
+  return nodes.map((n) => {
+    if (n.id !== id) return n;
+    const data = { ...n.data };
+    if (patch.params) data.params = patch.params;
+    if ('label' in patch) {
+      if (patch.label === undefined || patch.label === '') delete data.label;
+      else data.label = patch.label;
+    }
+    return { ...n, data };
+  });
 }
 
 const isTyping = (target: EventTarget | null) =>
@@ -139,25 +157,21 @@ export function Editor({ client, initial }: { client: ApiClient; initial: Loaded
   const running = snapshot.matches({ activity: 'running' });
   const canDeploy = snapshot.can({ type: 'DEPLOY' });
 
-  // ----- history: every committed change of the document-shaped graph is one undo step -----
+  // ----- history (history.ts): one step per canvas edit, one per inspector field visit -----
   const graph = useMemo(() => graphOf(nodes, edges), [nodes, edges]);
   const graphJson = useMemo(() => JSON.stringify(graph), [graph]);
   const dragging = nodes.some((n) => n.dragging);
-  const history = useRef<{ past: string[]; future: string[]; current: string }>({ past: [], future: [], current: graphJson });
+  const history = useRef<History>(createHistory(graphJson));
+  /** The graph the session machine last received, so every change reaches it once. */
+  const sentJson = useRef(graphJson);
   const [, setHistoryTick] = useState(0);
-  const restoring = useRef(false);
 
   useEffect(() => {
-    if (dragging) return;
-    const h = history.current;
-    if (graphJson === h.current) return;
-    if (!restoring.current) {
-      h.past.push(h.current);
-      if (h.past.length > 200) h.past.shift();
-      h.future = [];
-    }
-    restoring.current = false;
-    h.current = graphJson;
+    if (dragging || graphJson === sentJson.current) return;
+    sentJson.current = graphJson;
+    // Undo, redo and inspector edits have moved the history here already; any other change
+    // (add, delete, connect, a finished drag, paste, auto-layout) is a step of its own.
+    history.current = record(history.current, graphJson);
     setHistoryTick((t) => t + 1);
     send({ type: 'EDIT', document: toDocument(baseDoc.current, graph) });
   }, [graphJson, graph, dragging, send]);
@@ -170,30 +184,31 @@ export function Editor({ client, initial }: { client: ApiClient; initial: Loaded
   // Undoing an inspector edit keeps the node selected, so its form shows the restored value.
   const selectedIds = useCallback(() => new Set(getNodes().filter((n) => n.selected).map((n) => n.id)), [getNodes]);
 
-  const undo = useCallback(() => {
-    const h = history.current;
-    const prev = h.past.pop();
-    if (prev === undefined) return;
-    h.future.push(h.current);
-    restoring.current = true;
-    applyGraph(JSON.parse(prev) as Graph, selectedIds());
-  }, [applyGraph, selectedIds]);
+  const travel = useCallback(
+    (step: (h: History) => History) => {
+      const next = step(history.current);
+      if (next === history.current) return;
+      history.current = next;
+      applyGraph(JSON.parse(next.current) as Graph, selectedIds());
+    },
+    [applyGraph, selectedIds],
+  );
+  const undo = useCallback(() => travel(undoStep), [travel]);
+  const redo = useCallback(() => travel(redoStep), [travel]);
 
-  const redo = useCallback(() => {
-    const h = history.current;
-    const next = h.future.pop();
-    if (next === undefined) return;
-    h.past.push(h.current);
-    restoring.current = true;
-    applyGraph(JSON.parse(next) as Graph, selectedIds());
-  }, [applyGraph, selectedIds]);
+  /** The inspector field lost focus: its next keystroke starts a new undo step. */
+  const endFieldEdit = useCallback(() => {
+    history.current = endGroup(history.current);
+  }, []);
 
   /** Replaces the canvas with a document from the server (restore, import): a fresh history. */
   const resetTo = useCallback(
     (doc: FlowDocument, version: number, deployedVersion: number | null) => {
       baseDoc.current = doc;
       const g = { nodes: doc.nodes, edges: doc.edges };
-      history.current = { past: [], future: [], current: JSON.stringify(graphOf(toCanvasNodes(g), toCanvasEdges(g))) };
+      const json = JSON.stringify(graphOf(toCanvasNodes(g), toCanvasEdges(g)));
+      history.current = createHistory(json);
+      sentJson.current = json;
       applyGraph(g);
       send({ type: 'RESET', document: doc, version, deployedVersion });
       setHistoryTick((t) => t + 1);
@@ -286,20 +301,17 @@ export function Editor({ client, initial }: { client: ApiClient; initial: Loaded
     [fitView],
   );
 
-  const updateNode = useCallback((id: string, patch: { params?: Record<string, unknown>; label?: string | undefined }) => {
-    setNodes((ns) =>
-      ns.map((n) => {
-        if (n.id !== id) return n;
-        const data = { ...n.data };
-        if (patch.params) data.params = patch.params;
-        if ('label' in patch) {
-          if (patch.label === undefined || patch.label === '') delete data.label;
-          else data.label = patch.label;
-        }
-        return { ...n, data };
-      }),
-    );
-  }, []);
+  /**
+   * An inspector edit. It is recorded here rather than by the graph effect, which cannot tell which
+   * field changed: consecutive edits of one field of one node are grouped into one undo step.
+   */
+  const updateNode = useCallback(
+    (id: string, patch: NodePatch, field: string) => {
+      history.current = record(history.current, JSON.stringify(graphOf(patchNode(nodes, id, patch), edges)), `${id}:${field}`);
+      setNodes((ns) => patchNode(ns, id, patch));
+    },
+    [nodes, edges],
+  );
 
   const copy = useCallback(() => {
     const selected = new Set(nodes.filter((n) => n.selected).map((n) => n.id));
@@ -364,8 +376,6 @@ export function Editor({ client, initial }: { client: ApiClient; initial: Loaded
     deployedOnOpen.current = ctx.deployedVersion;
     setStatus({ tone: 'ok', text: `Deployed version ${ctx.deployedVersion}: the flow now reacts to real events.` });
   }, [ctx.deployedVersion]);
-
-  useLeaveGuard(dirty ? 'You have unsaved changes in this flow. Leave without saving?' : null);
 
   // ----- run watching over SSE -----
   const runId = ctx.runId;
@@ -559,6 +569,7 @@ export function Editor({ client, initial }: { client: ApiClient; initial: Loaded
             diagnosticsByNode={diagnosticsByNode}
             compiling={compiling}
             onUpdate={updateNode}
+            onFieldBlur={endFieldEdit}
             onFocusNode={selectOnly}
             run={runView}
             running={running}
@@ -583,6 +594,12 @@ export function Editor({ client, initial }: { client: ApiClient; initial: Loaded
             }}
           />
         ) : null}
+        <LeaveGuard
+          when={dirty}
+          title="Leave without saving?"
+          description={`Your changes to “${document.name}” since the last save are lost if you leave now. Stay to save them (Ctrl+S).`}
+          leaveLabel="Leave without saving"
+        />
         {runOpen && trigger ? (
           <RunDialog trigger={trigger} deployedVersion={ctx.deployedVersion} dirty={dirty} onCancel={() => setRunOpen(false)} onRun={startRun} />
         ) : null}

@@ -2,7 +2,7 @@ import type { Diagnostic } from '@switchyard/schema';
 import { useId } from 'react';
 import { ProposalCard, type Decision } from '../agents/ProposalCard';
 import type { ApiClient } from '../trpc';
-import type { RunViewData } from './Editor';
+import type { NodePatch, RunViewData } from './Editor';
 import { CategoryIcon, plainMessage, type FlowCanvasNode } from './FlowNodeView';
 import { specOf } from './graph';
 import type { NodeRunView } from './overlay';
@@ -30,6 +30,7 @@ export function Inspector({
   diagnosticsByNode,
   compiling,
   onUpdate,
+  onFieldBlur,
   onFocusNode,
   run,
   running,
@@ -43,7 +44,10 @@ export function Inspector({
   diagnostics: Diagnostic[];
   diagnosticsByNode: ReadonlyMap<string, Diagnostic[]>;
   compiling: boolean;
-  onUpdate: (id: string, patch: { params?: Record<string, unknown>; label?: string | undefined }) => void;
+  /** An edit of `field` (a path such as `label` or `params.title`) of node `id`. */
+  onUpdate: (id: string, patch: NodePatch, field: string) => void;
+  /** A field lost focus: the editor ends that field's undo step here. */
+  onFieldBlur: () => void;
   onFocusNode: (id: string) => void;
   run: RunViewData | null;
   running: boolean;
@@ -57,7 +61,8 @@ export function Inspector({
 }) {
   const node = selected.length === 1 ? selected[0] : undefined;
   return (
-    <aside className="inspector" aria-label="Inspector" data-testid="inspector">
+    // React's onBlur bubbles: one handler hears every field of the form, whatever its kind.
+    <aside className="inspector" aria-label="Inspector" data-testid="inspector" onBlur={onFieldBlur}>
       {run || running ? <RunPanel run={run} onApprove={onApprove} onReject={onReject} onDecideAgent={onDecideAgent} onClose={onCloseRun} /> : null}
       {node ? (
         <NodeInspector
@@ -96,7 +101,7 @@ function NodeInspector({
   client: ApiClient;
   node: FlowCanvasNode;
   problems: Diagnostic[];
-  onUpdate: (id: string, patch: { params?: Record<string, unknown>; label?: string | undefined }) => void;
+  onUpdate: (id: string, patch: NodePatch, field: string) => void;
   runNode: NodeRunView | undefined;
   runInput: unknown;
 }) {
@@ -132,7 +137,7 @@ function NodeInspector({
           value={node.data.label ?? ''}
           placeholder={spec.label}
           data-testid="field-label"
-          onChange={(e) => onUpdate(node.id, { label: e.target.value || undefined })}
+          onChange={(e) => onUpdate(node.id, { label: e.target.value || undefined }, 'label')}
         />
         <p className="field__hint">
           Id <code>{node.id}</code> — use it in expressions as <code>{`nodes.${node.id}`}</code>.
@@ -149,9 +154,9 @@ function NodeInspector({
       ) : null}
       {runNode ? <NodeRunDetails runNode={runNode} input={runInput} /> : null}
       {node.data.type === 'agent.runSkill' ? (
-        <RunSkillInspector client={client} spec={spec} params={node.data.params} onChange={(params) => onUpdate(node.id, { params })} />
+        <RunSkillInspector client={client} spec={spec} params={node.data.params} onChange={(params, field) => onUpdate(node.id, { params }, field)} />
       ) : fields.length ? (
-        <ParamForm fields={fields} params={node.data.params} issues={issues} onChange={(params) => onUpdate(node.id, { params })} />
+        <ParamForm fields={fields} params={node.data.params} issues={issues} onChange={(params, field) => onUpdate(node.id, { params }, field)} />
       ) : (
         <p className="inspector__hint">This node has no settings.</p>
       )}

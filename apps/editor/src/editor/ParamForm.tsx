@@ -37,14 +37,15 @@ export function ParamForm({
   fields: Field[];
   params: Params;
   issues: ReadonlyMap<string, string>;
-  onChange: (next: Params) => void;
+  /** The node's new params, and the path of the field that changed (e.g. `params.tone`). */
+  onChange: (next: Params, field: string) => void;
   prefix?: string[];
 }) {
   return (
     <div className="form">
       {fields.map((field) => {
         const path = [...prefix, field.key];
-        const set = (value: unknown) => onChange(setAt(params, path, value));
+        const set = (value: unknown) => onChange(setAt(params, path, value), path.join('.'));
         return (
           <FieldControl key={field.key} field={field} value={getAt(params, path)} issue={issues.get(path.join('.'))} set={set}>
             {field.kind === 'object' ? (

@@ -31,7 +31,7 @@ const JSON_FIELD: Field[] = [
  * (grantEffects, retry, continue on error). Every change goes through `onChange`, the same
  * document update as any other inspector edit, so undo covers it.
  */
-export function RunSkillInspector({ client, spec, params, onChange }: { client: ApiClient; spec: NodeKindSpec; params: Params; onChange: (next: Params) => void }) {
+export function RunSkillInspector({ client, spec, params, onChange }: { client: ApiClient; spec: NodeKindSpec; params: Params; onChange: (next: Params, field: string) => void }) {
   const agentFieldId = useId();
   const skillFieldId = useId();
   const loadAgents = useCallback(() => client.agents.list.query(), [client]);
@@ -73,7 +73,7 @@ export function RunSkillInspector({ client, spec, params, onChange }: { client: 
           value={agentId}
           disabled={agents.data === null}
           data-testid="field-agentId"
-          onChange={(e) => onChange(withAgent(params, e.target.value, agents.data?.items.find((a) => a.id === e.target.value)?.skills ?? null))}
+          onChange={(e) => onChange(withAgent(params, e.target.value, agents.data?.items.find((a) => a.id === e.target.value)?.skills ?? null), 'agentId')}
         >
           <option value="">{agents.data === null ? 'Loading agents…' : 'Choose an agent…'}</option>
           {agentMissing ? <option value={agentId}>Unknown agent ({agentId.slice(0, 8)}…)</option> : null}
@@ -116,7 +116,7 @@ export function RunSkillInspector({ client, spec, params, onChange }: { client: 
           value={skillId}
           disabled={!agent}
           data-testid="field-skill"
-          onChange={(e) => onChange(withSkill(params, e.target.value))}
+          onChange={(e) => onChange(withSkill(params, e.target.value), 'skill')}
         >
           <option value="">{agent ? (skillOptions.length ? 'Choose a skill…' : `${agent.name} has no skills`) : 'Choose an agent first'}</option>
           {skillId && !skillOptions.includes(skillId) ? <option value={skillId}>{skillName(skillId)}</option> : null}
@@ -167,7 +167,7 @@ function SkillAbout({ skill }: { skill: SkillItem }) {
 }
 
 /** The skill's own params: generated fields, or the whole record as JSON. */
-function SkillParams({ client, skillId, params, issue, onChange }: { client: ApiClient; skillId: string; params: Params; issue: string | undefined; onChange: (next: Params) => void }) {
+function SkillParams({ client, skillId, params, issue, onChange }: { client: ApiClient; skillId: string; params: Params; issue: string | undefined; onChange: (next: Params, field: string) => void }) {
   const loadSkill = useCallback(() => client.skills.get.query({ id: skillId }), [client, skillId]);
   const skill = useRemote(loadSkill);
   const [asJson, setAsJson] = useState(false);

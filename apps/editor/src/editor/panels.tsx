@@ -1,6 +1,7 @@
 import { compile } from '@switchyard/actors';
 import type { FlowDocument } from '@switchyard/schema';
 import { useCallback, useMemo, useState, type FormEvent } from 'react';
+import { useConfirm } from '../components/ConfirmDialog';
 import { formatDateTime, formatRelative } from '../format';
 import { describeError, type ApiClient } from '../trpc';
 import { useRemote } from '../useRemote';
@@ -85,9 +86,19 @@ export function HistoryPanel({
   const versions = useRemote(load);
   const [busy, setBusy] = useState<number | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const { dialog: confirmDialog, ask } = useConfirm();
 
   async function restore(version: number) {
-    if (dirty && !window.confirm('Restoring replaces your unsaved changes on the canvas. Continue?')) return;
+    if (
+      dirty &&
+      !(await ask({
+        title: `Restore version ${version}?`,
+        description: 'Restoring replaces your unsaved changes on the canvas; they cannot be brought back.',
+        confirmLabel: 'Discard changes and restore',
+      }))
+    ) {
+      return;
+    }
     setBusy(version);
     setError(null);
     try {
@@ -105,6 +116,7 @@ export function HistoryPanel({
 
   return (
     <Drawer title="Version history" onClose={onClose} testId="history-panel">
+      {confirmDialog}
       {error ? <p className="field__error">{error}</p> : null}
       {versions.status === 'error' ? <p className="field__error">{describeError(versions.error, 'load the versions')}</p> : null}
       {!versions.data ? (

@@ -3,6 +3,7 @@ import { AgentForm, type AgentDraft } from '../agents/AgentForm';
 import { useAgentWatch, type AgentLive } from '../agents/live';
 import { AgentStateBadge, LiveNote, type AgentItem } from '../agents/shared';
 import { Banner, LoadErrorBanner } from '../components/Banner';
+import { useConfirm } from '../components/ConfirmDialog';
 import { hrefOf, linkHandler } from '../router';
 import { describeError, isUnauthorized, type ApiClient } from '../trpc';
 import { useRemote } from '../useRemote';
@@ -14,6 +15,7 @@ export function AgentsPage({ client, onUnauthorized }: { client: ApiClient; onUn
   const skills = useRemote(loadSkills);
   const [editing, setEditing] = useState<{ agent: AgentItem | null } | null>(null);
   const [notice, setNotice] = useState<{ tone: 'error' | 'info'; text: string } | null>(null);
+  const { dialog: confirmDialog, ask } = useConfirm();
 
   const unauthorized = agents.status === 'error' && isUnauthorized(agents.error);
   useEffect(() => {
@@ -60,7 +62,12 @@ export function AgentsPage({ client, onUnauthorized }: { client: ApiClient; onUn
   };
 
   const remove = async (agent: AgentItem) => {
-    if (!window.confirm(`Delete the agent “${agent.name}”? Its memory and conversations are deleted too. This cannot be undone.`)) return;
+    const ok = await ask({
+      title: `Delete the agent “${agent.name}”?`,
+      description: 'Its memory and conversations are deleted too, and flow steps that use it fail until you choose another agent. This cannot be undone.',
+      confirmLabel: 'Delete agent',
+    });
+    if (!ok) return;
     setNotice(null);
     try {
       await client.agents.delete.mutate({ id: agent.id });
@@ -90,6 +97,7 @@ export function AgentsPage({ client, onUnauthorized }: { client: ApiClient; onUn
       </div>
 
       {notice ? <Banner tone={notice.tone} message={notice.text} testId="list-notice" /> : null}
+      {confirmDialog}
       {agents.status === 'error' && !unauthorized ? (
         <LoadErrorBanner error={agents.error} task="load your agents" onRetry={agents.reload} />
       ) : null}

@@ -3,6 +3,7 @@ import { JsonFileButton } from '../components/JsonFileButton';
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import type { FlowList } from '../auth';
 import { Banner, LoadErrorBanner } from '../components/Banner';
+import { useConfirm } from '../components/ConfirmDialog';
 import { NameDialog } from '../components/NameDialog';
 import { docIdFromName } from '../editor/graph';
 import { formatDateTime, formatRelative } from '../format';
@@ -37,6 +38,7 @@ export function FlowsPage({
   const [search, setSearch] = useState('');
   const [notice, setNotice] = useState<{ tone: 'error' | 'info'; text: string } | null>(null);
   const [naming, setNaming] = useState<{ mode: 'create' } | { mode: 'rename'; flow: Flow } | null>(null);
+  const { dialog: confirmDialog, ask } = useConfirm();
 
   /** Runs a list action, reporting failures in words and refreshing the table afterwards. */
   const act = useCallback(
@@ -83,13 +85,19 @@ export function FlowsPage({
       return `Duplicated as “${name}” (a draft).`;
     });
 
-  const remove = (flow: Flow) =>
-    void act('delete the flow', async () => {
-      const live = flow.status === 'deployed' ? ' It is deployed: it stops reacting to events at once.' : '';
-      if (!window.confirm(`Delete “${flow.name}”?${live} This cannot be undone.`)) return null;
+  const remove = async (flow: Flow) => {
+    const live = flow.status === 'deployed' ? 'It is deployed: it stops reacting to events at once. ' : '';
+    const ok = await ask({
+      title: `Delete “${flow.name}”?`,
+      description: `${live}The flow and its version history are removed from the studio. This cannot be undone.`,
+      confirmLabel: 'Delete flow',
+    });
+    if (!ok) return;
+    await act('delete the flow', async () => {
       await client.flows.delete.mutate({ docId: flow.docId });
       return `Deleted “${flow.name}”.`;
     });
+  };
 
   const importFile = (file: File) =>
     void act('import the file', async () => {
@@ -105,7 +113,13 @@ export function FlowsPage({
         await client.flows.import.mutate({ document: parsed.data, replace: false });
       } catch (error) {
         if (errorCode(error) !== 'CONFLICT') throw error;
-        if (!window.confirm(`A flow with id “${parsed.data.id}” exists already. Replace it with the file (saved as a new version)?`)) return null;
+        const replace = await ask({
+          title: `Replace “${parsed.data.name}” with the file?`,
+          description: `A flow with the id “${parsed.data.id}” exists already. The file is saved as its new version; the earlier versions stay in its history.`,
+          confirmLabel: 'Replace',
+          tone: 'default',
+        });
+        if (!replace) return null;
         await client.flows.import.mutate({ document: parsed.data, replace: true });
       }
       return `Imported “${parsed.data.name}”.`;
@@ -153,6 +167,7 @@ export function FlowsPage({
       </div>
 
       {notice ? <Banner tone={notice.tone} message={notice.text} testId="list-notice" /> : null}
+      {confirmDialog}
       {naming ? (
         <NameDialog
           title={naming.mode === 'create' ? 'New workflow' : 'Rename flow'}
@@ -207,7 +222,7 @@ export function FlowsPage({
               onChange={(e) => setSearch(e.target.value)}
             />
           </div>
-          <FlowTable flows={visible} onRename={rename} onDuplicate={duplicate} onDelete={remove} />
+          <FlowTable flows={visible} onRename={rename} onDuplicate={duplicate} onDelete={(flow) => void remove(flow)} />
           {visible.length === 0 ? (
             <p className="table-note" data-testid="no-matches">
               No flows match these filters.
