@@ -144,6 +144,10 @@ describe.each(backendsUnderTest())('agents with an OpenAI-compatible model serve
       args: expect.objectContaining({ to: ['x@evil.test'] }), reason: expect.stringContaining('untrusted content'), createdAt: expect.any(String),
     }]);
     const approvalId = waiting.agentApprovals[0]!.id;
+    // The run list agrees with the run view, and its 'waiting' filter finds it.
+    expect((await s.api.runs.list.query({ docId: 'agent-send' })).items.find((r) => r.id === runId)?.status).toBe('waiting');
+    expect((await s.api.runs.list.query({ status: 'waiting' })).items.map((r) => r.id)).toContain(runId);
+    expect((await s.api.runs.list.query({ status: 'running' })).items.map((r) => r.id)).not.toContain(runId);
     expect((await s.api.agents.memory.query({ id: sender.id })).approvals).toEqual([expect.objectContaining({ id: approvalId, runId, nodeId: 'reply' })]);
     await new Promise((r) => setTimeout(r, 300));
     expect((await s.api.runs.get.query({ runId })).status).toBe('waiting');

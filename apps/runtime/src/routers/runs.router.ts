@@ -115,14 +115,18 @@ export const runsRouter = router({
       before: z.string().datetime({ offset: true }).optional(),
     }).default({ limit: 50 }))
     .query(async ({ ctx, input }) => {
+      // A running run whose agent step waits on a person's decision is 'waiting', as in runs.get.
       const rows = await sql<RunRow & { doc_id: string; flow_name: string }>(ctx.em,
-        `select r.id, r.flow_id, r.flow_version, r.status, r.reason, r.error, r.trigger_node_id, r.started_at, r.updated_at, r.finished_at,
-                f.doc_id, f.name as flow_name, r.trigger->>'type' as trigger_type
-           from runs r join flows f on f.id = r.flow_id
-          where r.user_id = ? and (?::text is null or f.doc_id = ?) and (?::text is null or r.status = ?)
-            and (?::timestamptz is null or r.started_at < ?::timestamptz)
-          order by r.started_at desc limit ?`,
-        [ctx.user.id, input.docId ?? null, input.docId ?? null, input.status ?? null, input.status ?? null, input.before ?? null, input.before ?? null, input.limit]);
+        `select * from (
+           select r.id, r.flow_id, r.flow_version, r.reason, r.error, r.trigger_node_id, r.started_at, r.updated_at, r.finished_at,
+                  f.doc_id, f.name as flow_name, r.trigger->>'type' as trigger_type,
+                  case when r.status = 'running' and exists (select 1 from agent_approvals p where p.run_id = r.id and p.status = 'pending')
+                       then 'waiting' else r.status end as status
+             from runs r join flows f on f.id = r.flow_id
+            where r.user_id = ? and (?::text is null or f.doc_id = ?) and (?::timestamptz is null or r.started_at < ?::timestamptz)) x
+          where (?::text is null or x.status = ?)
+          order by x.started_at desc limit ?`,
+        [ctx.user.id, input.docId ?? null, input.docId ?? null, input.before ?? null, input.before ?? null, input.status ?? null, input.status ?? null, input.limit]);
       return {
         items: rows.map((r) => ({
           id: r.id, docId: r.doc_id, flowName: r.flow_name, flowVersion: r.flow_version, status: r.status, reason: r.reason, error: r.error,
