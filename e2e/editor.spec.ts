@@ -294,6 +294,56 @@ describe('the canvas editor', () => {
     await context.close();
   });
 
+  test('Back and Forward with unsaved changes ask in the same dialog; Stay keeps the edit, the URL and the history as they were', async () => {
+    const { context, page, errors } = await newPage(browser);
+    await signIn(page, runtime);
+    const docId = await createWorkflow(page, 'Back button flow');
+    const editorPath = `/flows/${docId}`;
+    const pathname = () => new URL(page.url()).pathname;
+    const historyLength = () => page.evaluate(() => window.history.length);
+    const dialogs = page.getByRole('alertdialog');
+
+    // Nothing unsaved: Back and Forward just go. The history is list, editor, list.
+    await page.getByTestId('back-to-flows').click();
+    await page.getByTestId('flow-list').waitFor();
+    await page.goBack();
+    await page.getByTestId('canvas-empty').waitFor();
+    expect(pathname()).toBe(editorPath);
+    expect(await dialogs.count()).toBe(0);
+
+    // An edit, then Back: the dialog asks, and Stay keeps the edit and the editor's URL, however
+    // often it is asked, without adding entries (the list stays one step forward, too).
+    const trigger = await dropNode(page, 'trigger.emailReceived', 200, 200);
+    expect(await page.getByTestId('save-state').textContent()).toBe('Unsaved changes');
+    const length = await historyLength();
+    for (const move of ['back', 'back', 'forward'] as const) {
+      await (move === 'back' ? page.goBack() : page.goForward());
+      const leave = await confirmDialog(page, 'Leave without saving?');
+      await expect.poll(pathname).toBe(editorPath);
+      await screenshot(page, `confirm-unsaved-changes-${move}`);
+      await leave.getByTestId('confirm-cancel').click();
+      await leave.waitFor({ state: 'detached' });
+      expect(pathname()).toBe(editorPath);
+      expect(await page.getByTestId('save-state').textContent()).toBe('Unsaved changes');
+      expect(await nodeById(page, trigger).count()).toBe(1);
+      expect(await historyLength()).toBe(length);
+    }
+
+    // Back once more and Leave: the list, where Back was going; the edit is gone.
+    await page.goBack();
+    await (await confirmDialog(page, 'Leave without saving?')).getByTestId('confirm-accept').click();
+    await page.getByTestId('flow-list').waitFor();
+    expect(pathname()).toBe('/');
+    expect(await historyLength()).toBe(length);
+    expect((await apiClient(runtime).flows.export.query({ docId })).document.nodes).toEqual([]);
+    // Forward returns to the editor, with nothing to ask about.
+    await page.goForward();
+    await page.getByTestId('canvas-empty').waitFor();
+    expect(await dialogs.count()).toBe(0);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
   test('branches and approvals: labelled outputs, copy/paste, compile preview, and Approve on a waiting run', async () => {
     const { context, page, errors } = await newPage(browser);
     await signIn(page, runtime);

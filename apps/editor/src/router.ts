@@ -2,7 +2,8 @@ import { useEffect, useSyncExternalStore } from 'react';
 
 /**
  * A tiny history router: `/` (flows) and `/flows/:docId` (editor). The runtime serves the SPA
- * for any path. Pages that hold unsaved work register a guard that in-app navigation asks first.
+ * for any path. Pages that hold unsaved work register a guard that in-app navigation and
+ * Back/Forward ask first.
  */
 
 export type Route = { page: 'flows' } | { page: 'editor'; docId: string } | { page: 'agents' } | { page: 'agent'; agentId: string };
@@ -30,20 +31,86 @@ export const hrefOf = (route: Route): string => {
 
 const listeners = new Set<() => void>();
 
-/** Holds an in-app navigation: asks the user, and calls `leave` to complete it if they agree. */
+/** Holds a navigation: asks the user, and calls `leave` to complete it if they agree. */
 export type LeaveHandler = (leave: () => void) => void;
 let guard: LeaveHandler | null = null;
 
-function notify() {
+/*
+ * Back/Forward (popstate) happen before any page can object, so a guard can only undo them: step
+ * the same number of entries the other way, ask, and repeat the step if the user leaves. For that
+ * every entry this router makes carries its position in the tab's history, `{ index }` in
+ * `history.state` (push is one more, replace the same). Stepping back with history.go() instead
+ * of pushing the editor's URL again keeps the stack as it was, however often the user says Stay.
+ * The index lives in the entry, so it survives a reload; entries of another document (another
+ * site) load a page of their own, which the beforeunload prompt covers.
+ */
+type HistoryState = { index: number };
+
+/** The position stored in an entry's `history.state`, or null for an entry this router did not make. */
+export function indexOf(state: unknown): number | null {
+  return typeof state === 'object' && state !== null && 'index' in state && typeof state.index === 'number' ? state.index : null;
+}
+
+/** Where the app is: the path of the route it shows and the position of that entry. */
+export type Place = { path: string; index: number };
+
+/**
+ * What to do after Back/Forward moved from `here` to `entry`: `follow` it (writing its index
+ * into an entry that had none), or `hold` it while the guard asks: `history.go(undo)` returns to
+ * `here`, `history.go(-undo)` leaves after all.
+ */
+export type Pop = { type: 'follow'; index: number; stamp: boolean } | { type: 'hold'; undo: number };
+
+export function decidePop(here: Place, entry: { path: string; state: unknown }, guarded: boolean): Pop {
+  const index = indexOf(entry.state);
+  // No index: a fragment link (the app makes none itself) pushed this entry, so it is one further on.
+  if (index === null) return { type: 'follow', index: here.index + 1, stamp: true };
+  if (guarded && entry.path !== here.path && index !== here.index) return { type: 'hold', undo: here.index - index };
+  return { type: 'follow', index, stamp: false };
+}
+
+/** Changed only by `arrive`, so a held Back never shows the page it was going to. */
+let here: Place = { path: '', index: 0 };
+/** Set while a held Back/Forward is being completed, so that popstate is followed without asking. */
+let leaving = false;
+
+function arrive(path: string, index: number) {
+  if (path !== here.path) leaving = false;
+  here = { path, index };
   for (const l of listeners) l();
+}
+
+function onPopState(event: PopStateEvent) {
+  const path = window.location.pathname;
+  const pop = decidePop(here, { path, state: event.state }, guard !== null && !leaving);
+  switch (pop.type) {
+    case 'follow':
+      if (pop.stamp) window.history.replaceState({ index: pop.index } satisfies HistoryState, '');
+      arrive(path, pop.index);
+      return;
+    case 'hold':
+      // The popstate of this return has `here`'s path, so it is followed without asking.
+      window.history.go(pop.undo);
+      guard?.(() => {
+        leaving = true;
+        window.history.go(-pop.undo);
+      });
+      return;
+  }
+}
+
+// Not in Node, where the unit tests import the pure helpers above.
+if (typeof window !== 'undefined') {
+  const index = indexOf(window.history.state);
+  if (index === null) window.history.replaceState({ index: 0 } satisfies HistoryState, '');
+  here = { path: window.location.pathname, index: index ?? 0 };
+  window.addEventListener('popstate', onPopState);
 }
 
 function subscribe(listener: () => void) {
   listeners.add(listener);
-  window.addEventListener('popstate', listener);
   return () => {
     listeners.delete(listener);
-    window.removeEventListener('popstate', listener);
   };
 }
 
@@ -56,21 +123,22 @@ export function navigate(href: string, options: { replace?: boolean; force?: boo
     guard(() => navigate(href, { ...options, force: true }));
     return false;
   }
-  if (options.replace) window.history.replaceState(null, '', href);
-  else window.history.pushState(null, '', href);
-  notify();
+  const index = options.replace ? here.index : here.index + 1;
+  if (options.replace) window.history.replaceState({ index } satisfies HistoryState, '', href);
+  else window.history.pushState({ index } satisfies HistoryState, '', href);
+  arrive(window.location.pathname, index);
   return true;
 }
 
 export function useRoute(): Route {
-  const pathname = useSyncExternalStore(subscribe, () => window.location.pathname);
-  return parseRoute(pathname);
+  const path = useSyncExternalStore(subscribe, () => here.path);
+  return parseRoute(path);
 }
 
 /**
- * While `onLeave` is non-null, leaving asks first: in-app links through `navigate` are handed to
- * it (see `LeaveGuard`, which asks in a dialog), and closing or reloading the tab gets the
- * browser's own beforeunload prompt, whose wording no page can choose.
+ * While `onLeave` is non-null, leaving asks first: in-app links through `navigate` and the
+ * browser's Back/Forward are handed to it (see `LeaveGuard`, which asks in a dialog), and closing
+ * or reloading the tab gets the browser's own beforeunload prompt, whose wording no page can choose.
  */
 export function useLeaveGuard(onLeave: LeaveHandler | null): void {
   useEffect(() => {

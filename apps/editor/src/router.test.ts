@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { decidePop, indexOf, parseRoute } from './router';
+
+const editor = { path: '/flows/welcome', index: 3 };
+
+describe('indexOf', () => {
+  it('reads the index the router stores in history.state', () => {
+    expect(indexOf({ index: 0 })).toBe(0);
+    expect(indexOf({ index: 7 })).toBe(7);
+  });
+
+  it('is null for entries the router did not make', () => {
+    for (const state of [null, undefined, 3, 'x', {}, { index: '2' }]) expect(indexOf(state)).toBeNull();
+  });
+});
+
+describe('decidePop', () => {
+  it('holds Back off the guarded editor: a step forward returns to it', () => {
+    expect(decidePop(editor, { path: '/', state: { index: 2 } }, true)).toEqual({ type: 'hold', undo: 1 });
+  });
+
+  it('holds Forward and a jump of several entries with the opposite step', () => {
+    expect(decidePop(editor, { path: '/agents', state: { index: 4 } }, true)).toEqual({ type: 'hold', undo: -1 });
+    expect(decidePop(editor, { path: '/', state: { index: 0 } }, true)).toEqual({ type: 'hold', undo: 3 });
+  });
+
+  it('follows without a guard', () => {
+    expect(decidePop(editor, { path: '/', state: { index: 2 } }, false)).toEqual({ type: 'follow', index: 2, stamp: false });
+  });
+
+  it('follows the return to the editor that a hold starts, though the guard is still there', () => {
+    expect(decidePop({ path: '/flows/welcome', index: 3 }, { path: '/flows/welcome', state: { index: 3 } }, true)).toEqual({
+      type: 'follow',
+      index: 3,
+      stamp: false,
+    });
+  });
+
+  it('follows an entry a fragment link pushed, as the next index, and asks to write it there', () => {
+    expect(decidePop(editor, { path: '/flows/welcome', state: null }, true)).toEqual({ type: 'follow', index: 4, stamp: true });
+  });
+
+  it('never holds with a step of 0, which would reload the page', () => {
+    expect(decidePop(editor, { path: '/', state: { index: 3 } }, true)).toEqual({ type: 'follow', index: 3, stamp: false });
+  });
+});
+
+describe('parseRoute', () => {
+  it('knows the editor, agent and list pages', () => {
+    expect(parseRoute('/flows/welcome')).toEqual({ page: 'editor', docId: 'welcome' });
+    expect(parseRoute('/agents/a-1')).toEqual({ page: 'agent', agentId: 'a-1' });
+    expect(parseRoute('/elsewhere')).toEqual({ page: 'flows' });
+  });
+});
