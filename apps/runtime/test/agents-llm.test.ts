@@ -16,7 +16,7 @@ describe.each(backendsUnderTest())('agents with an OpenAI-compatible model serve
     fake = await startFakeOpenAi();
     s = await startAgentsServer(backend, {
       env: { OPENAI_BASE_URL: fake.baseUrl, OPENAI_API_KEY: 'sk-test', SWITCHYARD_MODEL: 'test-model' },
-      agents: { llmTimeoutMs: 500 },
+      agents: { llmTimeoutMs: 500, approvalPollMs: 200 },
     });
     const agent = await s.api.agents.create.mutate({ name: 'Replier', systemPrompt: 'You answer emails for Sam.', skills: ['draft-email'], tools: ['getContact', 'createDraft'] });
     agentId = agent.id;
@@ -186,6 +186,13 @@ describe.each(backendsUnderTest())('agents with an OpenAI-compatible model serve
     expect(await outbound()).toHaveLength(1);
     expect(await tasks('Invoice again')).toHaveLength(1);
     expect((await s.api.agents.get.query({ id: sender.id })).state).toBe('idle');
+
+    // Decided through another process (the row changes, no local call): the shared poll wakes the step.
+    const third = await emit('Invoice, third');
+    const w3 = await waitForRun(s.api as never, third, (r) => r.status === 'waiting');
+    await s.query(`update agent_approvals set status = 'rejected', decided_at = now() where id = ?`, [w3.agentApprovals[0]!.id]);
+    const r3 = await waitForRun(s.api as never, third, (r) => r.status === 'completed', 5000);
+    expect((r3.nodes.reply!.output as { approvals: { status: string }[] }).approvals.map((a) => a.status)).toEqual(['rejected']);
   });
 
   it('agents.watch pushes state changes over SSE: working, error, then idle; only the own agents', async () => {

@@ -93,7 +93,8 @@ export function createAgentsService(deps: AgentsServiceDeps) {
   /** Callers waiting for a request's outcome, by request id (several when a step asks again). */
   const waiters = new Map<string, { resolve: (v: unknown) => void; reject: (e: unknown) => void; fromRun: boolean }[]>();
   /** Steps waiting for proposals to be decided; woken by `decide` (and by a poll for other processes). */
-  const approvalWaiters = new Set<() => void>();
+  const approvalWaiters = new Map<() => void, string[]>();
+  let decisionPoll: ReturnType<typeof setInterval> | null = null;
   const persisting = new Map<string, Promise<unknown>>();
   /** 'agent' (AgentLive) when an agent's state changes; 'run' (run id) when a run's proposals change. */
   const events = new EventEmitter();
@@ -282,6 +283,36 @@ export function createAgentsService(deps: AgentsServiceDeps) {
    * process and by a poll for decisions made through another process; a restored step simply
    * asks again (the decisions are rows).
    */
+  /** Wakes the steps waiting on any of these proposals. */
+  const wakeWaiters = (decided: Set<string>) => {
+    for (const [wake, ids] of [...approvalWaiters]) if (ids.some((id) => decided.has(id))) wake();
+  };
+
+  /**
+   * Decisions made through another process: one query for every waiting step of this process,
+   * every `approvalPollMs`, while any step waits (not one query per step).
+   */
+  function pollDecisions() {
+    if (decisionPoll || stopped) return;
+    decisionPoll = setInterval(() => {
+      if (!approvalWaiters.size || stopped) {
+        clearInterval(decisionPoll!);
+        decisionPoll = null;
+        return;
+      }
+      const ids = [...new Set([...approvalWaiters.values()].flat())];
+      void sql<{ id: string }>(deps.em(), `select id from agent_approvals where id::text in (select jsonb_array_elements_text(?::jsonb)) and status <> 'pending'`, [ids])
+        .then((rows) => wakeWaiters(new Set(rows.map((r) => r.id))))
+        .catch((e: unknown) => deps.log?.error({ err: e }, 'reading proposal decisions failed'));
+    }, deps.approvalPollMs ?? 2000);
+    decisionPoll.unref();
+  }
+
+  /**
+   * A workflow step waiting for a person to decide its agent's proposals. Woken by `decide` in this
+   * process and by the shared poll for decisions made through another process; a restored step
+   * simply asks again (the decisions are rows).
+   */
   async function awaitApprovals(meta: EffectMeta, ids: string[], signal?: AbortSignal): Promise<AgentApprovalDecision[]> {
     events.emit('run', meta.runId);
     for (;;) {
@@ -290,15 +321,16 @@ export function createAgentsService(deps: AgentsServiceDeps) {
       const byId = new Map(rows.map((r) => [r.id, r]));
       const missing = ids.find((id) => !byId.has(id));
       if (missing) throw new SwitchyardError('NOT_FOUND', `No proposal ${missing}`, { nonRetryable: true });
-      if (rows.every((r) => r.status !== 'pending')) {
+      const pending = rows.filter((r) => r.status === 'pending').map((r) => r.id);
+      if (!pending.length) {
         return ids.map((id) => {
           const r = byId.get(id)!;
           return { id, tool: r.tool, status: r.status as AgentApprovalDecision['status'], result: r.result ?? null };
         });
       }
+      // Stopping ends the wait only through the step's abort: the step must not fail because of it.
       await new Promise<void>((resolve, reject) => {
         const done = () => {
-          clearTimeout(timer);
           approvalWaiters.delete(done);
           signal?.removeEventListener('abort', onAbort);
           resolve();
@@ -307,10 +339,10 @@ export function createAgentsService(deps: AgentsServiceDeps) {
           done();
           reject(signal!.reason instanceof Error ? signal!.reason : new Error('aborted'));
         };
-        // Stopping ends the wait only through the step's abort: the step must not fail because of it.
-        const timer = setTimeout(done, stopped ? 2 ** 31 - 1 : deps.approvalPollMs ?? 2000);
-        timer.unref();
-        if (!stopped) approvalWaiters.add(done);
+        if (!stopped) {
+          approvalWaiters.set(done, pending);
+          pollDecisions();
+        }
         if (signal?.aborted) onAbort();
         else signal?.addEventListener('abort', onAbort, { once: true });
       });
@@ -435,7 +467,7 @@ export function createAgentsService(deps: AgentsServiceDeps) {
       }
       await memory.addInteraction(agent.id, 'approval', row.id, { type: 'approval', summary: `${status} ${row.tool}`, comment });
       actors.get(agent.id)?.send({ type: 'approvals', count: await pendingApprovals(agent.id) });
-      for (const wake of [...approvalWaiters]) wake();
+      wakeWaiters(new Set([row.id]));
       if (row.run_id) events.emit('run', row.run_id);
       return { id: row.id, tool: row.tool, status, result };
     },
@@ -470,6 +502,8 @@ export function createAgentsService(deps: AgentsServiceDeps) {
     async stop() {
       stopped = true;
       events.emit('stop');
+      if (decisionPoll) clearInterval(decisionPoll);
+      decisionPoll = null;
       // Requests still queued stay queued in the database and run after the restart. A person
       // waiting is told so; a workflow step is not failed (its restored run asks again).
       const stopping = new SwitchyardError('INTERNAL', 'The runtime is stopping; the request stays queued and runs when it starts again');
