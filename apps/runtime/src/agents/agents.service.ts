@@ -477,7 +477,6 @@ export function createAgentsService(deps: AgentsServiceDeps) {
       runSkill: (meta, r) => runSkill(meta.userId, r.agentId, r.skill, r.params, { meta, grantEffects: r.grantEffects, trigger: r.trigger, ...(r.attempt ? { attempt: r.attempt } : {}) }),
       awaitApprovals,
     } satisfies AgentsPort,
-    sweep: () => memory.sweep(),
     /** The live state of one agent, or of all the user's agents (what `agents.watch` starts with). */
     async live(userId: string, agentId?: string): Promise<AgentLive[]> {
       const agents = agentId ? [await store.get(userId, agentId)] : await store.list(userId);

@@ -38,7 +38,7 @@ export const INTERACTIONS_KEPT = 50;
 /**
  * Agent memory in PostgreSQL (seed days 3-4, without its lost-update bug): one row per (agent,
  * key) written with an upsert, so concurrent writes to different keys never overwrite each other;
- * expiry is a column compared with the runtime clock, and a sweep deletes expired rows.
+ * expiry is a column compared with the runtime clock, and the scheduler's sweep job deletes expired rows.
  * Interactions and messages are append-only.
  */
 export function createAgentMemory(deps: { em: () => EntityManager; clock: Clock }) {
@@ -67,11 +67,6 @@ export function createAgentMemory(deps: { em: () => EntityManager; clock: Clock 
          where agent_id = ? and (expires_at is null or expires_at > ?) and key like ? order by key limit ?`,
         [agentId, now(), `${(opts.prefix ?? '').replace(/[\\%_]/g, (c) => `\\${c}`)}%`, opts.limit ?? 500]);
       return rows.map((r) => ({ key: r.key, value: r.value.v, expiresAt: iso(r.expires_at), updatedAt: iso(r.updated_at)! }));
-    },
-    /** Deletes expired rows; returns how many. */
-    async sweep(): Promise<number> {
-      const rows = await sql(deps.em(), 'delete from agent_memory where expires_at is not null and expires_at <= ? returning key', [now()]);
-      return rows.length;
     },
 
     async addInteraction(agentId: string, entityType: string, entityId: string, data: Record<string, unknown>) {
