@@ -29,7 +29,13 @@ export interface AgentsServiceDeps {
   /** This process's identity (`SWITCHYARD_INSTANCE_ID`): requests it queued are the ones it resumes on start. */
   instanceId?: string;
   log?: { error(o: unknown, m?: string): void };
+  /** Test-only fault injection (SWITCHYARD_TEST_HOOKS=1): SIGKILL the process at this point of `agents.approve`. */
+  crashInApprove?: ApproveCrashPoint;
 }
+
+/** Where a test may kill the process inside `agents.approve`. */
+export const APPROVE_CRASH_POINTS = ['after-claim', 'after-effect', 'after-commit'] as const;
+export type ApproveCrashPoint = (typeof APPROVE_CRASH_POINTS)[number];
 
 export type SkillRunResult = AgentSkillOutcome & { toolCalls: DispatchReport['toolCalls']; untrusted: string[] };
 
@@ -48,7 +54,7 @@ export interface AgentLive {
 
 /** A mailbox request, persisted in `agent_requests` so it survives a restart. */
 type RequestPayload =
-  | { kind: 'skill'; skill: string; params: Record<string, unknown>; grantEffects: boolean; trigger?: unknown; meta: EffectMeta; fromRun: boolean }
+  | { kind: 'skill'; skill: string; params: Record<string, unknown>; grantEffects: boolean; trigger?: unknown; meta: EffectMeta; fromRun: boolean; attempt?: number }
   | { kind: 'chat'; message: string; conversationId: string; userMessageId: number };
 
 interface RequestRow {
@@ -100,6 +106,10 @@ export function createAgentsService(deps: AgentsServiceDeps) {
   const events = new EventEmitter();
   events.setMaxListeners(0);
   let stopped = false;
+
+  const crashAt = (point: ApproveCrashPoint) => {
+    if (deps.crashInApprove === point) process.kill(process.pid, 'SIGKILL');
+  };
 
   const settle = (requestId: string, ok: boolean, value: unknown) => {
     const ws = waiters.get(requestId) ?? [];
@@ -219,16 +229,22 @@ export function createAgentsService(deps: AgentsServiceDeps) {
     const meta: EffectMeta = opts.meta ?? { runId: randomUUID(), userId, nodeId: 'api', nodeType: 'agent.runSkill', effectKey: `api|${randomUUID()}` };
     const payload: RequestPayload = {
       kind: 'skill', skill: skillId, params: valid.params as Record<string, unknown>, grantEffects: opts.grantEffects ?? false, meta, fromRun: !!opts.meta,
-      ...(opts.trigger === undefined ? {} : { trigger: opts.trigger }),
+      attempt: opts.attempt ?? 0, ...(opts.trigger === undefined ? {} : { trigger: opts.trigger }),
     };
-    return submit<SkillRunResult>(agent, payload, opts.meta ? `${opts.meta.effectKey}#${opts.attempt ?? 1}` : null);
+    // Each attempt of a step is its own request (a retry asks the model again); the same attempt
+    // asked again (a restored step) finds its request and stored outcome.
+    return submit<SkillRunResult>(agent, payload, opts.meta ? `${opts.meta.effectKey}#attempt:${opts.attempt ?? 0}` : null);
   }
 
   async function executeSkill(agent: AgentRecord, p: Extract<RequestPayload, { kind: 'skill' }>): Promise<SkillRunResult> {
     const skill = registry.get(p.skill);
     if (!skill) throw new SwitchyardError('NOT_FOUND', `Unknown skill "${p.skill}"`);
     const { userId } = agent;
-    const { ports, report } = await createDispatch(dispatchDeps, { agent, userId, meta: p.meta, fromRun: p.fromRun, grantEffects: p.grantEffects });
+    const { ports, report } = await createDispatch(dispatchDeps, {
+      agent, userId, meta: p.meta, fromRun: p.fromRun, grantEffects: p.grantEffects, attempt: p.attempt ?? 0,
+      // The event that started the workflow (an email, a webhook body) is untrusted from the start.
+      untrusted: p.trigger === undefined || p.trigger === null ? [] : ['trigger'],
+    });
     const context = { userId, agent: { id: agent.id, name: agent.name, systemPrompt: agent.systemPrompt, personalityPrompt: await memory.contextPrompt(agent.id, agent.personality) }, ports, ...(p.trigger === undefined ? {} : { trigger: p.trigger }) };
     let result: SkillResult;
     try {
@@ -262,17 +278,21 @@ export function createAgentsService(deps: AgentsServiceDeps) {
     return { conversationId: p.conversationId, reply, replyId, model: res.model };
   }
 
-  /** Runs an approved proposal through the effect ledger, keyed by the approval: at most once. */
-  async function runApproved(row: { id: string; tool: string; args: { args: Record<string, unknown> }; run_id: string | null }, userId: string) {
+  /**
+   * Runs an approved proposal through the effect ledger, keyed by the approval, inside the
+   * transaction `tx` that claimed it: the claim, the effect and its result commit together.
+   */
+  async function runApproved(tx: EntityManager, row: { id: string; tool: string; args: { args: Record<string, unknown> }; run_id: string | null }, userId: string) {
     const meta: EffectMeta = { runId: row.run_id ?? row.id, userId, nodeId: 'approval', nodeType: 'agent.approval', effectKey: `approval|${row.id}` };
     const a = row.args.args;
+    const inTx = createEffects({ em: () => tx, clock: { now, set: () => undefined, onChange: () => () => undefined }, outbound: { request: (r) => deps.outbound.request(r) } });
     switch (row.tool) {
       case 'sendEmail':
-        return ledger.crm.sendEmail(meta, { to: a.to as string[], subject: String(a.subject ?? ''), body: String(a.body ?? ''), ...(typeof a.threadId === 'string' ? { threadId: a.threadId } : {}) });
+        return inTx.crm.sendEmail(meta, { to: a.to as string[], subject: String(a.subject ?? ''), body: String(a.body ?? ''), ...(typeof a.threadId === 'string' ? { threadId: a.threadId } : {}) });
       case 'createCalendarEvent':
-        return writeCalendarEvent(deps.em, nowIso(), meta, a as unknown as CalendarEventInput, row.run_id);
+        return writeCalendarEvent(() => tx, nowIso(), meta, a as unknown as CalendarEventInput, row.run_id);
       case 'updateContact':
-        return ledger.crm.updateContact(meta, { email: String(a.email), addTags: (a.addTags as string[]) ?? [], appendNote: String(a.appendNote ?? ''), touchLastInteraction: a.touchLastInteraction !== false });
+        return inTx.crm.updateContact(meta, { email: String(a.email), addTags: (a.addTags as string[]) ?? [], appendNote: String(a.appendNote ?? ''), touchLastInteraction: a.touchLastInteraction !== false });
       default:
         throw new SwitchyardError('INVALID_STATE', `Cannot run a proposed "${row.tool}"`);
     }
@@ -450,21 +470,21 @@ export function createAgentsService(deps: AgentsServiceDeps) {
         : null;
       if (!row) throw new SwitchyardError('NOT_FOUND', 'No such approval');
       if (row.status !== 'pending') throw new SwitchyardError('INVALID_STATE', `This proposal was already ${row.status}`);
-      // Claim the decision first, so two people deciding at once cannot both win.
+      // Claiming the decision, performing the effect and storing its result are one transaction:
+      // a crash anywhere leaves the proposal pending with no effect, or decided with its effect and
+      // result, never approved without a result. The claim's row lock makes two deciders take turns.
       const status = decision === 'approve' ? 'approved' : 'rejected';
-      const claimed = await sql(deps.em(), `update agent_approvals set status = ?, decided_at = ? where id = ? and status = 'pending' returning id`, [status, nowIso(), row.id]);
-      if (!claimed.length) throw new SwitchyardError('INVALID_STATE', 'This proposal was decided meanwhile');
-      let result: { id: string } | null = null;
-      if (decision === 'approve') {
-        try {
-          result = await runApproved(row, userId);
-        } catch (e) {
-          // The effect did not happen: the proposal waits again for a decision.
-          await sql(deps.em(), `update agent_approvals set status = 'pending', decided_at = null where id = ?`, [row.id]);
-          throw e;
-        }
-        await sql(deps.em(), 'update agent_approvals set result = ? where id = ?', [JSON.stringify(result), row.id]);
-      }
+      const result = await deps.em().transactional(async (tx) => {
+        const claimed = await sql(tx, `update agent_approvals set status = ?, decided_at = ? where id = ? and status = 'pending' returning id`, [status, nowIso(), row.id]);
+        if (!claimed.length) throw new SwitchyardError('INVALID_STATE', 'This proposal was decided meanwhile');
+        crashAt('after-claim');
+        if (decision !== 'approve') return null;
+        const r = await runApproved(tx, row, userId);
+        crashAt('after-effect');
+        await sql(tx, 'update agent_approvals set result = ? where id = ?', [JSON.stringify(r), row.id]);
+        return r;
+      });
+      crashAt('after-commit');
       await memory.addInteraction(agent.id, 'approval', row.id, { type: 'approval', summary: `${status} ${row.tool}`, comment });
       actors.get(agent.id)?.send({ type: 'approvals', count: await pendingApprovals(agent.id) });
       wakeWaiters(new Set([row.id]));
@@ -474,7 +494,7 @@ export function createAgentsService(deps: AgentsServiceDeps) {
     runSkill,
     /** The port `agent.runSkill` workflow nodes use. */
     port: {
-      runSkill: (meta, r) => runSkill(meta.userId, r.agentId, r.skill, r.params, { meta, grantEffects: r.grantEffects, trigger: r.trigger, ...(r.attempt ? { attempt: r.attempt } : {}) }),
+      runSkill: (meta, r) => runSkill(meta.userId, r.agentId, r.skill, r.params, { meta, grantEffects: r.grantEffects, trigger: r.trigger, attempt: r.attempt ?? 0 }),
       awaitApprovals,
     } satisfies AgentsPort,
     /** The live state of one agent, or of all the user's agents (what `agents.watch` starts with). */

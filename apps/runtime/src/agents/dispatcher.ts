@@ -76,12 +76,16 @@ const TOOL_ARGS: Partial<Record<AgentTool, { description: string; schema: z.ZodT
  */
 export async function createDispatch(deps: DispatchDeps, req: {
   agent: AgentRecord; userId: string; meta: EffectMeta; fromRun: boolean; grantEffects: boolean;
+  /** A run step's attempt: each attempt asks the model again (its own call keys); effects stay keyed per step. */
+  attempt?: number;
+  /** Sources the request carries from the start (the workflow's trigger event). */
+  untrusted?: string[];
 }) {
   const { agent, userId, meta } = req;
   // The agent's own limits (`agents.caps`): model calls and tokens per run, tool calls per request.
   const caps = agent.caps;
   const allowed = new Set<string>(agent.tools);
-  const report: DispatchReport = { toolCalls: [], pendingApprovals: [], untrusted: [], model: null, tokens: 0, steps: 0 };
+  const report: DispatchReport = { toolCalls: [], pendingApprovals: [], untrusted: [...(req.untrusted ?? [])], model: null, tokens: 0, steps: 0 };
   const seq = new Map<string, number>();
   const nextKey = (kind: string) => {
     const n = (seq.get(kind) ?? 0) + 1;
@@ -146,10 +150,13 @@ export async function createDispatch(deps: DispatchDeps, req: {
     crm: {
       async getContact(id) {
         use('getContact');
+        // Contact fields are free text anyone can get into the CRM (an email's display name, a company).
+        taint('crm');
         return /^[0-9a-f-]{36}$/i.test(id) ? contactBy('id = ?', id) : null;
       },
       async findContactByEmail(email) {
         use('getContact');
+        taint('crm');
         return contactBy('lower(email) = lower(?)', email);
       },
       async searchEmails({ address, threadId, limit }) {
@@ -182,8 +189,11 @@ export async function createDispatch(deps: DispatchDeps, req: {
         if (priorSteps + report.steps >= caps.maxSteps) throw new SwitchyardError('RATE_LIMITED', `The run reached its cap of ${caps.maxSteps} model calls`);
         if (priorTokens + report.tokens >= caps.maxTokens) throw new SwitchyardError('RATE_LIMITED', `The run reached its cap of ${caps.maxTokens} tokens`);
         report.steps++;
-        if (r.untrusted) taint('prompt');
-        const callKey = req.fromRun ? hash(nextKey('llm')) : null;
+        // Untrusted before the call, whatever the skill says: every prompt carries CRM text, email
+        // content, web results or caller-supplied instructions, and an obeying model turns any of
+        // them into tool calls. So an external effect proposed from here on waits for a person.
+        taint(r.untrusted ? 'prompt' : 'model');
+        const callKey = req.fromRun ? hash(`${nextKey('llm')}#${req.attempt ?? 0}`) : null;
         const res = await deps.llm.complete({ userId, agentId: agent.id, runId: req.fromRun ? meta.runId : null, callKey }, r);
         report.tokens += (res.usage?.prompt ?? 0) + (res.usage?.completion ?? 0);
         report.model = res.model;

@@ -6,7 +6,7 @@ import type { Services } from '../context';
 import { createOfflineProvider } from '../llm/offline.provider';
 import { createOpenAiProvider } from '../llm/openai.provider';
 import type { ServerOverrides } from '../server';
-import { createAgentsService, type AgentsService } from './agents.service';
+import { APPROVE_CRASH_POINTS, createAgentsService, type AgentsService, type ApproveCrashPoint } from './agents.service';
 
 /** The agents service from the server's service bag (set up by `agentsOverrides`). */
 export function agentsOf(services: Services): AgentsService {
@@ -52,6 +52,7 @@ export function agentsOverrides(config: Config, options: AgentsOptions = {}, env
         ...(options.approvalPollMs ? { approvalPollMs: options.approvalPollMs } : {}),
         instanceId: config.instanceId,
         ...(env.SWITCHYARD_WEB_SEARCH_URL ? { webSearchUrl: env.SWITCHYARD_WEB_SEARCH_URL } : {}),
+        ...crashKnob(config, env),
       });
       return { agents };
     },
@@ -63,6 +64,12 @@ export function agentsOverrides(config: Config, options: AgentsOptions = {}, env
       },
     ],
   };
+}
+
+/** Test-only: SWITCHYARD_CRASH_IN_APPROVE=<point>, honoured only with SWITCHYARD_TEST_HOOKS=1. */
+function crashKnob(config: Config, env: NodeJS.ProcessEnv): { crashInApprove?: ApproveCrashPoint } {
+  const point = env.SWITCHYARD_CRASH_IN_APPROVE;
+  return config.testHooks && point && (APPROVE_CRASH_POINTS as readonly string[]).includes(point) ? { crashInApprove: point as ApproveCrashPoint } : {};
 }
 
 /** Combines overrides: services in order (each sees the ones before), then plugins in order. */
