@@ -89,6 +89,42 @@ function inRange(addr: Addr, [net, bits]: [Addr, number]) {
   return addr.kind() === net.kind() && addr.match(net as never, bits);
 }
 
+const v4 = (hi: number, lo: number) => new ipaddr.IPv4([hi >> 8, hi & 0xff, lo >> 8, lo & 0xff]);
+
+/**
+ * The IPv4 addresses an IPv6 transition form carries, which is where its packets end up:
+ * IPv4-compatible (::/96), IPv4-mapped (::ffff:0:0/96), IPv4-translated (::ffff:0:0:0/96),
+ * NAT64 (64:ff9b::/96), 6to4 (2002::/16, bits 16-47) and Teredo (2001::/32: the server in bits
+ * 32-63, the client as the bitwise NOT of the last 32 bits). Empty for any other address.
+ */
+export function embeddedIPv4(addr: ipaddr.IPv6): ipaddr.IPv4[] {
+  const p = addr.parts;
+  const zero = (from: number, to: number) => p.slice(from, to).every((x) => x === 0);
+  if (zero(0, 5) && (p[5] === 0 || p[5] === 0xffff)) return [v4(p[6]!, p[7]!)];
+  if (zero(0, 4) && p[4] === 0xffff && p[5] === 0) return [v4(p[6]!, p[7]!)];
+  if (p[0] === 0x64 && p[1] === 0xff9b && zero(2, 6)) return [v4(p[6]!, p[7]!)];
+  if (p[0] === 0x2002) return [v4(p[1]!, p[2]!)];
+  if (p[0] === 0x2001 && p[1] === 0) return [v4(p[2]!, p[3]!), v4(~p[6]! & 0xffff, ~p[7]! & 0xffff)];
+  return [];
+}
+
+/**
+ * Why `addr` is not a public unicast target, or null. IPv6 transition forms are judged by the IPv4
+ * addresses they embed (`[::127.0.0.1]` is loopback, `[64:ff9b::8.8.8.8]` is public).
+ */
+export function nonPublicReason(addr: Addr, allowed: (a: Addr) => boolean = () => false): string | null {
+  if (allowed(addr)) return null;
+  const range = addr.range();
+  if (addr.kind() === 'ipv6' && range !== 'loopback' && range !== 'unspecified') {
+    const embedded = embeddedIPv4(addr as ipaddr.IPv6);
+    if (embedded.length > 0) {
+      const bad = embedded.find((e) => e.range() !== 'unicast' && !allowed(e));
+      return bad ? `embeds ${bad.toString()}, a ${bad.range()} address` : null;
+    }
+  }
+  return range === 'unicast' ? null : `is a ${range} address`;
+}
+
 /**
  * The one way the runtime talks to the network. Refuses loopback, private, link-local (cloud
  * metadata), CGNAT, multicast and other non-public targets unless allow-listed, judging every
@@ -108,7 +144,9 @@ export function createOutbound(options: OutboundOptions = {}): Outbound {
   async function resolveTarget(url: URL, deadline: number): Promise<ResolvedAddress> {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw blocked(`Only http and https are allowed, not ${url.protocol}`);
     if (url.username || url.password) throw blocked('Credentials in the URL are not allowed; send a header instead');
-    const host = url.hostname.toLowerCase().replace(/^\[|\]$/g, '');
+    // `localhost.` is `localhost`: a trailing dot only makes a name fully qualified.
+    const host = url.hostname.toLowerCase().replace(/^\[|\]$/g, '').replace(/\.+$/, '');
+    if (!host) throw blocked(`${url.hostname} is not a host name`);
     const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
     const byName = !ipaddr.isValid(host) && hostAllowed(host, port);
     let addresses: ResolvedAddress[];
@@ -124,11 +162,8 @@ export function createOutbound(options: OutboundOptions = {}): Outbound {
     }
     if (!byName) {
       for (const { address } of addresses) {
-        const addr = parseIp(address);
-        const range = addr.range();
-        if (range !== 'unicast' && !ipAllowed(addr, port)) {
-          throw blocked(`${host}${host === address ? '' : ` resolves to ${address}, which`} is a ${range} address; add it to SWITCHYARD_OUTBOUND_ALLOW to allow it`);
-        }
+        const reason = nonPublicReason(parseIp(address), (a) => ipAllowed(a, port));
+        if (reason) throw blocked(`${host}${host === address ? '' : ` resolves to ${address}, which`} ${reason}; add it to SWITCHYARD_OUTBOUND_ALLOW to allow it`);
       }
     }
     return addresses[0]!;
