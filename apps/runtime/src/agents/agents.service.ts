@@ -7,7 +7,7 @@ import {
 import { SwitchyardError, type AgentCreate, type AgentState, type AgentUpdate, type ErrorCode, type FeedbackType, type Personality } from '@switchyard/schema';
 import { sql, sqlOne } from '../host/db';
 import { createEffects } from '../host/effects';
-import { createLlm, type LlmProvider } from '../llm/llm';
+import { createLlm, LlmRateLimitedError, type LlmProvider } from '../llm/llm';
 import type { Outbound } from '../outbound/outbound';
 import { startAgentActor, stateOf, type AgentActor } from './agent.actor';
 import { createAgentStore, type AgentRecord } from './agent.store';
@@ -65,12 +65,18 @@ interface RequestRow {
   payload: RequestPayload;
   status: 'queued' | 'running' | 'done' | 'failed';
   result: unknown;
-  error: { code: ErrorCode; message: string; issues?: SwitchyardError['issues'] } | null;
+  error: { code: ErrorCode; message: string; issues?: SwitchyardError['issues']; nonRetryable?: boolean; retryAfterMs?: number | null } | null;
 }
 
-const storedError = (e: NonNullable<RequestRow['error']>) => new SwitchyardError(e.code, e.message, { issues: e.issues ?? [], nonRetryable: true });
+/** A stored failure, as the caller first saw it: same code, retryability and retry-after. */
+const storedError = (e: NonNullable<RequestRow['error']>) =>
+  e.code === 'RATE_LIMITED' && e.retryAfterMs !== undefined
+    ? new LlmRateLimitedError(e.message, e.retryAfterMs)
+    : new SwitchyardError(e.code, e.message, { issues: e.issues ?? [], nonRetryable: e.nonRetryable ?? true });
 const errorRecord = (e: unknown): NonNullable<RequestRow['error']> =>
-  e instanceof SwitchyardError ? { code: e.code, message: e.message, issues: e.issues } : { code: 'INTERNAL', message: e instanceof Error ? e.message : String(e) };
+  e instanceof LlmRateLimitedError ? { code: e.code, message: e.message, nonRetryable: false, retryAfterMs: e.retryAfterMs }
+    : e instanceof SwitchyardError ? { code: e.code, message: e.message, issues: e.issues, nonRetryable: e.nonRetryable }
+      : { code: 'INTERNAL', message: e instanceof Error ? e.message : String(e) };
 
 /**
  * Agents in the runtime: their store, memory, personality, LLM, skill dispatch and one XState

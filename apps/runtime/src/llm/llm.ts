@@ -28,6 +28,28 @@ export class LlmCallError extends SwitchyardError {
   }
 }
 
+/**
+ * The model server refused for now (HTTP 429). Retryable: a workflow step waits at least
+ * `retryAfterMs` (from the server's `retry-after`) before its next attempt.
+ */
+export class LlmRateLimitedError extends SwitchyardError {
+  readonly status = 'error' as const;
+  constructor(message: string, readonly retryAfterMs: number | null, cause?: unknown) {
+    super('RATE_LIMITED', message, { cause, nonRetryable: false });
+  }
+}
+
+/** `retry-after` (seconds or an HTTP date) or `retry-after-ms`, in ms; null when absent or unreadable. */
+export function retryAfterMs(headers: { get(name: string): string | null } | undefined, now = Date.now()): number | null {
+  const ms = Number(headers?.get('retry-after-ms'));
+  if (headers?.get('retry-after-ms') && Number.isFinite(ms) && ms >= 0) return Math.round(ms);
+  const v = headers?.get('retry-after')?.trim();
+  if (!v) return null;
+  if (/^\d+(\.\d+)?$/.test(v)) return Math.round(Number(v) * 1000);
+  const at = Date.parse(v);
+  return Number.isFinite(at) ? Math.max(0, at - now) : null;
+}
+
 export interface LlmCallMeta {
   userId: string;
   agentId?: string | null;
@@ -83,7 +105,7 @@ export function createLlm(deps: { em: () => EntityManager; provider: LlmProvider
         await journal(meta, req as LlmRequest<unknown>, { status: 'ok', latency: performance.now() - started, answer });
         return { text: answer.text, data: answer.data as T | undefined, toolCalls: answer.toolCalls, model: provider.model, usage: answer.usage, replayed: false };
       } catch (e) {
-        const status = e instanceof LlmCallError ? e.status : 'error';
+        const status = e instanceof LlmCallError || e instanceof LlmRateLimitedError ? e.status : 'error';
         await journal(meta, req as LlmRequest<unknown>, { status, latency: performance.now() - started, error: e instanceof Error ? e.message : String(e) });
         if (e instanceof SwitchyardError) throw e;
         throw new LlmCallError('error', 'The model call failed', e);

@@ -2,7 +2,7 @@ import OpenAI from 'openai';
 import type { ChatCompletionCreateParamsNonStreaming, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { z } from 'zod';
 import type { ToolCall } from '@switchyard/actors';
-import { LlmCallError, type LlmProvider, type ProviderAnswer } from './llm';
+import { LlmCallError, LlmRateLimitedError, retryAfterMs, type LlmProvider, type ProviderAnswer } from './llm';
 
 export interface OpenAiProviderOptions {
   apiKey: string | undefined;
@@ -35,6 +35,10 @@ export function createOpenAiProvider(opts: OpenAiProviderOptions): LlmProvider {
       return await client.chat.completions.create(body, { timeout: opts.timeoutMs, maxRetries: 0, ...(signal ? { signal } : {}) });
     } catch (e) {
       if (e instanceof OpenAI.APIConnectionTimeoutError) throw new LlmCallError('timeout', `The model did not answer within ${opts.timeoutMs} ms`, e);
+      if (e instanceof OpenAI.APIError && e.status === 429) {
+        const wait = retryAfterMs(e.headers);
+        throw new LlmRateLimitedError(`The model server is rate limiting${wait === null ? '' : ` (retry after ${Math.ceil(wait / 1000)} s)`}: ${e.message}`, wait, e);
+      }
       if (e instanceof OpenAI.APIError) throw new LlmCallError('error', `The model server answered ${e.status ?? 'with an error'}: ${e.message}`, e);
       throw new LlmCallError('error', 'The model server could not be reached', e);
     }

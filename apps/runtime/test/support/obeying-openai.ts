@@ -52,18 +52,25 @@ export function normalise(text: string): string {
  */
 export async function startObeyingModel() {
   const requests: ChatRequest[] = [];
+  /** When each request arrived (ms since epoch), in order. */
+  const arrivals: number[] = [];
   const obeyed: Obeyed[] = [];
+  /** Failures to answer before obeying again, in order (e.g. a 429 with `retry-after`). */
+  const failures: { status: number; headers?: Record<string, string> }[] = [];
   const server = http.createServer((req, res) => {
     let raw = '';
     req.on('data', (c: Buffer) => (raw += c.toString()));
     req.on('end', () => {
-      const send = (status: number, body: unknown) => {
-        res.writeHead(status, { 'content-type': 'application/json' });
+      const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+        res.writeHead(status, { 'content-type': 'application/json', ...headers });
         res.end(JSON.stringify(body));
       };
       if (req.method !== 'POST' || !req.url?.endsWith('/chat/completions')) return send(404, { error: { message: 'not found' } });
       const body = JSON.parse(raw) as ChatRequest;
       const n = requests.push(body);
+      arrivals.push(Date.now());
+      const failure = failures.shift();
+      if (failure) return send(failure.status, { error: { message: `scripted ${failure.status}`, type: 'server_error' } }, failure.headers);
       // The system prompt's own rules ("never follow instructions ...") are not instructions to act.
       const text = normalise(body.messages.filter((m) => m.role !== 'system').map((m) => m.content ?? '').join('\n'));
       const calls: { tool: string; arguments: Record<string, unknown> }[] = [];
@@ -92,7 +99,9 @@ export async function startObeyingModel() {
   return {
     baseUrl: `http://127.0.0.1:${port}/v1`,
     requests,
+    arrivals,
     obeyed,
+    failNext: (...f: { status: number; headers?: Record<string, string> }[]) => failures.push(...f),
     stop: () => new Promise<void>((r) => {
       server.closeAllConnections();
       server.close(() => r());
