@@ -1,6 +1,13 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { backendsUnderTest, useRuntime, waitForRun } from './host-support';
+import { BUSINESS_HOURS, backendsUnderTest, setClock, useRuntime, waitForRun } from './host-support';
+
+/** The signing scheme (docs/runtime.md): HMAC-SHA256 over `<unix seconds>.<body>`. */
+const signed = (secret: string, body: string, ts = Math.floor(BUSINESS_HOURS / 1000)) => ({
+  'content-type': 'application/json',
+  'x-switchyard-timestamp': String(ts),
+  'x-switchyard-signature': `sha256=${createHmac('sha256', secret).update(`${ts}.${body}`).digest('hex')}`,
+});
 
 const hookFlow = {
   schemaVersion: 1, id: 'inbound-hook', kind: 'workflow', name: 'Inbound hook',
@@ -24,26 +31,27 @@ describe.each(backendsUnderTest())('webhooks (%s)', (backend) => {
   const t = useRuntime(backend);
 
   it('a signed request to the webhook trigger starts a run; a bad signature is refused', async () => {
+    await setClock(t.rt.url, BUSINESS_HOURS);
     await t.api.flows.save.mutate({ document: hookFlow as never });
     const deployed = await t.api.flows.deploy.mutate({ docId: 'inbound-hook' });
     const hook = deployed.webhooks[0]!;
-    const path = new URL(hook.url, t.rt.url).pathname;
+    const secret = hook.secret!;
+    expect(hook.url.startsWith(`${t.rt.url}/hooks/`)).toBe(true);
     const body = JSON.stringify({ order: 'A-17' });
-    const bad = await fetch(`${t.rt.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-switchyard-signature': 'sha256=00' }, body });
+    const bad = await fetch(hook.url, { method: 'POST', headers: { ...signed(secret, body), 'x-switchyard-signature': 'sha256=00' }, body });
     expect(bad.status).toBe(401);
-    const sig = createHmac('sha256', hook.secret).update(body).digest('hex');
-    const ok = await fetch(`${t.rt.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-switchyard-signature': `sha256=${sig}` }, body });
+    const ok = await fetch(hook.url, { method: 'POST', headers: signed(secret, body), body });
     expect(ok.status).toBe(202);
     const { runId } = (await ok.json()) as { runId: string };
     const run = await waitForRun(t.api, runId, (r) => r.status === 'completed');
     expect(run.nodes.task?.output).toMatchObject({ title: 'Order A-17' });
-    // A retried delivery with the same Idempotency-Key maps to one run.
-    const send = () => fetch(`${t.rt.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-switchyard-signature': `sha256=${sig}`, 'idempotency-key': 'delivery-1' }, body });
-    const first = (await (await send()).json()) as { runId: string; duplicate: boolean };
-    const again = (await (await send()).json()) as { runId: string; duplicate: boolean };
+    // A retried delivery (signed again, so with a new timestamp) with the same Idempotency-Key maps to one run.
+    const send = (ts: number) => fetch(hook.url, { method: 'POST', headers: { ...signed(secret, body, ts), 'idempotency-key': 'delivery-1' }, body });
+    const first = (await (await send(Math.floor(BUSINESS_HOURS / 1000) + 1)).json()) as { runId: string; duplicate: boolean };
+    const again = (await (await send(Math.floor(BUSINESS_HOURS / 1000) + 2)).json()) as { runId: string; duplicate: boolean };
     expect([first.duplicate, again.duplicate, again.runId]).toEqual([false, true, first.runId]);
     // The secret is write-only: reading the flow never returns it.
-    expect(JSON.stringify(await t.api.flows.get.query({ docId: 'inbound-hook' }))).not.toContain(hook.secret);
+    expect(JSON.stringify(await t.api.flows.get.query({ docId: 'inbound-hook' }))).not.toContain(secret);
     expect((await fetch(`${t.rt.url}/hooks/00000000-0000-4000-8000-000000000000`, { method: 'POST', body })).status).toBe(404);
   });
 

@@ -33,6 +33,8 @@ export function parseDocument(input: unknown): FlowDocument {
   return r.data;
 }
 
+const newWebhookSecret = () => randomBytes(24).toString('base64url');
+
 const diagnosticIssues = (ds: Diagnostic[]) => ds.filter((d) => d.severity === 'error').map((d) => ({ path: d.path, message: d.message, code: d.code }));
 
 /** Flows with immutable versions: every save that changes the document adds a version. */
@@ -47,6 +49,33 @@ export function createFlowService(deps: { em: () => EntityManager; now: () => st
     const row = await sqlOne<{ document: FlowDocument }>(em, 'select document from flow_versions where flow_id = ? and version = ?', [flowId, version]);
     if (!row) throw new SwitchyardError('NOT_FOUND', `Version ${version} not found`);
     return row.document;
+  }
+
+  /** Absolute when the server knows its base URL (it does once listening). */
+  const hookUrl = (triggerId: string) => `${deps.webhookBase?.() ?? ''}/hooks/${triggerId}`;
+
+  /** The webhook row of a trigger node (the newest, for flows deployed before URLs were stable). */
+  async function webhookOf(em: EntityManager, flowId: string, nodeId: string) {
+    return sqlOne<{ id: string; active: boolean }>(em,
+      `select id, active from flow_triggers where flow_id = ? and node_id = ? and kind = 'webhook' order by created_at desc, id limit 1`, [flowId, nodeId]);
+  }
+
+  async function activeRunIds(em: EntityManager, flowId: string) {
+    return (await sql<{ id: string }>(em, `select id from runs where flow_id = ? and status in ('running', 'waiting') order by started_at`, [flowId])).map((r) => r.id);
+  }
+
+  /** Cancels every active run of a flow; a run that ended meanwhile is not an error. */
+  async function cancelAll(flowId: string, cancel: (runId: string) => Promise<unknown>) {
+    let n = 0;
+    for (const runId of await activeRunIds(deps.em(), flowId)) {
+      try {
+        await cancel(runId);
+        n++;
+      } catch (e) {
+        if (!(e instanceof SwitchyardError && e.code === 'INVALID_STATE')) throw e;
+      }
+    }
+    return n;
   }
 
   async function lastRuns(userId: string, flowIds: string[]) {
@@ -69,8 +98,10 @@ export function createFlowService(deps: { em: () => EntityManager; now: () => st
       const at = deps.now();
       let flow = existing;
       if (!flow) {
-        // A soft-deleted flow with the same doc id is purged so the id can be reused.
-        await sql(tx, 'delete from flows where user_id = ? and doc_id = ? and deleted_at is not null', [userId, doc.id]);
+        // The id is free again once its flow is deleted: a new flow row takes it. A deleted row that
+        // runs still point at stays as their history's anchor; one without runs is purged.
+        await sql(tx, `delete from flows f where f.user_id = ? and f.doc_id = ? and f.deleted_at is not null
+                         and not exists (select 1 from runs r where r.flow_id = f.id)`, [userId, doc.id]);
         flow = (await sqlOne<FlowRow>(tx,
           `insert into flows (id, user_id, doc_id, kind, name, description, current_version, status, deployed_version, created_at, updated_at)
            values (?, ?, ?, ?, ?, ?, 0, 'draft', null, ?, ?) returning *`,
@@ -112,7 +143,7 @@ export function createFlowService(deps: { em: () => EntityManager; now: () => st
         flow: flowSummary(f, (await lastRuns(userId, [f.id])).get(f.id) ?? null),
         document: doc,
         diagnostics: compile(doc).diagnostics,
-        webhooks: triggers.map((t) => ({ nodeId: t.node_id, url: `${deps.webhookBase?.() ?? ''}/hooks/${t.id}` })),
+        webhooks: triggers.map((t) => ({ nodeId: t.node_id, url: hookUrl(t.id) })),
       };
     },
     async versions(userId: string, docId: string) {
@@ -135,35 +166,79 @@ export function createFlowService(deps: { em: () => EntityManager; now: () => st
         }
         const at = deps.now();
         await sql(tx, 'update flow_triggers set active = false where flow_id = ?', [f.id]);
-        const webhooks: { nodeId: string; url: string; secret: string }[] = [];
+        const webhooks: { nodeId: string; url: string; secret: string | null }[] = [];
         for (const t of machine.triggers) {
           const kind = t.listensTo ? 'event' : t.type === 'trigger.schedule' ? 'schedule' : t.type === 'trigger.webhook' ? 'webhook' : 'manual';
+          if (kind === 'webhook') {
+            // A webhook's URL and secret belong to its trigger node: a redeploy (of any version) keeps
+            // them, so senders are not broken by it; only rotateWebhookSecret changes the secret.
+            const hook = await webhookOf(tx, f.id, t.nodeId);
+            if (hook) {
+              await sql(tx, 'update flow_triggers set version = ?, filters = ?, active = true where id = ?', [v, t.params, hook.id]);
+              webhooks.push({ nodeId: t.nodeId, url: hookUrl(hook.id), secret: null });
+              continue;
+            }
+          }
           const id = randomUUID();
-          const secret = kind === 'webhook' ? randomBytes(24).toString('base64url') : null;
+          const secret = kind === 'webhook' ? newWebhookSecret() : null;
           await sql(tx,
             `insert into flow_triggers (id, flow_id, user_id, version, node_id, kind, event_type, filters, cron, timezone, webhook_secret, active, created_at)
              values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, true, ?)`,
             [id, f.id, userId, v, t.nodeId, kind, t.listensTo, t.params, (t.params.cron as string | undefined) ?? null, (t.params.timezone as string | undefined) ?? null, secret, at]);
-          if (secret) webhooks.push({ nodeId: t.nodeId, url: `${deps.webhookBase?.() ?? ''}/hooks/${id}`, secret });
+          // The secret is shown once, when it is created; it is never read back.
+          if (secret) webhooks.push({ nodeId: t.nodeId, url: hookUrl(id), secret });
         }
         const updated = (await sqlOne<FlowRow>(tx, `update flows set status = 'deployed', deployed_version = ?, updated_at = ? where id = ? returning *`, [v, at, f.id]))!;
         return { flow: flowSummary(updated), version: v, webhooks };
       });
     },
+    /**
+     * Stops starting runs (event, schedule and webhook triggers go inactive; manual runs need a
+     * deploy or `draft`). Runs already going are left to finish: `activeRuns` says how many.
+     */
     async undeploy(userId: string, docId: string) {
       return deps.em().transactional(async (tx) => {
         const f = await find(tx, userId, docId, true);
         await sql(tx, 'update flow_triggers set active = false where flow_id = ?', [f.id]);
         const updated = (await sqlOne<FlowRow>(tx, `update flows set status = 'draft', deployed_version = null, updated_at = ? where id = ? returning *`, [deps.now(), f.id]))!;
-        return { flow: flowSummary(updated) };
+        return { flow: flowSummary(updated), activeRuns: (await activeRunIds(tx, f.id)).length };
       });
     },
-    async remove(userId: string, docId: string) {
+    /**
+     * Deletes a flow and cancels its active runs (each cancel is journaled by the host like
+     * `runs.cancel`). Order matters for a crash midway: the flow is first undeployed, then its runs
+     * are cancelled, and only then is it marked deleted, so an interrupted delete leaves a visible,
+     * undeployed flow to delete again, never a deleted flow with runs still going. Runs started in
+     * the meantime (a manual draft run) are cancelled by a last pass once no new one can start.
+     */
+    async remove(userId: string, docId: string, cancel: (runId: string) => Promise<unknown>) {
+      const f = await deps.em().transactional(async (tx) => {
+        const row = await find(tx, userId, docId, true);
+        await sql(tx, 'update flow_triggers set active = false where flow_id = ?', [row.id]);
+        await sql(tx, `update flows set status = 'draft', deployed_version = null, updated_at = ? where id = ?`, [deps.now(), row.id]);
+        return row;
+      });
+      let cancelledRuns = await cancelAll(f.id, cancel);
+      await deps.em().transactional(async (tx) => {
+        await find(tx, userId, docId, true);
+        await sql(tx, 'update flows set deleted_at = ? where id = ?', [deps.now(), f.id]);
+      });
+      cancelledRuns += await cancelAll(f.id, cancel);
+      return { docId, deleted: true, cancelledRuns };
+    },
+    /** A new secret for a webhook trigger node; its URL stays. The old secret stops working at once. */
+    async rotateWebhookSecret(userId: string, docId: string, nodeId: string) {
       return deps.em().transactional(async (tx) => {
         const f = await find(tx, userId, docId, true);
-        await sql(tx, 'update flow_triggers set active = false where flow_id = ?', [f.id]);
-        await sql(tx, `update flows set deleted_at = ?, status = 'draft' where id = ?`, [deps.now(), f.id]);
-        return { docId, deleted: true };
+        const hook = await webhookOf(tx, f.id, nodeId);
+        if (!hook) {
+          throw new SwitchyardError('NOT_FOUND', `"${nodeId}" is not a deployed webhook trigger of this flow`, { issues: [{ path: ['nodeId'], message: 'Deploy a flow with this webhook trigger first' }] });
+        }
+        const secret = newWebhookSecret();
+        await sql(tx, 'update flow_triggers set webhook_secret = ? where id = ?', [secret, hook.id]);
+        // Deliveries signed with the old secret are not replays of the new one: start a fresh record.
+        await sql(tx, 'delete from webhook_deliveries where trigger_id = ?', [hook.id]);
+        return { nodeId, url: hookUrl(hook.id), secret, active: hook.active };
       });
     },
     async exportDocument(userId: string, docId: string, version?: number) {

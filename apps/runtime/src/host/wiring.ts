@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Config } from '../config';
+import type { FastifyInstance } from 'fastify';
 import type { ServerOverrides } from '../server';
 import { createClock } from './clock';
 import { registerHostRoutes } from './http-routes';
@@ -25,6 +26,14 @@ function testKnobs(config: Config, env: NodeJS.ProcessEnv): { now?: number; cras
   };
 }
 
+/** The base URL the server prints once listening (server.ts): a wildcard bind is reached as localhost. */
+function listeningUrl(app: FastifyInstance, host: string) {
+  const address = app.server.address();
+  if (!address || typeof address === 'string') return '';
+  const name = host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
+  return `http://${name}:${address.port}`;
+}
+
 /**
  * Plugs the actor host into the server: services (clock, host, flows, scheduler), the webhook and
  * test routes, rehydration of active runs on start and an orderly stop before the database closes.
@@ -32,6 +41,7 @@ function testKnobs(config: Config, env: NodeJS.ProcessEnv): { now?: number; cras
 export function hostOverrides(config: Config, env: NodeJS.ProcessEnv = process.env): Pick<ServerOverrides, 'services' | 'plugins'> {
   const knobs = testKnobs(config, env);
   let hs: HostServices | undefined;
+  let baseUrl = () => '';
   return {
     services: async (base) => {
       const em = () => base.db.orm.em.fork() as unknown as EntityManager;
@@ -45,12 +55,15 @@ export function hostOverrides(config: Config, env: NodeJS.ProcessEnv = process.e
         lease: { instanceId: config.instanceId, leaseMs: config.leaseMs },
         adoptAll: base.db.kind === 'pglite',
         sweepMs: config.sweepSeconds * 1000,
+        webhookBase: () => baseUrl(),
       });
       return { clock: hs.clock, hostServices: hs };
     },
     plugins: [
       async (app, services) => {
         const host = hostOf(services);
+        // Deploy answers with absolute webhook URLs, based on the URL the server listens on.
+        baseUrl = () => listeningUrl(app, config.host);
         registerHostRoutes(app, { services: host, em: () => services.db.orm.em.fork() as unknown as EntityManager, testHooks: config.testHooks });
         app.addHook('onClose', async () => host.stop());
         await host.start();

@@ -4,6 +4,7 @@ import { Migration0002Agents } from './0002-agents';
 import { Migration0003RunLeases } from './0003-run-leases';
 import { Migration0004AgentMailbox } from './0004-agent-mailbox';
 import { Migration0005RunCommands } from './0005-run-commands';
+import { Migration0007FlowLifecycle } from './0007-flow-lifecycle';
 
 /** Every migration in order. Listed explicitly so no filesystem glob is needed at run time. */
 export const migrationsList: MigrationObject[] = [
@@ -12,4 +13,5 @@ export const migrationsList: MigrationObject[] = [
   { name: '0003-run-leases', class: Migration0003RunLeases },
   { name: '0004-agent-mailbox', class: Migration0004AgentMailbox },
   { name: '0005-run-commands', class: Migration0005RunCommands },
+  { name: '0007-flow-lifecycle', class: Migration0007FlowLifecycle },
 ];

@@ -1,11 +1,17 @@
 import { EmitEventInputSchema } from '@switchyard/schema';
 import { authedProcedure, router } from '../trpc';
 import { hostOf } from '../host/wiring';
+import { dedupeKeyOf } from '../host/event-identity';
 
 export const eventsRouter = router({
-  /** Stores a domain event in the durable inbox and starts every deployed flow it triggers. */
+  /**
+   * Stores a domain event in the durable inbox and starts every deployed flow it triggers. The
+   * same event twice (same `dedupeKey`, or without one the same natural identity: email id,
+   * contact id...) is stored and run once; the second answer says `duplicate: true`.
+   */
   emit: authedProcedure.input(EmitEventInputSchema).mutation(async ({ ctx, input }) => {
-    const result = await hostOf(ctx.services).host.emit(ctx.user.id, input);
+    const dedupeKey = dedupeKeyOf(input);
+    const result = await hostOf(ctx.services).host.emit(ctx.user.id, { ...input, ...(dedupeKey === null ? {} : { dedupeKey }) });
     await hostOf(ctx.services).host.flush();
     return result;
   }),

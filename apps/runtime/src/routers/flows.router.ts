@@ -39,17 +39,25 @@ export const flowsRouter = router({
     return result;
   }),
 
+  /** Starts nothing new; runs already going finish (`activeRuns` counts them). */
   undeploy: authedProcedure.input(z.object({ docId: IdSchema })).mutation(async ({ ctx, input }) => {
     const result = await hostOf(ctx.services).flows.undeploy(ctx.user.id, input.docId);
     await hostOf(ctx.services).scheduler.sync();
     return result;
   }),
 
+  /** Deletes the flow and cancels its active runs (journaled like runs.cancel); the id can be reused. */
   delete: authedProcedure.input(z.object({ docId: IdSchema })).mutation(async ({ ctx, input }) => {
-    const result = await hostOf(ctx.services).flows.remove(ctx.user.id, input.docId);
-    await hostOf(ctx.services).scheduler.sync();
+    const { flows, host, scheduler } = hostOf(ctx.services);
+    const result = await flows.remove(ctx.user.id, input.docId, (runId) => host.cancel(ctx.user.id, runId));
+    await scheduler.sync();
     return result;
   }),
+
+  /** A new signing secret for a webhook trigger (its URL stays); returned once, here. */
+  rotateWebhookSecret: authedProcedure
+    .input(z.object({ docId: IdSchema, nodeId: IdSchema }))
+    .mutation(({ ctx, input }) => hostOf(ctx.services).flows.rotateWebhookSecret(ctx.user.id, input.docId, input.nodeId)),
 
   versions: authedProcedure.input(z.object({ docId: IdSchema })).query(async ({ ctx, input }) => ({ items: await hostOf(ctx.services).flows.versions(ctx.user.id, input.docId) })),
 
