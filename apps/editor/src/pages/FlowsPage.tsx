@@ -86,16 +86,16 @@ export function FlowsPage({
     });
 
   const remove = async (flow: Flow) => {
-    const live = flow.status === 'deployed' ? 'It is deployed: it stops reacting to events at once. ' : '';
+    const live = flow.status === 'deployed' ? 'It is deployed: it stops reacting to events, schedules and webhooks at once. ' : '';
     const ok = await ask({
       title: `Delete “${flow.name}”?`,
-      description: `${live}The flow and its version history are removed from the studio. This cannot be undone.`,
+      description: `${live}Runs still in progress (waiting for an approval or a delay) are cancelled; finished runs stay in the run history. The flow and its version history are removed from the studio. This cannot be undone.`,
       confirmLabel: 'Delete flow',
     });
     if (!ok) return;
     await act('delete the flow', async () => {
-      await client.flows.delete.mutate({ docId: flow.docId });
-      return `Deleted “${flow.name}”.`;
+      const { cancelledRuns } = await client.flows.delete.mutate({ docId: flow.docId });
+      return `Deleted “${flow.name}”${cancelledRuns ? ` and cancelled ${cancelledRuns} run${cancelledRuns === 1 ? '' : 's'} in progress` : ''}.`;
     });
   };
 
