@@ -64,27 +64,44 @@ export function AgentDetailPage({ client, agentId, onUnauthorized }: { client: A
     setReviewRequested(false);
   }, [reviewRequested, tab, memory.data]);
 
-  const send = async (event: React.FormEvent) => {
-    event.preventDefault();
-    const text = draft.trim();
+  /**
+   * One chat turn. A turn the model did not answer comes back from the server marked failed, shown
+   * with a Retry (`retryOf` asks it again and hides the failed one).
+   */
+  const ask = async (text: string, retryOf?: number) => {
     if (!text || sending) return;
     setSending(true);
     setNotice(null);
     // Shown at once; replaced by the server's history when the answer comes.
-    setMessages((m) => [...(m ?? []), { id: -Date.now(), role: 'user', content: text, model: null, createdAt: new Date().toISOString(), feedback: [] } as Message]);
-    setDraft('');
+    setMessages((m) => [
+      ...(m ?? []).filter((x) => x.id !== retryOf),
+      { id: -Date.now(), role: 'user', content: text, model: null, createdAt: new Date().toISOString(), feedback: [], status: 'ok' } as Message,
+    ]);
     try {
-      const res = await client.agents.chat.mutate({ id: agentId, message: text });
+      const res = await client.agents.chat.mutate({ id: agentId, message: text, ...(retryOf === undefined ? {} : { retryOf }) });
       setMessages(res.messages);
     } catch (error) {
       setNotice({ tone: 'error', text: describeError(error, 'send the message') });
-      setMessages((m) => (m ?? []).filter((x) => x.id >= 0));
-      setDraft(text);
+      try {
+        // The stored conversation shows the question as failed, with its Retry.
+        setMessages((await client.agents.memory.query({ id: agentId })).conversation?.messages ?? []);
+      } catch {
+        setMessages((m) => (m ?? []).filter((x) => x.id >= 0));
+        if (retryOf === undefined) setDraft(text);
+      }
     } finally {
       setSending(false);
       agent.reload();
       memory.reload();
     }
+  };
+
+  const send = async (event: React.FormEvent) => {
+    event.preventDefault();
+    const text = draft.trim();
+    if (!text || sending) return;
+    setDraft('');
+    await ask(text);
   };
 
   /** Feedback on one reply; resolves to whether it was recorded (the options stay open if not). */
@@ -258,6 +275,15 @@ export function AgentDetailPage({ client, agentId, onUnauthorized }: { client: A
                         ) : null}
                       </div>
                       <div className="msg__bubble">{m.content}</div>
+                      {m.role === 'user' && m.status === 'failed' ? (
+                        // Laid out like the meta line, in the danger colour (styles.css is shared; kept local).
+                        <div className="msg__meta" style={{ color: 'var(--danger)' }} data-testid="message-failed">
+                          <span>Not answered — the model call failed.</span>
+                          <button type="button" className="button button--small" disabled={sending} onClick={() => void ask(m.content, m.id)} data-testid="message-retry">
+                            Retry
+                          </button>
+                        </div>
+                      ) : null}
                       {m.role === 'assistant' && m.id >= 0 ? <MessageFeedback given={m.feedback} onGive={(type) => feedback(m.id, type)} /> : null}
                     </div>
                   ))

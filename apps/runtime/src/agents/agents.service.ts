@@ -150,6 +150,8 @@ export function createAgentsService(deps: AgentsServiceDeps) {
       // Stopping is not the request's failure: left 'running', it runs again after the restart.
       if (stopped) return;
       await sql(deps.em(), `update agent_requests set status = 'failed', error = ?, finished_at = ? where id = ?`, [errorRecord(e), nowIso(), requestId]);
+      // A question the model never answered: shown as failed (with a retry), never replayed as history.
+      if (row.payload.kind === 'chat') await memory.setMessageStatus(row.payload.userMessageId, 'failed', { agentId, userId: row.user_id });
       settle(requestId, false, e);
       throw e;
     }
@@ -272,7 +274,7 @@ export function createAgentsService(deps: AgentsServiceDeps) {
 
   /** One chat turn: the history before the person's message (oldest first), the model's answer appended. */
   async function executeChat(agent: AgentRecord, p: Extract<RequestPayload, { kind: 'chat' }>) {
-    const history = await memory.history(p.conversationId, 20, p.userMessageId);
+    const history = await memory.history(p.conversationId, 20, p.userMessageId, { forModel: true });
     const res = await llm.complete({ userId: agent.userId, agentId: agent.id }, {
       purpose: 'chat', system: await fullPrompt(agent),
       messages: [...history.map((m) => ({ role: m.role, content: m.content })), { role: 'user' as const, content: p.message }],
@@ -457,8 +459,12 @@ export function createAgentsService(deps: AgentsServiceDeps) {
      * Chat with the agent: its system prompt, personality and the conversation's history (oldest
      * first). The person's message is stored at once; the answer comes through the mailbox.
      */
-    async chat(userId: string, agentId: string, message: string) {
+    async chat(userId: string, agentId: string, message: string, retryOf?: number) {
       const agent = await store.get(userId, agentId);
+      // Asking a failed question again: the failed one is hidden, the question is asked anew.
+      if (retryOf !== undefined && !(await memory.setMessageStatus(retryOf, 'retried', { agentId: agent.id, userId }))) {
+        throw new SwitchyardError('NOT_FOUND', 'No failed question to retry');
+      }
       const conversationId = await memory.activeConversation(agent.id, userId);
       const userMessageId = await memory.addMessage(conversationId, 'user', message);
       const r = await submit<{ conversationId: string; reply: string; replyId: number; model: string }>(agent, { kind: 'chat', message, conversationId, userMessageId }, null);

@@ -28,6 +28,8 @@ export interface ChatMessage {
   createdAt: string;
   /** Feedback a person gave on this answer (assistant messages only). */
   feedback: FeedbackType[];
+  /** `failed`: a question the model never answered (the UI offers a retry; the model never sees it again). */
+  status: 'ok' | 'failed';
 }
 
 const iso = (v: unknown) => (v instanceof Date ? v.toISOString() : v === null || v === undefined ? null : new Date(String(v)).toISOString());
@@ -102,11 +104,21 @@ export function createAgentMemory(deps: { em: () => EntityManager; clock: Clock 
       return Number(row!.id);
     },
     /** The last `limit` messages (before message `beforeId` when given), oldest first: the order a model reads a conversation in. */
-    async history(conversationId: string, limit = 20, beforeId?: number): Promise<ChatMessage[]> {
-      const rows = await sql<{ id: string; role: 'user' | 'assistant'; content: string; model: string | null; created_at: unknown; feedback: FeedbackType[] }>(deps.em(),
-        `select id, role, content, model, created_at, feedback from messages where conversation_id = ? ${beforeId === undefined ? '' : 'and id < ?'} order by id desc limit ?`,
+    async history(conversationId: string, limit = 20, beforeId?: number, opts: { forModel?: boolean } = {}): Promise<ChatMessage[]> {
+      // The model reads only what was said and answered; a person also sees failed questions.
+      const rows = await sql<{ id: string; role: 'user' | 'assistant'; content: string; model: string | null; created_at: unknown; feedback: FeedbackType[]; status: 'ok' | 'failed' }>(deps.em(),
+        `select id, role, content, model, created_at, feedback, status from messages where conversation_id = ? ${beforeId === undefined ? '' : 'and id < ?'}
+         and ${opts.forModel ? "status = 'ok'" : "status <> 'retried'"} order by id desc limit ?`,
         [conversationId, ...(beforeId === undefined ? [] : [beforeId]), limit]);
-      return rows.reverse().map((r) => ({ id: Number(r.id), role: r.role, content: r.content, model: r.model, createdAt: iso(r.created_at)!, feedback: r.feedback }));
+      return rows.reverse().map((r) => ({ id: Number(r.id), role: r.role, content: r.content, model: r.model, createdAt: iso(r.created_at)!, feedback: r.feedback, status: r.status }));
+    },
+    /** Marks a question failed (never answered) or retried (asked again); retried only from failed. */
+    async setMessageStatus(messageId: number, status: 'failed' | 'retried', where: { agentId: string; userId: string }) {
+      const rows = await sql(deps.em(),
+        `update messages m set status = ? from conversations c
+         where m.id = ? and m.role = 'user' and c.id = m.conversation_id and c.agent_id = ? and c.user_id = ? ${status === 'retried' ? "and m.status = 'failed'" : ''} returning m.id`,
+        [status, messageId, where.agentId, where.userId]);
+      return rows.length > 0;
     },
     /**
      * Records feedback on one of the agent's answers; NOT_FOUND unless the message is an answer

@@ -25,16 +25,15 @@ export function personalityPrompt(t: Personality): string {
 const CASUAL: [RegExp, string][] = [[/\bDear ([^,\n]+),/g, 'Hi $1,'], [/\bKind regards,/g, 'Cheers,'], [/\bI would\b/g, "I'd"], [/\bI am\b/g, "I'm"], [/\bdo not\b/g, "don't"], [/\bcannot\b/g, "can't"]];
 const FORMAL: [RegExp, string][] = [[/\bHi ([^,!\n]+)[,!]/g, 'Dear $1,'], [/\bI'd\b/g, 'I would'], [/\bI'm\b/g, 'I am'], [/\bdon't\b/g, 'do not'], [/\bcan't\b/g, 'cannot'], [/\bThanks,/g, 'Kind regards,']];
 
-/** Adjusts an answer to the traits (seed's `adjustResponse`): formality, enthusiasm and brevity. */
+/** Adjusts an answer to the traits (seed's `adjustResponse`): formality and enthusiasm, rewording only. */
 export function adjustResponse(text: string, t: Personality): string {
   let out = text;
   if (t.formality < LOW) for (const [re, to] of CASUAL) out = out.replace(re, to);
   else if (t.formality > HIGH) for (const [re, to] of FORMAL) out = out.replace(re, to);
   if (t.enthusiasm > HIGH && !/!/.test(out)) out = out.replace(/\.(\s*)$/, '!$1');
-  if (t.brevity > HIGH) {
-    // Concise: keep the first three sentences of each paragraph.
-    out = out.split(/\n{2,}/).map((p) => (p.match(/[^.!?]+[.!?]+(\s|$)/g) ?? [p]).slice(0, 3).join('').trim()).join('\n\n');
-  }
+  // Brevity is asked of the model in the system prompt ("concise and to-the-point"), never done
+  // here by cutting: trimming sentences deleted what the model wrote (a last sentence without a
+  // full stop, "Kind regards,"). The adjustments above only reword.
   return out;
 }
 

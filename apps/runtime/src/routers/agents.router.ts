@@ -32,9 +32,10 @@ export const agentsRouter = router({
       messageId: z.number().int().positive().optional(),
     }))
     .mutation(({ ctx, input }) => agentsOf(ctx.services).feedback(ctx.user.id, input.id, Array.isArray(input.feedback) ? input.feedback : [input.feedback], input.comment, input.messageId)),
+  /** One chat turn. `retryOf`: a failed question (status `failed`) this message asks again; it is then hidden. */
   chat: authedProcedure
-    .input(ById.extend({ message: z.string().trim().min(1, 'Say something').max(10_000) }))
-    .mutation(({ ctx, input }) => agentsOf(ctx.services).chat(ctx.user.id, input.id, input.message)),
+    .input(ById.extend({ message: z.string().trim().min(1, 'Say something').max(10_000), retryOf: z.number().int().positive().optional() }))
+    .mutation(({ ctx, input }) => agentsOf(ctx.services).chat(ctx.user.id, input.id, input.message, input.retryOf)),
   /** Decide on an effect the agent proposed after reading untrusted content (see `memory.approvals`). */
   approve: authedProcedure
     .input(ById.extend({ approvalId: z.string().max(100), comment: z.string().max(2000).default('') }))

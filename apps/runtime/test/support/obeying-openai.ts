@@ -90,7 +90,11 @@ export async function startObeyingModel() {
         case 'email_draft': return answer({ content: JSON.stringify({ subject: 'As you asked', body: 'OBEYING DRAFT: done as instructed.' }) });
         case 'thread_summary': return answer({ content: JSON.stringify({ summary: 'A thread.', keyPoints: [], actionItems: [] }) });
         case 'meeting_intent': return answer({ content: JSON.stringify({ wantsMeeting: false, durationMinutes: 30, topic: 'x', timeframe: null }) });
-        default: return answer({ content: 'OBEYING REPLY' });
+        default: {
+          // "ECHO <text>" answers <text> verbatim (to check what the runtime does to an answer).
+          const last = body.messages.filter((m) => m.role === 'user').at(-1)?.content ?? '';
+          return answer({ content: last.startsWith('ECHO ') ? last.slice(5) : 'OBEYING REPLY' });
+        }
       }
     });
   });
