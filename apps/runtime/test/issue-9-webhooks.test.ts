@@ -155,6 +155,23 @@ describe.each(backendsUnderTest())('issue 9: webhooks (%s)', (backend) => {
     await waitForRun(t.api, fine.json.runId!, (r) => r.status === 'completed');
   });
 
+  it('a signed body with a NUL character or a lone surrogate is a typed 400, not a 500 from the database', async () => {
+    await setClock(t.rt.url, BUSINESS_HOURS);
+    const { url } = (await t.api.flows.get.query({ docId: 'issue9-hook' })).webhooks[0]!;
+    const { secret } = await t.api.flows.rotateWebhookSecret.mutate({ docId: 'issue9-hook', nodeId: 'hook' });
+    const cases: [string, (string | number)[]][] = [
+      ['{"order":{"note":"a\\u0000b"}}', ['body', 'order', 'note']],
+      ['{"list":["ok","\\ud800"]}', ['body', 'list', 1]],
+      ['{"\\udc00key":1}', ['body']],
+      ['plain text with a NUL \u0000 byte', ['body']],
+    ];
+    for (const [body, path] of cases) {
+      const res = await deliver(url, secret, body);
+      expect(res.status, body).toBe(400);
+      expect(res.json.error).toMatchObject({ code: 'BAD_INPUT', issues: [{ path, code: 'invalid_text' }] });
+    }
+  });
+
   it('every webhook answer has the documented error shape, including a body over the limit', async () => {
     const unknown = await post(`${t.rt.url}/hooks/00000000-0000-4000-8000-000000000000`, '{}', {});
     expect(unknown.status).toBe(404);

@@ -48,6 +48,30 @@ export function jsonDepthExceeds(text: string, max: number): boolean {
   return false;
 }
 
+// Without the `u` flag the regex sees UTF-16 code units, which is what a lone surrogate is.
+const BAD_TEXT = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * The path of the first string or key PostgreSQL cannot store (a NUL, an unpaired surrogate), or
+ * null. Walks with an explicit stack; the depth was bounded before parsing.
+ */
+export function badTextPath(value: unknown): (string | number)[] | null {
+  const stack: { v: unknown; path: (string | number)[] }[] = [{ v: value, path: [] }];
+  while (stack.length) {
+    const { v, path } = stack.pop()!;
+    if (typeof v === 'string') {
+      if (BAD_TEXT.test(v)) return path;
+    } else if (Array.isArray(v)) {
+      for (let i = v.length - 1; i >= 0; i--) stack.push({ v: v[i], path: [...path, i] });
+    } else if (v !== null && typeof v === 'object') {
+      const keys = Object.keys(v);
+      if (keys.some((k) => BAD_TEXT.test(k))) return path;
+      for (let i = keys.length - 1; i >= 0; i--) stack.push({ v: (v as Record<string, unknown>)[keys[i]!], path: [...path, keys[i]!] });
+    }
+  }
+  return null;
+}
+
 const fail = (reply: FastifyReply, code: ErrorCode, message: string, issues: { path: (string | number)[]; message: string; code?: string }[] = []) => {
   const { status, body } = httpErrorBody(new SwitchyardError(code, message, { issues }));
   return reply.code(status).send(body);
@@ -120,6 +144,21 @@ export function registerHostRoutes(app: FastifyInstance, deps: { services: HostS
         return fail(reply, 'BAD_INPUT', `The body nests deeper than ${MAX_WEBHOOK_JSON_DEPTH} levels`, [{ path: ['body'], message: `Deeper than ${MAX_WEBHOOK_JSON_DEPTH} levels`, code: 'too_deep' }]);
       }
 
+      // JSON.parse is iterative in V8, and the depth is bounded now.
+      let payload: unknown = text;
+      try {
+        payload = text ? JSON.parse(text) : {};
+      } catch {
+        /* non-JSON bodies are passed on as text */
+      }
+      // PostgreSQL cannot store these in text or jsonb: a typed 400 rather than a failed insert.
+      const badText = badTextPath(payload);
+      if (badText) {
+        return fail(reply, 'BAD_INPUT', 'The body contains a NUL character or an unpaired UTF-16 surrogate', [
+          { path: ['body', ...badText], message: 'Text may not contain NUL or unpaired surrogates', code: 'invalid_text' },
+        ]);
+      }
+
       // 4. ...and cannot be replayed before then: each signature is accepted once.
       const nowIso = new Date(now).toISOString();
       await sql(em, 'delete from webhook_deliveries where trigger_id = ? and signed_at < ?', [t.id, new Date(now - WEBHOOK_TOLERANCE_MS).toISOString()]);
@@ -133,12 +172,6 @@ export function registerHostRoutes(app: FastifyInstance, deps: { services: HostS
         ]);
       }
 
-      let payload: unknown = text;
-      try {
-        payload = text ? JSON.parse(text) : {};
-      } catch {
-        /* non-JSON bodies are passed on as text */
-      }
       // A sender retrying (re-signed) with the same Idempotency-Key gets the same run, not a second one.
       const key = String(req.headers['idempotency-key'] ?? '').slice(0, 200);
       try {
