@@ -70,6 +70,17 @@ export type Verification =
   | { ok: true; client: ApiClient; flows: FlowList }
   | { ok: false; reason: 'unauthorized' | 'unreachable'; error: unknown };
 
+/** Every flow, page after page (`flows.list` pages with a cursor; the flows table filters and sorts on the client). */
+export async function listAllFlows(client: ApiClient): Promise<FlowList> {
+  let page = await client.flows.list.query({ limit: 200 });
+  const items = [...page.items];
+  while (page.nextCursor) {
+    page = await client.flows.list.query({ limit: 200, cursor: page.nextCursor });
+    items.push(...page.items);
+  }
+  return { items, nextCursor: null };
+}
+
 /**
  * Checks a token against the runtime with a real call (`flows.list`, which the first page needs
  * anyway, so its answer is handed on instead of being fetched twice).
@@ -77,7 +88,7 @@ export type Verification =
 export async function verifyToken(token: string): Promise<Verification> {
   const client = createApiClient(token);
   try {
-    const flows = await client.flows.list.query({});
+    const flows = await listAllFlows(client);
     return { ok: true, client, flows };
   } catch (error) {
     return { ok: false, reason: isUnauthorized(error) ? 'unauthorized' : 'unreachable', error };

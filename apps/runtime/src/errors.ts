@@ -16,6 +16,7 @@ export const TRPC_CODE_OF: Record<ErrorCode, TRPC_ERROR_CODE_KEY> = {
   OUTBOUND_BLOCKED: 'FORBIDDEN',
   OUTBOUND_FAILED: 'BAD_GATEWAY',
   RATE_LIMITED: 'TOO_MANY_REQUESTS',
+  UNAVAILABLE: 'SERVICE_UNAVAILABLE',
   INTERNAL: 'INTERNAL_SERVER_ERROR',
 };
 
@@ -34,6 +35,7 @@ const CODE_FROM_TRPC: Partial<Record<TRPC_ERROR_CODE_KEY, ErrorCode>> = {
   PRECONDITION_FAILED: 'INVALID_STATE',
   TOO_MANY_REQUESTS: 'RATE_LIMITED',
   BAD_GATEWAY: 'OUTBOUND_FAILED',
+  SERVICE_UNAVAILABLE: 'UNAVAILABLE',
 };
 
 /** What clients find in `error.data.switchyard`. */
@@ -99,4 +101,36 @@ export function httpErrorBody(e: unknown): { status: number; body: { error: { co
     status: getHTTPStatusCodeFromError(new TRPCError({ code: TRPC_CODE_OF[d.code] })),
     body: { error: { code: d.code, message: d.message, issues: d.issues } },
   };
+}
+
+/** tRPC's key for an HTTP status, so transport errors carry the same `data.code` a tRPC error would. */
+const TRPC_KEY_OF_STATUS: Record<number, TRPC_ERROR_CODE_KEY> = {
+  400: 'BAD_REQUEST', 401: 'UNAUTHORIZED', 403: 'FORBIDDEN', 404: 'NOT_FOUND', 405: 'METHOD_NOT_SUPPORTED', 408: 'TIMEOUT',
+  409: 'CONFLICT', 413: 'PAYLOAD_TOO_LARGE', 415: 'UNSUPPORTED_MEDIA_TYPE', 422: 'UNPROCESSABLE_CONTENT', 429: 'TOO_MANY_REQUESTS',
+};
+
+/** The documented error shape (what a tRPC error looks like) for responses tRPC never sees. */
+export interface ErrorResponseBody {
+  error: { message: string; code: number; data: { code: TRPC_ERROR_CODE_KEY; httpStatus: number; switchyard: SwitchyardErrorData } };
+}
+
+/**
+ * Builds the documented error response for errors that never reach tRPC (Fastify's transport errors,
+ * unknown routes, malformed HTTP): `error.data.switchyard = { code, issues }`, the same as a procedure's
+ * error. `status` defaults to the code's status; transport errors keep their own (413, 415, 431...).
+ */
+export function errorResponse(code: ErrorCode, message: string, options: { status?: number; issues?: ErrorIssue[] } = {}): { status: number; body: ErrorResponseBody } {
+  const codeKey = TRPC_CODE_OF[code];
+  const status = options.status ?? getHTTPStatusCodeFromError(new TRPCError({ code: codeKey }));
+  const key = options.status === undefined ? codeKey : (TRPC_KEY_OF_STATUS[status] ?? codeKey);
+  return {
+    status,
+    body: { error: { message, code: TRPC_ERROR_CODES_BY_KEY[key], data: { code: key, httpStatus: status, switchyard: { code, issues: options.issues ?? [] } } } },
+  };
+}
+
+/** `errorResponse` for anything thrown: typed errors keep their code and message, the rest is INTERNAL with a generic message. */
+export function errorResponseOf(e: unknown): { status: number; body: ErrorResponseBody } {
+  const d = describeError(e instanceof TRPCError ? e : new TRPCError({ code: 'INTERNAL_SERVER_ERROR', cause: e }));
+  return errorResponse(d.code, d.message, { issues: d.issues });
 }

@@ -4,17 +4,22 @@ import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from '@trpc/server/adapters/fastify';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { JSON_LIMITS } from '@switchyard/schema';
 import { upsertUsers } from './auth/auth';
 import type { Config } from './config';
 import { createContext, type BaseServices, type Services } from './context';
 import { CrmStore } from './crm/crm.service';
 import { seedDemoDataIfEmpty } from './crm/demo-seed';
 import { openDatabase } from './db/database';
-import { isUnexpected } from './errors';
+import { errorResponse, isUnexpected } from './errors';
 import { createOutbound } from './outbound/outbound';
 import { appRouter, type AppRouter } from './router';
+import { clientErrorHandler, sendTransportError } from './transport-errors';
 
 export const EDITOR_DIST = fileURLToPath(new URL('../../editor/dist/', import.meta.url));
+
+/** Procedures per tRPC batch request. */
+export const MAX_BATCH_SIZE = 50;
 
 export type ServerPlugin = (app: FastifyInstance, services: Services) => Promise<void>;
 
@@ -49,8 +54,12 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
     logController: new LogController({ disableRequestLogging: true }),
     // Batched tRPC GETs put every procedure path into one URL segment.
     routerOptions: { maxParamLength: 5000 },
-    bodyLimit: 5 * 1024 * 1024,
+    bodyLimit: JSON_LIMITS.maxBytes,
+    // Transport errors (413, 415, 431, malformed JSON or HTTP) in the documented error shape.
+    clientErrorHandler,
+    frameworkErrors: (error, _req, reply) => void sendTransportError(error, reply),
   });
+  app.setErrorHandler((error, _req, reply) => sendTransportError(error as Parameters<typeof sendTransportError>[0], reply));
   const db = await openDatabase(config);
   let url = '';
   let stopping: Promise<void> | undefined;
@@ -81,6 +90,8 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
       prefix: '/trpc',
       trpcOptions: {
         router: appRouter,
+        // A batch is one HTTP request; more procedures than this is BAD_INPUT.
+        maxBatchSize: MAX_BATCH_SIZE,
         createContext: ({ req }) => createContext(services, req),
         onError: ({ error, path }) => {
           if (isUnexpected(error)) app.log.error({ err: error.cause ?? error, path }, 'tRPC procedure failed');
@@ -134,6 +145,7 @@ async function registerEditor(app: FastifyInstance, dist: string) {
     const path = req.url.split('?')[0] ?? '';
     const api = path === '/health' || path.startsWith('/trpc') || path.startsWith('/hooks') || path.startsWith('/__test');
     if (built && req.method === 'GET' && !api && (req.headers.accept ?? '').includes('text/html')) return reply.sendFile('index.html');
-    return reply.code(404).send({ error: { code: 'NOT_FOUND', message: `No route for ${req.method} ${path}` } });
+    const { status, body } = errorResponse('NOT_FOUND', `No route for ${req.method} ${path}`);
+    return reply.code(status).send(body);
   });
 }

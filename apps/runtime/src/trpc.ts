@@ -1,5 +1,5 @@
 import { initTRPC } from '@trpc/server';
-import { SwitchyardError } from '@switchyard/schema';
+import { SwitchyardError, assertJsonLimits } from '@switchyard/schema';
 import type { Context } from './context';
 import { errorFormatter } from './errors';
 
@@ -11,10 +11,19 @@ export const mergeRouters = t.mergeRouters;
 export const middleware = t.middleware;
 export const createCallerFactory = t.createCallerFactory;
 
-export const publicProcedure = t.procedure;
+/**
+ * Every procedure's raw input keeps the JSON rule (depth, size, no NUL or lone surrogate, no
+ * prototype keys) before zod or anything recursive sees it: bad input is BAD_INPUT naming the path.
+ */
+const inputGuardedProcedure = t.procedure.use(async ({ getRawInput, next }) => {
+  assertJsonLimits(await getRawInput());
+  return next();
+});
+
+export const publicProcedure = inputGuardedProcedure;
 
 /** Every procedure but `health`: needs a valid bearer token; narrows `ctx.user` to non-null. */
-export const authedProcedure = t.procedure.use(({ ctx, next }) => {
+export const authedProcedure = inputGuardedProcedure.use(({ ctx, next }) => {
   if (!ctx.user) throw new SwitchyardError('UNAUTHORIZED', 'Sign in with the login link the runtime printed at start');
   return next({ ctx: { user: ctx.user } });
 });

@@ -1,4 +1,5 @@
 export * from './errors';
+export * from './limits';
 export * from './document';
 export * from './diagnostics';
 export * from './time';

@@ -1,7 +1,7 @@
 import { FlowDocumentSchema, SCHEMA_VERSION, type FlowDocument } from '@switchyard/schema';
 import { JsonFileButton } from '../components/JsonFileButton';
 import { useCallback, useEffect, useMemo, useState } from 'react';
-import type { FlowList } from '../auth';
+import { listAllFlows, type FlowList } from '../auth';
 import { Banner, LoadErrorBanner } from '../components/Banner';
 import { useConfirm } from '../components/ConfirmDialog';
 import { NameDialog } from '../components/NameDialog';
@@ -32,7 +32,7 @@ export function FlowsPage({
   initial: FlowList | undefined;
   onUnauthorized: () => void;
 }) {
-  const load = useCallback(() => client.flows.list.query({}), [client]);
+  const load = useCallback(() => listAllFlows(client), [client]);
   const flows = useRemote(load, initial);
   const [filter, setFilter] = useState<KindFilter>('all');
   const [search, setSearch] = useState('');

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { Cursor, raw, UniqueConstraintViolationException, type EntitySchema, type FilterQuery, type QueryOrderMap } from '@mikro-orm/core';
+import { raw, UniqueConstraintViolationException, type EntitySchema, type FilterQuery, type QueryOrderMap } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { SwitchyardError } from '@switchyard/schema';
+import { SwitchyardError, textProblem } from '@switchyard/schema';
 import {
   ContactEntity, DraftEntity, EmailEntity, EmailThreadEntity, FollowUpEntity, NotificationEntity, TaskEntity,
   type Contact, type Draft, type Email, type EmailThread, type FollowUp, type Notification, type NotificationAction, type Task,
@@ -46,6 +46,43 @@ const notFound = (what: string, path?: string) =>
 
 type Order<T> = QueryOrderMap<T>;
 
+type CursorKind = 'date' | 'uuid' | 'text' | 'number';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const cursorKind = (type: unknown): CursorKind => (type === 'Date' ? 'date' : type === 'uuid' ? 'uuid' : type === 'integer' || type === 'float' || type === 'double' || type === 'number' ? 'number' : 'text');
+
+/** The values of the last row's order keys, dates as ISO strings (their kind is known from the entity). */
+function encodeCursor(values: unknown[]): string {
+  return Buffer.from(JSON.stringify(values.map((v) => (v instanceof Date ? v.toISOString() : v)))).toString('base64url');
+}
+
+/** The order-key values of a cursor, each checked against its column's kind; null when it is not one of ours. */
+function decodeCursor(cursor: string, kinds: CursorKind[]): unknown[] | null {
+  let values: unknown;
+  try {
+    values = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    return null;
+  }
+  if (!Array.isArray(values) || values.length !== kinds.length) return null;
+  const out: unknown[] = [];
+  for (const [i, kind] of kinds.entries()) {
+    const v: unknown = values[i];
+    if (kind === 'number') {
+      if (typeof v !== 'number' || !Number.isFinite(v)) return null;
+      out.push(v);
+    } else if (typeof v !== 'string' || textProblem(v) || v.length > 1000) {
+      return null;
+    } else if (kind === 'date') {
+      const d = new Date(v);
+      if (Number.isNaN(d.getTime()) || d.toISOString() !== v) return null;
+      out.push(d);
+    } else if (kind === 'uuid' && !UUID.test(v)) {
+      return null;
+    } else out.push(v);
+  }
+  return out;
+}
+
 /**
  * The CRM domain: contacts, email threads, tasks, follow-ups, notifications and drafts. Every method
  * takes the EntityManager to use (callers may pass a transactional one) and the acting user; every
@@ -58,27 +95,38 @@ export class CrmStore {
     return new Date(this.clock.now());
   }
 
-  /** Keyset paging via MikroORM's cursor, or offset paging when `offset` is given. */
+  /**
+   * Keyset paging with our own cursor, or offset paging when `offset` is given. Not MikroORM's
+   * `findByCursor`: its decoder turns every string that looks like an ISO date into a Date (so our own
+   * `nextCursor` of a date-ordered list came back refused, and a contact named like a date would page
+   * wrongly), and it trusts the cursor's value types, so a forged cursor reached PostgreSQL as a cast error.
+   */
   private async page<T extends object>(em: EntityManager, entity: EntitySchema<T>, where: FilterQuery<T>, input: PageInput, orderBy: Order<T>[]): Promise<Page<T>> {
     if (input.offset !== undefined) {
       const rows = await em.find(entity, where, { orderBy, limit: input.limit + 1, offset: input.offset });
       const more = rows.length > input.limit;
       return { items: rows.slice(0, input.limit) as T[], nextCursor: null, nextOffset: more ? input.offset + input.limit : null };
     }
-    if (input.cursor !== undefined) {
-      let ok = false;
-      try {
-        const values = Cursor.decode(input.cursor);
-        ok = Array.isArray(values) && values.length === orderBy.length && values.every((v) => ['string', 'number', 'boolean'].includes(typeof v));
-      } catch {
-        ok = false;
-      }
-      if (!ok) throw new SwitchyardError('BAD_INPUT', 'Invalid cursor', { issues: [{ path: ['cursor'], message: 'Invalid cursor' }] });
-    }
-    const cur = await em.findByCursor(entity, where, {
-      first: input.limit, orderBy, includeCount: false, ...(input.cursor === undefined ? {} : { after: input.cursor }),
+    const keys = orderBy.map((o) => {
+      const [key, dir] = Object.entries(o)[0]! as [string, string];
+      return { key, desc: dir.toLowerCase() === 'desc', kind: cursorKind((entity.meta.properties as Record<string, { type?: unknown } | undefined>)[key]?.type) };
     });
-    return { items: cur.items as T[], nextCursor: cur.hasNextPage ? cur.endCursor : null, nextOffset: null };
+    let filter = where;
+    if (input.cursor !== undefined) {
+      const values = decodeCursor(input.cursor, keys.map((k) => k.kind));
+      if (!values) throw new SwitchyardError('BAD_INPUT', 'Invalid cursor', { issues: [{ path: ['cursor'], message: 'Invalid cursor' }] });
+      // (k1, k2, ...) after the cursor in the list's order: k1 past it, or k1 equal and k2 past it, ...
+      const after = keys.map((k, i) => Object.fromEntries([
+        ...keys.slice(0, i).map((prev, j) => [prev.key, values[j]]),
+        [k.key, { [k.desc ? '$lt' : '$gt']: values[i] }],
+      ]));
+      filter = { $and: [where, { $or: after }] } as FilterQuery<T>;
+    }
+    const rows = (await em.find(entity, filter, { orderBy, limit: input.limit + 1 })) as T[];
+    const more = rows.length > input.limit;
+    const items = rows.slice(0, input.limit);
+    const last = items[items.length - 1] as Record<string, unknown> | undefined;
+    return { items, nextCursor: more && last ? encodeCursor(keys.map((k) => last[k.key])) : null, nextOffset: null };
   }
 
   private async mustFind<T extends { id: string; userId: string }>(em: EntityManager, entity: EntitySchema<T>, userId: string, id: string, what: string, path?: string): Promise<T> {

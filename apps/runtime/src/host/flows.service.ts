@@ -26,6 +26,21 @@ export const flowSummary = (f: FlowRow, lastRun: { id: string; status: string; s
   lastRun: lastRun ? { id: lastRun.id, status: lastRun.status, startedAt: iso(lastRun.started_at)! } : null,
 });
 
+/** A `flows.list` cursor: the last row's updated_at (PostgreSQL text) and id; BAD_INPUT unless it is one. */
+function decodeFlowCursor(cursor: string): { at: string; id: string } {
+  let v: unknown;
+  try {
+    v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    v = null;
+  }
+  const ok = Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string'
+    && /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2})?$/.test(v[0])
+    && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v[1]);
+  if (!ok) throw new SwitchyardError('BAD_INPUT', 'Invalid cursor', { issues: [{ path: ['cursor'], message: 'Invalid cursor' }] });
+  return { at: (v as string[])[0]!, id: (v as string[])[1]! };
+}
+
 /** Parses a client document; failures are BAD_INPUT with zod paths under `document`. */
 export function parseDocument(input: unknown): FlowDocument {
   const r = FlowDocumentSchema.safeParse(input);
@@ -124,14 +139,25 @@ export function createFlowService(deps: { em: () => EntityManager; now: () => st
   return {
     find,
     save,
-    async list(userId: string, filter: { kind?: string; search?: string } = {}) {
-      const flows = await sql<FlowRow>(deps.em(),
-        `select * from flows where user_id = ? and deleted_at is null
+    /** Newest first, a page at a time: `nextCursor` (null on the last page) continues after the last row. */
+    async list(userId: string, filter: { kind?: string; search?: string; limit?: number; cursor?: string } = {}) {
+      const limit = filter.limit ?? 100;
+      const after = filter.cursor === undefined ? null : decodeFlowCursor(filter.cursor);
+      const like = `%${(filter.search ?? '').replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      // The cursor holds updated_at as PostgreSQL's text, so microseconds survive the round trip.
+      const rows = await sql<FlowRow & { cursor_at: string }>(deps.em(),
+        `select *, updated_at::text as cursor_at from flows where user_id = ? and deleted_at is null
            and (?::text is null or kind = ?) and (?::text is null or name ilike ? or doc_id ilike ?)
-         order by updated_at desc limit 500`,
-        [userId, filter.kind ?? null, filter.kind ?? null, filter.search ?? null, `%${filter.search ?? ''}%`, `%${filter.search ?? ''}%`]);
+           and (?::timestamptz is null or (updated_at, id) < (?::timestamptz, ?::uuid))
+         order by updated_at desc, id desc limit ?`,
+        [userId, filter.kind ?? null, filter.kind ?? null, filter.search ?? null, like, like, after?.at ?? null, after?.at ?? null, after?.id ?? null, limit + 1]);
+      const flows = rows.slice(0, limit);
       const last = await lastRuns(userId, flows.map((f) => f.id));
-      return flows.map((f) => flowSummary(f, last.get(f.id) ?? null));
+      const end = flows[flows.length - 1];
+      return {
+        items: flows.map((f) => flowSummary(f, last.get(f.id) ?? null)),
+        nextCursor: rows.length > limit && end ? Buffer.from(JSON.stringify([end.cursor_at, end.id])).toString('base64url') : null,
+      };
     },
     async get(userId: string, docId: string, version?: number) {
       const em = deps.em();

@@ -7,9 +7,15 @@ import { hostOf } from '../host/wiring';
 const docRef = z.object({ docId: IdSchema, version: z.number().int().positive().optional() });
 
 export const flowsRouter = router({
+  /** Newest first, `limit` (default 100) per page; pass `nextCursor` back as `cursor` for the next page. */
   list: authedProcedure
-    .input(z.object({ kind: FlowKindSchema.optional(), search: z.string().max(200).optional() }).optional())
-    .query(async ({ ctx, input }) => ({ items: await hostOf(ctx.services).flows.list(ctx.user.id, input ?? {}) })),
+    .input(z.object({
+      kind: FlowKindSchema.optional(),
+      search: z.string().max(200).optional(),
+      limit: z.number().int().min(1).max(200).default(100),
+      cursor: z.string().max(500).optional(),
+    }).optional())
+    .query(({ ctx, input }) => hostOf(ctx.services).flows.list(ctx.user.id, input ?? {})),
 
   get: authedProcedure.input(docRef).query(({ ctx, input }) => hostOf(ctx.services).flows.get(ctx.user.id, input.docId, input.version)),
 
