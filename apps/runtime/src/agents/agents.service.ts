@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import {
-  createBuiltinSkillRegistry, type AgentApprovalDecision, type AgentSkillOutcome, type AgentsPort, type Clock, type EffectMeta, type SkillResult,
+  createBuiltinSkillRegistry, firstEmail, matchSkill, paramsFromRequest, type AgentApprovalDecision, type AgentSkillOutcome, type AgentsPort, type Clock, type EffectMeta, type SkillResult,
 } from '@switchyard/actors';
 import { SwitchyardError, type AgentCreate, type AgentState, type AgentUpdate, type ErrorCode, type FeedbackType, type Personality } from '@switchyard/schema';
 import { sql, sqlOne } from '../host/db';
@@ -38,6 +38,46 @@ export const APPROVE_CRASH_POINTS = ['after-claim', 'after-effect', 'after-commi
 export type ApproveCrashPoint = (typeof APPROVE_CRASH_POINTS)[number];
 
 export type SkillRunResult = AgentSkillOutcome & { toolCalls: DispatchReport['toolCalls']; untrusted: string[] };
+
+/** What a chat request made the agent do (offline: the skill its manifest matched). */
+export interface ChatAction {
+  skill: string;
+  params: Record<string, unknown>;
+  success: boolean;
+  output: { [key: string]: unknown };
+  pendingApprovals: { id: string; tool: string; reason: string }[];
+}
+
+/** One chat turn's answer. */
+export interface ChatTurn {
+  conversationId: string;
+  reply: string;
+  replyId: number;
+  model: string;
+  action?: ChatAction;
+}
+
+/** A person-readable account of a skill run, for a chat answer. */
+export function describeSkillRun(name: string, r: SkillRunResult): string {
+  const o = (r.output ?? {}) as Record<string, unknown>;
+  const list = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+  const parts: string[] = [];
+  if (!r.success) parts.push(`I tried to ${name.toLowerCase()}, but it did not work: ${r.error ?? 'unknown error'}.`);
+  else if (list(o.insights).length) {
+    const profile = (o.profile ?? {}) as { name?: string };
+    parts.push(`I researched ${profile.name ?? 'the contact'}: ${list(o.insights).join('; ')}.`);
+    if (list(o.recommendations).length) parts.push(`Next: ${list(o.recommendations).join('; ')}.`);
+  } else if (typeof o.subject === 'string' && o.draft) {
+    const d = o.draft as { status?: string };
+    parts.push(d.status === 'pending' ? `I wrote "${o.subject}", but saving it waits for your approval.` : `I drafted "${o.subject}"${Array.isArray(o.to) ? ` to ${o.to.join(', ')}` : ''}. It is in Drafts for you to review.`);
+  } else if (typeof o.summary === 'string') parts.push(o.summary);
+  else {
+    const facts = Object.entries(o).filter(([, v]) => ['string', 'number', 'boolean'].includes(typeof v)).slice(0, 5).map(([k, v]) => `${k}: ${String(v)}`);
+    parts.push(`Done: ${name}.${facts.length ? ` ${facts.join(', ')}.` : ''}`);
+  }
+  if (r.pendingApprovals.length) parts.push(`${r.pendingApprovals.length} action${r.pendingApprovals.length === 1 ? '' : 's'} wait for your approval (Memory tab).`);
+  return parts.join(' ');
+}
 
 /** An agent's live state, as `agents.watch` pushes it. */
 export interface AgentLive {
@@ -273,7 +313,17 @@ export function createAgentsService(deps: AgentsServiceDeps) {
   }
 
   /** One chat turn: the history before the person's message (oldest first), the model's answer appended. */
-  async function executeChat(agent: AgentRecord, p: Extract<RequestPayload, { kind: 'chat' }>) {
+  async function executeChat(agent: AgentRecord, p: Extract<RequestPayload, { kind: 'chat' }>): Promise<ChatTurn> {
+    // Without a model the agent still acts: the request goes to the skill its manifest matches.
+    if (llm.offline) {
+      const acted = await offlineAct(agent, p);
+      if (acted) {
+        const reply = adjustResponse(acted.text, agent.personality);
+        const replyId = await memory.addMessage(p.conversationId, 'assistant', reply, llm.model);
+        await memory.addInteraction(agent.id, 'conversation', p.conversationId, { type: 'chat', summary: `Chat: ${p.message.slice(0, 80)}` });
+        return { conversationId: p.conversationId, reply, replyId, model: llm.model, ...(acted.action ? { action: acted.action } : {}) };
+      }
+    }
     const history = await memory.history(p.conversationId, 20, p.userMessageId, { forModel: true });
     const res = await llm.complete({ userId: agent.userId, agentId: agent.id }, {
       purpose: 'chat', system: await fullPrompt(agent),
@@ -377,11 +427,56 @@ export function createAgentsService(deps: AgentsServiceDeps) {
     }
   }
 
-  const offlineChat = (agent: AgentRecord, message: string, turns: number) => {
-    const skills = agent.skills.map((s) => registry.get(s)?.name ?? s);
+  const offlineChat = (agent: AgentRecord, _message: string, turns: number) => {
+    const skills = agent.skills.flatMap((s) => registry.get(s) ?? []);
     const opener = turns === 0 ? `Hi, I'm ${agent.name}.${agent.description ? ` ${agent.description}.` : ''} ` : '';
-    return `${opener}You said: "${message.trim().slice(0, 500)}". ${skills.length ? `I can help with ${skills.join(', ')}.` : 'I have no skills yet.'} I am running on the offline model, so my answers are templates.`;
+    if (!skills.length) return `${opener}I have no skills yet: give me some in my settings, then ask me to use them. I am running on the offline model, so my answers are templates.`;
+    const tries = skills.slice(0, 3).map((s) => `"${s.examples[0]?.description ?? s.name}"`).join(', ');
+    return `${opener}I can ${skills.map((s) => s.name.toLowerCase()).join(', ')}. Ask me to do one of them, e.g. ${tries}, naming a contact or an email address. I am running on the offline model (no model is configured), so my answers are templates.`;
   };
+
+  /**
+   * The offline provider acting on a chat request: the agent's skill whose manifest matches the
+   * request runs through the dispatcher (allow-list, approvals, ledger) like any other request.
+   * Effect keys come from the question, so a request re-run after a crash keeps its effects once.
+   */
+  async function offlineAct(agent: AgentRecord, p: Extract<RequestPayload, { kind: 'chat' }>): Promise<{ text: string; action?: ChatAction } | null> {
+    const skills = agent.skills.flatMap((id) => registry.get(id) ?? []);
+    const match = matchSkill(p.message, skills);
+    if (!match) return null;
+    const { skill } = match;
+    const email = firstEmail(p.message);
+    const contact = await findNamedContact(agent.userId, p.message, email);
+    const valid = registry.validate(skill.id, paramsFromRequest(p.message, skill, { contact, email }));
+    if (!valid.ok) {
+      const example = skill.examples[0]?.description;
+      const needs = [...new Set(valid.issues.map((i) => String(i.path[0] ?? 'params')))];
+      const who = needs.some((n) => ['contactId', 'to', 'email', 'address'].includes(n));
+      return { text: `To ${skill.name.toLowerCase()} I need ${who ? 'a contact: name one of your contacts or give an email address' : `more to go on (${needs.join(', ')})`}.${example ? ` For example: "${example}".` : ''}` };
+    }
+    const seed = createHash('sha256').update(`chat|${p.conversationId}|${p.userMessageId}`).digest('hex');
+    const runId = `${seed.slice(0, 8)}-${seed.slice(8, 12)}-4${seed.slice(13, 16)}-a${seed.slice(17, 20)}-${seed.slice(20, 32)}`;
+    const result = await executeSkill(agent, {
+      kind: 'skill', skill: skill.id, params: valid.params, grantEffects: false, fromRun: false, attempt: 0,
+      meta: { runId, userId: agent.userId, nodeId: 'chat', nodeType: 'agent.chat', effectKey: `chat|${p.conversationId}|${p.userMessageId}` },
+    });
+    return {
+      text: describeSkillRun(skill.name, result),
+      action: { skill: skill.id, params: valid.params, success: result.success, output: result.output as ChatAction['output'], pendingApprovals: result.pendingApprovals },
+    };
+  }
+
+  /** The contact a request names: by email address, else by full or first name (whole words). */
+  async function findNamedContact(userId: string, message: string, email: string | null) {
+    if (email) return (await sqlOne<{ id: string; email: string }>(deps.em(), 'select id, email from contacts where user_id = ? and lower(email) = ?', [userId, email])) ?? null;
+    const rows = await sql<{ id: string; email: string; name: string }>(deps.em(),
+      `select id, email, name from contacts where user_id = ? and position(lower(split_part(trim(name), ' ', 1)) in lower(?)) > 0 order by updated_at desc nulls last limit 50`, [userId, message]);
+    const words = new Set(message.toLowerCase().split(/[^\p{L}\p{N}'-]+/u));
+    const full = rows.find((r) => message.toLowerCase().includes(r.name.toLowerCase().trim()));
+    const first = rows.find((r) => { const f = r.name.toLowerCase().trim().split(/\s+/)[0] ?? ''; return f.length >= 3 && words.has(f); });
+    const hit = full ?? first;
+    return hit ? { id: hit.id, email: hit.email } : null;
+  }
 
   const fullPrompt = async (agent: AgentRecord) => [agent.systemPrompt, await memory.contextPrompt(agent.id, agent.personality)].filter(Boolean).join('\n\n');
 
@@ -467,7 +562,7 @@ export function createAgentsService(deps: AgentsServiceDeps) {
       }
       const conversationId = await memory.activeConversation(agent.id, userId);
       const userMessageId = await memory.addMessage(conversationId, 'user', message);
-      const r = await submit<{ conversationId: string; reply: string; replyId: number; model: string }>(agent, { kind: 'chat', message, conversationId, userMessageId }, null);
+      const r = await submit<ChatTurn>(agent, { kind: 'chat', message, conversationId, userMessageId }, null);
       return { ...r, offline: llm.offline, messages: await memory.history(conversationId, 50) };
     },
     /**

@@ -16,3 +16,4 @@ export const BUILTIN_SKILLS: Skill[] = [
 ];
 
 export const createBuiltinSkillRegistry = () => createSkillRegistry(BUILTIN_SKILLS);
+export { matchSkill, paramsFromRequest, firstEmail, type SkillMatch } from './route';
