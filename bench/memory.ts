@@ -16,12 +16,15 @@ const compiled = (doc: unknown): CompiledMachine => {
 /** A store that keeps nothing: the host's own overhead, without I/O. */
 const nullStore = (): RunStore => ({
   insert: async () => true,
-  write: async () => true,
+  write: async () => 'stored' as const,
+  discard: () => undefined,
   get: async () => null,
+  resumable: async () => null,
   active: async () => [],
   claim: async () => [],
-  heartbeat: async () => undefined,
-  markFailed: async () => undefined,
+  heartbeat: async () => new Set<string>(),
+  release: async () => undefined,
+  markEnded: async () => undefined,
 });
 
 /** A hand-written machine with `n` states advanced by NEXT events. */

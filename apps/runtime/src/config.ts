@@ -50,8 +50,14 @@ export interface Config {
   outboundAllow: string[];
   testHooks: boolean;
   webhookSecretKey: string | undefined;
-  /** Who owns the runs this process executes; a restart with the same id resumes them at once. */
+  /** This process's name for agent mailboxes (SWITCHYARD_INSTANCE_ID, default the hostname). */
   instanceId: string;
+  /**
+   * Who owns the runs this process executes. SWITCHYARD_INSTANCE_ID when set (a restart with the
+   * same id resumes them at once); otherwise unique per process (`host:pid:random`), so two
+   * processes on one host never share an identity.
+   */
+  runOwnerId: string;
   /** How long a run's ownership lasts without a heartbeat before another process adopts it. */
   leaseMs: number;
   /** How often the scheduler's sweep job deletes expired memory (workflow and agent memory). */
@@ -85,6 +91,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     testHooks: e.SWITCHYARD_TEST_HOOKS === '1',
     webhookSecretKey: e.SWITCHYARD_WEBHOOK_SECRET_KEY,
     instanceId: e.SWITCHYARD_INSTANCE_ID ?? hostname(),
+    runOwnerId: e.SWITCHYARD_INSTANCE_ID ?? `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
     leaseMs: e.SWITCHYARD_LEASE_MS,
     sweepSeconds: e.SWITCHYARD_SWEEP_SECONDS,
     openai: { apiKey: e.OPENAI_API_KEY, baseUrl: e.OPENAI_BASE_URL, model: e.SWITCHYARD_MODEL },

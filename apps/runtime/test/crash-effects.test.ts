@@ -1,7 +1,7 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BUSINESS_HOURS, backendsUnderTest, client, freshStorage, loadTemplate, spawnRuntime, waitForRun, type Client } from './host-support';
+import { AFTER_HOURS, BUSINESS_HOURS, backendsUnderTest, client, freshStorage, loadTemplate, spawnRuntime, waitForRun, type Client } from './host-support';
 
 const items = (x: unknown) => ((x as { items?: unknown[] }).items ?? (x as unknown[])) as Record<string, unknown>[];
 const sourced = async (api: Client, runId: string) => {
@@ -16,7 +16,9 @@ describe.each(backendsUnderTest())('a crash between an effect and the next step 
     for (const c of cleanup.reverse()) await c();
   });
 
-  it.each(['draft', 'review_task', 'notify'])('killed right after "%s" commits: exactly one draft, task and notification after restart', async (node) => {
+  // The restart happens after business hours: a replay that re-decided the business-hours check
+  // would skip the run although its draft exists. Persist before effect makes that impossible.
+  it.each(['draft', 'review_task', 'notify'])('killed right after "%s" commits, restarted after business hours: exactly one draft, task and notification', async (node) => {
     const storage = await freshStorage(backend);
     cleanup.push(() => storage.drop());
     const env = { ...storage.env, SWITCHYARD_TEST_NOW: String(BUSINESS_HOURS) };
@@ -30,14 +32,44 @@ describe.each(backendsUnderTest())('a crash between an effect and the next step 
     await emitted.catch(() => undefined); // the process may die before answering
     expect(await rt.exited).toBe(-1); // killed by SIGKILL from the fault hook
 
-    rt = await spawnRuntime(env);
+    rt = await spawnRuntime({ ...env, SWITCHYARD_TEST_NOW: String(AFTER_HOURS) });
     cleanup.push(() => rt.kill('SIGTERM'));
     api = client(rt.url);
     const runs = await api.runs.list.query({ docId: 'auto-respond-important' });
     expect(runs.items).toHaveLength(1);
-    const run = await waitForRun(api, runs.items[0]!.id, (r) => r.status === 'completed');
+    const run = await waitForRun(api, runs.items[0]!.id, (r) => r.status === 'completed' || r.status === 'skipped');
     expect(run.status).toBe('completed');
+    expect(run.nodes.business_hours?.state).toBe('succeeded');
     expect(await sourced(api, run.id)).toEqual({ drafts: 1, tasks: 1, notifications: 1 });
+  });
+
+  it('a notification that uses {{nodes.review_task.dueAt}} (read from the clock), killed right after the task, the clock moved: exactly one notification', async () => {
+    const storage = await freshStorage(backend);
+    cleanup.push(() => storage.drop());
+    const env = { ...storage.env, SWITCHYARD_TEST_NOW: String(BUSINESS_HOURS) };
+    let rt = await spawnRuntime({ ...env, SWITCHYARD_CRASH_AFTER_EFFECT: 'review_task' });
+    let api = client(rt.url);
+    await api.flows.save.mutate({
+      document: {
+        schemaVersion: 1, id: 'due-flow', kind: 'workflow', name: 'Due',
+        nodes: [
+          { id: 'start', type: 'trigger.manual', position: { x: 0, y: 0 }, params: {} },
+          { id: 'review_task', type: 'action.createTask', position: { x: 200, y: 0 }, params: { title: 'Review', dueIn: '1 hour' } },
+          { id: 'notify', type: 'action.sendNotification', position: { x: 400, y: 0 }, params: { title: 'Due at {{ nodes.review_task.dueAt }}' } },
+        ],
+        edges: [{ id: 'e1', source: 'start', target: 'review_task' }, { id: 'e2', source: 'review_task', target: 'notify' }],
+      } as never,
+    });
+    await api.flows.deploy.mutate({ docId: 'due-flow' });
+    await api.runs.start.mutate({ docId: 'due-flow' }).catch(() => undefined);
+    expect(await rt.exited).toBe(-1);
+
+    rt = await spawnRuntime({ ...env, SWITCHYARD_TEST_NOW: String(BUSINESS_HOURS + 37 * 60_000) });
+    cleanup.push(() => rt.kill('SIGTERM'));
+    api = client(rt.url);
+    const runId = (await api.runs.list.query({ docId: 'due-flow' })).items[0]!.id;
+    await waitForRun(api, runId, (r) => r.status === 'completed');
+    expect(await sourced(api, runId)).toEqual({ drafts: 0, tasks: 1, notifications: 1 });
   });
 
   it('an outbound webhook re-sent after a crash carries the same Idempotency-Key', async () => {

@@ -42,7 +42,11 @@ export type RunEvent =
   | { type: 'approval.decide'; nodeId: string; decision: 'approve' | 'reject'; by?: string; comment?: string }
   | { type: 'run.cancel' };
 
-export type RunStatus = 'running' | 'waiting' | 'completed' | 'failed' | 'skipped' | 'cancelled';
+/**
+ * The product's one run status. `parked`: the run's pinned machine is of a format this runtime
+ * cannot execute; it is kept, never run (see the runtime's machine migrations).
+ */
+export type RunStatus = 'running' | 'waiting' | 'completed' | 'failed' | 'skipped' | 'cancelled' | 'parked';
 
 const RESOLVED = new Set<NodeStatus>(['succeeded', 'failed', 'skipped']);
 
@@ -110,6 +114,7 @@ export function createRunMachine(compiled: CompiledMachine, ports: RunPorts) {
     if (impl.kind !== 'invoke') continue;
     const run = impl.run as (inv: Invocation<unknown>, p: RunPorts) => Promise<NodeOutcome>;
     actors[node.type] = fromPromise<NodeOutcome, BoundInput>(async ({ input, signal }) => {
+      await ports.durability?.committed(input.runId, signal);
       const { nodeId, expressionParams, scope } = input;
       const node = compiled.nodes[nodeId]!;
       const skip = new Set(expressionParams);
@@ -127,6 +132,7 @@ export function createRunMachine(compiled: CompiledMachine, ports: RunPorts) {
     });
   }
   actors['sys.backoff'] = fromPromise<NodeOutcome, BoundInput>(async ({ input, signal }) => {
+    await ports.durability?.committed(input.runId, signal);
     const attempts = Math.max(1, input.attempt);
     const ms = (input.backoffMs ?? 0) * (input.factor ?? 1) ** (attempts - 1);
     await ports.timers.sleep({ runId: input.runId, key: `${input.nodeId}:retry:${attempts}` }, ms, signal);

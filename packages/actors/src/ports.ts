@@ -131,7 +131,19 @@ export interface AgentsPort {
   awaitApprovals(meta: EffectMeta, approvalIds: string[], signal?: AbortSignal): Promise<AgentApprovalDecision[]>;
 }
 
+/**
+ * Persist before effect: a node's implementation starts only once the transition that started it
+ * is durable. The host resolves `committed` when that write has committed; when it cannot (the
+ * write failed, the run was lost to another process) the promise never resolves and the run's
+ * actor is stopped, which aborts `signal`.
+ */
+export interface DurabilityPort {
+  committed(runId: string, signal: AbortSignal): Promise<void>;
+}
+
 export interface RunPorts {
+  /** Absent in simulations and unit tests, where nothing is persisted. */
+  durability?: DurabilityPort;
   crm: CrmPort;
   outbound: OutboundPort;
   memory: MemoryPort;

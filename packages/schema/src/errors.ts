@@ -14,6 +14,7 @@ export const ERROR_CODES = [
   'OUTBOUND_BLOCKED', // outbound guard refused a target
   'OUTBOUND_FAILED', // the remote answered with an error or timed out
   'RATE_LIMITED',
+  'UNAVAILABLE', // the change could not be stored (database refused or unreachable); nothing was applied, try again
   'INTERNAL',
 ] as const;
 
@@ -41,7 +42,7 @@ export class SwitchyardError extends Error {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.issues = options.issues ?? [];
-    this.nonRetryable = options.nonRetryable ?? (code !== 'OUTBOUND_FAILED' && code !== 'INTERNAL');
+    this.nonRetryable = options.nonRetryable ?? (code !== 'OUTBOUND_FAILED' && code !== 'INTERNAL' && code !== 'UNAVAILABLE');
   }
 }
 

@@ -1,7 +1,7 @@
 import { EntitySchema } from '@mikro-orm/core';
 import { int, json, jsonNull, text, textNull, ts, tsNull, uuid, uuidPk } from './columns';
 
-export type RunStatus = 'running' | 'waiting' | 'completed' | 'failed' | 'skipped' | 'cancelled';
+import type { RunStatus } from '@switchyard/actors';
 
 export interface Run {
   id: string;

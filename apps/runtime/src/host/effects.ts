@@ -11,6 +11,12 @@ export interface EffectDeps {
   em: () => EntityManager;
   clock: RuntimeClock;
   outbound: { request(r: { url: string; method: string; headers: Record<string, string>; body?: string; timeoutMs?: number }): Promise<{ status: number; body: string }> };
+  /**
+   * Fencing: throws unless this process still owns the run under the epoch it claimed (checked in
+   * the effect's own transaction, with the run's row share-locked so no claim can slip in before
+   * the effect commits). Set by the host once it exists.
+   */
+  fence?: { check(em: EntityManager, runId: string): Promise<void> };
   /** Test-only fault injection: kill the process right after a node's effect commits. */
   crashAfter?: { effectOf?: string; sendOf?: string };
 }
@@ -30,6 +36,7 @@ export function createEffects(deps: EffectDeps) {
   async function once<T>(meta: EffectMeta, kind: string, write: (tx: EntityManager) => Promise<T>): Promise<T> {
     const key = idempotencyKey(meta);
     const result = await deps.em().transactional(async (tx) => {
+      await deps.fence?.check(tx, meta.runId);
       const claimed = await sql(tx,
         `insert into effects (idempotency_key, user_id, run_id, node_id, kind, result, created_at)
          values (?, ?, ?, ?, ?, null, ?) on conflict (idempotency_key) do nothing returning idempotency_key`,
@@ -136,6 +143,8 @@ export function createEffects(deps: EffectDeps) {
       const key = idempotencyKey(meta);
       const done = await sqlOne<{ result: { status: number; body: string } | null }>(deps.em(), 'select result from effects where idempotency_key = ?', [key]);
       if (done?.result) return done.result;
+      // A process that lost the run (paused past its lease) must not send what the new owner sends.
+      await deps.fence?.check(deps.em(), meta.runId);
       const res = await deps.outbound.request({ ...r, headers: { ...r.headers, 'Idempotency-Key': key } });
       crash(meta.nodeId, deps.crashAfter?.sendOf);
       const result = { status: res.status, body: res.body.slice(0, 64_000) };

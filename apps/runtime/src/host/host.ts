@@ -1,16 +1,18 @@
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { createActor, type AnyActorRef } from 'xstate';
 import {
-  compile, createRunMachine, matchTrigger, nodeStatesOf, runStatusOf, waitingApprovals,
-  type CompiledMachine, type RunContext, type RunEvent, type RunPorts, type RunStatus,
+  createRunMachine, matchTrigger, nodeStatesOf, runStatusOf, waitingApprovals,
+  type CompiledMachine, type DurabilityPort, type RunContext, type RunEvent, type RunPorts, type RunStatus,
 } from '@switchyard/actors';
 import { SwitchyardError, type DomainEvent } from '@switchyard/schema';
 import type { RuntimeClock } from './clock';
 import { sql, sqlOne } from './db';
 import { uuidFromName } from './ids';
-import { createRunStore, isFinal, type JournalEntry, type Lease, type RunRow, type RunStore } from './run-store';
+import { createMachineRegistry, type MachineRegistry } from './machines';
+import { createRunStore, isFinal, PersistError, type Fence, type JournalEntry, type Lease, type RunRow, type RunStore, type WriteOutcome } from './run-store';
 
 interface LiveRun {
   id: string;
@@ -20,9 +22,20 @@ interface LiveRun {
   version: number;
   nodeStates: Record<string, string>;
   status: RunStatus;
-  /** Serialises this run's writes so versions land in order. */
-  queue: Promise<unknown>;
+  /** The newest queued write: resolves once it committed, rejects when it did not. */
+  tail: Promise<void>;
+  /** Like `tail`, but never settles on failure: what node implementations wait for (persist before effect). */
+  committed: Promise<void>;
   finished: boolean;
+  /** Stopped here without persisting anything more (graceful stop, lost lease, failed write). */
+  halted: boolean;
+  fence: Fence | null;
+  /** performance.now() when this process last confirmed its lease on the run. */
+  leaseAt: number;
+  lastSnapshot: unknown;
+  /** The forwarded command whose transition is being computed (acknowledged by that write). */
+  commandId: string | null;
+  delivered: Set<string>;
 }
 
 export interface RunUpdate {
@@ -46,51 +59,113 @@ export interface HostDeps {
   adoptAll?: boolean;
   /** With leases: how often approvals/cancels sent through another process are picked up (default 500 ms). */
   commandPollMs?: number;
-  log?: { error(obj: unknown, msg?: string): void; info?(obj: unknown, msg?: string): void };
+  /** Compiled machines of flow versions (pinned); defaults to the database-backed registry. */
+  machines?: MachineRegistry;
+  /** Publish every stored transition with NOTIFY (PostgreSQL: other processes' watchers follow it). */
+  notify?: boolean;
+  log?: { error(obj: unknown, msg?: string): void; warn?(obj: unknown, msg?: string): void; info?(obj: unknown, msg?: string): void };
+  /** Test-only: SIGKILL right after a forwarded command reached the actor, before its transition is stored. */
+  crashAfterCommand?: boolean;
 }
 
+const NEVER = new Promise<never>(() => undefined);
+const RESUME_BACKOFF_MS = [250, 500, 1000, 2000, 5000, 10_000, 30_000];
+
 /**
- * The actor host: runs compiled flows as XState actors, persists every transition (snapshot +
- * journal, versioned), rehydrates active runs on start and routes events to them.
+ * The actor host: runs compiled flows as XState actors and makes them durable.
+ *
+ * - Persist before effect: every transition is queued for the database as it happens, and a
+ *   node's implementation waits (DurabilityPort) until the transition that started it committed.
+ * - Acknowledged means durable: API calls that change a run wait for their write; a write the
+ *   database did not take halts the run here (its queued writes are dropped) and resumes it from
+ *   what was stored, with backoff; the caller gets a typed UNAVAILABLE error.
+ * - Fencing: with leases, every write is conditional on (owner, epoch); a heartbeat that does not
+ *   renew a run, or a refused write, halts the run here before it does anything else.
  */
 export function createHost(deps: HostDeps) {
-  const store = deps.store ?? createRunStore(deps.em);
+  const store = deps.store ?? createRunStore(deps.em, { notify: deps.notify ?? false });
+  const machinesRegistry = deps.machines ?? createMachineRegistry({ em: deps.em });
   const live = new Map<string, LiveRun>();
-  const compiledCache = new Map<string, CompiledMachine>();
+  /** Runs halted by a failed write, to resume after a backoff (their lease is kept meanwhile). */
+  const resuming = new Map<string, { fence: Fence | null; attempt: number; timer: NodeJS.Timeout }>();
   const machines = new WeakMap<CompiledMachine, ReturnType<typeof createRunMachine>>();
   const updates = new EventEmitter();
   updates.setMaxListeners(0);
   const iso = () => new Date(deps.clock.now()).toISOString();
   let stopping = false;
 
-  async function compiledFor(flowId: string, version: number): Promise<CompiledMachine> {
-    const cacheKey = `${flowId}@${version}`;
-    const hit = compiledCache.get(cacheKey);
-    if (hit) return hit;
-    const row = await sqlOne<{ document: unknown }>(deps.em(), 'select document from flow_versions where flow_id = ? and version = ?', [flowId, version]);
-    if (!row) throw new SwitchyardError('NOT_FOUND', `Flow version ${version} not found`);
-    const { machine, diagnostics } = compile(row.document);
-    if (!machine) throw new SwitchyardError('INVALID_DOCUMENT', diagnostics[0]?.message ?? 'The flow does not compile', { issues: diagnostics.map((d) => ({ path: d.path, message: d.message, code: d.code })) });
-    compiledCache.set(cacheKey, machine);
-    return machine;
+  const durability: DurabilityPort = {
+    async committed(runId, signal) {
+      // The transition that started the node is queued synchronously right after the node starts
+      // (xstate starts invoked actors before it reports the snapshot): let that happen first.
+      await Promise.resolve();
+      const aborted = new Promise<never>((_, reject) => {
+        if (signal.aborted) reject(signal.reason);
+        signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+      });
+      const run = live.get(runId);
+      if (!run || run.halted) return aborted;
+      await Promise.race([run.committed, aborted]);
+      await Promise.race([leaseConfirmed(run), aborted]);
+    },
+  };
+  const ports: RunPorts = { ...deps.ports, durability };
+
+  /** Resolves while this process's lease on the run is fresh; otherwise after a heartbeat renewed it (never, if lost). */
+  async function leaseConfirmed(run: LiveRun) {
+    const lease = deps.lease;
+    if (!lease || !run.fence) return;
+    if (performance.now() - run.leaseAt < lease.leaseMs * 0.8) return;
+    await heartbeatNow();
+    if (run.halted) await NEVER;
   }
 
-  function describe(run: LiveRun, snapshot: { context: RunContext; value: unknown; status: string; hasTag(t: string): boolean }) {
+  function describe(snapshot: { context: RunContext; value: unknown; status: string; hasTag(t: string): boolean }) {
     const status = runStatusOf(snapshot);
     const ctx = snapshot.context;
     const reason = status === 'skipped' ? ctx.skipReason : status === 'cancelled' ? 'Cancelled' : null;
     return { status, reason, error: ctx.failure };
   }
 
+  /** Queues one write of a run; wires its outcome to the run's tail, barrier and halt logic. */
+  function queueWrite(run: LiveRun, w: Parameters<RunStore['write']>[0], after?: () => void) {
+    const written: Promise<WriteOutcome> = store.write(w);
+    const done = written.then((outcome) => {
+      if (outcome === 'fenced') throw new SwitchyardError('CONFLICT', 'Another process owns this run now');
+    });
+    run.tail = done;
+    run.committed = done.catch(() => NEVER);
+    done.then(
+      () => {
+        if (!run.halted) after?.();
+        updates.emit('changed', run.id);
+      },
+      (e: unknown) => {
+        if (e instanceof PersistError) {
+          deps.log?.error({ err: e.cause ?? e, runId: run.id, version: w.version }, 'a run write failed; resuming the run from what was stored');
+          halt(run, 'failed', e);
+        } else {
+          deps.log?.error({ runId: run.id, version: w.version }, 'another process owns this run now; stopping it here');
+          halt(run, 'lost', e);
+        }
+      },
+    );
+  }
+
   function onSnapshot(run: LiveRun, event: { type: string } & Record<string, unknown>, snapshot: never) {
+    if (run.halted) return;
     const snap = snapshot as { context: RunContext; value: unknown; status: string; hasTag(t: string): boolean };
+    // Stopping an actor is not a step of the run: persisting it would freeze the run for good.
+    if (event.type === 'xstate.stop' || snap.status === 'stopped') return;
+    if (snap === run.lastSnapshot) return; // the event changed nothing
+    run.lastSnapshot = snap;
     const persisted = run.actor.getPersistedSnapshot();
     // A final machine has left the node regions; their outcome is in context.
     const regions = nodeStatesOf(snap.value);
     const nodes = Object.keys(regions).length ? regions : Object.fromEntries(Object.entries(snap.context.nodes).map(([id, r]) => [id, r.status]));
     const changed = Object.keys(nodes).filter((id) => nodes[id] !== run.nodeStates[id]);
     run.nodeStates = nodes;
-    const { status, reason, error } = describe(run, snap);
+    const { status, reason, error } = describe(snap);
     const version = ++run.version;
     const finished = isFinal(status);
     const nodeId = /^xstate\.(done|error)\.actor\.(.+)$/.exec(event.type)?.[2] ?? (typeof event.nodeId === 'string' ? event.nodeId : null);
@@ -106,40 +181,75 @@ export function createHost(deps: HostDeps) {
         ...(finished ? { status, reason, error } : {}),
       },
     };
-    const at = iso();
-    // Enqueued now (the store keeps order and batches); awaited in order for the update events.
-    const written = store.write({ runId: run.id, version, snapshot: persisted, status, reason, error, at, finished, touchRun, journal });
-    run.queue = run.queue
-      .then(() => written)
-      .then((ok) => {
-        if (!ok && !run.finished) {
-          // Another process adopted this run (our lease lapsed): stop executing it here.
-          deps.log?.error({ runId: run.id, version }, 'another process owns this run now; stopping it here');
-          run.finished = true;
-          run.actor.stop();
-          live.delete(run.id);
-          return;
-        }
-        updates.emit('update', { runId: run.id, userId: run.userId, status, version, nodes, changed } satisfies RunUpdate);
-      })
-      .catch((e) => deps.log?.error({ err: e, runId: run.id }, 'failed to persist run snapshot'));
+    queueWrite(run, {
+      runId: run.id, version, snapshot: persisted, status, reason, error, at: iso(), finished, touchRun, journal,
+      fence: run.fence, commandId: run.commandId,
+    }, () => updates.emit('update', { runId: run.id, userId: run.userId, status, version, nodes, changed } satisfies RunUpdate));
     if (finished && !run.finished) {
       run.finished = true;
-      void run.queue.finally(() => {
+      void run.tail.then(() => {
+        run.halted = true;
         run.actor.stop();
-        live.delete(run.id);
-      });
+        if (live.get(run.id) === run) live.delete(run.id);
+      }, () => undefined);
     }
   }
 
-  function launch(row: Pick<RunRow, 'id' | 'user_id' | 'trigger_node_id' | 'trigger' | 'snapshot' | 'snapshot_version'> & { status?: RunStatus }, compiled: CompiledMachine) {
+  /**
+   * Stops executing a run here without persisting anything more. After a failed write the run is
+   * resumed from what was stored, with backoff; a run lost to another process is left to it.
+   */
+  function halt(run: LiveRun, why: 'failed' | 'lost' | 'stopping', reason?: unknown) {
+    if (run.halted) return;
+    run.halted = true;
+    store.discard(run.id, reason ?? new SwitchyardError('INVALID_STATE', 'The run was stopped here'));
+    if (live.get(run.id) === run) live.delete(run.id);
+    run.actor.stop();
+    if (why === 'failed' && !stopping) scheduleResume(run.id, run.fence, 0);
+  }
+
+  function scheduleResume(runId: string, fence: Fence | null, attempt: number) {
+    const delay = RESUME_BACKOFF_MS[Math.min(attempt, RESUME_BACKOFF_MS.length - 1)]!;
+    const timer = setTimeout(() => void resume(runId), delay);
+    timer.unref?.();
+    resuming.set(runId, { fence, attempt, timer });
+  }
+
+  /** Relaunches a halted run from its stored state, if this process still owns it. */
+  async function resume(runId: string) {
+    const entry = resuming.get(runId);
+    if (!entry || stopping) return;
+    try {
+      const row = await store.resumable(runId);
+      resuming.delete(runId);
+      if (!row || isFinal(row.status) || live.has(runId)) return;
+      if (entry.fence && (row.owner !== entry.fence.owner || Number(row.lease_epoch) !== entry.fence.epoch)) return;
+      launch(row, await machinesRegistry.compiledFor(row.flow_id, row.flow_version), entry.fence, entry.attempt + 1);
+    } catch (e) {
+      deps.log?.error({ err: e, runId, attempt: entry.attempt + 1 }, 'resuming a run failed; trying again');
+      if (!stopping) scheduleResume(runId, entry.fence, entry.attempt + 1);
+    }
+  }
+
+  function fenceOf(row: Pick<RunRow, 'owner' | 'lease_epoch'>): Fence | null {
+    if (!deps.lease) return null;
+    return { owner: deps.lease.instanceId, epoch: Number(row.lease_epoch ?? 1) };
+  }
+
+  function launch(
+    row: Pick<RunRow, 'id' | 'user_id' | 'trigger_node_id' | 'trigger' | 'snapshot' | 'snapshot_version'> & { status?: RunStatus; owner?: string | null; lease_epoch?: number | string },
+    compiled: CompiledMachine,
+    fence: Fence | null = fenceOf(row),
+    resumeAttempt = 0,
+  ) {
     const run: LiveRun = {
-      id: row.id, userId: row.user_id, compiled, version: row.snapshot_version, nodeStates: {}, status: row.status ?? 'running',
-      queue: Promise.resolve(), finished: false, actor: undefined as unknown as AnyActorRef,
+      id: row.id, userId: row.user_id, compiled, version: Number(row.snapshot_version), nodeStates: {}, status: row.status ?? 'running',
+      tail: Promise.resolve(), committed: Promise.resolve(), finished: false, halted: false, fence, leaseAt: performance.now(),
+      lastSnapshot: null, commandId: null, delivered: new Set(), actor: undefined as unknown as AnyActorRef,
     };
     const restoring = row.snapshot != null;
     let machine = machines.get(compiled);
-    if (!machine) machines.set(compiled, (machine = createRunMachine(compiled, deps.ports)));
+    if (!machine) machines.set(compiled, (machine = createRunMachine(compiled, ports)));
     const actor = createActor(machine, {
       input: { runId: row.id, userId: row.user_id, triggerNodeId: row.trigger_node_id ?? '', payload: row.trigger.payload },
       ...(restoring ? { snapshot: row.snapshot as never } : {}),
@@ -149,13 +259,13 @@ export function createHost(deps: HostDeps) {
       },
     });
     run.actor = actor;
-    if (restoring) {
+    if (restoring || resumeAttempt > 0) {
       // A journal row marks the restart; the snapshot is unchanged, so the row carries none.
-      run.nodeStates = nodeStatesOf((row.snapshot as { value?: unknown }).value);
-      const version = ++run.version;
-      run.queue = store.write({
-        runId: run.id, version, snapshot: null, status: run.status, reason: null, error: null, at: iso(), finished: false, touchRun: false,
-        journal: { kind: 'restored', eventType: null, nodeId: null, data: null },
+      run.nodeStates = nodeStatesOf((row.snapshot as { value?: unknown } | null)?.value);
+      queueWrite(run, {
+        runId: run.id, version: ++run.version, snapshot: null, status: run.status, reason: null, error: null, at: iso(), finished: false, touchRun: false,
+        journal: { kind: 'restored', eventType: null, nodeId: null, data: resumeAttempt > 0 ? { afterFailedWrite: true, attempt: resumeAttempt } : null },
+        fence,
       });
     }
     live.set(row.id, run);
@@ -166,37 +276,54 @@ export function createHost(deps: HostDeps) {
   async function startRun(input: {
     userId: string; flowId: string; version: number; triggerNodeId: string;
     trigger: RunRow['trigger']; runId?: string;
+    /** Runs first in the transaction that inserts the run; false: do not start (e.g. a cron tick another process claimed). */
+    claim?: (tx: EntityManager) => Promise<boolean>;
   }): Promise<{ runId: string; created: boolean }> {
-    const compiled = await compiledFor(input.flowId, input.version);
+    const compiled = await machinesRegistry.compiledFor(input.flowId, input.version);
     if (!compiled.triggers.some((t) => t.nodeId === input.triggerNodeId)) {
       throw new SwitchyardError('BAD_INPUT', `"${input.triggerNodeId}" is not a trigger of this flow`, { issues: [{ path: ['triggerNodeId'], message: 'Not a trigger of this flow' }] });
     }
     const runId = input.runId ?? randomUUID();
-    const created = await store.insert({
+    const insert = (tx?: EntityManager) => store.insert({
       id: runId, userId: input.userId, flowId: input.flowId, version: input.version, triggerNodeId: input.triggerNodeId, trigger: input.trigger, at: iso(),
       ...(deps.lease ? { owner: deps.lease } : {}),
-    });
-    if (created && !stopping) launch({ id: runId, user_id: input.userId, trigger_node_id: input.triggerNodeId, trigger: input.trigger, snapshot: null, snapshot_version: 0 }, compiled);
+    }, tx);
+    const claim = input.claim;
+    const created = claim
+      ? await deps.em().transactional(async (tx) => ((await claim(tx)) ? insert(tx) : false))
+      : await insert();
+    if (created && !stopping) {
+      launch({ id: runId, user_id: input.userId, trigger_node_id: input.triggerNodeId, trigger: input.trigger, snapshot: null, snapshot_version: 0, lease_epoch: 1 }, compiled);
+    }
     return { runId, created };
   }
 
-  /** Rehydrates every active run; a broken one is marked failed and the rest go on. */
-  async function restoreAll(): Promise<{ restored: number; failed: number }> {
-    let restored = 0;
+  /** Launches claimed rows; a broken one is marked failed (or parked) and the rest go on. */
+  async function launchAll(rows: RunRow[], what: string) {
+    let launched = 0;
     let failed = 0;
-    const rows = deps.lease ? await store.claim(deps.lease, { mine: true, all: deps.adoptAll ?? false, skip: [...live.keys()] }) : await store.active();
     for (const row of rows) {
-      if (live.has(row.id)) continue;
+      if (live.has(row.id) || resuming.has(row.id) || stopping) continue;
       try {
-        launch(row, await compiledFor(row.flow_id, row.flow_version));
-        restored++;
+        launch(row, await machinesRegistry.compiledFor(row.flow_id, row.flow_version));
+        launched++;
       } catch (e) {
         failed++;
-        deps.log?.error({ err: e, runId: row.id }, 'could not restore run');
-        await store.markFailed(row.id, { code: 'INTERNAL', message: `Could not resume after restart: ${(e as Error).message}` }, iso());
+        const parked = e instanceof SwitchyardError && e.issues.some((i) => i.code === 'machine-format');
+        deps.log?.error({ err: e, runId: row.id }, parked ? `parked a run: its machine format is unknown here (${what})` : `could not ${what} run`);
+        await store.markEnded(row.id, parked ? 'parked' : 'failed',
+          parked ? { code: 'INVALID_STATE', message: (e as Error).message } : { code: 'INTERNAL', message: `Could not resume after restart: ${(e as Error).message}` }, iso())
+          .catch((err: unknown) => deps.log?.error({ err, runId: row.id }, 'could not mark the run'));
       }
     }
-    return { restored, failed };
+    return { launched, failed };
+  }
+
+  /** Rehydrates every active run this process may own. */
+  async function restoreAll(): Promise<{ restored: number; failed: number }> {
+    const rows = deps.lease ? await store.claim(deps.lease, { mine: true, all: deps.adoptAll ?? false, skip: [...live.keys()] }) : await store.active();
+    const { launched, failed } = await launchAll(rows, 'restore');
+    return { restored: launched, failed };
   }
 
   function liveRun(userId: string, runId: string): LiveRun {
@@ -206,11 +333,19 @@ export function createHost(deps: HostDeps) {
   }
 
   /**
-   * Another process owns the run (leases): the command is stored for the owner, which applies it
-   * within `commandPollMs` (or, if the owner died, whoever adopts the run does).
+   * Another process owns the run (or it is being resumed here): the command is stored; the owner
+   * applies it with the transition it causes, in one write (or, if the owner died, whoever adopts it).
    */
   async function forward(row: RunRow, event: RunEvent) {
     await sql(deps.em(), 'insert into run_commands (run_id, payload, created_at) values (?, ?, ?)', [row.id, event, iso()]);
+  }
+
+  /** Sends an event to a live run and waits until the transition it caused is stored. */
+  async function sendAndPersist(run: LiveRun, event: RunEvent) {
+    const before = run.version;
+    run.actor.send(event);
+    if (run.version === before) return;
+    await run.tail;
   }
 
   async function decide(userId: string, runId: string, decision: 'approve' | 'reject', opts: { nodeId?: string; comment?: string; by: string }) {
@@ -219,7 +354,7 @@ export function createHost(deps: HostDeps) {
     const run = live.get(runId);
     if (!run && (!deps.lease || isFinal(row.status))) liveRun(userId, runId);
     const value = run ? run.actor.getSnapshot().value : (row.snapshot as { value?: unknown } | null)?.value;
-    const waiting = waitingApprovals(run ? run.compiled : await compiledFor(row.flow_id, row.flow_version), value);
+    const waiting = waitingApprovals(run ? run.compiled : await machinesRegistry.compiledFor(row.flow_id, row.flow_version), value);
     const nodeId = opts.nodeId ?? (waiting.length === 1 ? waiting[0] : undefined);
     if (!nodeId || !waiting.includes(nodeId)) {
       throw new SwitchyardError('INVALID_STATE', waiting.length ? `Choose which approval: ${waiting.join(', ')}` : 'This run is not waiting for an approval');
@@ -229,8 +364,7 @@ export function createHost(deps: HostDeps) {
       await forward(row, event);
       return { runId, nodeId, decision, forwarded: true };
     }
-    run.actor.send(event);
-    await run.queue;
+    await sendAndPersist(run, event);
     return { runId, nodeId, decision, forwarded: false };
   }
 
@@ -242,22 +376,39 @@ export function createHost(deps: HostDeps) {
       await forward(row, { type: 'run.cancel' });
       return { forwarded: true };
     }
-    const run = liveRun(userId, runId);
-    run.actor.send({ type: 'run.cancel' } satisfies RunEvent);
-    await run.queue;
+    await sendAndPersist(liveRun(userId, runId), { type: 'run.cancel' } satisfies RunEvent);
     return { forwarded: false };
   }
 
-  /** Applies the commands other processes stored for runs live here, oldest first, each once. */
+  /**
+   * Applies the commands stored for runs live here, oldest first. A command is acknowledged by the
+   * write of the transition it causes (one statement), so a crash in between re-delivers it; one
+   * that changes nothing (the run moved on) is acknowledged as ignored.
+   */
   async function applyCommands() {
     if (!live.size) return 0;
     const rows = await sql<{ id: string; run_id: string; payload: RunEvent }>(deps.em(),
-      `update run_commands set applied_at = ? where id in (
-         select id from run_commands where applied_at is null and run_id = any(?::uuid[]) order by id for update skip locked)
-       returning id, run_id, payload`,
-      [iso(), `{${[...live.keys()].join(',')}}`]);
-    for (const c of rows.sort((a, b) => Number(a.id) - Number(b.id))) live.get(c.run_id)?.actor.send(c.payload);
-    return rows.length;
+      'select id, run_id, payload from run_commands where applied_at is null and run_id = any(?::uuid[]) order by id',
+      [`{${[...live.keys()].join(',')}}`]);
+    let applied = 0;
+    for (const c of rows) {
+      const run = live.get(c.run_id);
+      if (!run || run.halted || run.delivered.has(c.id)) continue;
+      run.delivered.add(c.id);
+      const before = run.version;
+      run.commandId = c.id;
+      try {
+        run.actor.send(c.payload);
+      } finally {
+        run.commandId = null;
+      }
+      if (deps.crashAfterCommand) process.kill(process.pid, 'SIGKILL');
+      applied++;
+      if (run.version === before) {
+        await sql(deps.em(), `update run_commands set applied_at = ?, outcome = 'ignored' where id = ? and applied_at is null`, [iso(), c.id]);
+      }
+    }
+    return applied;
   }
 
   /** Stores the event in the durable inbox, then starts every deployed flow whose trigger matches. */
@@ -289,7 +440,7 @@ export function createHost(deps: HostDeps) {
     const problems: string[] = [];
     for (const t of triggers) {
       try {
-        const compiled = await compiledFor(t.flow_id, t.version);
+        const compiled = await machinesRegistry.compiledFor(t.flow_id, t.version);
         const { matched, errors } = matchTrigger(compiled, ev.type, ev.payload);
         problems.push(...errors.map((e) => `${t.node_id}: ${e.message}`));
         if (!matched.some((m) => m.nodeId === t.node_id)) continue;
@@ -308,28 +459,60 @@ export function createHost(deps: HostDeps) {
   }
 
   /**
-   * Keeps this process's leases alive and adopts runs whose owner stopped heartbeating (a crashed
-   * or partitioned process): failover without losing a step, the ledger keeping effects single.
+   * Keeps this process's leases alive, halts the runs it lost (paused past its lease, adopted
+   * elsewhere) before they act again, and adopts runs whose owner stopped heartbeating.
    */
   let leaseTimer: NodeJS.Timeout | null = null;
   let commandTimer: NodeJS.Timeout | null = null;
+  let beating: Promise<void> | null = null;
+
+  async function heartbeat() {
+    const lease = deps.lease;
+    if (!lease) return;
+    const held = [
+      ...[...live.values()].filter((r) => r.fence && !r.halted).map((r) => ({ id: r.id, epoch: r.fence!.epoch, run: r as LiveRun | null })),
+      ...[...resuming.entries()].filter(([, e]) => e.fence).map(([id, e]) => ({ id, epoch: e.fence!.epoch, run: null as LiveRun | null })),
+    ];
+    const sentAt = performance.now();
+    const renewed = await store.heartbeat(lease, held);
+    for (const h of held) {
+      if (renewed.has(h.id)) {
+        if (h.run) h.run.leaseAt = sentAt;
+        continue;
+      }
+      if (h.run && !h.run.finished) {
+        deps.log?.warn?.({ runId: h.id }, 'lost the lease on a run (another process adopted it); stopped it here');
+        halt(h.run, 'lost');
+      }
+      const r = resuming.get(h.id);
+      if (r && !h.run) {
+        clearTimeout(r.timer);
+        resuming.delete(h.id);
+      }
+    }
+  }
+
+  /** One heartbeat at a time; callers that need a fresh lease share the one under way. */
+  function heartbeatNow(): Promise<void> {
+    beating ??= heartbeat().finally(() => (beating = null));
+    return beating;
+  }
+
+  async function leaseTick() {
+    const lease = deps.lease;
+    if (!lease || stopping) return;
+    await heartbeatNow();
+    const adopted = await store.claim(lease, { mine: false, skip: [...live.keys(), ...resuming.keys()] });
+    if (adopted.length) {
+      deps.log?.info?.({ runs: adopted.length }, 'adopted runs whose owner stopped heartbeating');
+      await launchAll(adopted, 'adopt');
+    }
+  }
+
   function startLeases() {
     const lease = deps.lease;
     if (!lease || leaseTimer) return;
-    const tick = async () => {
-      await store.heartbeat(lease, [...live.keys()]);
-      const adopted = await store.claim(lease, { mine: false, skip: [...live.keys()] });
-      for (const row of adopted) {
-        if (stopping || live.has(row.id)) continue;
-        try {
-          launch(row, await compiledFor(row.flow_id, row.flow_version));
-          deps.log?.info?.({ runId: row.id }, 'adopted a run whose owner stopped heartbeating');
-        } catch (e) {
-          deps.log?.error({ err: e, runId: row.id }, 'could not adopt run');
-        }
-      }
-    };
-    leaseTimer = setInterval(() => void tick().catch((e: unknown) => deps.log?.error({ err: e }, 'lease heartbeat failed')), Math.max(250, Math.floor(lease.leaseMs / 3)));
+    leaseTimer = setInterval(() => void leaseTick().catch((e: unknown) => deps.log?.error({ err: e }, 'lease heartbeat failed')), Math.max(250, Math.floor(lease.leaseMs / 3)));
     commandTimer = setInterval(() => void applyCommands().catch((e: unknown) => deps.log?.error({ err: e }, 'applying forwarded commands failed')), deps.commandPollMs ?? 500);
   }
 
@@ -340,10 +523,26 @@ export function createHost(deps: HostDeps) {
     return rows.length;
   }
 
+  /** Effects check this before they act: this process still owns the run under the epoch it claimed. */
+  const fence = {
+    async check(em: EntityManager, runId: string) {
+      if (!deps.lease) return;
+      const run = live.get(runId);
+      const f = run?.fence ?? resuming.get(runId)?.fence;
+      if (!f) throw new SwitchyardError('CONFLICT', 'This process no longer runs this run');
+      const row = await sqlOne(em, 'select 1 as ok from runs where id = ? and owner = ? and lease_epoch = ? for share', [runId, f.owner, f.epoch]);
+      if (!row) {
+        if (run) halt(run, 'lost');
+        throw new SwitchyardError('CONFLICT', 'Another process owns this run now');
+      }
+    },
+  };
+
   return {
     store,
     updates,
-    compiledFor,
+    fence,
+    compiledFor: (flowId: string, version: number) => machinesRegistry.compiledFor(flowId, version),
     startRun,
     restoreAll,
     drainInbox,
@@ -365,23 +564,34 @@ export function createHost(deps: HostDeps) {
     deliver(runId: string, event: RunEvent) {
       live.get(runId)?.actor.send(event);
     },
-    /** Waits until every queued write of a run (or all runs) reached the database. */
+    /** Waits until every queued write of a run (or all runs) reached the database (or failed). */
     async flush(runId?: string) {
-      if (runId) await live.get(runId)?.queue;
-      else await Promise.all([...live.values()].map((r) => r.queue));
+      if (runId) await live.get(runId)?.tail;
+      else await Promise.allSettled([...live.values()].map((r) => r.tail));
     },
     startLeases,
     applyCommands,
+    heartbeat: heartbeatNow,
+    /**
+     * Graceful stop: lets queued writes land, stops every actor without persisting the stop (a
+     * stopped snapshot would freeze the run), and releases this process's leases so another
+     * process (or this one, restarted) resumes the runs at once.
+     */
     async stop() {
       stopping = true;
       if (leaseTimer) clearInterval(leaseTimer);
       if (commandTimer) clearInterval(commandTimer);
       leaseTimer = null;
       commandTimer = null;
+      for (const r of resuming.values()) clearTimeout(r.timer);
       const runs = [...live.values()];
-      await Promise.all(runs.map((r) => r.queue));
-      for (const r of runs) r.actor.stop();
+      await Promise.allSettled(runs.map((r) => r.tail));
+      for (const r of runs) halt(r, 'stopping');
       live.clear();
+      const held = [...runs.filter((r) => r.fence && !r.finished).map((r) => ({ id: r.id, epoch: r.fence!.epoch })),
+        ...[...resuming.entries()].filter(([, e]) => e.fence).map(([id, e]) => ({ id, epoch: e.fence!.epoch }))];
+      resuming.clear();
+      if (deps.lease) await store.release(deps.lease, held).catch((e: unknown) => deps.log?.error({ err: e }, 'could not release leases'));
     },
   };
 }

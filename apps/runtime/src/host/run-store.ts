@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { RunStatus } from '@switchyard/actors';
+import { SwitchyardError } from '@switchyard/schema';
 import { sql, sqlOne } from './db';
 
 export interface RunRow {
@@ -17,12 +18,24 @@ export interface RunRow {
   started_at: Date;
   updated_at: Date;
   finished_at: Date | null;
+  owner?: string | null;
+  lease_epoch?: number | string;
 }
 
 /** This process's claim on the runs it executes. */
 export interface Lease {
   instanceId: string;
   leaseMs: number;
+}
+
+/**
+ * Who may write a run: the owner and the epoch of its claim. Every claim bumps the epoch, so a
+ * process that lost a run (paused past its lease, adopted elsewhere) has every write refused.
+ * Null when the host runs without leases (benchmarks, tests without a database).
+ */
+export interface Fence {
+  owner: string;
+  epoch: number;
 }
 
 export interface JournalEntry {
@@ -44,43 +57,53 @@ export interface SnapshotWrite {
   /** Rewrite the run row too (status changed, or the run ended). */
   touchRun: boolean;
   journal: JournalEntry;
+  fence: Fence | null;
+  /** A forwarded command this transition consumes: acknowledged by the same statement. */
+  commandId?: string | null;
 }
 
-const ROW = '(?::uuid, ?::jsonb, ?::int, ?::text, ?::text, ?::jsonb, ?::timestamptz, ?::boolean, ?::boolean, ?::text, ?::text, ?::text, ?::jsonb)';
+/** What a write came to: stored, or refused because another process owns the run now. */
+export type WriteOutcome = 'stored' | 'fenced';
+
+const ROW = '(?::uuid, ?::jsonb, ?::int, ?::text, ?::text, ?::jsonb, ?::timestamptz, ?::boolean, ?::boolean, ?::text, ?::text, ?::text, ?::jsonb, ?::text, ?::bigint, ?::bigint)';
 
 /**
- * One statement for many writes (several runs, several versions of one run). Every step appends a
- * journal row carrying the snapshot (an event-log insert); the `runs` row is rewritten only when a
- * run's status changes, with the newest such write of the batch. `unique (run_id, seq)` turns a
- * stale writer's row into a no-op, which is reported back.
+ * One statement for many writes (several runs, several versions of one run), so it commits as
+ * one. The runs' rows are locked first, in id order (the heartbeat and claims lock in the same
+ * order, so they never deadlock with it), and each write is kept only while its fence still
+ * holds. Every step appends a journal row carrying the snapshot; the `runs` row is rewritten when
+ * a run's status changes. A consumed command is marked applied with the transition it caused.
  */
-function writeBatch(em: EntityManager, writes: SnapshotWrite[]) {
-  if (!writes.some((w) => w.touchRun)) {
-    return sql<{ run_id: string; seq: number }>(em,
-      `insert into run_journal (run_id, seq, at, kind, event_type, node_id, snapshot, data)
-       values ${writes.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}
-       on conflict (run_id, seq) do nothing returning run_id, seq`,
-      writes.flatMap((w) => [w.runId, w.version, w.at, w.journal.kind, w.journal.eventType, w.journal.nodeId, w.snapshot, w.journal.data ?? null]));
-  }
+function writeBatch(em: EntityManager, writes: SnapshotWrite[], notify: boolean) {
   const params = writes.flatMap((w) => [
     w.runId, w.snapshot, w.version, w.status, w.reason, w.error ?? null, w.at, w.finished, w.touchRun,
     w.journal.kind, w.journal.eventType, w.journal.nodeId, w.journal.data ?? null,
+    w.fence?.owner ?? null, w.fence?.epoch ?? null, w.commandId ?? null,
   ]);
   return sql<{ run_id: string; seq: number }>(em,
-    `with v (run_id, snapshot, version, status, reason, error, at, finished, touch, kind, event_type, node_id, data) as (
+    `with v (run_id, snapshot, version, status, reason, error, at, finished, touch, kind, event_type, node_id, data, owner, epoch, command_id) as (
        values ${writes.map(() => ROW).join(', ')}),
+     locked as (
+       select r.id, r.owner, r.lease_epoch from runs r where r.id in (select run_id from v) order by r.id for no key update),
+     ok as (
+       select v.* from v join locked l on l.id = v.run_id
+        where v.owner is null or (l.owner = v.owner and l.lease_epoch = v.epoch)),
      ins as (
        insert into run_journal (run_id, seq, at, kind, event_type, node_id, snapshot, data)
-       select run_id, version, at, kind, event_type, node_id, snapshot, data from v
+       select run_id, version, at, kind, event_type, node_id, snapshot, data from ok
        on conflict (run_id, seq) do nothing returning run_id, seq),
+     stored as (select ok.* from ok join ins on ins.run_id = ok.run_id and ins.seq = ok.version),
      latest as (
-       select distinct on (v.run_id) v.* from v join ins on ins.run_id = v.run_id and ins.seq = v.version
-        where v.touch order by v.run_id, v.version desc),
+       select distinct on (run_id) * from stored where touch order by run_id, version desc),
      upd as (
        update runs r set snapshot = l.snapshot, snapshot_version = l.version, status = l.status, reason = l.reason, error = l.error,
               updated_at = l.at, finished_at = case when l.finished then l.at else r.finished_at end
-         from latest l where r.id = l.run_id and r.snapshot_version < l.version returning r.id)
-     select run_id, seq from ins`,
+         from latest l where r.id = l.run_id and r.snapshot_version < l.version returning r.id),
+     acks as (
+       update run_commands c set applied_at = s.at, outcome = 'applied'
+         from stored s where s.command_id is not null and c.id = s.command_id and c.applied_at is null returning c.id)
+     select run_id, seq${notify ? `, (select count(*) from (select pg_notify('switchyard_runs', d.run_id::text) from (select distinct run_id from ins) d) n) as notified` : ''}
+       from ins`,
     params);
 }
 
@@ -91,14 +114,44 @@ export const LATEST_SNAPSHOT = `left join lateral (
 export const SNAPSHOT_COLUMNS = `case when lj.j_seq > r.snapshot_version then lj.j_snapshot else r.snapshot end as snapshot,
     greatest(r.snapshot_version, coalesce(lj.j_seq, 0)) as snapshot_version`;
 
-const FINAL: RunStatus[] = ['completed', 'failed', 'skipped', 'cancelled'];
+/**
+ * The newest snapshot to *resume* from. A snapshot whose actor status is `stopped` was written
+ * by runtimes before v2 on a graceful shutdown; it has no children and would never move again,
+ * so the step before it is the one to resume.
+ */
+const RESUMABLE_SNAPSHOT = `left join lateral (
+    select j.snapshot as j_snapshot, j.seq as j_seq from run_journal j
+     where j.run_id = r.id and j.snapshot is not null and coalesce(j.snapshot->>'status', '') <> 'stopped' order by j.seq desc limit 1) lj on true`;
+const RESUMABLE_COLUMNS = `case when lj.j_seq > r.snapshot_version or coalesce(r.snapshot->>'status', '') = 'stopped' then lj.j_snapshot else r.snapshot end as snapshot,
+    greatest(r.snapshot_version, (select coalesce(max(seq), 0) from run_journal jj where jj.run_id = r.id)) as snapshot_version`;
+
+const FINAL: RunStatus[] = ['completed', 'failed', 'skipped', 'cancelled', 'parked'];
 export const isFinal = (s: RunStatus) => FINAL.includes(s);
 
-/** Persistence of runs: snapshot + journal in one statement (one round trip per step). */
-export function createRunStore(em: () => EntityManager, opts: { maxBatch?: number } = {}) {
+/** A write the database did not take: the caller gets a typed error, the run resumes from what was stored. */
+export class PersistError extends SwitchyardError {
+  constructor(cause: unknown) {
+    super('UNAVAILABLE', `The change could not be stored: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+  }
+}
+
+interface Pending {
+  w: SnapshotWrite;
+  resolve: (o: WriteOutcome) => void;
+  reject: (e: unknown) => void;
+}
+
+/** Persistence of runs: snapshot + journal in one statement (one round trip per batch of steps). */
+export function createRunStore(em: () => EntityManager, opts: { maxBatch?: number; notify?: boolean } = {}) {
   const maxBatch = opts.maxBatch ?? 200;
-  let pending: { w: SnapshotWrite; resolve: (ok: boolean) => void; reject: (e: unknown) => void }[] = [];
+  const notify = opts.notify ?? false;
+  let pending: Pending[] = [];
   let flushing = false;
+
+  async function send(batch: Pending[]) {
+    const stored = new Set((await writeBatch(em(), batch.map((b) => b.w), notify)).map((r) => `${r.run_id}#${r.seq}`));
+    for (const b of batch) b.resolve(stored.has(`${b.w.runId}#${b.w.version}`) ? 'stored' : 'fenced');
+  }
 
   async function flush() {
     flushing = true;
@@ -106,71 +159,128 @@ export function createRunStore(em: () => EntityManager, opts: { maxBatch?: numbe
       const batch = pending.slice(0, maxBatch);
       pending = pending.slice(batch.length);
       try {
-        const ok = new Set((await writeBatch(em(), batch.map((b) => b.w))).map((r) => `${r.run_id}#${r.seq}`));
-        for (const b of batch) b.resolve(ok.has(`${b.w.runId}#${b.w.version}`));
+        await send(batch);
       } catch (e) {
-        for (const b of batch) b.reject(e);
+        // One run's bad write must not fail the others: retry each run's writes on their own.
+        const byRun = new Map<string, Pending[]>();
+        for (const b of batch) byRun.set(b.w.runId, [...(byRun.get(b.w.runId) ?? []), b]);
+        if (byRun.size === 1) {
+          for (const b of batch) b.reject(new PersistError(e));
+          continue;
+        }
+        for (const group of byRun.values()) {
+          try {
+            await send(group);
+          } catch (err) {
+            for (const b of group) b.reject(new PersistError(err));
+          }
+        }
       }
     }
     flushing = false;
   }
 
   return {
-    /** Inserts a run; false when the id exists already (an inbox event processed twice). */
-    async insert(r: { id: string; userId: string; flowId: string; version: number; triggerNodeId: string; trigger: RunRow['trigger']; at: string; owner?: Lease }) {
-      const rows = await sql(em(),
-        `insert into runs (id, user_id, flow_id, flow_version, status, trigger_node_id, trigger, snapshot, snapshot_version, started_at, updated_at, owner, lease_until)
-         values (?, ?, ?, ?, 'running', ?, ?, null, 0, ?, ?, ?, now() + ? * interval '1 millisecond') on conflict (id) do nothing returning id`,
+    /** Inserts a run owned by `owner` (epoch 1); false when the id exists already (an event processed twice). */
+    async insert(r: { id: string; userId: string; flowId: string; version: number; triggerNodeId: string; trigger: RunRow['trigger']; at: string; owner?: Lease }, tx?: EntityManager) {
+      const rows = await sql(tx ?? em(),
+        `insert into runs (id, user_id, flow_id, flow_version, status, trigger_node_id, trigger, snapshot, snapshot_version, started_at, updated_at, owner, lease_until, lease_epoch)
+         values (?, ?, ?, ?, 'running', ?, ?, null, 0, ?, ?, ?, now() + ? * interval '1 millisecond', 1) on conflict (id) do nothing returning id`,
         [r.id, r.userId, r.flowId, r.version, r.triggerNodeId, r.trigger, r.at, r.at, r.owner?.instanceId ?? null, r.owner?.leaseMs ?? 0]);
       return rows.length > 0;
     },
 
     /**
-     * Takes ownership of active runs nobody holds: unowned, lease expired, or (with `mine`) owned
-     * by this instance id before a restart. Returns them with their newest snapshot.
+     * Takes ownership of active runs nobody holds: unowned, lease expired, (with `mine`) owned by
+     * this instance id before a restart, or (with `all`) every one. Each claim bumps the run's
+     * epoch, which fences off the previous owner. Rows are locked in id order, skipping rows another
+     * statement holds. Returns them with their newest resumable snapshot and the new epoch.
      */
-    async claim(lease: Lease, opts: { mine: boolean; all?: boolean; skip?: string[] }) {
-      const claimed = await sql<{ id: string }>(em(),
-        `update runs set owner = ?, lease_until = now() + ? * interval '1 millisecond'
-          where status in ('running', 'waiting')
-            and (? or owner is null or lease_until < now() or (? and owner = ?))
-            and not (id = any(?::uuid[]))
-          returning id`,
-        [lease.instanceId, lease.leaseMs, opts.all ?? false, opts.mine, lease.instanceId, `{${(opts.skip ?? []).join(',')}}`]);
+    async claim(lease: Lease, o: { mine: boolean; all?: boolean; skip?: string[]; ids?: string[]; limit?: number }) {
+      const claimed = await sql<{ id: string; lease_epoch: string | number }>(em(),
+        `with c as (
+           select id from runs
+            where status in ('running', 'waiting')
+              and (? or owner is null or lease_until < now() or (? and owner = ?))
+              and not (id = any(?::uuid[]))
+              and (?::uuid[] is null or id = any(?::uuid[]))
+            order by id limit ? for no key update skip locked)
+         update runs r set owner = ?, lease_epoch = r.lease_epoch + 1, lease_until = now() + ? * interval '1 millisecond'
+           from c where r.id = c.id returning r.id, r.lease_epoch`,
+        [o.all ?? false, o.mine, lease.instanceId, `{${(o.skip ?? []).join(',')}}`,
+          o.ids ? `{${o.ids.join(',')}}` : null, o.ids ? `{${o.ids.join(',')}}` : null, o.limit ?? 100_000, lease.instanceId, lease.leaseMs]);
       if (claimed.length === 0) return [];
-      return sql<RunRow>(em(),
-        `select r.*, ${SNAPSHOT_COLUMNS} from runs r ${LATEST_SNAPSHOT} where r.id = any(?::uuid[]) order by r.started_at`,
+      // The epoch is the one this claim set (a later claim elsewhere would fence it off anyway).
+      const epochs = new Map(claimed.map((c) => [c.id, Number(c.lease_epoch)]));
+      const rows = await sql<RunRow>(em(),
+        `select r.*, ${RESUMABLE_COLUMNS} from runs r ${RESUMABLE_SNAPSHOT} where r.id = any(?::uuid[]) order by r.started_at`,
         [`{${claimed.map((c) => c.id).join(',')}}`]);
+      return rows.map((r) => ({ ...r, owner: lease.instanceId, lease_epoch: epochs.get(r.id) ?? 0 }));
     },
 
-    /** Extends this instance's leases on the given live runs. */
-    async heartbeat(lease: Lease, runIds: string[]) {
-      if (runIds.length === 0) return;
+    /**
+     * Extends this instance's leases on the given runs, each only while its epoch still holds.
+     * Returns the ids it renewed: a live run missing from the answer was lost to another process.
+     */
+    async heartbeat(lease: Lease, runs: { id: string; epoch: number }[]) {
+      if (runs.length === 0) return new Set<string>();
+      const rows = await sql<{ id: string }>(em(),
+        `with l as (
+           select r.id from runs r join unnest(?::uuid[], ?::bigint[]) as m(id, epoch) on m.id = r.id
+            where r.owner = ? and r.lease_epoch = m.epoch order by r.id for no key update)
+         update runs r set lease_until = now() + ? * interval '1 millisecond' from l where r.id = l.id returning r.id`,
+        [`{${runs.map((r) => r.id).join(',')}}`, `{${runs.map((r) => r.epoch).join(',')}}`, lease.instanceId, lease.leaseMs]);
+      return new Set(rows.map((r) => r.id));
+    },
+
+    /** Gives up this instance's leases (a graceful stop), so any process may claim them at once. */
+    async release(lease: Lease, runs: { id: string; epoch: number }[]) {
+      if (runs.length === 0) return;
       await sql(em(),
-        `update runs set lease_until = now() + ? * interval '1 millisecond' where owner = ? and id = any(?::uuid[])`,
-        [lease.leaseMs, lease.instanceId, `{${runIds.join(',')}}`]);
+        `with l as (
+           select r.id from runs r join unnest(?::uuid[], ?::bigint[]) as m(id, epoch) on m.id = r.id
+            where r.owner = ? and r.lease_epoch = m.epoch order by r.id for no key update)
+         update runs r set owner = null, lease_until = null from l where r.id = l.id`,
+        [`{${runs.map((r) => r.id).join(',')}}`, `{${runs.map((r) => r.epoch).join(',')}}`, lease.instanceId]);
     },
 
     /**
      * Appends a step (journal row with the snapshot; the run row on status changes). Writes that
      * arrive while a statement is in flight are group-committed into the next one, in order.
+     * Resolves once committed ('stored') or refused by the fence ('fenced'); rejects with a
+     * PersistError when the database did not take it.
      */
-    write: (w: SnapshotWrite): Promise<boolean> =>
-      new Promise<boolean>((resolve, reject) => {
+    write: (w: SnapshotWrite): Promise<WriteOutcome> =>
+      new Promise<WriteOutcome>((resolve, reject) => {
         pending.push({ w, resolve, reject });
         if (!flushing) void flush();
       }),
+
+    /** Drops the queued (not yet sent) writes of a run, rejecting them: the run resumes from what was stored. */
+    discard(runId: string, reason: unknown) {
+      const dropped = pending.filter((p) => p.w.runId === runId);
+      if (!dropped.length) return;
+      pending = pending.filter((p) => p.w.runId !== runId);
+      for (const p of dropped) p.reject(reason);
+    },
 
     async get(userId: string, runId: string) {
       return sqlOne<RunRow>(em(), `select r.*, ${SNAPSHOT_COLUMNS} from runs r ${LATEST_SNAPSHOT} where r.id = ? and r.user_id = ?`, [runId, userId]);
     },
 
-    async active() {
-      return sql<RunRow>(em(), `select r.*, ${SNAPSHOT_COLUMNS} from runs r ${LATEST_SNAPSHOT} where r.status in ('running', 'waiting') order by r.started_at`);
+    /** A run with the snapshot to resume from (restore after a failed write). */
+    async resumable(runId: string) {
+      return sqlOne<RunRow>(em(), `select r.*, ${RESUMABLE_COLUMNS} from runs r ${RESUMABLE_SNAPSHOT} where r.id = ?`, [runId]);
     },
 
-    async markFailed(runId: string, error: { code: string; message: string }, at: string) {
-      await sql(em(), `update runs set status = 'failed', error = ?, finished_at = ?, updated_at = ? where id = ?`, [error, at, at, runId]);
+    async active() {
+      return sql<RunRow>(em(), `select r.*, ${RESUMABLE_COLUMNS} from runs r ${RESUMABLE_SNAPSHOT} where r.status in ('running', 'waiting') order by r.started_at`);
+    },
+
+    /** Ends a run that cannot go on (a broken snapshot): `failed`, or `parked` when its machine is of an unknown format. */
+    async markEnded(runId: string, status: 'failed' | 'parked', error: { code: string; message: string }, at: string) {
+      await sql(em(), `update runs set status = ?, error = ?, reason = ?, finished_at = ?, updated_at = ?, owner = null, lease_until = null where id = ?`,
+        [status, error, status === 'parked' ? error.message : null, status === 'failed' ? at : null, at, runId]);
     },
   };
 }

@@ -6,6 +6,8 @@ import { createOfflineComposer } from './composer';
 import { createEffects, type EffectDeps } from './effects';
 import { createFlowService } from './flows.service';
 import { createHost } from './host';
+import { createRunListener } from './listener';
+import { createMachineRegistry, type CompilerVariant } from './machines';
 import type { Lease } from './run-store';
 import { createTimerService } from './timers';
 import { createScheduler } from '../scheduler/scheduler';
@@ -25,25 +27,42 @@ export interface HostServicesDeps {
   adoptAll?: boolean;
   /** Milliseconds between the scheduler's memory sweeps; default one minute. */
   sweepMs?: number;
+  /** PostgreSQL: publish stored transitions with NOTIFY and follow other processes' (live updates cross processes). */
+  listenUrl?: string;
+  /** Test-only compiler variant (see machines.ts). */
+  compilerVariant?: CompilerVariant;
+  /** Test-only: SIGKILL right after a cron tick's claim-and-start committed, before its run starts here. */
+  crashAfterClaim?: boolean;
+  /** Test-only: SIGKILL right after a forwarded command reached its run, before the transition is stored. */
+  crashAfterCommand?: boolean;
 }
 
 /** Everything that runs flows: clock, timers, effect ledger, host, flows, scheduler. */
 export function createHostServices(deps: HostServicesDeps) {
   const clock = deps.clock ?? createClock();
   const timers = createTimerService({ em: deps.em, clock, ...(deps.timerPollMs ? { pollMs: deps.timerPollMs } : {}) });
-  const effects = createEffects({ em: deps.em, clock, outbound: deps.outbound, ...(deps.crashAfter ? { crashAfter: deps.crashAfter } : {}) });
+  // Effects check the host's fence before they act; the host exists only below.
+  const fence: NonNullable<EffectDeps['fence']> = { check: (em, runId) => host.fence.check(em, runId) };
+  const effects = createEffects({ em: deps.em, clock, outbound: deps.outbound, fence, ...(deps.crashAfter ? { crashAfter: deps.crashAfter } : {}) });
   const noAgents = async () => Promise.reject(new SwitchyardError('INTERNAL', 'Agents are not running in this runtime'));
   const agents: AgentsPort = deps.agents ?? { runSkill: noAgents, awaitApprovals: noAgents };
   const ports: RunPorts = { ...effects, timers: timers.port, clock, composer: createOfflineComposer(), agents };
+  const machines = createMachineRegistry({ em: deps.em, ...(deps.compilerVariant ? { variant: deps.compilerVariant } : {}) });
   const host = createHost({
-    em: deps.em, clock, ports, ...(deps.log ? { log: deps.log } : {}),
+    em: deps.em, clock, ports, machines, notify: Boolean(deps.listenUrl), ...(deps.log ? { log: deps.log } : {}),
+    ...(deps.crashAfterCommand ? { crashAfterCommand: true } : {}),
     ...(deps.lease ? { lease: deps.lease } : {}), ...(deps.adoptAll ? { adoptAll: true } : {}),
   });
+  const listener = deps.listenUrl ? createRunListener(deps.listenUrl, (runId) => host.updates.emit('changed', runId), deps.log) : null;
   const flows = createFlowService({ em: deps.em, now: () => new Date(clock.now()).toISOString(), ...(deps.webhookBase ? { webhookBase: deps.webhookBase } : {}) });
-  const scheduler = createScheduler({ em: deps.em, host, clock, ...(deps.log ? { log: deps.log } : {}), ...(deps.sweepMs ? { sweepMs: deps.sweepMs } : {}) });
+  const scheduler = createScheduler({
+    em: deps.em, host, clock, ...(deps.log ? { log: deps.log } : {}), ...(deps.sweepMs ? { sweepMs: deps.sweepMs } : {}),
+    ...(deps.crashAfterClaim ? { crashAfterClaim: true } : {}),
+  });
   return {
     clock, timers, host, flows, scheduler,
     async start() {
+      await listener?.start();
       timers.start();
       await host.restoreAll();
       host.startLeases();
@@ -54,6 +73,7 @@ export function createHostServices(deps: HostServicesDeps) {
       await scheduler.stop();
       await host.stop();
       timers.stop();
+      await listener?.stop();
     },
   };
 }

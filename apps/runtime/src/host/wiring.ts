@@ -4,6 +4,8 @@ import type { FastifyInstance } from 'fastify';
 import type { ServerOverrides } from '../server';
 import { createClock } from './clock';
 import { registerHostRoutes } from './http-routes';
+import type { CompilerVariant } from './machines';
+import { registerFaultRoutes } from './test-hooks';
 import { createHostServices, type HostServices } from './services';
 import { SwitchyardError } from '@switchyard/schema';
 import type { Services } from '../context';
@@ -17,11 +19,17 @@ export function hostOf(services: Services): HostServices {
 }
 
 /** Test-only knobs, honoured only with SWITCHYARD_TEST_HOOKS=1. */
-function testKnobs(config: Config, env: NodeJS.ProcessEnv): { now?: number; crashAfter?: { effectOf?: string; sendOf?: string } } {
+function testKnobs(config: Config, env: NodeJS.ProcessEnv): {
+  now?: number; crashAfter?: { effectOf?: string; sendOf?: string }; compilerVariant?: CompilerVariant; crashAfterClaim?: boolean; crashAfterCommand?: boolean;
+} {
   if (!config.testHooks) return {};
   const now = Number(env.SWITCHYARD_TEST_NOW);
+  const variant = env.SWITCHYARD_TEST_COMPILER;
   return {
     ...(Number.isFinite(now) && now > 0 ? { now } : {}),
+    ...(variant === 'renamed' || variant === 'future' ? { compilerVariant: variant } : {}),
+    ...(env.SWITCHYARD_CRASH_AFTER_CLAIM === '1' ? { crashAfterClaim: true } : {}),
+    ...(env.SWITCHYARD_CRASH_AFTER_COMMAND === '1' ? { crashAfterCommand: true } : {}),
     crashAfter: { effectOf: env.SWITCHYARD_CRASH_AFTER_EFFECT || undefined, sendOf: env.SWITCHYARD_CRASH_AFTER_SEND || undefined },
   };
 }
@@ -52,7 +60,11 @@ export function hostOverrides(config: Config, env: NodeJS.ProcessEnv = process.e
         log: base.log,
         ...(knobs.crashAfter ? { crashAfter: knobs.crashAfter } : {}),
         agents: lateAgentsPort(base),
-        lease: { instanceId: config.instanceId, leaseMs: config.leaseMs },
+        lease: { instanceId: config.runOwnerId, leaseMs: config.leaseMs },
+        ...(base.db.kind === 'postgres' && config.databaseUrl ? { listenUrl: config.databaseUrl } : {}),
+        ...(knobs.compilerVariant ? { compilerVariant: knobs.compilerVariant } : {}),
+        ...(knobs.crashAfterClaim ? { crashAfterClaim: true } : {}),
+        ...(knobs.crashAfterCommand ? { crashAfterCommand: true } : {}),
         adoptAll: base.db.kind === 'pglite',
         sweepMs: config.sweepSeconds * 1000,
         webhookBase: () => baseUrl(),
@@ -65,6 +77,7 @@ export function hostOverrides(config: Config, env: NodeJS.ProcessEnv = process.e
         // Deploy answers with absolute webhook URLs, based on the URL the server listens on.
         baseUrl = () => listeningUrl(app, config.host);
         registerHostRoutes(app, { services: host, em: () => services.db.orm.em.fork() as unknown as EntityManager, testHooks: config.testHooks });
+        if (config.testHooks) registerFaultRoutes(app, () => services.db.orm.em.fork() as unknown as EntityManager);
         app.addHook('onClose', async () => host.stop());
         await host.start();
       },

@@ -4,6 +4,7 @@ import { Migration0002Agents } from './0002-agents';
 import { Migration0003RunLeases } from './0003-run-leases';
 import { Migration0004AgentMailbox } from './0004-agent-mailbox';
 import { Migration0005RunCommands } from './0005-run-commands';
+import { Migration0006RuntimeV2 } from './0006-runtime-v2';
 import { Migration0007FlowLifecycle } from './0007-flow-lifecycle';
 import { Migration0008AgentChatStatus } from './0008-agent-chat-status';
 
@@ -14,6 +15,7 @@ export const migrationsList: MigrationObject[] = [
   { name: '0003-run-leases', class: Migration0003RunLeases },
   { name: '0004-agent-mailbox', class: Migration0004AgentMailbox },
   { name: '0005-run-commands', class: Migration0005RunCommands },
+  { name: '0006-runtime-v2', class: Migration0006RuntimeV2 },
   { name: '0007-flow-lifecycle', class: Migration0007FlowLifecycle },
   { name: '0008-agent-chat-status', class: Migration0008AgentChatStatus },
 ];

@@ -3,9 +3,9 @@ import { ContactCreatedPayloadSchema, EmailReceivedPayloadSchema, EmailSentPaylo
 import { authedProcedure, router } from '../trpc';
 import { hostOf } from '../host/wiring';
 import { sql } from '../host/db';
+import { decodeTimeCursor, encodeTimeCursor } from '../host/time-cursor';
 import { runView, type AgentApprovalRow } from '../host/run-view';
 import { LATEST_SNAPSHOT, SNAPSHOT_COLUMNS, type RunRow } from '../host/run-store';
-import type { RunUpdate } from '../host/host';
 import type { Context } from '../context';
 import type { AgentsService } from '../agents/agents.service';
 
@@ -86,8 +86,8 @@ export const runsRouter = router({
       dirty = true;
       wake?.();
     };
-    const onUpdate = (u: RunUpdate) => onRun(u.runId);
-    host.updates.on('update', onUpdate);
+    // 'changed' fires for transitions stored by this process and, on PostgreSQL, by any other (NOTIFY).
+    host.updates.on('changed', onRun);
     // An agent's proposals in this run (made or decided) change the view without a transition.
     const agentEvents = (ctx.services.agents as AgentsService | undefined)?.events;
     agentEvents?.on('run', onRun);
@@ -102,33 +102,40 @@ export const runsRouter = router({
         if (['completed', 'failed', 'skipped', 'cancelled'].includes(view.status)) break;
       }
     } finally {
-      host.updates.off('update', onUpdate);
+      host.updates.off('changed', onRun);
       agentEvents?.off('run', onRun);
     }
   }),
 
+  /** Newest first, `limit` per page; pass `nextCursor` back as `cursor` for the next page (`before` still filters by time). */
   list: authedProcedure
     .input(z.object({
       docId: IdSchema.optional(),
       status: z.enum(RUN_STATUSES).optional(),
       limit: z.number().int().min(1).max(200).default(50),
       before: z.string().datetime({ offset: true }).optional(),
+      cursor: z.string().max(500).optional(),
     }).default({ limit: 50 }))
     .query(async ({ ctx, input }) => {
       // A running run whose agent step waits on a person's decision is 'waiting', as in runs.get.
-      const rows = await sql<RunRow & { doc_id: string; flow_name: string }>(ctx.em,
+      const after = input.cursor === undefined ? null : decodeTimeCursor(input.cursor);
+      const rows = await sql<RunRow & { doc_id: string; flow_name: string; cursor_at: string }>(ctx.em,
         `select * from (
-           select r.id, r.flow_id, r.flow_version, r.reason, r.error, r.trigger_node_id, r.started_at, r.updated_at, r.finished_at,
+           select r.id, r.started_at::text as cursor_at, r.flow_id, r.flow_version, r.reason, r.error, r.trigger_node_id, r.started_at, r.updated_at, r.finished_at,
                   f.doc_id, f.name as flow_name, r.trigger->>'type' as trigger_type,
                   case when r.status = 'running' and exists (select 1 from agent_approvals p where p.run_id = r.id and p.status = 'pending')
                        then 'waiting' else r.status end as status
              from runs r join flows f on f.id = r.flow_id
             where r.user_id = ? and (?::text is null or f.doc_id = ?) and (?::timestamptz is null or r.started_at < ?::timestamptz)) x
           where (?::text is null or x.status = ?)
-          order by x.started_at desc limit ?`,
-        [ctx.user.id, input.docId ?? null, input.docId ?? null, input.before ?? null, input.before ?? null, input.status ?? null, input.status ?? null, input.limit]);
+            and (?::timestamptz is null or (x.started_at, x.id) < (?::timestamptz, ?::uuid))
+          order by x.started_at desc, x.id desc limit ?`,
+        [ctx.user.id, input.docId ?? null, input.docId ?? null, input.before ?? null, input.before ?? null, input.status ?? null, input.status ?? null,
+          after?.at ?? null, after?.at ?? null, after?.id ?? null, input.limit + 1]);
+      const end = rows.length > input.limit ? rows[input.limit - 1] : undefined;
       return {
-        items: rows.map((r) => ({
+        nextCursor: end ? encodeTimeCursor(end.cursor_at, end.id) : null,
+        items: rows.slice(0, input.limit).map((r) => ({
           id: r.id, docId: r.doc_id, flowName: r.flow_name, flowVersion: r.flow_version, status: r.status, reason: r.reason, error: r.error,
           triggerType: (r as unknown as { trigger_type: string }).trigger_type,
           startedAt: new Date(r.started_at).toISOString(), finishedAt: r.finished_at ? new Date(r.finished_at).toISOString() : null,

@@ -31,7 +31,11 @@ export function slotOf(cron: string, timezone: string | null, at: number): Date 
  * Cron triggers and sweeps through bree. Every fire is claimed by a unique
  * (trigger, fire time) row, so several runtime processes never start the same tick twice.
  */
-export function createScheduler(deps: { em: () => EntityManager; host: Host; clock: RuntimeClock; log?: { error(o: unknown, m?: string): void }; sweepMs?: number }) {
+export function createScheduler(deps: {
+  em: () => EntityManager; host: Host; clock: RuntimeClock; log?: { error(o: unknown, m?: string): void }; sweepMs?: number;
+  /** Test-only: SIGKILL right after a tick's claim-and-start committed. */
+  crashAfterClaim?: boolean;
+}) {
   const instance = `${hostname()}:${process.pid}`;
   const schedules = new Map<string, ScheduleRow>();
   let bree: Bree | null = null;
@@ -45,17 +49,50 @@ export function createScheduler(deps: { em: () => EntityManager; host: Host; clo
       if (schedules.delete(triggerId)) await bree?.remove(triggerId).catch(() => undefined);
       return null;
     }
-    const fireAt = slotOf(s.cron, s.timezone, at).toISOString();
-    const claimed = await sql(deps.em(),
-      'insert into schedule_fires (trigger_id, fire_at, claimed_by, claimed_at) values (?, ?, ?, ?) on conflict do nothing returning trigger_id',
-      [s.id, fireAt, instance, new Date(deps.clock.now()).toISOString()]);
-    if (claimed.length === 0) return null;
-    const { runId } = await deps.host.startRun({
+    return claimAndStart(s, slotOf(s.cron, s.timezone, at).toISOString());
+  }
+
+  /**
+   * Claiming the (trigger, slot) row and inserting its run are one transaction: several processes
+   * never fire a tick twice, and a crash never leaves a claimed tick without its run (a run row
+   * that exists is resumed by whichever process restores it).
+   */
+  async function claimAndStart(s: ScheduleRow, fireAt: string) {
+    const { runId, created } = await deps.host.startRun({
       userId: s.user_id, flowId: s.flow_id, version: s.version, triggerNodeId: s.node_id,
       trigger: { type: 'schedule', eventId: null, payload: { firedAt: fireAt, cron: s.cron, timezone: s.timezone } },
       runId: uuidFromName(`${s.id}@${fireAt}`),
+      claim: async (tx) => (await sql(tx,
+        'insert into schedule_fires (trigger_id, fire_at, claimed_by, claimed_at) values (?, ?, ?, ?) on conflict do nothing returning trigger_id',
+        [s.id, fireAt, instance, new Date(deps.clock.now()).toISOString()])).length > 0,
     });
+    if (!created) return null;
+    if (deps.crashAfterClaim) process.kill(process.pid, 'SIGKILL');
     return { runId, fireAt };
+  }
+
+  /**
+   * Ticks missed while no process ran: a trigger with `missed: 'runOnce'` fires its latest slot
+   * since it was deployed (once, claimed like any tick); `skip` (the default) lets them go.
+   */
+  async function catchUp() {
+    const rows = await sql<ScheduleRow & { missed: string | null; deployed_at: Date }>(deps.em(),
+      `select t.*, t.created_at as deployed_at,
+              (select n->'params'->>'missed' from jsonb_array_elements(v.document->'nodes') n where n->>'id' = t.node_id) as missed
+         from flow_triggers t join flows f on f.id = t.flow_id join flow_versions v on v.flow_id = t.flow_id and v.version = t.version
+        where t.kind = 'schedule' and t.active and f.deleted_at is null`);
+    let fired = 0;
+    for (const s of rows) {
+      if (s.missed !== 'runOnce') continue;
+      try {
+        const slot = slotOf(s.cron, s.timezone, deps.clock.now());
+        if (slot.getTime() < new Date(s.deployed_at).getTime()) continue;
+        if (await claimAndStart(s, slot.toISOString())) fired++;
+      } catch (e) {
+        deps.log?.error({ err: e, triggerId: s.id }, 'could not catch up a missed tick');
+      }
+    }
+    return fired;
   }
 
   /** Deletes expired memory: workflow memory and agents' memory (reads already treat it as gone). */
@@ -97,6 +134,7 @@ export function createScheduler(deps: { em: () => EntityManager; host: Host; clo
 
   return {
     fire,
+    catchUp,
     sync,
     sweep,
     scheduled: () => [...schedules.keys()],
@@ -113,6 +151,7 @@ export function createScheduler(deps: { em: () => EntityManager; host: Host; clo
       });
       await bree.start(SWEEP_JOB);
       await sync();
+      await catchUp().catch((e: unknown) => deps.log?.error({ err: e }, 'catching up missed ticks failed'));
       // Other processes may deploy flows; pick their schedules up.
       resync = setInterval(() => void sync().catch((e) => deps.log?.error({ err: e }, 'schedule sync failed')), 30_000);
     },

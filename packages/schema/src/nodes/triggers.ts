@@ -57,6 +57,8 @@ export const scheduleTrigger = defineNodeKind({
   params: z.object({
     cron: cronString().describe('Cron expression, e.g. "0 9 * * 1-5" for 9:00 on weekdays'),
     timezone: timezoneString('UTC'),
+    missed: z.enum(['skip', 'runOnce']).default('skip')
+      .describe('Ticks missed while no runtime was running: skip them, or run the latest one once on start'),
   }),
   inputs: [], outputs: [{ id: 'out', label: 'Tick', dataType: 'any' }],
 });

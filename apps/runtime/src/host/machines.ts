@@ -1,0 +1,91 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { compile, MACHINE_FORMAT, type CompiledMachine } from '@switchyard/actors';
+import { SwitchyardError } from '@switchyard/schema';
+import { sql, sqlOne } from './db';
+
+/**
+ * Upgrades a pinned machine of an older format to one this runtime executes. Registered per
+ * source format; a run whose machine has a format with no migration is parked, never run.
+ */
+export type MachineMigration = (machine: CompiledMachine) => CompiledMachine;
+
+/**
+ * Test-only compiler variants (SWITCHYARD_TEST_HOOKS=1 and SWITCHYARD_TEST_COMPILER):
+ * - `renamed`: the same document compiles to a different machine (node regions' `succeeded` state
+ *   is called `done`), as a compiler change would; a snapshot of the old machine does not fit it.
+ * - `future`: machines carry a format this runtime does not know without the variant.
+ */
+export type CompilerVariant = 'renamed' | 'future';
+export const FUTURE_FORMAT = 'switchyard.machine/999';
+
+function renameSucceeded(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(renameSucceeded);
+  if (!value || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    const key = k === 'succeeded' ? 'done' : k;
+    out[key] = k === 'target' && v === 'succeeded' ? 'done' : renameSucceeded(v);
+  }
+  return out;
+}
+
+/** Compiles a document as this runtime does (the test variants apply here only). */
+export function compileForRuntime(document: unknown, variant?: CompilerVariant): CompiledMachine | { error: SwitchyardError } {
+  const { machine, diagnostics } = compile(document);
+  if (!machine) {
+    return { error: new SwitchyardError('INVALID_DOCUMENT', diagnostics[0]?.message ?? 'The flow does not compile', { issues: diagnostics.map((d) => ({ path: d.path, message: d.message, code: d.code })) }) };
+  }
+  if (variant === 'renamed') {
+    const states = (machine.config.states as { active: { states: Record<string, unknown> } }).active.states;
+    for (const [id, region] of Object.entries(states)) states[id] = renameSucceeded(region);
+  }
+  if (variant === 'future') return { ...machine, format: FUTURE_FORMAT as typeof MACHINE_FORMAT };
+  return machine;
+}
+
+/**
+ * Pinned machines: a flow version's compiled machine is stored with its format the first time the
+ * version is used (deploy or first run), and every run of that version executes exactly that
+ * machine, whatever later compilers make of the same document.
+ */
+export function createMachineRegistry(deps: { em: () => EntityManager; variant?: CompilerVariant; migrations?: Record<string, MachineMigration> }) {
+  const cache = new Map<string, CompiledMachine>();
+  const known = new Set<string>([MACHINE_FORMAT, ...(deps.variant === 'future' ? [FUTURE_FORMAT] : [])]);
+  const migrations = deps.migrations ?? {};
+
+  function executable(m: CompiledMachine, flowId: string, version: number): CompiledMachine {
+    const format = String(m.format);
+    if (known.has(format)) return m;
+    const migrate = migrations[format];
+    if (migrate) return migrate(m);
+    throw new SwitchyardError('INVALID_STATE',
+      `Flow version ${version} was compiled to machine format "${format}", which this runtime cannot execute (it runs "${MACHINE_FORMAT}"); its runs are parked`,
+      { issues: [{ path: ['flowVersions', flowId, version], message: `unknown machine format ${format}`, code: 'machine-format' }] });
+  }
+
+  async function compiledFor(flowId: string, version: number): Promise<CompiledMachine> {
+    const key = `${flowId}@${version}`;
+    const hit = cache.get(key);
+    if (hit) return hit;
+    const row = await sqlOne<{ document: unknown; compiled: CompiledMachine | null }>(deps.em(),
+      'select document, compiled from flow_versions where flow_id = ? and version = ?', [flowId, version]);
+    if (!row) throw new SwitchyardError('NOT_FOUND', `Flow version ${version} not found`);
+    let machine = row.compiled;
+    if (!machine) {
+      const compiled = compileForRuntime(row.document, deps.variant);
+      if ('error' in compiled) throw compiled.error;
+      // First use pins it; if another process pinned it first, theirs is the one.
+      const pinned = await sql<{ compiled: CompiledMachine }>(deps.em(),
+        `update flow_versions set compiled = coalesce(compiled, ?::jsonb), machine_format = coalesce(machine_format, ?)
+          where flow_id = ? and version = ? returning compiled`,
+        [compiled, compiled.format, flowId, version]);
+      machine = pinned[0]?.compiled ?? compiled;
+    }
+    const runnable = executable(machine, flowId, version);
+    cache.set(key, runnable);
+    return runnable;
+  }
+
+  return { compiledFor };
+}
+export type MachineRegistry = ReturnType<typeof createMachineRegistry>;

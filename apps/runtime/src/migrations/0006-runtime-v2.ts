@@ -1,0 +1,31 @@
+import { Migration } from '@mikro-orm/migrations';
+
+/**
+ * Runtime v2: fenced ownership (a lease epoch bumped by every claim), pinned machines (each flow
+ * version stores the machine it compiled to and the format of that machine), a `parked` status for
+ * runs whose pinned machine this runtime cannot execute, and commands acknowledged by the write of
+ * the transition they caused.
+ */
+export class Migration0006RuntimeV2 extends Migration {
+  override async up(): Promise<void> {
+    this.addSql(`
+alter table runs add column lease_epoch bigint not null default 0;
+alter table runs drop constraint if exists runs_status_check;
+alter table runs add constraint runs_status_check check (status in ('running', 'waiting', 'completed', 'failed', 'skipped', 'cancelled', 'parked'));
+alter table flow_versions add column compiled jsonb null;
+alter table flow_versions add column machine_format text null;
+alter table run_commands add column outcome text null;
+`);
+  }
+
+  override async down(): Promise<void> {
+    this.addSql(`
+alter table run_commands drop column outcome;
+alter table flow_versions drop column machine_format;
+alter table flow_versions drop column compiled;
+alter table runs drop constraint if exists runs_status_check;
+alter table runs add constraint runs_status_check check (status in ('running', 'waiting', 'completed', 'failed', 'skipped', 'cancelled'));
+alter table runs drop column lease_epoch;
+`);
+  }
+}
