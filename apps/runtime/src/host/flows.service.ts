@@ -3,6 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { compile, stableStringify } from '@switchyard/actors';
 import { FlowDocumentSchema, SwitchyardError, hasErrors, issuesFromZod, type Diagnostic, type FlowDocument } from '@switchyard/schema';
 import { sql, sqlOne } from './db';
+import { decodeTimeCursor, encodeTimeCursor } from './time-cursor';
 
 export interface FlowRow {
   id: string;
@@ -25,21 +26,6 @@ export const flowSummary = (f: FlowRow, lastRun: { id: string; status: string; s
   version: f.current_version, deployedVersion: f.deployed_version, createdAt: iso(f.created_at)!, updatedAt: iso(f.updated_at)!,
   lastRun: lastRun ? { id: lastRun.id, status: lastRun.status, startedAt: iso(lastRun.started_at)! } : null,
 });
-
-/** A `flows.list` cursor: the last row's updated_at (PostgreSQL text) and id; BAD_INPUT unless it is one. */
-function decodeFlowCursor(cursor: string): { at: string; id: string } {
-  let v: unknown;
-  try {
-    v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    v = null;
-  }
-  const ok = Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string'
-    && /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2})?$/.test(v[0])
-    && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v[1]);
-  if (!ok) throw new SwitchyardError('BAD_INPUT', 'Invalid cursor', { issues: [{ path: ['cursor'], message: 'Invalid cursor' }] });
-  return { at: (v as string[])[0]!, id: (v as string[])[1]! };
-}
 
 /** Parses a client document; failures are BAD_INPUT with zod paths under `document`. */
 export function parseDocument(input: unknown): FlowDocument {
@@ -142,7 +128,7 @@ export function createFlowService(deps: { em: () => EntityManager; now: () => st
     /** Newest first, a page at a time: `nextCursor` (null on the last page) continues after the last row. */
     async list(userId: string, filter: { kind?: string; search?: string; limit?: number; cursor?: string } = {}) {
       const limit = filter.limit ?? 100;
-      const after = filter.cursor === undefined ? null : decodeFlowCursor(filter.cursor);
+      const after = filter.cursor === undefined ? null : decodeTimeCursor(filter.cursor);
       const like = `%${(filter.search ?? '').replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
       // The cursor holds updated_at as PostgreSQL's text, so microseconds survive the round trip.
       const rows = await sql<FlowRow & { cursor_at: string }>(deps.em(),
@@ -156,7 +142,7 @@ export function createFlowService(deps: { em: () => EntityManager; now: () => st
       const end = flows[flows.length - 1];
       return {
         items: flows.map((f) => flowSummary(f, last.get(f.id) ?? null)),
-        nextCursor: rows.length > limit && end ? Buffer.from(JSON.stringify([end.cursor_at, end.id])).toString('base64url') : null,
+        nextCursor: rows.length > limit && end ? encodeTimeCursor(end.cursor_at, end.id) : null,
       };
     },
     async get(userId: string, docId: string, version?: number) {
