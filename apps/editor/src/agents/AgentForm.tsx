@@ -4,6 +4,7 @@ import { Banner } from '../components/Banner';
 import { describeError } from '../trpc';
 import { CAP_FIELDS, capIssue, capsText, parseCaps, type CapKey, type CapsText } from './caps';
 import { PersonalitySliders, issuesOf, type AgentItem, type Personality, type SkillItem } from './shared';
+import { missingTools, neededBy, toggleSkill } from './skill-tools';
 
 export interface AgentDraft {
   name: string;
@@ -186,7 +187,12 @@ export function AgentForm({
                         <input
                           type="checkbox"
                           checked={draft.skills.includes(s.id)}
-                          onChange={() => set('skills', toggle(draft.skills, s.id))}
+                          onChange={() => {
+                            // Choosing a skill grants the tools it needs.
+                            const next = toggleSkill(draft, s);
+                            set('skills', next.skills);
+                            set('tools', next.tools);
+                          }}
                           data-testid={`skill-${s.id}`}
                         />
                         <span className="skill-pick__name">{s.name}</span>
@@ -235,9 +241,24 @@ export function AgentForm({
                   <input type="checkbox" checked={draft.tools.includes(t)} onChange={() => set('tools', toggle(draft.tools, t))} data-testid={`tool-${t}`} />
                   <span className="code-inline">{t}</span>
                   {EXTERNAL_TOOLS.includes(t) ? <span className="badge badge--draft" title="Waits for approval after untrusted input">external</span> : null}
+                  {skills && neededBy(t, draft, skills).length ? (
+                    <span className="muted" title={`Needed by ${neededBy(t, draft, skills).join(', ')}`} data-testid={`tool-needed-${t}`}>
+                      needed
+                    </span>
+                  ) : null}
                 </label>
               ))}
             </div>
+            {skills
+              ? missingTools(draft, skills).map(({ skill, tools }) => (
+                  <p key={skill.id} className="field__error" data-testid="missing-tools">
+                    {skill.name} needs {tools.join(', ')}: without {tools.length === 1 ? 'it' : 'them'} the skill fails when it runs.{' '}
+                    <button type="button" className="button button--small" onClick={() => set('tools', [...draft.tools, ...tools])} data-testid={`grant-${skill.id}`}>
+                      Allow {tools.length === 1 ? 'it' : 'them'}
+                    </button>
+                  </p>
+                ))
+              : null}
             {err('tools')}
           </fieldset>
           <fieldset className="fieldset" data-testid="agent-caps-form">

@@ -12,6 +12,7 @@ import type { Outbound } from '../outbound/outbound';
 import { startAgentActor, stateOf, type AgentActor } from './agent.actor';
 import { createAgentStore, type AgentRecord } from './agent.store';
 import { createDispatch, writeCalendarEvent, type CalendarEventInput, type DispatchReport } from './dispatcher';
+import { agentNodeDiagnostics } from './flow-diagnostics';
 import { createAgentMemory } from './memory';
 import { adjustResponse, personalityPrompt } from './personality';
 import { createHttpWebSearch, createOfflineSocial, createOfflineWebSearch } from './sources';
@@ -599,6 +600,15 @@ export function createAgentsService(deps: AgentsServiceDeps) {
       return { id: row.id, tool: row.tool, status, result };
     },
     runSkill,
+    /**
+     * Diagnostics for a flow's `agent.runSkill` nodes against the caller's agents (unknown agent,
+     * missing skill, required tools not allowed, paused). For `flows.validate` / `flows.deploy`
+     * to add to the compiler's diagnostics: the compiler is pure and cannot see agents.
+     */
+    flowDiagnostics: (userId: string, document: unknown) => agentNodeDiagnostics(document, {
+      agent: async (id) => (/^[0-9a-f-]{36}$/i.test(id) ? store.find(userId, id) : null),
+      skill: (id) => registry.get(id) ?? null,
+    }),
     /** The port `agent.runSkill` workflow nodes use. */
     port: {
       runSkill: (meta, r) => runSkill(meta.userId, r.agentId, r.skill, r.params, { meta, grantEffects: r.grantEffects, trigger: r.trigger, attempt: r.attempt ?? 0 }),
