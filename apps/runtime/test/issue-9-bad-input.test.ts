@@ -191,7 +191,7 @@ describe.each(backendsUnderTest())('issue 9: bad input is typed, never a 500 (%s
     expectTyped(body, 'BAD_INPUT');
   });
 
-  it('flows.list pages with a cursor instead of stopping at 500 rows; a bad cursor is BAD_INPUT', async () => {
+  it('flows.list and flows.versions page with a cursor instead of stopping at 500 rows; a bad cursor is BAD_INPUT', async () => {
     const url = t.rt.url;
     for (let i = 0; i < 5; i++) expect((await post(url, 'flows.save', { document: manualFlow(`paged-${i}`) })).status).toBe(200);
     const all = data<{ items: { docId: string }[]; nextCursor: string | null }>(await get(url, 'flows.list', { limit: 200 }));
@@ -207,6 +207,17 @@ describe.each(backendsUnderTest())('issue 9: bad input is typed, never a 500 (%s
     } while (cursor);
     expect(pages).toBeGreaterThan(2);
     expect(seen).toEqual(all.items.map((f) => f.docId));
+    // flows.versions pages the same way.
+    for (let v = 1; v <= 4; v++) expect((await post(url, 'flows.save', { document: { ...manualFlow('paged-0'), name: `v${v}` } })).status).toBe(200);
+    const versions: number[] = [];
+    let vCursor: string | null = null;
+    do {
+      const page = data<{ items: { version: number }[]; nextCursor: string | null }>(await get(url, 'flows.versions', { docId: 'paged-0', limit: 2, ...(vCursor ? { cursor: vCursor } : {}) }));
+      versions.push(...page.items.map((v) => v.version));
+      vCursor = page.nextCursor;
+    } while (vCursor);
+    expect(versions).toEqual([5, 4, 3, 2, 1]);
+    expectTyped((await get(url, 'flows.versions', { docId: 'paged-0', cursor: '1; drop' })).body, 'BAD_INPUT');
     for (const bad of ['nope', Buffer.from('["2026-01-01", 5]').toString('base64url'), Buffer.from('["x\'; drop table flows; --","00000000-0000-0000-0000-000000000000"]').toString('base64url')]) {
       const r = await get(url, 'flows.list', { cursor: bad });
       expect(r.status).toBe(400);

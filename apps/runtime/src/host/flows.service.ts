@@ -158,13 +158,20 @@ export function createFlowService(deps: { em: () => EntityManager; now: () => st
         webhooks: triggers.map((t) => ({ nodeId: t.node_id, url: hookUrl(t.id) })),
       };
     },
-    async versions(userId: string, docId: string) {
+    /** Newest first, a page at a time; the cursor is the last version returned. */
+    async versions(userId: string, docId: string, page: { limit?: number; cursor?: string } = {}) {
       const em = deps.em();
       const f = await find(em, userId, docId);
+      const limit = page.limit ?? 100;
+      const before = page.cursor === undefined ? null : Number(page.cursor);
+      if (before !== null && !(Number.isSafeInteger(before) && before > 0 && String(before) === page.cursor)) {
+        throw new SwitchyardError('BAD_INPUT', 'Invalid cursor', { issues: [{ path: ['cursor'], message: 'Invalid cursor' }] });
+      }
       const rows = await sql<{ version: number; note: string | null; created_at: Date; name: string; nodes: number }>(em,
         `select version, note, created_at, document->>'name' as name, jsonb_array_length(document->'nodes') as nodes
-           from flow_versions where flow_id = ? order by version desc`, [f.id]);
-      return rows.map((r) => ({ version: r.version, note: r.note, createdAt: iso(r.created_at)!, name: r.name, nodes: Number(r.nodes), deployed: r.version === f.deployed_version }));
+           from flow_versions where flow_id = ? and (?::int is null or version < ?) order by version desc limit ?`, [f.id, before, before, limit + 1]);
+      const items = rows.slice(0, limit).map((r) => ({ version: r.version, note: r.note, createdAt: iso(r.created_at)!, name: r.name, nodes: Number(r.nodes), deployed: r.version === f.deployed_version }));
+      return { items, nextCursor: rows.length > limit ? String(items[items.length - 1]!.version) : null };
     },
     /** Deploys a saved version: refused while it has compile errors; nothing changes then. */
     async deploy(userId: string, docId: string, version?: number) {

@@ -65,7 +65,10 @@ export const flowsRouter = router({
     .input(z.object({ docId: IdSchema, nodeId: IdSchema }))
     .mutation(({ ctx, input }) => hostOf(ctx.services).flows.rotateWebhookSecret(ctx.user.id, input.docId, input.nodeId)),
 
-  versions: authedProcedure.input(z.object({ docId: IdSchema })).query(async ({ ctx, input }) => ({ items: await hostOf(ctx.services).flows.versions(ctx.user.id, input.docId) })),
+  /** Newest first, `limit` (default 100) per page; `nextCursor` continues with older versions. */
+  versions: authedProcedure
+    .input(z.object({ docId: IdSchema, limit: z.number().int().min(1).max(200).default(100), cursor: z.string().max(100).optional() }))
+    .query(({ ctx, input }) => hostOf(ctx.services).flows.versions(ctx.user.id, input.docId, input)),
 
   export: authedProcedure.input(docRef).query(async ({ ctx, input }) => ({ document: await hostOf(ctx.services).flows.exportDocument(ctx.user.id, input.docId, input.version) })),
 
