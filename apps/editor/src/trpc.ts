@@ -40,6 +40,10 @@ export function createApiClient(token: string): ApiClient {
         false: httpBatchLink({
           url: TRPC_URL,
           headers: () => ({ Authorization: `Bearer ${token}` }),
+          // The runtime refuses batches of more than 50 calls and headers over 16 KiB (the URL counts):
+          // larger batches are split into several requests instead.
+          maxItems: 50,
+          maxURLLength: 8_000,
         }),
       }),
     ],
