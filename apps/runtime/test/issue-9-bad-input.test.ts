@@ -1,4 +1,5 @@
 import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { JSON_LIMITS } from '@switchyard/schema';
 import { TOKEN, backendsUnderTest, useRuntime, waitForRun } from './host-support';
@@ -172,6 +173,22 @@ describe.each(backendsUnderTest())('issue 9: bad input is typed, never a 500 (%s
     });
     expect(header.status).toBe(431);
     expectTyped(JSON.parse(header.body), 'BAD_INPUT');
+
+    const badUrl = await fetch(`${url}/trpc/crm.tasks.list%E0%A4%A?input=%7B%7D`, { headers: auth });
+    expect(badUrl.status).toBeLessThan(500);
+    expectTyped(await badUrl.json(), badUrl.status === 404 ? 'NOT_FOUND' : 'BAD_INPUT');
+
+    // Not HTTP at all: Node's parser refuses it, and the answer is still our JSON.
+    const garbage = await new Promise<string>((resolve, reject) => {
+      const u = new URL(url);
+      const socket = connect(Number(u.port), u.hostname, () => socket.write('HELLO\u0000 THERE\r\n\r\n'));
+      let b = '';
+      socket.on('data', (c: Buffer) => (b += c.toString()));
+      socket.on('end', () => resolve(b));
+      socket.on('error', reject);
+    });
+    expect(garbage).toMatch(/^HTTP\/1\.1 400 /);
+    expectTyped(JSON.parse(garbage.slice(garbage.indexOf('\r\n\r\n') + 4)), 'BAD_INPUT');
   });
 
   it('a batch of more than 50 procedures is refused with a typed error; 50 are answered', async () => {
