@@ -48,8 +48,8 @@ function editorBuildIsStale() {
   const built = join(editor, 'dist/index.html');
   if (!existsSync(built)) return true;
   const sources = ['src', 'public', 'index.html', 'vite.config.ts', 'package.json'].map((p) => join(editor, p));
-  // The editor also bundles code from the schema and actors packages.
-  sources.push(join(root, 'packages/schema/src'), join(root, 'packages/actors/src'));
+  // The editor also bundles code from the schema and actors packages, and the templates.
+  sources.push(join(root, 'packages/schema/src'), join(root, 'packages/actors/src'), join(root, 'templates'));
   return newestMtime(sources) > statSync(built).mtimeMs;
 }
 

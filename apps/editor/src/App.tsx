@@ -14,6 +14,7 @@ import { AgentDetailPage } from './pages/AgentDetailPage';
 import { AgentsPage } from './pages/AgentsPage';
 import { FlowsPage } from './pages/FlowsPage';
 import { LoginPage } from './pages/LoginPage';
+import { NotFoundPage } from './pages/NotFoundPage';
 import { useRoute } from './router';
 import { createApiClient, type ApiClient } from './trpc';
 
@@ -123,6 +124,13 @@ export function App({ loginToken }: { loginToken: string | null }) {
         return (
           <AppShell section="agents" onSignOut={() => signOut()}>
             <AgentDetailPage key={route.agentId} client={session.client} agentId={route.agentId} onUnauthorized={sessionEnded} />
+          </AppShell>
+        );
+      }
+      if (route.page === 'not-found') {
+        return (
+          <AppShell section={null} onSignOut={() => signOut()}>
+            <NotFoundPage path={route.path} />
           </AppShell>
         );
       }

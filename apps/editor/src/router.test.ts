@@ -49,6 +49,14 @@ describe('parseRoute', () => {
   it('knows the editor, agent and list pages', () => {
     expect(parseRoute('/flows/welcome')).toEqual({ page: 'editor', docId: 'welcome' });
     expect(parseRoute('/agents/a-1')).toEqual({ page: 'agent', agentId: 'a-1' });
-    expect(parseRoute('/elsewhere')).toEqual({ page: 'flows' });
+    expect(parseRoute('/')).toEqual({ page: 'flows' });
+    expect(parseRoute('/flows')).toEqual({ page: 'flows' });
+  });
+
+  it('issue 9: an unknown URL is a not-found page, not the flow list', () => {
+    expect(parseRoute('/elsewhere')).toEqual({ page: 'not-found', path: '/elsewhere' });
+    expect(parseRoute('/nope')).toEqual({ page: 'not-found', path: '/nope' });
+    expect(parseRoute('/flows/9bad')).toEqual({ page: 'not-found', path: '/flows/9bad' });
+    expect(parseRoute('/flows/a/b')).toEqual({ page: 'not-found', path: '/flows/a/b' });
   });
 });

@@ -1,19 +1,28 @@
 import { useEffect, useSyncExternalStore } from 'react';
 
 /**
- * A tiny history router: `/` (flows) and `/flows/:docId` (editor). The runtime serves the SPA
+ * A tiny history router: `/` (flows), `/flows/:docId` (editor), `/agents[/:id]`, and a not-found page
+ * for any other path. The runtime serves the SPA
  * for any path. Pages that hold unsaved work register a guard that in-app navigation and
  * Back/Forward ask first.
  */
 
-export type Route = { page: 'flows' } | { page: 'editor'; docId: string } | { page: 'agents' } | { page: 'agent'; agentId: string };
+export type Route =
+  | { page: 'flows' }
+  | { page: 'editor'; docId: string }
+  | { page: 'agents' }
+  | { page: 'agent'; agentId: string }
+  | { page: 'not-found'; path: string };
 
 export function parseRoute(pathname: string): Route {
   if (/^\/agents\/?$/.test(pathname)) return { page: 'agents' };
   const agent = /^\/agents\/([A-Za-z0-9_-]{1,100})\/?$/.exec(pathname);
   if (agent?.[1]) return { page: 'agent', agentId: agent[1] };
   const match = /^\/flows\/([A-Za-z][A-Za-z0-9_-]{0,63})\/?$/.exec(pathname);
-  return match?.[1] ? { page: 'editor', docId: match[1] } : { page: 'flows' };
+  if (match?.[1]) return { page: 'editor', docId: match[1] };
+  if (pathname === '' || /^\/(flows\/?)?$/.test(pathname)) return { page: 'flows' };
+  // Anything else is a mistyped or stale link: say so rather than show the flow list as if it were it.
+  return { page: 'not-found', path: pathname };
 }
 
 export const hrefOf = (route: Route): string => {
@@ -26,6 +35,8 @@ export const hrefOf = (route: Route): string => {
       return `/agents/${encodeURIComponent(route.agentId)}`;
     case 'flows':
       return '/';
+    case 'not-found':
+      return route.path;
   }
 };
 

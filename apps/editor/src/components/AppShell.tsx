@@ -37,7 +37,8 @@ export function AppShell({
   children,
   wide = false,
 }: {
-  section: Section;
+  /** The nav entry to mark as current; null on a page outside both (not found). */
+  section: Section | null;
   onSignOut: () => void;
   children: ReactNode;
   /** The canvas needs the whole width: the sidebar folds away. */

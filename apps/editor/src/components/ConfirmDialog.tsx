@@ -11,7 +11,12 @@ export interface ConfirmOptions {
   cancelLabel?: string;
   /** `danger` (the default) for what cannot be undone: the button is red. */
   tone?: 'danger' | 'default';
+  /** A second way to go ahead (e.g. `Import as copy`), shown between Cancel and the main action. */
+  alternativeLabel?: string;
 }
+
+/** What the user answered: the main action, the alternative, or neither. */
+export type Choice = 'confirm' | 'alternative' | 'cancel';
 
 /**
  * Asks before something that cannot be taken back, in the page's own style rather than the
@@ -25,9 +30,11 @@ export function ConfirmDialog({
   confirmLabel,
   cancelLabel = 'Cancel',
   tone = 'danger',
+  alternativeLabel,
   onConfirm,
+  onAlternative,
   onCancel,
-}: ConfirmOptions & { onConfirm: () => void; onCancel: () => void }) {
+}: ConfirmOptions & { onConfirm: () => void; onAlternative?: () => void; onCancel: () => void }) {
   const titleId = useId();
   const descriptionId = useId();
   const dialog = useRef<HTMLDivElement>(null);
@@ -95,6 +102,11 @@ export function ConfirmDialog({
           <button ref={cancel} type="button" className="button button--secondary" onClick={onCancel} data-testid="confirm-cancel">
             {cancelLabel}
           </button>
+          {alternativeLabel && onAlternative ? (
+            <button type="button" className="button button--secondary" onClick={onAlternative} data-testid="confirm-alternative">
+              {alternativeLabel}
+            </button>
+          ) : null}
           <button type="button" className={`button ${tone === 'danger' ? 'button--destructive' : 'button--primary'}`} onClick={onConfirm} data-testid="confirm-accept">
             {confirmLabel}
           </button>
@@ -110,24 +122,31 @@ export function ConfirmDialog({
  * the confirm() it replaces: `if (!(await ask({...}))) return;`. Render `dialog` somewhere in the
  * component (it is null while nothing is asked).
  */
-export function useConfirm(): { dialog: ReactNode; ask: (options: ConfirmOptions) => Promise<boolean> } {
+export function useConfirm(): {
+  dialog: ReactNode;
+  ask: (options: ConfirmOptions) => Promise<boolean>;
+  choose: (options: ConfirmOptions & { alternativeLabel: string }) => Promise<Choice>;
+} {
   const [options, setOptions] = useState<ConfirmOptions | null>(null);
-  const answer = useRef<((ok: boolean) => void) | null>(null);
-  const ask = useCallback(
+  const answer = useRef<((choice: Choice) => void) | null>(null);
+  const choose = useCallback(
     (next: ConfirmOptions) =>
-      new Promise<boolean>((resolve) => {
+      new Promise<Choice>((resolve) => {
         // A second question replaces an open one, which counts as declined.
-        answer.current?.(false);
+        answer.current?.('cancel');
         answer.current = resolve;
         setOptions(next);
       }),
     [],
   );
-  const settle = (ok: boolean) => {
-    answer.current?.(ok);
+  const ask = useCallback((next: ConfirmOptions) => choose({ ...next, alternativeLabel: undefined }).then((c) => c === 'confirm'), [choose]);
+  const settle = (choice: Choice) => {
+    answer.current?.(choice);
     answer.current = null;
     setOptions(null);
   };
-  const dialog = options ? <ConfirmDialog {...options} onConfirm={() => settle(true)} onCancel={() => settle(false)} /> : null;
-  return { dialog, ask };
+  const dialog = options ? (
+    <ConfirmDialog {...options} onConfirm={() => settle('confirm')} onAlternative={() => settle('alternative')} onCancel={() => settle('cancel')} />
+  ) : null;
+  return { dialog, ask, choose };
 }

@@ -1,6 +1,7 @@
 import { compile } from '@switchyard/actors';
 import { JsonFileButton } from '../components/JsonFileButton';
-import { FlowDocumentSchema, hasErrors, type Diagnostic, type FlowDocument } from '@switchyard/schema';
+import { hasErrors, type Diagnostic, type FlowDocument } from '@switchyard/schema';
+import { readFlowFile } from './flow-file';
 import { useMachine } from '@xstate/react';
 import {
   Background,
@@ -23,7 +24,7 @@ import { LeaveGuard } from '../components/LeaveGuard';
 import { linkHandler } from '../router';
 import { describeError, type ApiClient, type QueryOutput } from '../trpc';
 import { nodeTypes, type FlowCanvasNode } from './FlowNodeView';
-import { cloneSubgraph, connectionProblem, newEdgeId, newNodeId, primaryTrigger, specOf, toDocument, type Graph } from './graph';
+import { cloneSubgraph, connectionProblem, freeSpot, newEdgeId, newNodeId, primaryTrigger, specOf, toDocument, type Graph } from './graph';
 import type { Decision } from '../agents/ProposalCard';
 import { decisionSummary } from '../agents/proposals';
 import { Inspector, type AgentApproval } from './Inspector';
@@ -94,6 +95,15 @@ function download(name: string, text: string) {
 }
 
 type Drawer = 'none' | 'compile' | 'history';
+
+/** Screen pixels at the bottom of the canvas that the minimap and zoom controls cover. */
+const MINIMAP_BAND = 176;
+
+/** How long a confirmation ("Deployed version 3") stays on screen. */
+const OK_TOAST_MS = 6000;
+
+/** A node card's size before it is measured (the card is 240px wide with a fixed-height body). */
+const NODE_SIZE = { width: 240, height: 110 };
 
 const MINIMAP_COLORS: Record<string, string> = { trigger: '#d97706', condition: '#7c3aed', action: '#3b5bdb', agent: '#0d9488', flow: '#64748b' };
 const minimapColor = (n: FlowCanvasNode) => MINIMAP_COLORS[specOf(n.data.type)?.category ?? ''] ?? '#cfd4dc';
@@ -260,19 +270,46 @@ export function Editor({ client, initial }: { client: ApiClient; initial: Loaded
     [graph],
   );
 
+  const canvasRef = useRef<HTMLDivElement>(null);
+
   const addNode = useCallback(
     (type: string, position?: { x: number; y: number }) => {
       const spec = specOf(type);
       if (!spec) return;
+      let at = position;
+      if (!at) {
+        // A click or Enter in the palette: the middle of the visible canvas, or the nearest free spot.
+        const box = canvasRef.current?.getBoundingClientRect() ?? new DOMRect(0, 0, window.innerWidth, window.innerHeight);
+        const centre = screenToFlowPosition({ x: box.left + box.width / 2, y: box.top + box.height / 2 });
+        // The minimap and the zoom controls float over the bottom of the canvas: keep new nodes above them.
+        const topLeft = screenToFlowPosition({ x: box.left + 16, y: box.top + 16 });
+        const bottomRight = screenToFlowPosition({ x: box.right - 16, y: box.bottom - MINIMAP_BAND });
+        const visible = { x: topLeft.x, y: topLeft.y, width: bottomRight.x - topLeft.x, height: bottomRight.y - topLeft.y };
+        const current = getNodes();
+        const occupied = current.map((n) => ({ x: n.position.x, y: n.position.y, width: n.measured?.width ?? NODE_SIZE.width, height: n.measured?.height ?? NODE_SIZE.height }));
+        // Flows read left to right: next to the selected node (the one added last), else from the left of the view.
+        // Flows read left to right: next to the selected node (the one added last), wrapping to a new
+        // row under it when that is off screen; on an empty canvas, from the left of the view.
+        const last = current.filter((n) => n.selected).at(-1);
+        const firstColumn = visible.x + Math.min(visible.width / 2, 48 + NODE_SIZE.width / 2);
+        let around = current.length === 0 ? { x: firstColumn, y: centre.y } : centre;
+        if (last) {
+          const w = last.measured?.width ?? NODE_SIZE.width;
+          const h = last.measured?.height ?? NODE_SIZE.height;
+          const right = { x: last.position.x + w + 48 + NODE_SIZE.width / 2, y: last.position.y + h / 2 };
+          around = right.x + NODE_SIZE.width / 2 <= visible.x + visible.width ? right : { x: firstColumn, y: last.position.y + h + 48 + NODE_SIZE.height / 2 };
+        }
+        at = freeSpot(occupied, around, NODE_SIZE, visible);
+      }
+      const spot = at;
       setNodes((ns) => {
         const id = newNodeId(type, new Set(ns.map((n) => n.id)));
-        const at = position ?? screenToFlowPosition({ x: window.innerWidth / 2, y: window.innerHeight / 2 });
-        const node: FlowCanvasNode = { id, type: 'flow', position: at, selected: true, data: { type, typeVersion: spec.typeVersion, params: {} } };
+        const node: FlowCanvasNode = { id, type: 'flow', position: spot, selected: true, data: { type, typeVersion: spec.typeVersion, params: {} } };
         return [...ns.map((n) => (n.selected ? { ...n, selected: false } : n)), node];
       });
       setStatus(null);
     },
-    [screenToFlowPosition],
+    [screenToFlowPosition, getNodes],
   );
 
   const onDragOver = useCallback((e: DragEvent) => {
@@ -352,6 +389,13 @@ export function Editor({ client, initial }: { client: ApiClient; initial: Loaded
         return;
       }
       if (isTyping(e.target)) return;
+      if (key === 'a') {
+        // Select every node and edge, not the page's text.
+        e.preventDefault();
+        setNodes((ns) => ns.map((n) => (n.selected ? n : { ...n, selected: true })));
+        setEdges((es) => es.map((ed) => (ed.selected ? ed : { ...ed, selected: true })));
+        return;
+      }
       if (key === 'z' && !e.shiftKey) {
         e.preventDefault();
         undo();
@@ -377,6 +421,13 @@ export function Editor({ client, initial }: { client: ApiClient; initial: Loaded
     setStatus({ tone: 'ok', text: `Deployed version ${ctx.deployedVersion}: the flow now reacts to real events.` });
   }, [ctx.deployedVersion]);
 
+  // A confirmation goes away by itself, so it never stays over the canvas's badges; errors stay until dismissed.
+  useEffect(() => {
+    if (!status || status.tone !== 'ok') return;
+    const timer = setTimeout(() => setStatus((current) => (current === status ? null : current)), OK_TOAST_MS);
+    return () => clearTimeout(timer);
+  }, [status]);
+
   // ----- run watching over SSE -----
   const runId = ctx.runId;
   useEffect(() => {
@@ -398,6 +449,10 @@ export function Editor({ client, initial }: { client: ApiClient; initial: Loaded
   const startRun = useCallback(
     (request: RunRequest) => {
       setRunOpen(false);
+      // The last run's results must not pass for this one's while it starts, and no old message
+      // may sit over the badges this run is about to paint.
+      setRunView(null);
+      setStatus(null);
       send({ type: 'RUN', request });
     },
     [send],
@@ -455,7 +510,7 @@ export function Editor({ client, initial }: { client: ApiClient; initial: Loaded
             ← Flows
           </a>
           <div className="editor__title">
-            <h1 className="editor__name" data-testid="flow-name">
+            <h1 className="editor__name" title={document.name} data-testid="flow-name">
               {document.name}
             </h1>
             <span className={`editor__state${dirty ? ' editor__state--dirty' : ''}`} data-testid="save-state">
@@ -507,7 +562,7 @@ export function Editor({ client, initial }: { client: ApiClient; initial: Loaded
 
         <div className="editor__body">
           <Palette onAdd={(type) => addNode(type)} />
-          <div className="canvas" onDragOver={onDragOver} onDrop={onDrop} data-testid="canvas">
+          <div className="canvas" ref={canvasRef} onDragOver={onDragOver} onDrop={onDrop} data-testid="canvas">
             <ReactFlow<FlowCanvasNode, Edge>
               nodes={nodes}
               edges={shownEdges}
@@ -601,7 +656,7 @@ export function Editor({ client, initial }: { client: ApiClient; initial: Loaded
           leaveLabel="Leave without saving"
         />
         {runOpen && trigger ? (
-          <RunDialog trigger={trigger} deployedVersion={ctx.deployedVersion} dirty={dirty} onCancel={() => setRunOpen(false)} onRun={startRun} />
+          <RunDialog client={client} trigger={trigger} deployedVersion={ctx.deployedVersion} dirty={dirty} onCancel={() => setRunOpen(false)} onRun={startRun} />
         ) : null}
       </div>
     </OverlayContext.Provider>
@@ -626,14 +681,13 @@ export function Editor({ client, initial }: { client: ApiClient; initial: Loaded
 
   async function importFile(file: File) {
     try {
-      const raw: unknown = JSON.parse(await file.text());
-      const parsed = FlowDocumentSchema.safeParse(raw);
-      if (!parsed.success) {
-        setStatus({ tone: 'error', text: `That file is not a Switchyard flow: ${parsed.error.issues[0]?.message ?? 'unknown problem'}.` });
+      const read = readFlowFile(await file.text());
+      if (!read.ok) {
+        setStatus({ tone: 'error', text: `${file.name} is not a Switchyard flow: ${read.problem}` });
         return;
       }
       // Importing into the open flow replaces its contents as a new version; the id stays this flow's.
-      const doc = { ...parsed.data, id: flow.docId };
+      const doc = { ...read.document, id: flow.docId };
       const result = await client.flows.import.mutate({ document: doc, replace: true });
       const fresh = await client.flows.get.query({ docId: flow.docId });
       resetTo(fresh.document, result.version, fresh.flow.deployedVersion);
@@ -643,7 +697,7 @@ export function Editor({ client, initial }: { client: ApiClient; initial: Loaded
         text: result.changed ? `Imported ${file.name} as version ${result.version}.` : `Imported ${file.name}: it matches the saved version, nothing changed.`,
       });
     } catch (error) {
-      setStatus({ tone: 'error', text: error instanceof SyntaxError ? 'That file is not valid JSON.' : describeError(error, 'import the file') });
+      setStatus({ tone: 'error', text: describeError(error, 'import the file') });
     }
   }
 }

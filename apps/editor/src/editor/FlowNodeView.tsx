@@ -2,7 +2,7 @@ import type { NodeCategory } from '@switchyard/schema';
 import { Handle, Position, type Node, type NodeProps } from '@xyflow/react';
 import { memo } from 'react';
 import { specOf } from './graph';
-import { useOverlay } from './overlay';
+import { runBadgeOf, useOverlay } from './overlay';
 
 export interface FlowNodeData extends Record<string, unknown> {
   type: string;
@@ -66,21 +66,13 @@ const HANDLE_TOP = 24;
 /** zod's wording for a missing value, said the way a person would. */
 export const plainMessage = (message: string) => message.replace(/Invalid input: expected \w+, received undefined/, 'required');
 
-const RUN_LABEL: Record<string, string> = {
-  running: 'Running',
-  waiting: 'Waiting',
-  retrying: 'Retrying',
-  succeeded: 'Done',
-  failed: 'Failed',
-  skipped: 'Skipped',
-};
-
 function FlowNodeViewImpl({ id, data, selected }: NodeProps<FlowCanvasNode>) {
   const spec = specOf(data.type);
   const { diagnostics, run } = useOverlay();
   const problems = diagnostics.get(id) ?? [];
   const errors = problems.filter((d) => d.severity === 'error');
   const runState = run?.[id]?.state;
+  const badge = runBadgeOf(run?.[id]);
   const category: NodeCategory = spec?.category ?? 'action';
   const outputs = spec?.outputs ?? [];
   const inputs = spec?.inputs ?? [];
@@ -90,11 +82,11 @@ function FlowNodeViewImpl({ id, data, selected }: NodeProps<FlowCanvasNode>) {
     `fnode--${category}`,
     selected ? 'fnode--selected' : '',
     errors.length ? 'fnode--invalid' : '',
-    runState ? `fnode--run-${runState}` : '',
+    badge ? `fnode--run-${badge.kind}` : '',
   ].filter(Boolean);
 
   return (
-    <div className={classes.join(' ')} data-testid="canvas-node" data-node-id={id} data-node-type={data.type} data-run-state={runState ?? ''}>
+    <div className={classes.join(' ')} data-testid="canvas-node" data-node-id={id} data-node-type={data.type} data-run-state={runState ?? ''} data-run-badge={badge?.kind ?? ''}>
       {inputs.map((port, i) => (
         <Handle
           key={port.id}
@@ -135,13 +127,26 @@ function FlowNodeViewImpl({ id, data, selected }: NodeProps<FlowCanvasNode>) {
           <Handle key={port.id} type="source" position={Position.Right} id={port.id} className="fnode__handle" style={{ top: HANDLE_TOP }} data-testid={`handle-out-${port.id}`} title={`${port.label} (${port.dataType})`} />
         ))
       )}
-      {summary ? <div className="fnode__summary">{summary}</div> : null}
+      {/* One slot of fixed height for the summary, a problem or where a run stopped, so the card never
+          grows into its neighbours when a problem appears; the full text is in the title and the inspector. */}
       {errors[0] ? (
-        <div className="fnode__problem" data-testid="node-problem">
+        <div className="fnode__detail fnode__problem" title={errors.map((e) => plainMessage(e.message)).join('\n')} data-testid="node-problem">
           {plainMessage(errors[0].message)}
         </div>
+      ) : badge?.kind === 'stopped' ? (
+        <div className="fnode__detail fnode__stopped" title={badge.reason} data-testid="node-stop-reason">
+          {badge.reason}
+        </div>
+      ) : (
+        <div className="fnode__detail fnode__summary" title={summary || undefined}>
+          {summary}
+        </div>
+      )}
+      {badge ? (
+        <div className={`fnode__run fnode__run--${badge.kind}`} data-testid="node-run-badge">
+          {badge.label}
+        </div>
       ) : null}
-      {runState && RUN_LABEL[runState] ? <div className={`fnode__run fnode__run--${runState}`}>{RUN_LABEL[runState]}</div> : null}
     </div>
   );
 }

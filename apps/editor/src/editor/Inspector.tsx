@@ -5,7 +5,7 @@ import type { ApiClient } from '../trpc';
 import type { NodePatch, RunViewData } from './Editor';
 import { CategoryIcon, plainMessage, type FlowCanvasNode } from './FlowNodeView';
 import { specOf } from './graph';
-import type { NodeRunView } from './overlay';
+import { runBadgeOf, type NodeRunView } from './overlay';
 import { fieldsOf, issuesByPath } from './param-fields';
 import { ParamForm } from './ParamForm';
 import { RunSkillInspector } from './RunSkillInspector';
@@ -167,7 +167,7 @@ function NodeInspector({
 function NodeRunDetails({ runNode, input }: { runNode: NodeRunView; input: unknown }) {
   return (
     <div className="run-details" data-testid="node-run-details">
-      <h3 className="inspector__subtitle">In this run: {runNode.state}</h3>
+      <h3 className="inspector__subtitle">In this run: {runBadgeOf(runNode)?.label ?? runNode.state}</h3>
       {runNode.reason ? <p className="inspector__hint">{String(runNode.reason)}</p> : null}
       {input !== undefined && input !== null ? (
         <details className="run-details__input">

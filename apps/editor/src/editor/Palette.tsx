@@ -40,7 +40,7 @@ export function Palette({ onAdd }: { onAdd: (type: string) => void }) {
                 draggable
                 role="button"
                 tabIndex={0}
-                title={`${kind.description}\nDrag onto the canvas, or press Enter to add.`}
+                title={`${kind.description}\nClick to add, or drag onto the canvas.`}
                 data-testid={`palette-${kind.type}`}
                 onDragStart={(e) => {
                   e.dataTransfer.setData(DND_TYPE, kind.type);
@@ -52,7 +52,8 @@ export function Palette({ onAdd }: { onAdd: (type: string) => void }) {
                     onAdd(kind.type);
                   }
                 }}
-                onDoubleClick={() => onAdd(kind.type)}
+                // A drag that ends anywhere fires no click, so a click always means "add it".
+                onClick={() => onAdd(kind.type)}
               >
                 <CategoryIcon category={kind.category} />
                 <span className="palette__text">

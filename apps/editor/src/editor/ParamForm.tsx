@@ -1,5 +1,5 @@
 import { useEffect, useId, useState } from 'react';
-import type { Field } from './param-fields';
+import { slugOf, type Field, type ItemField } from './param-fields';
 
 type Params = Record<string, unknown>;
 
@@ -47,7 +47,7 @@ export function ParamForm({
         const path = [...prefix, field.key];
         const set = (value: unknown) => onChange(setAt(params, path, value), path.join('.'));
         return (
-          <FieldControl key={field.key} field={field} value={getAt(params, path)} issue={issues.get(path.join('.'))} set={set}>
+          <FieldControl key={field.key} field={field} value={getAt(params, path)} issue={issues.get(path.join('.'))} issues={issues} path={path.join('.')} set={set}>
             {field.kind === 'object' ? (
               <ParamForm fields={field.fields} params={params} issues={issues} onChange={onChange} prefix={path} />
             ) : null}
@@ -62,12 +62,17 @@ function FieldControl({
   field,
   value,
   issue,
+  issues,
+  path,
   set,
   children,
 }: {
   field: Field;
   value: unknown;
   issue: string | undefined;
+  /** Every issue of the form by dotted path, for controls with parts (an object list's rows). */
+  issues: ReadonlyMap<string, string>;
+  path: string;
   set: (value: unknown) => void;
   children?: React.ReactNode;
 }) {
@@ -186,6 +191,8 @@ function FieldControl({
       return <ListField id={id} field={field} value={value} set={set} hint={hint} error={error} invalid={invalid} />;
     case 'json':
       return <JsonField id={id} field={field} value={value} set={set} hint={hint} error={error} invalid={invalid} />;
+    case 'objectList':
+      return <ObjectListField id={id} field={field} value={value} set={set} hint={hint} error={error} invalid={invalid} issues={issues} path={path} />;
   }
 }
 
@@ -274,6 +281,121 @@ function JsonField({ id, field, value, set, hint, error, invalid }: FieldProps<'
       />
       {hint}
       {parseError ? <p className="field__error">{parseError}</p> : error}
+    </div>
+  );
+}
+
+type Row = Record<string, unknown>;
+
+/** "Actions" -> "action": what one row of a list is called on its Add button. */
+const singular = (label: string) => label.toLowerCase().replace(/ies$/, 'y').replace(/s$/, '');
+
+/**
+ * A list of small records as rows of controls with Add and Remove, instead of raw JSON. A row
+ * with both a label and an id fills the id in from the label until the id is edited by hand.
+ */
+function ObjectListField({ id, field, value, set, hint, error, issues, path }: FieldProps<'objectList'> & { issues: ReadonlyMap<string, string>; path: string }) {
+  const rows: Row[] = Array.isArray(value) ? value.map((r) => (r && typeof r === 'object' && !Array.isArray(r) ? (r as Row) : {})) : [];
+  const keys = new Set(field.itemFields.map((f) => f.key));
+  const linksId = keys.has('label') && keys.has('id');
+  const full = field.maxItems !== undefined && rows.length >= field.maxItems;
+  const item = singular(field.label);
+
+  const update = (index: number, key: string, next: unknown) => {
+    const row = { ...rows[index] };
+    if (linksId && key === 'label') {
+      const before = typeof row.label === 'string' ? row.label : '';
+      const idNow = typeof row.id === 'string' ? row.id : '';
+      if (idNow === '' || idNow === slugOf(before)) row.id = slugOf(typeof next === 'string' ? next : '');
+    }
+    if (next === undefined || next === '') delete row[key];
+    else row[key] = next;
+    set(rows.map((r, i) => (i === index ? row : r)));
+  };
+  const remove = (index: number) => {
+    const next = rows.filter((_, i) => i !== index);
+    set(next.length ? next : undefined);
+  };
+  const add = () => set([...rows, {}]);
+
+  return (
+    <fieldset className="fieldset object-list" id={id} data-testid={`field-${field.key}`}>
+      <legend className="fieldset__legend">{field.label}</legend>
+      {hint}
+      {rows.length === 0 ? <p className="field__hint">None yet.</p> : null}
+      <ol className="object-list__rows">
+        {rows.map((row, index) => (
+          <li key={index} className="object-list__row" data-testid={`${field.key}-row`}>
+            <div className="object-list__head">
+              <span className="object-list__title">
+                {item.charAt(0).toUpperCase() + item.slice(1)} {index + 1}
+              </span>
+              <button type="button" className="button button--ghost button--small object-list__remove" onClick={() => remove(index)} aria-label={`Remove ${item} ${index + 1}`} data-testid={`${field.key}-remove`}>
+                Remove
+              </button>
+            </div>
+            <div className="object-list__fields">
+              {field.itemFields.map((f) => (
+                <ItemControl key={f.key} field={f} value={row[f.key]} issue={issues.get(`${path}.${index}.${f.key}`)} onChange={(v) => update(index, f.key, v)} testId={`${field.key}-${index}-${f.key}`} />
+              ))}
+            </div>
+          </li>
+        ))}
+      </ol>
+      <button type="button" className="button button--secondary button--small" onClick={add} disabled={full} data-testid={`${field.key}-add`}>
+        Add {item}
+      </button>
+      {full ? <p className="field__hint">At most {field.maxItems}.</p> : null}
+      {error}
+    </fieldset>
+  );
+}
+
+function ItemControl({ field, value, issue, onChange, testId }: { field: ItemField; value: unknown; issue: string | undefined; onChange: (v: unknown) => void; testId: string }) {
+  const id = useId();
+  const invalid = issue ? ' input--invalid' : '';
+  const label = (
+    <label className="field__label" htmlFor={id}>
+      {field.label}
+    </label>
+  );
+  let control: React.ReactNode;
+  switch (field.kind) {
+    case 'text':
+      control = <input id={id} type="text" className={`input input--compact${invalid}`} value={typeof value === 'string' ? value : ''} placeholder={field.placeholder} spellCheck={false} data-testid={testId} onChange={(e) => onChange(e.target.value)} />;
+      break;
+    case 'number':
+      control = <input id={id} type="number" className={`input input--compact${invalid}`} value={typeof value === 'number' ? value : ''} data-testid={testId} onChange={(e) => onChange(e.target.value === '' ? undefined : Number(e.target.value))} />;
+      break;
+    case 'enum':
+      control = (
+        <select id={id} className={`input input--compact${invalid}`} value={typeof value === 'string' ? value : (field.defaultValue ?? '')} data-testid={testId} onChange={(e) => onChange(e.target.value === '' ? undefined : e.target.value)}>
+          {field.defaultValue === undefined ? <option value="">Choose…</option> : null}
+          {field.options.map((o) => (
+            <option key={o} value={o}>
+              {o}
+            </option>
+          ))}
+        </select>
+      );
+      break;
+    case 'boolean':
+      return (
+        <label className="check">
+          <input type="checkbox" checked={value === true} data-testid={testId} onChange={(e) => onChange(e.target.checked ? true : undefined)} />
+          <span>{field.label}</span>
+        </label>
+      );
+  }
+  return (
+    <div className="field object-list__field">
+      {label}
+      {control}
+      {issue ? (
+        <p className="field__error" data-testid="field-error">
+          {issue}
+        </p>
+      ) : null}
     </div>
   );
 }

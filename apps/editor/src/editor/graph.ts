@@ -151,3 +151,64 @@ export function primaryTrigger(graph: Graph, selectedId?: string | null): GraphN
   const triggers = graph.nodes.filter((n) => specOf(n.type)?.category === 'trigger');
   return triggers.find((n) => n.id === selectedId) ?? triggers[0];
 }
+
+export interface Rect {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+const overlaps = (a: Rect, b: Rect, gap: number) =>
+  a.x < b.x + b.width + gap && b.x < a.x + a.width + gap && a.y < b.y + b.height + gap && b.y < a.y + a.height + gap;
+
+/**
+ * Where a node of `size` added by a click goes: centred on `around` (the middle of the visible
+ * canvas) if that is free, else the nearest free cell of a grid around it, ring by ring, so a
+ * new node never lands on top of another. Cells inside `visible` (the part of the canvas on
+ * screen) come first, so the node appears where the user is looking; only a full view sends it
+ * beyond the edge.
+ */
+export function freeSpot(
+  occupied: readonly Rect[],
+  around: { x: number; y: number },
+  size: { width: number; height: number },
+  visible?: Rect,
+  gap = 24,
+): { x: number; y: number } {
+  const origin = { x: Math.round(around.x - size.width / 2), y: Math.round(around.y - size.height / 2) };
+  const stepX = size.width + gap;
+  const stepY = size.height + gap;
+  const free = (x: number, y: number) => !occupied.some((r) => overlaps({ x, y, width: size.width, height: size.height }, r, gap / 2));
+  const inView = (x: number, y: number) =>
+    !visible || (x >= visible.x && y >= visible.y && x + size.width <= visible.x + visible.width && y + size.height <= visible.y + visible.height);
+  let outside: { x: number; y: number } | null = null;
+  for (let ring = 0; ring <= 50; ring++) {
+    const cells: Array<{ dx: number; dy: number }> = [];
+    for (let dy = -ring; dy <= ring; dy++) {
+      for (let dx = -ring; dx <= ring; dx++) if (Math.max(Math.abs(dx), Math.abs(dy)) === ring) cells.push({ dx, dy });
+    }
+    // Nearest first (in pixels), then right of and below before left of and above.
+    cells.sort((a, b) => Math.hypot(a.dx * stepX, a.dy * stepY) - Math.hypot(b.dx * stepX, b.dy * stepY) || b.dx - a.dx || b.dy - a.dy);
+    for (const { dx, dy } of cells) {
+      const x = origin.x + dx * stepX;
+      const y = origin.y + dy * stepY;
+      if (!free(x, y)) continue;
+      if (inView(x, y)) return { x, y };
+      outside ??= { x, y };
+    }
+    // Once the rings span the whole view, every cell on screen was tried: the view is full, so the
+    // nearest free cell beyond it will do.
+    const spansView =
+      !visible ||
+      (origin.x - ring * stepX <= visible.x &&
+        origin.x + ring * stepX + size.width >= visible.x + visible.width &&
+        origin.y - ring * stepY <= visible.y &&
+        origin.y + ring * stepY + size.height >= visible.y + visible.height);
+    if (spansView && outside) return outside;
+  }
+  if (outside) return outside;
+  // A canvas this full: below everything.
+  const bottom = Math.max(...occupied.map((r) => r.y + r.height));
+  return { x: origin.x, y: bottom + gap };
+}

@@ -10,6 +10,50 @@ export interface NodeRunView {
   reason: unknown;
   attempts: number;
   request: unknown;
+  /** The outputs that fired, when the run view carries them; none means the path stopped here. */
+  handles?: unknown;
+}
+
+/** What the canvas paints on a node for the watched run; `stopped` is a step that ran and ended its path. */
+export type NodeRunBadge =
+  | { kind: 'running' | 'waiting' | 'retrying' | 'succeeded' | 'failed' | 'skipped'; label: string }
+  | { kind: 'stopped'; label: string; reason: string };
+
+const LABEL = {
+  running: 'Running',
+  waiting: 'Waiting',
+  retrying: 'Retrying',
+  succeeded: 'Done',
+  failed: 'Failed',
+  skipped: 'Skipped',
+} as const;
+
+/**
+ * The badge of one node in a run, or null when there is nothing to show (pending, unknown). A
+ * condition that did not pass "succeeds" without firing an output and says why in `reason`: the
+ * run stopped there, which must not read as a green Done.
+ */
+export function runBadgeOf(node: NodeRunView | undefined): NodeRunBadge | null {
+  if (!node) return null;
+  switch (node.state) {
+    case 'succeeded': {
+      const fired = Array.isArray(node.handles) ? node.handles.length > 0 : null;
+      const reason = typeof node.reason === 'string' && node.reason.trim() !== '' ? node.reason : null;
+      // Older run views carry no handles: a reason on a successful step is only written when no output fired.
+      if (fired === false || (fired === null && reason !== null)) {
+        return { kind: 'stopped', label: 'Stopped here', reason: reason ?? 'No output fired, so the run went no further on this path.' };
+      }
+      return { kind: 'succeeded', label: LABEL.succeeded };
+    }
+    case 'running':
+    case 'waiting':
+    case 'retrying':
+    case 'failed':
+    case 'skipped':
+      return { kind: node.state, label: LABEL[node.state] };
+    default:
+      return null;
+  }
 }
 
 /**

@@ -3,7 +3,7 @@ import type { FlowDocument } from '@switchyard/schema';
 import { useCallback, useMemo, useState, type FormEvent } from 'react';
 import { useConfirm } from '../components/ConfirmDialog';
 import { formatDateTime, formatRelative } from '../format';
-import { describeError, type ApiClient } from '../trpc';
+import { describeError, type ApiClient, type QueryOutput } from '../trpc';
 import { useRemote } from '../useRemote';
 import type { GraphNode } from './graph';
 import { specOf } from './graph';
@@ -149,13 +149,19 @@ export function HistoryPanel({
 type EventKind = 'email.received' | 'contact.created' | 'other';
 
 /** A test event shaped by the trigger: an email, a new contact, or a JSON payload. */
+type Contact = QueryOutput<ApiClient['crm']['contacts']['list']>['items'][number];
+
+const SOMEONE_ELSE = '';
+
 export function RunDialog({
+  client,
   trigger,
   deployedVersion,
   dirty,
   onCancel,
   onRun,
 }: {
+  client: ApiClient;
   trigger: GraphNode;
   deployedVersion: number | null;
   dirty: boolean;
@@ -165,18 +171,27 @@ export function RunDialog({
   const spec = specOf(trigger.type);
   const eventType = spec?.listensTo ?? null;
   const kind: EventKind = eventType === 'email.received' ? 'email.received' : eventType === 'contact.created' ? 'contact.created' : 'other';
-  const [email, setEmail] = useState({ from: 'alex@example.com', subject: 'Quarterly numbers', body: 'Hi, could you send me the latest figures?', isImportant: true, isUnread: true });
+  const [email, setEmail] = useState({ from: '', subject: 'Quarterly numbers', body: 'Hi, could you send me the latest figures?', isImportant: true, isUnread: true });
   const [contact, setContact] = useState({ name: 'Alex Doe', email: 'alex@example.com' });
   const [json, setJson] = useState('{}');
   const [error, setError] = useState<string | null>(null);
   const asEvent = deployedVersion !== null && eventType !== null;
+  // Known contacts to send the test email from: a sender who is not one stops a flow at its
+  // "Is known contact" check, which is not what a first test run should show.
+  const loadContacts = useCallback(() => client.crm.contacts.list.query({ limit: 50 }), [client]);
+  const contacts = useRemote(loadContacts);
+  const known: Contact[] = useMemo(() => (contacts.data?.items ?? []).filter((c) => typeof c.email === 'string' && c.email !== ''), [contacts.data]);
+  // Until the user types or picks a sender, the first known contact is the sender.
+  const [typedFrom, setTypedFrom] = useState<string | null>(null);
+  const from = typedFrom ?? known[0]?.email ?? '';
+  const pickedContact = known.find((c) => c.email?.toLowerCase() === from.trim().toLowerCase());
 
   function submit(e: FormEvent) {
     e.preventDefault();
     let payload: Record<string, unknown>;
     if (kind === 'email.received') {
-      if (!/^\S+@\S+\.\S+$/.test(email.from.trim())) return setError('Enter the sender as an email address, e.g. alex@example.com.');
-      payload = { ...email, from: email.from.trim() };
+      if (!/^\S+@\S+\.\S+$/.test(from.trim())) return setError('Enter the sender as an email address, e.g. alex@example.com.');
+      payload = { ...email, from: from.trim() };
     } else if (kind === 'contact.created') {
       if (!/^\S+@\S+\.\S+$/.test(contact.email.trim())) return setError('Enter the contact’s email address.');
       payload = { ...contact, email: contact.email.trim() };
@@ -203,7 +218,31 @@ export function RunDialog({
         </p>
         {kind === 'email.received' ? (
           <>
-            <TextField label="From" value={email.from} onChange={(from) => setEmail({ ...email, from })} testId="run-from" />
+            <label className="field">
+              <span className="field__label">Send as</span>
+              <select
+                className="input input--compact"
+                value={pickedContact?.email ?? SOMEONE_ELSE}
+                onChange={(e) => setTypedFrom(e.target.value)}
+                disabled={known.length === 0}
+                data-testid="run-contact"
+              >
+                {known.map((c) => (
+                  <option key={c.id} value={c.email ?? ''}>
+                    {c.name ? `${c.name} <${c.email}>` : c.email}
+                  </option>
+                ))}
+                <option value={SOMEONE_ELSE}>{known.length === 0 ? 'No known contacts yet' : 'Someone else (type the address below)'}</option>
+              </select>
+              <span className="field__hint" data-testid="run-contact-hint">
+                {contacts.status === 'loading' && !contacts.data
+                  ? 'Loading your contacts…'
+                  : pickedContact
+                    ? 'A known contact: an “Is known contact” check lets this email through.'
+                    : 'Not a known contact: an “Is known contact” check stops the run there.'}
+              </span>
+            </label>
+            <TextField label="From" value={from} onChange={setTypedFrom} testId="run-from" />
             <TextField label="Subject" value={email.subject} onChange={(subject) => setEmail({ ...email, subject })} testId="run-subject" />
             <TextField label="Body" value={email.body} onChange={(body) => setEmail({ ...email, body })} testId="run-body" multiline />
             <label className="check">

@@ -1,6 +1,6 @@
 import { defaultCatalog } from '@switchyard/schema';
 import { describe, expect, it } from 'vitest';
-import { fieldsOf, humanize, issuesByPath } from './param-fields';
+import { fieldsOf, humanize, issuesByPath, slugOf } from './param-fields';
 
 const spec = (type: string) => defaultCatalog.get(type)!;
 
@@ -21,8 +21,8 @@ describe('inspector fields from zod schemas', () => {
     expect(contact.addTags).toMatchObject({ kind: 'list', itemType: 'string' });
     const hours = Object.fromEntries(fieldsOf(spec('condition.businessHours').params).map((f) => [f.key, f]));
     expect(hours.days).toMatchObject({ kind: 'list', itemType: 'number' });
-    const notify = Object.fromEntries(fieldsOf(spec('action.sendNotification').params).map((f) => [f.key, f]));
-    expect(notify.actions).toMatchObject({ kind: 'json' });
+    const webhook = Object.fromEntries(fieldsOf(spec('action.webhook').params).map((f) => [f.key, f]));
+    expect(webhook.headers).toMatchObject({ kind: 'json' });
   });
 
   it('reports zod problems by field path in plain words', () => {
@@ -35,5 +35,30 @@ describe('inspector fields from zod schemas', () => {
   it('humanizes keys', () => {
     expect(humanize('maxAttempts')).toBe('Max attempts');
     expect(humanize('dueIn')).toBe('Due in');
+  });
+});
+
+describe('issue 9: the notification node’s actions get a structured editor, not raw JSON', () => {
+  it('makes a list of records with simple fields an object list, label first', () => {
+    const actions = fieldsOf(defaultCatalog.get('action.sendNotification')!.params).find((f) => f.key === 'actions');
+    expect(actions?.kind).toBe('objectList');
+    if (actions?.kind !== 'objectList') return;
+    expect(actions.itemFields.map((f) => [f.key, f.kind])).toEqual([
+      ['label', 'text'],
+      ['id', 'text'],
+    ]);
+    expect(actions.maxItems).toBe(5);
+  });
+
+  it('places a row’s problems at their own path', () => {
+    const issues = issuesByPath(defaultCatalog.get('action.sendNotification')!.params, { title: 'Hi', actions: [{ label: 'Call back' }] });
+    expect(issues.get('actions.0.id')).toBe('Required');
+  });
+
+  it('derives ids that the action id pattern accepts', () => {
+    expect(slugOf('Call back!')).toBe('call-back');
+    expect(slugOf('  2nd  Reminder ')).toBe('nd-reminder');
+    expect(slugOf('Ünïcode only ✓')).toBe('n-code-only');
+    for (const label of ['Call back!', 'x'.repeat(100), 'A -- B']) expect(slugOf(label)).toMatch(/^[a-z][a-z0-9-]{0,39}$/);
   });
 });

@@ -12,7 +12,17 @@ export type Field =
   | { kind: 'enum'; key: string; label: string; description?: string; options: string[]; defaultValue: string | undefined; required: boolean }
   | { kind: 'list'; key: string; label: string; description?: string; itemType: 'string' | 'number'; placeholder?: string }
   | { kind: 'object'; key: string; label: string; description?: string; fields: Field[] }
+  /** A list of small records (a notification's action buttons): one row of simple controls per item. */
+  | { kind: 'objectList'; key: string; label: string; description?: string; itemFields: ItemField[]; maxItems?: number }
   | { kind: 'json'; key: string; label: string; description?: string; placeholder?: string };
+
+/** The controls a row of an object list can hold. */
+export type ItemField = Extract<Field, { kind: 'text' | 'number' | 'boolean' | 'enum' }>;
+
+const isItemField = (f: Field): f is ItemField => f.kind === 'text' || f.kind === 'number' || f.kind === 'boolean' || f.kind === 'enum';
+
+/** What people read first in a row: its label or name, then the rest in schema order. */
+const ROW_FIRST = ['label', 'name', 'title'];
 
 /** The part of JSON Schema the inspector reads (what zod 4's `toJSONSchema` writes). */
 export interface JsonSchema {
@@ -26,6 +36,7 @@ export interface JsonSchema {
   minimum?: number;
   maximum?: number;
   maxLength?: number;
+  maxItems?: number;
   additionalProperties?: unknown;
 }
 
@@ -71,6 +82,13 @@ function fieldOf(key: string, schema: JsonSchema, required: boolean): Field {
           ...(Array.isArray(schema.default) && schema.default.length ? { placeholder: (schema.default as unknown[]).join(itemType === 'string' ? '\n' : ', ') } : {}),
         };
       }
+      if (itemType === 'object' && schema.items?.properties && Object.keys(schema.items.properties).length > 0) {
+        const itemFields = fieldsOfJsonSchema(schema.items);
+        if (itemFields.every(isItemField)) {
+          const ordered = [...itemFields].sort((a, b) => rank(a.key) - rank(b.key));
+          return { ...base, kind: 'objectList', itemFields: ordered, ...(schema.maxItems !== undefined ? { maxItems: schema.maxItems } : {}) };
+        }
+      }
       return { ...base, kind: 'json', ...(placeholderOf(schema.default) ? { placeholder: placeholderOf(schema.default)! } : {}) };
     }
     case 'object':
@@ -81,6 +99,22 @@ function fieldOf(key: string, schema: JsonSchema, required: boolean): Field {
     default:
       return { ...base, kind: 'json' };
   }
+}
+
+function rank(key: string): number {
+  const i = ROW_FIRST.indexOf(key);
+  return i === -1 ? ROW_FIRST.length : i;
+}
+
+/** "Call back!" -> "call-back": an id in the `^[a-z][a-z0-9-]*$` form action ids take. */
+export function slugOf(text: string, max = 40): string {
+  const slug = text
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^[^a-z]+/, '')
+    .slice(0, max)
+    .replace(/-+$/, '');
+  return slug;
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { FlowDocument } from '@switchyard/schema';
 import { describe, expect, it } from 'vitest';
 import { createActor, fromPromise, waitFor } from 'xstate';
-import { COMPILE_DEBOUNCE_MS, editorSessionMachine, type DeployOutput, type RunStarted, type SaveOutput } from './session.machine';
+import { COMPILE_DEBOUNCE_MS, IMMEDIATE_COMPILE_MAX_NODES, editorSessionMachine, type DeployOutput, type RunStarted, type SaveOutput } from './session.machine';
 
 const empty: FlowDocument = {
   schemaVersion: 1, id: 'test-flow', kind: 'workflow', name: 'Test', description: '', version: 1, nodes: [], edges: [], settings: {},
@@ -73,11 +73,29 @@ describe('editor session machine', () => {
     expect(failing.actor.getSnapshot().context.error).toMatch(/changed since/);
   });
 
-  it('refuses to deploy with errors or while diagnostics are being recomputed', async () => {
+  it('issue 9: validation follows the typing: a small document is checked on every edit, with no delay', () => {
+    const { actor } = start();
+    actor.send({ type: 'EDIT', document: { ...valid, nodes: valid.nodes.map((n) => (n.id === 'task' ? { ...n, params: {} } : n)) } });
+    expect(actor.getSnapshot().matches({ check: 'checked' })).toBe(true);
+    expect(actor.getSnapshot().context.diagnostics.map((d) => d.nodeId)).toContain('task');
+    actor.send({ type: 'EDIT', document: valid });
+    expect(actor.getSnapshot().context.diagnostics).toEqual([]);
+    expect(actor.getSnapshot().can({ type: 'DEPLOY' })).toBe(true);
+  });
+
+  it('refuses to deploy with errors or while the diagnostics of a big document are being recomputed', async () => {
     const { actor } = start();
     // The empty document has a missing-trigger error.
     expect(actor.getSnapshot().can({ type: 'DEPLOY' })).toBe(false);
-    actor.send({ type: 'EDIT', document: valid });
+    const tasks = Array.from({ length: IMMEDIATE_COMPILE_MAX_NODES }, (_, i) => ({
+      id: `t${i}`, type: 'action.createTask', typeVersion: 1, position: { x: 200 * (i + 2), y: 0 }, params: { title: 'Hi' },
+    }));
+    const big: FlowDocument = {
+      ...valid,
+      nodes: [...valid.nodes, ...tasks],
+      edges: [...valid.edges, ...tasks.map((t, i) => ({ id: `x${i}`, source: i === 0 ? 'task' : `t${i - 1}`, sourceHandle: 'out', target: t.id, targetHandle: 'in' }))],
+    };
+    actor.send({ type: 'EDIT', document: big });
     expect(actor.getSnapshot().matches({ check: 'compiling' })).toBe(true);
     expect(actor.getSnapshot().can({ type: 'DEPLOY' })).toBe(false);
     await new Promise((r) => setTimeout(r, COMPILE_DEBOUNCE_MS + 50));

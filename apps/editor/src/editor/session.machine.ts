@@ -4,7 +4,7 @@ import { and, assign, fromPromise, not, raise, setup, stateIn } from 'xstate';
 
 /**
  * The editor's session: whether the document has unsaved changes (and is being saved), whether
- * its diagnostics are current (a debounced compile after every edit), and what the session is
+ * its diagnostics are current (a compile after every edit, debounced for big documents), and what the session is
  * busy with (deploying, starting and watching a run). Three parallel regions, so "deploying a
  * document that is still being saved" or "deploying with errors" cannot happen: the guards and
  * regions rule those out rather than flags scattered over components.
@@ -65,6 +65,11 @@ export interface SessionInput {
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 export const COMPILE_DEBOUNCE_MS = 250;
+/**
+ * Up to this many nodes a compile takes a few milliseconds, so every edit is checked at once and
+ * problems follow the typing; bigger documents are checked once the typing pauses.
+ */
+export const IMMEDIATE_COMPILE_MAX_NODES = 60;
 
 export const editorSessionMachine = setup({
   types: {
@@ -86,6 +91,10 @@ export const editorSessionMachine = setup({
   guards: {
     editedWhileSaving: ({ context }) => context.editedWhileSaving,
     deployable: ({ context }) => !hasErrors(context.diagnostics) && context.document.nodes.length > 0,
+    cheapToCompile: ({ event }) => event.type === 'EDIT' && event.document.nodes.length <= IMMEDIATE_COMPILE_MAX_NODES,
+  },
+  actions: {
+    compileEdit: assign({ diagnostics: ({ context, event }) => compile(event.type === 'EDIT' ? event.document : context.document).diagnostics }),
   },
   delays: { compileDebounce: COMPILE_DEBOUNCE_MS },
 }).createMachine({
@@ -162,10 +171,18 @@ export const editorSessionMachine = setup({
               actions: assign({ diagnostics: ({ context }) => compile(context.document).diagnostics }),
             },
           },
-          on: { EDIT: { target: 'compiling', reenter: true } },
+          on: {
+            EDIT: [
+              { guard: 'cheapToCompile', target: 'checked', actions: 'compileEdit' },
+              { target: 'compiling', reenter: true },
+            ],
+          },
         },
         checked: {
-          on: { EDIT: 'compiling', RESET: 'compiling' },
+          on: {
+            EDIT: [{ guard: 'cheapToCompile', actions: 'compileEdit' }, { target: 'compiling' }],
+            RESET: 'compiling',
+          },
         },
       },
     },

@@ -1,4 +1,6 @@
-import { FlowDocumentSchema, SCHEMA_VERSION, type FlowDocument } from '@switchyard/schema';
+import { SCHEMA_VERSION, type FlowDocument } from '@switchyard/schema';
+import { readFlowFile } from '../editor/flow-file';
+import { BUNDLED_TEMPLATES, type BundledTemplate } from '../templates';
 import { JsonFileButton } from '../components/JsonFileButton';
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { listAllFlows, type FlowList } from '../auth';
@@ -38,7 +40,7 @@ export function FlowsPage({
   const [search, setSearch] = useState('');
   const [notice, setNotice] = useState<{ tone: 'error' | 'info'; text: string } | null>(null);
   const [naming, setNaming] = useState<{ mode: 'create' } | { mode: 'rename'; flow: Flow } | null>(null);
-  const { dialog: confirmDialog, ask } = useConfirm();
+  const { dialog: confirmDialog, ask, choose } = useConfirm();
 
   /** Runs a list action, reporting failures in words and refreshing the table afterwards. */
   const act = useCallback(
@@ -64,6 +66,19 @@ export function FlowsPage({
       };
       await client.flows.save.mutate({ document });
       navigate(hrefOf({ page: 'editor', docId: document.id }));
+      return null;
+    });
+
+  /** A template's flows become drafts of this studio (fresh ids, so it can be used twice); the first opens. */
+  const startFromTemplate = (template: BundledTemplate) =>
+    void act('use the template', async () => {
+      let first: string | null = null;
+      for (const document of template.documents) {
+        const id = docIdFromName(document.name);
+        await client.flows.import.mutate({ document: { ...document, id }, replace: false });
+        first ??= id;
+      }
+      if (first) navigate(hrefOf({ page: 'editor', docId: first }));
       return null;
     });
 
@@ -101,28 +116,31 @@ export function FlowsPage({
 
   const importFile = (file: File) =>
     void act('import the file', async () => {
-      let raw: unknown;
+      const read = readFlowFile(await file.text());
+      // describeError ends the sentence itself.
+      if (!read.ok) throw new Error(`${file.name} is not a Switchyard flow: ${read.problem.replace(/\.$/, '')}`);
+      const document = read.document;
       try {
-        raw = JSON.parse(await file.text());
-      } catch {
-        throw new Error('that file is not valid JSON');
-      }
-      const parsed = FlowDocumentSchema.safeParse(raw);
-      if (!parsed.success) throw new Error(`that file is not a Switchyard flow (${parsed.error.issues[0]?.message ?? 'unknown problem'})`);
-      try {
-        await client.flows.import.mutate({ document: parsed.data, replace: false });
+        await client.flows.import.mutate({ document, replace: false });
+        return `Imported “${document.name}”.`;
       } catch (error) {
         if (errorCode(error) !== 'CONFLICT') throw error;
-        const replace = await ask({
-          title: `Replace “${parsed.data.name}” with the file?`,
-          description: `A flow with the id “${parsed.data.id}” exists already. The file is saved as its new version; the earlier versions stay in its history.`,
-          confirmLabel: 'Replace',
-          tone: 'default',
-        });
-        if (!replace) return null;
-        await client.flows.import.mutate({ document: parsed.data, replace: true });
       }
-      return `Imported “${parsed.data.name}”.`;
+      const choice = await choose({
+        title: `Replace “${document.name}” with the file?`,
+        description: `A flow with the id “${document.id}” exists already. Replace saves the file as its new version (the earlier versions stay in its history); Import as copy adds the file as a separate draft and leaves the existing flow alone.`,
+        confirmLabel: 'Replace',
+        alternativeLabel: 'Import as copy',
+        tone: 'default',
+      });
+      if (choice === 'cancel') return null;
+      if (choice === 'confirm') {
+        await client.flows.import.mutate({ document, replace: true });
+        return `Imported “${document.name}” as its new version.`;
+      }
+      const name = `Copy of ${document.name}`;
+      await client.flows.import.mutate({ document: { ...document, id: docIdFromName(name), name }, replace: false });
+      return `Imported as “${name}” (a draft).`;
     });
 
   const unauthorized = flows.status === 'error' && isUnauthorized(flows.error);
@@ -192,7 +210,7 @@ export function FlowsPage({
           <LoadingTable />
         ) : null
       ) : items.length === 0 ? (
-        <EmptyState onCreate={create} />
+        <EmptyState onCreate={create} onUseTemplate={startFromTemplate} />
       ) : (
         <>
           <div className="toolbar">
@@ -261,6 +279,7 @@ function FlowTable({
                     e.preventDefault();
                     navigate(hrefOf({ page: 'editor', docId: flow.docId }));
                   }}
+                  title={flow.name}
                   data-testid="open-flow"
                 >
                   {flow.name}
@@ -314,11 +333,11 @@ function FlowTableHead() {
       <colgroup>
         <col />
         <col style={{ width: 112 }} />
-        <col style={{ width: 104 }} />
-        <col style={{ width: 104 }} />
-        <col style={{ width: 136 }} />
-        <col style={{ width: 104 }} />
-        <col style={{ width: 216 }} />
+        <col style={{ width: 108 }} />
+        <col style={{ width: 76 }} />
+        <col style={{ width: 124 }} />
+        <col style={{ width: 96 }} />
+        <col style={{ width: 204 }} />
       </colgroup>
       <thead>
         <tr>
@@ -408,7 +427,7 @@ function LastRun({ run }: { run: Flow['lastRun'] }) {
   );
 }
 
-function EmptyState({ onCreate }: { onCreate: () => void }) {
+function EmptyState({ onCreate, onUseTemplate }: { onCreate: () => void; onUseTemplate: (template: BundledTemplate) => void }) {
   return (
     <div className="empty" data-testid="empty-state">
       <div className="empty__art" aria-hidden="true">
@@ -419,14 +438,31 @@ function EmptyState({ onCreate }: { onCreate: () => void }) {
           <path d="M11 18v4a4 4 0 0 0 4 4h4a4 4 0 0 1 4 4M37 18v4a4 4 0 0 1-4 4h-4a4 4 0 0 0-4 4" strokeLinecap="round" />
         </svg>
       </div>
-      <h2 className="empty__title">No flows yet — create one or install a template</h2>
+      <h2 className="empty__title">No flows yet — create one or start from a template</h2>
       <p className="empty__text">
-        A flow is a workflow, a proactive behavior or a multi-agent plan. Flows you create and templates you
-        install show up here as drafts until you deploy them.
+        A flow is a workflow, a proactive behavior or a multi-agent plan. It stays a draft until you deploy it.
       </p>
       <button type="button" className="button button--primary" onClick={onCreate}>
         New workflow
       </button>
+      {BUNDLED_TEMPLATES.length ? (
+        <div className="templates" data-testid="templates">
+          <h3 className="templates__title">Templates</h3>
+          <ul className="templates__list">
+            {BUNDLED_TEMPLATES.map((t) => (
+              <li key={t.id} className="templates__item" data-testid="template" data-template-id={t.id}>
+                <div className="templates__text">
+                  <span className="templates__name">{t.name}</span>
+                  <span className="templates__desc">{t.description}</span>
+                </div>
+                <button type="button" className="button button--secondary button--small" onClick={() => onUseTemplate(t)} data-testid="use-template">
+                  Use template
+                </button>
+              </li>
+            ))}
+          </ul>
+        </div>
+      ) : null}
     </div>
   );
 }

@@ -62,7 +62,8 @@ export function LoginPage({
           data-testid="token-input"
         />
         <p className="field__hint" id={hintId}>
-          <Prose text="Paste the token printed by `npm start` — or the whole `http://127.0.0.1:4310/?token=…` link." />
+          {/* The link the runtime prints starts with the address this page was served from, whatever its port. */}
+          <Prose text={`Paste the token printed by \`npm start\` — or the whole \`${window.location.origin}/?token=…\` link.`} />
         </p>
         {error ? (
           <p className="login__error" role="alert" data-testid="login-error">
