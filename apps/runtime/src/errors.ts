@@ -62,6 +62,8 @@ export function describeError(error: TRPCError): SwitchyardErrorData & { message
   const cause = error.cause;
   if (cause instanceof SwitchyardError) return { code: cause.code, message: cause.message, issues: cause.issues };
   if (error.code === 'BAD_REQUEST' && hasIssues(cause)) return { code: 'BAD_INPUT', message: 'Invalid input', issues: normalizeIssues(cause.issues) };
+  // tRPC's own JSON.parse of the body or `?input=`: V8's wording is not ours to pass on.
+  if (error.code === 'BAD_REQUEST' && cause instanceof SyntaxError) return { code: 'BAD_INPUT', message: 'The input is not valid JSON', issues: [] };
   // Safety net for constraint violations a service did not turn into a typed error itself.
   if (cause instanceof UniqueConstraintViolationException) return { code: 'CONFLICT', message: 'That already exists', issues: [] };
   if (cause instanceof ForeignKeyConstraintViolationException || cause instanceof CheckConstraintViolationException || cause instanceof NotNullConstraintViolationException) {

@@ -154,7 +154,12 @@ describe.each(backendsUnderTest())('issue 9: bad input is typed, never a 500 (%s
 
     const malformed = await fetch(`${url}/trpc/crm.tasks.create`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: '{"title":' });
     expect(malformed.status).toBe(400);
-    expectTyped(await malformed.json(), 'BAD_INPUT');
+    const malformedBody = (await malformed.json()) as ErrorBody;
+    expectTyped(malformedBody, 'BAD_INPUT');
+    expect(malformedBody.error.message).toBe('The input is not valid JSON');
+    const malformedQuery = await fetch(`${url}/trpc/crm.tasks.list?input=%7B%22a`, { headers: auth });
+    expect(malformedQuery.status).toBe(400);
+    expect(((await malformedQuery.json()) as ErrorBody).error.message).toBe('The input is not valid JSON');
 
     const unknown = await post(url, 'crm.nothing.here', {});
     expect(unknown.status).toBe(404);
