@@ -50,7 +50,7 @@ export function findJsonProblem(value: unknown, limits: { maxDepth: number; maxB
       return text ? { message: text, code: 'invalid_text' } : null;
     }
     if (v === null || typeof v !== 'object') {
-      bytes += 8;
+      bytes += typeof v === 'number' ? String(v).length : v === false ? 5 : 4;
       return null;
     }
     if (stack.length >= limits.maxDepth) return { message: `Nested deeper than ${limits.maxDepth} levels`, code: 'too_deep' };
