@@ -199,6 +199,10 @@ describe.each(backendsUnderTest())('agents with an OpenAI-compatible model serve
     const abort = new AbortController();
     const url = (input: unknown) => `${s.url}/trpc/agents.watch?input=${encodeURIComponent(JSON.stringify(input))}`;
     const states: string[] = [];
+    // The emails of the tests before also went to this agent's flows: let their runs finish first.
+    for (let i = 0; i < 200 && (s.agents.stateOf(agentId) !== 'idle' || (await s.query(`select id from agent_requests where agent_id = ? and status in ('queued', 'running')`, [agentId])).length); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
     const stream = sse(url({ id: agentId }), OWNER_TOKEN, abort.signal);
     let first = await stream.next();
     while (!(first.value!.data as { state?: string }).state) first = await stream.next(); // the connection frame

@@ -13,6 +13,7 @@ import { startAgentActor, stateOf, type AgentActor } from './agent.actor';
 import { createAgentStore, type AgentRecord } from './agent.store';
 import { createDispatch, writeCalendarEvent, type CalendarEventInput, type DispatchReport } from './dispatcher';
 import { agentNodeDiagnostics } from './flow-diagnostics';
+import { asJson, asJsonObject, proposalOf, type JsonObject, type JsonValue } from './json';
 import { createAgentMemory } from './memory';
 import { adjustResponse, personalityPrompt } from './personality';
 import { createHttpWebSearch, createOfflineSocial, createOfflineWebSearch } from './sources';
@@ -38,14 +39,20 @@ export interface AgentsServiceDeps {
 export const APPROVE_CRASH_POINTS = ['after-claim', 'after-effect', 'after-commit'] as const;
 export type ApproveCrashPoint = (typeof APPROVE_CRASH_POINTS)[number];
 
-export type SkillRunResult = AgentSkillOutcome & { toolCalls: DispatchReport['toolCalls']; untrusted: string[] };
+/** A skill run as the API returns it: the outcome with its output typed as the JSON it is. */
+export type SkillRunResult = Omit<AgentSkillOutcome, 'output' | 'sideEffects'> & {
+  output: JsonObject;
+  sideEffects: { type: string; data: JsonValue }[];
+  toolCalls: DispatchReport['toolCalls'];
+  untrusted: string[];
+};
 
 /** What a chat request made the agent do (offline: the skill its manifest matched). */
 export interface ChatAction {
   skill: string;
   params: Record<string, unknown>;
   success: boolean;
-  output: { [key: string]: unknown };
+  output: JsonObject;
   pendingApprovals: { id: string; tool: string; reason: string }[];
 }
 
@@ -307,8 +314,8 @@ export function createAgentsService(deps: AgentsServiceDeps) {
       type: 'skill', summary: `${skill.name}: ${result.success ? 'done' : result.error ?? 'failed'}`, ...(p.fromRun ? { runId: p.meta.runId } : {}),
     });
     return {
-      success: result.success, output: result.output, ...(result.error ? { error: result.error } : {}),
-      sideEffects: result.sideEffects ?? [], suggestedNextSteps: result.suggestedNextSteps ?? [], pendingApprovals: report.pendingApprovals,
+      success: result.success, output: asJsonObject(result.output), ...(result.error ? { error: result.error } : {}),
+      sideEffects: (result.sideEffects ?? []).map((e) => ({ type: e.type, data: asJson(e.data) })), suggestedNextSteps: result.suggestedNextSteps ?? [], pendingApprovals: report.pendingApprovals,
       ...(report.model ? { model: report.model } : {}), toolCalls: report.toolCalls, untrusted: report.untrusted,
     };
   }
@@ -463,7 +470,7 @@ export function createAgentsService(deps: AgentsServiceDeps) {
     });
     return {
       text: describeSkillRun(skill.name, result),
-      action: { skill: skill.id, params: valid.params, success: result.success, output: result.output as ChatAction['output'], pendingApprovals: result.pendingApprovals },
+      action: { skill: skill.id, params: valid.params, success: result.success, output: result.output, pendingApprovals: result.pendingApprovals },
     };
   }
 
@@ -537,7 +544,7 @@ export function createAgentsService(deps: AgentsServiceDeps) {
         interactions: opts.entityType && opts.entityId ? await memory.entityContext(agent.id, opts.entityType, opts.entityId) : await memory.recentInteractions(agent.id, 50),
         conversation: conversation ? { id: conversation.id, messages: await memory.history(conversation.id, 50) } : null,
         approvals: approvals.map((a) => ({
-          id: a.id, tool: a.tool, args: a.args.args, reason: a.reason, createdAt: new Date(String(a.created_at)).toISOString(), runId: a.run_id, nodeId: a.node_id,
+          ...proposalOf(a.tool, a.args.args), id: a.id, reason: a.reason, createdAt: new Date(String(a.created_at)).toISOString(), runId: a.run_id, nodeId: a.node_id,
         })),
       };
     },

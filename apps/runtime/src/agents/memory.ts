@@ -2,12 +2,13 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Clock } from '@switchyard/actors';
 import { sql, sqlOne } from '../host/db';
+import { asJson, asJsonObject, type JsonObject, type JsonValue } from './json';
 import { personalityPrompt } from './personality';
 import { SwitchyardError, type FeedbackType, type Personality } from '@switchyard/schema';
 
 export interface MemoryEntry {
   key: string;
-  value: unknown;
+  value: JsonValue;
   expiresAt: string | null;
   updatedAt: string;
 }
@@ -16,7 +17,7 @@ export interface Interaction {
   id: number;
   entityType: string;
   entityId: string;
-  data: Record<string, unknown>;
+  data: JsonObject;
   at: string;
 }
 
@@ -55,10 +56,10 @@ export function createAgentMemory(deps: { em: () => EntityManager; clock: Clock 
         [agentId, key, { v: value ?? null }, expires, now()]);
     },
     /** Null when unknown or expired (even before the sweep removed it). */
-    async recall(agentId: string, key: string): Promise<unknown> {
+    async recall(agentId: string, key: string): Promise<JsonValue> {
       const row = await sqlOne<{ value: { v: unknown } }>(deps.em(),
         'select value from agent_memory where agent_id = ? and key = ? and (expires_at is null or expires_at > ?)', [agentId, key, now()]);
-      return row ? row.value.v : null;
+      return row ? asJson(row.value.v) : null;
     },
     async forget(agentId: string, key: string) {
       await sql(deps.em(), 'delete from agent_memory where agent_id = ? and key = ?', [agentId, key]);
@@ -68,7 +69,7 @@ export function createAgentMemory(deps: { em: () => EntityManager; clock: Clock 
         `select key, value, expires_at, updated_at from agent_memory
          where agent_id = ? and (expires_at is null or expires_at > ?) and key like ? order by key limit ?`,
         [agentId, now(), `${(opts.prefix ?? '').replace(/[\\%_]/g, (c) => `\\${c}`)}%`, opts.limit ?? 500]);
-      return rows.map((r) => ({ key: r.key, value: r.value.v, expiresAt: iso(r.expires_at), updatedAt: iso(r.updated_at)! }));
+      return rows.map((r) => ({ key: r.key, value: asJson(r.value.v), expiresAt: iso(r.expires_at), updatedAt: iso(r.updated_at)! }));
     },
 
     async addInteraction(agentId: string, entityType: string, entityId: string, data: Record<string, unknown>) {
@@ -151,5 +152,5 @@ export function createAgentMemory(deps: { em: () => EntityManager; clock: Clock 
 export type AgentMemory = ReturnType<typeof createAgentMemory>;
 
 function toInteraction(r: { id: string; entity_type: string; entity_id: string; data: Record<string, unknown>; at: unknown }): Interaction {
-  return { id: Number(r.id), entityType: r.entity_type, entityId: r.entity_id, data: r.data, at: iso(r.at)! };
+  return { id: Number(r.id), entityType: r.entity_type, entityId: r.entity_id, data: asJsonObject(r.data), at: iso(r.at)! };
 }

@@ -1,14 +1,32 @@
 import { z } from 'zod';
-import { SKILL_CATEGORIES, SkillIdSchema, SwitchyardError } from '@switchyard/schema';
+import { SKILL_CATEGORIES, SkillIdSchema, SwitchyardError, type AgentTool, type SkillCategory } from '@switchyard/schema';
+import { asJsonObject, type JsonObject, type JsonSchema } from '../agents/json';
 import { manifestOf, type Skill } from '@switchyard/actors';
 import { agentsOf } from '../agents/wiring';
 import { authedProcedure, router } from '../trpc';
 
 /** A manifest as JSON: params as JSON Schema (what the editor generates the inspector form from). */
-const describe = (s: Skill) => {
+const describe = (s: Skill): SkillDescription => {
   const m = manifestOf(s);
-  return { ...m, requiredTools: [...m.requiredTools], params: z.toJSONSchema(m.params, { io: 'input', unrepresentable: 'any' }) };
+  return {
+    id: m.id, name: m.name, description: m.description, category: m.category, requiredTools: [...m.requiredTools], docs: m.docs,
+    // Plain JSON Schema on the wire (zod's result also carries a `~standard` validator in its type).
+    params: JSON.parse(JSON.stringify(z.toJSONSchema(m.params, { io: 'input', unrepresentable: 'any' }))) as JsonSchema,
+    examples: m.examples.map((e) => ({ description: e.description, params: asJsonObject(e.params) })),
+  };
 };
+
+/** A skill's manifest as `skills.list/search/get` send it. */
+export interface SkillDescription {
+  id: string;
+  name: string;
+  description: string;
+  category: SkillCategory;
+  requiredTools: AgentTool[];
+  params: JsonSchema;
+  examples: { description: string; params: JsonObject }[];
+  docs: string;
+}
 
 /** `skills.*`: the skill library (the same for every user). */
 export const skillsRouter = router({
