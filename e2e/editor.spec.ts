@@ -237,6 +237,8 @@ describe('the canvas editor', () => {
     await page.getByTestId('save').click();
     await page.getByTestId('save-state').filter({ hasText: 'v3' }).waitFor();
     await page.getByTestId('import-file').setInputFiles(v1.path);
+    // Importing over the open flow asks first: Replace, or Import as copy.
+    await (await confirmDialog(page, /^Replace “.*” with .+\?$/)).getByTestId('confirm-accept').click();
     await page.getByTestId('save-state').filter({ hasText: 'v4' }).waitFor();
     const api = apiClient(runtime);
     const imported = await api.flows.export.query({ docId });

@@ -279,6 +279,14 @@ describe('issue 9: editor and first run', () => {
     expect(await title.textContent()).toBe(name);
     expect(await isCut(title)).toBe(false);
     await screenshot(page, 'issue-9-editor-long-name');
+
+    // In the editor too, a file can go beside the open flow instead of over it.
+    await page.getByTestId('import-file').setInputFiles({ ...file, buffer: Buffer.from(JSON.stringify({ ...GATED, name: 'Second opinion' })) });
+    const inEditor = await confirmDialog(page, `Replace “${name}” with long-name.json?`);
+    await inEditor.getByTestId('confirm-alternative').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="flow-name"]')?.textContent === 'Copy of Second opinion');
+    expect(new URL(page.url()).pathname).not.toBe('/flows/long-name');
+    expect((await api.flows.get.query({ docId: 'long-name' })).document.name).toBe(name);
     expect(errors).toEqual([]);
     await context.close();
   });

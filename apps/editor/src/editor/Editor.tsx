@@ -21,10 +21,11 @@ import {
 import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from 'react';
 import { fromPromise } from 'xstate';
 import { LeaveGuard } from '../components/LeaveGuard';
-import { linkHandler } from '../router';
+import { useConfirm } from '../components/ConfirmDialog';
+import { hrefOf, linkHandler, navigate } from '../router';
 import { describeError, type ApiClient, type QueryOutput } from '../trpc';
 import { nodeTypes, type FlowCanvasNode } from './FlowNodeView';
-import { cloneSubgraph, connectionProblem, freeSpot, newEdgeId, newNodeId, primaryTrigger, specOf, toDocument, type Graph } from './graph';
+import { cloneSubgraph, connectionProblem, docIdFromName, freeSpot, newEdgeId, newNodeId, primaryTrigger, specOf, toDocument, type Graph } from './graph';
 import type { Decision } from '../agents/ProposalCard';
 import { decisionSummary } from '../agents/proposals';
 import { Inspector, type AgentApproval } from './Inspector';
@@ -120,6 +121,7 @@ export function Editor({ client, initial }: { client: ApiClient; initial: Loaded
   const { screenToFlowPosition, fitView, getNodes } = useReactFlow<FlowCanvasNode, Edge>();
   const refusal = useRef<string | null>(null);
   const clipboard = useRef<Graph | null>(null);
+  const { dialog: confirmDialog, choose } = useConfirm();
 
   const [snapshot, send] = useMachine(
     editorSessionMachine.provide({
@@ -299,7 +301,8 @@ export function Editor({ client, initial }: { client: ApiClient; initial: Loaded
           const right = { x: last.position.x + w + 48 + NODE_SIZE.width / 2, y: last.position.y + h / 2 };
           around = right.x + NODE_SIZE.width / 2 <= visible.x + visible.width ? right : { x: firstColumn, y: last.position.y + h + 48 + NODE_SIZE.height / 2 };
         }
-        at = freeSpot(occupied, around, NODE_SIZE, visible);
+        // Cards of one kind of port layout share a height: the last one's keeps a row's tops aligned.
+        at = freeSpot(occupied, around, { width: NODE_SIZE.width, height: last?.measured?.height ?? NODE_SIZE.height }, visible);
       }
       const spot = at;
       setNodes((ns) => {
@@ -655,6 +658,7 @@ export function Editor({ client, initial }: { client: ApiClient; initial: Loaded
           description={`Your changes to “${document.name}” since the last save are lost if you leave now. Stay to save them (Ctrl+S).`}
           leaveLabel="Leave without saving"
         />
+        {confirmDialog}
         {runOpen && trigger ? (
           <RunDialog client={client} trigger={trigger} deployedVersion={ctx.deployedVersion} dirty={dirty} onCancel={() => setRunOpen(false)} onRun={startRun} />
         ) : null}
@@ -686,7 +690,22 @@ export function Editor({ client, initial }: { client: ApiClient; initial: Loaded
         setStatus({ tone: 'error', text: `${file.name} is not a Switchyard flow: ${read.problem}` });
         return;
       }
-      // Importing into the open flow replaces its contents as a new version; the id stays this flow's.
+      // Into the open flow (a new version of it, the id stays this flow's), or beside it as a copy.
+      const choice = await choose({
+        title: `Replace “${baseDoc.current.name}” with ${file.name}?`,
+        description: `Replace saves the file's nodes as the next version of this flow (the earlier versions stay in its history)${dirty ? ' and drops your unsaved changes' : ''}. Import as copy adds the file as a separate draft and opens it.`,
+        confirmLabel: 'Replace',
+        alternativeLabel: 'Import as copy',
+        tone: dirty ? 'danger' : 'default',
+      });
+      if (choice === 'cancel') return;
+      if (choice === 'alternative') {
+        const name = `Copy of ${read.document.name}`;
+        const id = docIdFromName(name);
+        await client.flows.import.mutate({ document: { ...read.document, id, name }, replace: false });
+        navigate(hrefOf({ page: 'editor', docId: id }));
+        return;
+      }
       const doc = { ...read.document, id: flow.docId };
       const result = await client.flows.import.mutate({ document: doc, replace: true });
       const fresh = await client.flows.get.query({ docId: flow.docId });
