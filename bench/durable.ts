@@ -106,11 +106,29 @@ export async function durableBenchmarks(kind: 'pglite' | 'postgres'): Promise<Fi
     });
     figures.push({ group: 'durable', backend: kind, name: `${parallel} workflows in parallel, aggregate steps/s`, unit: 'steps/s', ours: hundred.ours, baseline: hundred.baseline, baselineName: `raw ${parallel}-row multi-row insert`, ratio: hundred.ours / hundred.baseline, target: 0.4 });
 
+    figures.push(await journalBytes(kind, em, userId, host));
     figures.push(await rehydration(kind, em, userId, fake.ports));
   } finally {
     await drop();
   }
   return figures;
+}
+
+/**
+ * Bytes the journal holds for one 50-node run (snapshots + step data), beside the size of that
+ * run's final snapshot: the ratio says how many full snapshots the journal costs.
+ */
+async function journalBytes(kind: string, em: () => EntityManager, userId: string, host: ReturnType<typeof createHost>): Promise<Figure> {
+  const doc = chainDoc(50, 'condition.expression', 'journal-bytes');
+  const flowId = await seedFlow(em(), userId, doc);
+  const { runId } = await host.startRun({ userId, flowId, version: 1, triggerNodeId: 'start', trigger: { type: 'manual', payload: {} } });
+  await finished(host, runId);
+  const row = (await sql<{ journal: string; final: string }>(em(),
+    `select (select sum(coalesce(octet_length(snapshot::text), 0) + coalesce(octet_length(data::text), 0)) from run_journal where run_id = ?) as journal,
+            (select octet_length(snapshot::text) from runs where id = ?) as final`, [runId, runId]))[0]!;
+  const bytes = Number(row.journal);
+  const final = Number(row.final);
+  return { group: 'durable', backend: kind, name: 'journal bytes of one 50-node run', unit: 'bytes', ours: bytes, baseline: final, baselineName: 'its final snapshot alone', ratio: bytes / final };
 }
 
 /** Resolves when the host has persisted the run's final state (no polling: the host's update events). */

@@ -92,7 +92,7 @@ export async function memoryBenchmarks(): Promise<Figure[]> {
       },
       baseline: () => { for (let i = 0; i < reps; i++) createActor(hand).start().stop(); return reps; },
     });
-    figures.push({ group: 'actors', name: 'start+stop, compiled 20-node flow', unit: '/s', ours: r.ours, baseline: r.baseline, baselineName: 'raw createActor+start+stop, 20 states', ratio: r.ours / r.baseline });
+    figures.push({ group: 'actors', name: 'start+stop, compiled 20-node flow', unit: '/s', ours: r.ours, baseline: r.baseline, baselineName: 'raw createActor+start+stop, 20 states', ratio: r.ours / r.baseline, target: 0.3 });
   }
 
   // A 10-step run to completion vs a hand-written machine of the same shape with the same work.
@@ -119,7 +119,7 @@ export async function memoryBenchmarks(): Promise<Figure[]> {
       ours: async () => { for (let i = 0; i < reps; i++) await runTo(machine, { runId: `r${i}`, userId: 'u', triggerNodeId: 'start', payload: {} }); return reps; },
       baseline: async () => { for (let i = 0; i < reps; i++) await runTo(hand); return reps; },
     });
-    figures.push({ group: 'actors', name: '10-step run to completion', unit: 'runs/s', ours: r.ours, baseline: r.baseline, baselineName: 'hand-written 10-state machine', ratio: r.ours / r.baseline });
+    figures.push({ group: 'actors', name: '10-step run to completion', unit: 'runs/s', ours: r.ours, baseline: r.baseline, baselineName: 'hand-written 10-state machine', ratio: r.ours / r.baseline, target: 0.5 });
   }
   return figures;
 }

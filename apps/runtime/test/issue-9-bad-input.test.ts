@@ -234,7 +234,7 @@ describe.each(backendsUnderTest())('issue 9: bad input is typed, never a 500 (%s
     const versions: number[] = [];
     let vCursor: string | null = null;
     do {
-      const page = data<{ items: { version: number }[]; nextCursor: string | null }>(await get(url, 'flows.versions', { docId: 'paged-0', limit: 2, ...(vCursor ? { cursor: vCursor } : {}) }));
+      const page: { items: { version: number }[]; nextCursor: string | null } = data<{ items: { version: number }[]; nextCursor: string | null }>(await get(url, 'flows.versions', { docId: 'paged-0', limit: 2, ...(vCursor ? { cursor: vCursor } : {}) }));
       versions.push(...page.items.map((v) => v.version));
       vCursor = page.nextCursor;
     } while (vCursor);

@@ -153,6 +153,8 @@ export function createRunMachine(compiled: CompiledMachine, ports: RunPorts) {
       isFiredTrigger: ({ context }, p: { nodeId: string }) => context.triggerNodeId === p.nodeId,
       inputsReady: ({ context }, p: { incoming: IncomingEdge[] }) => allResolved(context, p.incoming) && p.incoming.some((e) => edgeActive(context, e)),
       inputsDead: ({ context }, p: { incoming: IncomingEdge[] }) => allResolved(context, p.incoming) && !p.incoming.some((e) => edgeActive(context, e)),
+      tookHandle: ({ event }, p: { handle: string }) =>
+        ((event as unknown as { output?: NodeOutcome }).output?.handles ?? []).includes(p.handle),
       canRetry: ({ context }, p: { nodeId: string; maxAttempts: number }) => (context.nodes[p.nodeId]?.attempts ?? 0) + 1 < p.maxAttempts,
       isDecisionFor: ({ event }, p: { nodeId: string; decision: string }) =>
         event.type === 'approval.decide' && event.nodeId === p.nodeId && event.decision === p.decision,
@@ -164,6 +166,11 @@ export function createRunMachine(compiled: CompiledMachine, ports: RunPorts) {
         nodes: setNode(context, p.nodeId, { status: 'succeeded', handles: ['out'], output: context.trigger }),
       })),
       recordSkip: assign(({ context }, p: { nodeId: string }) => ({ nodes: setNode(context, p.nodeId, { status: 'skipped', handles: [] }) })),
+      recordSkipMany: assign(({ context }, p: { nodeIds: string[] }) => {
+        const nodes = { ...context.nodes };
+        for (const id of p.nodeIds) nodes[id] = { handles: [], attempts: 0, ...context.nodes[id], status: 'skipped' };
+        return { nodes };
+      }),
       recordOutcome: assign(({ context, event }, p: { nodeId: string }) => {
         const outcome = (event as unknown as { output: NodeOutcome }).output;
         const attempts = (context.nodes[p.nodeId]?.attempts ?? 0) + 1;
@@ -231,11 +238,35 @@ export function runStatusOf(snapshot: { value: unknown; status: string; hasTag?:
   return snapshot.hasTag?.('running') ? 'running' : snapshot.hasTag?.('waiting') ? 'waiting' : 'running';
 }
 
-/** Per-node state for overlays: pending | running | waiting | retrying | succeeded | failed | skipped. */
+/**
+ * Per-node state for overlays (pending | running | waiting | retrying | succeeded | failed |
+ * skipped) of the nodes the state value names: a region per node (`{ a: 'running' }`), or a chain
+ * region whose active node is a nested state (`{ head: { b: 'running' } }`, `{ head: '$pending' }`).
+ * Nodes a chain has passed or not reached are not in the value: their outcome is in context.
+ */
 export function nodeStatesOf(value: unknown): Record<string, string> {
   if (!value || typeof value !== 'object') return {};
   const active = (value as Record<string, unknown>).active;
-  return active && typeof active === 'object' ? { ...(active as Record<string, string>) } : {};
+  if (!active || typeof active !== 'object') return {};
+  const out: Record<string, string> = {};
+  for (const [region, v] of Object.entries(active as Record<string, unknown>)) {
+    if (typeof v === 'string') {
+      if (v === '$pending') out[region] = 'pending';
+      else if (v !== '$done') out[region] = v;
+      continue;
+    }
+    for (const [node, inner] of Object.entries((v ?? {}) as Record<string, unknown>)) {
+      if (typeof inner === 'string') out[node] = inner;
+    }
+  }
+  return out;
+}
+
+/** Per-node state of every node a snapshot knows: outcomes from context, overlaid by the active states. */
+export function nodeStatesOfSnapshot(snapshot: { value: unknown; context: Pick<RunContext, 'nodes'> }): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [id, r] of Object.entries(snapshot.context.nodes)) out[id] = r.status;
+  return Object.assign(out, nodeStatesOf(snapshot.value));
 }
 
 /** Waiting approvals in a snapshot value. */

@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { createActor, type AnyActorRef } from 'xstate';
 import {
-  createRunMachine, matchTrigger, nodeStatesOf, runStatusOf, waitingApprovals,
+  createRunMachine, matchTrigger, nodeStatesOf, nodeStatesOfSnapshot, runStatusOf, waitingApprovals,
   type CompiledMachine, type DurabilityPort, type RunContext, type RunEvent, type RunPorts, type RunStatus,
 } from '@switchyard/actors';
 import { SwitchyardError, type DomainEvent } from '@switchyard/schema';
@@ -30,8 +30,6 @@ interface LiveRun {
   /** Stopped here without persisting anything more (graceful stop, lost lease, failed write). */
   halted: boolean;
   fence: Fence | null;
-  /** performance.now() when this process last confirmed its lease on the run. */
-  leaseAt: number;
   lastSnapshot: unknown;
   /** The forwarded command whose transition is being computed (acknowledged by that write). */
   commandId: string | null;
@@ -111,11 +109,14 @@ export function createHost(deps: HostDeps) {
   };
   const ports: RunPorts = { ...deps.ports, durability };
 
-  /** Resolves while this process's lease on the run is fresh; otherwise after a heartbeat renewed it (never, if lost). */
+  /** performance.now() when the last heartbeat that renewed this process's lease was sent. */
+  let leaseAt = Number.NEGATIVE_INFINITY;
+
+  /** Resolves while this process's lease is fresh; otherwise after a heartbeat renewed it (never, if the run was lost). */
   async function leaseConfirmed(run: LiveRun) {
     const lease = deps.lease;
     if (!lease || !run.fence) return;
-    if (performance.now() - run.leaseAt < lease.leaseMs * 0.8) return;
+    if (performance.now() - leaseAt < lease.leaseMs * 0.8) return;
     await heartbeatNow();
     if (run.halted) await NEVER;
   }
@@ -160,9 +161,8 @@ export function createHost(deps: HostDeps) {
     if (snap === run.lastSnapshot) return; // the event changed nothing
     run.lastSnapshot = snap;
     const persisted = run.actor.getPersistedSnapshot();
-    // A final machine has left the node regions; their outcome is in context.
-    const regions = nodeStatesOf(snap.value);
-    const nodes = Object.keys(regions).length ? regions : Object.fromEntries(Object.entries(snap.context.nodes).map(([id, r]) => [id, r.status]));
+    // Outcomes from context, overlaid by the active states (a chain's passed nodes are only in context).
+    const nodes = nodeStatesOfSnapshot(snap);
     const changed = Object.keys(nodes).filter((id) => nodes[id] !== run.nodeStates[id]);
     run.nodeStates = nodes;
     const { status, reason, error } = describe(snap);
@@ -244,7 +244,7 @@ export function createHost(deps: HostDeps) {
   ) {
     const run: LiveRun = {
       id: row.id, userId: row.user_id, compiled, version: Number(row.snapshot_version), nodeStates: {}, status: row.status ?? 'running',
-      tail: Promise.resolve(), committed: Promise.resolve(), finished: false, halted: false, fence, leaseAt: performance.now(),
+      tail: Promise.resolve(), committed: Promise.resolve(), finished: false, halted: false, fence,
       lastSnapshot: null, commandId: null, delivered: new Set(), actor: undefined as unknown as AnyActorRef,
     };
     const restoring = row.snapshot != null;
@@ -261,7 +261,8 @@ export function createHost(deps: HostDeps) {
     run.actor = actor;
     if (restoring || resumeAttempt > 0) {
       // A journal row marks the restart; the snapshot is unchanged, so the row carries none.
-      run.nodeStates = nodeStatesOf((row.snapshot as { value?: unknown } | null)?.value);
+      const restored = row.snapshot as { value?: unknown; context?: RunContext } | null;
+      run.nodeStates = restored?.context ? nodeStatesOfSnapshot({ value: restored.value, context: restored.context }) : nodeStatesOf(restored?.value);
       queueWrite(run, {
         runId: run.id, version: ++run.version, snapshot: null, status: run.status, reason: null, error: null, at: iso(), finished: false, touchRun: false,
         journal: { kind: 'restored', eventType: null, nodeId: null, data: resumeAttempt > 0 ? { afterFailedWrite: true, attempt: resumeAttempt } : null },
@@ -321,6 +322,8 @@ export function createHost(deps: HostDeps) {
 
   /** Rehydrates every active run this process may own. */
   async function restoreAll(): Promise<{ restored: number; failed: number }> {
+    // This process's lease row first: runs it claims are not adoptable by others meanwhile.
+    if (deps.lease) await heartbeatNow();
     const rows = deps.lease ? await store.claim(deps.lease, { mine: true, all: deps.adoptAll ?? false, skip: [...live.keys()] }) : await store.active();
     const { launched, failed } = await launchAll(rows, 'restore');
     return { restored: launched, failed };
@@ -475,11 +478,9 @@ export function createHost(deps: HostDeps) {
     ];
     const sentAt = performance.now();
     const renewed = await store.heartbeat(lease, held);
+    leaseAt = sentAt;
     for (const h of held) {
-      if (renewed.has(h.id)) {
-        if (h.run) h.run.leaseAt = sentAt;
-        continue;
-      }
+      if (renewed.has(h.id)) continue;
       if (h.run && !h.run.finished) {
         deps.log?.warn?.({ runId: h.id }, 'lost the lease on a run (another process adopted it); stopped it here');
         halt(h.run, 'lost');

@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { compile, MACHINE_FORMAT, type CompiledMachine } from '@switchyard/actors';
+import { compile, EXECUTABLE_MACHINE_FORMATS, MACHINE_FORMAT, type CompiledMachine, type MachineFormat } from '@switchyard/actors';
 import { SwitchyardError } from '@switchyard/schema';
 import { sql, sqlOne } from './db';
 
@@ -30,16 +30,16 @@ function renameSucceeded(value: unknown): unknown {
 }
 
 /** Compiles a document as this runtime does (the test variants apply here only). */
-export function compileForRuntime(document: unknown, variant?: CompilerVariant): CompiledMachine | { error: SwitchyardError } {
-  const { machine, diagnostics } = compile(document);
+export function compileForRuntime(document: unknown, variant?: CompilerVariant, legacyShape = false): CompiledMachine | { error: SwitchyardError } {
+  const { machine, diagnostics } = compile(document, undefined, { legacyShape });
   if (!machine) {
     return { error: new SwitchyardError('INVALID_DOCUMENT', diagnostics[0]?.message ?? 'The flow does not compile', { issues: diagnostics.map((d) => ({ path: d.path, message: d.message, code: d.code })) }) };
   }
-  if (variant === 'renamed') {
+  if (variant === 'renamed' && !legacyShape) {
     const states = (machine.config.states as { active: { states: Record<string, unknown> } }).active.states;
     for (const [id, region] of Object.entries(states)) states[id] = renameSucceeded(region);
   }
-  if (variant === 'future') return { ...machine, format: FUTURE_FORMAT as typeof MACHINE_FORMAT };
+  if (variant === 'future' && !legacyShape) return { ...machine, format: FUTURE_FORMAT as MachineFormat };
   return machine;
 }
 
@@ -50,7 +50,7 @@ export function compileForRuntime(document: unknown, variant?: CompilerVariant):
  */
 export function createMachineRegistry(deps: { em: () => EntityManager; variant?: CompilerVariant; migrations?: Record<string, MachineMigration> }) {
   const cache = new Map<string, CompiledMachine>();
-  const known = new Set<string>([MACHINE_FORMAT, ...(deps.variant === 'future' ? [FUTURE_FORMAT] : [])]);
+  const known = new Set<string>([...EXECUTABLE_MACHINE_FORMATS, ...(deps.variant === 'future' ? [FUTURE_FORMAT] : [])]);
   const migrations = deps.migrations ?? {};
 
   function executable(m: CompiledMachine, flowId: string, version: number): CompiledMachine {
@@ -72,7 +72,10 @@ export function createMachineRegistry(deps: { em: () => EntityManager; variant?:
     if (!row) throw new SwitchyardError('NOT_FOUND', `Flow version ${version} not found`);
     let machine = row.compiled;
     if (!machine) {
-      const compiled = compileForRuntime(row.document, deps.variant);
+      // A version that has runs but no pinned machine was run by a runtime before pinning existed:
+      // its snapshots have the one-region-per-node shape, so pin that shape for it.
+      const hasRuns = await sqlOne(deps.em(), 'select 1 as x from runs where flow_id = ? and flow_version = ? limit 1', [flowId, version]);
+      const compiled = compileForRuntime(row.document, deps.variant, Boolean(hasRuns));
       if ('error' in compiled) throw compiled.error;
       // First use pins it; if another process pinned it first, theirs is the one.
       const pinned = await sql<{ compiled: CompiledMachine }>(deps.em(),

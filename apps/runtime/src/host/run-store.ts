@@ -184,31 +184,31 @@ export function createRunStore(em: () => EntityManager, opts: { maxBatch?: numbe
     /** Inserts a run owned by `owner` (epoch 1); false when the id exists already (an event processed twice). */
     async insert(r: { id: string; userId: string; flowId: string; version: number; triggerNodeId: string; trigger: RunRow['trigger']; at: string; owner?: Lease }, tx?: EntityManager) {
       const rows = await sql(tx ?? em(),
-        `insert into runs (id, user_id, flow_id, flow_version, status, trigger_node_id, trigger, snapshot, snapshot_version, started_at, updated_at, owner, lease_until, lease_epoch)
-         values (?, ?, ?, ?, 'running', ?, ?, null, 0, ?, ?, ?, now() + ? * interval '1 millisecond', 1) on conflict (id) do nothing returning id`,
-        [r.id, r.userId, r.flowId, r.version, r.triggerNodeId, r.trigger, r.at, r.at, r.owner?.instanceId ?? null, r.owner?.leaseMs ?? 0]);
+        `insert into runs (id, user_id, flow_id, flow_version, status, trigger_node_id, trigger, snapshot, snapshot_version, started_at, updated_at, owner, lease_epoch)
+         values (?, ?, ?, ?, 'running', ?, ?, null, 0, ?, ?, ?, 1) on conflict (id) do nothing returning id`,
+        [r.id, r.userId, r.flowId, r.version, r.triggerNodeId, r.trigger, r.at, r.at, r.owner?.instanceId ?? null]);
       return rows.length > 0;
     },
 
     /**
-     * Takes ownership of active runs nobody holds: unowned, lease expired, (with `mine`) owned by
-     * this instance id before a restart, or (with `all`) every one. Each claim bumps the run's
-     * epoch, which fences off the previous owner. Rows are locked in id order, skipping rows another
-     * statement holds. Returns them with their newest resumable snapshot and the new epoch.
+     * Takes ownership of active runs nobody holds: unowned, owned by a process whose lease expired,
+     * (with `mine`) owned by this instance id before a restart, or (with `all`) every one. Each
+     * claim bumps the run's epoch, which fences off the previous owner. Rows are locked in id order,
+     * skipping rows another statement holds. Returns them with their newest resumable snapshot and
+     * the epoch this claim set.
      */
-    async claim(lease: Lease, o: { mine: boolean; all?: boolean; skip?: string[]; ids?: string[]; limit?: number }) {
+    async claim(lease: Lease, o: { mine: boolean; all?: boolean; skip?: string[]; limit?: number }) {
       const claimed = await sql<{ id: string; lease_epoch: string | number }>(em(),
         `with c as (
            select id from runs
             where status in ('running', 'waiting')
-              and (? or owner is null or lease_until < now() or (? and owner = ?))
+              and (? or owner is null or (? and owner = ?)
+                   or (owner <> ? and not exists (select 1 from runtime_instances i where i.id = runs.owner and i.lease_until >= now())))
               and not (id = any(?::uuid[]))
-              and (?::uuid[] is null or id = any(?::uuid[]))
             order by id limit ? for no key update skip locked)
-         update runs r set owner = ?, lease_epoch = r.lease_epoch + 1, lease_until = now() + ? * interval '1 millisecond'
+         update runs r set owner = ?, lease_epoch = r.lease_epoch + 1
            from c where r.id = c.id returning r.id, r.lease_epoch`,
-        [o.all ?? false, o.mine, lease.instanceId, `{${(o.skip ?? []).join(',')}}`,
-          o.ids ? `{${o.ids.join(',')}}` : null, o.ids ? `{${o.ids.join(',')}}` : null, o.limit ?? 100_000, lease.instanceId, lease.leaseMs]);
+        [o.all ?? false, o.mine, lease.instanceId, lease.instanceId, `{${(o.skip ?? []).join(',')}}`, o.limit ?? 100_000, lease.instanceId]);
       if (claimed.length === 0) return [];
       // The epoch is the one this claim set (a later claim elsewhere would fence it off anyway).
       const epochs = new Map(claimed.map((c) => [c.id, Number(c.lease_epoch)]));
@@ -219,29 +219,35 @@ export function createRunStore(em: () => EntityManager, opts: { maxBatch?: numbe
     },
 
     /**
-     * Extends this instance's leases on the given runs, each only while its epoch still holds.
-     * Returns the ids it renewed: a live run missing from the answer was lost to another process.
+     * Renews this process's lease (one row, whatever the number of runs it executes). When the
+     * lease had lapsed, other processes may have adopted some of its runs: then it learns which of
+     * `runs` it still holds (same owner and epoch), and every other one is reported lost.
      */
     async heartbeat(lease: Lease, runs: { id: string; epoch: number }[]) {
-      if (runs.length === 0) return new Set<string>();
-      const rows = await sql<{ id: string }>(em(),
-        `with l as (
-           select r.id from runs r join unnest(?::uuid[], ?::bigint[]) as m(id, epoch) on m.id = r.id
-            where r.owner = ? and r.lease_epoch = m.epoch order by r.id for no key update)
-         update runs r set lease_until = now() + ? * interval '1 millisecond' from l where r.id = l.id returning r.id`,
-        [`{${runs.map((r) => r.id).join(',')}}`, `{${runs.map((r) => r.epoch).join(',')}}`, lease.instanceId, lease.leaseMs]);
-      return new Set(rows.map((r) => r.id));
+      const [row] = await sql<{ lapsed: boolean }>(em(),
+        `with prev as (select lease_until < now() as lapsed from runtime_instances where id = ?)
+         insert into runtime_instances (id, lease_until) values (?, now() + ? * interval '1 millisecond')
+         on conflict (id) do update set lease_until = excluded.lease_until
+         returning coalesce((select lapsed from prev), true) as lapsed`,
+        [lease.instanceId, lease.instanceId, lease.leaseMs]);
+      if (!row?.lapsed || runs.length === 0) return new Set(runs.map((r) => r.id));
+      const held = await sql<{ id: string }>(em(),
+        `select r.id from runs r join unnest(?::uuid[], ?::bigint[]) as m(id, epoch) on m.id = r.id where r.owner = ? and r.lease_epoch = m.epoch`,
+        [`{${runs.map((r) => r.id).join(',')}}`, `{${runs.map((r) => r.epoch).join(',')}}`, lease.instanceId]);
+      return new Set(held.map((r) => r.id));
     },
 
-    /** Gives up this instance's leases (a graceful stop), so any process may claim them at once. */
+    /** Gives up this process's runs and lease (a graceful stop), so any process may claim them at once. */
     async release(lease: Lease, runs: { id: string; epoch: number }[]) {
-      if (runs.length === 0) return;
-      await sql(em(),
-        `with l as (
-           select r.id from runs r join unnest(?::uuid[], ?::bigint[]) as m(id, epoch) on m.id = r.id
-            where r.owner = ? and r.lease_epoch = m.epoch order by r.id for no key update)
-         update runs r set owner = null, lease_until = null from l where r.id = l.id`,
-        [`{${runs.map((r) => r.id).join(',')}}`, `{${runs.map((r) => r.epoch).join(',')}}`, lease.instanceId]);
+      if (runs.length > 0) {
+        await sql(em(),
+          `with l as (
+             select r.id from runs r join unnest(?::uuid[], ?::bigint[]) as m(id, epoch) on m.id = r.id
+              where r.owner = ? and r.lease_epoch = m.epoch order by r.id for no key update)
+           update runs r set owner = null, lease_until = null from l where r.id = l.id`,
+          [`{${runs.map((r) => r.id).join(',')}}`, `{${runs.map((r) => r.epoch).join(',')}}`, lease.instanceId]);
+      }
+      await sql(em(), 'delete from runtime_instances where id = ?', [lease.instanceId]);
     },
 
     /**

@@ -1,7 +1,8 @@
 import { Migration } from '@mikro-orm/migrations';
 
 /**
- * Runtime v2: fenced ownership (a lease epoch bumped by every claim), pinned machines (each flow
+ * Runtime v2: fenced ownership (a lease epoch bumped by every claim; one lease row per runtime
+ * process, so a heartbeat costs one row whatever the number of runs), pinned machines (each flow
  * version stores the machine it compiled to and the format of that machine), a `parked` status for
  * runs whose pinned machine this runtime cannot execute, and commands acknowledged by the write of
  * the transition they caused.
@@ -15,11 +16,19 @@ alter table runs add constraint runs_status_check check (status in ('running', '
 alter table flow_versions add column compiled jsonb null;
 alter table flow_versions add column machine_format text null;
 alter table run_commands add column outcome text null;
+create table runtime_instances (
+  id text primary key,
+  lease_until timestamptz not null,
+  started_at timestamptz not null default now()
+);
+create index runs_owner_idx on runs (owner) where status in ('running', 'waiting');
 `);
   }
 
   override async down(): Promise<void> {
     this.addSql(`
+drop index if exists runs_owner_idx;
+drop table if exists runtime_instances;
 alter table run_commands drop column outcome;
 alter table flow_versions drop column machine_format;
 alter table flow_versions drop column compiled;

@@ -4,6 +4,7 @@ import { authedProcedure, router } from '../trpc';
 import { hostOf } from '../host/wiring';
 import { sql } from '../host/db';
 import { decodeTimeCursor, encodeTimeCursor } from '../host/time-cursor';
+import { nodeStatesOf } from '@switchyard/actors';
 import { runView, type AgentApprovalRow } from '../host/run-view';
 import { LATEST_SNAPSHOT, SNAPSHOT_COLUMNS, type RunRow } from '../host/run-store';
 import type { Context } from '../context';
@@ -15,7 +16,7 @@ const PAYLOADS: Record<string, z.ZodType> = {
   'contact.created': ContactCreatedPayloadSchema,
   'user.login': UserLoginPayloadSchema,
 };
-const RUN_STATUSES = ['running', 'waiting', 'completed', 'failed', 'skipped', 'cancelled'] as const;
+const RUN_STATUSES = ['running', 'waiting', 'completed', 'failed', 'skipped', 'cancelled', 'parked'] as const;
 const runId = z.object({ runId: z.string().uuid() });
 const decision = runId.extend({ nodeId: IdSchema.optional(), comment: z.string().max(2000).optional() });
 
@@ -99,7 +100,7 @@ export const runsRouter = router({
         dirty = false;
         const view = await loadRunView(ctx, input.runId);
         yield view;
-        if (['completed', 'failed', 'skipped', 'cancelled'].includes(view.status)) break;
+        if (['completed', 'failed', 'skipped', 'cancelled', 'parked'].includes(view.status)) break;
       }
     } finally {
       host.updates.off('changed', onRun);
@@ -148,10 +149,12 @@ export const runsRouter = router({
     .query(async ({ ctx, input }) => {
       const own = await hostOf(ctx.services).host.store.get(ctx.user.id, input.runId);
       if (!own) throw new SwitchyardError('NOT_FOUND', 'Run not found');
-      const rows = await sql<{ seq: number; at: Date; kind: string; event_type: string | null; node_id: string | null; state: unknown; data: unknown }>(ctx.em,
-        `select seq, at, kind, event_type, node_id, snapshot->'value'->'active' as state, data from run_journal where run_id = ? and seq > ? order by seq limit ?`,
+      const rows = await sql<{ seq: number; at: Date; kind: string; event_type: string | null; node_id: string | null; value: unknown; data: unknown }>(ctx.em,
+        `select seq, at, kind, event_type, node_id, snapshot->'value' as value, data from run_journal where run_id = ? and seq > ? order by seq limit ?`,
         [input.runId, input.afterSeq, input.limit]);
-      return { items: rows.map((r) => ({ seq: r.seq, at: new Date(r.at).toISOString(), kind: r.kind, eventType: r.event_type, nodeId: r.node_id, state: r.state, data: r.data })) };
+      // `state`: the active node states at that step, one entry per node whatever the machine's nesting (null without a snapshot).
+      const stateOf = (value: unknown) => (value && typeof value === 'object' ? nodeStatesOf(value) : null);
+      return { items: rows.map((r) => ({ seq: r.seq, at: new Date(r.at).toISOString(), kind: r.kind, eventType: r.event_type, nodeId: r.node_id, state: stateOf(r.value), data: r.data })) };
     }),
 
   cancel: authedProcedure.input(runId).mutation(async ({ ctx, input }) => {

@@ -58,6 +58,35 @@ describe('compiler properties', () => {
     );
   });
 
+  it('the chain shape decides exactly like the one-region-per-node shape (format 1) on random graphs', async () => {
+    await fc.assert(
+      fc.asyncProperty(validGraph, fc.boolean(), async (doc, approve) => {
+        const chained = compile(doc).machine!;
+        const legacy = compile(doc, undefined, { legacyShape: true }).machine!;
+        expect(legacy.format).toBe('switchyard.machine/1');
+        expect(chained.format).toBe('switchyard.machine/2');
+        const input = { triggerNodeId: 'n0', payload: { x: 1 }, decide: () => (approve ? 'approve' as const : 'reject' as const) };
+        const a = await simulateRun(chained, createFakePorts().ports, input);
+        const b = await simulateRun(legacy, createFakePorts().ports, input);
+        expect(a.status).toBe(b.status);
+        const outcome = (r: typeof a) => Object.fromEntries(Object.entries(r.context.nodes).map(([id, n]) => [id, [n.status, [...n.handles].sort()]]));
+        expect(outcome(a)).toEqual(outcome(b));
+        expect(a.context.skipReason).toBe(b.context.skipReason);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('a linear chain is one region: states that are not reached yet are not active', () => {
+    const doc = {
+      schemaVersion: 1, id: 'chain', kind: 'workflow', name: 'Chain',
+      nodes: [{ id: 'n0', type: 'trigger.manual', params: {} }, ...Array.from({ length: 20 }, (_, i) => ({ id: `n${i + 1}`, type: 'condition.expression', params: { expression: 'true' } }))],
+      edges: Array.from({ length: 20 }, (_, i) => ({ id: `e${i}`, source: `n${i}`, sourceHandle: 'out', target: `n${i + 1}` })),
+    };
+    const regions = Object.keys((compile(doc).machine!.config.states as { active: { states: Record<string, unknown> } }).active.states);
+    expect(regions).toEqual(['n0', 'n1']);
+  });
+
   it('random invalid documents give diagnostics, never an exception', () => {
     const mutated = validGraph.chain((doc) =>
       fc.oneof(

@@ -12,7 +12,15 @@ import {
   type NodeKindSpec,
 } from '@switchyard/schema';
 import { parseExpression, templateExpressions } from '../expression';
-import { MACHINE_FORMAT, type CompileResult, type CompiledMachine, type CompiledNode, type IncomingEdge, type MachineConfigJson } from './types';
+import { LEGACY_MACHINE_FORMAT, MACHINE_FORMAT, type CompileResult, type CompiledMachine, type CompiledNode, type IncomingEdge, type MachineConfigJson } from './types';
+
+export interface CompileOptions {
+  /**
+   * Emit the format-1 shape (one parallel region per node). Only for pinning flow versions whose
+   * runs started before machines were pinned: their snapshots have that shape.
+   */
+  legacyShape?: boolean;
+}
 
 /** Node categories whose execution means "the run did something" (vs. only checked conditions). */
 const WORK_CATEGORIES = new Set(['action', 'agent', 'flow']);
@@ -26,7 +34,7 @@ const diag = (code: DiagnosticCode, message: string, path: (string | number)[], 
  * Pure and deterministic: the same document always gives byte-identical JSON. Never throws on
  * bad input; every problem becomes a diagnostic.
  */
-export function compile(input: unknown, catalog: Catalog = defaultCatalog): CompileResult {
+export function compile(input: unknown, catalog: Catalog = defaultCatalog, options: CompileOptions = {}): CompileResult {
   const parsed = FlowDocumentSchema.safeParse(input);
   if (!parsed.success) {
     return {
@@ -174,7 +182,7 @@ export function compile(input: unknown, catalog: Catalog = defaultCatalog): Comp
   }
 
   if (hasErrors(diagnostics)) return { machine: null, diagnostics, document: doc };
-  return { machine: buildMachine(doc, specs, params, incoming, outType), diagnostics, document: doc };
+  return { machine: buildMachine(doc, specs, params, incoming, outType, validEdges, options), diagnostics, document: doc };
 }
 
 const article = (t: DataType) => (t === 'email' ? 'an email' : t === 'contact' ? 'a contact' : 'a value');
@@ -205,6 +213,8 @@ function buildMachine(
   params: Map<string, Record<string, unknown>>,
   incoming: Map<string, (IncomingEdge & { edgeId: string })[]>,
   outType: Map<string, DataType>,
+  edges: FlowDocument['edges'],
+  options: CompileOptions,
 ): CompiledMachine {
   const nodes: Record<string, CompiledNode> = {};
   const regions: Record<string, MachineConfigJson> = {};
@@ -213,7 +223,30 @@ function buildMachine(
     const p = params.get(n.id)!;
     const ins = incoming.get(n.id)!.map(({ source, handle }) => ({ source, handle }));
     nodes[n.id] = { id: n.id, type: n.type, category: spec.category, label: n.label ?? spec.label, params: p, incoming: ins, outputType: outType.get(n.id) ?? 'any' };
-    regions[n.id] = spec.category === 'trigger' ? triggerRegion(n.id) : n.type === 'flow.approval' ? approvalRegion(n.id, p, ins) : invokeRegion(n.id, n.type, spec, p, ins);
+  }
+  if (options.legacyShape) {
+    for (const n of doc.nodes) {
+      const spec = specs.get(n.id)!;
+      const ins = nodes[n.id]!.incoming;
+      regions[n.id] = spec.category === 'trigger' ? triggerRegion(n.id) : n.type === 'flow.approval' ? approvalRegion(n.id, params.get(n.id)!, ins) : invokeRegion(n.id, n.type, spec, params.get(n.id)!, ins);
+    }
+  } else {
+    // Chains (a node whose only way out leads to a node with no other way in) become sequential
+    // states of one region: nodes not reached yet are not active states, so a step costs what the
+    // active nodes cost. Forks and joins stay parallel regions that wait on their inputs.
+    for (const chain of chainsOf(doc, specs, edges)) {
+      const head = chain[0]!.id;
+      const spec = specs.get(head)!;
+      if (chain.length === 1) {
+        const ins = nodes[head]!.incoming;
+        regions[head] = spec.category === 'trigger' ? triggerRegion(head) : chain[0]!.type === 'flow.approval' ? approvalRegion(head, params.get(head)!, ins) : invokeRegion(head, chain[0]!.type, spec, params.get(head)!, ins);
+      } else {
+        regions[head] = chainRegion(chain.map((n, i) => ({
+          id: n.id, type: n.type, spec: specs.get(n.id)!, params: params.get(n.id)!, incoming: nodes[n.id]!.incoming,
+          next: chain[i + 1] ? { id: chain[i + 1]!.id, handle: edges.find((e) => e.source === n.id)!.sourceHandle } : null,
+        })));
+      }
+    }
   }
   const workNodes = doc.nodes.filter((n) => WORK_CATEGORIES.has(specs.get(n.id)!.category)).map((n) => n.id);
   const config: MachineConfigJson = {
@@ -232,7 +265,7 @@ function buildMachine(
     },
   };
   return {
-    format: MACHINE_FORMAT, docId: doc.id, kind: doc.kind, name: doc.name, version: doc.version, nodes,
+    format: options.legacyShape ? LEGACY_MACHINE_FORMAT : MACHINE_FORMAT, docId: doc.id, kind: doc.kind, name: doc.name, version: doc.version, nodes,
     triggers: doc.nodes
       .filter((n) => specs.get(n.id)!.category === 'trigger')
       .map((n) => ({ nodeId: n.id, type: n.type, listensTo: specs.get(n.id)!.listensTo ?? null, params: params.get(n.id)! })),
@@ -319,4 +352,124 @@ function approvalRegion(nodeId: string, p: Record<string, unknown>, incoming: In
       skipped: final,
     },
   };
+}
+
+/**
+ * Splits the graph into chains: `v` continues into `w` when `v` (not a trigger) has exactly one
+ * outgoing edge, to `w`, and `w` has no other incoming edge. Every non-trigger node is in exactly
+ * one chain; triggers are chains of their own. Deterministic: document order of the heads.
+ */
+function chainsOf(doc: FlowDocument, specs: Map<string, NodeKindSpec>, edges: FlowDocument['edges']): FlowDocument['nodes'][] {
+  const byId = new Map(doc.nodes.map((n) => [n.id, n]));
+  const outs = new Map<string, FlowDocument['edges']>();
+  const insCount = new Map<string, number>();
+  for (const e of edges) {
+    outs.set(e.source, [...(outs.get(e.source) ?? []), e]);
+    insCount.set(e.target, (insCount.get(e.target) ?? 0) + 1);
+  }
+  const isTrigger = (id: string) => specs.get(id)?.category === 'trigger';
+  const continuation = (id: string): string | null => {
+    if (isTrigger(id)) return null;
+    const out = outs.get(id) ?? [];
+    if (out.length !== 1) return null;
+    const t = out[0]!.target;
+    return insCount.get(t) === 1 && !isTrigger(t) ? t : null;
+  };
+  const continued = new Set<string>();
+  for (const n of doc.nodes) {
+    const t = continuation(n.id);
+    if (t) continued.add(t);
+  }
+  const chains: FlowDocument['nodes'][] = [];
+  for (const n of doc.nodes) {
+    if (continued.has(n.id)) continue;
+    const chain = [n];
+    for (let t = continuation(n.id); t; t = continuation(t)) chain.push(byId.get(t)!);
+    chains.push(chain);
+  }
+  return chains;
+}
+
+interface ChainNode {
+  id: string;
+  type: string;
+  spec: NodeKindSpec;
+  params: Record<string, unknown>;
+  incoming: IncomingEdge[];
+  /** The next node of the chain and the output handle that leads there. */
+  next: { id: string; handle: string } | null;
+}
+
+const nodeStateId = (id: string) => `n_${id}`;
+const chainDoneId = (head: string) => `d_${head}`;
+
+/**
+ * One region for a chain: `$pending` until the head's inputs resolve, then one compound state per
+ * node (`running`, `retrying`), then `$done`. A node that does not take the chain's handle (a false
+ * condition, a rejected approval, a failure without continue-on-error) ends the chain and records
+ * the rest as skipped, so joins downstream see every input resolved.
+ */
+function chainRegion(chain: ChainNode[]): MachineConfigJson {
+  const head = chain[0]!;
+  const done = `#${chainDoneId(head.id)}`;
+  const rest = (i: number) => chain.slice(i + 1).map((c) => c.id);
+  const skipRest = (i: number) => (rest(i).length ? [{ type: 'recordSkipMany', params: { nodeIds: rest(i) } }] : []);
+  const states: Record<string, unknown> = {
+    $pending: {
+      always: [
+        { guard: { type: 'inputsDead', params: { incoming: head.incoming } }, target: done, actions: [{ type: 'recordSkipMany', params: { nodeIds: chain.map((c) => c.id) } }] },
+        { guard: { type: 'inputsReady', params: { incoming: head.incoming } }, target: `#${nodeStateId(head.id)}` },
+      ],
+    },
+    $done: { id: chainDoneId(head.id), type: 'final' },
+  };
+  chain.forEach((c, i) => {
+    const onward = (record: unknown, handle: string | null) =>
+      c.next && handle !== null && handle === c.next.handle
+        ? { target: `#${nodeStateId(c.next.id)}`, actions: [record] }
+        : { target: done, actions: [record, ...skipRest(i)] };
+    if (c.type === 'flow.approval') {
+      const decide = (decision: 'approve' | 'reject', handle: string) => ({
+        guard: { type: 'isDecisionFor', params: { nodeId: c.id, decision } },
+        ...onward({ type: 'recordDecision', params: { nodeId: c.id, handle } }, handle),
+      });
+      states[c.id] = {
+        id: nodeStateId(c.id), initial: 'running',
+        states: {
+          running: {
+            tags: ['waiting', 'approval'],
+            entry: { type: 'recordApprovalRequest', params: { nodeId: c.id, request: { title: c.params.title, details: c.params.details } } },
+            on: { 'approval.decide': [decide('approve', 'approved'), decide('reject', 'rejected')] },
+          },
+        },
+      };
+      return;
+    }
+    const retry = (c.params.retry ?? { maxAttempts: 1, backoffMs: 0, factor: 1 }) as { maxAttempts: number; backoffMs: number; factor: number };
+    const continueOnError = c.params.continueOnError === true;
+    const record = { type: 'recordOutcome', params: { nodeId: c.id } };
+    const onDone: unknown[] = [];
+    if (c.next) onDone.push({ guard: { type: 'tookHandle', params: { handle: c.next.handle } }, target: `#${nodeStateId(c.next.id)}`, actions: [record] });
+    onDone.push({ target: done, actions: [record, ...skipRest(i)] });
+    const onError: unknown[] = [];
+    if (retry.maxAttempts > 1) {
+      onError.push({ guard: { type: 'canRetry', params: { nodeId: c.id, maxAttempts: retry.maxAttempts } }, target: 'retrying', actions: { type: 'recordAttempt', params: { nodeId: c.id } } });
+    }
+    onError.push(continueOnError
+      ? onward({ type: 'recordFailure', params: { nodeId: c.id, continueOnError: true } }, 'out')
+      : { target: '#run.failed', actions: { type: 'recordFailure', params: { nodeId: c.id, continueOnError: false } } });
+    states[c.id] = {
+      id: nodeStateId(c.id), initial: 'running',
+      states: {
+        running: {
+          tags: c.type === 'flow.delay' ? ['waiting'] : ['running'],
+          invoke: { id: c.id, src: c.type, input: { nodeId: c.id, expressionParams: c.spec.expressionParams ?? [] }, onDone, onError },
+        },
+        ...(retry.maxAttempts > 1
+          ? { retrying: { tags: ['waiting'], invoke: { id: `${c.id}.retry`, src: 'sys.backoff', input: { nodeId: c.id, backoffMs: retry.backoffMs, factor: retry.factor }, onDone: { target: 'running' } } } }
+          : {}),
+      },
+    };
+  });
+  return { initial: '$pending', states };
 }

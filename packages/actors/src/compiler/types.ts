@@ -1,6 +1,14 @@
 import type { DataType, Diagnostic, FlowDocument, FlowKind, NodeCategory } from '@switchyard/schema';
 
-export const MACHINE_FORMAT = 'switchyard.machine/1' as const;
+/**
+ * The format of compiled machines this compiler emits. `/2`: chains of nodes are sequential states
+ * of one region (cost per event follows the active nodes). `/1`: one parallel region per node; the
+ * interpreter still executes it, so runs pinned to such machines keep going.
+ */
+export const MACHINE_FORMAT = 'switchyard.machine/2' as const;
+export const LEGACY_MACHINE_FORMAT = 'switchyard.machine/1' as const;
+export const EXECUTABLE_MACHINE_FORMATS: readonly string[] = [MACHINE_FORMAT, LEGACY_MACHINE_FORMAT];
+export type MachineFormat = typeof MACHINE_FORMAT | typeof LEGACY_MACHINE_FORMAT;
 
 export interface IncomingEdge {
   source: string;
@@ -29,7 +37,7 @@ export interface CompiledTrigger {
 export type MachineConfigJson = Record<string, unknown>;
 
 export interface CompiledMachine {
-  format: typeof MACHINE_FORMAT;
+  format: MachineFormat;
   docId: string;
   kind: FlowKind;
   name: string;
