@@ -194,6 +194,7 @@ describe('issue 9: editor and first run', () => {
     const [taskId] = await idsOf('action.createTask');
     const task = nodeById(page, taskId!);
     await task.getByTestId('node-problem').waitFor();
+    expect(await task.getByTestId('node-problem').textContent()).toBe('Title is required');
     expect(await nodeById(page, triggerId!).getByTestId('node-problem').count()).toBe(0);
     const clean = await boxOf(nodeById(page, triggerId!));
     const withProblem = await boxOf(task);
@@ -228,6 +229,7 @@ describe('issue 9: editor and first run', () => {
     expect(await page.getByTestId('actions-1-id').inputValue()).toBe('archive-it');
     await page.getByTestId('actions-add').click();
     expect(await actions.getByTestId('field-error').count()).toBe(2);
+    expect(await nodeById(page, notifyId!).getByTestId('node-problem').textContent()).toBe('Actions #3 › Id is required');
     await screenshot(page, 'issue-9-notification-actions');
     await page.getByTestId('actions-remove').nth(2).click();
     await page.getByTestId('actions-remove').nth(0).click();

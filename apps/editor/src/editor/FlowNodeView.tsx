@@ -2,6 +2,7 @@ import type { NodeCategory } from '@switchyard/schema';
 import { Handle, Position, type Node, type NodeProps } from '@xyflow/react';
 import { memo } from 'react';
 import { specOf } from './graph';
+import { plainMessage } from './param-fields';
 import { runBadgeOf, useOverlay } from './overlay';
 
 export interface FlowNodeData extends Record<string, unknown> {
@@ -63,8 +64,6 @@ function summaryOf(type: string, params: Record<string, unknown>): string {
 
 const HANDLE_TOP = 24;
 
-/** zod's wording for a missing value, said the way a person would. */
-export const plainMessage = (message: string) => message.replace(/Invalid input: expected \w+, received undefined/, 'required');
 
 function FlowNodeViewImpl({ id, data, selected }: NodeProps<FlowCanvasNode>) {
   const spec = specOf(data.type);

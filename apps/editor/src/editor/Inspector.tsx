@@ -3,10 +3,10 @@ import { useId } from 'react';
 import { ProposalCard, type Decision } from '../agents/ProposalCard';
 import type { ApiClient } from '../trpc';
 import type { NodePatch, RunViewData } from './Editor';
-import { CategoryIcon, plainMessage, type FlowCanvasNode } from './FlowNodeView';
+import { CategoryIcon, type FlowCanvasNode } from './FlowNodeView';
 import { specOf } from './graph';
 import { runBadgeOf, type NodeRunView } from './overlay';
-import { fieldsOf, issuesByPath } from './param-fields';
+import { fieldsOf, issuesByPath, plainMessage } from './param-fields';
 import { ParamForm } from './ParamForm';
 import { RunSkillInspector } from './RunSkillInspector';
 

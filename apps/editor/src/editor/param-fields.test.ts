@@ -1,6 +1,6 @@
 import { defaultCatalog } from '@switchyard/schema';
 import { describe, expect, it } from 'vitest';
-import { fieldsOf, humanize, issuesByPath, slugOf } from './param-fields';
+import { fieldsOf, humanize, issuesByPath, plainMessage, slugOf } from './param-fields';
 
 const spec = (type: string) => defaultCatalog.get(type)!;
 
@@ -60,5 +60,13 @@ describe('issue 9: the notification node’s actions get a structured editor, no
     expect(slugOf('  2nd  Reminder ')).toBe('nd-reminder');
     expect(slugOf('Ünïcode only ✓')).toBe('n-code-only');
     for (const label of ['Call back!', 'x'.repeat(100), 'A -- B']) expect(slugOf(label)).toMatch(/^[a-z][a-z0-9-]{0,39}$/);
+  });
+});
+
+describe('issue 9: problems on the cards read as words', () => {
+  it('names a missing field as a person would, also inside a list', () => {
+    expect(plainMessage('title: Invalid input: expected string, received undefined')).toBe('Title is required');
+    expect(plainMessage('actions.2.id: Invalid input: expected string, received undefined')).toBe('Actions #3 › Id is required');
+    expect(plainMessage('Create task is not connected to a trigger, so it never runs')).toBe('Create task is not connected to a trigger, so it never runs');
   });
 });

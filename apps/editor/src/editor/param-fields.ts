@@ -126,6 +126,24 @@ export function fieldsOfJsonSchema(schema: JsonSchema): Field[] {
   return Object.entries(schema.properties ?? {}).map(([key, s]) => fieldOf(key, s, required.has(key)));
 }
 
+/**
+ * A compiler diagnostic said the way a person would: zod's "Invalid input: expected string,
+ * received undefined" at `title` is "Title is required", at `actions.2.id` "Actions #3 › Id is
+ * required". Other messages keep their words.
+ */
+export function plainMessage(message: string): string {
+  const missing = /^([\w.]+): Invalid input: expected \w+, received undefined$/.exec(message);
+  if (missing?.[1]) {
+    const where = missing[1]
+      .split('.')
+      .map((part) => (/^\d+$/.test(part) ? `#${Number(part) + 1}` : humanize(part)))
+      .join(' › ')
+      .replace(/ › #/g, ' #');
+    return `${where} is required`;
+  }
+  return message.replace(/Invalid input: expected \w+, received undefined/, 'required');
+}
+
 /** Plain wording for a zod issue message: a missing value is just "Required". */
 export const plainIssue = (message: string): string => (/received undefined/.test(message) ? 'Required' : message);
 
