@@ -81,12 +81,14 @@ export function AgentDetailPage({ client, agentId, onUnauthorized }: { client: A
       const res = await client.agents.chat.mutate({ id: agentId, message: text, ...(retryOf === undefined ? {} : { retryOf }) });
       setMessages(res.messages);
     } catch (error) {
-      setNotice({ tone: 'error', text: describeError(error, 'send the message') });
-      try {
-        // The stored conversation shows the question as failed, with its Retry.
-        setMessages((await client.agents.memory.query({ id: agentId })).conversation?.messages ?? []);
-      } catch {
-        setMessages((m) => (m ?? []).filter((x) => x.id >= 0));
+      // The stored conversation shows a question the model did not answer as failed, with its
+      // Retry (and the agent's error banner says why); anything else is said here.
+      const stored = await client.agents.memory.query({ id: agentId }).then((v) => v.conversation?.messages ?? null, () => null);
+      const last = stored?.filter((m) => m.role === 'user').at(-1);
+      if (stored && last?.status === 'failed' && last.content === text) setMessages(stored);
+      else {
+        setNotice({ tone: 'error', text: describeError(error, 'send the message') });
+        setMessages(stored ?? ((m) => (m ?? []).filter((x) => x.id >= 0)));
         if (retryOf === undefined) setDraft(text);
       }
     } finally {
