@@ -280,7 +280,7 @@ export function Editor({ client, initial }: { client: ApiClient; initial: Loaded
       if (!spec) return;
       let at = position;
       if (!at) {
-        // A click or Enter in the palette: the middle of the visible canvas, or the nearest free spot.
+        // A click or Enter in the palette: the nearest free spot in view (see below for where it starts looking).
         const box = canvasRef.current?.getBoundingClientRect() ?? new DOMRect(0, 0, window.innerWidth, window.innerHeight);
         const centre = screenToFlowPosition({ x: box.left + box.width / 2, y: box.top + box.height / 2 });
         // The minimap and the zoom controls float over the bottom of the canvas: keep new nodes above them.
@@ -289,7 +289,6 @@ export function Editor({ client, initial }: { client: ApiClient; initial: Loaded
         const visible = { x: topLeft.x, y: topLeft.y, width: bottomRight.x - topLeft.x, height: bottomRight.y - topLeft.y };
         const current = getNodes();
         const occupied = current.map((n) => ({ x: n.position.x, y: n.position.y, width: n.measured?.width ?? NODE_SIZE.width, height: n.measured?.height ?? NODE_SIZE.height }));
-        // Flows read left to right: next to the selected node (the one added last), else from the left of the view.
         // Flows read left to right: next to the selected node (the one added last), wrapping to a new
         // row under it when that is off screen; on an empty canvas, from the left of the view.
         const last = current.filter((n) => n.selected).at(-1);
