@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BUSINESS_HOURS, client, freshStorage, spawnRuntime, type Client } from './host-support';
 
@@ -73,7 +75,6 @@ describe.runIf(Boolean(process.env.DATABASE_URL))('three processes, one killed a
   });
 
   it('every run completes with exactly one of each internal effect and one webhook key', async () => {
-    const { createServer } = await import('node:http');
     const deliveries: string[] = [];
     const server = createServer((req, res) => {
       deliveries.push(String(req.headers['idempotency-key']));
@@ -82,7 +83,7 @@ describe.runIf(Boolean(process.env.DATABASE_URL))('three processes, one killed a
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     cleanup.push(() => new Promise((r) => server.close(r)));
-    const port = (server.address() as import('node:net').AddressInfo).port;
+    const port = (server.address() as AddressInfo).port;
     const storage = await freshStorage('postgres');
     cleanup.push(() => storage.drop());
     const env = { ...storage.env, SWITCHYARD_TEST_NOW: String(BUSINESS_HOURS), SWITCHYARD_LEASE_MS: '2000', SWITCHYARD_OUTBOUND_ALLOW: `127.0.0.1:${port}`, LOG_LEVEL: 'warn' };

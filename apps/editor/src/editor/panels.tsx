@@ -31,7 +31,7 @@ function describeRegion(states: Record<string, unknown>): string {
   return [...steps, ends.join(' | ')].filter(Boolean).join(' → ');
 }
 
-/** What the compiler makes of the canvas: one region per node, and the machine JSON itself. */
+/** What the compiler makes of the canvas: a region per trigger and per chain of nodes, and the machine JSON itself. */
 export function CompilePreview({ document, onClose }: { document: FlowDocument; onClose: () => void }) {
   const { machine, diagnostics } = useMemo(() => compile(document), [document]);
   const regions = machine
@@ -46,12 +46,16 @@ export function CompilePreview({ document, onClose }: { document: FlowDocument; 
       ) : (
         <>
           <p className="inspector__hint">
-            One parallel state with a region per node. A node runs once its inputs are done; a path that does not pass is skipped.
+            One parallel state with a region per trigger and per chain of nodes; a chain runs its nodes one after another. A chain starts once its inputs are done; a path that does not pass is skipped.
           </p>
           <ol className="state-list" data-testid="state-list">
             {regions.map(([id, region]) => (
               <li key={id}>
-                <code>{id}</code> <span className="muted">({machine.nodes[id]?.label})</span>
+                <code>{id}</code>{' '}
+                <span className="muted">
+                  ({machine.nodes[id]?.label}
+                  {Object.keys(region.states ?? {}).filter((k) => machine.nodes[k]).length > 1 ? `, a chain of ${Object.keys(region.states ?? {}).filter((k) => machine.nodes[k]).length} nodes` : ''})
+                </span>
                 <div className="state-list__states">{describeRegion(region.states ?? {})}</div>
               </li>
             ))}

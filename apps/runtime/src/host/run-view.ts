@@ -35,7 +35,7 @@ export function runView(row: RunRow & { doc_id?: string }, compiled: CompiledMac
       const r = results[id];
       const waits = region === 'running' && (compiled?.nodes[id]?.type === 'flow.approval' || waitingOnAgents.has(id));
       const state = region === 'running' || region === 'retrying' ? (waits ? 'waiting' : region) : (r?.status ?? region ?? 'pending');
-      return [id, { state, output: r?.output ?? null, error: r?.error ?? null, reason: r?.reason ?? null, attempts: r?.attempts ?? 0, request: r?.request ?? null }];
+      return [id, { state, output: r?.output ?? null, error: r?.error ?? null, reason: r?.reason ?? null, attempts: r?.attempts ?? 0, request: r?.request ?? null, handles: r?.handles ?? [] }];
     }),
   );
   return {
