@@ -34,6 +34,9 @@ describe.each(backendsUnderTest())('agents survive a killed process (%s)', (back
     const { runs } = await api.events.emit.mutate({ type: 'email.received', payload: { from: 'mallory@evil.test', to: ['me@example.test'], subject: 'Invoice', body: INJECTION } });
     const runId = runs[0]!.runId;
     const approvalId = (await waitForRun(api, runId, (r) => r.status === 'waiting' && r.agentApprovals.length === 1)).agentApprovals[0]!.id;
+    // The run shows the proposal as soon as it is stored, while the skill still writes the draft
+    // (a second model turn): count the model calls once the agent's request is finished.
+    await until('the agent request to finish', async () => (await api.agents.get.query({ id: sender.id })).state === 'waiting_approval');
     const draftCalls = () => fake.requests.filter((r) => r.response_format?.json_schema?.name === 'email_draft').length;
     const draftCallsBefore = draftCalls();
 
