@@ -67,6 +67,12 @@ const TOOL_ARGS: Partial<Record<AgentTool, { description: string; schema: z.ZodT
   scheduleFollowUp: { description: 'Schedule a follow-up with a contact', schema: z.object({ email: z.string().email(), dueAt: z.string().datetime(), note: z.string().max(2000).default('') }) },
 };
 
+/** How each taint source reads in a proposal's reason. */
+const SOURCE_WORDS: Record<string, string> = {
+  crm: 'CRM contact fields', email: 'emails', web: 'web results', social: 'social profiles', trigger: 'the event that started the workflow',
+  prompt: 'content sent to the model', model: "the model's answer to CRM text or your instructions",
+};
+
 /**
  * The dispatcher: the only way a skill (or a model inside it) reaches the outside world. It
  * enforces the agent's tool allow-list whatever the prompt says, marks the request tainted once
@@ -124,7 +130,7 @@ export async function createDispatch(deps: DispatchDeps, req: {
     if (++portCalls > caps.maxToolCalls) throw new SwitchyardError('RATE_LIMITED', `The agent reached its cap of ${caps.maxToolCalls} tool calls`);
     const m = subMeta(tool);
     if (EXTERNAL_TOOLS.includes(tool) && report.untrusted.length && !req.grantEffects) {
-      const reason = `Proposed after reading untrusted content (${report.untrusted.join(', ')})`;
+      const reason = `Proposed after reading untrusted content (${report.untrusted.map((u) => SOURCE_WORDS[u] ?? u).join(', ')})`;
       const approval = await onceEffect(deps.em, nowIso(), m, 'approval', async (tx) => {
         const id = randomUUID();
         await sql(tx, `insert into agent_approvals (id, agent_id, user_id, run_id, node_id, tool, args, reason, status, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)`,
