@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ContactEntity, allEntities } from '../src/entities';
 import { MEMORY_DATA_DIR, openDatabase, type Database } from '../src/db/database';
+import { migrationsList } from '../src/migrations';
 import { backends, createTestStorage, openTestDatabase } from './support/test-db';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -37,7 +38,7 @@ describe.each(backends())('database (%s)', (kind) => {
     const tables = (await em.execute(`select table_name from information_schema.tables where table_schema = 'public'`)) as { table_name: string }[];
     expect(tables.map((t) => t.table_name)).toEqual(expect.arrayContaining(TABLES));
     expect(await db.orm.getMigrator().getPendingMigrations()).toEqual([]);
-    expect((await db.orm.getMigrator().getExecutedMigrations()).map((m) => m.name)).toEqual(['0001-initial', '0002-agents', '0003-run-leases', '0004-agent-mailbox', '0005-run-commands']);
+    expect((await db.orm.getMigrator().getExecutedMigrations()).map((m) => m.name)).toEqual(migrationsList.map((m) => m.name));
   });
 
   it('has a column for every entity property (entities and migration agree)', async () => {

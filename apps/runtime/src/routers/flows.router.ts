@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { compile } from '@switchyard/actors';
-import { FlowDocumentSchema, FlowKindSchema, IdSchema } from '@switchyard/schema';
+import { FlowDocumentSchema, FlowKindSchema, IdSchema, SwitchyardError } from '@switchyard/schema';
 import { authedProcedure, router } from '../trpc';
 import { hostOf } from '../host/wiring';
+import { agentsOf } from '../agents/wiring';
 
 const docRef = z.object({ docId: IdSchema, version: z.number().int().positive().optional() });
 
@@ -29,7 +30,10 @@ export const flowsRouter = router({
       })),
 
   /** Diagnostics for any document, even one that does not parse. */
-  validate: authedProcedure.input(z.object({ document: z.unknown() })).mutation(({ input }) => ({ diagnostics: compile(input.document).diagnostics })),
+  validate: authedProcedure.input(z.object({ document: z.unknown() })).mutation(async ({ ctx, input }) => ({
+    // The compiler is pure; what depends on the caller's agents (tools, skills) is added here.
+    diagnostics: [...compile(input.document).diagnostics, ...(await agentsOf(ctx.services).flowDiagnostics(ctx.user.id, input.document))],
+  })),
 
   compile: authedProcedure
     .input(z.union([z.object({ document: z.unknown() }), docRef]))
@@ -40,6 +44,12 @@ export const flowsRouter = router({
     }),
 
   deploy: authedProcedure.input(docRef).mutation(async ({ ctx, input }) => {
+    // A `Run agent skill` node whose agent lacks the skill or its tools is refused before anything is deployed.
+    const document = await hostOf(ctx.services).flows.exportDocument(ctx.user.id, input.docId, input.version);
+    const agentProblems = (await agentsOf(ctx.services).flowDiagnostics(ctx.user.id, document)).filter((d) => d.severity === 'error');
+    if (agentProblems.length) {
+      throw new SwitchyardError('INVALID_DOCUMENT', agentProblems[0]!.message, { issues: agentProblems.map((d) => ({ path: d.path, message: d.message, code: d.code })) });
+    }
     const result = await hostOf(ctx.services).flows.deploy(ctx.user.id, input.docId, input.version);
     await hostOf(ctx.services).scheduler.sync();
     return result;
