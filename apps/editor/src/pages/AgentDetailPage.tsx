@@ -516,7 +516,7 @@ function MemoryInspector({
       </div>
       {memory.entries.length === 0 ? (
         <p className="table-note" data-testid="memory-empty">
-          Nothing remembered yet. Skills and workflows store facts here with `agents.remember`.
+          Nothing remembered yet. Facts that skills, chats and workflows store about this agent appear here.
         </p>
       ) : (
         <div className="table-card">
