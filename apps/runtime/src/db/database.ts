@@ -84,10 +84,7 @@ async function openPglite(dataDir: string): Promise<Database> {
   const memory = dataDir === MEMORY_DATA_DIR;
   const dir = memory ? undefined : resolve(dataDir);
   if (dir) await mkdir(dir, { recursive: true });
-  // PGlite's WebAssembly heap is most of an idle runtime's memory (bench: RSS of an idle runtime);
-  // an embedded, single-user database does well with a 32 MB buffer cache instead of 128 MB.
-  const conf = { postgresqlconf: ['shared_buffers=32MB'] };
-  const pglite = await PGlite.create(dir === undefined ? conf : { dataDir: dir, ...conf });
+  const pglite = await PGlite.create(dir === undefined ? {} : { dataDir: dir });
   // maxConnections > 1 only so a pool reconnect racing the old socket's close is not refused;
   // the pool itself holds one connection, because PGlite executes one query at a time.
   const server = new PGLiteSocketServer({ db: pglite, host: '127.0.0.1', port: 0, maxConnections: 4 });
