@@ -24,6 +24,7 @@ const nullStore = (): RunStore => ({
   claim: async () => [],
   heartbeat: async () => new Set<string>(),
   release: async () => undefined,
+  expireInstances: async () => [],
   markEnded: async () => undefined,
 });
 

@@ -11,6 +11,7 @@ import { SwitchyardError, type DomainEvent } from '@switchyard/schema';
 import type { RuntimeClock } from './clock';
 import { sql, sqlOne } from './db';
 import { uuidFromName } from './ids';
+import { isDeadLocalInstance } from './instances';
 import { createMachineRegistry, type MachineRegistry } from './machines';
 import { createRunStore, isFinal, PersistError, type Fence, type JournalEntry, type Lease, type RunRow, type RunStore, type WriteOutcome } from './run-store';
 
@@ -322,8 +323,13 @@ export function createHost(deps: HostDeps) {
 
   /** Rehydrates every active run this process may own. */
   async function restoreAll(): Promise<{ restored: number; failed: number }> {
-    // This process's lease row first: runs it claims are not adoptable by others meanwhile.
-    if (deps.lease) await heartbeatNow();
+    // This process's lease row first: runs it claims are not adoptable by others meanwhile. Leases
+    // of crashed processes of this host are void at once (their runs are resumed here, now).
+    if (deps.lease) {
+      const gone = await store.expireInstances(isDeadLocalInstance);
+      if (gone.length) deps.log?.info?.({ instances: gone }, 'voided the leases of crashed processes on this host');
+      await heartbeatNow();
+    }
     const rows = deps.lease ? await store.claim(deps.lease, { mine: true, all: deps.adoptAll ?? false, skip: [...live.keys()] }) : await store.active();
     const { launched, failed } = await launchAll(rows, 'restore');
     return { restored: launched, failed };

@@ -237,6 +237,14 @@ export function createRunStore(em: () => EntityManager, opts: { maxBatch?: numbe
       return new Set(held.map((r) => r.id));
     },
 
+    /** Voids the leases of instances `dead` recognises (crashed processes of this host). */
+    async expireInstances(dead: (id: string) => boolean) {
+      const rows = await sql<{ id: string }>(em(), 'select id from runtime_instances where lease_until >= now()');
+      const gone = rows.map((r) => r.id).filter(dead);
+      if (gone.length) await sql(em(), `update runtime_instances set lease_until = now() - interval '1 second' where id = any(?::text[])`, [`{${gone.map((g) => `"${g}"`).join(',')}}`]);
+      return gone;
+    },
+
     /** Gives up this process's runs and lease (a graceful stop), so any process may claim them at once. */
     async release(lease: Lease, runs: { id: string; epoch: number }[]) {
       if (runs.length > 0) {
