@@ -1,7 +1,6 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BUSINESS_HOURS, client, freshStorage, setClock, spawnRuntime, waitForRun } from './host-support';
+import { startWebhookReceiver } from './support/webhook-receiver';
 
 const HOUR = 3_600_000;
 
@@ -13,15 +12,9 @@ describe.runIf(Boolean(process.env.DATABASE_URL))('fencing: a process paused pas
   });
 
   it('SIGSTOP A past its lease, B adopts and completes; after SIGCONT A sends nothing and writes nothing', async () => {
-    const keys: string[] = [];
-    const server = createServer((req, res) => {
-      keys.push(String(req.headers['idempotency-key']));
-      req.resume();
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    cleanup.push(() => new Promise((r) => server.close(r)));
-    const port = (server.address() as AddressInfo).port;
+    const receiver = await startWebhookReceiver();
+    cleanup.push(receiver.close);
+    const { port, keys } = receiver;
     const storage = await freshStorage('postgres');
     cleanup.push(() => storage.drop());
     const env = {

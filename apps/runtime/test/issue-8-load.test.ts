@@ -1,7 +1,6 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BUSINESS_HOURS, client, freshStorage, spawnRuntime, type Client } from './host-support';
+import { startWebhookReceiver } from './support/webhook-receiver';
 
 const flow = {
   schemaVersion: 1, id: 'load', kind: 'workflow', name: 'Three internal effects per email',
@@ -75,15 +74,9 @@ describe.runIf(Boolean(process.env.DATABASE_URL))('three processes, one killed a
   });
 
   it('every run completes with exactly one of each internal effect and one webhook key', async () => {
-    const deliveries: string[] = [];
-    const server = createServer((req, res) => {
-      deliveries.push(String(req.headers['idempotency-key']));
-      req.resume();
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    cleanup.push(() => new Promise((r) => server.close(r)));
-    const port = (server.address() as AddressInfo).port;
+    const receiver = await startWebhookReceiver();
+    cleanup.push(receiver.close);
+    const { port, keys: deliveries } = receiver;
     const storage = await freshStorage('postgres');
     cleanup.push(() => storage.drop());
     const env = { ...storage.env, SWITCHYARD_TEST_NOW: String(BUSINESS_HOURS), SWITCHYARD_LEASE_MS: '2000', SWITCHYARD_OUTBOUND_ALLOW: `127.0.0.1:${port}`, LOG_LEVEL: 'warn' };
