@@ -14,11 +14,9 @@ async function main() {
   }
   // Agents first: their actors are up before the host restores runs that may call them.
   const server = await createServer(config, mergeOverrides(agentsOverrides(config), hostOverrides(config)));
-  const url = await server.start();
-  // Jupyter-style login: the link carries the token once; the editor moves it into a header.
-  console.log(`Switchyard is running: ${url}/?token=${encodeURIComponent(config.token)}`);
-  if (server.services.db.kind === 'pglite') console.log(`Embedded database in ${config.dataDir} (set DATABASE_URL to use PostgreSQL)`);
 
+  // Handlers before the URL is printed: a SIGTERM sent the moment the runtime announces itself
+  // must still stop it gracefully (without a listener the signal kills the process outright).
   let stopping = false;
   const shutdown = (signal: NodeJS.Signals) => {
     if (stopping) return;
@@ -33,6 +31,11 @@ async function main() {
   };
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
+
+  const url = await server.start();
+  // Jupyter-style login: the link carries the token once; the editor moves it into a header.
+  console.log(`Switchyard is running: ${url}/?token=${encodeURIComponent(config.token)}`);
+  if (server.services.db.kind === 'pglite') console.log(`Embedded database in ${config.dataDir} (set DATABASE_URL to use PostgreSQL)`);
 }
 
 main().catch((e: unknown) => {
