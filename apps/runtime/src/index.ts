@@ -31,6 +31,9 @@ async function main() {
   };
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
+  // Last line of defence: every promise in the host handles its own failure (tests check it), but
+  // a rejection that slipped through is reported, never a reason to take every run down with it.
+  process.on('unhandledRejection', (reason) => server.app.log.error({ err: reason }, 'unhandled rejection (reported, not fatal)'));
 
   const url = await server.start();
   // Jupyter-style login: the link carries the token once; the editor moves it into a header.

@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, onTestFailed } from 'vitest';
 import { BUSINESS_HOURS, client, freshStorage, spawnRuntime, type Client } from './host-support';
 import { startWebhookReceiver } from './support/webhook-receiver';
 
@@ -37,6 +37,7 @@ describe.runIf(Boolean(process.env.DATABASE_URL))('1,500 event-started runs at c
     cleanup.push(() => storage.drop());
     const rt = await spawnRuntime({ ...storage.env, SWITCHYARD_TEST_NOW: String(BUSINESS_HOURS), SWITCHYARD_LEASE_MS: '1000' });
     cleanup.push(() => rt.kill('SIGTERM'));
+    onTestFailed(() => console.log(`runtime output (exit ${rt.child.exitCode ?? rt.child.signalCode}):\n${rt.output().slice(-4000)}`));
     const api = client(rt.url);
     await api.flows.save.mutate({ document: flow as never });
     await api.flows.deploy.mutate({ docId: 'load' });
@@ -82,6 +83,7 @@ describe.runIf(Boolean(process.env.DATABASE_URL))('three processes, one killed a
     const env = { ...storage.env, SWITCHYARD_TEST_NOW: String(BUSINESS_HOURS), SWITCHYARD_LEASE_MS: '2000', SWITCHYARD_OUTBOUND_ALLOW: `127.0.0.1:${port}`, LOG_LEVEL: 'warn' };
     const names = ['chaos-a', 'chaos-b', 'chaos-c'];
     const procs = await Promise.all(names.map((n) => spawnRuntime({ ...env, SWITCHYARD_INSTANCE_ID: n })));
+    onTestFailed(() => procs.forEach((p, i) => console.log(`${names[i]} output:\n${p.output().slice(-3000)}`)));
     cleanup.push(() => Promise.all(procs.map((p) => p.kill('SIGTERM'))));
     const apis = procs.map((p) => client(p.url));
     await apis[0]!.flows.save.mutate({
