@@ -1,5 +1,5 @@
 import { assign, fromPromise, setup, type AnyStateMachine, type SnapshotFrom } from 'xstate';
-import { isNodeType, isSwitchyardError, type NodeType } from '@switchyard/schema';
+import { defaultCatalog, isNodeType, isSwitchyardError, type NodeType } from '@switchyard/schema';
 import type { CompiledMachine, IncomingEdge, MachineConfigJson } from './compiler/types';
 import { renderParams, type Scope } from './expression';
 import { nodeImplementations } from './nodes/registry';
@@ -113,8 +113,15 @@ export function createRunMachine(compiled: CompiledMachine, ports: RunPorts) {
     const impl = nodeImplementations[node.type as NodeType];
     if (impl.kind !== 'invoke') continue;
     const run = impl.run as (inv: Invocation<unknown>, p: RunPorts) => Promise<NodeOutcome>;
+    // Persist before effect: a node that acts outside the run (an effect, a timer row, an agent
+    // request) starts once the transition that started it is durable. A pure or read-only node
+    // (a condition, even one that reads the clock) need not wait: nothing outside sees it, and the
+    // effect after it waits for the commit that holds its output, so a replay that re-decides it
+    // has acted on nothing.
+    const spec = defaultCatalog.get(node.type);
+    const waitsForCommit = spec?.effect === true || node.type === 'flow.delay';
     actors[node.type] = fromPromise<NodeOutcome, BoundInput>(async ({ input, signal }) => {
-      await ports.durability?.committed(input.runId, signal);
+      if (waitsForCommit) await ports.durability?.committed(input.runId, signal);
       const { nodeId, expressionParams, scope } = input;
       const node = compiled.nodes[nodeId]!;
       const skip = new Set(expressionParams);
