@@ -323,3 +323,41 @@ describe.each(backendsUnderTest())('a cron tick whose process is killed between 
     expect(journal.items.filter((j) => j.nodeId === 'task' && j.eventType?.startsWith('xstate.done'))).toHaveLength(1);
   }, 240_000);
 });
+
+describe.each(backendsUnderTest())('ticks missed while no process ran (%s)', (backend: Backend) => {
+  const cleanup: (() => Promise<unknown>)[] = [];
+  afterAll(async () => {
+    for (const c of cleanup.reverse()) await c().catch(() => undefined);
+  });
+
+  it("'runOnce' fires the latest missed slot once on start, across restarts; 'skip' fires nothing", async () => {
+    const storage = await freshStorage(backend);
+    cleanup.push(() => storage.drop());
+    const env = { ...storage.env, SWITCHYARD_TEST_NOW: String(BUSINESS_HOURS), SWITCHYARD_INSTANCE_ID: 'catch-up' };
+    let rt = await spawnRuntime(env);
+    // Mondays 09:00 UTC: never due in real time while this test runs on a Wednesday clock or any other day's minute.
+    const weekly = (id: string, missed: 'skip' | 'runOnce') => ({
+      schemaVersion: 1, id, kind: 'workflow', name: `Weekly ${missed}`,
+      nodes: [
+        { id: 'tick', type: 'trigger.schedule', position: { x: 0, y: 0 }, params: { cron: '0 9 * * 1', timezone: 'UTC', missed } },
+        { id: 'task', type: 'action.createTask', position: { x: 200, y: 0 }, params: { title: `Weekly ${missed}` } },
+      ],
+      edges: [{ id: 'e1', source: 'tick', target: 'task' }],
+    });
+    await deploy(client(rt.url), weekly('v2-catch-up', 'runOnce'), weekly('v2-skip', 'skip'));
+    await rt.kill('SIGTERM');
+
+    // Down over the weekend: restarted on Monday 2026-01-12 10:00, one hour after the missed slot.
+    const monday = String(Date.UTC(2026, 0, 12, 10, 0));
+    for (let restart = 0; restart < 2; restart++) {
+      rt = await spawnRuntime({ ...env, SWITCHYARD_TEST_NOW: monday });
+      const api = client(rt.url);
+      const runs = await api.runs.list.query({ docId: 'v2-catch-up' } as never);
+      expect(runs.items).toHaveLength(1);
+      const run = await waitForRun(api, runs.items[0]!.id, (r) => r.status === 'completed');
+      expect((run.trigger.payload as { firedAt: string }).firedAt).toBe('2026-01-12T09:00:00.000Z');
+      expect((await api.runs.list.query({ docId: 'v2-skip' } as never)).items).toHaveLength(0);
+      await rt.kill('SIGTERM');
+    }
+  }, 240_000);
+});

@@ -232,7 +232,7 @@ export function createHost(deps: HostDeps) {
     }
   }
 
-  function fenceOf(row: Pick<RunRow, 'owner' | 'lease_epoch'>): Fence | null {
+  function fenceOf(row: Pick<RunRow, 'lease_epoch'>): Fence | null {
     if (!deps.lease) return null;
     return { owner: deps.lease.instanceId, epoch: Number(row.lease_epoch ?? 1) };
   }
@@ -578,7 +578,6 @@ export function createHost(deps: HostDeps) {
     },
     startLeases,
     applyCommands,
-    heartbeat: heartbeatNow,
     /**
      * Graceful stop: lets queued writes land, stops every actor without persisting the stop (a
      * stopped snapshot would freeze the run), and releases this process's leases so another

@@ -252,7 +252,7 @@ export function createRunStore(em: () => EntityManager, opts: { maxBatch?: numbe
           `with l as (
              select r.id from runs r join unnest(?::uuid[], ?::bigint[]) as m(id, epoch) on m.id = r.id
               where r.owner = ? and r.lease_epoch = m.epoch order by r.id for no key update)
-           update runs r set owner = null, lease_until = null from l where r.id = l.id`,
+           update runs r set owner = null from l where r.id = l.id`,
           [`{${runs.map((r) => r.id).join(',')}}`, `{${runs.map((r) => r.epoch).join(',')}}`, lease.instanceId]);
       }
       await sql(em(), 'delete from runtime_instances where id = ?', [lease.instanceId]);
@@ -293,7 +293,7 @@ export function createRunStore(em: () => EntityManager, opts: { maxBatch?: numbe
 
     /** Ends a run that cannot go on (a broken snapshot): `failed`, or `parked` when its machine is of an unknown format. */
     async markEnded(runId: string, status: 'failed' | 'parked', error: { code: string; message: string }, at: string) {
-      await sql(em(), `update runs set status = ?, error = ?, reason = ?, finished_at = ?, updated_at = ?, owner = null, lease_until = null where id = ?`,
+      await sql(em(), `update runs set status = ?, error = ?, reason = ?, finished_at = ?, updated_at = ?, owner = null where id = ?`,
         [status, error, status === 'parked' ? error.message : null, status === 'failed' ? at : null, at, runId]);
     },
   };

@@ -11,6 +11,9 @@ export class Migration0006RuntimeV2 extends Migration {
   override async up(): Promise<void> {
     this.addSql(`
 alter table runs add column lease_epoch bigint not null default 0;
+-- Leases are per process now (runtime_instances); the per-run lease column of 0003 is gone.
+drop index if exists runs_lease_idx;
+alter table runs drop column lease_until;
 alter table runs drop constraint if exists runs_status_check;
 alter table runs add constraint runs_status_check check (status in ('running', 'waiting', 'completed', 'failed', 'skipped', 'cancelled', 'parked'));
 alter table flow_versions add column compiled jsonb null;
@@ -34,6 +37,8 @@ alter table flow_versions drop column machine_format;
 alter table flow_versions drop column compiled;
 alter table runs drop constraint if exists runs_status_check;
 alter table runs add constraint runs_status_check check (status in ('running', 'waiting', 'completed', 'failed', 'skipped', 'cancelled'));
+alter table runs add column lease_until timestamptz null;
+create index runs_lease_idx on runs (lease_until) where status in ('running', 'waiting');
 alter table runs drop column lease_epoch;
 `);
   }

@@ -76,10 +76,10 @@ export function createScheduler(deps: {
    * since it was deployed (once, claimed like any tick); `skip` (the default) lets them go.
    */
   async function catchUp() {
+    // A trigger row keeps the node's params (defaults applied) in `filters`.
     const rows = await sql<ScheduleRow & { missed: string | null; deployed_at: Date }>(deps.em(),
-      `select t.*, t.created_at as deployed_at,
-              (select n->'params'->>'missed' from jsonb_array_elements(v.document->'nodes') n where n->>'id' = t.node_id) as missed
-         from flow_triggers t join flows f on f.id = t.flow_id join flow_versions v on v.flow_id = t.flow_id and v.version = t.version
+      `select t.*, t.created_at as deployed_at, t.filters->>'missed' as missed
+         from flow_triggers t join flows f on f.id = t.flow_id
         where t.kind = 'schedule' and t.active and f.deleted_at is null`);
     let fired = 0;
     for (const s of rows) {
