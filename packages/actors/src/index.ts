@@ -11,3 +11,4 @@ export { createFakePorts, type FakeEffect } from './testing/fake-ports';
 export { createFakeSkillPorts } from './testing/fake-skill-ports';
 export { simulateRun } from './testing/run';
 export * from './skills';
+export * from './plan';

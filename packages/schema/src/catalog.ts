@@ -4,6 +4,7 @@ import * as actions from './nodes/actions';
 import * as agent from './nodes/agent';
 import * as conditions from './nodes/conditions';
 import * as flow from './nodes/flow';
+import * as plan from './nodes/plan';
 import * as triggers from './nodes/triggers';
 
 /** Every node kind the product knows. The editor palette, inspector forms and compiler read this. */
@@ -30,6 +31,7 @@ export const NODE_KINDS = [
   agent.runSkillNode,
   flow.delayNode,
   flow.approvalNode,
+  plan.planStepNode,
 ] as const;
 
 type AnyKind = (typeof NODE_KINDS)[number];

@@ -3,6 +3,7 @@ import * as actions from './actions';
 import * as agent from './agent';
 import * as conditions from './conditions';
 import * as flow from './flow';
+import { planStepInWorkflow } from '../plan/step-node';
 import * as triggers from './triggers';
 import type { NodeImplementation } from './types';
 
@@ -30,4 +31,5 @@ export const nodeImplementations: { [K in NodeType]: NodeImplementation<K> } = {
   'agent.runSkill': agent.runSkill,
   'flow.delay': flow.delay,
   'flow.approval': flow.approval,
+  'plan.step': planStepInWorkflow,
 };
