@@ -22,7 +22,7 @@ const NOW_S = Math.floor(BUSINESS_HOURS / 1000);
 
 const sign = (secret: string, ts: number | string, body: string) => `sha256=${createHmac('sha256', secret).update(`${ts}.${body}`).digest('hex')}`;
 
-type ErrorBody = { error: { code: string; message: string; issues: { path: string[]; code?: string }[] } };
+type ErrorBody = { error: { code: string; message: string; issues: { path: (string | number)[]; code?: string; message: string }[] } };
 
 async function post(url: string, body: string, headers: Record<string, string>) {
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
@@ -141,35 +141,62 @@ describe.each(backendsUnderTest())('issue 9: webhooks (%s)', (backend) => {
     await setClock(t.rt.url, BUSINESS_HOURS);
     const { url } = (await t.api.flows.get.query({ docId: 'issue9-hook' })).webhooks[0]!;
     const { secret } = await t.api.flows.rotateWebhookSecret.mutate({ docId: 'issue9-hook', nodeId: 'hook' });
-    for (const body of ['['.repeat(6000) + ']'.repeat(6000), `{"a":${'{"a":'.repeat(6000)}1${'}'.repeat(6001)}`, '['.repeat(100_000)]) {
+    const deepArray = (n: number) => '['.repeat(n) + ']'.repeat(n);
+    for (const body of [deepArray(6000), `{"a":${'{"a":'.repeat(6000)}1${'}'.repeat(6001)}`, deepArray(100_000)]) {
       const deep = await deliver(url, secret, body);
       expect(deep.status).toBe(400);
-      expect(deep.json.error).toMatchObject({ code: 'BAD_INPUT', issues: [{ path: ['body'], code: 'too_deep' }] });
+      expect(deep.json.error).toMatchObject({ code: 'BAD_INPUT', issues: [{ code: 'too_deep' }] });
+      // The path names where the limit was crossed, under the body, as for any tRPC input.
+      expect(deep.json.error.issues[0]!.path[0]).toBe('body');
+      expect(deep.json.error.issues[0]!.path).toHaveLength(65);
       expect(deep.text).not.toMatch(/stack|Maximum call/i);
     }
-    // Brackets inside strings are not nesting.
+    // Brackets inside strings are not nesting; a body that is not JSON is its text.
     const stringy = await deliver(url, secret, JSON.stringify({ note: '['.repeat(5000) }));
     expect(stringy.status).toBe(202);
+    expect((await deliver(url, secret, '['.repeat(5000))).status).toBe(202);
     const fine = await deliver(url, secret, '['.repeat(60) + '1' + ']'.repeat(60));
     expect(fine.status).toBe(202);
     await waitForRun(t.api, fine.json.runId!, (r) => r.status === 'completed');
   });
 
-  it('a signed body with a NUL character or a lone surrogate is a typed 400, not a 500 from the database', async () => {
+  it('a signed body with a NUL character, a lone surrogate or a prototype key is a typed 400, not a 500 from the database', async () => {
     await setClock(t.rt.url, BUSINESS_HOURS);
     const { url } = (await t.api.flows.get.query({ docId: 'issue9-hook' })).webhooks[0]!;
     const { secret } = await t.api.flows.rotateWebhookSecret.mutate({ docId: 'issue9-hook', nodeId: 'hook' });
-    const cases: [string, (string | number)[]][] = [
-      ['{"order":{"note":"a\\u0000b"}}', ['body', 'order', 'note']],
-      ['{"list":["ok","\\ud800"]}', ['body', 'list', 1]],
-      ['{"\\udc00key":1}', ['body']],
-      ['plain text with a NUL \u0000 byte', ['body']],
+    const cases: [string, (string | number)[], string][] = [
+      ['{"order":{"note":"a\\u0000b"}}', ['body', 'order', 'note'], 'invalid_text'],
+      ['{"list":["ok","\\ud800"]}', ['body', 'list', 1], 'invalid_text'],
+      ['{"\\udc00key":1}', ['body', '\udc00key'], 'invalid_text'],
+      ['plain text with a NUL \u0000 byte', ['body'], 'invalid_text'],
+      ['{"a":{"__proto__":{"admin":true}}}', ['body', 'a', '__proto__'], 'forbidden_key'],
+      ['{"constructor":{"prototype":{"x":1}}}', ['body', 'constructor'], 'forbidden_key'],
     ];
-    for (const [body, path] of cases) {
+    for (const [body, path, code] of cases) {
       const res = await deliver(url, secret, body);
       expect(res.status, body).toBe(400);
-      expect(res.json.error).toMatchObject({ code: 'BAD_INPUT', issues: [{ path, code: 'invalid_text' }] });
+      expect(res.json.error, body).toMatchObject({ code: 'BAD_INPUT', issues: [{ path, code }] });
     }
+  });
+
+  it('the webhook body and a tRPC input break the same rule with the same typed issue (one JSON rule, assertJsonLimits)', async () => {
+    await setClock(t.rt.url, BUSINESS_HOURS);
+    const { url } = (await t.api.flows.get.query({ docId: 'issue9-hook' })).webhooks[0]!;
+    const { secret } = await t.api.flows.rotateWebhookSecret.mutate({ docId: 'issue9-hook', nodeId: 'hook' });
+    let deep: unknown = 'x';
+    for (let i = 0; i < 70; i++) deep = { d: deep };
+    const hook = await deliver(url, secret, JSON.stringify(deep));
+    const viaTrpc = await t.api.flows.validate.mutate({ document: deep }).catch((e: unknown) => e);
+    expect(switchyardCode(viaTrpc)).toBe('BAD_INPUT');
+    const trpcIssue = (viaTrpc as { data?: { switchyard?: { issues: { path: (string | number)[]; code?: string; message: string }[] } } }).data!.switchyard!.issues[0]!;
+    const hookIssue = hook.json.error.issues[0]!;
+    expect(hookIssue.code).toBe(trpcIssue.code);
+    expect(hookIssue.message).toBe(trpcIssue.message);
+    // The limit counts from the root of what crossed the wire: the webhook's body is that root, a
+    // procedure's input object is one level above `document`, so its path stops one level earlier.
+    expect([hookIssue.path[0], trpcIssue.path[0]]).toEqual(['body', 'document']);
+    expect(hookIssue.path.slice(1)).toEqual(Array(64).fill('d'));
+    expect(trpcIssue.path.slice(1)).toEqual(Array(63).fill('d'));
   });
 
   it('every webhook answer has the documented error shape, including a body over the limit', async () => {

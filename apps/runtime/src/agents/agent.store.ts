@@ -6,6 +6,7 @@ import {
   AgentCreateSchema, AgentUpdateSchema,
 } from '@switchyard/schema';
 import { sql, sqlOne } from '../host/db';
+import { decodeTimeCursor, encodeTimeCursor } from '../host/time-cursor';
 import { evolve } from './personality';
 
 export interface AgentRecord extends Agent {
@@ -41,6 +42,23 @@ export function createAgentStore(deps: { em: () => EntityManager; now: () => str
   const store = {
     async list(userId: string): Promise<AgentRecord[]> {
       return (await sql<Row>(deps.em(), `select ${COLUMNS} from agents where user_id = ? and deleted_at is null order by created_at, id`, [userId])).map(toRecord);
+    },
+    /**
+     * One page of the user's agents, oldest first (the order `list` keeps): `nextCursor` (null on the
+     * last page) continues after the last one. The cursor holds created_at as PostgreSQL's text, so
+     * microseconds survive the round trip.
+     */
+    async page(userId: string, page: { limit?: number; cursor?: string } = {}): Promise<{ items: AgentRecord[]; nextCursor: string | null }> {
+      const limit = page.limit ?? 100;
+      const after = page.cursor === undefined ? null : decodeTimeCursor(page.cursor);
+      const rows = await sql<Row & { cursor_at: string }>(deps.em(),
+        `select ${COLUMNS}, created_at::text as cursor_at from agents where user_id = ? and deleted_at is null
+           and (?::timestamptz is null or (created_at, id) > (?::timestamptz, ?::uuid))
+         order by created_at, id limit ?`,
+        [userId, after?.at ?? null, after?.at ?? null, after?.id ?? null, limit + 1]);
+      const items = rows.slice(0, limit);
+      const end = items[items.length - 1];
+      return { items: items.map(toRecord), nextCursor: rows.length > limit && end ? encodeTimeCursor(end.cursor_at, end.id) : null };
     },
     /** Every live agent of every user: what the runtime rehydrates on start. */
     async all(): Promise<AgentRecord[]> {

@@ -494,6 +494,11 @@ export function createAgentsService(deps: AgentsServiceDeps) {
     memory,
     llm,
     list: (userId: string) => store.list(userId).then((as) => as.map((a) => ({ ...a, state: actors.has(a.id) ? stateOf(actors.get(a.id)!) : a.state }))),
+    /** `agents.list`: a page of the user's agents, oldest first, with their live state. */
+    async listPage(userId: string, page: { limit?: number; cursor?: string } = {}) {
+      const { items, nextCursor } = await store.page(userId, page);
+      return { items: items.map((a) => ({ ...a, state: actors.has(a.id) ? stateOf(actors.get(a.id)!) : a.state })), nextCursor };
+    },
     async get(userId: string, agentId: string) {
       const agent = await store.get(userId, agentId);
       return {
@@ -533,14 +538,19 @@ export function createAgentsService(deps: AgentsServiceDeps) {
       await memory.forget(agent.id, key);
       return { key };
     },
-    /** The memory inspector: entries with expiry, recent interactions, the active conversation, pending approvals. */
-    async memoryView(userId: string, agentId: string, opts: { prefix?: string; entityType?: string; entityId?: string } = {}) {
+    /**
+     * The memory inspector: the first page of entries with expiry (`entriesNextCursor` continues
+     * them through `memoryEntries`), recent interactions, the active conversation, pending approvals.
+     */
+    async memoryView(userId: string, agentId: string, opts: { prefix?: string; entityType?: string; entityId?: string; limit?: number } = {}) {
       const agent = await store.get(userId, agentId);
       const conversation = await sqlOne<{ id: string }>(deps.em(), 'select id from conversations where agent_id = ? and active order by updated_at desc limit 1', [agent.id]);
       const approvals = await sql<{ id: string; tool: string; args: { args: unknown }; reason: string; created_at: unknown; run_id: string | null; node_id: string | null }>(deps.em(),
         `select id, tool, args, reason, created_at, run_id, node_id from agent_approvals where agent_id = ? and status = 'pending' order by created_at`, [agent.id]);
+      const entries = await memory.entries(agent.id, { ...(opts.prefix ? { prefix: opts.prefix } : {}), ...(opts.limit ? { limit: opts.limit } : {}) });
       return {
-        entries: await memory.entries(agent.id, opts.prefix ? { prefix: opts.prefix } : {}),
+        entries: entries.items,
+        entriesNextCursor: entries.nextCursor,
         interactions: opts.entityType && opts.entityId ? await memory.entityContext(agent.id, opts.entityType, opts.entityId) : await memory.recentInteractions(agent.id, 50),
         conversation: conversation ? { id: conversation.id, messages: await memory.history(conversation.id, 50) } : null,
         approvals: approvals.map((a) => ({
@@ -549,6 +559,11 @@ export function createAgentsService(deps: AgentsServiceDeps) {
       };
     },
     /** Evolves the traits from feedback (seed days 8-9), persisted; returns the new traits and prompt. */
+    /** One page of an agent's live memory entries in key order (`agents.memoryEntries`). */
+    async memoryEntries(userId: string, agentId: string, page: { prefix?: string; limit?: number; cursor?: string } = {}) {
+      const agent = await store.get(userId, agentId);
+      return memory.entries(agent.id, page);
+    },
     async feedback(userId: string, agentId: string, feedback: FeedbackType[], comment = '', messageId?: number) {
       const agent = await store.get(userId, agentId);
       if (messageId !== undefined) await memory.addFeedback(agent.id, userId, messageId, feedback);

@@ -35,6 +35,20 @@ export interface ChatMessage {
 
 const iso = (v: unknown) => (v instanceof Date ? v.toISOString() : v === null || v === undefined ? null : new Date(String(v)).toISOString());
 
+/** A memory page's cursor: the last key returned, so the next page starts after it (keys are unique per agent). */
+const encodeKeyCursor = (key: string) => Buffer.from(JSON.stringify(['key', key])).toString('base64url');
+
+function decodeKeyCursor(cursor: string): string {
+  let v: unknown = null;
+  try {
+    v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    /* reported below */
+  }
+  if (Array.isArray(v) && v.length === 2 && v[0] === 'key' && typeof v[1] === 'string' && v[1].length > 0 && v[1].length <= 200) return v[1];
+  throw new SwitchyardError('BAD_INPUT', 'Invalid cursor', { issues: [{ path: ['cursor'], message: 'Invalid cursor' }] });
+}
+
 /** Interactions served per entity (the seed's "last 50"). */
 export const INTERACTIONS_KEPT = 50;
 
@@ -64,12 +78,21 @@ export function createAgentMemory(deps: { em: () => EntityManager; clock: Clock 
     async forget(agentId: string, key: string) {
       await sql(deps.em(), 'delete from agent_memory where agent_id = ? and key = ?', [agentId, key]);
     },
-    async entries(agentId: string, opts: { prefix?: string; limit?: number } = {}): Promise<MemoryEntry[]> {
+    /**
+     * Live entries in key order, a page at a time: `nextCursor` (null on the last page) is the last
+     * key returned, encoded; the next page starts after it.
+     */
+    async entries(agentId: string, opts: { prefix?: string; limit?: number; cursor?: string } = {}): Promise<{ items: MemoryEntry[]; nextCursor: string | null }> {
+      const limit = opts.limit ?? 100;
+      const after = opts.cursor === undefined ? null : decodeKeyCursor(opts.cursor);
       const rows = await sql<{ key: string; value: { v: unknown }; expires_at: unknown; updated_at: unknown }>(deps.em(),
         `select key, value, expires_at, updated_at from agent_memory
-         where agent_id = ? and (expires_at is null or expires_at > ?) and key like ? order by key limit ?`,
-        [agentId, now(), `${(opts.prefix ?? '').replace(/[\\%_]/g, (c) => `\\${c}`)}%`, opts.limit ?? 500]);
-      return rows.map((r) => ({ key: r.key, value: asJson(r.value.v), expiresAt: iso(r.expires_at), updatedAt: iso(r.updated_at)! }));
+         where agent_id = ? and (expires_at is null or expires_at > ?) and key like ? and (?::text is null or key > ?)
+         order by key limit ?`,
+        [agentId, now(), `${(opts.prefix ?? '').replace(/[\\%_]/g, (c) => `\\${c}`)}%`, after, after, limit + 1]);
+      const items = rows.slice(0, limit).map((r) => ({ key: r.key, value: asJson(r.value.v), expiresAt: iso(r.expires_at), updatedAt: iso(r.updated_at)! }));
+      const end = items[items.length - 1];
+      return { items, nextCursor: rows.length > limit && end ? encodeKeyCursor(end.key) : null };
     },
 
     async addInteraction(agentId: string, entityType: string, entityId: string, data: Record<string, unknown>) {

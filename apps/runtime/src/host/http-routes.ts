@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { SwitchyardError, type ErrorCode } from '@switchyard/schema';
+import { SwitchyardError, assertJsonLimits, type ErrorCode } from '@switchyard/schema';
 import { httpErrorBody } from '../errors';
 import { sql, sqlOne } from './db';
 import { uuidFromName } from './ids';
@@ -11,11 +11,6 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 const MAX_BODY = 1024 * 1024;
 /** How far a delivery's signed timestamp may be from the runtime's clock, either way. */
 export const WEBHOOK_TOLERANCE_MS = 5 * 60_000;
-/**
- * Deepest JSON nesting a webhook body may have. Checked on the raw text before it is parsed, so
- * nothing recursive (storing, templating) ever sees a deeper value.
- */
-export const MAX_WEBHOOK_JSON_DEPTH = 64;
 export const SIGNATURE_HEADER = 'x-switchyard-signature';
 export const TIMESTAMP_HEADER = 'x-switchyard-timestamp';
 
@@ -26,50 +21,6 @@ export const TIMESTAMP_HEADER = 'x-switchyard-timestamp';
  */
 export function webhookSignature(secret: string, timestamp: string, body: Buffer | string): string {
   return `sha256=${createHmac('sha256', secret).update(`${timestamp}.`).update(body).digest('hex')}`;
-}
-
-/**
- * True when JSON text nests arrays/objects deeper than `max`. One pass with a counter (no recursion,
- * no parse), aware of strings and escapes so brackets inside strings do not count.
- */
-export function jsonDepthExceeds(text: string, max: number): boolean {
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) inString = true;
-    else if (c === 0x5b || c === 0x7b) {
-      if (++depth > max) return true;
-    } else if (c === 0x5d || c === 0x7d) depth--;
-  }
-  return false;
-}
-
-// Without the `u` flag the regex sees UTF-16 code units, which is what a lone surrogate is.
-const BAD_TEXT = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
-/**
- * The path of the first string or key PostgreSQL cannot store (a NUL, an unpaired surrogate), or
- * null. Walks with an explicit stack; the depth was bounded before parsing.
- */
-export function badTextPath(value: unknown): (string | number)[] | null {
-  const stack: { v: unknown; path: (string | number)[] }[] = [{ v: value, path: [] }];
-  while (stack.length) {
-    const { v, path } = stack.pop()!;
-    if (typeof v === 'string') {
-      if (BAD_TEXT.test(v)) return path;
-    } else if (Array.isArray(v)) {
-      for (let i = v.length - 1; i >= 0; i--) stack.push({ v: v[i], path: [...path, i] });
-    } else if (v !== null && typeof v === 'object') {
-      const keys = Object.keys(v);
-      if (keys.some((k) => BAD_TEXT.test(k))) return path;
-      for (let i = keys.length - 1; i >= 0; i--) stack.push({ v: (v as Record<string, unknown>)[keys[i]!], path: [...path, keys[i]!] });
-    }
-  }
-  return null;
 }
 
 const fail = (reply: FastifyReply, code: ErrorCode, message: string, issues: { path: (string | number)[]; message: string; code?: string }[] = []) => {
@@ -138,25 +89,22 @@ export function registerHostRoutes(app: FastifyInstance, deps: { services: HostS
         ]);
       }
 
-      // 3. Bounded before anything recursive touches it.
+      // 3. The JSON rule every API input keeps (depth, size, text PostgreSQL can store, no prototype
+      // keys), checked before anything recursive (storing, templating) sees the body. JSON.parse is
+      // iterative in V8, so parsing a deep body first is safe; a body that is not JSON is its text.
       const text = raw.toString('utf8');
-      if (jsonDepthExceeds(text, MAX_WEBHOOK_JSON_DEPTH)) {
-        return fail(reply, 'BAD_INPUT', `The body nests deeper than ${MAX_WEBHOOK_JSON_DEPTH} levels`, [{ path: ['body'], message: `Deeper than ${MAX_WEBHOOK_JSON_DEPTH} levels`, code: 'too_deep' }]);
-      }
-
-      // JSON.parse is iterative in V8, and the depth is bounded now.
       let payload: unknown = text;
       try {
         payload = text ? JSON.parse(text) : {};
       } catch {
         /* non-JSON bodies are passed on as text */
       }
-      // PostgreSQL cannot store these in text or jsonb: a typed 400 rather than a failed insert.
-      const badText = badTextPath(payload);
-      if (badText) {
-        return fail(reply, 'BAD_INPUT', 'The body contains a NUL character or an unpaired UTF-16 surrogate', [
-          { path: ['body', ...badText], message: 'Text may not contain NUL or unpaired surrogates', code: 'invalid_text' },
-        ]);
+      try {
+        assertJsonLimits(payload, ['body']);
+      } catch (e) {
+        if (!(e instanceof SwitchyardError)) throw e;
+        const { status, body } = httpErrorBody(e);
+        return reply.code(status).send(body);
       }
 
       // 4. ...and cannot be replayed before then: each signature is accepted once.

@@ -6,18 +6,34 @@ import { authedProcedure, router } from '../trpc';
 
 const ById = z.object({ id: AgentIdSchema });
 const MemoryKey = z.string().trim().min(1).max(200);
+/** Cursor paging as in `flows.list`: `nextCursor` of one page is the `cursor` of the next. */
+const Page = z.object({ limit: z.number().int().min(1).max(200).default(100), cursor: z.string().max(500).optional() });
 
 /** `agents.*`: every call is scoped to the signed-in user; another user's agent is NOT_FOUND. */
 export const agentsRouter = router({
-  list: authedProcedure.query(({ ctx }) => agentsOf(ctx.services).list(ctx.user.id).then((items) => ({ items }))),
+  /** Oldest first, `limit` (default 100) per page; pass `nextCursor` back as `cursor` for the next page. */
+  list: authedProcedure
+    .input(Page.optional())
+    .query(({ ctx, input }) => agentsOf(ctx.services).listPage(ctx.user.id, input ?? {})),
   get: authedProcedure.input(ById).query(({ ctx, input }) => agentsOf(ctx.services).get(ctx.user.id, input.id)),
   create: authedProcedure.input(AgentCreateSchema).mutation(({ ctx, input }) => agentsOf(ctx.services).create(ctx.user.id, input)),
   update: authedProcedure.input(AgentUpdateSchema).mutation(({ ctx, input }) => agentsOf(ctx.services).update(ctx.user.id, input)),
   delete: authedProcedure.input(ById).mutation(({ ctx, input }) => agentsOf(ctx.services).remove(ctx.user.id, input.id)),
-  /** The memory inspector: entries (with expiry), interactions, the active conversation, pending approvals. */
+  /**
+   * The memory inspector: the first `limit` (default 200) entries in key order with their expiry
+   * (`entriesNextCursor` continues them with `memoryEntries`), interactions, the active conversation,
+   * pending approvals.
+   */
   memory: authedProcedure
-    .input(ById.extend({ prefix: z.string().max(200).optional(), entityType: z.string().max(50).optional(), entityId: z.string().max(200).optional() }))
+    .input(ById.extend({
+      prefix: z.string().max(200).optional(), entityType: z.string().max(50).optional(), entityId: z.string().max(200).optional(),
+      limit: z.number().int().min(1).max(200).default(200),
+    }))
     .query(({ ctx, input }) => agentsOf(ctx.services).memoryView(ctx.user.id, input.id, input)),
+  /** An agent's live memory entries in key order, `limit` (default 100) per page; `nextCursor` continues. */
+  memoryEntries: authedProcedure
+    .input(ById.extend({ prefix: z.string().max(200).optional() }).merge(Page))
+    .query(({ ctx, input }) => agentsOf(ctx.services).memoryEntries(ctx.user.id, input.id, input)),
   remember: authedProcedure
     .input(ById.extend({ key: MemoryKey, value: z.unknown(), ttlSeconds: z.number().int().positive().max(31_536_000).optional() }))
     .mutation(({ ctx, input }) => agentsOf(ctx.services).remember(ctx.user.id, input.id, input.key, input.value, input.ttlSeconds)),
