@@ -30,6 +30,16 @@ export interface EmailRef {
   threadId?: string;
 }
 
+/** A notification button as a node hands it to the runtime (params rendered; see the schema's kinds). */
+export interface NotificationActionSpec {
+  id: string;
+  label: string;
+  kind?: 'compose-email' | 'complete-follow-up' | 'snooze' | 'dismiss' | 'open-contact' | 'custom';
+  draft?: { to: string; subject: string; body: string };
+  followUpId?: string;
+  snoozeFor?: string;
+}
+
 export interface CrmPort {
   findContactByEmail(userId: string, email: string): Promise<ContactRef | null>;
   sendEmail(meta: EffectMeta, e: { to: string[]; subject: string; body: string; threadId?: string }): Promise<{ id: string }>;
@@ -46,10 +56,17 @@ export interface CrmPort {
     meta: EffectMeta,
     c: { email: string; relationshipStrength?: number; addTags: string[]; appendNote: string; touchLastInteraction: boolean },
   ): Promise<{ id: string } | null>;
+  /**
+   * With a `suggestionKey`, a notification with the same key for the same contact raised within
+   * `dedupeWindowMs` makes this a no-op answering that one's id with `deduped: true`.
+   */
   createNotification(
     meta: EffectMeta,
-    n: { type: string; title: string; body: string; priority: 'low' | 'normal' | 'high'; actions: { id: string; label: string }[] },
-  ): Promise<{ id: string }>;
+    n: {
+      type: string; title: string; body: string; priority: 'low' | 'normal' | 'high'; actions: NotificationActionSpec[];
+      contactId?: string; suggestionKey?: string; dedupeWindowMs?: number;
+    },
+  ): Promise<{ id: string; deduped?: boolean }>;
   scheduleFollowUp(meta: EffectMeta, f: { email: string; dueAt: string; note: string }): Promise<{ id: string } | null>;
 }
 

@@ -355,8 +355,9 @@ export class CrmStore {
   async createNotification(em: EntityManager, userId: string, input: NotificationCreate): Promise<NotificationDto> {
     const row = em.create(NotificationEntity, {
       id: randomUUID(), userId, type: input.type, title: input.title, body: input.body, priority: input.priority,
-      actions: input.actions, readAt: null, actedAt: null, actedAction: null, dismissedAt: null, snoozedUntil: null,
-      sourceRunId: input.sourceRunId, createdAt: this.now(),
+      actions: input.actions, state: 'unread', readAt: null, actedAt: null, actedAction: null, actedResult: null, dismissedAt: null,
+      snoozedAt: null, snoozedUntil: null, returnedAt: null, contactId: null, suggestionKey: null, behaviorId: null,
+      sourceRunId: input.sourceRunId, createdAt: this.now(), updatedAt: this.now(),
     });
     await em.flush();
     return toDto(row);
@@ -376,6 +377,8 @@ export class CrmStore {
       row.actedAt = now;
       row.actedAction = actionId;
       row.readAt ??= now;
+      row.state = 'acted';
+      row.updatedAt = now;
       await em.flush();
     }
     return { notification: toDto(row), action };
@@ -384,6 +387,8 @@ export class CrmStore {
   async markNotificationRead(em: EntityManager, userId: string, id: string): Promise<NotificationDto> {
     const row = await this.mustFind(em, NotificationEntity, userId, id, 'Notification');
     row.readAt ??= this.now();
+    if (row.state === 'unread') row.state = 'read';
+    row.updatedAt = this.now();
     await em.flush();
     return toDto(row);
   }
@@ -391,6 +396,8 @@ export class CrmStore {
   async dismissNotification(em: EntityManager, userId: string, id: string): Promise<NotificationDto> {
     const row = await this.mustFind(em, NotificationEntity, userId, id, 'Notification');
     row.dismissedAt ??= this.now();
+    if (row.state !== 'acted') row.state = 'dismissed';
+    row.updatedAt = this.now();
     await em.flush();
     return toDto(row);
   }
@@ -400,6 +407,9 @@ export class CrmStore {
     const when = date(until);
     if (when <= this.now()) throw new SwitchyardError('BAD_INPUT', 'Snooze until a time in the future', { issues: [{ path: ['until'], message: 'Must be in the future' }] });
     row.snoozedUntil = when;
+    row.snoozedAt = this.now();
+    if (row.state !== 'acted' && row.state !== 'dismissed') row.state = 'snoozed';
+    row.updatedAt = this.now();
     await em.flush();
     return toDto(row);
   }

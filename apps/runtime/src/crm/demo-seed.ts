@@ -72,10 +72,15 @@ export async function seedDemoData(em: EntityManager, userId: string, options: {
     id: randomUUID(), userId, type: 'relationship.dormant', title: 'Grace Hopper has gone quiet',
     body: 'No contact for 45 days with a strong relationship (0.81). Send a check-in?', priority: 'normal',
     actions: [
-      { id: 'draft', label: 'Draft a check-in', action: 'draft.create', payload: { contactId: grace!.id } },
-      { id: 'later', label: 'Remind me next week', action: 'snooze', payload: { days: 7 } },
+      {
+        id: 'compose', label: 'Compose email', action: 'compose-email',
+        payload: { draft: { to: [grace!.email], subject: 'Catching up', body: `Hi Grace,\n\nIt has been a while - how are things going on your side? Would you have time for a short call next week?\n\nBest,`, contactId: grace!.id, threadId: null } },
+      },
+      { id: 'later', label: 'Remind me next week', action: 'snooze', payload: { snoozeFor: '7 days' } },
+      { id: 'open', label: 'Open contact', action: 'open-contact', payload: { contactId: grace!.id } },
     ],
-    readAt: null, actedAt: null, actedAction: null, dismissedAt: null, snoozedUntil: null, sourceRunId: null, createdAt: at(-HOUR),
+    state: 'unread', readAt: null, actedAt: null, actedAction: null, actedResult: null, dismissedAt: null, snoozedAt: null, snoozedUntil: null,
+    returnedAt: null, contactId: grace!.id, suggestionKey: 'reactivate', behaviorId: null, sourceRunId: null, createdAt: at(-HOUR), updatedAt: at(-HOUR),
   });
 
   await em.flush();

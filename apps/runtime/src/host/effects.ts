@@ -3,6 +3,8 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ContactRef, CrmPort, EffectMeta, MemoryPort, OutboundPort } from '@switchyard/actors';
 import type { RuntimeClock } from './clock';
 import { sql, sqlOne } from './db';
+import { announceNotificationChange } from '../notifications/events';
+import { raiseNotification } from '../notifications/raise';
 
 /** sha256 of the attempt-independent effect key: the same on every retry and after a crash. */
 export const idempotencyKey = (meta: EffectMeta) => createHash('sha256').update(meta.effectKey).digest('hex');
@@ -112,15 +114,12 @@ export function createEffects(deps: EffectDeps) {
           [c.relationshipStrength ?? null, c.addTags, c.appendNote, c.appendNote, c.touchLastInteraction, now(), now(), contact.id]);
         return { id: contact.id };
       }),
-    createNotification: (meta, n) =>
-      once(meta, 'notification', async (tx) => {
-        const id = randomUUID();
-        await sql(tx,
-          `insert into notifications (id, user_id, type, title, body, priority, actions, source_run_id, created_at)
-           values (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-          [id, meta.userId, n.type, n.title, n.body, n.priority, n.actions.map((a) => ({ ...a, action: a.id })), meta.runId, now()]);
-        return { id };
-      }),
+    // Typed buttons, the contact, dedupe and engagement: notifications/raise.ts.
+    createNotification: async (meta, n) => {
+      const created = await once(meta, 'notification', (tx) => raiseNotification(tx, meta, n, deps.clock.now()));
+      announceNotificationChange(meta.userId);
+      return created;
+    },
     scheduleFollowUp: (meta, f) =>
       once(meta, 'followUp', async (tx) => {
         const contact = await contactByEmail(tx, meta.userId, f.email);

@@ -7,6 +7,10 @@ import { Migration0005RunCommands } from './0005-run-commands';
 import { Migration0006RuntimeV2 } from './0006-runtime-v2';
 import { Migration0007FlowLifecycle } from './0007-flow-lifecycle';
 import { Migration0008AgentChatStatus } from './0008-agent-chat-status';
+import { Migration0012Plans } from './0012-plans';
+import { Migration0009Templates } from './0009-templates';
+import { Migration0010Monitor } from './0010-monitor';
+import { Migration0011Notifications } from './0011-notifications';
 
 /** Every migration in order. Listed explicitly so no filesystem glob is needed at run time. */
 export const migrationsList: MigrationObject[] = [
@@ -18,4 +22,8 @@ export const migrationsList: MigrationObject[] = [
   { name: '0006-runtime-v2', class: Migration0006RuntimeV2 },
   { name: '0007-flow-lifecycle', class: Migration0007FlowLifecycle },
   { name: '0008-agent-chat-status', class: Migration0008AgentChatStatus },
+  { name: '0009-templates', class: Migration0009Templates },
+  { name: '0010-monitor', class: Migration0010Monitor },
+  { name: '0011-notifications', class: Migration0011Notifications },
+  { name: '0012-plans', class: Migration0012Plans },
 ];

@@ -88,12 +88,24 @@ export const updateContact: InvokeImplementation<'action.updateContact'> = {
 export const sendNotification: InvokeImplementation<'action.sendNotification'> = {
   kind: 'invoke',
   async run(inv, { crm }) {
+    const p = inv.params;
+    const contactId = String(p.contactId ?? '').trim();
+    const suggestionKey = String(p.suggestionKey ?? '').trim();
+    const window = parseDuration(p.dedupeWindow);
     const n = {
-      type: inv.params.notificationType, title: String(inv.params.title), body: String(inv.params.body),
-      priority: inv.params.priority, actions: inv.params.actions,
+      type: p.notificationType, title: String(p.title), body: String(p.body), priority: p.priority,
+      // Rendered templates may give non-strings ("{{ item.id }}" as a number): the runtime stores text.
+      actions: p.actions.map((a) => ({
+        id: a.id, label: a.label, kind: a.kind,
+        ...(a.draft ? { draft: { to: String(a.draft.to ?? ''), subject: String(a.draft.subject ?? ''), body: String(a.draft.body ?? '') } } : {}),
+        ...(a.followUpId === undefined ? {} : { followUpId: String(a.followUpId) }),
+        ...(a.snoozeFor === undefined ? {} : { snoozeFor: a.snoozeFor }),
+      })),
+      ...(contactId ? { contactId } : {}),
+      ...(suggestionKey ? { suggestionKey, dedupeWindowMs: window ?? 0 } : {}),
     };
     const created = await crm.createNotification(meta(inv), n);
-    return pass({ notificationId: created.id, title: n.title });
+    return pass({ notificationId: created.id, title: n.title, deduped: created.deduped ?? false, ...(contactId ? { contactId } : {}) });
   },
 };
 

@@ -54,20 +54,47 @@ export const updateContactAction = defineNodeKind({
   inputs: [IN], outputs: [OUT],
 });
 
+/**
+ * What pressing a notification's button does. `compose-email` opens the prepared draft,
+ * `complete-follow-up` completes a follow-up, `snooze` hides it until a chosen time, `dismiss` removes
+ * it, `open-contact` opens the contact; `custom` only records the answer and emits `notification.acted`.
+ */
+export const NOTIFICATION_ACTION_KINDS = ['compose-email', 'complete-follow-up', 'snooze', 'dismiss', 'open-contact', 'custom'] as const;
+export type NotificationActionKind = (typeof NOTIFICATION_ACTION_KINDS)[number];
+
 export const NotificationActionButtonSchema = z.object({
   id: z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, 'Lowercase letters, digits and "-"'),
   label: z.string().min(1).max(60),
+  kind: z.enum(NOTIFICATION_ACTION_KINDS).default('custom'),
+  /** compose-email: the prepared draft (templates); an empty `to` falls back to the contact's address. */
+  draft: z.object({
+    to: template(1000).default(''),
+    subject: template(1000).default(''),
+    body: template(50_000).default(''),
+  }).optional(),
+  /** complete-follow-up: which follow-up (template, e.g. "{{ item.id }}"). */
+  followUpId: template(200).optional(),
+  /** snooze: the default time to snooze for when the person does not choose one. */
+  snoozeFor: durationString().optional(),
+}).superRefine((a, ctx) => {
+  if (a.kind === 'compose-email' && !a.draft) ctx.addIssue({ code: 'custom', path: ['draft'], message: 'Compose needs a prepared draft' });
+  if (a.kind === 'complete-follow-up' && !a.followUpId) ctx.addIssue({ code: 'custom', path: ['followUpId'], message: 'Which follow-up should be completed?' });
 });
 
 export const sendNotificationAction = defineNodeKind({
   type: 'action.sendNotification', typeVersion: 1, category: 'action', label: 'Send notification', effect: true,
-  description: 'Puts a notification in your inbox, optionally with action buttons.',
+  description: 'Puts a notification in your inbox, optionally with action buttons (compose, complete, snooze, dismiss, open contact).',
   params: z.object({
     title: template(200).min(1, 'Give the notification a title'),
     body: template(2000).default(''),
     priority: z.enum(['low', 'normal', 'high']).default('normal'),
     notificationType: z.string().regex(/^[a-z][a-z0-9-]{0,59}$/).default('workflow'),
-    actions: z.array(NotificationActionButtonSchema).max(5).default([]),
+    actions: z.array(NotificationActionButtonSchema).max(6).default([]),
+    /** The contact the suggestion is about (template, e.g. "{{ item.id }}"); enables "open contact" and per-contact dedupe. */
+    contactId: template(200).default(''),
+    /** Dedupe: a suggestion with this key for the same contact is not raised again within `dedupeWindow`. Empty: never deduped. */
+    suggestionKey: template(300).default(''),
+    dedupeWindow: durationString('7 days').describe('e.g. "7 days", "12 hours"'),
     ...actionPolicy,
   }),
   inputs: [IN], outputs: [OUT],
