@@ -1,0 +1,283 @@
+import { compile, createBuiltinSkillRegistry } from '@switchyard/actors';
+import {
+  AgentCreateSchema, DEFAULT_PERSONALITY, NODE_PERMISSIONS, PERMISSIONS, PersonalitySchema, SwitchyardError, TOOL_PERMISSIONS,
+  TemplateSchema, assertJsonLimits, issuesFromZod, permissionCovered,
+  type AgentCreate, type AgentTool, type ErrorIssue, type FlowDocument, type Template, type TemplateVariable,
+} from '@switchyard/schema';
+
+/** A bundle's JSON may not exceed this (a flow document is far smaller; a 10 MB one is refused). */
+export const MAX_BUNDLE_BYTES = 2 * 1024 * 1024;
+
+const skills = createBuiltinSkillRegistry();
+const VAR_REF = /@\{var\.([A-Za-z][A-Za-z0-9_-]{0,63})\}/g;
+const AGENT_REF = /^@\{agent\.([A-Za-z][A-Za-z0-9_-]{0,63})\}$/;
+
+const bad = (message: string, issues: ErrorIssue[] = []) => new SwitchyardError('BAD_INPUT', message, { issues: issues.length ? issues : [{ path: [], message }] });
+
+/** The permission a webhook URL needs: its host when the URL is literal, any host when it is a `{{ }}` template. */
+export function webhookPermission(url: unknown): string {
+  if (typeof url !== 'string' || url.includes('{{') || url.includes('@{')) return 'webhooks.call';
+  try {
+    const u = new URL(url);
+    return `webhook:${u.host.toLowerCase()}`;
+  } catch {
+    return 'webhooks.call';
+  }
+}
+
+/** What one flow document needs: its nodes' permissions (agents' tools are counted separately). */
+export function documentPermissions(doc: unknown): string[] {
+  const out = new Set<string>();
+  const nodes = (doc as { nodes?: unknown } | null)?.nodes;
+  if (!Array.isArray(nodes)) return [];
+  for (const n of nodes as { type?: unknown; params?: Record<string, unknown> }[]) {
+    if (!n || typeof n.type !== 'string') continue;
+    for (const p of NODE_PERMISSIONS[n.type] ?? []) out.add(p);
+    if (n.type === 'action.webhook') out.add(webhookPermission(n.params?.url));
+  }
+  return sortPermissions([...out]);
+}
+
+export function toolPermissions(tools: readonly string[]): string[] {
+  const out = new Set<string>();
+  for (const t of tools) {
+    const p = TOOL_PERMISSIONS[t as AgentTool];
+    if (p) out.add(p);
+  }
+  return sortPermissions([...out]);
+}
+
+/** Named permissions in catalog order, then webhook hosts alphabetically. */
+export function sortPermissions(ps: string[]): string[] {
+  const order = (p: string) => {
+    const i = (PERMISSIONS as readonly string[]).indexOf(p);
+    return i < 0 ? PERMISSIONS.length : i;
+  };
+  return [...new Set(ps)].sort((a, b) => order(a) - order(b) || a.localeCompare(b));
+}
+
+/** Everything a bundle's flows and agents use: what an installer must grant. */
+export function computePermissions(t: Pick<Template, 'documents' | 'agents'>): string[] {
+  return sortPermissions([...t.documents.flatMap(documentPermissions), ...t.agents.flatMap((a) => toolPermissions(a.tools))]);
+}
+
+/** The permissions in `needed` that `grant` does not cover. */
+export const uncovered = (needed: readonly string[], grant: readonly string[]) => needed.filter((p) => !permissionCovered(grant, p));
+
+/** A value to compile with when the installer's is not known yet (publishing, loading). */
+function sampleValue(v: TemplateVariable): unknown {
+  if (v.default !== undefined) return v.default;
+  switch (v.type) {
+    case 'string': case 'text': return 'example';
+    case 'email': return 'someone@example.com';
+    case 'timezone': return 'UTC';
+    case 'number': return v.min ?? 0;
+    case 'boolean': return false;
+    case 'select': return v.options?.[0] ?? '';
+    case 'personality': return DEFAULT_PERSONALITY;
+  }
+}
+
+const isTimezone = (tz: string) => {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * The installer's values checked against the variables' schema, defaults filled in. Unknown keys
+ * are refused (a typo should not be silently ignored). Throws BAD_INPUT with one issue per field.
+ */
+export function validateVariables(vars: readonly TemplateVariable[], input: Record<string, unknown>): Record<string, unknown> {
+  const issues: ErrorIssue[] = [];
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(input)) if (!vars.some((v) => v.key === key)) issues.push({ path: ['variables', key], message: `Unknown variable "${key}"` });
+  for (const v of vars) {
+    const at = (message: string) => issues.push({ path: ['variables', v.key], message });
+    let value = input[v.key];
+    if (value === undefined || value === '' || value === null) {
+      if (v.default !== undefined) value = v.default;
+      else if (v.required) {
+        at(`${v.label} is required`);
+        continue;
+      } else continue;
+    }
+    switch (v.type) {
+      case 'string': case 'text':
+        if (typeof value !== 'string' || value.length > (v.type === 'text' ? 10_000 : 500)) at(`${v.label} must be text up to ${v.type === 'text' ? 10_000 : 500} characters`);
+        break;
+      case 'email':
+        if (typeof value !== 'string' || !/^[^\s@]{1,200}@[^\s@]{1,200}\.[^\s@]{1,50}$/.test(value)) at(`${v.label} must be an email address`);
+        break;
+      case 'timezone':
+        if (typeof value !== 'string' || value.length > 64 || !isTimezone(value)) at(`${v.label} must be a timezone like Europe/Paris`);
+        break;
+      case 'number':
+        if (typeof value !== 'number' || !Number.isFinite(value)) at(`${v.label} must be a number`);
+        else if (v.min !== undefined && value < v.min) at(`${v.label} must be at least ${v.min}`);
+        else if (v.max !== undefined && value > v.max) at(`${v.label} must be at most ${v.max}`);
+        break;
+      case 'boolean':
+        if (typeof value !== 'boolean') at(`${v.label} must be yes or no`);
+        break;
+      case 'select':
+        if (typeof value !== 'string' || !(v.options ?? []).includes(value)) at(`${v.label} must be one of ${(v.options ?? []).join(', ')}`);
+        break;
+      case 'personality': {
+        const p = PersonalitySchema.safeParse(value);
+        if (!p.success) at(`${v.label}: each trait is a number from 0 to 1`);
+        else value = p.data;
+        break;
+      }
+    }
+    out[v.key] = value;
+  }
+  if (issues.length) throw bad(issues[0]!.message, issues);
+  return out;
+}
+
+/** Replaces `@{var.x}` (typed when the whole string) and `@{agent.ref}` (the agent's id) everywhere. */
+function bindValue(value: unknown, vars: Record<string, unknown>, agentIds: Record<string, string>): unknown {
+  if (typeof value === 'string') {
+    const agent = AGENT_REF.exec(value);
+    if (agent) return agentIds[agent[1]!] ?? value;
+    const whole = /^@\{var\.([A-Za-z][A-Za-z0-9_-]{0,63})\}$/.exec(value);
+    if (whole) return vars[whole[1]!] ?? '';
+    return value.replace(VAR_REF, (_m, key: string) => {
+      const v = vars[key];
+      return v === undefined || v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
+    });
+  }
+  if (Array.isArray(value)) return value.map((v) => bindValue(v, vars, agentIds));
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, bindValue(v, vars, agentIds)]));
+  return value;
+}
+
+export interface BoundBundle {
+  agents: (AgentCreate & { ref: string })[];
+  documents: FlowDocument[];
+}
+
+/** The bundle with the installer's values and agent ids in place of its symbolic references. */
+export function bindBundle(t: Template, values: Record<string, unknown>, agentIds: Record<string, string>): BoundBundle {
+  const agents = t.agents.map((a) => {
+    const bound = bindValue(a, values, agentIds) as Record<string, unknown>;
+    const parsed = AgentCreateSchema.safeParse({ ...bound, personality: { ...DEFAULT_PERSONALITY, ...(bound.personality as object) } });
+    if (!parsed.success) throw bad(`Agent "${a.name}" is not valid`, issuesFromZod(parsed.error.issues).map((i) => ({ ...i, path: ['agents', a.ref, ...i.path] })));
+    return { ...parsed.data, ref: a.ref };
+  });
+  const documents = t.documents.map((d) => bindValue(d, values, agentIds) as FlowDocument);
+  return { agents, documents };
+}
+
+/** Values to compile a bundle with before anyone installs it. */
+export const sampleValues = (t: Template) => Object.fromEntries(t.variables.map((v) => [v.key, sampleValue(v)]));
+const sampleAgentIds = (t: Template) => Object.fromEntries(t.agents.map((a, i) => [a.ref, `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`]));
+
+const SECRET_KEY = /^(authorization|x-api-key|api[-_]?key|apikey|token|access[-_]?token|secret|password|x-auth-token|cookie)$/i;
+const SECRET_VALUE = /(\bsk-[A-Za-z0-9_-]{16,}|\bghp_[A-Za-z0-9]{20,}|\bxox[abpr]-[A-Za-z0-9-]{10,}|\bAKIA[0-9A-Z]{16}\b|\bBearer\s+[A-Za-z0-9._~+/-]{12,}|-----BEGIN [A-Z ]*PRIVATE KEY-----)/;
+
+/** Paths of secrets in a value: sensitive keys with a non-empty value, or strings that look like keys or tokens. */
+export function findSecrets(value: unknown, path: (string | number)[] = []): (string | number)[][] {
+  const out: (string | number)[][] = [];
+  const walk = (v: unknown, p: (string | number)[]) => {
+    if (typeof v === 'string') {
+      if (SECRET_VALUE.test(v)) out.push(p);
+    } else if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...p, i]));
+    else if (v && typeof v === 'object') {
+      for (const [k, x] of Object.entries(v)) {
+        if (SECRET_KEY.test(k) && typeof x === 'string' && x.trim() && !x.includes('@{var.')) out.push([...p, k]);
+        else walk(x, [...p, k]);
+      }
+    }
+  };
+  walk(value, path);
+  return out;
+}
+
+/** Removes secret-bearing webhook headers from a flow (publishing from one's own flows strips them). */
+export function stripSecrets(doc: FlowDocument): { document: FlowDocument; stripped: string[] } {
+  const stripped: string[] = [];
+  const nodes = doc.nodes.map((n) => {
+    if (n.type !== 'action.webhook') return n;
+    const headers = (n.params.headers ?? {}) as Record<string, string>;
+    const kept = Object.fromEntries(Object.entries(headers).filter(([k, v]) => {
+      const secret = SECRET_KEY.test(k) || SECRET_VALUE.test(v);
+      if (secret) stripped.push(`${doc.name} › ${n.label ?? n.id} › header ${k}`);
+      return !secret;
+    }));
+    return { ...n, params: { ...n.params, headers: kept } };
+  });
+  return { document: { ...doc, nodes }, stripped };
+}
+
+const HTML_SCRIPT = /<\s*script\b|<\s*iframe\b|\bon[a-z]+\s*=\s*["']|javascript\s*:/i;
+
+export interface CheckedBundle {
+  template: Template;
+  /** What the flows and agents use. */
+  permissions: string[];
+}
+
+/**
+ * Everything a bundle must pass before it enters the catalog: size, schema, docs without script,
+ * no secrets, known skills, every flow compiling (with sample variable values), and declared
+ * permissions covering what the flows and agents use. Typed errors: BAD_INPUT with issues, or
+ * INVALID_DOCUMENT for compile errors.
+ */
+export function checkBundle(raw: unknown): CheckedBundle {
+  assertJsonLimits(raw);
+  let size = 0;
+  try {
+    size = JSON.stringify(raw)?.length ?? 0;
+  } catch {
+    throw bad('The template is not JSON');
+  }
+  if (size > MAX_BUNDLE_BYTES) throw bad(`The template is too large (${Math.round(size / 1024)} KB; at most ${MAX_BUNDLE_BYTES / 1024 / 1024} MB)`);
+  const parsed = TemplateSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issues = issuesFromZod(parsed.error.issues);
+    throw bad(`The template is not valid: ${issues[0]?.path.join('.') || 'template'}: ${issues[0]?.message ?? ''}`, issues);
+  }
+  const t = parsed.data;
+  if (HTML_SCRIPT.test(t.docs)) throw bad('The docs may not contain script, event handlers or javascript: links', [{ path: ['docs'], message: 'Remove the HTML script' }]);
+  const secrets = findSecrets({ documents: t.documents, agents: t.agents, variables: t.variables });
+  if (secrets.length) {
+    throw bad('The template carries secrets (tokens, API keys or passwords): remove them or make them variables', secrets.map((p) => ({ path: p, message: 'Looks like a secret' })));
+  }
+  for (const [i, a] of t.agents.entries()) {
+    for (const [j, s] of a.skills.entries()) {
+      const skill = skills.get(s);
+      if (!skill) throw bad(`Agent "${a.name}": unknown skill "${s}"`, [{ path: ['agents', i, 'skills', j], message: `Unknown skill "${s}"` }]);
+      const missing = skill.requiredTools.filter((tool) => !a.tools.includes(tool as AgentTool));
+      if (missing.length) throw bad(`Agent "${a.name}": the skill ${skill.name} needs the tools ${missing.join(', ')}`, [{ path: ['agents', i, 'tools'], message: `Add ${missing.join(', ')}` }]);
+    }
+  }
+  const bound = bindBundle(t, sampleValues(t), sampleAgentIds(t));
+  for (const [i, doc] of bound.documents.entries()) {
+    const { diagnostics } = compile(doc);
+    const errors = diagnostics.filter((d) => d.severity === 'error');
+    if (errors.length) {
+      throw new SwitchyardError('INVALID_DOCUMENT', `Flow "${doc.name}" does not compile: ${errors[0]!.message}`, {
+        issues: errors.map((d) => ({ path: ['documents', i, ...d.path], message: d.message, code: d.code })),
+      });
+    }
+    for (const [j, n] of doc.nodes.entries()) {
+      if (n.type !== 'agent.runSkill') continue;
+      const agentId = n.params.agentId;
+      const ref = t.documents[i]!.nodes[j]!.params.agentId;
+      if (typeof ref !== 'string' || !AGENT_REF.test(ref) || agentId === ref) {
+        throw bad(`Flow "${doc.name}": a Run agent skill node must name one of the template's agents as @{agent.<ref>}`, [{ path: ['documents', i, 'nodes', j, 'params', 'agentId'], message: 'Use @{agent.<ref>}' }]);
+      }
+    }
+  }
+  const permissions = computePermissions(t);
+  const missing = uncovered(permissions, t.requiredPermissions);
+  if (missing.length) {
+    throw bad(`The template's flows and agents need permissions it does not declare: ${missing.join(', ')}`, missing.map((p) => ({ path: ['requiredPermissions'], message: `Missing ${p}` })));
+  }
+  return { template: { ...t, requiredPermissions: sortPermissions([...t.requiredPermissions, ...permissions]) }, permissions };
+}
