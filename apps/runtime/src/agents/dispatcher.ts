@@ -7,6 +7,7 @@ import { sql, sqlOne } from '../host/db';
 import type { Llm } from '../llm/llm';
 import type { AgentRecord } from './agent.store';
 import { onceEffect } from './ledger';
+import { templateGrantOf } from '../templates/grants';
 import type { AgentMemory } from './memory';
 import type { SocialProvider, WebSearchProvider } from './sources';
 
@@ -91,6 +92,9 @@ export async function createDispatch(deps: DispatchDeps, req: {
   // The agent's own limits (`agents.caps`): model calls and tokens per run, tool calls per request.
   const caps = agent.caps;
   const allowed = new Set<string>(agent.tools);
+  // An agent installed from a template may use only what the installer granted (issue 12).
+  const grant = await templateGrantOf(deps.em(), agent.id);
+  const refuseUngranted = (tool: string) => grant?.check(tool, agent.name, (reason) => report.toolCalls.push({ tool, status: 'refused', reason }));
   const report: DispatchReport = { toolCalls: [], pendingApprovals: [], untrusted: [...(req.untrusted ?? [])], model: null, tokens: 0, steps: 0 };
   const seq = new Map<string, number>();
   const nextKey = (kind: string) => {
@@ -115,6 +119,7 @@ export async function createDispatch(deps: DispatchDeps, req: {
   };
   /** Checks the allow-list and the tool-call cap; throws FORBIDDEN / RATE_LIMITED. */
   const use = (tool: AgentTool) => {
+    refuseUngranted(tool);
     if (!allowed.has(tool)) {
       report.toolCalls.push({ tool, status: 'refused', reason: 'not on the allow-list' });
       throw new SwitchyardError('FORBIDDEN', `Agent "${agent.name}" may not use the tool "${tool}"`);
@@ -123,6 +128,7 @@ export async function createDispatch(deps: DispatchDeps, req: {
   };
 
   async function external<T extends { id: string } | null>(tool: AgentTool, args: unknown, run: (m: EffectMeta) => Promise<T>): Promise<EffectOutcome> {
+    refuseUngranted(tool);
     if (!allowed.has(tool)) {
       report.toolCalls.push({ tool, status: 'refused', reason: 'not on the allow-list' });
       return { status: 'refused', reason: `Agent "${agent.name}" may not use the tool "${tool}"` };
