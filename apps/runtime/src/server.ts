@@ -13,6 +13,7 @@ import { seedDemoDataIfEmpty } from './crm/demo-seed';
 import { openDatabase } from './db/database';
 import { errorResponse, isUnexpected } from './errors';
 import { createOutbound } from './outbound/outbound';
+import { registerMetricsRoute } from './monitor/http';
 import { appRouter, type AppRouter } from './router';
 import { clientErrorHandler, sendTransportError } from './transport-errors';
 
@@ -100,6 +101,7 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
     } satisfies FastifyTRPCPluginOptions<AppRouter>);
 
     app.get('/health', async () => ({ ok: true }));
+    registerMetricsRoute(app, services);
 
     for (const plugin of overrides.plugins ?? []) await plugin(app, services);
 

@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { RunStatus } from '@switchyard/actors';
 import { SwitchyardError } from '@switchyard/schema';
 import { sql, sqlOne } from './db';
+import { recordCommit } from '../monitor/metrics';
 
 export interface RunRow {
   id: string;
@@ -149,8 +150,10 @@ export function createRunStore(em: () => EntityManager, opts: { maxBatch?: numbe
   let flushing = false;
 
   async function send(batch: Pending[]) {
+    const t0 = performance.now();
     const stored = new Set((await writeBatch(em(), batch.map((b) => b.w), notify)).map((r) => `${r.run_id}#${r.seq}`));
     for (const b of batch) b.resolve(stored.has(`${b.w.runId}#${b.w.version}`) ? 'stored' : 'fenced');
+    recordCommit(batch.length, batch.filter((b) => !stored.has(`${b.w.runId}#${b.w.version}`)).length, (performance.now() - t0) / 1000);
   }
 
   async function flush() {
