@@ -88,6 +88,11 @@ export const TemplateVariableSchema = z.object({
   min: z.number().finite().optional(),
   max: z.number().finite().optional(),
   options: z.array(z.string().max(100)).max(50).optional(),
+  /**
+   * Typed node params the value replaces (a duration, a timezone, a number): the document keeps a
+   * valid default there, so it compiles as it is, and installing writes the installer's value.
+   */
+  targets: z.array(z.object({ document: IdSchema, node: IdSchema, param: z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/) })).max(20).default([]),
 });
 export type TemplateVariable = z.output<typeof TemplateVariableSchema>;
 

@@ -169,7 +169,17 @@ export function bindBundle(t: Template, values: Record<string, unknown>, agentId
     if (!parsed.success) throw bad(`Agent "${a.name}" is not valid`, issuesFromZod(parsed.error.issues).map((i) => ({ ...i, path: ['agents', a.ref, ...i.path] })));
     return { ...parsed.data, ref: a.ref };
   });
-  const documents = t.documents.map((d) => bindValue(d, values, agentIds) as FlowDocument);
+  const documents = t.documents.map((d) => {
+    const doc = bindValue(d, values, agentIds) as FlowDocument;
+    const nodes = doc.nodes.map((n) => {
+      const params = { ...n.params };
+      for (const v of t.variables) {
+        for (const target of v.targets) if (target.document === d.id && target.node === n.id && values[v.key] !== undefined) params[target.param] = values[v.key];
+      }
+      return { ...n, params };
+    });
+    return { ...doc, nodes };
+  });
   return { agents, documents };
 }
 
