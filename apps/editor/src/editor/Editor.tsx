@@ -29,6 +29,7 @@ import { cloneSubgraph, connectionProblem, docIdFromName, freeSpot, newEdgeId, n
 import type { Decision } from '../agents/ProposalCard';
 import { decisionSummary } from '../agents/proposals';
 import { Inspector, type AgentApproval } from './Inspector';
+import { mergeDiagnostics, useAgentDiagnostics } from './agent-diagnostics';
 import { layeredLayout } from './layout';
 import { OverlayContext, type NodeRunView, type Overlay } from './overlay';
 import { DND_TYPE, Palette } from './Palette';
@@ -461,15 +462,20 @@ export function Editor({ client, initial }: { client: ApiClient; initial: Loaded
   );
 
   // ----- derived views -----
+  // The compiler's diagnostics (at once, in the browser) and the runtime's about agent steps
+  // (missing agent, skill or tools: see agent-diagnostics.ts) in one list.
+  const checkedDocument = useMemo(() => toDocument(baseDoc.current, graph), [graph]);
+  const agentCheck = useAgentDiagnostics(client, checkedDocument);
+  const diagnostics = useMemo(() => mergeDiagnostics(ctx.diagnostics, agentCheck.diagnostics), [ctx.diagnostics, agentCheck.diagnostics]);
   const diagnosticsByNode = useMemo(() => {
     const map = new Map<string, Diagnostic[]>();
-    for (const d of ctx.diagnostics) {
+    for (const d of diagnostics) {
       if (!d.nodeId) continue;
       map.set(d.nodeId, [...(map.get(d.nodeId) ?? []), d]);
     }
     return map;
-  }, [ctx.diagnostics]);
-  const badEdges = useMemo(() => new Set(ctx.diagnostics.map((d) => d.edgeId).filter(Boolean)), [ctx.diagnostics]);
+  }, [diagnostics]);
+  const badEdges = useMemo(() => new Set(diagnostics.map((d) => d.edgeId).filter(Boolean)), [diagnostics]);
   const overlay: Overlay = useMemo(
     () => ({ diagnostics: diagnosticsByNode, run: (runView?.nodes as Record<string, NodeRunView> | undefined) ?? null }),
     [diagnosticsByNode, runView],
@@ -496,7 +502,7 @@ export function Editor({ client, initial }: { client: ApiClient; initial: Loaded
     if (sources.length === 1) return runNodes[sources[0]!]?.output;
     return Object.fromEntries(sources.map((s) => [s, runNodes[s]?.output ?? null]));
   };
-  const errorCount = ctx.diagnostics.filter((d) => d.severity === 'error').length;
+  const errorCount = diagnostics.filter((d) => d.severity === 'error').length;
   const document = toDocument(baseDoc.current, graph);
   const trigger = primaryTrigger(graph, selected[0]?.id);
   const deployed = ctx.deployedVersion !== null;
@@ -556,7 +562,7 @@ export function Editor({ client, initial }: { client: ApiClient; initial: Loaded
             <button type="button" className="button button--secondary button--small" onClick={() => setRunOpen(true)} disabled={running || !trigger} title={trigger ? 'Run with a test event' : 'Add a trigger first'} data-testid="run">
               {running ? 'Running…' : 'Run'}
             </button>
-            <button type="button" className="button button--primary button--small" onClick={() => send({ type: 'DEPLOY' })} disabled={!canDeploy || deploying} title={deployTitle} data-testid="deploy">
+            <button type="button" className="button button--primary button--small" onClick={() => send({ type: 'DEPLOY' })} disabled={!canDeploy || deploying || errorCount > 0} title={deployTitle} data-testid="deploy">
               {deploying ? 'Deploying…' : 'Deploy'}
             </button>
           </div>
@@ -622,9 +628,9 @@ export function Editor({ client, initial }: { client: ApiClient; initial: Loaded
             client={client}
             inputOf={inputOf}
             selected={selected}
-            diagnostics={ctx.diagnostics}
+            diagnostics={diagnostics}
             diagnosticsByNode={diagnosticsByNode}
-            compiling={compiling}
+            compiling={compiling || agentCheck.checking}
             onUpdate={updateNode}
             onFieldBlur={endFieldEdit}
             onFocusNode={selectOnly}

@@ -5,6 +5,7 @@ import { Prose } from '../components/Prose';
 import { hrefOf, linkHandler } from '../router';
 import { describeError, type ApiClient, type QueryOutput } from '../trpc';
 import { useRemote } from '../useRemote';
+import { listAllAgents } from '../agents/paged';
 import { fieldsOf, fieldsOfJsonSchema, issuesByPath, type Field, type JsonSchema } from './param-fields';
 import { ParamForm } from './ParamForm';
 import { skillParamIssues, withAgent, withSkill } from './run-skill';
@@ -34,7 +35,7 @@ const JSON_FIELD: Field[] = [
 export function RunSkillInspector({ client, spec, params, onChange }: { client: ApiClient; spec: NodeKindSpec; params: Params; onChange: (next: Params, field: string) => void }) {
   const agentFieldId = useId();
   const skillFieldId = useId();
-  const loadAgents = useCallback(() => client.agents.list.query(), [client]);
+  const loadAgents = useCallback(() => listAllAgents(client), [client]);
   const agents = useRemote(loadAgents);
   const loadSkills = useCallback(() => client.skills.list.query({}), [client]);
   const skills = useRemote(loadSkills);

@@ -320,7 +320,7 @@ export function AgentDetailPage({ client, agentId, onUnauthorized }: { client: A
                 decided={decided}
                 onDecide={decide}
               />
-              <MemoryInspector memory={memory.data} status={memory.status} error={memory.status === 'error' ? memory.error : null} onReload={memory.reload} />
+              <MemoryInspector client={client} agentId={agentId} memory={memory.data} status={memory.status} error={memory.status === 'error' ? memory.error : null} onReload={memory.reload} />
             </>
           )}
         </div>
@@ -488,17 +488,44 @@ function show(value: unknown): string {
   return text === undefined ? String(value) : text;
 }
 
+type MemoryEntry = MemoryView['entries'][number];
+
 function MemoryInspector({
+  client,
+  agentId,
   memory,
   status,
   error,
   onReload,
 }: {
+  client: ApiClient;
+  agentId: string;
   memory: MemoryView | null;
   status: string;
   error: unknown;
   onReload: () => void;
 }) {
+  // The view brings the first page of entries; "Show more" pages on with `agents.memoryEntries`.
+  // Live reloads refresh the first page and keep the pages loaded after it; Refresh starts over.
+  const [more, setMore] = useState<{ items: MemoryEntry[]; nextCursor: string | null } | null>(null);
+  const [moreState, setMoreState] = useState<{ loading: boolean; error: unknown }>({ loading: false, error: null });
+  const refresh = () => {
+    setMore(null);
+    setMoreState({ loading: false, error: null });
+    onReload();
+  };
+  const nextCursor = more ? more.nextCursor : (memory?.entriesNextCursor ?? null);
+  const loadMore = async () => {
+    if (!nextCursor || moreState.loading) return;
+    setMoreState({ loading: true, error: null });
+    try {
+      const page = await client.agents.memoryEntries.query({ id: agentId, cursor: nextCursor });
+      setMore((m) => ({ items: [...(m?.items ?? []), ...page.items], nextCursor: page.nextCursor }));
+      setMoreState({ loading: false, error: null });
+    } catch (e) {
+      setMoreState({ loading: false, error: e });
+    }
+  };
   if (!memory) {
     return error ? (
       <Banner tone="error" message={describeError(error, 'load the memory')} action={<RetryButton onClick={onReload} />} />
@@ -506,15 +533,18 @@ function MemoryInspector({
       <p className="muted">Loading memory…</p>
     );
   }
+  // A key already on the first page (a reload moved it) is listed once.
+  const firstKeys = new Set(memory.entries.map((e) => e.key));
+  const entries = [...memory.entries, ...(more?.items ?? []).filter((e) => !firstKeys.has(e.key))];
   return (
     <section className="memory" aria-label="Memory inspector" data-testid="memory-inspector" aria-busy={status === 'loading'}>
       <div className="memory__head">
         <h2 className="memory__title">Memory entries</h2>
-        <button type="button" className="button button--ghost button--small" onClick={onReload} disabled={status === 'loading'}>
+        <button type="button" className="button button--ghost button--small" onClick={refresh} disabled={status === 'loading'}>
           {status === 'loading' ? 'Refreshing…' : 'Refresh'}
         </button>
       </div>
-      {memory.entries.length === 0 ? (
+      {entries.length === 0 ? (
         <p className="table-note" data-testid="memory-empty">
           Nothing remembered yet. Facts that skills, chats and workflows store about this agent appear here.
         </p>
@@ -536,7 +566,7 @@ function MemoryInspector({
               </tr>
             </thead>
             <tbody>
-              {memory.entries.map((e) => (
+              {entries.map((e) => (
                 <tr key={e.key} data-testid="memory-entry">
                   <td className="code-inline memory__key" title={e.key}>{e.key}</td>
                   <td>
@@ -560,8 +590,18 @@ function MemoryInspector({
               ))}
             </tbody>
           </table>
+          {nextCursor ? (
+            <div className="table-note">
+              <button type="button" className="button button--secondary button--small" onClick={() => void loadMore()} disabled={moreState.loading} data-testid="memory-more">
+                {moreState.loading ? 'Loading…' : 'Show more entries'}
+              </button>
+            </div>
+          ) : null}
         </div>
       )}
+      {moreState.error ? (
+        <Banner tone="error" message={describeError(moreState.error, 'load more entries')} action={<RetryButton onClick={() => void loadMore()} />} />
+      ) : null}
 
       <h2 className="memory__title">Interactions</h2>
       {memory.interactions.length === 0 ? (

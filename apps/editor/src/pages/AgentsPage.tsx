@@ -7,10 +7,15 @@ import { useConfirm } from '../components/ConfirmDialog';
 import { hrefOf, linkHandler } from '../router';
 import { describeError, isUnauthorized, type ApiClient } from '../trpc';
 import { useRemote } from '../useRemote';
+import { usePaged } from '../agents/paged';
+
+/** Agents per page of the list; "Show more" loads the next page. */
+const AGENTS_PAGE = 50;
+const agentId = (a: AgentItem) => a.id;
 
 export function AgentsPage({ client, onUnauthorized }: { client: ApiClient; onUnauthorized: () => void }) {
-  const loadAgents = useCallback(() => client.agents.list.query(), [client]);
-  const agents = useRemote(loadAgents);
+  const loadAgents = useCallback((cursor: string | undefined) => client.agents.list.query({ limit: AGENTS_PAGE, ...(cursor ? { cursor } : {}) }), [client]);
+  const agents = usePaged(loadAgents, agentId);
   const loadSkills = useCallback(() => client.skills.list.query({}), [client]);
   const skills = useRemote(loadSkills);
   const [editing, setEditing] = useState<{ agent: AgentItem | null } | null>(null);
@@ -25,11 +30,14 @@ export function AgentsPage({ client, onUnauthorized }: { client: ApiClient; onUn
   // Live state: agents work in the background (workflows, chats); the runtime pushes each change.
   const watch = useAgentWatch(client);
   const { reload } = agents;
-  const listed = agents.data?.items;
+  const listed = agents.items;
   // An agent made or deleted elsewhere (another tab, the API) shows up or goes without a reload.
+  // While later pages are not loaded, an agent missing from the list may simply be on one of them
+  // (new agents come last): only deletions count then.
+  const complete = agents.nextCursor === null;
   const unlisted = listed
     ? Object.values(watch.agents)
-        .filter((e) => (e.deleted ? listed.some((a) => a.id === e.id) : !listed.some((a) => a.id === e.id)))
+        .filter((e) => (e.deleted ? listed.some((a) => a.id === e.id) : complete && !listed.some((a) => a.id === e.id)))
         .map((e) => e.id)
         .sort()
         .join(',')
@@ -78,7 +86,7 @@ export function AgentsPage({ client, onUnauthorized }: { client: ApiClient; onUn
     agents.reload();
   };
 
-  const items = agents.data?.items ?? null;
+  const items = agents.items;
   const skillName = (id: string) => skills.data?.items.find((s) => s.id === id)?.name ?? id;
 
   return (
@@ -208,6 +216,13 @@ export function AgentsPage({ client, onUnauthorized }: { client: ApiClient; onUn
               })}
             </tbody>
           </table>
+          {agents.nextCursor ? (
+            <div className="table-note">
+              <button type="button" className="button button--secondary button--small" onClick={agents.loadMore} disabled={agents.loadingMore} data-testid="agents-more">
+                {agents.loadingMore ? 'Loading…' : 'Show more agents'}
+              </button>
+            </div>
+          ) : null}
         </div>
       )}
     </div>
