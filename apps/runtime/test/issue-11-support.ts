@@ -62,3 +62,65 @@ export async function waitForPlan(api: PlansServer['api'], id: string, timeoutMs
     await new Promise((res) => setTimeout(res, 50));
   }
 }
+
+export interface FakeModelRequest {
+  schema: string | null;
+  text: string;
+}
+
+/**
+ * A small OpenAI-compatible server for plans: `task_analysis` answers a research-then-email plan
+ * whose email params use the research output; `email_draft` echoes the instructions it was given
+ * (after "SLOWDRAFT" it answers after 2.5 s, so a test can kill the runtime meanwhile); anything
+ * else (the plan summary) is "MODEL SUMMARY".
+ */
+export async function startPlanModel() {
+  const http = await import('node:http');
+  const requests: FakeModelRequest[] = [];
+  const server = http.createServer((req, res) => {
+    let raw = '';
+    req.on('data', (c: Buffer) => (raw += c.toString()));
+    req.on('end', () => {
+      const body = JSON.parse(raw || '{}') as { model: string; messages: { role: string; content: string | null }[]; response_format?: { json_schema?: { name: string } } };
+      const schema = body.response_format?.json_schema?.name ?? null;
+      const text = (body.messages ?? []).map((m) => m.content ?? '').join('\n');
+      requests.push({ schema, text });
+      const answer = (content: string) => {
+        if (res.destroyed) return;
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({
+          id: `chatcmpl-${requests.length}`, object: 'chat.completion', created: 1_767_800_000, model: body.model,
+          choices: [{ index: 0, finish_reason: 'stop', logprobs: null, message: { role: 'assistant', refusal: null, content } }],
+          usage: { prompt_tokens: Math.ceil(text.length / 4), completion_tokens: 20, total_tokens: Math.ceil(text.length / 4) + 20 },
+        }));
+      };
+      if (schema === 'task_analysis') {
+        return answer(JSON.stringify({
+          requiredSkills: [
+            { name: 'research', skill: 'research-contact', dependsOn: [], params: {}, critical: true },
+            { name: 'email', skill: 'draft-email', dependsOn: ['research'], critical: true,
+              params: { to: '{{ steps.research.output.profile.email }}', subject: 'Hello {{ steps.research.output.profile.name }}', instructions: 'MODEL PLAN: mention {{ steps.research.output.insights }}' } },
+          ],
+          sequencing: 'sequential', estimatedDurationMinutes: 3,
+        }));
+      }
+      if (schema === 'email_draft') {
+        const instructions = /Instructions from the user: (.*)/.exec(text)?.[1] ?? '';
+        const reply = () => answer(JSON.stringify({ subject: 'From the model', body: `MODEL DRAFT. ${instructions}` }));
+        return text.includes('SLOWDRAFT') ? void setTimeout(reply, 2500) : reply();
+      }
+      return answer('MODEL SUMMARY: the plan went fine.');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as import('node:net').AddressInfo;
+  return {
+    baseUrl: `http://127.0.0.1:${port}/v1`,
+    requests,
+    env: { OPENAI_BASE_URL: `http://127.0.0.1:${port}/v1`, OPENAI_API_KEY: 'sk-test', SWITCHYARD_MODEL: 'plan-test-model' },
+    stop: () => new Promise<void>((r) => {
+      server.closeAllConnections();
+      server.close(() => r());
+    }),
+  };
+}
