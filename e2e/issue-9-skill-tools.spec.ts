@@ -128,15 +128,18 @@ describe('issue 9: a Run agent skill step whose agent lacks the skill\'s tools i
     await signIn(page, runtime, '/agents');
     await page.getByTestId('agent-list').waitFor();
     expect(await page.getByTestId('agent-row').count()).toBe(50);
+    await page.getByTestId('agents-more').scrollIntoViewIfNeeded();
+    await screenshot(page, 'issue-9-agents-more');
     await page.getByTestId('agents-more').click();
     await page.waitForFunction(() => document.querySelectorAll('[data-testid="agent-row"]').length === 52);
     await page.getByTestId('agents-more').waitFor({ state: 'detached' });
-    await screenshot(page, 'issue-9-agents-paged');
 
     await page.goto(`${runtime.baseUrl}/agents/${first.id}`);
     await page.getByTestId('tab-memory').click();
     await page.getByTestId('memory-entries').waitFor();
     expect(await page.getByTestId('memory-entry').count()).toBe(200);
+    await page.getByTestId('memory-more').scrollIntoViewIfNeeded();
+    await screenshot(page, 'issue-9-memory-more');
     await page.getByTestId('memory-more').click();
     await page.waitForFunction(() => document.querySelectorAll('[data-testid="memory-entry"]').length === 205);
     expect(await page.getByTestId('memory-entry').last().locator('td').first().textContent()).toBe('fact:204');
