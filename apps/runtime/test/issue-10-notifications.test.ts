@@ -20,10 +20,9 @@ const suggestFlow = {
         title: 'Reach out to {{ trigger.name }}', body: 'It has been a while.', priority: 'high', notificationType: 'reactivation',
         contactId: '{{ trigger.contactId }}', suggestionKey: '{{ trigger.key }}', dedupeWindow: '7 days',
         actions: [
-          { id: 'compose', label: 'Compose email', kind: 'compose-email', draft: { to: '', subject: 'Catching up, {{ trigger.name }}', body: 'Hi {{ trigger.name }}, how are you?' } },
+          { id: 'compose', label: 'Compose email', kind: 'compose-email', draftSubject: 'Catching up, {{ trigger.name }}', draftBody: 'Hi {{ trigger.name }}, how are you?' },
           { id: 'complete', label: 'Mark complete', kind: 'complete-follow-up', followUpId: '{{ trigger.followUpId }}' },
           { id: 'later', label: 'Snooze', kind: 'snooze', snoozeFor: '1 hour' },
-          { id: 'pick', label: 'Snooze until', kind: 'snooze' },
           { id: 'dismiss', label: 'Dismiss', kind: 'dismiss' },
           { id: 'open', label: 'Open contact', kind: 'open-contact' },
         ],
@@ -72,7 +71,7 @@ describe.each(backendsUnderTest())('issue 10: smart notifications (%s)', (backen
       title: 'Reach out to Ada', priority: 'high', state: 'unread', type: 'reactivation', behaviorId: 'suggest', behaviorName: 'Suggest a check-in',
       contact: { id: ada.id, name: 'Ada Quill', email: 'ada@quill.test' }, suggestionKey: 'raise-test',
     });
-    expect(n.actions.map((a) => a.kind)).toEqual(['compose-email', 'complete-follow-up', 'snooze', 'snooze', 'dismiss', 'open-contact']);
+    expect(n.actions.map((a) => a.kind)).toEqual(['compose-email', 'complete-follow-up', 'snooze', 'dismiss', 'open-contact']);
     // An empty "to" in the prepared draft falls back to the contact's address.
     expect(n.actions[0]).toMatchObject({ draft: { to: ['ada@quill.test'], subject: 'Catching up, Ada', contactId: ada.id } });
     const list = await api.notifications.list.query({});
@@ -105,14 +104,13 @@ describe.each(backendsUnderTest())('issue 10: smart notifications (%s)', (backen
     expect(await api.crm.followUps.get.query({ id: fu.id })).toMatchObject({ status: 'completed' });
   });
 
-  it('bad input: unknown action, snoozing into the past or without a time, another user\'s notification: typed errors, nothing changed', async () => {
+  it('bad input: unknown action, snoozing into the past or too far, another user\'s notification: typed errors, nothing changed', async () => {
     const { output } = await raise(api, { name: 'Ada', contactId: ada.id, key: 'bad-input' });
     const id = output.notificationId;
     const before = await api.notifications.get.query({ id });
     expect(await rejection(api.notifications.act.mutate({ id, actionId: 'nope' }))).toBe('BAD_INPUT');
     expect(await rejection(api.notifications.snooze.mutate({ id, until: iso(now - HOUR) }))).toBe('BAD_INPUT');
-    expect(await rejection(api.notifications.act.mutate({ id, actionId: 'pick' }))).toBe('BAD_INPUT');
-    expect(await rejection(api.notifications.act.mutate({ id, actionId: 'pick', until: iso(now - 1000) }))).toBe('BAD_INPUT');
+    expect(await rejection(api.notifications.act.mutate({ id, actionId: 'later', until: iso(now - 1000) }))).toBe('BAD_INPUT');
     expect(await rejection(api.notifications.snooze.mutate({ id, until: iso(now + 400 * DAY) }))).toBe('BAD_INPUT');
     expect(await rejection(api.notifications.snooze.mutate({ id, until: 'tomorrow' }))).toBe('BAD_INPUT');
     expect(await rejection(api.notifications.act.mutate({ id: 'not-a-uuid', actionId: 'compose' }))).toBe('BAD_INPUT');
@@ -217,7 +215,7 @@ describe.each(backendsUnderTest())('issue 10: a snooze survives SIGKILL (%s)', (
     await api.flows.save.mutate({ document: suggestFlow as never });
     await api.flows.deploy.mutate({ docId: 'suggest' });
     const { output } = await raise(api, { name: 'Ada', key: 'crash' });
-    await api.notifications.act.mutate({ id: output.notificationId, actionId: 'pick', until: iso(BUSINESS_HOURS + HOUR) });
+    await api.notifications.act.mutate({ id: output.notificationId, actionId: 'later', until: iso(BUSINESS_HOURS + HOUR) });
     expect(await rt.kill('SIGKILL')).toBe(-1);
 
     rt = await spawnRuntime({ ...storage.env, SWITCHYARD_TEST_NOW: String(BUSINESS_HOURS + 30 * 60_000) });

@@ -40,8 +40,36 @@ export interface NotificationActionSpec {
   snoozeFor?: string;
 }
 
+/** A contact as the CRM query nodes list it. */
+export interface ContactSummary extends ContactRef {
+  lastInteractionAt: string | null;
+  /** Whole days since the last interaction at query time; null when there never was one. */
+  daysSinceInteraction: number | null;
+  tags: string[];
+}
+
+export interface FollowUpSummary {
+  id: string;
+  dueAt: string;
+  note: string;
+  status: 'pending' | 'snoozed';
+  createdAt: string;
+  threadId: string | null;
+  contact: ContactRef;
+  /** The first email of the follow-up's thread, when it has one. */
+  originalEmail: { id: string; from: string; to: string[]; subject: string; body: string; at: string; direction: 'inbound' | 'outbound' } | null;
+}
+
 export interface CrmPort {
   findContactByEmail(userId: string, email: string): Promise<ContactRef | null>;
+  /** Read-only queries of the CRM query nodes; `now` is the run's clock reading. */
+  findContacts(
+    userId: string,
+    q: { now: string; dormantDays?: number; minStrength?: number; tag?: string; orderBy: 'strength' | 'lastInteraction' | 'name'; order: 'asc' | 'desc'; limit: number },
+  ): Promise<ContactSummary[]>;
+  findFollowUps(userId: string, q: { now: string; dueBefore: string; includeSnoozed: boolean; limit: number }): Promise<FollowUpSummary[]>;
+  /** Emails in the thread after `since` (none when the thread is not the user's). */
+  hasRecentEmail(userId: string, q: { threadId: string; since: string; direction: 'any' | 'inbound' | 'outbound' }): Promise<{ count: number; lastEmailAt: string | null }>;
   sendEmail(meta: EffectMeta, e: { to: string[]; subject: string; body: string; threadId?: string }): Promise<{ id: string }>;
   createDraft(
     meta: EffectMeta,

@@ -3,6 +3,7 @@ import type { NodeCategory, NodeKindSpec } from './nodes/common';
 import * as actions from './nodes/actions';
 import * as agent from './nodes/agent';
 import * as conditions from './nodes/conditions';
+import * as crm from './nodes/crm';
 import * as flow from './nodes/flow';
 import * as plan from './nodes/plan';
 import * as triggers from './nodes/triggers';
@@ -31,6 +32,9 @@ export const NODE_KINDS = [
   agent.runSkillNode,
   flow.delayNode,
   flow.approvalNode,
+  crm.findContactsNode,
+  crm.findFollowUpsNode,
+  crm.hasRecentEmailNode,
   plan.planStepNode,
 ] as const;
 

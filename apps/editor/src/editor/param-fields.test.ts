@@ -46,6 +46,13 @@ describe('issue 9: the notification node’s actions get a structured editor, no
     expect(actions.itemFields.map((f) => [f.key, f.kind])).toEqual([
       ['label', 'text'],
       ['id', 'text'],
+      // Issue 10: typed buttons (kind) with their flat settings.
+      ['kind', 'enum'],
+      ['draftTo', 'text'],
+      ['draftSubject', 'text'],
+      ['draftBody', 'text'],
+      ['followUpId', 'text'],
+      ['snoozeFor', 'text'],
     ]);
     expect(actions.maxItems).toBe(5);
   });

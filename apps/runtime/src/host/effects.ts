@@ -5,6 +5,7 @@ import type { RuntimeClock } from './clock';
 import { sql, sqlOne } from './db';
 import { announceNotificationChange } from '../notifications/events';
 import { raiseNotification } from '../notifications/raise';
+import { createCrmQueries } from '../crm/crm-queries';
 
 /** sha256 of the attempt-independent effect key: the same on every retry and after a crash. */
 export const idempotencyKey = (meta: EffectMeta) => createHash('sha256').update(meta.effectKey).digest('hex');
@@ -60,6 +61,8 @@ export function createEffects(deps: EffectDeps) {
       em, 'select id, name, email, company, relationship_strength from contacts where user_id = ? and lower(email) = lower(?)', [userId, email]);
 
   const crm: CrmPort = {
+    // The read-only queries of the CRM query nodes (crm.findContacts, crm.findFollowUps, crm.hasRecentEmail).
+    ...createCrmQueries(deps.em),
     async findContactByEmail(userId, email) {
       const c = await contactByEmail(deps.em(), userId, email);
       return c ? ({ id: c.id, name: c.name, email: c.email, company: c.company, relationshipStrength: Number(c.relationship_strength) } satisfies ContactRef) : null;

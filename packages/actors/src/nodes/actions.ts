@@ -97,7 +97,7 @@ export const sendNotification: InvokeImplementation<'action.sendNotification'> =
       // Rendered templates may give non-strings ("{{ item.id }}" as a number): the runtime stores text.
       actions: p.actions.map((a) => ({
         id: a.id, label: a.label, kind: a.kind,
-        ...(a.draft ? { draft: { to: String(a.draft.to ?? ''), subject: String(a.draft.subject ?? ''), body: String(a.draft.body ?? '') } } : {}),
+        ...(a.kind === 'compose-email' ? { draft: { to: String(a.draftTo ?? ''), subject: String(a.draftSubject ?? ''), body: String(a.draftBody ?? '') } } : {}),
         ...(a.followUpId === undefined ? {} : { followUpId: String(a.followUpId) }),
         ...(a.snoozeFor === undefined ? {} : { snoozeFor: a.snoozeFor }),
       })),

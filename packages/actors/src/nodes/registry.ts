@@ -2,6 +2,7 @@ import type { NodeType } from '@switchyard/schema';
 import * as actions from './actions';
 import * as agent from './agent';
 import * as conditions from './conditions';
+import * as crm from './crm';
 import * as flow from './flow';
 import { planStepInWorkflow } from '../plan/step-node';
 import * as triggers from './triggers';
@@ -31,5 +32,8 @@ export const nodeImplementations: { [K in NodeType]: NodeImplementation<K> } = {
   'agent.runSkill': agent.runSkill,
   'flow.delay': flow.delay,
   'flow.approval': flow.approval,
+  'crm.findContacts': crm.findContacts,
+  'crm.findFollowUps': crm.findFollowUps,
+  'crm.hasRecentEmail': crm.hasRecentEmail,
   'plan.step': planStepInWorkflow,
 };

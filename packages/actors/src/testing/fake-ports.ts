@@ -34,6 +34,15 @@ export function createFakePorts(options: { contacts?: ContactRef[]; now?: number
     },
     crm: {
       findContactByEmail: async (_u, email) => contacts.find((c) => c.email === email.toLowerCase()) ?? null,
+      // CRM queries: the fake contacts by strength (no interaction history), no follow-ups, no emails.
+      findContacts: async (_u, q) =>
+        contacts
+          .filter((c) => q.minStrength === undefined || c.relationshipStrength > q.minStrength)
+          .sort((a, b) => (q.order === 'asc' ? a.relationshipStrength - b.relationshipStrength : b.relationshipStrength - a.relationshipStrength))
+          .slice(0, q.limit)
+          .map((c) => ({ ...c, lastInteractionAt: null, daysSinceInteraction: null, tags: [] })),
+      findFollowUps: async () => [],
+      hasRecentEmail: async () => ({ count: 0, lastEmailAt: null }),
       sendEmail: async (m, e) => record('email', m.effectKey, e),
       createDraft: async (m, d) => record('draft', m.effectKey, d),
       createTask: async (m, t) => record('task', m.effectKey, t),

@@ -66,18 +66,17 @@ export const NotificationActionButtonSchema = z.object({
   id: z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, 'Lowercase letters, digits and "-"'),
   label: z.string().min(1).max(60),
   kind: z.enum(NOTIFICATION_ACTION_KINDS).default('custom'),
-  /** compose-email: the prepared draft (templates); an empty `to` falls back to the contact's address. */
-  draft: z.object({
-    to: template(1000).default(''),
-    subject: template(1000).default(''),
-    body: template(50_000).default(''),
-  }).optional(),
+  // Flat fields (not a nested object), so the inspector keeps one row of simple controls per button.
+  /** compose-email: the prepared draft (templates); an empty `draftTo` falls back to the contact's address. */
+  draftTo: template(1000).optional(),
+  draftSubject: template(1000).optional(),
+  draftBody: template(50_000).optional(),
   /** complete-follow-up: which follow-up (template, e.g. "{{ item.id }}"). */
   followUpId: template(200).optional(),
   /** snooze: the default time to snooze for when the person does not choose one. */
   snoozeFor: durationString().optional(),
 }).superRefine((a, ctx) => {
-  if (a.kind === 'compose-email' && !a.draft) ctx.addIssue({ code: 'custom', path: ['draft'], message: 'Compose needs a prepared draft' });
+  if (a.kind === 'compose-email' && !a.draftSubject && !a.draftBody) ctx.addIssue({ code: 'custom', path: ['draftBody'], message: 'Compose needs a prepared draft' });
   if (a.kind === 'complete-follow-up' && !a.followUpId) ctx.addIssue({ code: 'custom', path: ['followUpId'], message: 'Which follow-up should be completed?' });
 });
 
@@ -89,7 +88,7 @@ export const sendNotificationAction = defineNodeKind({
     body: template(2000).default(''),
     priority: z.enum(['low', 'normal', 'high']).default('normal'),
     notificationType: z.string().regex(/^[a-z][a-z0-9-]{0,59}$/).default('workflow'),
-    actions: z.array(NotificationActionButtonSchema).max(6).default([]),
+    actions: z.array(NotificationActionButtonSchema).max(5).default([]),
     /** The contact the suggestion is about (template, e.g. "{{ item.id }}"); enables "open contact" and per-contact dedupe. */
     contactId: template(200).default(''),
     /** Dedupe: a suggestion with this key for the same contact is not raised again within `dedupeWindow`. Empty: never deduped. */
