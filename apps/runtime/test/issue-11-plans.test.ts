@@ -33,6 +33,10 @@ describe.each(backendsUnderTest())('multi-agent plans (%s)', (backend) => {
     expect(doc.nodes[0]!.params.params).toMatchObject({ contactId: cast.john.id });
     // The plan is a flow document: saved like any other, run by its id.
     const saved = await s.api.flows.save.mutate({ document: doc });
+    // Checked as a plan (no "add a trigger"); validated against the agents; run, not deployed.
+    expect(saved.diagnostics).toEqual([]);
+    expect((await s.api.flows.validate.mutate({ document: doc })).diagnostics).toEqual([]);
+    expect(await s.api.flows.deploy.mutate({ docId: saved.flow.docId }).catch((e: unknown) => switchyardCode(e))).toBe('INVALID_STATE');
     const run = await s.api.plans.run.mutate({ docId: saved.flow.docId, wait: true });
     expect(run.status).toBe('success');
     const outcome = run.outcome!;

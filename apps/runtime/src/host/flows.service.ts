@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { compile, stableStringify } from '@switchyard/actors';
+import { analyzePlan, compile, stableStringify } from '@switchyard/actors';
 import { FlowDocumentSchema, SwitchyardError, hasErrors, issuesFromZod, type Diagnostic, type FlowDocument } from '@switchyard/schema';
 import { sql, sqlOne } from './db';
 import { decodeTimeCursor, encodeTimeCursor } from './time-cursor';
@@ -37,6 +37,9 @@ export function parseDocument(input: unknown): FlowDocument {
 const newWebhookSecret = () => randomBytes(24).toString('base64url');
 
 const diagnosticIssues = (ds: Diagnostic[]) => ds.filter((d) => d.severity === 'error').map((d) => ({ path: d.path, message: d.message, code: d.code }));
+
+/** A plan is checked by the plan analyser (it has steps, not triggers); every other kind by the compiler. */
+const draftDiagnostics = (doc: FlowDocument) => (doc.kind === 'plan' ? analyzePlan(doc).diagnostics : compile(doc).diagnostics);
 
 /** Flows with immutable versions: every save that changes the document adds a version. */
 export function createFlowService(deps: { em: () => EntityManager; now: () => string; webhookBase?: () => string }) {
@@ -89,7 +92,7 @@ export function createFlowService(deps: { em: () => EntityManager; now: () => st
 
   async function save(userId: string, input: unknown, opts: { expectedVersion?: number; note?: string; replace?: boolean; createOnly?: boolean } = {}) {
     const doc = parseDocument(input);
-    const { diagnostics } = compile(doc);
+    const diagnostics = draftDiagnostics(doc);
     return deps.em().transactional(async (tx) => {
       const existing = await sqlOne<FlowRow>(tx, 'select * from flows where user_id = ? and doc_id = ? and deleted_at is null for update', [userId, doc.id]);
       if (existing && opts.createOnly) throw new SwitchyardError('CONFLICT', `A flow with id "${doc.id}" exists already`);
@@ -154,7 +157,7 @@ export function createFlowService(deps: { em: () => EntityManager; now: () => st
       return {
         flow: flowSummary(f, (await lastRuns(userId, [f.id])).get(f.id) ?? null),
         document: doc,
-        diagnostics: compile(doc).diagnostics,
+        diagnostics: draftDiagnostics(doc),
         webhooks: triggers.map((t) => ({ nodeId: t.node_id, url: hookUrl(t.id) })),
       };
     },

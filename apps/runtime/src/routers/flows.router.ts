@@ -4,6 +4,7 @@ import { FlowDocumentSchema, FlowKindSchema, IdSchema, SwitchyardError } from '@
 import { authedProcedure, router } from '../trpc';
 import { hostOf } from '../host/wiring';
 import { agentsOf } from '../agents/wiring';
+import { plansOf } from '../plans/wiring';
 import { templatePermissionDiagnostics } from '../templates/grants';
 
 const docRef = z.object({ docId: IdSchema, version: z.number().int().positive().optional() });
@@ -31,7 +32,9 @@ export const flowsRouter = router({
       })),
 
   /** Diagnostics for any document, even one that does not parse. */
-  validate: authedProcedure.input(z.object({ document: z.unknown() })).mutation(async ({ ctx, input }) => ({
+  validate: authedProcedure.input(z.object({ document: z.unknown() })).mutation(async ({ ctx, input }) => (
+    // A plan: the plan analyser with the caller's agents (cycles, references, agents, skills).
+    (input.document as { kind?: unknown } | null)?.kind === 'plan' ? { diagnostics: await plansOf(ctx.services).validate(ctx.user.id, input.document) } : {
     // The compiler is pure; what depends on the caller's agents (tools, skills) is added here.
     diagnostics: [...compile(input.document).diagnostics, ...(await agentsOf(ctx.services).flowDiagnostics(ctx.user.id, input.document)),
       // A flow installed from a template may not need more than the install granted (issue 12).
@@ -49,6 +52,7 @@ export const flowsRouter = router({
   deploy: authedProcedure.input(docRef).mutation(async ({ ctx, input }) => {
     // A `Run agent skill` node whose agent lacks the skill or its tools is refused before anything is deployed.
     const document = await hostOf(ctx.services).flows.exportDocument(ctx.user.id, input.docId, input.version);
+    if ((document as { kind?: unknown }).kind === 'plan') throw new SwitchyardError('INVALID_STATE', 'Plans are not deployed: run them (plans.run, or Run on the canvas)');
     const agentProblems = [...(await agentsOf(ctx.services).flowDiagnostics(ctx.user.id, document)),
       ...(await templatePermissionDiagnostics(ctx.services.db.orm.em.fork() as never, ctx.user.id, document))].filter((d) => d.severity === 'error');
     if (agentProblems.length) {
