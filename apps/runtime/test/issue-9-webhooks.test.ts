@@ -208,4 +208,27 @@ describe.each(backendsUnderTest())('issue 9: webhooks (%s)', (backend) => {
     expect(big.status).toBe(413);
     expect(big.json.error).toMatchObject({ code: 'BAD_INPUT', issues: [] });
   });
+
+  it('every webhook error also carries error.data.switchyard, as every other error of the server does', async () => {
+    await setClock(t.rt.url, BUSINESS_HOURS);
+    const { url } = (await t.api.flows.get.query({ docId: 'issue9-hook' })).webhooks[0]!;
+    const { secret } = await t.api.flows.rotateWebhookSecret.mutate({ docId: 'issue9-hook', nodeId: 'hook' });
+    const once = await deliver(url, secret, '{"n":"once"}', NOW_S + 50);
+    expect(once.status).toBe(202);
+    const answers = [
+      await post(`${t.rt.url}/hooks/00000000-0000-4000-8000-000000000000`, '{}', {}),
+      await post(`${t.rt.url}/hooks/not-a-uuid`, '{}', {}),
+      await post(url, '{}', {}),
+      await deliver(url, 'wrong-secret', '{}'),
+      await deliver(url, secret, '['.repeat(100) + ']'.repeat(100)),
+      await post(url, '{"n":"once"}', { 'x-switchyard-timestamp': String(NOW_S + 50), 'x-switchyard-signature': sign(secret, NOW_S + 50, '{"n":"once"}') }),
+      await post(url, JSON.stringify({ blob: 'x'.repeat(1024 * 1024 + 10) }), { 'x-switchyard-timestamp': String(NOW_S), 'x-switchyard-signature': 'sha256=00' }),
+    ];
+    expect(answers.map((a) => a.status)).toEqual([404, 404, 401, 401, 400, 409, 413]);
+    for (const a of answers) {
+      const { error } = a.json as unknown as { error: { code: string; issues: unknown[]; data: { httpStatus: number; switchyard: { code: string; issues: unknown[] } } } };
+      expect(error.data.switchyard).toEqual({ code: error.code, issues: error.issues });
+      expect(error.data.httpStatus).toBe(a.status);
+    }
+  });
 });

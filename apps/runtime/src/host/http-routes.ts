@@ -1,8 +1,8 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { SwitchyardError, assertJsonLimits, type ErrorCode } from '@switchyard/schema';
-import { httpErrorBody } from '../errors';
+import { assertJsonLimits, type ErrorCode, type ErrorIssue } from '@switchyard/schema';
+import { errorResponse, httpErrorBody } from '../errors';
 import { sql, sqlOne } from './db';
 import { uuidFromName } from './ids';
 import type { HostServices } from './services';
@@ -23,9 +23,24 @@ export function webhookSignature(secret: string, timestamp: string, body: Buffer
   return `sha256=${createHmac('sha256', secret).update(`${timestamp}.`).update(body).digest('hex')}`;
 }
 
-const fail = (reply: FastifyReply, code: ErrorCode, message: string, issues: { path: (string | number)[]; message: string; code?: string }[] = []) => {
-  const { status, body } = httpErrorBody(new SwitchyardError(code, message, { issues }));
-  return reply.code(status).send(body);
+/**
+ * A webhook error: `error.code`, `message` and `issues` as docs/runtime.md has always shown senders,
+ * plus `error.data` exactly as every other error of the server carries it (`data.switchyard = { code,
+ * issues }`, `data.httpStatus`), so one client-side reader works for webhooks too.
+ */
+function webhookErrorBody(code: ErrorCode, message: string, issues: ErrorIssue[], status?: number) {
+  const r = errorResponse(code, message, { issues, ...(status === undefined ? {} : { status }) });
+  return { status: r.status, body: { error: { code, message, issues, data: r.body.error.data } } };
+}
+
+const send = (reply: FastifyReply, e: { status: number; body: unknown }) => reply.code(e.status).send(e.body);
+
+const fail = (reply: FastifyReply, code: ErrorCode, message: string, issues: ErrorIssue[] = []) => send(reply, webhookErrorBody(code, message, issues));
+
+/** Anything thrown, typed or not, as a webhook error (INTERNAL with a generic message when untyped). */
+const failWith = (reply: FastifyReply, e: unknown) => {
+  const { body } = httpErrorBody(e);
+  return send(reply, webhookErrorBody(body.error.code, body.error.message, body.error.issues));
 };
 
 /** Fastify's own 4xx (body too large, unreadable body...) in the documented error shape, without its internals. */
@@ -46,12 +61,9 @@ export function registerHostRoutes(app: FastifyInstance, deps: { services: HostS
     scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_BODY }, (_req, body, done) => done(null, body));
     scope.setErrorHandler((err: Error & { statusCode?: number }, req, reply) => {
       const status = err.statusCode ?? 500;
-      if (status >= 400 && status < 500) {
-        return reply.code(status).send({ error: { code: 'BAD_INPUT' satisfies ErrorCode, message: TRANSPORT_ERRORS[status] ?? 'Bad request', issues: [] } });
-      }
+      if (status >= 400 && status < 500) return send(reply, webhookErrorBody('BAD_INPUT', TRANSPORT_ERRORS[status] ?? 'Bad request', [], status));
       req.log.error({ err }, 'webhook request failed');
-      const { status: code, body } = httpErrorBody(err);
-      return reply.code(code).send(body);
+      return failWith(reply, err);
     });
 
     scope.post<{ Params: { id: string } }>('/hooks/:id', async (req, reply) => {
@@ -102,9 +114,7 @@ export function registerHostRoutes(app: FastifyInstance, deps: { services: HostS
       try {
         assertJsonLimits(payload, ['body']);
       } catch (e) {
-        if (!(e instanceof SwitchyardError)) throw e;
-        const { status, body } = httpErrorBody(e);
-        return reply.code(status).send(body);
+        return failWith(reply, e);
       }
 
       // 4. ...and cannot be replayed before then: each signature is accepted once.
