@@ -14,6 +14,8 @@ import { AgentDetailPage } from './pages/AgentDetailPage';
 import { AgentsPage } from './pages/AgentsPage';
 import { FlowsPage } from './pages/FlowsPage';
 import { LoginPage } from './pages/LoginPage';
+import { MarketplacePage } from './pages/MarketplacePage';
+import { MarketplaceTemplatePage } from './pages/MarketplaceTemplatePage';
 import { NotFoundPage } from './pages/NotFoundPage';
 import { useRoute } from './router';
 import { createApiClient, type ApiClient } from './trpc';
@@ -124,6 +126,20 @@ export function App({ loginToken }: { loginToken: string | null }) {
         return (
           <AppShell section="agents" onSignOut={() => signOut()}>
             <AgentDetailPage key={route.agentId} client={session.client} agentId={route.agentId} onUnauthorized={sessionEnded} />
+          </AppShell>
+        );
+      }
+      if (route.page === 'marketplace') {
+        return (
+          <AppShell section="marketplace" onSignOut={() => signOut()}>
+            <MarketplacePage key={route.tab} client={session.client} tab={route.tab} onUnauthorized={sessionEnded} />
+          </AppShell>
+        );
+      }
+      if (route.page === 'template') {
+        return (
+          <AppShell section="marketplace" onSignOut={() => signOut()}>
+            <MarketplaceTemplatePage key={route.templateId} client={session.client} templateId={route.templateId} onUnauthorized={sessionEnded} />
           </AppShell>
         );
       }

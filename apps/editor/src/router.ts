@@ -12,10 +12,16 @@ export type Route =
   | { page: 'editor'; docId: string }
   | { page: 'agents' }
   | { page: 'agent'; agentId: string }
+  | { page: 'marketplace'; tab: 'browse' | 'installed' }
+  | { page: 'template'; templateId: string }
   | { page: 'not-found'; path: string };
 
 export function parseRoute(pathname: string): Route {
   if (/^\/agents\/?$/.test(pathname)) return { page: 'agents' };
+  if (/^\/marketplace\/?$/.test(pathname)) return { page: 'marketplace', tab: 'browse' };
+  if (/^\/marketplace\/installed\/?$/.test(pathname)) return { page: 'marketplace', tab: 'installed' };
+  const template = /^\/marketplace\/([A-Za-z][A-Za-z0-9_-]{0,63})\/?$/.exec(pathname);
+  if (template?.[1]) return { page: 'template', templateId: template[1] };
   const agent = /^\/agents\/([A-Za-z0-9_-]{1,100})\/?$/.exec(pathname);
   if (agent?.[1]) return { page: 'agent', agentId: agent[1] };
   const match = /^\/flows\/([A-Za-z][A-Za-z0-9_-]{0,63})\/?$/.exec(pathname);
@@ -33,6 +39,10 @@ export const hrefOf = (route: Route): string => {
       return '/agents';
     case 'agent':
       return `/agents/${encodeURIComponent(route.agentId)}`;
+    case 'marketplace':
+      return route.tab === 'installed' ? '/marketplace/installed' : '/marketplace';
+    case 'template':
+      return `/marketplace/${route.templateId}`;
     case 'flows':
       return '/';
     case 'not-found':

@@ -2,7 +2,7 @@ import type { ReactNode } from 'react';
 import { linkHandler } from '../router';
 import { Logo } from './Logo';
 
-export type Section = 'flows' | 'agents';
+export type Section = 'flows' | 'agents' | 'marketplace';
 
 const NAV: ReadonlyArray<{ id: Section; label: string; href: string; icon: ReactNode }> = [
   {
@@ -25,6 +25,16 @@ const NAV: ReadonlyArray<{ id: Section; label: string; href: string; icon: React
       <svg width="16" height="16" viewBox="0 0 16 16" fill="none" stroke="currentColor" strokeWidth="1.5">
         <rect x="2.5" y="4.5" width="11" height="9" rx="2" />
         <path d="M8 4.5V2M6 9h.01M10 9h.01M6 11.5h4" strokeLinecap="round" />
+      </svg>
+    ),
+  },
+  {
+    id: 'marketplace',
+    label: 'Templates',
+    href: '/marketplace',
+    icon: (
+      <svg width="16" height="16" viewBox="0 0 16 16" fill="none" stroke="currentColor" strokeWidth="1.5">
+        <path d="M2 6.5 3 2.5h10l1 4M2 6.5h12M2 6.5v7h12v-7M6 13.5V10h4v3.5" strokeLinecap="round" strokeLinejoin="round" />
       </svg>
     ),
   },

@@ -9,7 +9,7 @@ import { useConfirm } from '../components/ConfirmDialog';
 import { NameDialog } from '../components/NameDialog';
 import { docIdFromName } from '../editor/graph';
 import { formatDateTime, formatRelative } from '../format';
-import { hrefOf, navigate } from '../router';
+import { hrefOf, linkHandler, navigate } from '../router';
 import { describeError, errorCode, isUnauthorized, type ApiClient } from '../trpc';
 import { useRemote } from '../useRemote';
 
@@ -445,6 +445,9 @@ function EmptyState({ onCreate, onUseTemplate }: { onCreate: () => void; onUseTe
       <button type="button" className="button button--primary" onClick={onCreate}>
         New workflow
       </button>
+      <a className="flow-link" href="/marketplace" onClick={linkHandler('/marketplace')} data-testid="browse-templates">
+        Browse the template gallery: search, rate and install flows with their agents
+      </a>
       {BUNDLED_TEMPLATES.length ? (
         <div className="templates" data-testid="templates">
           <h3 className="templates__title">Templates</h3>

@@ -1,0 +1,112 @@
+import { copyFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { apiClient, launchBrowser, newPage, PINNED_CLOCK_ENV, screenshot, startRuntime, type Runtime } from './support';
+
+const SHOTS = '/tmp/shots-marketplace';
+
+/** e2e/artifacts/<name>.png, copied to /tmp/shots-marketplace for review. */
+async function shot(page: Page, name: string) {
+  const path = await screenshot(page, `marketplace-${name}`);
+  await mkdir(SHOTS, { recursive: true });
+  await copyFile(path, join(SHOTS, `${name}.png`));
+}
+
+describe('template marketplace', () => {
+  let runtime: Runtime;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    runtime = await startRuntime({ name: 'marketplace-runtime', env: PINNED_CLOCK_ENV });
+    browser = await launchBrowser();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await runtime?.stop();
+  });
+
+  test('search "sales", read Sales Assistant, install it with a name and personality, run it on an email, rate it 4 stars', async () => {
+    const { page, errors } = await newPage(browser);
+    await page.goto(`${runtime.baseUrl}/?token=${encodeURIComponent(runtime.token)}`);
+    await page.getByTestId('nav-marketplace').click();
+    await page.getByTestId('template-grid').waitFor();
+    expect(await page.getByTestId('template-card').count()).toBeGreaterThanOrEqual(10);
+    await shot(page, 'gallery');
+
+    await page.getByTestId('template-search').fill('sales');
+    const sales = page.locator('[data-testid="template-card"][data-template-id="sales-assistant"]');
+    await sales.waitFor();
+    await page.waitForFunction(() => document.querySelector('[data-testid="template-card"]')?.getAttribute('data-template-id') === 'sales-assistant');
+    await shot(page, 'search-sales');
+    await sales.click();
+
+    await page.getByTestId('template-page').waitFor();
+    expect(await page.getByTestId('template-title').textContent()).toBe('Sales Assistant');
+    expect(await page.getByTestId('template-docs').locator('h1').textContent()).toBe('Sales Assistant');
+    expect(await page.getByTestId('permission-list').textContent()).toContain('Write email drafts for you to review');
+    expect(await page.getByTestId('flow-preview').count()).toBe(2);
+    await shot(page, 'detail');
+
+    await page.getByTestId('install-button').click();
+    const wizard = page.getByTestId('install-wizard');
+    await wizard.waitFor();
+    await page.getByTestId('install-name').fill('Pipeline Pal');
+    await page.getByTestId('var-product').fill('Switchyard Pro');
+    await page.getByTestId('var-personality-formality').fill('0.2');
+    expect(await page.getByTestId('install-confirm').isDisabled()).toBe(true);
+    await shot(page, 'wizard');
+    for (const box of await wizard.locator('[data-testid^="accept-"][type="checkbox"]').all()) await box.check();
+    await shot(page, 'wizard-accepted');
+    await page.getByTestId('install-confirm').click();
+    await page.getByTestId('install-result').waitFor();
+    expect(await page.getByTestId('created-agent').textContent()).toBe('Pipeline Pal');
+    expect(await page.getByTestId('created-flow').count()).toBe(2);
+    await shot(page, 'installed-result');
+
+    const api = apiClient(runtime);
+    const agent = (await api.agents.list.query()).items.find((a) => a.name === 'Pipeline Pal');
+    expect(agent?.personality.formality).toBeCloseTo(0.2, 5);
+
+    // Run it on an email from a contact: the agent drafts a reply.
+    await api.crm.contacts.create.mutate({ name: 'Grace Hopper', email: 'grace@navy.test' } as never);
+    await api.events.emit.mutate({ type: 'email.received', payload: { from: 'grace@navy.test', to: ['me@x.test'], subject: 'Pricing for Pro?', body: 'What does it cost?', isUnread: true } } as never);
+    const installed = (await api.templates.installed.query({ templateId: 'sales-assistant' })).items[0]!;
+    const replies = installed.flows.find((f) => f.ref === 'sales-replies')!;
+    // The agent's step drafts a reply (the run then adds a review task).
+    let reply: { state: string; output: unknown } | undefined;
+    for (let i = 0; i < 200 && reply?.state !== 'succeeded'; i++) {
+      const runId = (await api.runs.list.query({ docId: replies.docId })).items[0]?.id;
+      reply = runId ? ((await api.runs.get.query({ runId })).nodes as Record<string, { state: string; output: unknown }>).reply : undefined;
+      if (reply?.state !== 'succeeded') await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(reply?.state).toBe('succeeded');
+    expect(JSON.stringify(reply?.output)).toContain('draft.created');
+
+    await page.getByTestId('created-agent').click();
+    await page.waitForURL(/\/agents\//);
+    await shot(page, 'agent-created');
+    await page.goBack();
+    await page.getByTestId('template-page').waitFor();
+
+    await page.getByTestId('rate-4').click();
+    await page.getByTestId('review-text').fill('Drafts are good; I still edit the pricing bits.');
+    await page.getByTestId('rate-submit').click();
+    await page.getByText('Thanks, your rating is saved.').waitFor();
+    await page.getByTestId('reviews').getByText('Drafts are good').waitFor();
+    await shot(page, 'rated');
+
+    await page.getByTestId('nav-marketplace').click();
+    await page.getByTestId('template-search').fill('sales');
+    await sales.waitFor();
+    await page.waitForFunction(() => document.querySelector('[data-template-id="sales-assistant"] [data-testid="install-count"]')?.textContent === '1 install');
+    expect(await sales.getByTestId('stars').getAttribute('aria-label')).toBe('Rated 4.0 out of 5 by 1');
+    await shot(page, 'card-after');
+
+    await page.getByTestId('tab-installed').click();
+    await page.getByTestId('installed-item').first().waitFor();
+    await shot(page, 'installed-tab');
+    expect(errors).toEqual([]);
+  });
+});
