@@ -146,7 +146,7 @@ export const DraftUpdateSchema = z.object({
   body: text(100_000).optional(),
   status: z.enum(DRAFT_STATUSES).optional(),
 });
-export const DraftListSchema = PageSchema.extend({ status: z.enum(DRAFT_STATUSES).optional() });
+export const DraftListSchema = PageSchema.extend({ status: z.enum(DRAFT_STATUSES).optional(), contactId: IdSchema.optional() });
 
 export type ContactCreate = z.output<typeof ContactCreateSchema>;
 export type ContactUpdate = z.output<typeof ContactUpdateSchema>;

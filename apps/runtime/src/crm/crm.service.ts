@@ -419,6 +419,7 @@ export class CrmStore {
   async listDrafts(em: EntityManager, userId: string, input: DraftList): Promise<Page<DraftDto>> {
     const where: FilterQuery<Draft> = { userId };
     if (input.status) where.status = input.status;
+    if (input.contactId) where.contactId = input.contactId;
     if (input.search) where.subject = { $ilike: likePattern(input.search) };
     return this.mapPage(await this.page(em, DraftEntity, where, input, [{ updatedAt: 'desc' }, { id: 'desc' }]), toDto);
   }

@@ -3,7 +3,12 @@ import {
   EmailCreateSchema, FollowUpCreateSchema, FollowUpListSchema, FollowUpUpdateSchema, NotificationActSchema, NotificationListSchema,
   NotificationSnoozeSchema, TaskCreateSchema, TaskListSchema, TaskUpdateSchema, ThreadListSchema,
 } from '../crm/crm.schemas';
+import { createCrmPages } from '../crm/crm-pages';
+import type { Context } from '../context';
+import type { HostServices } from '../host/services';
 import { authedProcedure, router } from '../trpc';
+
+const pagesOf = (ctx: Context) => createCrmPages(ctx.services.crm, ctx.services.clock);
 
 /** `crm.*`: thin wrappers over CrmStore; inputs are validated here, scoping happens in the store. */
 export const crmRouter = router({
@@ -12,6 +17,8 @@ export const crmRouter = router({
     get: authedProcedure.input(ByIdSchema).query(({ ctx, input }) => ctx.services.crm.getContact(ctx.em, ctx.user.id, input.id)),
     create: authedProcedure.input(ContactCreateSchema).mutation(({ ctx, input }) => ctx.services.crm.createContact(ctx.em, ctx.user.id, input)),
     update: authedProcedure.input(ContactUpdateSchema).mutation(({ ctx, input }) => ctx.services.crm.updateContact(ctx.em, ctx.user.id, input)),
+    /** The contact page: interactions, emails, tasks, follow-ups, drafts, notifications and agent memory about the contact. */
+    detail: authedProcedure.input(ByIdSchema).query(({ ctx, input }) => pagesOf(ctx).contactDetail(ctx.em, ctx.user.id, input.id)),
   }),
   /** Email threads (list/get) and messages (create). */
   emails: router({
@@ -44,5 +51,20 @@ export const crmRouter = router({
     get: authedProcedure.input(ByIdSchema).query(({ ctx, input }) => ctx.services.crm.getDraft(ctx.em, ctx.user.id, input.id)),
     create: authedProcedure.input(DraftCreateSchema).mutation(({ ctx, input }) => ctx.services.crm.createDraft(ctx.em, ctx.user.id, input)),
     update: authedProcedure.input(DraftUpdateSchema).mutation(({ ctx, input }) => ctx.services.crm.updateDraft(ctx.em, ctx.user.id, input)),
+    /**
+     * Sends a draft a person approved in the UI, then emits `email.sent` (dedupe-keyed by the email,
+     * so behaviors such as follow-up reminders see it once).
+     */
+    send: authedProcedure.input(ByIdSchema).mutation(async ({ ctx, input }) => {
+      const sent = await pagesOf(ctx).sendDraft(ctx.em, ctx.user.id, input.id);
+      const hs = ctx.services.hostServices as HostServices | undefined;
+      if (hs) {
+        await hs.host.emit(ctx.user.id, {
+          type: 'email.sent', dedupeKey: `email.sent:${sent.emailId}`,
+          payload: { emailId: sent.emailId, threadId: sent.threadId, to: sent.to, subject: sent.subject, body: sent.body },
+        }).catch((err: unknown) => ctx.services.log.error({ err }, 'email.sent could not be emitted'));
+      }
+      return { draft: sent.draft, emailId: sent.emailId, threadId: sent.threadId };
+    }),
   }),
 });
