@@ -2,8 +2,9 @@ import { FlowDocumentSchema, type FlowDocument } from '@switchyard/schema';
 
 /**
  * The templates that ship in the repository's `templates/` folder, bundled into the editor so an
- * empty studio can start from one. There is no template gallery (search, ratings, publishing)
- * yet; when `templates.*` exists on the API this list comes from there instead.
+ * empty studio can start a flow from one offline ("Use template" copies the flow only). The
+ * gallery with agents, variables, permissions, ratings and upgrades is the Templates page
+ * (`templates.*` on the API, pages/MarketplacePage.tsx).
  */
 
 export interface BundledTemplate {
