@@ -17,6 +17,7 @@ import { LoginPage } from './pages/LoginPage';
 import { MarketplacePage } from './pages/MarketplacePage';
 import { MarketplaceTemplatePage } from './pages/MarketplaceTemplatePage';
 import { NotFoundPage } from './pages/NotFoundPage';
+import { PlansPage } from './pages/PlansPage';
 import { useRoute } from './router';
 import { createApiClient, type ApiClient } from './trpc';
 
@@ -140,6 +141,13 @@ export function App({ loginToken }: { loginToken: string | null }) {
         return (
           <AppShell section="marketplace" onSignOut={() => signOut()}>
             <MarketplaceTemplatePage key={route.templateId} client={session.client} templateId={route.templateId} onUnauthorized={sessionEnded} />
+          </AppShell>
+        );
+      }
+      if (route.page === 'plans') {
+        return (
+          <AppShell section="flows" onSignOut={() => signOut()}>
+            <PlansPage client={session.client} runId={route.runId ?? null} onUnauthorized={sessionEnded} />
           </AppShell>
         );
       }

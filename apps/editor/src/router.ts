@@ -14,9 +14,12 @@ export type Route =
   | { page: 'agent'; agentId: string }
   | { page: 'marketplace'; tab: 'browse' | 'installed' }
   | { page: 'template'; templateId: string }
+  | { page: 'plans'; runId?: string }
   | { page: 'not-found'; path: string };
 
 export function parseRoute(pathname: string): Route {
+  const plans = /^\/plans(?:\/runs\/([0-9a-f-]{36}))?\/?$/.exec(pathname);
+  if (plans) return plans[1] ? { page: 'plans', runId: plans[1] } : { page: 'plans' };
   if (/^\/agents\/?$/.test(pathname)) return { page: 'agents' };
   if (/^\/marketplace\/?$/.test(pathname)) return { page: 'marketplace', tab: 'browse' };
   if (/^\/marketplace\/installed\/?$/.test(pathname)) return { page: 'marketplace', tab: 'installed' };
@@ -45,6 +48,8 @@ export const hrefOf = (route: Route): string => {
       return `/marketplace/${route.templateId}`;
     case 'flows':
       return '/';
+    case 'plans':
+      return route.runId ? `/plans/runs/${route.runId}` : '/plans';
     case 'not-found':
       return route.path;
   }

@@ -178,6 +178,9 @@ export function FlowsPage({
           <JsonFileButton className="button button--secondary" testId="import-flow" onFile={importFile}>
             Import JSON
           </JsonFileButton>
+          <a className="button button--secondary" href="/plans" onClick={linkHandler('/plans')} data-testid="plan-from-task">
+            Plan from a task
+          </a>
           <button type="button" className="button button--primary" onClick={create} data-testid="new-workflow">
             New workflow
           </button>

@@ -1,0 +1,86 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { apiClient, launchBrowser, newPage, screenshot, startRuntime, type Runtime } from './support';
+
+/** Screenshots also land here, to be looked at. */
+const SHOTS = '/tmp/shots-plans';
+async function shot(page: Page, name: string) {
+  await mkdir(SHOTS, { recursive: true });
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+  await screenshot(page, `plans-${name}`);
+}
+
+const RESEARCH_TOOLS = ['getContact', 'searchWeb', 'enrichContact', 'searchEmails', 'memory'] as const;
+
+describe('plans', () => {
+  let runtime: Runtime;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    runtime = await startRuntime({ name: 'plans-runtime' });
+    browser = await launchBrowser();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await runtime?.stop();
+  });
+
+  test('type a task, review the proposed plan, reassign a step, run it, see both research steps at once and the results', async () => {
+    const api = apiClient(runtime);
+    await api.agents.create.mutate({ name: 'Researcher A', skills: ['research-contact'], tools: [...RESEARCH_TOOLS] });
+    await api.agents.create.mutate({ name: 'Researcher B', skills: ['research-contact'], tools: [...RESEARCH_TOOLS] });
+    const c = await api.agents.create.mutate({ name: 'Researcher C', skills: ['research-contact'], tools: [...RESEARCH_TOOLS] });
+    await api.agents.create.mutate({ name: 'Writer', skills: ['draft-email'], tools: ['getContact', 'createDraft'] });
+
+    const { page, errors } = await newPage(browser);
+    await page.goto(`${runtime.baseUrl}/?token=${encodeURIComponent(runtime.token)}`);
+    await page.getByTestId('plan-from-task').click();
+    await page.getByTestId('plans-page').waitFor();
+    await shot(page, '1-plans-empty');
+
+    await page.getByTestId('plan-task').fill('Research Ada Lovelace and Grace Hopper, then draft an email to Ada Lovelace');
+    await page.getByTestId('plan-propose').click();
+    await page.getByTestId('plan-proposal').waitFor();
+    const steps = page.getByTestId('plan-proposal').getByTestId('plan-step');
+    expect(await steps.count()).toBe(3);
+    const lanes = page.getByTestId('plan-proposal').getByTestId('plan-lane');
+    expect(await lanes.count()).toBe(3);
+    expect(await page.getByTestId('plan-proposal').locator('.plan-lane__agent').allTextContents()).toEqual(['Researcher A', 'Researcher B', 'Writer']);
+    await shot(page, '2-proposal');
+
+    // Reassign the second research to Researcher C: its lane moves, the plan still checks out.
+    await page.locator('[data-step="research2"]').getByTestId('step-agent').selectOption(c.id);
+    await page.getByTestId('plan-proposal').locator(`[data-testid="plan-lane"][data-agent-id="${c.id}"]`).waitFor();
+    expect(await page.getByTestId('step-problem').count()).toBe(0);
+    await shot(page, '3-reassigned');
+
+    await page.getByTestId('plan-run').click();
+    await page.getByTestId('plan-run-page').waitFor();
+    await page.locator('[data-testid="plan-run-page"][data-status="success"]').waitFor({ timeout: 30_000 });
+    await page.getByTestId('plan-outcome').waitFor();
+    expect(await page.getByTestId('plan-run-page').getByTestId('plan-step').evaluateAll((els) => els.map((e) => [e.getAttribute('data-step'), e.getAttribute('data-status')])))
+      .toEqual(expect.arrayContaining([['research', 'done'], ['research2', 'done'], ['email', 'done']]));
+    expect(await page.getByTestId('timeline-note').textContent()).toContain('Ran at the same time: research + research2');
+    expect(await page.getByTestId('plan-summary').textContent()).toContain('finished');
+    expect(await page.getByTestId('plan-run-page').locator('.plan-lane__agent').allTextContents()).toEqual(['Researcher A', 'Researcher C', 'Writer']);
+    await page.locator('[data-step="email"] summary').click();
+    await shot(page, '4-run-finished');
+
+    // The same kind of plan opened on the canvas for review.
+    await page.goto(`${runtime.baseUrl}/plans`);
+    await page.getByTestId('plan-runs').waitFor();
+    await shot(page, '5-recent-runs');
+    await page.getByTestId('plan-task').fill('Research Ada Lovelace and draft a personalized email');
+    await page.getByTestId('plan-propose').click();
+    await page.getByTestId('plan-proposal').waitFor();
+    await page.getByTestId('plan-open-canvas').click();
+    await page.waitForURL(/\/flows\/plan-/);
+    await page.locator('.react-flow__node').first().waitFor();
+    expect(await page.locator('.react-flow__node').count()).toBe(2);
+    await shot(page, '6-canvas');
+    expect(errors).toEqual([]);
+  });
+});
