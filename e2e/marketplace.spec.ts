@@ -94,12 +94,15 @@ describe('template marketplace', () => {
     await page.getByTestId('review-text').fill('Drafts are good; I still edit the pricing bits.');
     await page.getByTestId('rate-submit').click();
     await page.getByText('Thanks, your rating is saved.').waitFor();
-    await page.getByTestId('reviews').getByText('Drafts are good').waitFor();
+    await page.getByTestId('reviews').locator('.mp-review', { hasText: 'Drafts are good' }).waitFor();
+    await page.getByTestId('rate-submit').filter({ hasText: 'Update my rating' }).waitFor();
+    expect(await page.getByTestId('detail-installs').textContent()).toBe('1 install');
     await shot(page, 'rated');
 
     await page.getByTestId('nav-marketplace').click();
     await page.getByTestId('template-search').fill('sales');
     await sales.waitFor();
+    await page.getByTestId('template-sort').locator('option', { hasText: 'Best match' }).waitFor({ state: 'attached' });
     await page.waitForFunction(() => document.querySelector('[data-template-id="sales-assistant"] [data-testid="install-count"]')?.textContent === '1 install');
     expect(await sales.getByTestId('stars').getAttribute('aria-label')).toBe('Rated 4.0 out of 5 by 1');
     await shot(page, 'card-after');
