@@ -17,6 +17,12 @@ import { LoginPage } from './pages/LoginPage';
 import { MarketplacePage } from './pages/MarketplacePage';
 import { MarketplaceTemplatePage } from './pages/MarketplaceTemplatePage';
 import { NotFoundPage } from './pages/NotFoundPage';
+import { ContactDetailPage } from './pages/ContactDetailPage';
+import { ContactsPage } from './pages/ContactsPage';
+import { DraftsPage } from './pages/DraftsPage';
+import { FollowUpsPage } from './pages/FollowUpsPage';
+import { InboxPage } from './pages/InboxPage';
+import { TasksPage } from './pages/TasksPage';
 import { PlansPage } from './pages/PlansPage';
 import { useRoute } from './router';
 import { createApiClient, type ApiClient } from './trpc';
@@ -148,6 +154,24 @@ export function App({ loginToken }: { loginToken: string | null }) {
         return (
           <AppShell section="flows" onSignOut={() => signOut()}>
             <PlansPage client={session.client} runId={route.runId ?? null} onUnauthorized={sessionEnded} />
+          </AppShell>
+        );
+      }
+      if (route.page === 'inbox') {
+        return (
+          <AppShell section="inbox" onSignOut={() => signOut()}>
+            <InboxPage client={session.client} onUnauthorized={sessionEnded} />
+          </AppShell>
+        );
+      }
+      if (route.page === 'contacts' || route.page === 'contact' || route.page === 'drafts' || route.page === 'tasks' || route.page === 'follow-ups') {
+        return (
+          <AppShell section="crm" onSignOut={() => signOut()}>
+            {route.page === 'contacts' ? <ContactsPage client={session.client} onUnauthorized={sessionEnded} /> : null}
+            {route.page === 'contact' ? <ContactDetailPage key={route.contactId} client={session.client} contactId={route.contactId} onUnauthorized={sessionEnded} /> : null}
+            {route.page === 'drafts' ? <DraftsPage client={session.client} draftId={route.draftId ?? null} onUnauthorized={sessionEnded} /> : null}
+            {route.page === 'tasks' ? <TasksPage client={session.client} onUnauthorized={sessionEnded} /> : null}
+            {route.page === 'follow-ups' ? <FollowUpsPage client={session.client} onUnauthorized={sessionEnded} /> : null}
           </AppShell>
         );
       }

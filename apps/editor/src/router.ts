@@ -15,11 +15,25 @@ export type Route =
   | { page: 'marketplace'; tab: 'browse' | 'installed' }
   | { page: 'template'; templateId: string }
   | { page: 'plans'; runId?: string }
+  | { page: 'inbox' }
+  | { page: 'contacts' }
+  | { page: 'contact'; contactId: string }
+  | { page: 'drafts'; draftId?: string }
+  | { page: 'tasks' }
+  | { page: 'follow-ups' }
   | { page: 'not-found'; path: string };
 
 export function parseRoute(pathname: string): Route {
   const plans = /^\/plans(?:\/runs\/([0-9a-f-]{36}))?\/?$/.exec(pathname);
   if (plans) return plans[1] ? { page: 'plans', runId: plans[1] } : { page: 'plans' };
+  if (/^\/inbox\/?$/.test(pathname)) return { page: 'inbox' };
+  if (/^\/contacts\/?$/.test(pathname)) return { page: 'contacts' };
+  const contact = /^\/contacts\/([0-9a-f-]{36})\/?$/.exec(pathname);
+  if (contact?.[1]) return { page: 'contact', contactId: contact[1] };
+  const drafts = /^\/drafts(?:\/([0-9a-f-]{36}))?\/?$/.exec(pathname);
+  if (drafts) return drafts[1] ? { page: 'drafts', draftId: drafts[1] } : { page: 'drafts' };
+  if (/^\/tasks\/?$/.test(pathname)) return { page: 'tasks' };
+  if (/^\/follow-ups\/?$/.test(pathname)) return { page: 'follow-ups' };
   if (/^\/agents\/?$/.test(pathname)) return { page: 'agents' };
   if (/^\/marketplace\/?$/.test(pathname)) return { page: 'marketplace', tab: 'browse' };
   if (/^\/marketplace\/installed\/?$/.test(pathname)) return { page: 'marketplace', tab: 'installed' };
@@ -50,6 +64,18 @@ export const hrefOf = (route: Route): string => {
       return '/';
     case 'plans':
       return route.runId ? `/plans/runs/${route.runId}` : '/plans';
+    case 'inbox':
+      return '/inbox';
+    case 'contacts':
+      return '/contacts';
+    case 'contact':
+      return `/contacts/${route.contactId}`;
+    case 'drafts':
+      return route.draftId ? `/drafts/${route.draftId}` : '/drafts';
+    case 'tasks':
+      return '/tasks';
+    case 'follow-ups':
+      return '/follow-ups';
     case 'not-found':
       return route.path;
   }

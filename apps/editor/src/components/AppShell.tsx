@@ -1,8 +1,9 @@
 import type { ReactNode } from 'react';
 import { linkHandler } from '../router';
 import { Logo } from './Logo';
+import { InboxBadge } from '../crm/InboxBadge';
 
-export type Section = 'flows' | 'agents' | 'marketplace';
+export type Section = 'flows' | 'agents' | 'marketplace' | 'inbox' | 'crm';
 
 const NAV: ReadonlyArray<{ id: Section; label: string; href: string; icon: ReactNode }> = [
   {
@@ -35,6 +36,27 @@ const NAV: ReadonlyArray<{ id: Section; label: string; href: string; icon: React
     icon: (
       <svg width="16" height="16" viewBox="0 0 16 16" fill="none" stroke="currentColor" strokeWidth="1.5">
         <path d="M2 6.5 3 2.5h10l1 4M2 6.5h12M2 6.5v7h12v-7M6 13.5V10h4v3.5" strokeLinecap="round" strokeLinejoin="round" />
+      </svg>
+    ),
+  },
+  {
+    id: 'inbox',
+    label: 'Inbox',
+    href: '/inbox',
+    icon: (
+      <svg width="16" height="16" viewBox="0 0 16 16" fill="none" stroke="currentColor" strokeWidth="1.5">
+        <path d="M2 9.5 3.5 3h9L14 9.5M2 9.5V13h12V9.5M2 9.5h3.5l1 1.5h3l1-1.5H14" strokeLinecap="round" strokeLinejoin="round" />
+      </svg>
+    ),
+  },
+  {
+    id: 'crm',
+    label: 'Contacts',
+    href: '/contacts',
+    icon: (
+      <svg width="16" height="16" viewBox="0 0 16 16" fill="none" stroke="currentColor" strokeWidth="1.5">
+        <circle cx="6" cy="5.5" r="2.5" />
+        <path d="M1.5 13.5c.5-2.5 2.3-4 4.5-4s4 1.5 4.5 4M10.5 3.2a2.5 2.5 0 0 1 0 4.6M12.5 9.8c1 .6 1.7 2 2 3.7" strokeLinecap="round" />
       </svg>
     ),
   },
@@ -83,6 +105,7 @@ export function AppShell({
                   {item.icon}
                 </span>
                 {item.label}
+                {item.id === 'inbox' ? <InboxBadge /> : null}
               </a>
             </li>
           ))}
