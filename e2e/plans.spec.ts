@@ -50,6 +50,7 @@ describe('plans', () => {
     expect(await lanes.count()).toBe(3);
     expect(await page.getByTestId('plan-proposal').locator('.plan-lane__agent').allTextContents()).toEqual(['Researcher A', 'Researcher B', 'Writer']);
     await shot(page, '2-proposal');
+    await page.getByTestId('plan-proposal').screenshot({ path: join(SHOTS, '2b-proposal-card.png') });
 
     // Reassign the second research to Researcher C: its lane moves, the plan still checks out.
     await page.locator('[data-step="research2"]').getByTestId('step-agent').selectOption(c.id);
@@ -68,6 +69,11 @@ describe('plans', () => {
     expect(await page.getByTestId('plan-run-page').locator('.plan-lane__agent').allTextContents()).toEqual(['Researcher A', 'Researcher C', 'Writer']);
     await page.locator('[data-step="email"] summary').click();
     await shot(page, '4-run-finished');
+    // The app scrolls inside its shell: a tall window shows the whole run page at once.
+    await page.setViewportSize({ width: 1280, height: 1900 });
+    await page.getByTestId('plan-timeline').waitFor();
+    await page.screenshot({ path: join(SHOTS, '4b-run-page-full.png') });
+    await page.setViewportSize({ width: 1280, height: 800 });
 
     // The same kind of plan opened on the canvas for review.
     await page.goto(`${runtime.baseUrl}/plans`);

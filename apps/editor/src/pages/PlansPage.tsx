@@ -127,9 +127,10 @@ function PlanComposer({ client, lookup }: { client: ApiClient; lookup: Lookup })
             {busy === 'plan the task' ? 'Planning…' : 'Propose a plan'}
           </button>
         </form>
-        <p className="muted" style={{ fontSize: 12, margin: '6px 0 0' }}>
-          Try: {EXAMPLES.map((x, i) => (
-            <button key={x} type="button" className="button button--ghost button--small" onClick={() => setTask(x)}>{i ? ' · ' : ''}{x}</button>
+        <p className="plan-try muted">
+          Try:{' '}
+          {EXAMPLES.map((x) => (
+            <button key={x} type="button" className="plan-try__example" onClick={() => setTask(x)}>“{x}”</button>
           ))}
         </p>
       </section>
