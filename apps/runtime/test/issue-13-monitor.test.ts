@@ -92,7 +92,7 @@ describe.runIf(Boolean(process.env.DATABASE_URL))('monitor across processes (pos
     expect(wait).toMatchObject({ type: 'delay', nodeId: 'wait', retry: false });
     const until = wait?.type === 'delay' ? new Date(wait.until).getTime() : 0;
     expect(until).toBeGreaterThanOrEqual(BUSINESS_HOURS + HOUR);
-    expect(until).toBeLessThan(new Date(d!.startedAt).getTime() + HOUR + 60_000);
+    expect(until).toBeLessThan(new Date((d as { startedAt: string }).startedAt).getTime() + HOUR + 60_000);
     expect(p?.kind === 'run' && p.waitsOn).toEqual([{ type: 'approval', nodeId: 'ok' }]);
     expect(page.processes.map((x) => x.id).sort()).toEqual(['mon-a', 'mon-b']);
     expect(page.processes.find((x) => x.id === 'mon-a')?.runs).toBe(2);

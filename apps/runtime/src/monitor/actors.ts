@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { CompiledMachine } from '@switchyard/actors';
 import { nodeStatesOf } from '@switchyard/actors';
 import { sql } from '../host/db';
+import { journalValue } from './journal';
 import { decodeTimeCursor, encodeTimeCursor } from '../host/time-cursor';
 
 /**
@@ -116,7 +117,8 @@ interface RunActorRow {
 async function runActors(deps: Deps, userId: string, f: ActorFilters): Promise<{ items: RunActor[]; nextCursor: string | null }> {
   const after = f.cursor ? decodeTimeCursor(f.cursor) : null;
   const q = f.q ? `%${f.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
-  // Newest snapshot value: the journal's latest, or the run row's when that is newer (as runs.get).
+  // Newest state value: the journal's latest, or the run row's when that is newer (as runs.get).
+  const value = await journalValue(deps.em, 'j');
   const rows = await sql<RunActorRow>(deps.em,
     `select r.id, r.flow_id, f.kind as flow_kind, f.doc_id, f.name as flow_name, r.flow_version, r.status, r.owner, i.lease_until, coalesce(i.lease_until >= now(), false) as owner_alive,
             r.trigger->>'type' as trigger_type, r.started_at, r.updated_at, r.started_at::text as cursor_at, r.error,
@@ -133,8 +135,8 @@ async function runActors(deps: Deps, userId: string, f: ActorFilters): Promise<{
        join flows f on f.id = r.flow_id
        left join runtime_instances i on i.id = r.owner
        left join lateral (
-         select j.snapshot->'value' as j_value, j.seq as j_seq from run_journal j
-          where j.run_id = r.id and j.snapshot is not null order by j.seq desc limit 1) lj on true
+         select ${value} as j_value, j.seq as j_seq from run_journal j
+          where j.run_id = r.id and ${value} is not null order by j.seq desc limit 1) lj on true
       where r.user_id = ? and r.status in ('running', 'waiting')
         and (?::text is null or r.status = ?)
         and (?::text is null or f.doc_id = ?)

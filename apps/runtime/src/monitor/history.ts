@@ -3,6 +3,7 @@ import type { CompiledMachine, NodeResult } from '@switchyard/actors';
 import { nodeStatesOf } from '@switchyard/actors';
 import { SwitchyardError } from '@switchyard/schema';
 import { sql, sqlOne } from '../host/db';
+import { journalValue } from './journal';
 import { decodeTimeCursor, encodeTimeCursor } from '../host/time-cursor';
 
 const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString());
@@ -81,6 +82,11 @@ export interface Span {
   modelCalls: ModelCall[];
 }
 
+const outcomeOf = (r: NodeResult) => ({
+  status: r.status as string, attempts: r.attempts, output: r.output ?? null, error: r.error ?? null, reason: r.reason ?? null,
+  ...(r.request !== undefined ? { input: r.request } : {}),
+});
+
 export interface ModelCall {
   id: number;
   agentId: string | null;
@@ -103,6 +109,7 @@ interface JournalRow {
   kind: string;
   event_type: string | null;
   node_id: string | null;
+  changed: Record<string, { state: string; result: NodeResult | null }> | null;
   value: unknown;
   nodes: Record<string, NodeResult> | null;
 }
@@ -129,9 +136,11 @@ export async function runTimeline(em: EntityManager, userId: string, runId: stri
   const docNodes = new Map((run.document?.nodes ?? []).map((n) => [n.id, n]));
   const typeOf = (id: string) => compiled?.nodes[id]?.type ?? docNodes.get(id)?.type ?? null;
 
+  // Each step's `data.changed` names the nodes whose state changed and their results; older rows
+  // without it fall back to the snapshot the row carries.
   const journal = await sql<JournalRow>(em,
-    `select seq, at, kind, event_type, node_id, snapshot->'value' as value, snapshot->'context'->'nodes' as nodes
-       from run_journal where run_id = ? order by seq limit 5000`, [runId]);
+    `select seq, at, kind, event_type, node_id, data->'changed' as changed, ${await journalValue(em, 'j')} as value, j.snapshot->'context'->'nodes' as nodes
+       from run_journal j where run_id = ? order by seq limit 5000`, [runId]);
   const effects = await sql<{ idempotency_key: string; node_id: string; kind: string; result: { id?: string } | null; created_at: Date }>(em,
     'select idempotency_key, node_id, kind, result, created_at from effects where run_id = ? and user_id = ? order by created_at, idempotency_key', [runId, userId]);
   const calls = await sql<{
@@ -169,13 +178,29 @@ export async function runTimeline(em: EntityManager, userId: string, runId: stri
     t.input = run.trigger?.payload ?? null;
   }
   const markers: { seq: number; at: string; kind: string; eventType: string | null; nodeId: string | null; data: unknown }[] = [];
+  const current: Record<string, string> = {};
+  const close = (span: Span, at: string) => {
+    span.endedAt = at;
+    for (const w of span.waits) if (w.to === null) w.to = at;
+    open.delete(span.nodeId);
+    const r = results[span.nodeId];
+    if (r) Object.assign(span, outcomeOf(r));
+    else if (span.nodeId === run.trigger_node_id) span.status = 'succeeded';
+  };
   for (const j of journal) {
     const at = iso(j.at)!;
     if (j.kind !== 'state') markers.push({ seq: j.seq, at, kind: j.kind, eventType: j.event_type, nodeId: j.node_id, data: null });
-    if (j.nodes) results = j.nodes;
-    if (j.value === null || j.value === undefined) continue;
-    const active = nodeStatesOf(j.value);
-    for (const [nodeId, state] of Object.entries(active)) {
+    if (j.changed && typeof j.changed === 'object') {
+      for (const [id, c] of Object.entries(j.changed)) {
+        current[id] = c.state;
+        if (c.result) results = { ...results, [id]: c.result };
+      }
+    } else if (j.nodes || j.value) {
+      if (j.nodes) results = j.nodes;
+      for (const [id, r] of Object.entries(results)) current[id] = r.status;
+      Object.assign(current, nodeStatesOf(j.value));
+    } else continue;
+    for (const [nodeId, state] of Object.entries(current)) {
       if (state !== 'running' && state !== 'retrying') continue;
       let span = open.get(nodeId);
       if (!span) span = startSpan(nodeId, at);
@@ -185,31 +210,21 @@ export async function runTimeline(em: EntityManager, userId: string, runId: stri
       if (!kind && last && last.to === null) last.to = at;
     }
     for (const [nodeId, span] of open) {
-      const state = active[nodeId];
+      const state = current[nodeId];
       if (state === 'running' || state === 'retrying') continue;
-      const r = results[nodeId];
-      // The trigger span closes at the first step; other nodes once a result is stored for them.
-      if (!r && nodeId !== run.trigger_node_id) continue;
-      span.endedAt = at;
-      for (const w of span.waits) if (w.to === null) w.to = at;
-      open.delete(nodeId);
+      // The trigger span closes at the first step; other nodes once their state moved on.
+      if (state === undefined && nodeId !== run.trigger_node_id) continue;
+      close(span, at);
     }
   }
-  // Outcomes: the last stored result of each node applies to its last activation.
+  // Spans still open: ended by the run's end, or still running / waiting.
   for (const span of spans) {
-    const r = results[span.nodeId];
-    const latest = spans.filter((s) => s.nodeId === span.nodeId).at(-1) === span;
-    if (r && (latest || span.endedAt)) {
-      span.status = span.endedAt ? r.status : open.has(span.nodeId) ? 'running' : r.status;
-      span.attempts = r.attempts;
-      span.output = r.output ?? null;
-      span.error = r.error ?? null;
-      span.reason = r.reason ?? null;
-      if (r.request !== undefined) span.input = r.request;
-    } else if (span.nodeId === run.trigger_node_id && span.endedAt) span.status = 'done';
-    if (!span.endedAt && ['completed', 'failed', 'skipped', 'cancelled', 'parked'].includes(run.status)) {
-      span.endedAt = iso(run.finished_at ?? run.updated_at);
-      if (span.status === 'running') span.status = run.status === 'cancelled' ? 'cancelled' : 'interrupted';
+    if (!span.endedAt) {
+      if (['completed', 'failed', 'skipped', 'cancelled', 'parked'].includes(run.status)) {
+        span.endedAt = iso(run.finished_at ?? run.updated_at);
+        for (const w of span.waits) if (w.to === null) w.to = span.endedAt;
+        span.status = run.status === 'cancelled' ? 'cancelled' : 'interrupted';
+      } else if (span.waits.some((w) => w.to === null)) span.status = 'waiting';
     }
     for (const w of span.waits) {
       const t = timers.find((x) => x.key === span.nodeId || x.key.startsWith(`${span.nodeId}:`) || x.key.startsWith(`${span.nodeId}#`));
