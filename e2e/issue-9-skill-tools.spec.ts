@@ -117,6 +117,21 @@ describe('issue 9: a Run agent skill step whose agent lacks the skill\'s tools i
     await context.close();
   });
 
+  test('the memory tab\'s empty state is in words, without backticks or an API name', async () => {
+    const blank = await apiClient(runtime).agents.create.mutate({ name: 'Blank' });
+    const { context, page, errors } = await newPage(browser);
+    await signIn(page, runtime, `/agents/${blank.id}`);
+    await page.getByTestId('tab-memory').click();
+    const empty = page.getByTestId('memory-empty');
+    await empty.waitFor();
+    const text = (await empty.textContent()) ?? '';
+    expect(text).toMatch(/^Nothing remembered yet\./);
+    expect(text).not.toMatch(/`|agents\.|remember\(|memory\.|\{/);
+    expect(await page.getByTestId('memory-more').count()).toBe(0);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
   test('the agents list and an agent\'s memory show more with the next page', async () => {
     const api = apiClient(runtime);
     const before = (await api.agents.list.query({ limit: 200 })).items.length;

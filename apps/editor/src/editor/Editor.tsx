@@ -122,7 +122,8 @@ export function Editor({ client, initial }: { client: ApiClient; initial: Loaded
   const { screenToFlowPosition, fitView, getNodes } = useReactFlow<FlowCanvasNode, Edge>();
   const refusal = useRef<string | null>(null);
   const clipboard = useRef<Graph | null>(null);
-  const { dialog: confirmDialog, choose } = useConfirm();
+  const { dialog: confirmDialog, choose, ask } = useConfirm();
+  const [undeploying, setUndeploying] = useState(false);
 
   const [snapshot, send] = useMachine(
     editorSessionMachine.provide({
@@ -525,9 +526,21 @@ export function Editor({ client, initial }: { client: ApiClient; initial: Loaded
               {saveLabel}
             </span>
             {deployed ? (
-              <span className="badge badge--deployed" data-testid="deployed-badge">
-                Deployed v{ctx.deployedVersion}
-              </span>
+              <>
+                <span className="badge badge--deployed" data-testid="deployed-badge">
+                  Deployed v{ctx.deployedVersion}
+                </span>
+                <button
+                  type="button"
+                  className="button button--ghost button--small"
+                  onClick={() => void undeploy()}
+                  disabled={undeploying || deploying}
+                  title="Stop starting runs from real events"
+                  data-testid="undeploy"
+                >
+                  {undeploying ? 'Undeploying…' : 'Undeploy'}
+                </button>
+              </>
             ) : (
               <span className="badge badge--draft">Draft</span>
             )}
@@ -670,6 +683,34 @@ export function Editor({ client, initial }: { client: ApiClient; initial: Loaded
       </div>
     </OverlayContext.Provider>
   );
+
+  /** Turns the triggers off: runs already going finish (approvals, delays), nothing new starts. */
+  async function undeploy() {
+    const ok = await ask({
+      title: `Undeploy “${baseDoc.current.name}”?`,
+      description:
+        'Its triggers stop: no new runs start from events, schedules or its webhook (the webhook URL and secret are kept for when you deploy again). Runs already in progress, such as one waiting for an approval or a delay, are not stopped: they finish as deployed. The flow and its versions stay here.',
+      confirmLabel: 'Undeploy',
+      // Reversible (deploy again), so not styled as destructive.
+      tone: 'default',
+    });
+    if (!ok) return;
+    setUndeploying(true);
+    try {
+      const { activeRuns } = await client.flows.undeploy.mutate({ docId: flow.docId });
+      send({ type: 'UNDEPLOYED' });
+      // A later deploy, even of the same version, is news again.
+      deployedOnOpen.current = null;
+      setStatus({
+        tone: 'ok',
+        text: `Undeployed: no new runs start.${activeRuns ? ` ${activeRuns} run${activeRuns === 1 ? '' : 's'} in progress will finish.` : ''}`,
+      });
+    } catch (error) {
+      setStatus({ tone: 'error', text: describeError(error, 'undeploy the flow') });
+    } finally {
+      setUndeploying(false);
+    }
+  }
 
   async function decide(decision: 'approve' | 'reject', nodeId: string) {
     if (!runId) return;

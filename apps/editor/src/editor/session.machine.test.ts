@@ -118,4 +118,18 @@ describe('editor session machine', () => {
     actor.send({ type: 'RUN_ENDED' });
     expect(actor.getSnapshot().matches({ activity: 'idle' })).toBe(true);
   });
+
+  it('undeployed (issue 9: undeploy from the editor): the deployed version goes, unsaved edits stay unsaved', async () => {
+    const { actor } = start();
+    actor.send({ type: 'EDIT', document: valid });
+    actor.send({ type: 'DEPLOY' });
+    await waitFor(actor, (s) => s.matches({ activity: 'idle' }) && s.context.deployedVersion === 2);
+    actor.send({ type: 'EDIT', document: { ...valid, name: 'Renamed' } });
+    actor.send({ type: 'UNDEPLOYED' });
+    const snap = actor.getSnapshot();
+    expect(snap.context.deployedVersion).toBeNull();
+    expect(snap.matches({ doc: 'dirty' })).toBe(true);
+    expect(snap.context.document.name).toBe('Renamed');
+    expect(snap.context.version).toBe(2);
+  });
 });

@@ -54,7 +54,9 @@ export type SessionEvent =
   | { type: 'RUN_ENDED' }
   | { type: 'RESET'; document: FlowDocument; version: number; deployedVersion: number | null }
   | { type: 'DISMISS_ERROR' }
-  | { type: 'SYNCED' };
+  | { type: 'SYNCED' }
+  /** The flow was undeployed (its triggers are off); the document and its save state are unchanged. */
+  | { type: 'UNDEPLOYED' };
 
 export interface SessionInput {
   document: FlowDocument;
@@ -111,6 +113,7 @@ export const editorSessionMachine = setup({
   }),
   on: {
     DISMISS_ERROR: { actions: assign({ error: null }) },
+    UNDEPLOYED: { actions: assign({ deployedVersion: null }) },
   },
   states: {
     doc: {
