@@ -145,6 +145,40 @@ describe.each(backendsUnderTest())('issue 12: the template marketplace (%s)', (b
     expect(switchyardCode(await rejection(s.other.templates.unpublish.mutate({ id: 'sales-assistant' })))).toBe('NOT_FOUND');
   });
 
+  it('publishes from the caller\'s own flows and agents: agent refs, secrets stripped, permissions computed, new versions must rise', async () => {
+    const helper = await s.api.agents.create.mutate({ name: 'Drafter', skills: ['draft-email'], tools: ['getContact', 'createDraft'] });
+    await s.api.flows.save.mutate({ document: {
+      schemaVersion: 1, id: 'own-flow', kind: 'workflow', name: 'Own flow', settings: {},
+      nodes: [
+        { id: 'email', type: 'trigger.emailReceived', position: { x: 0, y: 0 }, params: {} },
+        { id: 'draft', type: 'agent.runSkill', position: { x: 250, y: 0 }, params: { agentId: helper.id, skill: 'draft-email', params: {} } },
+        { id: 'hook', type: 'action.webhook', position: { x: 500, y: 0 }, params: { url: 'https://crm.example.com/in', headers: { Authorization: 'Bearer abcdefghijklmnopqrstuvwxyz', 'X-Trace': 'on' } } },
+      ],
+      edges: [{ id: 'e1', source: 'email', target: 'draft' }, { id: 'e2', source: 'draft', target: 'hook' }],
+    } as never });
+    // The flow's agent must be part of the template.
+    expect(switchyardCode(await rejection(s.api.templates.publish.mutate({ id: 'own', name: 'Own', category: 'email', version: '1.0.0', flows: ['own-flow'], agents: [] })))).toBe('BAD_INPUT');
+    expect(switchyardCode(await rejection(s.other.templates.publish.mutate({ id: 'own', name: 'Own', category: 'email', version: '1.0.0', flows: ['own-flow'], agents: [helper.id] })))).toBe('NOT_FOUND');
+    const published = await s.api.templates.publish.mutate({ id: 'own', name: 'Own', category: 'email', version: '1.0.0', changelog: 'First', flows: ['own-flow'], agents: [helper.id], docs: '# Own' });
+    expect(published.stripped).toEqual(['Own flow › hook › header Authorization']);
+    expect([...published.permissions].sort()).toEqual(['agents.run', 'contacts.read', 'email.draft', 'email.read', 'webhook:crm.example.com']);
+    const seen = await s.other.templates.get.query({ id: 'own' });
+    expect(seen.agents.map((a) => a.name)).toEqual(['Drafter']);
+    const bundle = (await s.query<{ bundle: { documents: { nodes: { id: string; params: Record<string, unknown> }[] }[] } }>(`select bundle from template_versions where template_id = 'own'`))[0]!.bundle;
+    const nodes = bundle.documents[0]!.nodes;
+    expect(nodes.find((n) => n.id === 'draft')!.params.agentId).toMatch(/^@\{agent\.drafter-1\}$/);
+    expect(nodes.find((n) => n.id === 'hook')!.params.headers).toEqual({ 'X-Trace': 'on' });
+    // Another user installs it: their own agent, the flow bound to it.
+    const { install } = await s.other.templates.install.mutate({ id: 'own', acceptPermissions: seen.permissions });
+    const theirs = await s.other.flows.get.query({ docId: install.flows[0]!.docId });
+    expect(theirs.document.nodes.find((n) => n.id === 'draft')!.params.agentId).toBe(install.agents[0]!.id);
+    expect(switchyardCode(await rejection(s.api.templates.publish.mutate({ id: 'own', name: 'Own', category: 'email', version: '1.0.0', flows: ['own-flow'], agents: [helper.id] })))).toBe('CONFLICT');
+    const v2 = await s.api.templates.publish.mutate({ id: 'own', name: 'Own', category: 'email', version: '1.1.0', changelog: 'Second', flows: ['own-flow'], agents: [helper.id] });
+    expect(v2.version).toBe('1.1.0');
+    expect((await s.other.templates.get.query({ id: 'own' })).versions.map((v) => [v.version, v.notes])).toEqual([['1.1.0', 'Second'], ['1.0.0', 'First']]);
+    expect((await s.other.templates.installed.query({ templateId: 'own' })).items[0]).toMatchObject({ updateAvailable: true });
+  });
+
   it('install is atomic: a failure while creating the third of four flows leaves nothing behind', async () => {
     const docs = [1, 2, 3, 4].map((i) => manualTask(`atomic-${i}`, `Step ${i}`));
     await s.api.templates.publish.mutate({ bundle: bundle('atomic', { documents: docs, agents: [{ ref: 'helper', name: 'Helper', skills: ['draft-email'], tools: ['getContact', 'createDraft'] }], requiredPermissions: ['tasks.write', 'contacts.read', 'email.draft'] }) });
