@@ -99,7 +99,9 @@ function baseInputs(ids: Ids): Record<string, unknown> {
     'agents.create': { name: 'Fuzz agent', description: 'd', systemPrompt: 'Be brief.' },
     'agents.update': { id: ids.agent, description: 'new' },
     'agents.get': { id: ids.agent },
-    'agents.memory': { id: ids.agent, prefix: 'k' },
+    'agents.list': { limit: 10 },
+    'agents.memory': { id: ids.agent, prefix: 'k', limit: 10 },
+    'agents.memoryEntries': { id: ids.agent, prefix: 'k', limit: 10 },
     'agents.remember': { id: ids.agent, key: 'k', value: { nested: ['v'] } },
     'agents.recall': { id: ids.agent, key: 'k' },
     'agents.chat': { id: ids.agent, message: 'Hello there' },
@@ -114,7 +116,7 @@ async function snapshot(url: string) {
   const lists = ['flows.list', 'crm.contacts.list', 'crm.emails.list', 'crm.tasks.list', 'crm.followUps.list', 'crm.notifications.list', 'crm.drafts.list', 'agents.list', 'runs.list'];
   const out: Record<string, unknown> = {};
   for (const list of lists) {
-    const input = list === 'agents.list' ? '' : `?input=${encodeURIComponent(JSON.stringify({ limit: 200 }))}`;
+    const input = `?input=${encodeURIComponent(JSON.stringify({ limit: 200 }))}`;
     const res = await fetch(`${url}/trpc/${list}${input}`, { headers: auth });
     expect(res.status, list).toBe(200);
     out[list] = await res.json();
