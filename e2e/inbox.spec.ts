@@ -10,15 +10,15 @@ const shot = async (page: Page, name: string) => {
 };
 
 /** A manual flow raising a suggestion about the contact in its payload, with typed buttons. */
-const suggestFlow = {
-  schemaVersion: 1, id: 'e2e-suggest', kind: 'workflow', name: 'Reactivate dormant contact',
+const suggestFlow = (priority: 'high' | 'normal' | 'low') => ({
+  schemaVersion: 1, id: `e2e-suggest-${priority}`, kind: 'workflow', name: 'Reactivate dormant contact',
   nodes: [
     { id: 'start', type: 'trigger.manual', position: { x: 0, y: 0 }, params: {} },
     {
       id: 'notify', type: 'action.sendNotification', position: { x: 240, y: 0 },
       params: {
         title: '{{ trigger.title }}', body: 'No contact for 45 days with a strong relationship. Send a check-in?',
-        priority: '{{ trigger.priority }}', notificationType: 'reactivation', contactId: '{{ trigger.contactId }}',
+        priority, notificationType: 'reactivation', contactId: '{{ trigger.contactId }}',
         suggestionKey: '{{ trigger.key }}',
         actions: [
           { id: 'compose', label: 'Compose email', kind: 'compose-email', draftSubject: 'Catching up', draftBody: 'Hi {{ trigger.name }},\n\nIt has been a while. Do you have time for a call next week?' },
@@ -30,7 +30,7 @@ const suggestFlow = {
     },
   ],
   edges: [{ id: 'e1', source: 'start', target: 'notify' }],
-};
+});
 
 describe('inbox and CRM pages', () => {
   let runtime: Runtime;
@@ -49,10 +49,12 @@ describe('inbox and CRM pages', () => {
     const api = apiClient(runtime);
     const ada = await api.crm.contacts.create.mutate({ name: 'Ada Quill', email: 'ada@quill.test', company: 'Quill & Co', relationshipStrength: 0.8 } as never);
     await api.crm.emails.create.mutate({ direction: 'inbound', from: 'ada@quill.test', to: ['me@example.test'], subject: 'Pilot results', body: 'The pilot went well, let us talk about next steps.' } as never);
-    await api.flows.save.mutate({ document: suggestFlow as never });
-    await api.flows.deploy.mutate({ docId: suggestFlow.id });
-    const raise = async (payload: Record<string, unknown>) => {
-      const { runId } = await api.runs.start.mutate({ docId: suggestFlow.id, payload });
+    for (const priority of ['high', 'normal', 'low'] as const) {
+      await api.flows.save.mutate({ document: suggestFlow(priority) as never });
+      await api.flows.deploy.mutate({ docId: suggestFlow(priority).id });
+    }
+    const raise = async ({ priority, ...payload }: Record<string, unknown> & { priority: 'high' | 'normal' | 'low' }) => {
+      const { runId } = await api.runs.start.mutate({ docId: suggestFlow(priority).id, payload });
       for (let i = 0; i < 100; i++) {
         const r = await api.runs.get.query({ runId });
         if (r.status === 'completed') return;
@@ -67,6 +69,8 @@ describe('inbox and CRM pages', () => {
     await page.getByTestId('nav-inbox').click();
     await page.getByRole('heading', { name: 'Inbox', level: 1 }).waitFor();
     const cards = page.getByTestId('notification');
+    // The demo data's own suggestion (Grace Hopper), once the list has loaded.
+    await page.locator('[data-testid="notification"], [data-testid="inbox-empty"]').first().waitFor();
     const before = await cards.count();
 
     // Raised by a run while the page is open: it appears without a reload, and the badge counts it.

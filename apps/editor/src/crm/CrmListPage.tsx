@@ -50,7 +50,7 @@ export function CrmListPage<T extends { id: string }>({
         </div>
       </div>
       <CrmTabs current={tab} />
-      <div className="toolbar">
+      <div className="crm-toolbar">
         <input className="input input--search crm-search" type="search" placeholder={searchLabel} aria-label={searchLabel} value={search} onChange={(e) => setSearch(e.target.value)} data-testid="crm-search" />
         {filters}
       </div>

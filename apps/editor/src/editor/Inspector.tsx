@@ -1,4 +1,5 @@
 import type { Diagnostic } from '@switchyard/schema';
+import { RecordLinks } from '../crm/RecordLinks';
 import { useId } from 'react';
 import { ProposalCard, type Decision } from '../agents/ProposalCard';
 import type { ApiClient } from '../trpc';
@@ -188,6 +189,7 @@ function NodeRunDetails({ runNode, input }: { runNode: NodeRunView; input: unkno
           <pre className="code" data-testid="node-run-output">
             {JSON.stringify(runNode.output, null, 2)}
           </pre>
+          <RecordLinks output={runNode.output} />
         </>
       ) : null}
     </div>

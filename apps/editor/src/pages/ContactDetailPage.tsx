@@ -70,7 +70,7 @@ export function ContactDetailPage({ client, contactId, onUnauthorized }: { clien
                   {d.drafts.map((x) => (
                     <li key={x.id} className="crm-list__item">
                       <div className="crm-list__head">
-                        <button type="button" className="button button--ghost button--small" onClick={() => setOpenDraft(x.id)} data-testid="contact-draft">
+                        <button type="button" className="crm-link-button" onClick={() => setOpenDraft(x.id)} data-testid="contact-draft">
                           {x.subject || '(no subject)'}
                         </button>
                         <span className={`pill pill--${x.status}`}>{x.status}</span>

@@ -39,7 +39,7 @@ export function DraftsPage({ client, onUnauthorized, draftId }: { client: ApiCli
         row={(d) => (
           <tr key={d.id} data-testid="draft-row">
             <td>
-              <button type="button" className="button button--ghost button--small" onClick={() => setOpen(d.id)}>
+              <button type="button" className="crm-link-button" onClick={() => setOpen(d.id)}>
                 {d.subject || '(no subject)'}
               </button>
             </td>
