@@ -61,7 +61,9 @@ export async function durableBenchmarks(kind: 'pglite' | 'postgres'): Promise<Fi
     // A mid-run snapshot of the same flow, so both sides write rows of the same size.
     const probe = await host.startRun({ userId, flowId, version: 1, triggerNodeId: 'start', trigger: { type: 'manual', payload: {} } });
     await finished(host, probe.runId);
-    const payload = (await sql<{ snapshot: unknown }>(em(), 'select snapshot from run_journal where run_id = ? and seq = ?', [probe.runId, Math.floor(steps / 2)]))[0]!.snapshot;
+    const payload = (await sql<{ payload: unknown }>(em(),
+      `select jsonb_build_object('state', coalesce(snapshot, delta), 'value', value, 'data', data) as payload from run_journal where run_id = ? and seq = ?`,
+      [probe.runId, Math.floor(steps / 2)]))[0]!.payload;
 
     const sequential = 10;
     const one = await compare({
@@ -106,7 +108,8 @@ export async function durableBenchmarks(kind: 'pglite' | 'postgres'): Promise<Fi
     });
     figures.push({ group: 'durable', backend: kind, name: `${parallel} workflows in parallel, aggregate steps/s`, unit: 'steps/s', ours: hundred.ours, baseline: hundred.baseline, baselineName: `raw ${parallel}-row multi-row insert`, ratio: hundred.ours / hundred.baseline, target: 0.4 });
 
-    figures.push(await journalBytes(kind, em, userId, host));
+    figures.push(await journalBytes(kind, em, userId, host, 50));
+    figures.push(await journalBytes(kind, em, userId, host, 100));
     figures.push(await rehydration(kind, em, userId, fake.ports));
   } finally {
     await drop();
@@ -115,20 +118,22 @@ export async function durableBenchmarks(kind: 'pglite' | 'postgres'): Promise<Fi
 }
 
 /**
- * Bytes the journal holds for one 50-node run (snapshots + step data), beside the size of that
- * run's final snapshot: the ratio says how many full snapshots the journal costs.
+ * Bytes the journal holds for one n-node run (checkpoints, deltas, state values and step data),
+ * beside the size of that run's final snapshot: the ratio says how many full snapshots the journal
+ * costs. Printed for 50 and 100 nodes: linear growth doubles the bytes, quadratic quadruples them.
  */
-async function journalBytes(kind: string, em: () => EntityManager, userId: string, host: ReturnType<typeof createHost>): Promise<Figure> {
-  const doc = chainDoc(50, 'condition.expression', 'journal-bytes');
+async function journalBytes(kind: string, em: () => EntityManager, userId: string, host: ReturnType<typeof createHost>, nodes: number): Promise<Figure> {
+  const doc = chainDoc(nodes, 'condition.expression', `journal-bytes-${nodes}`);
   const flowId = await seedFlow(em(), userId, doc);
   const { runId } = await host.startRun({ userId, flowId, version: 1, triggerNodeId: 'start', trigger: { type: 'manual', payload: {} } });
   await finished(host, runId);
   const row = (await sql<{ journal: string; final: string }>(em(),
-    `select (select sum(coalesce(octet_length(snapshot::text), 0) + coalesce(octet_length(data::text), 0)) from run_journal where run_id = ?) as journal,
+    `select (select sum(coalesce(octet_length(snapshot::text), 0) + coalesce(octet_length(delta::text), 0) + coalesce(octet_length(value::text), 0)
+                        + coalesce(octet_length(data::text), 0)) from run_journal where run_id = ?) as journal,
             (select octet_length(snapshot::text) from runs where id = ?) as final`, [runId, runId]))[0]!;
   const bytes = Number(row.journal);
   const final = Number(row.final);
-  return { group: 'durable', backend: kind, name: 'journal bytes of one 50-node run', unit: 'bytes', ours: bytes, baseline: final, baselineName: 'its final snapshot alone', ratio: bytes / final };
+  return { group: 'durable', backend: kind, name: `journal bytes of one ${nodes}-node run`, unit: 'bytes', ours: bytes, baseline: final, baselineName: 'its final snapshot alone', ratio: bytes / final };
 }
 
 /** Resolves when the host has persisted the run's final state (no polling: the host's update events). */

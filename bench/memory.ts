@@ -22,6 +22,8 @@ const nullStore = (): RunStore => ({
   resumable: async () => null,
   active: async () => [],
   claim: async () => [],
+  wakeable: async () => [],
+  reset: () => undefined,
   heartbeat: async () => new Set<string>(),
   release: async () => undefined,
   expireInstances: async () => [],

@@ -3,7 +3,7 @@ import { durableBenchmarks } from './durable';
 import { editorBenchmarks } from './editor';
 import { memoryBenchmarks } from './memory';
 import { printTable, type Figure } from './harness';
-import { rssBenchmarks } from './rss';
+import { parkedRssBenchmarks, rssBenchmarks } from './rss';
 
 const only = process.argv.slice(2);
 const figures: Figure[] = [];
@@ -12,7 +12,7 @@ if (!only.length || only.includes('durable')) {
   figures.push(...(await durableBenchmarks('pglite')));
   if (process.env.DATABASE_URL) figures.push(...(await durableBenchmarks('postgres')));
 }
-if (!only.length || only.includes('rss')) figures.push(...(await rssBenchmarks()));
+if (!only.length || only.includes('rss')) figures.push(...(await rssBenchmarks()), ...(await parkedRssBenchmarks()));
 if (!only.length || only.includes('editor')) figures.push(...(await editorBenchmarks()));
 printTable(figures);
 mkdirSync(new URL('.', import.meta.url), { recursive: true });

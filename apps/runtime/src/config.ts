@@ -27,6 +27,9 @@ const EnvSchema = z.object({
   SWITCHYARD_SWEEP_SECONDS: optional
     .transform((v) => (v === undefined ? 60 : Number(v)))
     .refine((n) => Number.isInteger(n) && n >= 1 && n <= 86_400, 'must be whole seconds between 1 and 86400'),
+  SWITCHYARD_PARK_AFTER_MS: optional
+    .transform((v) => (v === undefined ? 2000 : v === 'off' ? -1 : Number(v)))
+    .refine((n) => n === -1 || (Number.isInteger(n) && n >= 0 && n <= 3_600_000), "must be milliseconds between 0 and 3600000, or 'off'"),
   OPENAI_API_KEY: optional,
   OPENAI_BASE_URL: optional.refine((v) => !v || URL.canParse(v), 'must be a URL'),
   SWITCHYARD_MODEL: optional,
@@ -62,6 +65,11 @@ export interface Config {
   leaseMs: number;
   /** How often the scheduler's sweep job deletes expired memory (workflow and agent memory). */
   sweepSeconds: number;
+  /**
+   * How long a run waiting only on timers or approvals stays in memory before it is parked (no
+   * actor; woken from the database when a timer is due or a command arrives). -1: never park.
+   */
+  parkAfterMs: number;
   openai: { apiKey: string | undefined; baseUrl: string | undefined; model: string | undefined };
 }
 
@@ -94,6 +102,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     runOwnerId: e.SWITCHYARD_INSTANCE_ID ?? `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
     leaseMs: e.SWITCHYARD_LEASE_MS,
     sweepSeconds: e.SWITCHYARD_SWEEP_SECONDS,
+    parkAfterMs: e.SWITCHYARD_PARK_AFTER_MS,
     openai: { apiKey: e.OPENAI_API_KEY, baseUrl: e.OPENAI_BASE_URL, model: e.SWITCHYARD_MODEL },
   };
 }

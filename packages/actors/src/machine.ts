@@ -1,4 +1,4 @@
-import { assign, fromPromise, setup, type AnyStateMachine, type SnapshotFrom } from 'xstate';
+import { assign, fromPromise, setup, type AnyActorRef, type AnyStateMachine, type SnapshotFrom } from 'xstate';
 import { defaultCatalog, isNodeType, isSwitchyardError, type NodeType } from '@switchyard/schema';
 import type { CompiledMachine, IncomingEdge, MachineConfigJson } from './compiler/types';
 import { renderParams, type Scope } from './expression';
@@ -73,12 +73,17 @@ interface InvokeInput {
   backoffMs?: number;
   factor?: number;
 }
-/** What an invoked node receives; it is persisted with the snapshot, so a restored run re-invokes with it. */
+/**
+ * What an invoked node receives; it is persisted with the snapshot, so a restored run re-invokes
+ * with it. It holds no copy of the run's outputs (that made every step's snapshot grow with the
+ * run): the node reads its scope from the run's context when it starts. Snapshots written before
+ * carry `scope`, which is then used as it was.
+ */
 interface BoundInput extends InvokeInput {
   runId: string;
   userId: string;
   attempt: number;
-  scope: Scope;
+  scope?: Scope;
 }
 
 /** Replaces JSON invoke inputs by functions of context: config stays JSON until bound here. */
@@ -94,7 +99,7 @@ function hydrate(config: unknown): unknown {
         ...(hydrate(inv) as object),
         input: ({ context }: { context: RunContext }): BoundInput => ({
           ...staticInput, runId: context.runId, userId: context.userId,
-          attempt: context.nodes[staticInput.nodeId]?.attempts ?? 0, scope: scopeOf(context),
+          attempt: context.nodes[staticInput.nodeId]?.attempts ?? 0,
         }),
       };
     } else out[k] = hydrate(v);
@@ -107,6 +112,34 @@ function hydrate(config: unknown): unknown {
  * deterministic workflow (the JSON config) and its activities (node implementations).
  */
 export function createRunMachine(compiled: CompiledMachine, ports: RunPorts) {
+  // A node sees the outputs of the nodes upstream of it (all resolved before it starts, and never
+  // changed after), so its scope is the same when it starts and when a restored run restarts it.
+  const upstream = new Map<string, Set<string>>();
+  const upstreamOf = (id: string): Set<string> => {
+    const known = upstream.get(id);
+    if (known) return known;
+    const found = new Set<string>();
+    const stack = (compiled.nodes[id]?.incoming ?? []).map((e) => e.source);
+    while (stack.length) {
+      const next = stack.pop()!;
+      if (found.has(next)) continue;
+      found.add(next);
+      for (const e of compiled.nodes[next]?.incoming ?? []) stack.push(e.source);
+    }
+    upstream.set(id, found);
+    return found;
+  };
+  const scopeFor = (input: BoundInput, self: AnyActorRef): Scope => {
+    if (input.scope) return input.scope;
+    const context = (self._parent?.getSnapshot() as { context?: RunContext } | undefined)?.context;
+    if (!context) return { trigger: undefined, nodes: {}, run: { id: input.runId } };
+    const nodes: Record<string, unknown> = {};
+    for (const id of upstreamOf(input.nodeId)) {
+      const out = context.nodes[id]?.output;
+      if (out !== undefined) nodes[id] = out;
+    }
+    return { trigger: context.trigger, nodes, run: { id: context.runId } };
+  };
   const actors: Record<string, ReturnType<typeof fromPromise<NodeOutcome, BoundInput>>> = {};
   for (const node of Object.values(compiled.nodes)) {
     if (!isNodeType(node.type) || actors[node.type]) continue;
@@ -120,9 +153,10 @@ export function createRunMachine(compiled: CompiledMachine, ports: RunPorts) {
     // has acted on nothing.
     const spec = defaultCatalog.get(node.type);
     const waitsForCommit = spec?.effect === true || node.type === 'flow.delay';
-    actors[node.type] = fromPromise<NodeOutcome, BoundInput>(async ({ input, signal }) => {
+    actors[node.type] = fromPromise<NodeOutcome, BoundInput>(async ({ input, signal, self }) => {
+      const scope = scopeFor(input, self);
       if (waitsForCommit) await ports.durability?.committed(input.runId, signal);
-      const { nodeId, expressionParams, scope } = input;
+      const { nodeId, expressionParams } = input;
       const node = compiled.nodes[nodeId]!;
       const skip = new Set(expressionParams);
       const rendered: Record<string, unknown> = {};

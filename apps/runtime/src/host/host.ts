@@ -13,7 +13,7 @@ import { sql, sqlOne } from './db';
 import { uuidFromName } from './ids';
 import { isDeadLocalInstance } from './instances';
 import { createMachineRegistry, type MachineRegistry } from './machines';
-import { createRunStore, isFinal, PersistError, type Fence, type JournalEntry, type Lease, type RunRow, type RunStore, type WriteOutcome } from './run-store';
+import { createRunStore, diffStates, isFinal, PersistError, type Fence, type JournalEntry, type Lease, type RunRow, type RunStore, type WriteOutcome } from './run-store';
 
 interface LiveRun {
   id: string;
@@ -35,6 +35,14 @@ interface LiveRun {
   /** The forwarded command whose transition is being computed (acknowledged by that write). */
   commandId: string | null;
   delivered: Set<string>;
+  /** performance.now() of its last transition: a run parks only after it has been idle a while. */
+  lastActive: number;
+  /** Writes queued and not settled yet: a run parks only with none. */
+  writes: number;
+  /** The last state written (plain JSON) and its journal seq: the base of the next delta (null: write a checkpoint). */
+  stored: { json: unknown; seq: number } | null;
+  /** Steps written as deltas since the last checkpoint. */
+  sinceCheckpoint: number;
 }
 
 export interface RunUpdate {
@@ -65,9 +73,18 @@ export interface HostDeps {
   log?: { error(obj: unknown, msg?: string): void; warn?(obj: unknown, msg?: string): void; info?(obj: unknown, msg?: string): void };
   /** Test-only: SIGKILL right after a forwarded command reached the actor, before its transition is stored. */
   crashAfterCommand?: boolean;
+  /**
+   * Parking: a run that waits only on timers and approvals and has been idle `afterMs` is stopped
+   * here (no actor, nothing in memory; it stays owned by this process) and woken from the database
+   * when one of its timers is due or a command for it arrives. `armed` tells which of a run's
+   * timers have their row stored and their wait registered (see timers.ts).
+   */
+  park?: { afterMs: number; pollMs?: number; armed(runId: string): { count: number; nextDue: number | null } };
 }
 
 const NEVER = new Promise<never>(() => undefined);
+/** A full snapshot every this many steps (besides the first, status changes and the last): restore applies at most this many deltas. */
+const CHECKPOINT_EVERY = 20;
 const RESUME_BACKOFF_MS = [250, 500, 1000, 2000, 5000, 10_000, 30_000];
 
 /**
@@ -137,6 +154,8 @@ export function createHost(deps: HostDeps) {
     });
     run.tail = done;
     run.committed = done.catch(() => NEVER);
+    run.writes++;
+    void done.catch(() => undefined).finally(() => run.writes--);
     done.then(
       () => {
         if (!run.halted) after?.();
@@ -161,6 +180,7 @@ export function createHost(deps: HostDeps) {
     if (event.type === 'xstate.stop' || snap.status === 'stopped') return;
     if (snap === run.lastSnapshot) return; // the event changed nothing
     run.lastSnapshot = snap;
+    run.lastActive = performance.now();
     const persisted = run.actor.getPersistedSnapshot();
     // Outcomes from context, overlaid by the active states (a chain's passed nodes are only in context).
     const nodes = nodeStatesOfSnapshot(snap);
@@ -172,6 +192,13 @@ export function createHost(deps: HostDeps) {
     const nodeId = /^xstate\.(done|error)\.actor\.(.+)$/.exec(event.type)?.[2] ?? (typeof event.nodeId === 'string' ? event.nodeId : null);
     const touchRun = finished || status !== run.status || version === 1;
     run.status = status;
+    // Journal as deltas plus checkpoints: bytes per run grow with the steps taken, not their square.
+    const json = JSON.parse(JSON.stringify(persisted)) as unknown;
+    const checkpoint = touchRun || run.stored === null || run.sinceCheckpoint >= CHECKPOINT_EVERY - 1;
+    const delta = checkpoint ? null : diffStates(run.stored!.json, json);
+    const base = checkpoint ? null : run.stored!.seq;
+    run.sinceCheckpoint = checkpoint ? 0 : run.sinceCheckpoint + 1;
+    run.stored = { json, seq: version };
     const journal: JournalEntry = {
       kind: 'state',
       eventType: event.type,
@@ -183,7 +210,7 @@ export function createHost(deps: HostDeps) {
       },
     };
     queueWrite(run, {
-      runId: run.id, version, snapshot: persisted, status, reason, error, at: iso(), finished, touchRun, journal,
+      runId: run.id, version, snapshot: checkpoint ? json : null, delta, base, value: snap.value, status, reason, error, at: iso(), finished, touchRun, journal,
       fence: run.fence, commandId: run.commandId,
     }, () => updates.emit('update', { runId: run.id, userId: run.userId, status, version, nodes, changed } satisfies RunUpdate));
     if (finished && !run.finished) {
@@ -238,16 +265,20 @@ export function createHost(deps: HostDeps) {
   }
 
   function launch(
-    row: Pick<RunRow, 'id' | 'user_id' | 'trigger_node_id' | 'trigger' | 'snapshot' | 'snapshot_version'> & { status?: RunStatus; owner?: string | null; lease_epoch?: number | string },
+    row: Pick<RunRow, 'id' | 'user_id' | 'trigger_node_id' | 'trigger' | 'snapshot' | 'snapshot_version'> & { status?: RunStatus; owner?: string | null; lease_epoch?: number | string; state_seq?: number | string | null },
     compiled: CompiledMachine,
     fence: Fence | null = fenceOf(row),
     resumeAttempt = 0,
+    woken = false,
   ) {
     const run: LiveRun = {
       id: row.id, userId: row.user_id, compiled, version: Number(row.snapshot_version), nodeStates: {}, status: row.status ?? 'running',
       tail: Promise.resolve(), committed: Promise.resolve(), finished: false, halted: false, fence,
       lastSnapshot: null, commandId: null, delivered: new Set(), actor: undefined as unknown as AnyActorRef,
+      lastActive: performance.now(), writes: 0,
+      stored: row.snapshot != null && row.state_seq != null ? { json: row.snapshot, seq: Number(row.state_seq) } : null, sinceCheckpoint: 0,
     };
+    store.reset(row.id);
     const restoring = row.snapshot != null;
     let machine = machines.get(compiled);
     if (!machine) machines.set(compiled, (machine = createRunMachine(compiled, ports)));
@@ -266,7 +297,7 @@ export function createHost(deps: HostDeps) {
       run.nodeStates = restored?.context ? nodeStatesOfSnapshot({ value: restored.value, context: restored.context }) : nodeStatesOf(restored?.value);
       queueWrite(run, {
         runId: run.id, version: ++run.version, snapshot: null, status: run.status, reason: null, error: null, at: iso(), finished: false, touchRun: false,
-        journal: { kind: 'restored', eventType: null, nodeId: null, data: resumeAttempt > 0 ? { afterFailedWrite: true, attempt: resumeAttempt } : null },
+        journal: { kind: woken ? 'woken' : 'restored', eventType: null, nodeId: null, data: resumeAttempt > 0 ? { afterFailedWrite: true, attempt: resumeAttempt } : null },
         fence,
       });
     }
@@ -322,7 +353,7 @@ export function createHost(deps: HostDeps) {
   }
 
   /** Rehydrates every active run this process may own. */
-  async function restoreAll(): Promise<{ restored: number; failed: number }> {
+  async function restoreAll(): Promise<{ restored: number; failed: number; parked: number }> {
     // This process's lease row first: runs it claims are not adoptable by others meanwhile. Leases
     // of crashed processes of this host are void at once (their runs are resumed here, now).
     if (deps.lease) {
@@ -330,9 +361,11 @@ export function createHost(deps: HostDeps) {
       if (gone.length) deps.log?.info?.({ instances: gone }, 'voided the leases of crashed processes on this host');
       await heartbeatNow();
     }
-    const rows = deps.lease ? await store.claim(deps.lease, { mine: true, all: deps.adoptAll ?? false, skip: [...live.keys()] }) : await store.active();
+    const rows = deps.lease
+      ? await store.claim(deps.lease, { mine: true, all: deps.adoptAll ?? false, skip: [...live.keys()], parkTimed: Boolean(deps.park) })
+      : await store.active();
     const { launched, failed } = await launchAll(rows, 'restore');
-    return { restored: launched, failed };
+    return { restored: launched, failed, parked: (rows as { parked?: number }).parked ?? 0 };
   }
 
   function liveRun(userId: string, runId: string): LiveRun {
@@ -360,7 +393,7 @@ export function createHost(deps: HostDeps) {
   async function decide(userId: string, runId: string, decision: 'approve' | 'reject', opts: { nodeId?: string; comment?: string; by: string }) {
     const row = await store.get(userId, runId);
     if (!row) throw new SwitchyardError('NOT_FOUND', 'Run not found');
-    const run = live.get(runId);
+    const run = live.get(runId) ?? (await wakeIfMine(row));
     if (!run && (!deps.lease || isFinal(row.status))) liveRun(userId, runId);
     const value = run ? run.actor.getSnapshot().value : (row.snapshot as { value?: unknown } | null)?.value;
     const waiting = waitingApprovals(run ? run.compiled : await machinesRegistry.compiledFor(row.flow_id, row.flow_version), value);
@@ -381,6 +414,7 @@ export function createHost(deps: HostDeps) {
     const row = await store.get(userId, runId);
     if (!row) throw new SwitchyardError('NOT_FOUND', 'Run not found');
     if (isFinal(row.status)) throw new SwitchyardError('INVALID_STATE', `The run has already ${row.status === 'cancelled' ? 'been cancelled' : 'ended'}`);
+    if (!live.has(runId)) await wakeIfMine(row);
     if (!live.has(runId) && deps.lease) {
       await forward(row, { type: 'run.cancel' });
       return { forwarded: true };
@@ -509,9 +543,9 @@ export function createHost(deps: HostDeps) {
     const lease = deps.lease;
     if (!lease || stopping) return;
     await heartbeatNow();
-    const adopted = await store.claim(lease, { mine: false, skip: [...live.keys(), ...resuming.keys()] });
-    if (adopted.length) {
-      deps.log?.info?.({ runs: adopted.length }, 'adopted runs whose owner stopped heartbeating');
+    const adopted = await store.claim(lease, { mine: false, skip: [...live.keys(), ...resuming.keys(), ...waking.keys()], parkTimed: Boolean(deps.park) });
+    if (adopted.length || adopted.parked) {
+      deps.log?.info?.({ runs: adopted.length, parked: adopted.parked ?? 0 }, 'adopted runs whose owner stopped heartbeating');
       await launchAll(adopted, 'adopt');
     }
   }
@@ -521,6 +555,112 @@ export function createHost(deps: HostDeps) {
     if (!lease || leaseTimer) return;
     leaseTimer = setInterval(() => void leaseTick().catch((e: unknown) => deps.log?.error({ err: e }, 'lease heartbeat failed')), Math.max(250, Math.floor(lease.leaseMs / 3)));
     commandTimer = setInterval(() => void applyCommands().catch((e: unknown) => deps.log?.error({ err: e }, 'applying forwarded commands failed')), deps.commandPollMs ?? 500);
+  }
+
+  /*
+   * Parking. A run that waits only on timers and approvals holds an actor, its context and timer
+   * waits in memory for nothing; after `park.afterMs` idle it is stopped here without persisting
+   * (its stored state is the wait itself) and stays owned by this process. It is woken from the
+   * database: a timer due (looked for a little ahead, so it fires on time), a command stored for it
+   * (an approval sent through another process), or a call here that needs it (approve, cancel).
+   */
+  const waking = new Map<string, Promise<LiveRun | null>>();
+  let parkTimer: NodeJS.Timeout | null = null;
+  let polling: Promise<void> | null = null;
+  let parkedTotal = 0;
+  let wokenTotal = 0;
+
+  function parkable(run: LiveRun, now: number): boolean {
+    const park = deps.park;
+    if (!park || run.halted || run.finished || run.status !== 'waiting' || run.writes > 0 || run.commandId) return false;
+    if (now - run.lastActive < park.afterMs) return false;
+    const snap = run.actor.getSnapshot() as { status: string; value: unknown };
+    if (snap.status !== 'active') return false;
+    let timed = 0;
+    for (const [id, st] of Object.entries(nodeStatesOf(snap.value))) {
+      const type = run.compiled.nodes[id]?.type;
+      if (st === 'retrying' || (st === 'running' && type === 'flow.delay')) timed++;
+      else if (st === 'running' && type !== 'flow.approval') return false;
+    }
+    const { count, nextDue } = park.armed(run.id);
+    if (count < timed) return false; // a timer's row is not stored yet
+    return nextDue === null || nextDue - deps.clock.now() >= park.afterMs;
+  }
+
+  function parkIdle() {
+    const now = performance.now();
+    for (const run of [...live.values()]) {
+      if (!parkable(run, now)) continue;
+      run.halted = true;
+      live.delete(run.id);
+      run.actor.stop();
+      parkedTotal++;
+    }
+  }
+
+  /** Relaunches a parked run from the database (one wake at a time per run); null if it is not this process's to run. */
+  function wake(runId: string): Promise<LiveRun | null> {
+    const running = live.get(runId);
+    if (running) return Promise.resolve(running);
+    let pending = waking.get(runId);
+    if (!pending) {
+      pending = (async () => {
+        if (stopping || resuming.has(runId)) return null;
+        const row = await store.resumable(runId);
+        if (!row || isFinal(row.status) || stopping) return null;
+        if (deps.lease && row.owner !== deps.lease.instanceId) return null;
+        const compiled = await machinesRegistry.compiledFor(row.flow_id, row.flow_version);
+        if (live.has(runId)) return live.get(runId)!;
+        if (stopping) return null;
+        wokenTotal++;
+        return launch(row, compiled, fenceOf(row), 0, true);
+      })().finally(() => waking.delete(runId));
+      waking.set(runId, pending);
+    }
+    return pending;
+  }
+
+  /** Wakes a run parked here (the caller read its row); nothing for runs other processes own. */
+  async function wakeIfMine(row: RunRow): Promise<LiveRun | undefined> {
+    if (!deps.park || isFinal(row.status) || (deps.lease && row.owner !== deps.lease.instanceId)) return undefined;
+    return (await wake(row.id)) ?? undefined;
+  }
+
+  /** Wakes parked runs with a timer due soon or a command waiting, then applies the commands. */
+  async function wakeDue() {
+    const park = deps.park;
+    if (!park || stopping) return;
+    const horizon = new Date(deps.clock.now() + Math.max(park.afterMs, park.pollMs ?? 250)).toISOString();
+    const ids = (await store.wakeable(deps.lease?.instanceId ?? null, horizon)).filter((id) => !live.has(id) && !resuming.has(id));
+    if (!ids.length) return;
+    const woken = await Promise.allSettled(ids.map((id) => wake(id)));
+    for (const [i, r] of woken.entries()) {
+      if (r.status === 'rejected') deps.log?.error({ err: r.reason, runId: ids[i] }, 'could not wake a parked run');
+    }
+    await applyCommands();
+  }
+
+  function pollParked(): Promise<void> {
+    polling ??= (async () => {
+      try {
+        parkIdle();
+        await wakeDue();
+      } catch (e) {
+        deps.log?.error({ err: e }, 'waking parked runs failed');
+      } finally {
+        polling = null;
+      }
+    })();
+    return polling;
+  }
+  // A moved clock (tests) may make timers of parked runs due at once.
+  const unsubscribeClock = deps.park ? deps.clock.onChange(() => void pollParked()) : () => undefined;
+
+  function startParking() {
+    const park = deps.park;
+    if (!park || parkTimer) return;
+    parkTimer = setInterval(() => void pollParked(), park.pollMs ?? 250);
+    parkTimer.unref?.();
   }
 
   /** Inbox rows stored before a crash but never processed. */
@@ -577,6 +717,11 @@ export function createHost(deps: HostDeps) {
       else await Promise.allSettled([...live.values()].map((r) => r.tail));
     },
     startLeases,
+    startParking,
+    /** Parks idle runs and wakes due ones now (tests and benchmarks; the timer does it every `park.pollMs`). */
+    pollParked,
+    /** Runs parked by this process since it started, and woken. */
+    parkingStats: () => ({ live: live.size, parked: parkedTotal, woken: wokenTotal }),
     applyCommands,
     /**
      * Graceful stop: lets queued writes land, stops every actor without persisting the stop (a
@@ -587,17 +732,21 @@ export function createHost(deps: HostDeps) {
       stopping = true;
       if (leaseTimer) clearInterval(leaseTimer);
       if (commandTimer) clearInterval(commandTimer);
+      if (parkTimer) clearInterval(parkTimer);
+      unsubscribeClock();
       leaseTimer = null;
       commandTimer = null;
+      parkTimer = null;
       for (const r of resuming.values()) clearTimeout(r.timer);
       const runs = [...live.values()];
       await Promise.allSettled(runs.map((r) => r.tail));
       for (const r of runs) halt(r, 'stopping');
       live.clear();
-      const held = [...runs.filter((r) => r.fence && !r.finished).map((r) => ({ id: r.id, epoch: r.fence!.epoch })),
-        ...[...resuming.entries()].filter(([, e]) => e.fence).map(([id, e]) => ({ id, epoch: e.fence!.epoch }))];
       resuming.clear();
-      if (deps.lease) await store.release(deps.lease, held).catch((e: unknown) => deps.log?.error({ err: e }, 'could not release leases'));
+      await Promise.allSettled(waking.values());
+      for (const r of live.values()) halt(r, 'stopping');
+      live.clear();
+      if (deps.lease) await store.release(deps.lease).catch((e: unknown) => deps.log?.error({ err: e }, 'could not release leases'));
     },
   };
 }

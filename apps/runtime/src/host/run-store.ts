@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { RunStatus } from '@switchyard/actors';
 import { SwitchyardError } from '@switchyard/schema';
+import jsonPatch, { type Operation } from 'fast-json-patch';
 import { sql, sqlOne } from './db';
 import { recordCommit } from '../monitor/metrics';
 
@@ -21,6 +22,8 @@ export interface RunRow {
   finished_at: Date | null;
   owner?: string | null;
   lease_epoch?: number | string;
+  /** The journal seq whose state `snapshot` is (after its deltas were applied): the base of the next delta. */
+  state_seq?: number | string | null;
 }
 
 /** This process's claim on the runs it executes. */
@@ -40,7 +43,8 @@ export interface Fence {
 }
 
 export interface JournalEntry {
-  kind: 'state' | 'restored' | 'error';
+  /** `woken`: a parked run relaunched here (a due timer, a command); `restored`: a restart, an adoption or a retry after a failed write. */
+  kind: 'state' | 'restored' | 'woken' | 'error';
   eventType: string | null;
   nodeId: string | null;
   data: unknown;
@@ -49,7 +53,13 @@ export interface JournalEntry {
 export interface SnapshotWrite {
   runId: string;
   version: number;
+  /** The full snapshot (a checkpoint), or null with `delta` (or for a row that changes no state). */
   snapshot: unknown;
+  /** JSON Patch from the state of journal row `base` to this step's. */
+  delta?: Operation[] | null;
+  base?: number | null;
+  /** The state value at this step (every step row carries it). */
+  value?: unknown;
   status: RunStatus;
   reason: string | null;
   error: unknown;
@@ -66,7 +76,7 @@ export interface SnapshotWrite {
 /** What a write came to: stored, or refused because another process owns the run now. */
 export type WriteOutcome = 'stored' | 'fenced';
 
-const ROW = '(?::uuid, ?::jsonb, ?::int, ?::text, ?::text, ?::jsonb, ?::timestamptz, ?::boolean, ?::boolean, ?::text, ?::text, ?::text, ?::jsonb, ?::text, ?::bigint, ?::bigint)';
+const ROW = '(?::uuid, ?::jsonb, ?::int, ?::text, ?::text, ?::jsonb, ?::timestamptz, ?::boolean, ?::boolean, ?::text, ?::text, ?::text, ?::jsonb, ?::text, ?::bigint, ?::bigint, ?::jsonb, ?::int, ?::jsonb)';
 
 /**
  * One statement for many writes (several runs, several versions of one run), so it commits as
@@ -80,9 +90,11 @@ function writeBatch(em: EntityManager, writes: SnapshotWrite[], notify: boolean)
     w.runId, w.snapshot, w.version, w.status, w.reason, w.error ?? null, w.at, w.finished, w.touchRun,
     w.journal.kind, w.journal.eventType, w.journal.nodeId, w.journal.data ?? null,
     w.fence?.owner ?? null, w.fence?.epoch ?? null, w.commandId ?? null,
+    // Serialized here: the driver would send an array as a PostgreSQL array and a string unquoted.
+    w.delta ? JSON.stringify(w.delta) : null, w.base ?? null, w.value === undefined ? null : JSON.stringify(w.value),
   ]);
   return sql<{ run_id: string; seq: number }>(em,
-    `with v (run_id, snapshot, version, status, reason, error, at, finished, touch, kind, event_type, node_id, data, owner, epoch, command_id) as (
+    `with v (run_id, snapshot, version, status, reason, error, at, finished, touch, kind, event_type, node_id, data, owner, epoch, command_id, delta, base, value) as (
        values ${writes.map(() => ROW).join(', ')}),
      locked as (
        select r.id, r.owner, r.lease_epoch from runs r where r.id in (select run_id from v) order by r.id for no key update),
@@ -90,12 +102,12 @@ function writeBatch(em: EntityManager, writes: SnapshotWrite[], notify: boolean)
        select v.* from v join locked l on l.id = v.run_id
         where v.owner is null or (l.owner = v.owner and l.lease_epoch = v.epoch)),
      ins as (
-       insert into run_journal (run_id, seq, at, kind, event_type, node_id, snapshot, data)
-       select run_id, version, at, kind, event_type, node_id, snapshot, data from ok
+       insert into run_journal (run_id, seq, at, kind, event_type, node_id, snapshot, data, delta, base, value)
+       select run_id, version, at, kind, event_type, node_id, snapshot, data, delta, base, value from ok
        on conflict (run_id, seq) do nothing returning run_id, seq),
      stored as (select ok.* from ok join ins on ins.run_id = ok.run_id and ins.seq = ok.version),
      latest as (
-       select distinct on (run_id) * from stored where touch order by run_id, version desc),
+       select distinct on (run_id) * from stored where touch and snapshot is not null order by run_id, version desc),
      upd as (
        update runs r set snapshot = l.snapshot, snapshot_version = l.version, status = l.status, reason = l.reason, error = l.error,
               updated_at = l.at, finished_at = case when l.finished then l.at else r.finished_at end
@@ -113,7 +125,8 @@ export const LATEST_SNAPSHOT = `left join lateral (
     select j.snapshot as j_snapshot, j.seq as j_seq from run_journal j
      where j.run_id = r.id and j.snapshot is not null order by j.seq desc limit 1) lj on true`;
 export const SNAPSHOT_COLUMNS = `case when lj.j_seq > r.snapshot_version then lj.j_snapshot else r.snapshot end as snapshot,
-    greatest(r.snapshot_version, coalesce(lj.j_seq, 0)) as snapshot_version`;
+    greatest(r.snapshot_version, coalesce(lj.j_seq, 0)) as snapshot_version,
+    greatest(r.snapshot_version, coalesce(lj.j_seq, 0)) as state_seq`;
 
 /**
  * The newest snapshot to *resume* from. A snapshot whose actor status is `stopped` was written
@@ -124,7 +137,42 @@ const RESUMABLE_SNAPSHOT = `left join lateral (
     select j.snapshot as j_snapshot, j.seq as j_seq from run_journal j
      where j.run_id = r.id and j.snapshot is not null and coalesce(j.snapshot->>'status', '') <> 'stopped' order by j.seq desc limit 1) lj on true`;
 const RESUMABLE_COLUMNS = `case when lj.j_seq > r.snapshot_version or coalesce(r.snapshot->>'status', '') = 'stopped' then lj.j_snapshot else r.snapshot end as snapshot,
+    case when lj.j_seq > r.snapshot_version or coalesce(r.snapshot->>'status', '') = 'stopped' then lj.j_seq else r.snapshot_version end as state_seq,
     greatest(r.snapshot_version, (select coalesce(max(seq), 0) from run_journal jj where jj.run_id = r.id)) as snapshot_version`;
+
+/**
+ * Brings rows read with a checkpoint (`snapshot` at `state_seq`) up to their newest state: applies
+ * the journal's deltas after it, each only if it was taken from the state reached so far (its
+ * `base`), so a delta whose base was never stored is passed over, never misapplied.
+ */
+export async function withDeltas<R extends Pick<RunRow, 'id' | 'snapshot' | 'state_seq'>>(em: EntityManager, rows: R[]): Promise<R[]> {
+  const pending = rows.filter((r) => r.snapshot != null && r.state_seq != null);
+  if (pending.length === 0) return rows;
+  const deltas = await sql<{ run_id: string; seq: number; base: number; delta: Operation[] }>(em,
+    `select j.run_id, j.seq, j.base, j.delta from run_journal j join unnest(?::uuid[], ?::int[]) as m(id, seq) on j.run_id = m.id
+      where j.seq > m.seq and j.delta is not null order by j.run_id, j.seq`,
+    [`{${pending.map((r) => r.id).join(',')}}`, `{${pending.map((r) => Number(r.state_seq)).join(',')}}`]);
+  if (deltas.length === 0) return rows;
+  const byRun = new Map<string, typeof deltas>();
+  for (const d of deltas) byRun.set(d.run_id, [...(byRun.get(d.run_id) ?? []), d]);
+  for (const row of pending) {
+    const list = byRun.get(row.id);
+    if (!list) continue;
+    let at = Number(row.state_seq);
+    let doc = row.snapshot;
+    for (const d of list) {
+      if (Number(d.base) !== at) continue;
+      doc = jsonPatch.applyPatch(doc, d.delta, false, true).newDocument;
+      at = Number(d.seq);
+    }
+    row.snapshot = doc;
+    row.state_seq = at;
+  }
+  return rows;
+}
+
+/** The JSON Patch from one stored state to the next (both plain JSON). */
+export const diffStates = (from: unknown, to: unknown): Operation[] => jsonPatch.compare(from as object, to as object);
 
 const FINAL: RunStatus[] = ['completed', 'failed', 'skipped', 'cancelled', 'parked'];
 export const isFinal = (s: RunStatus) => FINAL.includes(s);
@@ -148,6 +196,19 @@ export function createRunStore(em: () => EntityManager, opts: { maxBatch?: numbe
   const notify = opts.notify ?? false;
   let pending: Pending[] = [];
   let flushing = false;
+  /**
+   * Runs with a write the database did not take. Their later writes are refused here until the run
+   * is relaunched from what was stored (`reset`): a delta written after a lost step would be taken
+   * from a state the journal does not hold.
+   */
+  const broken = new Set<string>();
+  const breakRun = (runId: string, cause: unknown) => {
+    broken.add(runId);
+    const dropped = pending.filter((p) => p.w.runId === runId);
+    if (!dropped.length) return;
+    pending = pending.filter((p) => p.w.runId !== runId);
+    for (const p of dropped) p.reject(new PersistError(cause));
+  };
 
   async function send(batch: Pending[]) {
     const t0 = performance.now();
@@ -169,13 +230,15 @@ export function createRunStore(em: () => EntityManager, opts: { maxBatch?: numbe
         for (const b of batch) byRun.set(b.w.runId, [...(byRun.get(b.w.runId) ?? []), b]);
         if (byRun.size === 1) {
           for (const b of batch) b.reject(new PersistError(e));
+          breakRun(batch[0]!.w.runId, e);
           continue;
         }
-        for (const group of byRun.values()) {
+        for (const [runId, group] of byRun) {
           try {
             await send(group);
           } catch (err) {
             for (const b of group) b.reject(new PersistError(err));
+            breakRun(runId, err);
           }
         }
       }
@@ -198,10 +261,11 @@ export function createRunStore(em: () => EntityManager, opts: { maxBatch?: numbe
      * (with `mine`) owned by this instance id before a restart, or (with `all`) every one. Each
      * claim bumps the run's epoch, which fences off the previous owner. Rows are locked in id order,
      * skipping rows another statement holds. Returns them with their newest resumable snapshot and
-     * the epoch this claim set.
+     * the epoch this claim set. With `parkTimed`, runs that wait with a timer row stored are claimed
+     * but not returned (they stay parked until a timer or a command wakes them): `parked` counts them.
      */
-    async claim(lease: Lease, o: { mine: boolean; all?: boolean; skip?: string[]; limit?: number }) {
-      const claimed = await sql<{ id: string; lease_epoch: string | number }>(em(),
+    async claim(lease: Lease, o: { mine: boolean; all?: boolean; skip?: string[]; limit?: number; parkTimed?: boolean }): Promise<RunRow[] & { parked?: number }> {
+      const claimed = await sql<{ id: string; lease_epoch: string | number; parked: boolean }>(em(),
         `with c as (
            select id from runs
             where status in ('running', 'waiting')
@@ -210,15 +274,36 @@ export function createRunStore(em: () => EntityManager, opts: { maxBatch?: numbe
               and not (id = any(?::uuid[]))
             order by id limit ? for no key update skip locked)
          update runs r set owner = ?, lease_epoch = r.lease_epoch + 1
-           from c where r.id = c.id returning r.id, r.lease_epoch`,
-        [o.all ?? false, o.mine, lease.instanceId, lease.instanceId, `{${(o.skip ?? []).join(',')}}`, o.limit ?? 100_000, lease.instanceId]);
-      if (claimed.length === 0) return [];
+           from c where r.id = c.id
+         returning r.id, r.lease_epoch,
+           (? and r.status = 'waiting' and exists (select 1 from timers t where t.run_id = r.id and t.fired_at is null)) as parked`,
+        [o.all ?? false, o.mine, lease.instanceId, lease.instanceId, `{${(o.skip ?? []).join(',')}}`, o.limit ?? 1_000_000, lease.instanceId, o.parkTimed ?? false]);
+      const toLaunch = claimed.filter((c) => !c.parked);
+      const parked = claimed.length - toLaunch.length;
+      if (toLaunch.length === 0) return Object.assign([], { parked });
       // The epoch is the one this claim set (a later claim elsewhere would fence it off anyway).
-      const epochs = new Map(claimed.map((c) => [c.id, Number(c.lease_epoch)]));
-      const rows = await sql<RunRow>(em(),
+      const epochs = new Map(toLaunch.map((c) => [c.id, Number(c.lease_epoch)]));
+      const rows = await withDeltas(em(), await sql<RunRow>(em(),
         `select r.*, ${RESUMABLE_COLUMNS} from runs r ${RESUMABLE_SNAPSHOT} where r.id = any(?::uuid[]) order by r.started_at`,
-        [`{${claimed.map((c) => c.id).join(',')}}`]);
-      return rows.map((r) => ({ ...r, owner: lease.instanceId, lease_epoch: epochs.get(r.id) ?? 0 }));
+        [`{${toLaunch.map((c) => c.id).join(',')}}`]));
+      return Object.assign(rows.map((r) => ({ ...r, owner: lease.instanceId, lease_epoch: epochs.get(r.id) ?? 0 })), { parked });
+    },
+
+    /**
+     * Runs owned here (or, without a lease, any) that are not live and have something to do: a
+     * timer due before `horizon`, or a command not yet applied. Indexed: timers by due time,
+     * commands by run where unapplied.
+     */
+    async wakeable(owner: string | null, horizon: string, limit = 1000) {
+      const rows = await sql<{ run_id: string }>(em(),
+        `select t.run_id from timers t join runs r on r.id = t.run_id
+          where t.fired_at is null and t.due_at <= ? and r.status in ('running', 'waiting') and (?::text is null or r.owner = ?)
+         union
+         select c.run_id from run_commands c join runs r on r.id = c.run_id
+          where c.applied_at is null and r.status in ('running', 'waiting') and (?::text is null or r.owner = ?)
+         limit ?`,
+        [horizon, owner, owner, owner, owner, limit]);
+      return rows.map((r) => r.run_id);
     },
 
     /**
@@ -248,16 +333,17 @@ export function createRunStore(em: () => EntityManager, opts: { maxBatch?: numbe
       return gone;
     },
 
-    /** Gives up this process's runs and lease (a graceful stop), so any process may claim them at once. */
-    async release(lease: Lease, runs: { id: string; epoch: number }[]) {
-      if (runs.length > 0) {
-        await sql(em(),
-          `with l as (
-             select r.id from runs r join unnest(?::uuid[], ?::bigint[]) as m(id, epoch) on m.id = r.id
-              where r.owner = ? and r.lease_epoch = m.epoch order by r.id for no key update)
-           update runs r set owner = null from l where r.id = l.id`,
-          [`{${runs.map((r) => r.id).join(',')}}`, `{${runs.map((r) => r.epoch).join(',')}}`, lease.instanceId]);
-      }
+    /**
+     * Gives up this process's runs (live and parked) and its lease (a graceful stop), so any
+     * process may claim them at once. Instance ids are unique per process, so `owner = me` is
+     * exactly the runs this process holds now.
+     */
+    async release(lease: Lease) {
+      await sql(em(),
+        `with l as (
+           select r.id from runs r where r.owner = ? and r.status in ('running', 'waiting') order by r.id for no key update)
+         update runs r set owner = null from l where r.id = l.id`,
+        [lease.instanceId]);
       await sql(em(), 'delete from runtime_instances where id = ?', [lease.instanceId]);
     },
 
@@ -269,9 +355,18 @@ export function createRunStore(em: () => EntityManager, opts: { maxBatch?: numbe
      */
     write: (w: SnapshotWrite): Promise<WriteOutcome> =>
       new Promise<WriteOutcome>((resolve, reject) => {
+        if (broken.has(w.runId)) {
+          reject(new PersistError(new Error('an earlier write of this run was not stored')));
+          return;
+        }
         pending.push({ w, resolve, reject });
         if (!flushing) void flush();
       }),
+
+    /** The run was relaunched from what was stored: its writes are taken again. */
+    reset(runId: string) {
+      broken.delete(runId);
+    },
 
     /** Drops the queued (not yet sent) writes of a run, rejecting them: the run resumes from what was stored. */
     discard(runId: string, reason: unknown) {
@@ -282,16 +377,18 @@ export function createRunStore(em: () => EntityManager, opts: { maxBatch?: numbe
     },
 
     async get(userId: string, runId: string) {
-      return sqlOne<RunRow>(em(), `select r.*, ${SNAPSHOT_COLUMNS} from runs r ${LATEST_SNAPSHOT} where r.id = ? and r.user_id = ?`, [runId, userId]);
+      const row = await sqlOne<RunRow>(em(), `select r.*, ${SNAPSHOT_COLUMNS} from runs r ${LATEST_SNAPSHOT} where r.id = ? and r.user_id = ?`, [runId, userId]);
+      return row ? (await withDeltas(em(), [row]))[0]! : null;
     },
 
     /** A run with the snapshot to resume from (restore after a failed write). */
     async resumable(runId: string) {
-      return sqlOne<RunRow>(em(), `select r.*, ${RESUMABLE_COLUMNS} from runs r ${RESUMABLE_SNAPSHOT} where r.id = ?`, [runId]);
+      const row = await sqlOne<RunRow>(em(), `select r.*, ${RESUMABLE_COLUMNS} from runs r ${RESUMABLE_SNAPSHOT} where r.id = ?`, [runId]);
+      return row ? (await withDeltas(em(), [row]))[0]! : null;
     },
 
     async active() {
-      return sql<RunRow>(em(), `select r.*, ${RESUMABLE_COLUMNS} from runs r ${RESUMABLE_SNAPSHOT} where r.status in ('running', 'waiting') order by r.started_at`);
+      return withDeltas(em(), await sql<RunRow>(em(), `select r.*, ${RESUMABLE_COLUMNS} from runs r ${RESUMABLE_SNAPSHOT} where r.status in ('running', 'waiting') order by r.started_at`));
     },
 
     /** Ends a run that cannot go on (a broken snapshot): `failed`, or `parked` when its machine is of an unknown format. */

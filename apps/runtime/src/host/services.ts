@@ -35,6 +35,8 @@ export interface HostServicesDeps {
   crashAfterClaim?: boolean;
   /** Test-only: SIGKILL right after a forwarded command reached its run, before the transition is stored. */
   crashAfterCommand?: boolean;
+  /** Milliseconds a run waiting only on timers/approvals stays in memory before it is parked; -1 or absent: never. */
+  parkAfterMs?: number;
 }
 
 /** Everything that runs flows: clock, timers, effect ledger, host, flows, scheduler. */
@@ -52,6 +54,9 @@ export function createHostServices(deps: HostServicesDeps) {
     em: deps.em, clock, ports, machines, notify: Boolean(deps.listenUrl), ...(deps.log ? { log: deps.log } : {}),
     ...(deps.crashAfterCommand ? { crashAfterCommand: true } : {}),
     ...(deps.lease ? { lease: deps.lease } : {}), ...(deps.adoptAll ? { adoptAll: true } : {}),
+    ...(deps.parkAfterMs !== undefined && deps.parkAfterMs >= 0
+      ? { park: { afterMs: deps.parkAfterMs, pollMs: Math.min(250, Math.max(50, deps.timerPollMs ?? 250)), armed: (runId: string) => timers.armed(runId) } }
+      : {}),
   });
   const listener = deps.listenUrl ? createRunListener(deps.listenUrl, (runId) => host.updates.emit('changed', runId), deps.log) : null;
   const flows = createFlowService({ em: deps.em, now: () => new Date(clock.now()).toISOString(), ...(deps.webhookBase ? { webhookBase: deps.webhookBase } : {}) });
@@ -66,6 +71,7 @@ export function createHostServices(deps: HostServicesDeps) {
       timers.start();
       await host.restoreAll();
       host.startLeases();
+      host.startParking();
       await host.drainInbox();
       await scheduler.start();
     },

@@ -11,7 +11,10 @@ const RefuseInput = z.object({ runId: z.string().uuid().nullable(), on: z.boolea
  * real refused write — on PGlite and PostgreSQL alike — and must report it, keep the run's stored
  * state and retry.
  */
-export function registerFaultRoutes(app: FastifyInstance, em: () => EntityManager) {
+export function registerFaultRoutes(app: FastifyInstance, em: () => EntityManager, parking?: () => { live: number; parked: number; woken: number }) {
+  /** How many runs are live (actors in memory) here, and how many were parked and woken. */
+  app.get('/__test/parking', async () => parking?.() ?? { live: 0, parked: 0, woken: 0 });
+
   app.post('/__test/refuse-writes', async (req, reply) => {
     const parsed = RefuseInput.safeParse(req.body);
     if (!parsed.success) return reply.code(400).send({ error: { code: 'BAD_INPUT', message: parsed.error.message } });

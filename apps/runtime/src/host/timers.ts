@@ -18,13 +18,26 @@ interface Waiter {
  */
 export function createTimerService(deps: { em: () => EntityManager; clock: RuntimeClock; pollMs?: number }) {
   const waiters = new Set<Waiter>();
+  const byRun = new Map<string, Set<Waiter>>();
+  const add = (w: Waiter) => {
+    waiters.add(w);
+    let set = byRun.get(w.runId);
+    if (!set) byRun.set(w.runId, (set = new Set()));
+    set.add(w);
+  };
+  const remove = (w: Waiter) => {
+    waiters.delete(w);
+    const set = byRun.get(w.runId);
+    set?.delete(w);
+    if (set?.size === 0) byRun.delete(w.runId);
+  };
   let interval: NodeJS.Timeout | null = null;
 
   const check = () => {
     const now = deps.clock.now();
     for (const w of waiters) {
       if (w.dueAt <= now) {
-        waiters.delete(w);
+        remove(w);
         void sql(deps.em(), 'update timers set fired_at = now() where run_id = ? and key = ? and fired_at is null', [w.runId, w.key])
           .catch(() => undefined)
           .finally(w.resolve);
@@ -43,9 +56,9 @@ export function createTimerService(deps: { em: () => EntityManager; clock: Runti
       if (signal.aborted) throw signal.reason;
       await new Promise<void>((resolve, reject) => {
         const w: Waiter = { dueAt, resolve, reject, runId, key };
-        waiters.add(w);
+        add(w);
         signal.addEventListener('abort', () => {
-          waiters.delete(w);
+          remove(w);
           reject(signal.reason);
         }, { once: true });
         check();
@@ -63,9 +76,20 @@ export function createTimerService(deps: { em: () => EntityManager; clock: Runti
       interval = null;
       unsubscribe();
       waiters.clear();
+      byRun.clear();
     },
     /** Due times of timers not yet fired, for the monitor and tests. */
     pending: () => [...waiters].map((w) => ({ runId: w.runId, key: w.key, dueAt: w.dueAt })),
+    /**
+     * How many of a run's waits are armed (their row stored, the wait registered here) and the
+     * earliest due time among them: the host parks a run only when every timer it waits on is armed.
+     */
+    armed(runId: string): { count: number; nextDue: number | null } {
+      let nextDue: number | null = null;
+      const set = byRun.get(runId);
+      for (const w of set ?? []) nextDue = nextDue === null ? w.dueAt : Math.min(nextDue, w.dueAt);
+      return { count: set?.size ?? 0, nextDue };
+    },
   };
 }
 export type TimerService = ReturnType<typeof createTimerService>;

@@ -67,6 +67,7 @@ export function hostOverrides(config: Config, env: NodeJS.ProcessEnv = process.e
         ...(knobs.crashAfterCommand ? { crashAfterCommand: true } : {}),
         adoptAll: base.db.kind === 'pglite',
         sweepMs: config.sweepSeconds * 1000,
+        parkAfterMs: config.parkAfterMs,
         webhookBase: () => baseUrl(),
       });
       return { clock: hs.clock, hostServices: hs };
@@ -77,7 +78,7 @@ export function hostOverrides(config: Config, env: NodeJS.ProcessEnv = process.e
         // Deploy answers with absolute webhook URLs, based on the URL the server listens on.
         baseUrl = () => listeningUrl(app, config.host);
         registerHostRoutes(app, { services: host, em: () => services.db.orm.em.fork() as unknown as EntityManager, testHooks: config.testHooks });
-        if (config.testHooks) registerFaultRoutes(app, () => services.db.orm.em.fork() as unknown as EntityManager);
+        if (config.testHooks) registerFaultRoutes(app, () => services.db.orm.em.fork() as unknown as EntityManager, () => host.host.parkingStats());
         app.addHook('onClose', async () => host.stop());
         await host.start();
       },

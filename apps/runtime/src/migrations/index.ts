@@ -11,6 +11,7 @@ import { Migration0012Plans } from './0012-plans';
 import { Migration0009Templates } from './0009-templates';
 import { Migration0010Monitor } from './0010-monitor';
 import { Migration0011Notifications } from './0011-notifications';
+import { Migration0013JournalDeltas } from './0013-journal-deltas';
 
 /** Every migration in order. Listed explicitly so no filesystem glob is needed at run time. */
 export const migrationsList: MigrationObject[] = [
@@ -26,4 +27,5 @@ export const migrationsList: MigrationObject[] = [
   { name: '0010-monitor', class: Migration0010Monitor },
   { name: '0011-notifications', class: Migration0011Notifications },
   { name: '0012-plans', class: Migration0012Plans },
+  { name: '0013-journal-deltas', class: Migration0013JournalDeltas },
 ];

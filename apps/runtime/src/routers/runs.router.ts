@@ -6,7 +6,7 @@ import { sql } from '../host/db';
 import { decodeTimeCursor, encodeTimeCursor } from '../host/time-cursor';
 import { nodeStatesOf } from '@switchyard/actors';
 import { runView, type AgentApprovalRow } from '../host/run-view';
-import { LATEST_SNAPSHOT, SNAPSHOT_COLUMNS, type RunRow } from '../host/run-store';
+import { LATEST_SNAPSHOT, SNAPSHOT_COLUMNS, withDeltas, type RunRow } from '../host/run-store';
 import type { Context } from '../context';
 import type { AgentsService } from '../agents/agents.service';
 
@@ -21,8 +21,9 @@ const runId = z.object({ runId: z.string().uuid() });
 const decision = runId.extend({ nodeId: IdSchema.optional(), comment: z.string().max(2000).optional() });
 
 async function loadRunView(ctx: Context & { user: { id: string } }, id: string) {
-  const row = (await sql<RunRow & { doc_id: string }>(ctx.services.db.orm.em.fork(),
-    `select r.*, ${SNAPSHOT_COLUMNS}, f.doc_id from runs r join flows f on f.id = r.flow_id ${LATEST_SNAPSHOT} where r.id = ? and r.user_id = ?`, [id, ctx.user.id]))[0];
+  const em = ctx.services.db.orm.em.fork();
+  const row = (await withDeltas(em, await sql<RunRow & { doc_id: string }>(em,
+    `select r.*, ${SNAPSHOT_COLUMNS}, f.doc_id from runs r join flows f on f.id = r.flow_id ${LATEST_SNAPSHOT} where r.id = ? and r.user_id = ?`, [id, ctx.user.id])))[0];
   if (!row) throw new SwitchyardError('NOT_FOUND', 'Run not found');
   const compiled = await hostOf(ctx.services).host.compiledFor(row.flow_id, row.flow_version).catch(() => null);
   // Proposals an agent made in one of this run's steps, waiting for a person (see agent.runSkill).
@@ -149,12 +150,14 @@ export const runsRouter = router({
     .query(async ({ ctx, input }) => {
       const own = await hostOf(ctx.services).host.store.get(ctx.user.id, input.runId);
       if (!own) throw new SwitchyardError('NOT_FOUND', 'Run not found');
-      const rows = await sql<{ seq: number; at: Date; kind: string; event_type: string | null; node_id: string | null; value: unknown; data: unknown }>(ctx.em,
-        `select seq, at, kind, event_type, node_id, snapshot->'value' as value, data from run_journal where run_id = ? and seq > ? order by seq limit ?`,
+      const rows = await sql<{ seq: number; at: Date; kind: string; event_type: string | null; node_id: string | null; value: unknown; checkpoint: boolean; data: unknown }>(ctx.em,
+        `select seq, at, kind, event_type, node_id, coalesce(value, snapshot->'value') as value, snapshot is not null as checkpoint, data
+           from run_journal where run_id = ? and seq > ? order by seq limit ?`,
         [input.runId, input.afterSeq, input.limit]);
       // `state`: the active node states at that step, one entry per node whatever the machine's nesting (null without a snapshot).
       const stateOf = (value: unknown) => (value && typeof value === 'object' ? nodeStatesOf(value) : null);
-      return { items: rows.map((r) => ({ seq: r.seq, at: new Date(r.at).toISOString(), kind: r.kind, eventType: r.event_type, nodeId: r.node_id, state: stateOf(r.value), data: r.data })) };
+      // `checkpoint`: the row holds the full snapshot; other state rows hold a delta from an earlier row.
+      return { items: rows.map((r) => ({ seq: r.seq, at: new Date(r.at).toISOString(), kind: r.kind, eventType: r.event_type, nodeId: r.node_id, state: stateOf(r.value), checkpoint: r.checkpoint, data: r.data })) };
     }),
 
   cancel: authedProcedure.input(runId).mutation(async ({ ctx, input }) => {
