@@ -112,4 +112,52 @@ describe('template marketplace', () => {
     await shot(page, 'installed-tab');
     expect(errors).toEqual([]);
   });
+
+  test('publish your own flow and agent, install it, publish 1.1.0 and update from the Installed tab', async () => {
+    const { page, errors } = await newPage(browser);
+    const api = apiClient(runtime);
+    const agent = await api.agents.create.mutate({ name: 'Note taker', skills: ['draft-email'], tools: ['getContact', 'createDraft'] });
+    const flow = (title: string) => ({
+      schemaVersion: 1 as const, id: 'shared-notes', kind: 'workflow' as const, name: 'Shared notes', description: '', version: 0, settings: {},
+      nodes: [
+        { id: 'email', type: 'trigger.emailReceived', typeVersion: 1, position: { x: 0, y: 0 }, params: {} },
+        { id: 'draft', type: 'agent.runSkill', typeVersion: 1, position: { x: 250, y: 0 }, params: { agentId: agent.id, skill: 'draft-email', params: {} } },
+        { id: 'task', type: 'action.createTask', typeVersion: 1, position: { x: 500, y: 0 }, params: { title } },
+        { id: 'hook', type: 'action.webhook', typeVersion: 1, position: { x: 750, y: 0 }, params: { url: 'https://notes.example.com/in', headers: { Authorization: 'Bearer abcdefghijklmnopqrstuvwxyz' } } },
+      ],
+      edges: [{ id: 'e1', source: 'email', sourceHandle: 'out', target: 'draft', targetHandle: 'in' }, { id: 'e2', source: 'draft', sourceHandle: 'out', target: 'task', targetHandle: 'in' }, { id: 'e3', source: 'task', sourceHandle: 'out', target: 'hook', targetHandle: 'in' }],
+    });
+    await api.flows.save.mutate({ document: flow('Check the note') });
+
+    await page.goto(`${runtime.baseUrl}/marketplace?token=${encodeURIComponent(runtime.token)}`);
+    await page.getByTestId('publish-button').click();
+    const dialog = page.getByTestId('publish-dialog');
+    await dialog.waitFor();
+    await page.getByTestId('publish-name').fill('Shared notes');
+    await dialog.getByLabel('Shared notes').check();
+    await dialog.getByLabel('Note taker').check();
+    await shot(page, 'publish-dialog');
+    await page.getByTestId('publish-confirm').click();
+    await dialog.getByText('Published shared-notes@1.0.0').waitFor();
+    expect(await dialog.textContent()).toContain('Shared notes › hook › header Authorization');
+    await shot(page, 'published');
+
+    const t = await api.templates.get.query({ id: 'shared-notes' });
+    const { install } = await api.templates.install.mutate({ id: 'shared-notes', name: 'Notes', acceptPermissions: t.permissions });
+    await api.flows.save.mutate({ document: flow('Check the note, twice') });
+    await api.templates.publish.mutate({ id: 'shared-notes', name: 'Shared notes', category: 'productivity', version: '1.1.0', changelog: 'Asks twice', flows: ['shared-notes'], agents: [agent.id] });
+
+    await page.goto(`${runtime.baseUrl}/marketplace/installed`);
+    const item = page.locator('[data-testid="installed-item"][data-template-id="shared-notes"]');
+    await item.getByTestId('update-available').waitFor();
+    await shot(page, 'update-available');
+    await item.getByTestId('update-button').click();
+    await page.getByTestId('upgrade-diff').waitFor();
+    expect(await page.getByTestId('upgrade-diff').textContent()).toContain('Changes the step “task”');
+    await shot(page, 'upgrade-dialog');
+    await page.getByTestId('upgrade-confirm').click();
+    await page.getByTestId('upgrade-done').waitFor();
+    expect((await api.templates.installed.query({ templateId: 'shared-notes' })).items.find((i) => i.id === install.id)?.version).toBe('1.1.0');
+    expect(errors).toEqual([]);
+  });
 });

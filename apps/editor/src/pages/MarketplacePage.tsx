@@ -2,6 +2,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { TEMPLATE_CATEGORIES } from '@switchyard/schema';
 import { LoadErrorBanner } from '../components/Banner';
 import { useConfirm } from '../components/ConfirmDialog';
+import { PublishDialog } from '../marketplace/PublishDialog';
 import { CATEGORY_LABELS, TemplateCard, type TemplateSummary } from '../marketplace/TemplateCard';
 import { UpgradeDialog } from '../marketplace/UpgradeDialog';
 import '../marketplace/marketplace.css';
@@ -20,6 +21,7 @@ type Category = (typeof TEMPLATE_CATEGORIES)[number];
 
 /** The template gallery (`/marketplace`) and the Installed tab (`/marketplace/installed`). */
 export function MarketplacePage({ client, tab, onUnauthorized }: { client: ApiClient; tab: 'browse' | 'installed'; onUnauthorized: () => void }) {
+  const [publishing, setPublishing] = useState(false);
   return (
     <div className="page mp-page">
       <header className="page__header">
@@ -27,7 +29,11 @@ export function MarketplacePage({ client, tab, onUnauthorized }: { client: ApiCl
           <h1 className="page__title">Templates</h1>
           <p className="page__subtitle">Flows and agents ready to install: customize them, accept what they may do, and they are yours.</p>
         </div>
+        <div className="mp-header-actions">
+          <button type="button" className="button button--secondary" onClick={() => setPublishing(true)} data-testid="publish-button">Publish your own</button>
+        </div>
       </header>
+      {publishing ? <PublishDialog client={client} onClose={() => setPublishing(false)} /> : null}
       <div className="segmented" role="tablist" aria-label="Templates">
         {(['browse', 'installed'] as const).map((t) => {
           const href = hrefOf({ page: 'marketplace', tab: t });

@@ -5,6 +5,7 @@ import { FlowPreview } from '../marketplace/FlowPreview';
 import { InstallWizard } from '../marketplace/InstallWizard';
 import { Markdown } from '../marketplace/Markdown';
 import { PermissionIcons, PermissionList } from '../marketplace/permissions';
+import { PublishDialog } from '../marketplace/PublishDialog';
 import { StarInput, Stars } from '../marketplace/Stars';
 import { CATEGORY_LABELS } from '../marketplace/TemplateCard';
 import '../marketplace/marketplace.css';
@@ -18,6 +19,8 @@ export function MarketplaceTemplatePage({ client, templateId, onUnauthorized }: 
   const load = useCallback(() => client.templates.get.query({ id: templateId }), [client, templateId]);
   const template = useRemote(load);
   const [installing, setInstalling] = useState(false);
+  const [publishing, setPublishing] = useState(false);
+  const [ownNotice, setOwnNotice] = useState<string | null>(null);
   const [stars, setStars] = useState(0);
   const [review, setReview] = useState('');
   const [rateState, setRateState] = useState<{ busy: boolean; message: string | null }>({ busy: false, message: null });
@@ -73,6 +76,23 @@ export function MarketplaceTemplatePage({ client, templateId, onUnauthorized }: 
           <button type="button" className="button button--primary" onClick={() => setInstalling(true)} data-testid="install-button">
             {t.installed.length ? 'Install again' : 'Install'}
           </button>
+          {t.mine ? (
+            <div className="mp-header-actions">
+              <button type="button" className="button button--secondary button--small" onClick={() => setPublishing(true)} data-testid="publish-version-button">New version</button>
+              {t.published ? (
+                <button type="button" className="button button--ghost button--small" data-testid="unpublish-button" onClick={async () => {
+                  try {
+                    await client.templates.unpublish.mutate({ id: t.id });
+                    setOwnNotice('Unpublished: others no longer see it; existing installs keep working.');
+                    template.reload();
+                  } catch (e) {
+                    setOwnNotice(describeError(e, 'unpublish the template'));
+                  }
+                }}>Unpublish</button>
+              ) : <span className="muted">Not published</span>}
+            </div>
+          ) : null}
+          {ownNotice ? <span className="muted" role="status">{ownNotice}</span> : null}
           {t.installed.length ? (
             <a className="muted" href={hrefOf({ page: 'marketplace', tab: 'installed' })} onClick={linkHandler(hrefOf({ page: 'marketplace', tab: 'installed' }))}>
               Installed {t.installed.length}× — manage
@@ -162,6 +182,13 @@ export function MarketplaceTemplatePage({ client, templateId, onUnauthorized }: 
           </section>
         </aside>
       </div>
+      {publishing ? (
+        <PublishDialog client={client} base={{ id: t.id, name: t.name, description: t.description, category: t.category, tags: t.tags, version: t.version, docs: t.docs }}
+          onClose={() => {
+            setPublishing(false);
+            template.reload();
+          }} />
+      ) : null}
       {installing ? <InstallWizard client={client} template={t} onClose={() => setInstalling(false)} onInstalled={template.reload} /> : null}
     </div>
   );
