@@ -67,8 +67,12 @@ describe('issue 9: editor and first run', () => {
     await empty.waitFor();
     expect(await empty.textContent()).not.toMatch(/install a template/i);
     const templates = page.getByTestId('template');
-    expect(await templates.count()).toBe(3);
+    // The bundled templates (their number grows with templates/), each with a one-click start.
+    expect(await templates.count()).toBeGreaterThanOrEqual(3);
+    expect(await templates.getByTestId('use-template').count()).toBe(await templates.count());
     expect(await templates.locator('.templates__name').allTextContents()).toContain('Welcome new contacts (with approval)');
+    // And the gallery, now that it exists.
+    expect(await page.getByTestId('browse-templates').getAttribute('href')).toBe('/marketplace');
     await screenshot(page, 'issue-9-flows-empty');
 
     await templates.filter({ hasText: 'Welcome new contacts (with approval)' }).getByTestId('use-template').click();
