@@ -86,7 +86,21 @@ describe('plans', () => {
     await page.waitForURL(/\/flows\/plan-/);
     await page.locator('.react-flow__node').first().waitFor();
     expect(await page.locator('.react-flow__node').count()).toBe(2);
+    // Checked as a plan: no "add a trigger"; Run plan instead of Run with a test event and Deploy.
+    expect(await page.getByTestId('problem').count()).toBe(0);
+    expect(await page.getByTestId('deploy').count()).toBe(0);
     await shot(page, '6-canvas');
+    // The step's inspector offers the capable agents; reassign the research, then run the plan as drawn.
+    await page.locator('.react-flow__node').first().click();
+    await page.getByTestId('plan-step-inspector').waitFor();
+    await page.getByTestId('plan-step-inspector').getByTestId('field-agent').selectOption(c.id);
+    await shot(page, '7-canvas-inspector');
+    await page.getByTestId('save').click();
+    await page.getByTestId('save-state').filter({ hasText: 'Saved · v2' }).waitFor();
+    await page.getByTestId('run-plan').click();
+    await page.locator('[data-testid="plan-run-page"][data-status="success"]').waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('plan-run-page').locator('.plan-lane__agent').allTextContents()).toEqual(['Researcher C', 'Writer']);
+    await shot(page, '8-canvas-run');
     expect(errors).toEqual([]);
   });
 });

@@ -36,6 +36,7 @@ import { DND_TYPE, Palette } from './Palette';
 import { CompilePreview, HistoryPanel, RunDialog } from './panels';
 import { createHistory, endGroup, record, redo as redoStep, undo as undoStep, type History } from './history';
 import { editorSessionMachine, type RunRequest } from './session.machine';
+import { PlanCanvasActions } from '../plans/PlanCanvasActions';
 
 export type LoadedFlow = QueryOutput<ApiClient['flows']['get']>;
 export type RunViewData = QueryOutput<ApiClient['runs']['get']>;
@@ -572,12 +573,19 @@ export function Editor({ client, initial }: { client: ApiClient; initial: Loaded
             <button type="button" className="button button--secondary button--small" onClick={save} disabled={!dirty || saving} title="Save (Ctrl+S)" data-testid="save">
               {saving ? 'Saving…' : 'Save'}
             </button>
-            <button type="button" className="button button--secondary button--small" onClick={() => setRunOpen(true)} disabled={running || !trigger} title={trigger ? 'Run with a test event' : 'Add a trigger first'} data-testid="run">
-              {running ? 'Running…' : 'Run'}
-            </button>
-            <button type="button" className="button button--primary button--small" onClick={() => send({ type: 'DEPLOY' })} disabled={!canDeploy || deploying || errorCount > 0} title={deployTitle} data-testid="deploy">
-              {deploying ? 'Deploying…' : 'Deploy'}
-            </button>
+            {document.kind === 'plan' ? (
+              // Plans are run as drawn (plans.run), not deployed or started by a test event.
+              <PlanCanvasActions client={client} document={document} errorCount={errorCount} onError={(text) => setStatus({ tone: 'error', text })} />
+            ) : (
+              <>
+                <button type="button" className="button button--secondary button--small" onClick={() => setRunOpen(true)} disabled={running || !trigger} title={trigger ? 'Run with a test event' : 'Add a trigger first'} data-testid="run">
+                  {running ? 'Running…' : 'Run'}
+                </button>
+                <button type="button" className="button button--primary button--small" onClick={() => send({ type: 'DEPLOY' })} disabled={!canDeploy || deploying || errorCount > 0} title={deployTitle} data-testid="deploy">
+                  {deploying ? 'Deploying…' : 'Deploy'}
+                </button>
+              </>
+            )}
           </div>
         </div>
 

@@ -10,6 +10,7 @@ import { runBadgeOf, type NodeRunView } from './overlay';
 import { fieldsOf, issuesByPath, plainMessage } from './param-fields';
 import { ParamForm } from './ParamForm';
 import { RunSkillInspector } from './RunSkillInspector';
+import { PlanStepInspector } from '../plans/PlanStepInspector';
 
 export type AgentApproval = RunViewData['agentApprovals'][number];
 
@@ -156,6 +157,8 @@ function NodeInspector({
       {runNode ? <NodeRunDetails runNode={runNode} input={runInput} /> : null}
       {node.data.type === 'agent.runSkill' ? (
         <RunSkillInspector client={client} spec={spec} params={node.data.params} onChange={(params, field) => onUpdate(node.id, { params }, field)} />
+      ) : node.data.type === 'plan.step' ? (
+        <PlanStepInspector client={client} spec={spec} params={node.data.params} onChange={(params, field) => onUpdate(node.id, { params }, field)} />
       ) : fields.length ? (
         <ParamForm fields={fields} params={node.data.params} issues={issues} onChange={(params, field) => onUpdate(node.id, { params }, field)} />
       ) : (

@@ -1,4 +1,5 @@
-import { compile } from '@switchyard/actors';
+// A plan is checked by the plan analyser (it has no trigger to miss), anything else by the compiler.
+import { checkDraft as compile } from '../plans/draft-check';
 import { hasErrors, type Diagnostic, type FlowDocument } from '@switchyard/schema';
 import { and, assign, fromPromise, not, raise, setup, stateIn } from 'xstate';
 
