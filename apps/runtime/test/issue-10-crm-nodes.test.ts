@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUSINESS_HOURS, OTHER_TOKEN, backendsUnderTest, client, freshStorage, spawnRuntime, waitForRun, type Backend, type Client, type RuntimeProcess } from './host-support';
+import { BUSINESS_HOURS, OTHER_TOKEN, backendsUnderTest, switchyardCode, client, freshStorage, spawnRuntime, waitForRun, type Backend, type Client, type RuntimeProcess } from './host-support';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -98,4 +98,33 @@ describe.each(backendsUnderTest())('issue 10: CRM query nodes (%s)', (backend: B
     expect(badRun.status).toBe('completed');
     expect(badRun.nodes.q?.output).toMatchObject({ hasRecent: false });
   });
+
+  it('contact page: threads with messages, drafts, follow-ups of the contact; drafts.send sends once, after that INVALID_STATE; another user gets NOT_FOUND', async () => {
+    const draft = await api.crm.drafts.create.mutate({ contactId: ids.c8!, to: ['c8@crm.test'], subject: 'Hello again', body: 'How are things?' } as never);
+    const detail = await api.crm.contacts.detail.query({ id: ids.c8! });
+    expect(detail.contact.email).toBe('c8@crm.test');
+    expect(detail.drafts.map((d) => d.id)).toEqual([draft.id]);
+    expect(detail.threads).toEqual([]);
+    const sent = await api.crm.drafts.send.mutate({ id: draft.id });
+    expect(sent.draft.status).toBe('sent');
+    const after = await api.crm.contacts.detail.query({ id: ids.c8! });
+    expect(after.threads).toHaveLength(1);
+    expect(after.threads[0]!.messages).toMatchObject([{ direction: 'outbound', subject: 'Hello again', body: 'How are things?', to: ['c8@crm.test'] }]);
+    expect(after.contact.lastInteractionAt).not.toBe(detail.contact.lastInteractionAt);
+    expect(await code(api.crm.drafts.send.mutate({ id: draft.id }))).toBe('INVALID_STATE');
+    const owner = client(rt.url);
+    expect(await code(owner.crm.contacts.detail.query({ id: ids.c8! }))).toBe('NOT_FOUND');
+    const other = await owner.crm.drafts.create.mutate({ to: ['x@crm.test'], subject: 'Mine' } as never);
+    expect(await code(api.crm.drafts.send.mutate({ id: other.id }))).toBe('NOT_FOUND');
+    expect((await owner.crm.drafts.get.query({ id: other.id })).status).toBe('draft');
+  });
 });
+
+async function code(p: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await p;
+  } catch (e) {
+    return switchyardCode(e);
+  }
+  throw new Error('expected a rejection');
+}

@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   BUSINESS_HOURS, OTHER_TOKEN, TOKEN, backendsUnderTest, client, freshStorage, setClock, spawnRuntime, switchyardCode, waitForRun,
@@ -88,6 +89,16 @@ describe.each(backendsUnderTest())('issue 10: smart notifications (%s)', (backen
     const draft = await api.crm.drafts.get.query({ id: draftId });
     expect(draft).toMatchObject({ status: 'draft', subject: 'Catching up, Ada', body: 'Hi Ada, how are you?', toAddrs: ['ada@quill.test'], contactId: ada.id });
     expect(acted.notification).toMatchObject({ state: 'acted', actedAction: 'compose' });
+    if (backend === 'postgres') {
+      // The notification.acted event is in the durable event inbox, already routed by the host.
+      const db = new pg.Client({ connectionString: storage.env.DATABASE_URL });
+      await db.connect();
+      const { rows } = await db.query(`select type, processed_at, payload from inbox where payload->>'notificationId' = $1`, [output.notificationId]);
+      await db.end();
+      expect(rows).toHaveLength(1);
+      expect(rows[0]).toMatchObject({ type: 'notification.acted', payload: { action: 'compose-email', actionId: 'compose', contactId: ada.id, behaviorId: 'suggest' } });
+      expect(rows[0].processed_at).not.toBeNull();
+    }
     const drafts = (await api.crm.drafts.list.query({})).items.length;
     expect(await rejection(api.notifications.act.mutate({ id: output.notificationId, actionId: 'compose' }))).toBe('INVALID_STATE');
     expect(await rejection(api.notifications.dismiss.mutate({ id: output.notificationId }))).toBe('INVALID_STATE');
@@ -231,7 +242,7 @@ describe.each(backendsUnderTest())('issue 10: a snooze survives SIGKILL (%s)', (
     expect(Date.parse(back.returnedAt!)).toBeGreaterThanOrEqual(BUSINESS_HOURS + 2 * HOUR);
     const e = await api.notifications.engagement.query({});
     expect(e.byBehavior.find((b) => b.behaviorId === 'suggest')).toMatchObject({ shown: 1, snoozed: 1 });
-  });
+  }, 240_000); // two runtime starts: PGlite boots slowly on a busy machine
 });
 
 async function rejection(p: Promise<unknown>): Promise<string | undefined> {
