@@ -16,6 +16,7 @@ import { FlowsPage } from './pages/FlowsPage';
 import { LoginPage } from './pages/LoginPage';
 import { MarketplacePage } from './pages/MarketplacePage';
 import { MarketplaceTemplatePage } from './pages/MarketplaceTemplatePage';
+import { MonitorPage } from './pages/MonitorPage';
 import { NotFoundPage } from './pages/NotFoundPage';
 import { ContactDetailPage } from './pages/ContactDetailPage';
 import { ContactsPage } from './pages/ContactsPage';
@@ -133,6 +134,13 @@ export function App({ loginToken }: { loginToken: string | null }) {
         return (
           <AppShell section="agents" onSignOut={() => signOut()}>
             <AgentDetailPage key={route.agentId} client={session.client} agentId={route.agentId} onUnauthorized={sessionEnded} />
+          </AppShell>
+        );
+      }
+      if (route.page === 'monitor') {
+        return (
+          <AppShell section="monitor" onSignOut={() => signOut()}>
+            <MonitorPage client={session.client} tab={route.tab} runId={route.runId ?? null} onUnauthorized={sessionEnded} />
           </AppShell>
         );
       }

@@ -12,6 +12,7 @@ export type Route =
   | { page: 'editor'; docId: string }
   | { page: 'agents' }
   | { page: 'agent'; agentId: string }
+  | { page: 'monitor'; tab: 'live' | 'history' | 'metrics'; runId?: string }
   | { page: 'marketplace'; tab: 'browse' | 'installed' }
   | { page: 'template'; templateId: string }
   | { page: 'plans'; runId?: string }
@@ -39,6 +40,8 @@ export function parseRoute(pathname: string): Route {
   if (/^\/marketplace\/installed\/?$/.test(pathname)) return { page: 'marketplace', tab: 'installed' };
   const template = /^\/marketplace\/([A-Za-z][A-Za-z0-9_-]{0,63})\/?$/.exec(pathname);
   if (template?.[1]) return { page: 'template', templateId: template[1] };
+  const monitor = /^\/monitor(?:\/(history|metrics)|\/runs\/([0-9a-f-]{36}))?\/?$/.exec(pathname);
+  if (monitor) return monitor[2] ? { page: 'monitor', tab: 'history', runId: monitor[2] } : { page: 'monitor', tab: (monitor[1] as 'history' | 'metrics' | undefined) ?? 'live' };
   const agent = /^\/agents\/([A-Za-z0-9_-]{1,100})\/?$/.exec(pathname);
   if (agent?.[1]) return { page: 'agent', agentId: agent[1] };
   const match = /^\/flows\/([A-Za-z][A-Za-z0-9_-]{0,63})\/?$/.exec(pathname);
@@ -56,6 +59,8 @@ export const hrefOf = (route: Route): string => {
       return '/agents';
     case 'agent':
       return `/agents/${encodeURIComponent(route.agentId)}`;
+    case 'monitor':
+      return route.runId ? `/monitor/runs/${route.runId}` : route.tab === 'live' ? '/monitor' : `/monitor/${route.tab}`;
     case 'marketplace':
       return route.tab === 'installed' ? '/marketplace/installed' : '/marketplace';
     case 'template':

@@ -3,7 +3,7 @@ import { linkHandler } from '../router';
 import { Logo } from './Logo';
 import { InboxBadge } from '../crm/InboxBadge';
 
-export type Section = 'flows' | 'agents' | 'marketplace' | 'inbox' | 'crm';
+export type Section = 'flows' | 'agents' | 'monitor' | 'marketplace' | 'inbox' | 'crm';
 
 const NAV: ReadonlyArray<{ id: Section; label: string; href: string; icon: ReactNode }> = [
   {
@@ -26,6 +26,16 @@ const NAV: ReadonlyArray<{ id: Section; label: string; href: string; icon: React
       <svg width="16" height="16" viewBox="0 0 16 16" fill="none" stroke="currentColor" strokeWidth="1.5">
         <rect x="2.5" y="4.5" width="11" height="9" rx="2" />
         <path d="M8 4.5V2M6 9h.01M10 9h.01M6 11.5h4" strokeLinecap="round" />
+      </svg>
+    ),
+  },
+  {
+    id: 'monitor',
+    label: 'Monitor',
+    href: '/monitor',
+    icon: (
+      <svg width="16" height="16" viewBox="0 0 16 16" fill="none" stroke="currentColor" strokeWidth="1.5">
+        <path d="M1.5 8.5h3l1.5-4 3 8 1.5-4h4" strokeLinecap="round" strokeLinejoin="round" />
       </svg>
     ),
   },

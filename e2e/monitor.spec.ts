@@ -1,0 +1,141 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import pg from 'pg';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { FlowDocument } from '@switchyard/schema';
+import { apiClient, launchBrowser, newPage, screenshot, startRuntime, type Runtime } from './support';
+
+/** Screenshots also land here, to be looked at. */
+const SHOTS = '/tmp/shots-monitor';
+async function shot(page: Page, name: string) {
+  await mkdir(SHOTS, { recursive: true });
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+  await screenshot(page, `monitor-${name}`);
+}
+
+const flow = (id: string, name: string, nodes: FlowDocument['nodes'], edges: [string, string, string?][]): FlowDocument => ({
+  schemaVersion: 1, id, kind: 'workflow', name, description: '', version: 1, settings: {},
+  nodes, edges: edges.map(([source, target, sourceHandle], i) => ({ id: `e${i}`, source, target, ...(sourceHandle ? { sourceHandle } : {}) })) as FlowDocument['edges'],
+} as FlowDocument);
+const n = (id: string, type: string, x: number, params: Record<string, unknown> = {}) => ({ id, type, typeVersion: 1, position: { x, y: 0 }, params }) as FlowDocument['nodes'][number];
+
+/**
+ * Two runtime processes on one PostgreSQL database when DATABASE_URL is set (the page is opened on
+ * B, the runs belong to A); one embedded runtime otherwise.
+ */
+describe('monitor', () => {
+  let a: Runtime;
+  let b: Runtime;
+  let browser: Browser;
+  let dropDb: (() => Promise<void>) | null = null;
+
+  beforeAll(async () => {
+    const env: NodeJS.ProcessEnv = { SWITCHYARD_METRICS_TOKEN: 'e2e-metrics-token-0123456789' };
+    if (process.env.DATABASE_URL) {
+      const name = `sy_e2e_monitor_${Date.now().toString(36)}`;
+      const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
+      await admin.connect();
+      await admin.query(`create database ${name}`);
+      await admin.end();
+      const url = new URL(process.env.DATABASE_URL);
+      url.pathname = `/${name}`;
+      env.DATABASE_URL = url.toString();
+      dropDb = async () => {
+        const c = new pg.Client({ connectionString: process.env.DATABASE_URL });
+        await c.connect();
+        await c.query(`drop database if exists ${name} with (force)`);
+        await c.end();
+      };
+      a = await startRuntime({ name: 'monitor-a', env: { ...env, SWITCHYARD_INSTANCE_ID: 'process-a' } });
+      b = await startRuntime({ name: 'monitor-b', env: { ...env, SWITCHYARD_INSTANCE_ID: 'process-b' } });
+    } else {
+      a = await startRuntime({ name: 'monitor', env });
+      b = a;
+    }
+    browser = await launchBrowser();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    if (b !== a) await b?.stop();
+    await a?.stop();
+    await dropDb?.();
+  });
+
+  test('live actors from every process, a run timeline with a model call, and the success-metric charts', async () => {
+    const api = apiClient(a);
+    const agent = await api.agents.create.mutate({ name: 'Drafter', skills: ['draft-email'], tools: ['getContact', 'createDraft'] });
+    const docs = [
+      flow('wait-an-hour', 'Wait an hour, then a task', [n('start', 'trigger.manual', 0), n('wait', 'flow.delay', 300, { duration: '1 hour' }), n('task', 'action.createTask', 600, { title: 'Later' })], [['start', 'wait'], ['wait', 'task']]),
+      flow('needs-ok', 'Ask before acting', [n('start', 'trigger.manual', 0), n('ok', 'flow.approval', 300, { title: 'Go ahead?' }), n('task', 'action.createTask', 600, { title: 'Approved' })], [['start', 'ok'], ['ok', 'task', 'approved']]),
+      flow('draft-and-notify', 'Draft, task and suggestion', [
+        n('start', 'trigger.manual', 0),
+        n('draft', 'agent.runSkill', 250, { agentId: agent.id, skill: 'draft-email', params: { to: 'ada@example.test' }, grantEffects: true }),
+        n('task', 'action.createTask', 500, { title: 'Follow up with Ada' }),
+        n('note', 'action.sendNotification', 750, { title: 'Reply to Ada?', actions: [{ id: 'open', label: 'Open', kind: 'custom' }] }),
+      ], [['start', 'draft'], ['draft', 'task'], ['task', 'note']]),
+    ];
+    for (const doc of docs) {
+      await api.flows.save.mutate({ document: doc });
+      await api.flows.deploy.mutate({ docId: doc.id });
+    }
+    const waiting = (await api.runs.start.mutate({ docId: 'wait-an-hour' })).runId;
+    await api.runs.start.mutate({ docId: 'needs-ok' });
+    const drafted: string[] = [];
+    for (let i = 0; i < 3; i++) drafted.push((await api.runs.start.mutate({ docId: 'draft-and-notify' })).runId);
+    for (const id of drafted) {
+      for (let t = 0; t < 200; t++) {
+        const r = await api.runs.get.query({ runId: id });
+        if (['completed', 'failed'].includes(r.status)) break;
+        await new Promise((res) => setTimeout(res, 100));
+      }
+    }
+    // Two of three suggestions acted on.
+    const notes = (await api.crm.notifications.list.query({ limit: 50 } as never)) as unknown as { items: { id: string; sourceRunId?: string | null }[] };
+    const ours = notes.items.filter((x) => drafted.includes(x.sourceRunId ?? ''));
+    for (const x of ours.slice(0, 2)) await api.crm.notifications.act.mutate({ id: x.id, actionId: 'open' } as never);
+    if (ours[2]) await api.crm.notifications.dismiss.mutate({ id: ours[2].id } as never);
+
+    const { context, page, errors } = await newPage(browser);
+    await page.setViewportSize({ width: 1440, height: 900 });
+    // The page is opened on process B.
+    await page.goto(`${b.baseUrl}/?token=${encodeURIComponent(b.token)}`);
+    await page.getByTestId('nav-monitor').click();
+    await page.getByTestId('actors-table').waitFor();
+    const row = page.locator(`[data-testid="actor-row"][data-id="${waiting}"]`);
+    await row.waitFor();
+    expect(await row.getByTestId('waits-on').textContent()).toMatch(/^waiting until /);
+    if (b !== a) expect(await row.getByTestId('owner').textContent()).toContain('process-a');
+    await page.locator('[data-testid="actor-row"][data-kind="agent"]').first().waitFor();
+    expect(await page.getByTestId('live-status').textContent()).toContain('Live');
+    await shot(page, 'live-actors');
+
+    // The run history, then the timeline of a run with a model call.
+    await page.getByTestId('tab-history').click();
+    await page.getByTestId('history-table').waitFor();
+    await shot(page, 'run-history');
+    await page.locator(`[data-testid="history-row"][data-id="${drafted[0]}"]`).getByTestId('open-timeline').click();
+    await page.getByTestId('gantt').waitFor();
+    expect(await page.getByTestId('span').count()).toBeGreaterThanOrEqual(4);
+    await page.locator('[data-testid="span"][data-node="draft"]').click();
+    const call = page.getByTestId('model-call').first();
+    await call.waitFor();
+    await call.locator('summary').click();
+    await page.getByTestId('model-response').first().waitFor();
+    await shot(page, 'run-timeline-model-call');
+    await page.locator('[data-testid="span"][data-node="task"]').click();
+    await page.getByTestId('step-effects').waitFor();
+    await shot(page, 'run-timeline-effects');
+
+    // The success metrics, charted.
+    await page.getByTestId('tab-metrics').click();
+    await page.getByTestId('chart-engagement').locator('canvas').waitFor();
+    await page.getByTestId('chart-saved').locator('canvas').waitFor();
+    expect(await page.getByTestId('kpi-engagement-value').textContent()).toMatch(/%$/);
+    await shot(page, 'metrics');
+
+    expect(errors).toEqual([]);
+    await context.close();
+  }, 240_000);
+});
