@@ -60,6 +60,9 @@ describe('plans', () => {
 
     await page.getByTestId('plan-run').click();
     await page.getByTestId('plan-run-page').waitFor();
+    // Best effort (no timing assertion): the live overlay while both research steps run.
+    const bothRunning = page.locator('[data-testid="plan-run-page"]:has([data-step="research"][data-status="running"]):has([data-step="research2"][data-status="running"])');
+    if (await bothRunning.waitFor({ timeout: 3000 }).then(() => true, () => false)) await shot(page, '3b-live-both-running');
     await page.locator('[data-testid="plan-run-page"][data-status="success"]').waitFor({ timeout: 30_000 });
     await page.getByTestId('plan-outcome').waitFor();
     expect(await page.getByTestId('plan-run-page').getByTestId('plan-step').evaluateAll((els) => els.map((e) => [e.getAttribute('data-step'), e.getAttribute('data-status')])))

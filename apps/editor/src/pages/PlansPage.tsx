@@ -15,7 +15,7 @@ type Proposal = Awaited<ReturnType<ApiClient['plans']['fromTask']['mutate']>>;
 type AgentItem = QueryOutput<ApiClient['agents']['list']>['items'][number];
 type SkillItem = QueryOutput<ApiClient['skills']['list']>['items'][number];
 
-const EXAMPLES = ['Research John Doe and draft a personalized email', 'Research John Doe and Jane Roe, then draft an email'];
+const EXAMPLES = ['Research Ada Lovelace and draft a personalized email', 'Research Ada Lovelace and Grace Hopper, then draft an email to Ada Lovelace'];
 
 /** `/plans`: "Plan from a task" and recent runs. `/plans/runs/:id`: one run, live. */
 export function PlansPage({ client, runId, onUnauthorized }: { client: ApiClient; runId: string | null; onUnauthorized: () => void }) {
