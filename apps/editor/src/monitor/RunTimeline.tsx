@@ -193,11 +193,29 @@ const EFFECT_LABEL: Record<string, string> = {
 };
 const effectLabel = (kind: string) => EFFECT_LABEL[kind] ?? kind;
 
-/** A CRM record an effect created or changed (the editor has no CRM pages yet: its id, selectable). */
+/** Where the editor shows a CRM record an effect created or changed (the list, for kinds without a page of their own). */
+function recordHref(type: string, id: string): string | null {
+  switch (type) {
+    case 'contact':
+      return hrefOf({ page: 'contact', contactId: id });
+    case 'draft':
+      return hrefOf({ page: 'drafts', draftId: id });
+    case 'task':
+      return hrefOf({ page: 'tasks' });
+    case 'followUp':
+      return hrefOf({ page: 'follow-ups' });
+    case 'notification':
+      return hrefOf({ page: 'inbox' });
+    default:
+      return null;
+  }
+}
+
 function RecordLink({ type, id }: { type: string; id: string }) {
+  const href = recordHref(type, id);
   return (
     <span className="mon-record" data-testid="effect-record">
-      {type} <code>{id}</code>
+      {href ? <a className="flow-link" href={href} onClick={linkHandler(href)}>{type === 'followUp' ? 'follow-up' : type}</a> : type} <code>{id}</code>
     </span>
   );
 }
