@@ -34,6 +34,16 @@ describe('template marketplace', () => {
     await page.getByTestId('template-grid').waitFor();
     expect(await page.getByTestId('template-card').count()).toBeGreaterThanOrEqual(10);
     await shot(page, 'gallery');
+    // Filters: templates that send email or change contacts are hidden by "Nothing leaves the studio".
+    await page.getByTestId('template-inside-only').check();
+    await page.waitForFunction(() => !document.querySelector('[data-template-id="welcome-new-contact"]') && !!document.querySelector('[data-template-id="notify-important-email"]'));
+    await shot(page, 'filtered');
+    await page.getByTestId('template-inside-only').uncheck();
+    await page.getByTestId('template-category').selectOption('scheduling');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="template-card"]').length === 1);
+    expect(await page.getByTestId('template-card').getAttribute('data-template-id')).toBe('meeting-scheduler');
+    await page.getByTestId('template-category').selectOption('');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="template-card"]').length >= 10);
 
     await page.getByTestId('template-search').fill('sales');
     const sales = page.locator('[data-testid="template-card"][data-template-id="sales-assistant"]');

@@ -19,6 +19,9 @@ const SORTS = [
 type Sort = (typeof SORTS)[number]['id'] | 'auto';
 type Category = (typeof TEMPLATE_CATEGORIES)[number];
 
+/** Permissions whose effects stay inside the studio: the "Nothing leaves the studio" filter allows only these. */
+const INSIDE_ONLY = ['email.read', 'email.draft', 'tasks.write', 'contacts.read', 'notifications.write', 'memory.write', 'calendar.read', 'agents.run'] as const;
+
 /** The template gallery (`/marketplace`) and the Installed tab (`/marketplace/installed`). */
 export function MarketplacePage({ client, tab, onUnauthorized }: { client: ApiClient; tab: 'browse' | 'installed'; onUnauthorized: () => void }) {
   const [publishing, setPublishing] = useState(false);
@@ -53,6 +56,8 @@ function Gallery({ client, onUnauthorized }: { client: ApiClient; onUnauthorized
   const [query, setQuery] = useState('');
   const [debounced, setDebounced] = useState('');
   const [category, setCategory] = useState<Category | ''>('');
+  const [minRating, setMinRating] = useState(0);
+  const [safeOnly, setSafeOnly] = useState(false);
   const [sort, setSort] = useState<Sort>('auto');
   const [items, setItems] = useState<TemplateSummary[] | null>(null);
   const [cursor, setCursor] = useState<string | null>(null);
@@ -68,7 +73,8 @@ function Gallery({ client, onUnauthorized }: { client: ApiClient; onUnauthorized
   const effectiveSort: 'relevance' | (typeof SORTS)[number]['id'] = sort === 'auto' ? (debounced ? 'relevance' : 'popular') : sort;
   const input = useCallback((c?: string) => ({
     ...(debounced ? { query: debounced } : {}), ...(category ? { category } : {}), sort: effectiveSort, limit: 24, ...(c ? { cursor: c } : {}),
-  }), [debounced, category, effectiveSort]);
+    ...(minRating ? { minRating } : {}), ...(safeOnly ? { permissions: [...INSIDE_ONLY] } : {}),
+  }), [debounced, category, effectiveSort, minRating, safeOnly]);
 
   useEffect(() => {
     let live = true;
@@ -110,6 +116,15 @@ function Gallery({ client, onUnauthorized }: { client: ApiClient; onUnauthorized
           <option value="">All categories</option>
           {TEMPLATE_CATEGORIES.map((c) => <option key={c} value={c}>{CATEGORY_LABELS[c] ?? c}</option>)}
         </select>
+        <select className="input mp-filters__select" value={minRating} onChange={(e) => setMinRating(Number(e.target.value))} aria-label="Minimum rating" data-testid="template-min-rating">
+          <option value={0}>Any rating</option>
+          <option value={4}>4 stars and up</option>
+          <option value={3}>3 stars and up</option>
+        </select>
+        <label className="check mp-filters__check" title="Only templates that send no email, change no contact or calendar and call no web address">
+          <input type="checkbox" checked={safeOnly} onChange={(e) => setSafeOnly(e.target.checked)} data-testid="template-inside-only" />
+          <span>Nothing leaves the studio</span>
+        </label>
         <select className="input mp-filters__select" value={sort} onChange={(e) => setSort(e.target.value as Sort)} aria-label="Sort" data-testid="template-sort">
           <option value="auto">{debounced ? 'Best match' : 'Most installed'}</option>
           {SORTS.filter((o) => o.id !== 'popular' || debounced).map((o) => <option key={o.id} value={o.id}>{o.label}</option>)}
