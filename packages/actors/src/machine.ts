@@ -40,6 +40,8 @@ export interface RunContext {
 
 export type RunEvent =
   | { type: 'approval.decide'; nodeId: string; decision: 'approve' | 'reject'; by?: string; comment?: string }
+  /** An event matched a `flow.waitForEvent` node of this run (sent by the runtime as a command). */
+  | { type: 'event.deliver'; nodeId: string; eventId: string; eventType: string; payload: unknown }
   | { type: 'run.cancel' };
 
 /**
@@ -172,6 +174,11 @@ export function createRunMachine(compiled: CompiledMachine, ports: RunPorts) {
       );
     });
   }
+  actors['sys.timeout'] = fromPromise<NodeOutcome, BoundInput>(async ({ input, signal }) => {
+    await ports.durability?.committed(input.runId, signal);
+    await ports.timers.sleep({ runId: input.runId, key: `${input.nodeId}:timeout` }, input.backoffMs ?? 0, signal);
+    return { output: null, handles: [] };
+  });
   actors['sys.backoff'] = fromPromise<NodeOutcome, BoundInput>(async ({ input, signal }) => {
     await ports.durability?.committed(input.runId, signal);
     const attempts = Math.max(1, input.attempt);
@@ -199,6 +206,7 @@ export function createRunMachine(compiled: CompiledMachine, ports: RunPorts) {
       canRetry: ({ context }, p: { nodeId: string; maxAttempts: number }) => (context.nodes[p.nodeId]?.attempts ?? 0) + 1 < p.maxAttempts,
       isDecisionFor: ({ event }, p: { nodeId: string; decision: string }) =>
         event.type === 'approval.decide' && event.nodeId === p.nodeId && event.decision === p.decision,
+      isDeliveryFor: ({ event }, p: { nodeId: string }) => event.type === 'event.deliver' && event.nodeId === p.nodeId,
       nothingRan: ({ context }, p: { workNodes: string[] }) =>
         context.skipReason !== null && !p.workNodes.some((id) => { const st = context.nodes[id]?.status; return st === 'succeeded' || st === 'failed'; }),
     },
@@ -248,6 +256,28 @@ export function createRunMachine(compiled: CompiledMachine, ports: RunPorts) {
         }
         return { nodes: setNode(context, p.nodeId, { status: 'waiting', handles: [], request }) };
       }),
+      recordWaitRequest: assign(({ context }, p: { nodeId: string; request: { event: string; field: string; key: string } }) => {
+        let key: unknown = p.request.key;
+        try {
+          key = renderParams(p.request.key, scopeOf(context));
+        } catch {
+          /* an unrenderable key matches nothing; it is shown as written */
+        }
+        const request = { ...p.request, key: key === null || key === undefined ? '' : typeof key === 'string' ? key : JSON.stringify(key) };
+        return { nodes: setNode(context, p.nodeId, { status: 'waiting', handles: [], request }) };
+      }),
+      recordDelivery: assign(({ context, event }, p: { nodeId: string }) => {
+        const e = event as Extract<RunEvent, { type: 'event.deliver' }>;
+        return {
+          nodes: setNode(context, p.nodeId, {
+            status: 'succeeded', handles: ['out'], attempts: 1,
+            output: { eventId: e.eventId, type: e.eventType, ...(e.payload && typeof e.payload === 'object' ? (e.payload as object) : {}) },
+          }),
+        };
+      }),
+      recordTimeout: assign(({ context }, p: { nodeId: string }) => ({
+        nodes: setNode(context, p.nodeId, { status: 'succeeded', handles: ['timeout'], attempts: 1, output: { timedOut: true } }),
+      })),
       recordDecision: assign(({ context, event }, p: { nodeId: string; handle: string }) => {
         const e = event as Extract<RunEvent, { type: 'approval.decide' }>;
         return {

@@ -32,6 +32,7 @@ export const NODE_KINDS = [
   agent.runSkillNode,
   flow.delayNode,
   flow.approvalNode,
+  flow.waitForEventNode,
   crm.findContactsNode,
   crm.findFollowUpsNode,
   crm.hasRecentEmailNode,

@@ -209,8 +209,15 @@ export function createHost(deps: HostDeps) {
         ...(finished ? { status, reason, error } : {}),
       },
     };
+    // Event waits this step began are registered with it (one statement): none is missed or orphaned.
+    const waits = changed
+      .filter((id) => nodes[id] === 'running' && run.compiled.nodes[id]?.type === 'flow.waitForEvent')
+      .map((id) => {
+        const request = (snap.context.nodes[id]?.request ?? {}) as { event?: string; field?: string; key?: string };
+        return { nodeId: id, eventType: String(request.event ?? ''), field: String(request.field ?? ''), key: String(request.key ?? '') };
+      });
     queueWrite(run, {
-      runId: run.id, version, snapshot: checkpoint ? json : null, delta, base, value: snap.value, status, reason, error, at: iso(), finished, touchRun, journal,
+      runId: run.id, version, snapshot: checkpoint ? json : null, delta, base, value: snap.value, waits, status, reason, error, at: iso(), finished, touchRun, journal,
       fence: run.fence, commandId: run.commandId,
     }, () => updates.emit('update', { runId: run.id, userId: run.userId, status, version, nodes, changed } satisfies RunUpdate));
     if (finished && !run.finished) {
@@ -497,8 +504,34 @@ export function createHost(deps: HostDeps) {
         deps.log?.error({ err: e, eventId, triggerId: t.id }, 'event could not start a run');
       }
     }
+    const delivered = await deliverToWaits(ev);
     await sql(deps.em(), 'update inbox set processed_at = ?, error = ? where id = ?', [iso(), problems.length ? problems.join('; ') : null, eventId]);
+    if (delivered.length) {
+      // The owner applies them; here at once when it is this process (live or parked).
+      void applyCommands().then(() => pollParked()).catch((e: unknown) => deps.log?.error({ err: e, eventId }, 'delivering an event to waiting runs failed'));
+    }
     return started;
+  }
+
+  /**
+   * Routes an event to runs waiting for it (`flow.waitForEvent`, matched on a payload field): each
+   * matching wait is consumed and an `event.deliver` command stored for its run, in one statement,
+   * so a re-processed event delivers nothing twice and a crash in between loses nothing.
+   */
+  async function deliverToWaits(ev: { id: string; user_id: string; type: string; payload: Record<string, unknown> }) {
+    return sql<{ run_id: string; node_id: string }>(deps.em(),
+      `with m as (
+         select w.run_id, w.node_id from run_waits w join runs r on r.id = w.run_id
+          where w.user_id = ? and w.event_type = ? and w.consumed_at is null and r.status in ('running', 'waiting')
+            and w.correlation_key = (?::jsonb #>> string_to_array(w.field, '.'))
+          order by w.run_id, w.node_id for update of w skip locked),
+       c as (
+         update run_waits w set consumed_at = ?, event_id = ? from m
+          where w.run_id = m.run_id and w.node_id = m.node_id returning w.run_id, w.node_id)
+       insert into run_commands (run_id, payload, created_at)
+       select c.run_id, jsonb_build_object('type', 'event.deliver', 'nodeId', c.node_id, 'eventId', ?::text, 'eventType', ?::text, 'payload', ?::jsonb), ?
+         from c returning run_id, payload->>'nodeId' as node_id`,
+      [ev.user_id, ev.type, JSON.stringify(ev.payload ?? {}), iso(), ev.id, ev.id, ev.type, JSON.stringify(ev.payload ?? {}), iso()]);
   }
 
   /**
@@ -580,6 +613,7 @@ export function createHost(deps: HostDeps) {
     for (const [id, st] of Object.entries(nodeStatesOf(snap.value))) {
       const type = run.compiled.nodes[id]?.type;
       if (st === 'retrying' || (st === 'running' && type === 'flow.delay')) timed++;
+      else if (st === 'running' && type === 'flow.waitForEvent') timed += run.compiled.nodes[id]?.params.timeout ? 1 : 0;
       else if (st === 'running' && type !== 'flow.approval') return false;
     }
     const { count, nextDue } = park.armed(run.id);

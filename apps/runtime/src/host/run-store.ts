@@ -60,6 +60,8 @@ export interface SnapshotWrite {
   base?: number | null;
   /** The state value at this step (every step row carries it). */
   value?: unknown;
+  /** Event waits this step began (`flow.waitForEvent`): registered by the same statement. */
+  waits?: { nodeId: string; eventType: string; field: string; key: string }[] | null;
   status: RunStatus;
   reason: string | null;
   error: unknown;
@@ -76,7 +78,7 @@ export interface SnapshotWrite {
 /** What a write came to: stored, or refused because another process owns the run now. */
 export type WriteOutcome = 'stored' | 'fenced';
 
-const ROW = '(?::uuid, ?::jsonb, ?::int, ?::text, ?::text, ?::jsonb, ?::timestamptz, ?::boolean, ?::boolean, ?::text, ?::text, ?::text, ?::jsonb, ?::text, ?::bigint, ?::bigint, ?::jsonb, ?::int, ?::jsonb)';
+const ROW = '(?::uuid, ?::jsonb, ?::int, ?::text, ?::text, ?::jsonb, ?::timestamptz, ?::boolean, ?::boolean, ?::text, ?::text, ?::text, ?::jsonb, ?::text, ?::bigint, ?::bigint, ?::jsonb, ?::int, ?::jsonb, ?::jsonb)';
 
 /**
  * One statement for many writes (several runs, several versions of one run), so it commits as
@@ -92,9 +94,10 @@ function writeBatch(em: EntityManager, writes: SnapshotWrite[], notify: boolean)
     w.fence?.owner ?? null, w.fence?.epoch ?? null, w.commandId ?? null,
     // Serialized here: the driver would send an array as a PostgreSQL array and a string unquoted.
     w.delta ? JSON.stringify(w.delta) : null, w.base ?? null, w.value === undefined ? null : JSON.stringify(w.value),
+    w.waits?.length ? JSON.stringify(w.waits) : null,
   ]);
   return sql<{ run_id: string; seq: number }>(em,
-    `with v (run_id, snapshot, version, status, reason, error, at, finished, touch, kind, event_type, node_id, data, owner, epoch, command_id, delta, base, value) as (
+    `with v (run_id, snapshot, version, status, reason, error, at, finished, touch, kind, event_type, node_id, data, owner, epoch, command_id, delta, base, value, waits) as (
        values ${writes.map(() => ROW).join(', ')}),
      locked as (
        select r.id, r.owner, r.lease_epoch from runs r where r.id in (select run_id from v) order by r.id for no key update),
@@ -112,6 +115,12 @@ function writeBatch(em: EntityManager, writes: SnapshotWrite[], notify: boolean)
        update runs r set snapshot = l.snapshot, snapshot_version = l.version, status = l.status, reason = l.reason, error = l.error,
               updated_at = l.at, finished_at = case when l.finished then l.at else r.finished_at end
          from latest l where r.id = l.run_id and r.snapshot_version < l.version returning r.id),
+     waits as (
+       insert into run_waits (run_id, node_id, user_id, event_type, field, correlation_key, created_at)
+       select s.run_id, w->>'nodeId', r.user_id, w->>'eventType', w->>'field', w->>'key', s.at
+         from stored s join runs r on r.id = s.run_id cross join lateral jsonb_array_elements(s.waits) w
+        where s.waits is not null
+       on conflict (run_id, node_id) do nothing returning run_id),
      acks as (
        update run_commands c set applied_at = s.at, outcome = 'applied'
          from stored s where s.command_id is not null and c.id = s.command_id and c.applied_at is null returning c.id)

@@ -12,6 +12,7 @@ import { Migration0009Templates } from './0009-templates';
 import { Migration0010Monitor } from './0010-monitor';
 import { Migration0011Notifications } from './0011-notifications';
 import { Migration0013JournalDeltas } from './0013-journal-deltas';
+import { Migration0014RunWaits } from './0014-run-waits';
 
 /** Every migration in order. Listed explicitly so no filesystem glob is needed at run time. */
 export const migrationsList: MigrationObject[] = [
@@ -28,4 +29,5 @@ export const migrationsList: MigrationObject[] = [
   { name: '0011-notifications', class: Migration0011Notifications },
   { name: '0012-plans', class: Migration0012Plans },
   { name: '0013-journal-deltas', class: Migration0013JournalDeltas },
+  { name: '0014-run-waits', class: Migration0014RunWaits },
 ];

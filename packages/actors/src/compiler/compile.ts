@@ -1,5 +1,6 @@
 import {
   FlowDocumentSchema,
+  parseDuration,
   defaultCatalog,
   hasErrors,
   joinDataTypes,
@@ -228,7 +229,8 @@ function buildMachine(
     for (const n of doc.nodes) {
       const spec = specs.get(n.id)!;
       const ins = nodes[n.id]!.incoming;
-      regions[n.id] = spec.category === 'trigger' ? triggerRegion(n.id) : n.type === 'flow.approval' ? approvalRegion(n.id, params.get(n.id)!, ins) : invokeRegion(n.id, n.type, spec, params.get(n.id)!, ins);
+      regions[n.id] = spec.category === 'trigger' ? triggerRegion(n.id) : n.type === 'flow.approval' ? approvalRegion(n.id, params.get(n.id)!, ins)
+        : n.type === 'flow.waitForEvent' ? waitRegion(n.id, params.get(n.id)!, ins) : invokeRegion(n.id, n.type, spec, params.get(n.id)!, ins);
     }
   } else {
     // Chains (a node whose only way out leads to a node with no other way in) become sequential
@@ -239,7 +241,8 @@ function buildMachine(
       const spec = specs.get(head)!;
       if (chain.length === 1) {
         const ins = nodes[head]!.incoming;
-        regions[head] = spec.category === 'trigger' ? triggerRegion(head) : chain[0]!.type === 'flow.approval' ? approvalRegion(head, params.get(head)!, ins) : invokeRegion(head, chain[0]!.type, spec, params.get(head)!, ins);
+        regions[head] = spec.category === 'trigger' ? triggerRegion(head) : chain[0]!.type === 'flow.approval' ? approvalRegion(head, params.get(head)!, ins)
+          : chain[0]!.type === 'flow.waitForEvent' ? waitRegion(head, params.get(head)!, ins) : invokeRegion(head, chain[0]!.type, spec, params.get(head)!, ins);
       } else {
         regions[head] = chainRegion(chain.map((n, i) => ({
           id: n.id, type: n.type, spec: specs.get(n.id)!, params: params.get(n.id)!, incoming: nodes[n.id]!.incoming,
@@ -354,6 +357,35 @@ function approvalRegion(nodeId: string, p: Record<string, unknown>, incoming: In
   };
 }
 
+type Transition = { target: string; actions: unknown[] };
+
+/**
+ * Waiting for an event: a state an `event.deliver` for this node ends (the runtime sends it when
+ * an event's payload field equals the rendered key), or, with a timeout, a durable timer.
+ */
+function waitingForEvent(nodeId: string, p: Record<string, unknown>, onEvent: (record: unknown) => Transition, onTimeout: (record: unknown) => Transition) {
+  const ms = typeof p.timeout === 'string' && p.timeout ? parseDuration(p.timeout) : null;
+  return {
+    tags: ['waiting', 'event'],
+    entry: { type: 'recordWaitRequest', params: { nodeId, request: { event: p.event, field: p.field, key: p.key } } },
+    on: { 'event.deliver': [{ guard: { type: 'isDeliveryFor', params: { nodeId } }, ...onEvent({ type: 'recordDelivery', params: { nodeId } }) }] },
+    ...(ms ? { invoke: { id: `${nodeId}.timeout`, src: 'sys.timeout', input: { nodeId, backoffMs: ms }, onDone: onTimeout({ type: 'recordTimeout', params: { nodeId } }) } } : {}),
+  };
+}
+
+function waitRegion(nodeId: string, p: Record<string, unknown>, incoming: IncomingEdge[]): MachineConfigJson {
+  const to = (record: unknown): Transition => ({ target: 'succeeded', actions: [record] });
+  return {
+    initial: 'pending',
+    states: {
+      pending: pendingState(nodeId, incoming),
+      running: waitingForEvent(nodeId, p, to, to),
+      succeeded: final,
+      skipped: final,
+    },
+  };
+}
+
 /**
  * Splits the graph into chains: `v` continues into `w` when `v` (not a trigger) has exactly one
  * outgoing edge, to `w`, and `w` has no other incoming edge. Every non-trigger node is in exactly
@@ -428,6 +460,13 @@ function chainRegion(chain: ChainNode[]): MachineConfigJson {
       c.next && handle !== null && handle === c.next.handle
         ? { target: `#${nodeStateId(c.next.id)}`, actions: [record] }
         : { target: done, actions: [record, ...skipRest(i)] };
+    if (c.type === 'flow.waitForEvent') {
+      states[c.id] = {
+        id: nodeStateId(c.id), initial: 'running',
+        states: { running: waitingForEvent(c.id, c.params, (r) => onward(r, 'out') as Transition, (r) => onward(r, 'timeout') as Transition) },
+      };
+      return;
+    }
     if (c.type === 'flow.approval') {
       const decide = (decision: 'approve' | 'reject', handle: string) => ({
         guard: { type: 'isDecisionFor', params: { nodeId: c.id, decision } },

@@ -12,3 +12,6 @@ export const delay: InvokeImplementation<'flow.delay'> = {
 
 /** Approval waits for an event, not an invoked actor; the compiler gives it its own states. */
 export const approval: EventImplementation = { kind: "event" };
+
+/** Waiting for an event is a state that an `event.deliver` command ends, like an approval. */
+export const waitForEvent: EventImplementation = { kind: 'event' };

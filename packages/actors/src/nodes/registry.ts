@@ -32,6 +32,7 @@ export const nodeImplementations: { [K in NodeType]: NodeImplementation<K> } = {
   'agent.runSkill': agent.runSkill,
   'flow.delay': flow.delay,
   'flow.approval': flow.approval,
+  'flow.waitForEvent': flow.waitForEvent,
   'crm.findContacts': crm.findContacts,
   'crm.findFollowUps': crm.findFollowUps,
   'crm.hasRecentEmail': crm.hasRecentEmail,

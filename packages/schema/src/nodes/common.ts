@@ -49,7 +49,7 @@ export type DomainEventType = (typeof DOMAIN_EVENT_TYPES)[number];
 export const defineNodeKind = <const T extends string, P extends z.ZodType>(spec: NodeKindSpec<T, P>) => spec;
 
 /** Attaches the diagnostic code a failed refinement should surface as. */
-const issue = (code: DiagnosticCode, message: string) => ({ message, params: { diagnostic: code } });
+export const issue = (code: DiagnosticCode, message: string) => ({ message, params: { diagnostic: code } });
 
 export const durationString = (fallback?: string) => {
   const s = z.string().trim().refine((v) => parseDuration(v) !== null, issue('invalid-duration', 'Use a duration like "1 hour", "30 minutes" or "2d"'));

@@ -1,5 +1,10 @@
 import { z } from 'zod';
-import { IN, OUT, defineNodeKind, durationString, template } from './common';
+import { IN, OUT, defineNodeKind, durationString, issue, template } from './common';
+import { DomainEventSchema } from '../events';
+import { parseDuration } from '../time';
+
+/** Event types a run can wait for (the domain events `events.emit` takes). */
+export const WAITABLE_EVENTS = DomainEventSchema.options.map((o) => o.shape.type.value) as [string, ...string[]];
 
 export const delayNode = defineNodeKind({
   type: 'flow.delay', typeVersion: 1, category: 'flow', label: 'Wait',
@@ -19,5 +24,26 @@ export const approvalNode = defineNodeKind({
   outputs: [
     { id: 'approved', label: 'Approved', dataType: 'inherit' },
     { id: 'rejected', label: 'Rejected', dataType: 'inherit' },
+  ],
+});
+
+export const waitForEventNode = defineNodeKind({
+  type: 'flow.waitForEvent', typeVersion: 1, category: 'flow', label: 'Wait for event',
+  description: 'Waits until an event arrives whose payload field equals a key from this run, e.g. the reply in this email thread. Events that arrived before the wait began are not matched.',
+  params: z.object({
+    event: z.enum(WAITABLE_EVENTS).default('email.received').describe('Event to wait for'),
+    field: z.string().trim().min(1, 'Name the payload field to match').max(200)
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/, 'A payload field like threadId or contact.email').default('threadId')
+      .describe('Payload field that must match'),
+    key: template(500).min(1, 'Which value must the field have? e.g. {{ trigger.threadId }}').default('{{ trigger.threadId }}')
+      .describe('Value the field must equal'),
+    timeout: z.string().trim().max(100).default('')
+      .refine((v) => v === '' || (parseDuration(v) ?? 0) > 0, issue('invalid-duration', 'Use a duration like "2 days", or leave empty to wait without limit'))
+      .describe('Give up after (empty: never)'),
+  }),
+  inputs: [IN],
+  outputs: [
+    { id: 'out', label: 'Event', dataType: 'any' },
+    { id: 'timeout', label: 'Timed out', dataType: 'inherit' },
   ],
 });
