@@ -52,7 +52,10 @@ function periodOf(ctx: Authed, input: z.infer<typeof PeriodInput>) {
   const span = new Date(to).getTime() - new Date(from).getTime();
   if (!(span > 0)) throw new SwitchyardError('BAD_INPUT', 'The period ends before it starts', { issues: [{ path: ['to'], message: 'Must be after from' }] });
   if (span > 366 * 86_400_000) throw new SwitchyardError('BAD_INPUT', 'A period is at most a year long', { issues: [{ path: ['from'], message: 'At most a year before to' }] });
-  if (!Intl.supportedValuesOf('timeZone').includes(input.timeZone) && input.timeZone !== 'UTC') {
+  try {
+    // Accepts every IANA name and alias a browser may report (e.g. Asia/Calcutta), as PostgreSQL does.
+    new Intl.DateTimeFormat('en', { timeZone: input.timeZone });
+  } catch {
     throw new SwitchyardError('BAD_INPUT', `Unknown time zone "${input.timeZone}"`, { issues: [{ path: ['timeZone'], message: 'Unknown time zone' }] });
   }
   return { from: new Date(from).toISOString(), to: new Date(to).toISOString(), timeZone: input.timeZone };
