@@ -42,6 +42,12 @@ describe.each(backendsUnderTest())('plans with a model, and after a crash (%s)',
     expect(out.to).toEqual(['john.doe@acme.test']);
     expect(out.body).toMatch(/^MODEL DRAFT\. MODEL PLAN: mention .*CTO at Acme/);
     expect(run.outcome!.summary).toBe('MODEL SUMMARY: the plan went fine.');
+
+    // The model down: the offline analyser's plan, and a notice saying so.
+    const fallback = await s.api.plans.fromTask.mutate({ description: 'Research John Doe and draft a personalized email MODELDOWN' });
+    expect(fallback.source).toBe('offline');
+    expect(fallback.notice).toMatch(/^The model could not analyse the task/);
+    expect(fallback.document.nodes.map((n) => n.params.skill)).toEqual(['research-contact', 'draft-email']);
   });
 
   it('SIGKILL mid-plan: after the restart finished steps are not run again and the plan completes', async () => {

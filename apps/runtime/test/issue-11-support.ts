@@ -94,6 +94,10 @@ export async function startPlanModel() {
           usage: { prompt_tokens: Math.ceil(text.length / 4), completion_tokens: 20, total_tokens: Math.ceil(text.length / 4) + 20 },
         }));
       };
+      if (schema === 'task_analysis' && text.includes('MODELDOWN')) {
+        res.writeHead(500, { 'content-type': 'application/json' });
+        return res.end(JSON.stringify({ error: { message: 'the model crashed', type: 'server_error' } }));
+      }
       if (schema === 'task_analysis') {
         return answer(JSON.stringify({
           requiredSkills: [

@@ -144,6 +144,7 @@ function PlanComposer({ client, lookup }: { client: ApiClient; lookup: Lookup })
             <span>About <b>{proposal.analysis.estimatedDurationMinutes} min</b></span>
             <span><b>{cards.length}</b> steps across <b>{new Set(cards.map((c) => c.agentId)).size}</b> agents</span>
           </div>
+          {proposal.notice ? <Banner tone="info" message={proposal.notice} testId="plan-notice" /> : null}
           <PlanBoard
             steps={cards}
             agentOptions={(step) => {

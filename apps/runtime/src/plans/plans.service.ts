@@ -162,14 +162,25 @@ export function createPlansService(deps: PlansServiceDeps) {
     const prompt = analysisPrompt(description, context, skills, contacts);
     let analysis: TaskAnalysis | null = null;
     let source: 'model' | 'offline' = 'offline';
+    let notice: string | null = null;
     if (!agents.llm.offline) {
-      const r = await agents.llm.complete({ userId }, {
-        purpose: 'plan-analysis', system: prompt.system, messages: [{ role: 'user', content: prompt.user }], untrusted: true,
-        schema: { name: 'task_analysis', zod: TaskAnalysisSchema }, offline: () => ({ text: '', ...(offline ? { data: offline } : {}) }),
-      });
-      if (r.data) {
-        analysis = r.data;
-        source = 'model';
+      try {
+        const r = await agents.llm.complete({ userId }, {
+          purpose: 'plan-analysis', system: prompt.system, messages: [{ role: 'user', content: prompt.user }], untrusted: true,
+          schema: { name: 'task_analysis', zod: TaskAnalysisSchema }, offline: () => ({ text: '', ...(offline ? { data: offline } : {}) }),
+        });
+        if (r.data) {
+          analysis = r.data;
+          source = 'model';
+        }
+      } catch (e) {
+        // A model that is down or answers nonsense does not block planning: the offline analyser stands in, and says so.
+        if (!offline) throw e;
+        notice = `The model could not analyse the task (${e instanceof Error ? e.message : String(e)}); this plan comes from the offline analyser.`;
+      }
+      if (!analysis && offline) {
+        analysis = offline;
+        notice ??= 'The model gave no usable analysis; this plan comes from the offline analyser.';
       }
     } else if (offline) {
       // Journaled like any model call, so the monitor counts offline analyses too.
@@ -207,7 +218,7 @@ export function createPlansService(deps: PlansServiceDeps) {
     };
     const diagnostics = analyzePlan(document, planFacts(all, skillFacts)).diagnostics;
     return {
-      document, diagnostics, source, model: agents.llm.model,
+      document, diagnostics, source, model: agents.llm.model, notice,
       analysis: { sequencing: analysis.sequencing, estimatedDurationMinutes: analysis.estimatedDurationMinutes, requiredSkills: analysis.requiredSkills.map((s) => s.skill) },
       assignments: assigned,
     };
