@@ -179,6 +179,33 @@ describe.each(backendsUnderTest())('issue 12: the template marketplace (%s)', (b
     expect((await s.other.templates.installed.query({ templateId: 'own' })).items[0]).toMatchObject({ updateAvailable: true });
   });
 
+  it('a plan template: its steps name the bundle\'s agent, installing binds it and does not deploy the plan', async () => {
+    const planBundle = bundle('plan-pitch', {
+      category: 'sales', requiredPermissions: ['agents.run', 'contacts.read', 'email.read', 'memory.write', 'email.draft'],
+      agents: [{ ref: 'rep', name: 'Rep', skills: ['research-contact', 'draft-sales-email'], tools: ['getContact', 'searchWeb', 'enrichContact', 'searchEmails', 'memory', 'createDraft'] }],
+      documents: [{
+        schemaVersion: 1, id: 'research-then-pitch', kind: 'plan', name: 'Research, then pitch',
+        nodes: [
+          { id: 'research', type: 'plan.step', params: { name: 'research', skill: 'research-contact', agent: '@{agent.rep}', params: { contactId: '{{ context.contactId }}' } } },
+          { id: 'pitch', type: 'plan.step', position: { x: 300, y: 0 }, params: { name: 'pitch', skill: 'draft-sales-email', agent: '@{agent.rep}', params: { contactId: '{{ context.contactId }}', product: 'Pro' } } },
+        ],
+        edges: [{ id: 'e1', source: 'research', target: 'pitch' }],
+      }],
+    });
+    // "any" cannot be counted for permissions: a plan step must name the template's agent.
+    const anyAgent = structuredClone(planBundle) as typeof planBundle & { documents: { nodes: { params: Record<string, unknown> }[] }[] };
+    anyAgent.documents[0]!.nodes[0]!.params.agent = 'any';
+    expect(switchyardCode(await rejection(s.api.templates.publish.mutate({ bundle: anyAgent })))).toBe('BAD_INPUT');
+    const published = await s.api.templates.publish.mutate({ bundle: planBundle });
+    expect(published.permissions).toContain('agents.run');
+    const { install, deployed, failed } = await s.api.templates.install.mutate({ id: 'plan-pitch', acceptPermissions: published.permissions, deploy: true });
+    expect({ deployed, failed }).toEqual({ deployed: [], failed: [] });
+    const plan = await s.api.flows.get.query({ docId: install.flows[0]!.docId });
+    expect(plan.document.kind).toBe('plan');
+    expect(plan.document.nodes.map((n) => n.params.agent)).toEqual([install.agents[0]!.id, install.agents[0]!.id]);
+    expect(plan.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+  });
+
   it('install is atomic: a failure while creating the third of four flows leaves nothing behind', async () => {
     const docs = [1, 2, 3, 4].map((i) => manualTask(`atomic-${i}`, `Step ${i}`));
     await s.api.templates.publish.mutate({ bundle: bundle('atomic', { documents: docs, agents: [{ ref: 'helper', name: 'Helper', skills: ['draft-email'], tools: ['getContact', 'createDraft'] }], requiredPermissions: ['tasks.write', 'contacts.read', 'email.draft'] }) });

@@ -59,6 +59,7 @@ export const NODE_PERMISSIONS: Record<string, readonly NamedPermission[]> = {
   'action.scheduleFollowUp': ['tasks.write'],
   'action.setMemory': ['memory.write'],
   'agent.runSkill': ['agents.run'],
+  'plan.step': ['agents.run'],
 };
 
 export const TEMPLATE_CATEGORIES = ['email', 'sales', 'productivity', 'scheduling', 'support', 'other'] as const;

@@ -1,9 +1,12 @@
-import { compile, createBuiltinSkillRegistry } from '@switchyard/actors';
+import { analyzePlan, compile, createBuiltinSkillRegistry } from '@switchyard/actors';
 import {
   AgentCreateSchema, DEFAULT_PERSONALITY, NODE_PERMISSIONS, PERMISSIONS, PersonalitySchema, SwitchyardError, TOOL_PERMISSIONS,
   TemplateSchema, assertJsonLimits, issuesFromZod, permissionCovered,
   type AgentCreate, type AgentTool, type ErrorIssue, type FlowDocument, type Template, type TemplateVariable,
 } from '@switchyard/schema';
+
+/** A flow's problems: plans go through the plan analyser (they have no trigger), other kinds through the compiler. */
+export const diagnosticsOf = (doc: FlowDocument) => (doc.kind === 'plan' ? analyzePlan(doc).diagnostics : compile(doc).diagnostics);
 
 /** A bundle's JSON may not exceed this (a flow document is far smaller; a 10 MB one is refused). */
 export const MAX_BUNDLE_BYTES = 2 * 1024 * 1024;
@@ -268,19 +271,20 @@ export function checkBundle(raw: unknown): CheckedBundle {
   }
   const bound = bindBundle(t, sampleValues(t), sampleAgentIds(t));
   for (const [i, doc] of bound.documents.entries()) {
-    const { diagnostics } = compile(doc);
-    const errors = diagnostics.filter((d) => d.severity === 'error');
+    const errors = diagnosticsOf(doc).filter((d) => d.severity === 'error');
     if (errors.length) {
       throw new SwitchyardError('INVALID_DOCUMENT', `Flow "${doc.name}" does not compile: ${errors[0]!.message}`, {
         issues: errors.map((d) => ({ path: ['documents', i, ...d.path], message: d.message, code: d.code })),
       });
     }
     for (const [j, n] of doc.nodes.entries()) {
-      if (n.type !== 'agent.runSkill') continue;
-      const agentId = n.params.agentId;
-      const ref = t.documents[i]!.nodes[j]!.params.agentId;
+      // Run agent skill nodes and plan steps name the bundle's own agents, so their tools are counted.
+      const param = n.type === 'agent.runSkill' ? 'agentId' : n.type === 'plan.step' ? 'agent' : null;
+      if (!param) continue;
+      const agentId = n.params[param];
+      const ref = t.documents[i]!.nodes[j]!.params[param];
       if (typeof ref !== 'string' || !AGENT_REF.test(ref) || agentId === ref) {
-        throw bad(`Flow "${doc.name}": a Run agent skill node must name one of the template's agents as @{agent.<ref>}`, [{ path: ['documents', i, 'nodes', j, 'params', 'agentId'], message: 'Use @{agent.<ref>}' }]);
+        throw bad(`Flow "${doc.name}": a step that asks an agent must name one of the template's agents as @{agent.<ref>}`, [{ path: ['documents', i, 'nodes', j, 'params', param], message: 'Use @{agent.<ref>}' }]);
       }
     }
   }

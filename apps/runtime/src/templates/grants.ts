@@ -48,11 +48,12 @@ export async function templatePermissionDiagnostics(em: EntityManager, userId: s
   const nodes = (document as { nodes?: unknown }).nodes;
   if (!Array.isArray(nodes)) return [];
   const out: Diagnostic[] = [];
-  for (const [index, node] of (nodes as { id?: unknown; type?: unknown; params?: { agentId?: unknown } }[]).entries()) {
+  for (const [index, node] of (nodes as { id?: unknown; type?: unknown; params?: { agentId?: unknown; agent?: unknown } }[]).entries()) {
     if (!node || typeof node.id !== 'string') continue;
     const needed = documentPermissions({ nodes: [node] });
-    if (node.type === 'agent.runSkill' && typeof node.params?.agentId === 'string' && /^[0-9a-f-]{36}$/i.test(node.params.agentId)) {
-      const agent = await sqlOne<{ tools: string[] }>(em, 'select tools from agents where id = ? and user_id = ? and deleted_at is null', [node.params.agentId, userId]);
+    const agentId = node.type === 'agent.runSkill' ? node.params?.agentId : node.type === 'plan.step' ? node.params?.agent : null;
+    if (typeof agentId === 'string' && /^[0-9a-f-]{36}$/i.test(agentId)) {
+      const agent = await sqlOne<{ tools: string[] }>(em, 'select tools from agents where id = ? and user_id = ? and deleted_at is null', [agentId, userId]);
       if (agent) needed.push(...toolPermissions(agent.tools));
     }
     const missing = [...new Set(needed)].filter((p) => !permissionCovered(install.granted, p));

@@ -1,14 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { compile } from '@switchyard/actors';
 import {
   SwitchyardError, TemplateSchema, compareSemver, permissionCovered,
   type FlowDocument, type Template, type TemplateCategory,
 } from '@switchyard/schema';
 import { sql, sqlOne } from '../host/db';
 import {
-  bindBundle, checkBundle, computePermissions, documentPermissions, sortPermissions, stripSecrets, toolPermissions, uncovered, validateVariables,
+  bindBundle, checkBundle, computePermissions, diagnosticsOf, documentPermissions, sortPermissions, stripSecrets, toolPermissions, uncovered, validateVariables,
 } from './bundle';
 import { diffBundles, mergeDocuments, type BundleDiff, type MergeConflict } from './upgrade';
 
@@ -342,7 +341,7 @@ export function createTemplatesService(deps: TemplatesDeps) {
         throw new SwitchyardError('FORBIDDEN', `Accept the permissions this template needs: ${notAccepted.join(', ')}`, { issues: notAccepted.map((p) => ({ path: ['acceptPermissions'], message: `Accept ${p}` })) });
       }
       for (const doc of bound.documents) {
-        const errors = compile(doc).diagnostics.filter((d) => d.severity === 'error');
+        const errors = diagnosticsOf(doc).filter((d) => d.severity === 'error');
         if (errors.length) throw new SwitchyardError('INVALID_DOCUMENT', `Flow "${doc.name}" does not compile with these values: ${errors[0]!.message}`, { issues: errors.map((d) => ({ path: d.path, message: d.message, code: d.code })) });
       }
       const name = (input.name?.trim() || template.name).slice(0, 100);
@@ -364,7 +363,8 @@ export function createTemplatesService(deps: TemplatesDeps) {
           const flowId = await insertFlow(tx, userId, doc, `Installed from ${t.id}@${version}`, at);
           await sql(tx, 'insert into template_install_items (install_id, kind, ref, resource_id, base_version, base_document) values (?, ?, ?, ?, ?, ?)',
             [installId, 'flow', template.documents[i]!.id, flowId, 1, { ...doc, version: 1 }]);
-          docIds.push(doc.id);
+          // Plans are run, not deployed.
+          if (doc.kind !== 'plan') docIds.push(doc.id);
         }
         await sql(tx, 'update templates set install_count = install_count + 1 where id = ?', [t.id]);
         return docIds;
@@ -431,7 +431,7 @@ export function createTemplatesService(deps: TemplatesDeps) {
         throw new SwitchyardError('FORBIDDEN', `Version ${target} needs more permissions: accept ${needAcceptance.join(', ')} first`, { issues: needAcceptance.map((p) => ({ path: ['acceptPermissions'], message: `Accept ${p}` })) });
       }
       for (const p of plans) {
-        const errors = compile(p.doc).diagnostics.filter((d) => d.severity === 'error');
+        const errors = diagnosticsOf(p.doc).filter((d) => d.severity === 'error');
         if (errors.length) throw new SwitchyardError('INVALID_DOCUMENT', `Flow "${p.doc.name}" does not compile after the upgrade: ${errors[0]!.message}`, { issues: errors.map((d) => ({ path: d.path, message: d.message, code: d.code })) });
       }
       const redeploy: string[] = [];
@@ -576,10 +576,11 @@ export function createTemplatesService(deps: TemplatesDeps) {
       if (!f) throw new SwitchyardError('NOT_FOUND', `Flow "${docId}" not found`);
       const doc = (await sqlOne<{ document: FlowDocument }>(em, 'select document from flow_versions where flow_id = ? and version = ?', [f.id, f.current_version]))!.document;
       const nodes = doc.nodes.map((n) => {
-        if (n.type !== 'agent.runSkill') return n;
-        const ref = refOf.get(String(n.params.agentId));
-        if (!ref) throw new SwitchyardError('BAD_INPUT', `Flow "${doc.name}" asks an agent you did not include: add it to the template`, { issues: [{ path: ['agents'], message: `Include the agent of node ${n.id}` }] });
-        return { ...n, params: { ...n.params, agentId: `@{agent.${ref}}` } };
+        const param = n.type === 'agent.runSkill' ? 'agentId' : n.type === 'plan.step' ? 'agent' : null;
+        if (!param) return n;
+        const ref = refOf.get(String(n.params[param]));
+        if (!ref) throw new SwitchyardError('BAD_INPUT', `Flow "${doc.name}" asks an agent you did not include (or "any"): choose one of the template's agents for step ${n.id}`, { issues: [{ path: ['agents'], message: `Include the agent of node ${n.id}` }] });
+        return { ...n, params: { ...n.params, [param]: `@{agent.${ref}}` } };
       });
       const s = stripSecrets({ ...doc, nodes, version: 1 });
       stripped.push(...s.stripped);
