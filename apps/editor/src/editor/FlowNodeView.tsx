@@ -55,8 +55,12 @@ function summaryOf(type: string, params: Record<string, unknown>): string {
       return s('subject') ?? 'No subject yet';
     case 'agent.runSkill':
       return s('skill') ? `Skill: ${s('skill')}` : 'No skill yet';
+    case 'plan.step':
+      return `${s('name') ?? '?'} · ${s('agent') === 'any' || !s('agent') ? 'any capable agent' : 'chosen agent'}${params.critical === false ? ' · not critical' : ''}`;
     case 'flow.delay':
       return `Wait ${s('duration') ?? '1 hour'}`;
+    case 'flow.waitForEvent':
+      return `${s('event') ?? 'email.received'} where ${s('field') ?? 'threadId'} = ${s('key') ?? '{{ trigger.threadId }}'}${s('timeout') ? ` · up to ${s('timeout')}` : ''}`;
     default:
       return '';
   }
