@@ -60,6 +60,9 @@ export const NODE_PERMISSIONS: Record<string, readonly NamedPermission[]> = {
   'action.setMemory': ['memory.write'],
   'agent.runSkill': ['agents.run'],
   'plan.step': ['agents.run'],
+  'crm.findContacts': ['contacts.read'],
+  'crm.findFollowUps': ['contacts.read', 'email.read'],
+  'crm.hasRecentEmail': ['email.read'],
 };
 
 export const TEMPLATE_CATEGORIES = ['email', 'sales', 'productivity', 'scheduling', 'support', 'other'] as const;
