@@ -21,6 +21,8 @@ describe('agent and skill outputs are typed as what is sent', () => {
     type Proposal = Out['agents']['memory']['approvals'][number];
     expectTypeOf<Extract<Proposal, { tool: 'sendEmail' }>['args']['to']>().toEqualTypeOf<string[]>();
     expectTypeOf<NonNullable<Out['agents']['chat']['action']>['output']>().toEqualTypeOf<JsonObject>();
+    // A journal step's data is the JSON it was stored as (the nodes that changed, a decision, the outcome).
+    expectTypeOf<Out['runs']['journal']['items'][number]['data']>().toEqualTypeOf<JsonValue>();
   });
 });
 

@@ -9,6 +9,7 @@ import { runView, type AgentApprovalRow } from '../host/run-view';
 import { LATEST_SNAPSHOT, SNAPSHOT_COLUMNS, withDeltas, type RunRow } from '../host/run-store';
 import type { Context } from '../context';
 import type { AgentsService } from '../agents/agents.service';
+import type { JsonValue } from '../agents/json';
 
 const PAYLOADS: Record<string, z.ZodType> = {
   'email.received': EmailReceivedPayloadSchema,
@@ -157,7 +158,7 @@ export const runsRouter = router({
       // `state`: the active node states at that step, one entry per node whatever the machine's nesting (null without a snapshot).
       const stateOf = (value: unknown) => (value && typeof value === 'object' ? nodeStatesOf(value) : null);
       // `checkpoint`: the row holds the full snapshot; other state rows hold a delta from an earlier row.
-      return { items: rows.map((r) => ({ seq: r.seq, at: new Date(r.at).toISOString(), kind: r.kind, eventType: r.event_type, nodeId: r.node_id, state: stateOf(r.value), checkpoint: r.checkpoint, data: r.data })) };
+      return { items: rows.map((r) => ({ seq: r.seq, at: new Date(r.at).toISOString(), kind: r.kind, eventType: r.event_type, nodeId: r.node_id, state: stateOf(r.value), checkpoint: r.checkpoint, data: r.data as JsonValue })) };
     }),
 
   cancel: authedProcedure.input(runId).mutation(async ({ ctx, input }) => {
