@@ -5,7 +5,7 @@ import { describeError, isUnauthorized } from '../trpc';
 import { Banner } from '../components/Banner';
 import { AGENT_STATUS_LABEL, formatDuration, waitsOnText, type Actor, type ActorsPage } from './format';
 
-type Kind = 'all' | 'run' | 'agent';
+type Kind = 'all' | 'run' | 'plan' | 'agent';
 type Filters = { kind: Kind; status: string; waitsOn: string; q: string };
 
 const reconnectDelay = (attempt: number) => Math.min(30_000, 1000 * 2 ** Math.max(0, attempt - 1));
@@ -81,7 +81,7 @@ export function LiveActors({ client, onUnauthorized }: { client: ApiClient; onUn
   useEffect(() => setReceivedAt(Date.now()), [page]);
   const drift = now - receivedAt;
   const set = (patch: Partial<Filters>) => setFilters((f) => ({ ...f, ...patch }));
-  const statuses = filters.kind === 'agent' ? ['idle', 'working', 'waiting_approval', 'error'] : filters.kind === 'run' ? ['running', 'waiting'] : ['running', 'waiting', 'idle', 'working', 'waiting_approval', 'error'];
+  const statuses = filters.kind === 'agent' ? ['idle', 'working', 'waiting_approval', 'error'] : filters.kind === 'run' ? ['running', 'waiting'] : filters.kind === 'plan' ? ['running'] : ['running', 'waiting', 'idle', 'working', 'waiting_approval', 'error'];
 
   return (
     <section className="mon-section" data-testid="live-actors">
@@ -107,10 +107,10 @@ export function LiveActors({ client, onUnauthorized }: { client: ApiClient; onUn
 
       <div className="mon-filters">
         <div className="segmented" role="group" aria-label="Kind">
-          {(['all', 'run', 'agent'] as const).map((k) => (
+          {(['all', 'run', 'plan', 'agent'] as const).map((k) => (
             <button key={k} type="button" className={`segmented__item${filters.kind === k ? ' segmented__item--active' : ''}`} aria-pressed={filters.kind === k}
               onClick={() => set({ kind: k, status: '', waitsOn: k === 'agent' ? '' : filters.waitsOn })} data-testid={`kind-${k}`}>
-              {k === 'all' ? 'All' : k === 'run' ? 'Runs' : 'Agents'}
+              {k === 'all' ? 'All' : k === 'run' ? 'Runs' : k === 'plan' ? 'Plans' : 'Agents'}
             </button>
           ))}
         </div>
@@ -118,7 +118,7 @@ export function LiveActors({ client, onUnauthorized }: { client: ApiClient; onUn
           <option value="">Any state</option>
           {statuses.map((s) => <option key={s} value={s}>{AGENT_STATUS_LABEL[s as 'idle'] ?? (s === 'running' ? 'Running' : 'Waiting')}</option>)}
         </select>
-        {filters.kind !== 'agent' ? (
+        {filters.kind === 'all' || filters.kind === 'run' ? (
           <select className="input input--compact" value={filters.waitsOn} onChange={(e) => set({ waitsOn: e.target.value })} aria-label="Waits on" data-testid="filter-waits">
             <option value="">Waiting on anything</option>
             <option value="delay">A delay</option>
@@ -180,6 +180,27 @@ export function LiveActors({ client, onUnauthorized }: { client: ApiClient; onUn
 }
 
 function ActorRow({ actor: a, drift }: { actor: Actor; drift: number }) {
+  if (a.kind === 'plan') {
+    const href = hrefOf({ page: 'plans', runId: a.id });
+    const doing = a.waitsOn.length
+      ? a.waitsOn.map((w) => `${w.step}: waiting for ${w.agentName ?? 'an agent'} (${w.skill})`).join('; ')
+      : a.cancelRequested ? 'cancelling' : 'between steps';
+    return (
+      <tr data-testid="actor-row" data-kind="plan" data-id={a.id}>
+        <td className="table__name">
+          <span className="mon-kind">Plan</span>
+          <a className="flow-name flow-link" href={href} onClick={linkHandler(href)}>{a.name}</a>
+          <span className="flow-description">{a.steps.done} of {a.steps.total} steps done{a.steps.failed ? ` · ${a.steps.failed} failed` : ''}</span>
+        </td>
+        <td><span className="mon-state mon-state--running">Running</span></td>
+        <td>{doing}</td>
+        <td>{a.owner ? <OwnerCell owner={a.owner} alive={a.ownerAlive} /> : <span className="muted">—</span>}</td>
+        <td className="table__num" title="Steps running now">{a.steps.running}</td>
+        <td className="table__num">{formatDuration(a.ageMs + drift)}</td>
+        <td />
+      </tr>
+    );
+  }
   if (a.kind === 'agent') {
     const href = hrefOf({ page: 'agent', agentId: a.id });
     const doing = a.status === 'waiting_approval'

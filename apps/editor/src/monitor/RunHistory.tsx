@@ -9,7 +9,11 @@ import { formatDuration, type HistoryItem } from './format';
 type Filters = { docId: string; flowKind: string; status: string; trigger: string; from: string; to: string };
 const EMPTY: Filters = { docId: '', flowKind: '', status: '', trigger: '', from: '', to: '' };
 const STATUSES = ['running', 'waiting', 'completed', 'failed', 'skipped', 'cancelled', 'parked'];
-const TRIGGERS = ['manual', 'email.received', 'email.sent', 'contact.created', 'user.login', 'trigger.schedule', 'trigger.webhook'];
+/** Trigger types runs record: a person, the scheduler, a webhook delivery, or the event that started them. */
+const TRIGGERS: ReadonlyArray<[string, string]> = [
+  ['manual', 'Manual'], ['schedule', 'Schedule'], ['webhook', 'Webhook'], ['email.received', 'Email received'],
+  ['email.sent', 'Email sent'], ['contact.created', 'Contact created'], ['user.login', 'User login'],
+];
 
 /** `<input type="date">` to an instant: the start of that day here (`end` = the start of the next day). */
 const dayStart = (d: string, end = false) => {
@@ -78,7 +82,7 @@ export function RunHistory({ client, onUnauthorized }: { client: ApiClient; onUn
         </select>
         <select className="input input--compact" value={filters.trigger} onChange={(e) => set({ trigger: e.target.value })} aria-label="Trigger" data-testid="history-trigger">
           <option value="">Any trigger</option>
-          {TRIGGERS.map((t) => <option key={t} value={t}>{t.replace(/^trigger\./, '')}</option>)}
+          {TRIGGERS.map(([t, label]) => <option key={t} value={t}>{label}</option>)}
         </select>
         <label className="mon-date">From <input className="input input--compact" type="date" value={filters.from} onChange={(e) => set({ from: e.target.value })} data-testid="history-from" /></label>
         <label className="mon-date">To <input className="input input--compact" type="date" value={filters.to} onChange={(e) => set({ to: e.target.value })} data-testid="history-to" /></label>

@@ -4,6 +4,7 @@ export type ActorsPage = QueryOutput<ApiClient['monitor']['actors']>;
 export type Actor = ActorsPage['items'][number];
 export type RunActor = Extract<Actor, { kind: 'run' }>;
 export type AgentActor = Extract<Actor, { kind: 'agent' }>;
+export type PlanActor = Extract<Actor, { kind: 'plan' }>;
 export type WaitsOn = RunActor['waitsOn'][number];
 export type HistoryPage = QueryOutput<ApiClient['monitor']['runs']>;
 export type HistoryItem = HistoryPage['items'][number];

@@ -58,7 +58,24 @@ export interface AgentActor {
   ageMs: number;
 }
 
-export type Actor = RunActor | AgentActor;
+/** A multi-agent plan run (plans.*): its steps run through the agents' mailboxes. */
+export interface PlanActor {
+  kind: 'plan';
+  id: string;
+  docId: string;
+  name: string;
+  status: 'running';
+  steps: { total: number; done: number; running: number; failed: number };
+  /** Steps at work now, with the agent each waits on. */
+  waitsOn: { step: string; agentId: string | null; agentName: string | null; skill: string }[];
+  owner: string | null;
+  ownerAlive: boolean;
+  cancelRequested: boolean;
+  startedAt: string;
+  ageMs: number;
+}
+
+export type Actor = RunActor | AgentActor | PlanActor;
 
 export interface ProcessInfo {
   id: string;
@@ -70,7 +87,7 @@ export interface ProcessInfo {
 }
 
 export interface ActorFilters {
-  kind?: 'run' | 'agent' | undefined;
+  kind?: 'run' | 'agent' | 'plan' | undefined;
   /** run: running / waiting; agent: idle / working / waiting_approval / error. */
   status?: string | undefined;
   docId?: string | undefined;
@@ -257,6 +274,38 @@ async function agentActors(deps: Deps, userId: string, f: ActorFilters): Promise
   return out;
 }
 
+async function planActors(deps: Deps, userId: string, f: ActorFilters): Promise<PlanActor[]> {
+  const [t] = await sql<{ t: string | null }>(deps.em, `select to_regclass('plan_runs')::text as t`);
+  if (!t?.t) return [];
+  const q = f.q ? `%${f.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
+  const rows = await sql<{
+    id: string; doc_id: string; name: string; owner: string | null; alive: boolean; cancel_requested: boolean; started_at: Date;
+    total: string; done: string; running: string; failed: string;
+    at_work: { step: string; agent_id: string | null; agent_name: string | null; skill: string }[] | null;
+  }>(deps.em,
+    `select p.id, p.doc_id, p.name, p.owner, coalesce(i.lease_until >= now(), false) as alive, p.cancel_requested, p.started_at,
+            (select count(*) from plan_steps s where s.run_id = p.id) as total,
+            (select count(*) from plan_steps s where s.run_id = p.id and s.status = 'done') as done,
+            (select count(*) from plan_steps s where s.run_id = p.id and s.status = 'running') as running,
+            (select count(*) from plan_steps s where s.run_id = p.id and s.status = 'failed') as failed,
+            (select json_agg(json_build_object('step', s.name, 'agent_id', s.agent_id, 'agent_name', a.name, 'skill', s.skill) order by s.started_at)
+               from plan_steps s left join agents a on a.id = s.agent_id where s.run_id = p.id and s.status = 'running') as at_work
+       from plan_runs p left join runtime_instances i on i.id = p.owner
+      where p.user_id = ? and p.status = 'running'
+        and (?::text is null or p.doc_id = ?)
+        and (?::text is null or p.owner = ?)
+        and (?::text is null or p.name ilike ? or p.id::text ilike ?)
+      order by p.started_at desc, p.id desc limit ?`,
+    [userId, f.docId ?? null, f.docId ?? null, f.owner ?? null, f.owner ?? null, q, q, q, f.limit]);
+  return rows.map((r) => ({
+    kind: 'plan', id: r.id, docId: r.doc_id, name: r.name, status: 'running',
+    steps: { total: Number(r.total), done: Number(r.done), running: Number(r.running), failed: Number(r.failed) },
+    waitsOn: (r.at_work ?? []).map((w) => ({ step: w.step, agentId: w.agent_id, agentName: w.agent_name, skill: w.skill })),
+    owner: r.owner, ownerAlive: r.alive, cancelRequested: r.cancel_requested,
+    startedAt: iso(r.started_at)!, ageMs: Math.max(0, deps.now - new Date(r.started_at).getTime()),
+  }));
+}
+
 /** The processes sharing the database, with what each holds. Not per user: process ids are not user data. */
 export async function processes(em: EntityManager): Promise<ProcessInfo[]> {
   const rows = await sql<{ id: string; lease_until: Date; started_at: Date; alive: boolean; runs: string; requests: string }>(em,
@@ -276,16 +325,19 @@ export async function processes(em: EntityManager): Promise<ProcessInfo[]> {
  */
 export async function listActors(deps: Deps, userId: string, f: ActorFilters) {
   const runStatus = f.status === 'running' || f.status === 'waiting';
-  const wantAgents = f.kind !== 'run' && !f.cursor && !f.docId && !f.flowKind && !f.waitsOn && !runStatus;
-  const wantRuns = f.kind !== 'agent' && (!f.status || runStatus);
+  const wantAgents = (f.kind === undefined || f.kind === 'agent') && !f.cursor && !f.docId && !f.flowKind && !f.waitsOn && !runStatus;
+  const wantRuns = (f.kind === undefined || f.kind === 'run') && (!f.status || runStatus);
+  // Plans are few and short-lived: all running ones on the first page, like agents.
+  const wantPlans = (f.kind === undefined || f.kind === 'plan') && !f.cursor && !f.flowKind && !f.waitsOn && (!f.status || f.status === 'running');
   const agents = wantAgents ? await agentActors(deps, userId, f) : [];
+  const plans = wantPlans ? await planActors(deps, userId, f) : [];
   const runs = wantRuns ? await runActors(deps, userId, f) : { items: [], nextCursor: null };
   const [totals] = await sql<{ running: string; waiting: string; agents: string }>(deps.em,
     `select (select count(*) from runs where user_id = ? and status = 'running') as running,
             (select count(*) from runs where user_id = ? and status = 'waiting') as waiting,
             (select count(*) from agents where user_id = ? and deleted_at is null) as agents`, [userId, userId, userId]);
   return {
-    items: [...agents, ...runs.items] as Actor[],
+    items: [...agents, ...plans, ...runs.items] as Actor[],
     nextCursor: runs.nextCursor,
     totals: { running: Number(totals?.running ?? 0), waiting: Number(totals?.waiting ?? 0), agents: Number(totals?.agents ?? 0) },
     processes: await processes(deps.em),

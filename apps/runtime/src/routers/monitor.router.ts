@@ -18,7 +18,7 @@ const Cursor = z.string().max(500);
 const Instant = z.string().datetime({ offset: true });
 
 const ActorsInput = z.object({
-  kind: z.enum(['run', 'agent']).optional(),
+  kind: z.enum(['run', 'agent', 'plan']).optional(),
   status: z.enum(['running', 'waiting', ...AGENT_STATUSES]).optional(),
   docId: IdSchema.optional(),
   flowKind: z.enum(FLOW_KINDS).optional(),
