@@ -206,6 +206,22 @@ describe.each(backendsUnderTest())('issue 12: the template marketplace (%s)', (b
     expect(plan.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
   });
 
+  it('the dormant-contact behavior runs end to end with the installer\'s number of days: one suggestion for the quiet contact', async () => {
+    const t = await s.api.templates.get.query({ id: 'dormant-contact-reactivation' });
+    await s.api.crm.contacts.create.mutate({ name: 'Quiet Quinn', email: 'quinn@old.test', relationshipStrength: 0.9, lastInteractionAt: new Date(NOW - 12 * 86_400_000).toISOString() } as never);
+    const { install, deployed } = await s.api.templates.install.mutate({ id: 'dormant-contact-reactivation', variables: { days: 10, timezone: 'Europe/Paris' }, acceptPermissions: t.permissions, deploy: true });
+    expect(deployed).toHaveLength(1);
+    const docId = install.flows[0]!.docId;
+    const { document } = await s.api.flows.get.query({ docId });
+    expect(document.nodes.find((n) => n.id === 'find')!.params.dormantDays).toBe(10);
+    expect(document.nodes.find((n) => n.id === 'morning')!.params.timezone).toBe('Europe/Paris');
+    const { runId } = await s.api.runs.start.mutate({ docId });
+    const run = await waitForRun(s.api as never, runId, (r) => ['completed', 'failed', 'skipped'].includes(r.status));
+    expect(run.status).toBe('completed');
+    expect((run.nodes.find!.output as { contacts: { name: string }[] }).contacts.map((c) => c.name)).toEqual(['Quiet Quinn']);
+    expect(run.nodes.suggest!.output).toMatchObject({ title: 'Reconnect with 1 contact(s)', notificationId: expect.any(String) });
+  });
+
   it('install is atomic: a failure while creating the third of four flows leaves nothing behind', async () => {
     const docs = [1, 2, 3, 4].map((i) => manualTask(`atomic-${i}`, `Step ${i}`));
     await s.api.templates.publish.mutate({ bundle: bundle('atomic', { documents: docs, agents: [{ ref: 'helper', name: 'Helper', skills: ['draft-email'], tools: ['getContact', 'createDraft'] }], requiredPermissions: ['tasks.write', 'contacts.read', 'email.draft'] }) });
