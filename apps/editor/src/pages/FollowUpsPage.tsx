@@ -40,7 +40,7 @@ export function FollowUpsPage({ client, onUnauthorized }: { client: ApiClient; o
       row={(f) => (
         <tr key={f.id} data-testid="follow-up-row">
           <td>{f.note || 'Follow up'}</td>
-          <td><a href={`/contacts/${f.contactId}`} onClick={linkHandler(`/contacts/${f.contactId}`)}>contact</a></td>
+          <td><a href={`/contacts/${f.contactId}`} onClick={linkHandler(`/contacts/${f.contactId}`)}>{f.contactName ?? 'contact'}</a></td>
           <td>
             {f.status !== 'completed' && Date.parse(f.dueAt) < now ? <span className="pill pill--overdue">overdue</span> : null} {relativeTime(f.dueAt)}
           </td>

@@ -41,7 +41,7 @@ export function TasksPage({ client, onUnauthorized }: { client: ApiClient; onUna
           <td>{t.title}{t.description ? <div className="crm-list__sub">{t.description}</div> : null}</td>
           <td><span className={`pill pill--${t.priority}`}>{t.priority}</span></td>
           <td>{t.dueAt ? relativeTime(t.dueAt) : '—'}</td>
-          <td>{t.contactId ? <a href={`/contacts/${t.contactId}`} onClick={linkHandler(`/contacts/${t.contactId}`)}>contact</a> : '—'}</td>
+          <td>{t.contactId ? <a href={`/contacts/${t.contactId}`} onClick={linkHandler(`/contacts/${t.contactId}`)}>{t.contactName ?? 'contact'}</a> : '—'}</td>
           <td>{t.sourceRunId ? <a href={`/monitor/runs/${t.sourceRunId}`} onClick={linkHandler(`/monitor/runs/${t.sourceRunId}`)}>run</a> : 'you'}</td>
         </tr>
       )}

@@ -10,6 +10,16 @@ const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOS
  * Reads and one write behind the editor's CRM pages: everything about a contact in one call
  * (what runs and agents produced about them), and sending a draft once a person approved it.
  */
+/** Adds `contactName` to rows that name a contact (the Tasks and Follow-ups pages show who). */
+export async function withContactNames<T extends { contactId: string | null }, P extends { items: T[] }>(em: EntityManager, userId: string, page: P & { items: T[] }) {
+  const ids = [...new Set(page.items.map((i) => i.contactId).filter((x): x is string => x !== null))];
+  const rows = ids.length
+    ? await sql<{ id: string; name: string }>(em, `select id, name from contacts where user_id = ? and id in (${ids.map(() => '?').join(', ')})`, [userId, ...ids])
+    : [];
+  const names = new Map(rows.map((r) => [r.id, r.name]));
+  return { ...page, items: page.items.map((i) => ({ ...i, contactName: i.contactId ? (names.get(i.contactId) ?? null) : null })) };
+}
+
 export function createCrmPages(crm: CrmStore, clock: { now(): number }) {
   return {
     /** The contact with its threads (newest first, with messages), tasks, follow-ups, drafts, notifications and agent memory. */

@@ -3,7 +3,7 @@ import {
   EmailCreateSchema, FollowUpCreateSchema, FollowUpListSchema, FollowUpUpdateSchema, NotificationActSchema, NotificationListSchema,
   NotificationSnoozeSchema, TaskCreateSchema, TaskListSchema, TaskUpdateSchema, ThreadListSchema,
 } from '../crm/crm.schemas';
-import { createCrmPages } from '../crm/crm-pages';
+import { createCrmPages, withContactNames } from '../crm/crm-pages';
 import type { Context } from '../context';
 import type { HostServices } from '../host/services';
 import { authedProcedure, router } from '../trpc';
@@ -27,13 +27,13 @@ export const crmRouter = router({
     create: authedProcedure.input(EmailCreateSchema).mutation(({ ctx, input }) => ctx.services.crm.createEmail(ctx.em, ctx.user.id, input)),
   }),
   tasks: router({
-    list: authedProcedure.input(TaskListSchema.prefault({})).query(({ ctx, input }) => ctx.services.crm.listTasks(ctx.em, ctx.user.id, input)),
+    list: authedProcedure.input(TaskListSchema.prefault({})).query(async ({ ctx, input }) => withContactNames(ctx.em, ctx.user.id, await ctx.services.crm.listTasks(ctx.em, ctx.user.id, input))),
     get: authedProcedure.input(ByIdSchema).query(({ ctx, input }) => ctx.services.crm.getTask(ctx.em, ctx.user.id, input.id)),
     create: authedProcedure.input(TaskCreateSchema).mutation(({ ctx, input }) => ctx.services.crm.createTask(ctx.em, ctx.user.id, input)),
     update: authedProcedure.input(TaskUpdateSchema).mutation(({ ctx, input }) => ctx.services.crm.updateTask(ctx.em, ctx.user.id, input)),
   }),
   followUps: router({
-    list: authedProcedure.input(FollowUpListSchema.prefault({})).query(({ ctx, input }) => ctx.services.crm.listFollowUps(ctx.em, ctx.user.id, input)),
+    list: authedProcedure.input(FollowUpListSchema.prefault({})).query(async ({ ctx, input }) => withContactNames(ctx.em, ctx.user.id, await ctx.services.crm.listFollowUps(ctx.em, ctx.user.id, input))),
     get: authedProcedure.input(ByIdSchema).query(({ ctx, input }) => ctx.services.crm.getFollowUp(ctx.em, ctx.user.id, input.id)),
     create: authedProcedure.input(FollowUpCreateSchema).mutation(({ ctx, input }) => ctx.services.crm.createFollowUp(ctx.em, ctx.user.id, input)),
     update: authedProcedure.input(FollowUpUpdateSchema).mutation(({ ctx, input }) => ctx.services.crm.updateFollowUp(ctx.em, ctx.user.id, input)),
