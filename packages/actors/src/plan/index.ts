@@ -4,3 +4,4 @@ export {
   type PlanContext, type PlanMachine, type PlanMachineInput, type PlanPort, type PlanStepRequest, type PlanStepState,
 } from './machine';
 export { planStepInWorkflow } from './step-node';
+export { branchedPlan, measurePlanOverhead } from './overhead';
