@@ -222,6 +222,28 @@ describe.each(backendsUnderTest())('issue 12: the template marketplace (%s)', (b
     expect(run.nodes.suggest!.output).toMatchObject({ title: 'Reconnect with 1 contact(s)', notificationId: expect.any(String) });
   });
 
+  it('an upgrade keeps the user\'s edits where the new version did not touch them, and lists the conflicts', async () => {
+    const two = (a: string, b: string) => flow('merge-flow', [
+      { id: 'start', type: 'trigger.manual', params: {} },
+      { id: 'a', type: 'action.createTask', params: { title: a } },
+      { id: 'b', type: 'action.createTask', params: { title: b } },
+      { id: 'c', type: 'action.createTask', params: { title: 'C' } },
+    ], [{ id: 'e1', source: 'start', target: 'a' }, { id: 'e2', source: 'a', target: 'b' }, { id: 'e3', source: 'b', target: 'c' }]);
+    await s.api.templates.publish.mutate({ bundle: bundle('merge-me', { documents: [two('A', 'B')] }) });
+    const { install } = await s.api.templates.install.mutate({ id: 'merge-me', acceptPermissions: ['tasks.write'] });
+    const docId = install.flows[0]!.docId;
+    const mine = (await s.api.flows.get.query({ docId })).document;
+    const edit = (id: string, title: string) => mine.nodes.map((n) => (n.id === id ? { ...n, params: { ...n.params, title } } : n));
+    await s.api.flows.save.mutate({ document: { ...mine, nodes: edit('a', 'A (mine)').map((n) => (n.id === 'c' ? { ...n, params: { ...n.params, title: 'C (mine)' } } : n)) } });
+    await s.api.templates.publish.mutate({ bundle: bundle('merge-me', { version: '1.1.0', documents: [two('A (theirs)', 'B (theirs)')] }) });
+    const preview = await s.api.templates.upgrade.mutate({ installId: install.id, dryRun: true });
+    expect(preview.conflicts).toEqual([expect.objectContaining({ nodeId: 'a', flow: expect.any(String) })]);
+    await s.api.templates.upgrade.mutate({ installId: install.id });
+    const after = await s.api.flows.get.query({ docId });
+    expect(after.flow.version).toBe(3);
+    expect(Object.fromEntries(after.document.nodes.map((n) => [n.id, n.params.title]))).toEqual({ start: undefined, a: 'A (mine)', b: 'B (theirs)', c: 'C (mine)' });
+  });
+
   it('install is atomic: a failure while creating the third of four flows leaves nothing behind', async () => {
     const docs = [1, 2, 3, 4].map((i) => manualTask(`atomic-${i}`, `Step ${i}`));
     await s.api.templates.publish.mutate({ bundle: bundle('atomic', { documents: docs, agents: [{ ref: 'helper', name: 'Helper', skills: ['draft-email'], tools: ['getContact', 'createDraft'] }], requiredPermissions: ['tasks.write', 'contacts.read', 'email.draft'] }) });
