@@ -215,7 +215,7 @@ function RecordLink({ type, id }: { type: string; id: string }) {
   const href = recordHref(type, id);
   return (
     <span className="mon-record" data-testid="effect-record">
-      {href ? <a className="flow-link" href={href} onClick={linkHandler(href)}>{type === 'followUp' ? 'follow-up' : type}</a> : type} <code>{id}</code>
+      {href ? <a className="flow-link" href={href} onClick={linkHandler(href)} title={`Open the ${type === 'followUp' ? 'follow-up' : type}`}><code>{id}</code></a> : <code>{id}</code>}
     </span>
   );
 }
