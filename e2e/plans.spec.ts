@@ -92,6 +92,8 @@ describe('plans', () => {
     // Checked as a plan: no "add a trigger"; Run plan instead of Run with a test event and Deploy.
     expect(await page.getByTestId('problem').count()).toBe(0);
     expect(await page.getByTestId('deploy').count()).toBe(0);
+    // The palette offers what a plan can hold: plan steps.
+    expect(await page.getByTestId('palette').locator('[data-testid^="palette-"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-testid')))).toEqual(['palette-plan.step']);
     await shot(page, '6-canvas');
     // The step's inspector offers the capable agents; reassign the research, then run the plan as drawn.
     await page.locator('.react-flow__node').first().click();

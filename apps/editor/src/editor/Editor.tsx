@@ -590,7 +590,7 @@ export function Editor({ client, initial }: { client: ApiClient; initial: Loaded
         </div>
 
         <div className="editor__body">
-          <Palette onAdd={(type) => addNode(type)} />
+          <Palette onAdd={(type) => addNode(type)} kind={document.kind} />
           <div className="canvas" ref={canvasRef} onDragOver={onDragOver} onDrop={onDrop} data-testid="canvas">
             <ReactFlow<FlowCanvasNode, Edge>
               nodes={nodes}

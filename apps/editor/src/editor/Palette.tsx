@@ -5,16 +5,19 @@ import { CategoryIcon } from './FlowNodeView';
 
 export const DND_TYPE = 'application/x-switchyard-node';
 
+/** Kinds a document of this kind can hold: a plan holds only plan steps, which belong to plans. */
+const fitsKind = (type: string, docKind: string | undefined) => (docKind === 'plan') === (type === 'plan.step');
+
 /** Node kinds grouped by category, filtered by a search over names and descriptions. */
-export function Palette({ onAdd }: { onAdd: (type: string) => void }) {
+export function Palette({ onAdd, kind }: { onAdd: (type: string) => void; kind?: string }) {
   const [search, setSearch] = useState('');
   const groups = useMemo(() => {
     const needle = search.trim().toLowerCase();
     const kinds = (NODE_KINDS as readonly NodeKindSpec[]).filter(
-      (k) => needle === '' || `${k.label} ${k.description} ${k.type}`.toLowerCase().includes(needle),
+      (k) => fitsKind(k.type, kind) && (needle === '' || `${k.label} ${k.description} ${k.type}`.toLowerCase().includes(needle)),
     );
     return CATEGORY_ORDER.map((category) => ({ category, kinds: kinds.filter((k) => k.category === category) })).filter((g) => g.kinds.length > 0);
-  }, [search]);
+  }, [search, kind]);
 
   return (
     <aside className="palette" aria-label="Node palette" data-testid="palette">
