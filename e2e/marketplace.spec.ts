@@ -96,6 +96,8 @@ describe('template marketplace', () => {
 
     await page.getByTestId('created-agent').click();
     await page.waitForURL(/\/agents\//);
+    await page.getByTestId('chat-empty').waitFor();
+    expect(Number(await page.getByTestId('trait-formality').getAttribute('aria-valuenow'))).toBeCloseTo(0.2, 5);
     await shot(page, 'agent-created');
     await page.goBack();
     await page.getByTestId('template-page').waitFor();
