@@ -149,7 +149,7 @@ describe.each(backendsUnderTest())('monitor figures, history and /metrics (%s)',
     const rt = await spawnRuntime({ ...storage.env, SWITCHYARD_TEST_NOW: String(BUSINESS_HOURS), SWITCHYARD_METRICS_TOKEN: METRICS_TOKEN });
     cleanup.push(() => rt.kill('SIGTERM'));
     const api = client(rt.url);
-    await deploy(api, taskFlow, failingFlow, skippedFlow);
+    await deploy(api, taskFlow, failingFlow, skippedFlow, approvalFlow);
 
     const before = parsePrometheusTextFormat((await scrape(rt.url, METRICS_TOKEN)).text) as Metrics;
     expect(sumOf(before, 'switchyard_runs_completed_total', { flow: 'mon-task' })).toBe(0);
@@ -220,12 +220,21 @@ describe.each(backendsUnderTest())('monitor figures, history and /metrics (%s)',
     expect(hook.error?.message).toBeTruthy();
     expect(switchyardCode(await rejection(client(rt.url, OTHER_TOKEN).monitor.run.query({ runId: done[0]! })))).toBe('NOT_FOUND');
 
+    // A run parked on an approval is a live actor, held by this process.
+    const parked = (await api.runs.start.mutate({ docId: 'mon-approval' })).runId;
+    await waitForRun(api, parked, (r) => r.status === 'waiting');
+    const live = await api.monitor.actors.query({ kind: 'run' });
+    expect(live.items.map((x) => x.id)).toEqual([parked]);
+    expect(live.items[0]).toMatchObject({ status: 'waiting', waitsOn: [{ type: 'approval', nodeId: 'ok' }], ownerAlive: true });
+    expect(live.processes.filter((x) => x.alive)).toHaveLength(1);
+
     // The counters moved with the runs.
     const after = parsePrometheusTextFormat((await scrape(rt.url, METRICS_TOKEN)).text) as Metrics;
     expect(sumOf(after, 'switchyard_runs_completed_total', { flow: 'mon-task' })).toBe(4);
     expect(sumOf(after, 'switchyard_runs_failed_total', { flow: 'mon-fail' })).toBe(1);
     expect(sumOf(after, 'switchyard_runs_skipped_total', { flow: 'mon-skip' })).toBe(1);
     expect(sumOf(after, 'switchyard_runs_started_total', { flow: 'mon-task' })).toBe(4);
+    expect(sumOf(after, 'switchyard_runs_active', { status: 'waiting' })).toBe(1);
     expect(sumOf(after, 'switchyard_commit_batch_size')).toBeGreaterThan(0);
     expect(sumOf(after, 'switchyard_step_duration_seconds')).toBeGreaterThan(0);
     expect(after.find((f) => f.name === 'switchyard_process_info')?.metrics[0]?.labels?.database).toBe(backend);
