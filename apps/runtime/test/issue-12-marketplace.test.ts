@@ -175,6 +175,8 @@ describe.each(backendsUnderTest())('issue 12: the template marketplace (%s)', (b
     expect(switchyardCode(await rejection(s.api.templates.publish.mutate({ id: 'own', name: 'Own', category: 'email', version: '1.0.0', flows: ['own-flow'], agents: [helper.id] })))).toBe('CONFLICT');
     const v2 = await s.api.templates.publish.mutate({ id: 'own', name: 'Own', category: 'email', version: '1.1.0', changelog: 'Second', flows: ['own-flow'], agents: [helper.id] });
     expect(v2.version).toBe('1.1.0');
+    expect(switchyardCode(await rejection(s.api.templates.rate.mutate({ id: 'own', stars: 5 })))).toBe('FORBIDDEN');
+    await s.other.templates.rate.mutate({ id: 'own', stars: 3 });
     expect((await s.other.templates.get.query({ id: 'own' })).versions.map((v) => [v.version, v.notes])).toEqual([['1.1.0', 'Second'], ['1.0.0', 'First']]);
     expect((await s.other.templates.installed.query({ templateId: 'own' })).items[0]).toMatchObject({ updateAvailable: true });
   });

@@ -122,7 +122,7 @@ export function MarketplaceTemplatePage({ client, templateId, onUnauthorized }: 
           </section>
           <section className="mp-section" data-testid="reviews">
             <h2 className="mp-section__title">Reviews</h2>
-            <div className="mp-rate">
+            {t.mine ? null : <div className="mp-rate">
               <StarInput value={stars} onChange={setStars} disabled={rateState.busy} />
               <textarea className="input input--area" placeholder="What worked, what did not (optional)" value={review} maxLength={5000}
                 onChange={(e) => setReview(e.target.value)} aria-label="Your review" data-testid="review-text" />
@@ -132,7 +132,7 @@ export function MarketplaceTemplatePage({ client, templateId, onUnauthorized }: 
                 </button>
                 {rateState.message ? <span className="muted mp-rate__message" role="status">{rateState.message}</span> : null}
               </div>
-            </div>
+            </div>}
             {t.reviews.length ? (
               <ul className="mp-reviews">
                 {t.reviews.map((r, i) => (

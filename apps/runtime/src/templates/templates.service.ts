@@ -545,6 +545,7 @@ export function createTemplatesService(deps: TemplatesDeps) {
       await ready();
       return deps.em().transactional(async (tx) => {
         const t = await visible(tx, userId, input.id, true);
+        if (t.owner_id === userId) throw new SwitchyardError('FORBIDDEN', 'You cannot rate your own template');
         const at = deps.now();
         await sql(tx, `insert into template_ratings (template_id, user_id, stars, review, created_at, updated_at) values (?, ?, ?, ?, ?, ?)
                        on conflict (template_id, user_id) do update set stars = excluded.stars, review = excluded.review, updated_at = excluded.updated_at`,
