@@ -99,6 +99,16 @@ export function RunHistory({ client, onUnauthorized }: { client: ApiClient; onUn
       ) : (
         <div className="table-card">
           <table className="table mon-table" data-testid="history-table">
+            <colgroup>
+              <col style={{ width: '30%' }} />
+              <col style={{ width: '16%' }} />
+              <col />
+              <col />
+              <col style={{ width: 96 }} />
+              <col style={{ width: 72 }} />
+              <col style={{ width: 104 }} />
+              <col style={{ width: 80 }} />
+            </colgroup>
             <thead>
               <tr>
                 <th scope="col">Flow</th>
