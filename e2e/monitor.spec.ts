@@ -134,6 +134,17 @@ describe('monitor', () => {
     await page.getByTestId('chart-saved').locator('canvas').waitFor();
     expect(await page.getByTestId('kpi-engagement-value').textContent()).toMatch(/%$/);
     await shot(page, 'metrics');
+    // Time saved per flow and its editable estimates: a flow's own estimate changes its figure.
+    await page.getByTestId('estimates').scrollIntoViewIfNeeded();
+    const savedCell = page.getByTestId('saved-per-flow').locator('tbody tr').first().locator('td').last();
+    const before = await savedCell.textContent();
+    await page.getByTestId('estimates-scope').selectOption('draft-and-notify');
+    const createTask = page.getByTestId('estimate-action.createTask');
+    await createTask.fill('30');
+    await createTask.blur();
+    // 3 tasks at 30 minutes instead of 1: 87 minutes more.
+    await page.waitForFunction(([el, was]) => el?.textContent !== was, [await savedCell.elementHandle(), before] as const);
+    await shot(page, 'metrics-estimates');
 
     expect(errors).toEqual([]);
     await context.close();
