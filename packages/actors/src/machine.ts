@@ -3,7 +3,7 @@ import { defaultCatalog, isNodeType, isSwitchyardError, type NodeType } from '@s
 import type { CompiledMachine, IncomingEdge, MachineConfigJson } from './compiler/types';
 import { renderParams, type Scope } from './expression';
 import { nodeImplementations } from './nodes/registry';
-import type { Invocation, NodeOutcome } from './nodes/types';
+import { timerKeyOf, type Invocation, type NodeOutcome } from './nodes/types';
 import type { RunPorts } from './ports';
 import { stableStringify } from './stable-json';
 
@@ -36,12 +36,17 @@ export interface RunContext {
   /** Why the run did nothing (first condition that stopped a path). */
   skipReason: string | null;
   failure: { nodeId: string; code: string; message: string } | null;
+  /** Behaviors: the activation under way (1, 2, ...; 0 before the first) and how the last one ended. */
+  activation?: number;
+  lastActivation?: { n: number; status: 'completed' | 'skipped' | 'failed'; reason: string | null; error: { nodeId: string; code: string; message: string } | null } | null;
 }
 
 export type RunEvent =
   | { type: 'approval.decide'; nodeId: string; decision: 'approve' | 'reject'; by?: string; comment?: string }
   /** An event matched a `flow.waitForEvent` node of this run (sent by the runtime as a command). */
   | { type: 'event.deliver'; nodeId: string; eventId: string; eventType: string; payload: unknown }
+  /** A behavior's trigger fired (sent by the runtime as a command, `activationId` makes it idempotent). */
+  | { type: 'behavior.activate'; activationId: string; triggerNodeId: string; payload: unknown }
   | { type: 'run.cancel' };
 
 /**
@@ -55,7 +60,7 @@ const RESOLVED = new Set<NodeStatus>(['succeeded', 'failed', 'skipped']);
 export const scopeOf = (context: RunContext): Scope => {
   const nodes: Record<string, unknown> = {};
   for (const [id, r] of Object.entries(context.nodes)) if (r.output !== undefined) nodes[id] = r.output;
-  return { trigger: context.trigger, nodes, run: { id: context.runId } };
+  return { trigger: context.trigger, nodes, run: context.activation ? { id: context.runId, activation: context.activation } : { id: context.runId } };
 };
 
 const errorOf = (e: unknown): { code: string; message: string } =>
@@ -86,6 +91,7 @@ interface BoundInput extends InvokeInput {
   userId: string;
   attempt: number;
   scope?: Scope;
+  activation?: number;
 }
 
 /** Replaces JSON invoke inputs by functions of context: config stays JSON until bound here. */
@@ -102,6 +108,7 @@ function hydrate(config: unknown): unknown {
         input: ({ context }: { context: RunContext }): BoundInput => ({
           ...staticInput, runId: context.runId, userId: context.userId,
           attempt: context.nodes[staticInput.nodeId]?.attempts ?? 0,
+          ...(context.activation ? { activation: context.activation } : {}),
         }),
       };
     } else out[k] = hydrate(v);
@@ -140,7 +147,7 @@ export function createRunMachine(compiled: CompiledMachine, ports: RunPorts) {
       const out = context.nodes[id]?.output;
       if (out !== undefined) nodes[id] = out;
     }
-    return { trigger: context.trigger, nodes, run: { id: context.runId } };
+    return { trigger: context.trigger, nodes, run: context.activation ? { id: context.runId, activation: context.activation } : { id: context.runId } };
   };
   const actors: Record<string, ReturnType<typeof fromPromise<NodeOutcome, BoundInput>>> = {};
   for (const node of Object.values(compiled.nodes)) {
@@ -168,7 +175,9 @@ export function createRunMachine(compiled: CompiledMachine, ports: RunPorts) {
         {
           runId: input.runId, userId: input.userId, nodeId, nodeType: node.type as NodeType,
           params: rendered, scope, attempt: input.attempt, signal,
-          effectKey: stableStringify([input.runId, nodeId, effectInput]),
+          ...(input.activation ? { activation: input.activation } : {}),
+          // A behavior's n-th activation acts anew: its effects have keys of their own.
+          effectKey: stableStringify(input.activation ? [input.runId, input.activation, nodeId, effectInput] : [input.runId, nodeId, effectInput]),
         },
         ports,
       );
@@ -176,14 +185,14 @@ export function createRunMachine(compiled: CompiledMachine, ports: RunPorts) {
   }
   actors['sys.timeout'] = fromPromise<NodeOutcome, BoundInput>(async ({ input, signal }) => {
     await ports.durability?.committed(input.runId, signal);
-    await ports.timers.sleep({ runId: input.runId, key: `${input.nodeId}:timeout` }, input.backoffMs ?? 0, signal);
+    await ports.timers.sleep({ runId: input.runId, key: timerKeyOf(input.nodeId, input.activation, ':timeout') }, input.backoffMs ?? 0, signal);
     return { output: null, handles: [] };
   });
   actors['sys.backoff'] = fromPromise<NodeOutcome, BoundInput>(async ({ input, signal }) => {
     await ports.durability?.committed(input.runId, signal);
     const attempts = Math.max(1, input.attempt);
     const ms = (input.backoffMs ?? 0) * (input.factor ?? 1) ** (attempts - 1);
-    await ports.timers.sleep({ runId: input.runId, key: `${input.nodeId}:retry:${attempts}` }, ms, signal);
+    await ports.timers.sleep({ runId: input.runId, key: timerKeyOf(input.nodeId, input.activation, `:retry:${attempts}`) }, ms, signal);
     return { output: null, handles: [] };
   });
 
@@ -256,6 +265,16 @@ export function createRunMachine(compiled: CompiledMachine, ports: RunPorts) {
         }
         return { nodes: setNode(context, p.nodeId, { status: 'waiting', handles: [], request }) };
       }),
+      beginActivation: assign(({ context, event }) => {
+        const e = event as Extract<RunEvent, { type: 'behavior.activate' }>;
+        return {
+          activation: (context.activation ?? 0) + 1, nodes: {}, skipReason: null, failure: null,
+          triggerNodeId: e.triggerNodeId, trigger: e.payload,
+        };
+      }),
+      endActivation: assign(({ context }, p: { status: 'completed' | 'skipped' | 'failed' }) => ({
+        lastActivation: { n: context.activation ?? 0, status: p.status, reason: p.status === 'skipped' ? context.skipReason : null, error: p.status === 'failed' ? context.failure : null },
+      })),
       recordWaitRequest: assign(({ context }, p: { nodeId: string; request: { event: string; field: string; key: string } }) => {
         let key: unknown = p.request.key;
         try {

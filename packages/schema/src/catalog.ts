@@ -15,6 +15,7 @@ export const NODE_KINDS = [
   triggers.emailSentTrigger,
   triggers.contactCreatedTrigger,
   triggers.userLoginTrigger,
+  triggers.notificationActedTrigger,
   triggers.scheduleTrigger,
   triggers.webhookTrigger,
   conditions.contactExistsCondition,

@@ -32,12 +32,27 @@ export const ContactCreatedPayloadSchema = z.object({
 
 export const UserLoginPayloadSchema = z.object({ at: z.string().datetime({ offset: true }).optional() });
 
+/** A person acted on a notification (the runtime emits it; see docs/notifications.md). */
+export const NotificationActedPayloadSchema = z.object({
+  notificationId: z.string().min(1).max(100),
+  actionId: z.string().max(100).optional(),
+  action: z.string().min(1).max(50),
+  result: z.unknown().optional(),
+  notificationType: z.string().max(100).optional(),
+  contactId: z.string().max(100).nullable().optional(),
+  suggestionKey: z.string().max(500).nullable().optional(),
+  behaviorId: z.string().max(100).nullable().optional(),
+  sourceRunId: z.string().max(100).nullable().optional(),
+  at: z.string().max(40).optional(),
+});
+
 /** A domain event as clients send it to events.emit. */
 export const DomainEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('email.received'), payload: EmailReceivedPayloadSchema }),
   z.object({ type: z.literal('email.sent'), payload: EmailSentPayloadSchema }),
   z.object({ type: z.literal('contact.created'), payload: ContactCreatedPayloadSchema }),
   z.object({ type: z.literal('user.login'), payload: UserLoginPayloadSchema }),
+  z.object({ type: z.literal('notification.acted'), payload: NotificationActedPayloadSchema }),
 ]);
 export type DomainEvent = z.infer<typeof DomainEventSchema>;
 

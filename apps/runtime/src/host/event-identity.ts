@@ -19,6 +19,8 @@ export function naturalDedupeKey(event: DomainEvent): string | null {
       return event.payload.contactId ? `${event.type}:id:${event.payload.contactId}` : `${event.type}:email:${event.payload.email}`;
     case 'user.login':
       return event.payload.at ? `${event.type}:${new Date(event.payload.at).toISOString()}` : null;
+    case 'notification.acted':
+      return null;
   }
 }
 

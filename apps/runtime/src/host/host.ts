@@ -323,6 +323,7 @@ export function createHost(deps: HostDeps) {
     if (!compiled.triggers.some((t) => t.nodeId === input.triggerNodeId)) {
       throw new SwitchyardError('BAD_INPUT', `"${input.triggerNodeId}" is not a trigger of this flow`, { issues: [{ path: ['triggerNodeId'], message: 'Not a trigger of this flow' }] });
     }
+    if (compiled.kind === 'behavior') return activateBehavior(input, compiled);
     const runId = input.runId ?? randomUUID();
     const insert = (tx?: EntityManager) => store.insert({
       id: runId, userId: input.userId, flowId: input.flowId, version: input.version, triggerNodeId: input.triggerNodeId, trigger: input.trigger, at: iso(),
@@ -336,6 +337,44 @@ export function createHost(deps: HostDeps) {
       launch({ id: runId, user_id: input.userId, trigger_node_id: input.triggerNodeId, trigger: input.trigger, snapshot: null, snapshot_version: 0, lease_epoch: 1 }, compiled);
     }
     return { runId, created };
+  }
+
+  /**
+   * A behavior's trigger fired: its one long-lived run (per deployed version) gets an activation.
+   * The run is created on the first activation; the activation is a command (idempotent by its id:
+   * the inbox event and trigger, or the cron slot's claim), stored in the same transaction as the
+   * claim, and applied by the run's owner, which wakes the run if it is parked. Runs of the
+   * behavior's earlier versions are cancelled: one behavior, one live machine.
+   */
+  async function activateBehavior(
+    input: Parameters<typeof startRun>[0],
+    compiled: CompiledMachine,
+  ): Promise<{ runId: string; created: boolean }> {
+    const runId = uuidFromName(`behavior:${input.flowId}:${input.version}`);
+    const activationId = input.runId ?? randomUUID();
+    const event = { type: 'behavior.activate', activationId, triggerNodeId: input.triggerNodeId, payload: input.trigger.payload } satisfies RunEvent;
+    const { inserted, activated } = await deps.em().transactional(async (tx) => {
+      if (input.claim && !(await input.claim(tx))) return { inserted: false, activated: false };
+      const ins = await store.insert({
+        id: runId, userId: input.userId, flowId: input.flowId, version: input.version, triggerNodeId: input.triggerNodeId,
+        trigger: { type: 'behavior', eventId: null, payload: {} }, at: iso(), ...(deps.lease ? { owner: deps.lease } : {}),
+      }, tx);
+      const cmd = await sql<{ id: string }>(tx,
+        `insert into run_commands (run_id, payload, created_at)
+         select ?, ?::jsonb, ? where not exists (
+           select 1 from run_commands where run_id = ? and payload->>'type' = 'behavior.activate' and payload->>'activationId' = ?)
+         returning id`,
+        [runId, JSON.stringify(event), iso(), runId, activationId]);
+      return { inserted: ins, activated: cmd.length > 0 };
+    });
+    if (inserted && !stopping) {
+      launch({ id: runId, user_id: input.userId, trigger_node_id: input.triggerNodeId, trigger: { type: 'behavior', eventId: null, payload: {} }, snapshot: null, snapshot_version: 0, lease_epoch: 1 }, compiled);
+      const older = await sql<{ id: string }>(deps.em(),
+        `select id from runs where flow_id = ? and flow_version <> ? and status in ('running', 'waiting') and trigger->>'type' = 'behavior'`, [input.flowId, input.version]);
+      for (const o of older) await cancel(input.userId, o.id).catch((e: unknown) => deps.log?.error({ err: e, runId: o.id }, 'could not cancel an earlier version of a behavior'));
+    }
+    if (activated) void applyCommands().then(() => pollParked()).catch((e: unknown) => deps.log?.error({ err: e, runId }, 'applying a behavior activation failed'));
+    return { runId, created: activated };
   }
 
   /** Launches claimed rows; a broken one is marked failed (or parked) and the rest go on. */

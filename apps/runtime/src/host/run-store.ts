@@ -120,7 +120,10 @@ function writeBatch(em: EntityManager, writes: SnapshotWrite[], notify: boolean)
        select s.run_id, w->>'nodeId', r.user_id, w->>'eventType', w->>'field', w->>'key', s.at
          from stored s join runs r on r.id = s.run_id cross join lateral jsonb_array_elements(s.waits) w
         where s.waits is not null
-       on conflict (run_id, node_id) do nothing returning run_id),
+       -- Registered only when the node begins waiting: a behavior's next activation waits anew.
+       on conflict (run_id, node_id) do update set event_type = excluded.event_type, field = excluded.field, correlation_key = excluded.correlation_key,
+            created_at = excluded.created_at, consumed_at = null, event_id = null
+       returning run_id),
      acks as (
        update run_commands c set applied_at = s.at, outcome = 'applied'
          from stored s where s.command_id is not null and c.id = s.command_id and c.applied_at is null returning c.id)

@@ -22,9 +22,12 @@ export class Migration0014RunWaits extends Migration {
   primary key (run_id, node_id)
 );`);
     this.addSql('create index run_waits_match_idx on run_waits (user_id, event_type, correlation_key) where consumed_at is null;');
+    // A behavior's activations are commands to its one run, idempotent by activation id.
+    this.addSql(`create index run_commands_activation_idx on run_commands (run_id, (payload->>'activationId')) where payload->>'type' = 'behavior.activate';`);
   }
 
   override async down(): Promise<void> {
+    this.addSql('drop index if exists run_commands_activation_idx;');
     this.addSql('drop table if exists run_waits;');
   }
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ContactCreatedPayloadSchema, EmailReceivedPayloadSchema, EmailSentPayloadSchema, IdSchema, SwitchyardError, UserLoginPayloadSchema, issuesFromZod } from '@switchyard/schema';
+import { ContactCreatedPayloadSchema, EmailReceivedPayloadSchema, EmailSentPayloadSchema, IdSchema, SwitchyardError, UserLoginPayloadSchema, NotificationActedPayloadSchema, issuesFromZod } from '@switchyard/schema';
 import { authedProcedure, router } from '../trpc';
 import { hostOf } from '../host/wiring';
 import { sql } from '../host/db';
@@ -16,6 +16,7 @@ const PAYLOADS: Record<string, z.ZodType> = {
   'email.sent': EmailSentPayloadSchema,
   'contact.created': ContactCreatedPayloadSchema,
   'user.login': UserLoginPayloadSchema,
+  'notification.acted': NotificationActedPayloadSchema,
 };
 const RUN_STATUSES = ['running', 'waiting', 'completed', 'failed', 'skipped', 'cancelled', 'parked'] as const;
 const runId = z.object({ runId: z.string().uuid() });

@@ -252,7 +252,29 @@ function buildMachine(
     }
   }
   const workNodes = doc.nodes.filter((n) => WORK_CATEGORIES.has(specs.get(n.id)!.category)).map((n) => n.id);
-  const config: MachineConfigJson = {
+  // A behavior is one long-lived machine: it idles (parked), an activation (a trigger firing) runs
+  // the drawing once with fresh node states, and it idles again; a failed activation is recorded
+  // and the behavior goes on. Only a cancel ends it.
+  const config: MachineConfigJson = doc.kind === 'behavior' ? {
+    id: 'run',
+    initial: 'idle',
+    on: { 'run.cancel': { target: '.cancelled' } },
+    states: {
+      idle: {
+        tags: ['waiting', 'idle'],
+        on: { 'behavior.activate': { target: 'active', actions: { type: 'beginActivation' } } },
+      },
+      active: { type: 'parallel', states: regions, onDone: { target: 'finalize' } },
+      finalize: {
+        always: [
+          { guard: { type: 'nothingRan', params: { workNodes } }, target: 'idle', actions: { type: 'endActivation', params: { status: 'skipped' } } },
+          { target: 'idle', actions: { type: 'endActivation', params: { status: 'completed' } } },
+        ],
+      },
+      failed: { always: { target: 'idle', actions: { type: 'endActivation', params: { status: 'failed' } } } },
+      cancelled: { type: 'final' },
+    },
+  } : {
     id: 'run',
     initial: 'active',
     on: { 'run.cancel': { target: '.cancelled' } },
@@ -369,7 +391,7 @@ function waitingForEvent(nodeId: string, p: Record<string, unknown>, onEvent: (r
     tags: ['waiting', 'event'],
     entry: { type: 'recordWaitRequest', params: { nodeId, request: { event: p.event, field: p.field, key: p.key } } },
     on: { 'event.deliver': [{ guard: { type: 'isDeliveryFor', params: { nodeId } }, ...onEvent({ type: 'recordDelivery', params: { nodeId } }) }] },
-    ...(ms ? { invoke: { id: `${nodeId}.timeout`, src: 'sys.timeout', input: { nodeId, backoffMs: ms }, onDone: onTimeout({ type: 'recordTimeout', params: { nodeId } }) } } : {}),
+    ...(ms ? { invoke: { id: `${nodeId}.timeout`, src: 'sys.timeout', input: { nodeId, expressionParams: [], backoffMs: ms }, onDone: onTimeout({ type: 'recordTimeout', params: { nodeId } }) } } : {}),
   };
 }
 

@@ -1,11 +1,11 @@
 import { parseDuration } from '@switchyard/schema';
-import { pass, type EventImplementation, type InvokeImplementation } from "./types";
+import { pass, timerKeyOf, type EventImplementation, type InvokeImplementation } from "./types";
 
 export const delay: InvokeImplementation<'flow.delay'> = {
   kind: 'invoke',
-  async run({ params, runId, nodeId, signal }, { timers }) {
+  async run({ params, runId, nodeId, signal, activation }, { timers }) {
     const ms = parseDuration(params.duration) ?? 0;
-    await timers.sleep({ runId, key: nodeId }, ms, signal);
+    await timers.sleep({ runId, key: timerKeyOf(nodeId, activation) }, ms, signal);
     return pass({ waitedMs: ms });
   },
 };

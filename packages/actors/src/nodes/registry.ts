@@ -15,6 +15,7 @@ export const nodeImplementations: { [K in NodeType]: NodeImplementation<K> } = {
   'trigger.emailSent': triggers.emailSentTrigger,
   'trigger.contactCreated': triggers.contactCreatedTrigger,
   'trigger.userLogin': triggers.userLoginTrigger,
+  'trigger.notificationActed': triggers.notificationActedTrigger,
   'trigger.schedule': triggers.scheduleTrigger,
   'trigger.webhook': triggers.webhookTrigger,
   'condition.contactExists': conditions.contactExists,

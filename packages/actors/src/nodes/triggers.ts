@@ -12,6 +12,11 @@ export const userLoginTrigger: TriggerImplementation<'trigger.userLogin'> = { ki
 export const scheduleTrigger: TriggerImplementation<'trigger.schedule'> = { kind: 'trigger', matches: () => true };
 export const webhookTrigger: TriggerImplementation<'trigger.webhook'> = { kind: 'trigger', matches: () => true };
 
+export const notificationActedTrigger: TriggerImplementation<'trigger.notificationActed'> = {
+  kind: 'trigger',
+  matches: (p, e) => (p.action === 'any' || e.action === p.action) && where(p.where, e),
+};
+
 export const emailReceivedTrigger: TriggerImplementation<'trigger.emailReceived'> = {
   kind: 'trigger',
   matches: (p, e) =>

@@ -13,7 +13,13 @@ export interface Invocation<P> {
   attempt: number;
   effectKey: string;
   signal: AbortSignal;
+  /** A behavior's activation number (1, 2, ...): the n-th pass of a node has its own effect and timer keys. Absent in workflows. */
+  activation?: number;
 }
+
+/** The key of a node's durable timer: per activation in behaviors. */
+export const timerKeyOf = (nodeId: string, activation: number | undefined, suffix = '') =>
+  `${nodeId}${suffix}${activation ? `#${activation}` : ''}`;
 
 /** `handles` are the outputs that fire; none means the path stops here (with `reason`). */
 export interface NodeOutcome {

@@ -43,7 +43,7 @@ export interface NodeKindSpec<T extends string = string, P extends z.ZodType = z
   effect?: boolean;
 }
 
-export const DOMAIN_EVENT_TYPES = ['email.received', 'email.sent', 'contact.created', 'user.login'] as const;
+export const DOMAIN_EVENT_TYPES = ['email.received', 'email.sent', 'contact.created', 'user.login', 'notification.acted'] as const;
 export type DomainEventType = (typeof DOMAIN_EVENT_TYPES)[number];
 
 export const defineNodeKind = <const T extends string, P extends z.ZodType>(spec: NodeKindSpec<T, P>) => spec;

@@ -43,6 +43,18 @@ export const contactCreatedTrigger = defineNodeKind({
   inputs: [], outputs: [{ id: 'out', label: 'Contact', dataType: 'contact' }],
 });
 
+export const notificationActedTrigger = defineNodeKind({
+  type: 'trigger.notificationActed', typeVersion: 1, category: 'trigger', label: 'Notification acted on',
+  description: 'Starts when a person acts on a notification (compose, complete, snooze, dismiss, ...).',
+  listensTo: 'notification.acted',
+  expressionParams: ['where'],
+  params: z.object({
+    action: z.enum(['any', 'compose', 'complete', 'snooze', 'dismiss', 'open-contact', 'custom']).default('any').describe('Which action'),
+    where: filterExpression,
+  }),
+  inputs: [], outputs: [{ id: 'out', label: 'Action', dataType: 'any' }],
+});
+
 export const userLoginTrigger = defineNodeKind({
   type: 'trigger.userLogin', typeVersion: 1, category: 'trigger', label: 'User login',
   description: 'Starts when the user signs in.',
