@@ -21,11 +21,24 @@ interface TemplateFile {
   description?: unknown;
   category?: unknown;
   documents?: unknown;
+  agents?: unknown;
 }
 
-/** A template file's listing, or null when it holds no valid flow (a broken file is left out, not shown). */
+/**
+ * Whether "Use template" can copy the file's flows as they are: not when the template creates
+ * agents or its documents hold `@{...}` references to them or to variables, which only an install
+ * from the Templates page binds.
+ */
+export const needsInstall = (file: TemplateFile): boolean =>
+  (Array.isArray(file.agents) && file.agents.length > 0) || JSON.stringify(file.documents ?? null).includes('@{');
+
+/**
+ * A template file's listing, or null when it holds no valid flow (a broken file is left out, not
+ * shown) or must be installed from the Templates page (agents, variables in its documents).
+ */
 export function templateFrom(file: TemplateFile): BundledTemplate | null {
   if (typeof file.id !== 'string' || typeof file.name !== 'string' || !Array.isArray(file.documents)) return null;
+  if (needsInstall(file)) return null;
   const documents: FlowDocument[] = [];
   for (const raw of file.documents) {
     const parsed = FlowDocumentSchema.safeParse(raw);

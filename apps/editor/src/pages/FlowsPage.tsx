@@ -448,8 +448,8 @@ function EmptyState({ onCreate, onUseTemplate }: { onCreate: () => void; onUseTe
       <button type="button" className="button button--primary" onClick={onCreate}>
         New workflow
       </button>
-      <a className="flow-link" href="/marketplace" onClick={linkHandler('/marketplace')} data-testid="browse-templates">
-        Browse the template gallery: search, rate and install flows with their agents
+      <a className="button button--secondary" href="/marketplace" onClick={linkHandler('/marketplace')} data-testid="browse-templates">
+        Browse the template gallery
       </a>
       {BUNDLED_TEMPLATES.length ? (
         <div className="templates" data-testid="templates">
