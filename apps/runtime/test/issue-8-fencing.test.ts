@@ -17,7 +17,9 @@ describe.runIf(Boolean(process.env.DATABASE_URL))('fencing: a process paused pas
     const { port, keys } = receiver;
     const storage = await freshStorage('postgres');
     cleanup.push(() => storage.drop());
+    // The runs stay live in A (no parking): the test is about in-memory timers of a paused process.
     const env = {
+      SWITCHYARD_PARK_AFTER_MS: 'off',
       ...storage.env, SWITCHYARD_TEST_NOW: String(BUSINESS_HOURS), SWITCHYARD_LEASE_MS: '1500',
       SWITCHYARD_OUTBOUND_ALLOW: `127.0.0.1:${port}`,
     };
