@@ -30,7 +30,11 @@ describe('template marketplace', () => {
   test('search "sales", read Sales Assistant, install it with a name and personality, run it on an email, rate it 4 stars', async () => {
     const { page, errors } = await newPage(browser);
     await page.goto(`${runtime.baseUrl}/?token=${encodeURIComponent(runtime.token)}`);
-    await page.getByTestId('nav-marketplace').click();
+    // An empty studio points at the gallery.
+    await page.getByTestId('empty-state').waitFor();
+    await shot(page, 'flows-empty');
+    await page.getByTestId('browse-templates').click();
+    await page.waitForURL(/\/marketplace$/);
     await page.getByTestId('template-grid').waitFor();
     expect(await page.getByTestId('template-card').count()).toBeGreaterThanOrEqual(10);
     await shot(page, 'gallery');
