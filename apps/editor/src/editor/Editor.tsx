@@ -578,8 +578,9 @@ export function Editor({ client, initial }: { client: ApiClient; initial: Loaded
               <PlanCanvasActions client={client} document={document} errorCount={errorCount} onError={(text) => setStatus({ tone: 'error', text })} />
             ) : (
               <>
-                <button type="button" className="button button--secondary button--small" onClick={() => setRunOpen(true)} disabled={running || !trigger} title={trigger ? 'Run with a test event' : 'Add a trigger first'} data-testid="run">
-                  {running ? 'Running…' : 'Run'}
+                <button type="button" className="button button--secondary button--small" onClick={() => setRunOpen(true)} disabled={(running && document.kind !== 'behavior') || !trigger}
+                  title={!trigger ? 'Add a trigger first' : document.kind === 'behavior' ? 'Activate the behavior with a test event' : 'Run with a test event'} data-testid="run">
+                  {document.kind === 'behavior' ? 'Activate' : running ? 'Running…' : 'Run'}
                 </button>
                 <button type="button" className="button button--primary button--small" onClick={() => send({ type: 'DEPLOY' })} disabled={!canDeploy || deploying || errorCount > 0} title={deployTitle} data-testid="deploy">
                   {deploying ? 'Deploying…' : 'Deploy'}

@@ -224,13 +224,26 @@ function RunPanel({
     <div className={`inspector__section run-panel run-panel--${run.status}`} data-testid="run-panel" data-run-status={run.status}>
       <div className="run-panel__head">
         <span className={`run__dot run__dot--${run.status === 'completed' ? 'ok' : run.status === 'failed' ? 'failed' : run.status === 'waiting' ? 'waiting' : run.status === 'running' ? 'active' : 'neutral'}`} />
-        <strong data-testid="run-status">{RUN_STATUS_TEXT[run.status] ?? run.status}</strong>
+        <strong data-testid="run-status">
+          {run.behavior
+            ? run.behavior.idle
+              ? 'Idle: waiting for its next trigger'
+              : `Activation ${run.behavior.activation}: ${(RUN_STATUS_TEXT[run.status] ?? run.status).toLowerCase()}`
+            : (RUN_STATUS_TEXT[run.status] ?? run.status)}
+        </strong>
         {finished ? (
           <button type="button" className="button button--ghost button--small run-panel__close" onClick={onClose}>
             Clear
           </button>
         ) : null}
       </div>
+      {run.behavior?.lastActivation ? (
+        <p className="inspector__hint" data-testid="behavior-activation">
+          Activation {run.behavior.lastActivation.n} {run.behavior.lastActivation.status}
+          {run.behavior.lastActivation.reason ? `: ${run.behavior.lastActivation.reason}` : ''}. The canvas shows
+          {run.behavior.idle ? ' that activation' : ` activation ${run.behavior.activation}, under way`}.
+        </p>
+      ) : null}
       {run.reason ? <p className="inspector__hint">{String(run.reason)}</p> : null}
       {run.error ? <p className="field__error">{typeof run.error === 'string' ? run.error : JSON.stringify(run.error)}</p> : null}
       {run.waitingApprovals.map((a) => {

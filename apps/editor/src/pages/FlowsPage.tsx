@@ -39,7 +39,7 @@ export function FlowsPage({
   const [filter, setFilter] = useState<KindFilter>('all');
   const [search, setSearch] = useState('');
   const [notice, setNotice] = useState<{ tone: 'error' | 'info'; text: string } | null>(null);
-  const [naming, setNaming] = useState<{ mode: 'create' } | { mode: 'rename'; flow: Flow } | null>(null);
+  const [naming, setNaming] = useState<{ mode: 'create'; kind: 'workflow' | 'behavior' } | { mode: 'rename'; flow: Flow } | null>(null);
   const { dialog: confirmDialog, ask, choose } = useConfirm();
 
   /** Runs a list action, reporting failures in words and refreshing the table afterwards. */
@@ -57,12 +57,13 @@ export function FlowsPage({
     [flows],
   );
 
-  const create = () => setNaming({ mode: 'create' });
+  const create = () => setNaming({ mode: 'create', kind: 'workflow' });
+  const createBehavior = () => setNaming({ mode: 'create', kind: 'behavior' });
 
-  const createNamed = (name: string) =>
-    void act('create the workflow', async () => {
+  const createNamed = (name: string, kind: 'workflow' | 'behavior') =>
+    void act(`create the ${kind}`, async () => {
       const document: FlowDocument = {
-        schemaVersion: SCHEMA_VERSION, id: docIdFromName(name), kind: 'workflow', name, description: '', version: 0, nodes: [], edges: [], settings: {},
+        schemaVersion: SCHEMA_VERSION, id: docIdFromName(name), kind, name, description: '', version: 0, nodes: [], edges: [], settings: {},
       };
       await client.flows.save.mutate({ document });
       navigate(hrefOf({ page: 'editor', docId: document.id }));
@@ -181,6 +182,10 @@ export function FlowsPage({
           <a className="button button--secondary" href="/plans" onClick={linkHandler('/plans')} data-testid="plan-from-task">
             Plan from a task
           </a>
+          <button type="button" className="button button--secondary" onClick={createBehavior} data-testid="new-behavior"
+            title="A long-lived machine that idles and acts each time its triggers fire (schedules, logins, emails, notification actions)">
+            New behavior
+          </button>
           <button type="button" className="button button--primary" onClick={create} data-testid="new-workflow">
             New workflow
           </button>
@@ -191,14 +196,14 @@ export function FlowsPage({
       {confirmDialog}
       {naming ? (
         <NameDialog
-          title={naming.mode === 'create' ? 'New workflow' : 'Rename flow'}
+          title={naming.mode === 'create' ? (naming.kind === 'behavior' ? 'New behavior' : 'New workflow') : 'Rename flow'}
           label="Name"
           initial={naming.mode === 'create' ? '' : naming.flow.name}
           submitLabel={naming.mode === 'create' ? 'Create and open' : 'Rename'}
           onCancel={() => setNaming(null)}
           onSubmit={(name) => {
             setNaming(null);
-            if (naming.mode === 'create') createNamed(name);
+            if (naming.mode === 'create') createNamed(name, naming.kind);
             else renameTo(naming.flow, name);
           }}
         />

@@ -33,7 +33,8 @@ export function runView(row: RunRow & { doc_id?: string }, compiled: CompiledMac
     ids.map((id) => {
       const region = active[id];
       const r = results[id];
-      const waits = region === 'running' && (compiled?.nodes[id]?.type === 'flow.approval' || waitingOnAgents.has(id));
+      const type = compiled?.nodes[id]?.type;
+      const waits = region === 'running' && (type === 'flow.approval' || type === 'flow.waitForEvent' || waitingOnAgents.has(id));
       const state = region === 'running' || region === 'retrying' ? (waits ? 'waiting' : region) : (r?.status ?? region ?? 'pending');
       return [id, { state, output: r?.output ?? null, error: r?.error ?? null, reason: r?.reason ?? null, attempts: r?.attempts ?? 0, request: r?.request ?? null, handles: r?.handles ?? [] }];
     }),
@@ -52,8 +53,14 @@ export function runView(row: RunRow & { doc_id?: string }, compiled: CompiledMac
     updatedAt: iso(row.updated_at)!,
     finishedAt: iso(row.finished_at),
     nodes,
-    waitingApprovals: Object.entries(nodes).filter(([, n]) => n.state === 'waiting' && n.request).map(([nodeId, n]) => ({ nodeId, request: n.request })),
+    waitingApprovals: Object.entries(nodes)
+      .filter(([nodeId, n]) => n.state === 'waiting' && n.request && compiled?.nodes[nodeId]?.type !== 'flow.waitForEvent')
+      .map(([nodeId, n]) => ({ nodeId, request: n.request })),
     agentApprovals,
+    /** Behaviors: idle between activations, the activation shown (current or last) and how the last one ended. */
+    behavior: compiled?.kind === 'behavior'
+      ? { idle: snap?.value === 'idle', activation: snap?.context?.activation ?? 0, lastActivation: snap?.context?.lastActivation ?? null }
+      : null,
   };
 }
 export type RunView = ReturnType<typeof runView>;
