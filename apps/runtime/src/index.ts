@@ -2,6 +2,7 @@ import { loadConfig } from './config';
 import { agentsOverrides, mergeOverrides } from './agents/wiring';
 import { hostOverrides } from './host/wiring';
 import { plansOverrides } from './plans/wiring';
+import { templatesOverrides } from './templates/wiring';
 import { createServer } from './server';
 
 /** Starts the runtime: `npm start -w @switchyard/runtime` (or `tsx src/index.ts`). */
@@ -14,7 +15,7 @@ async function main() {
     process.exit(2);
   }
   // Agents first: their actors are up before the host restores runs that may call them.
-  const server = await createServer(config, mergeOverrides(agentsOverrides(config), hostOverrides(config), plansOverrides(config)));
+  const server = await createServer(config, mergeOverrides(agentsOverrides(config), hostOverrides(config), plansOverrides(config), templatesOverrides()));
 
   // Handlers before the URL is printed: a SIGTERM sent the moment the runtime announces itself
   // must still stop it gracefully (without a listener the signal kills the process outright).

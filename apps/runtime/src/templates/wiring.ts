@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Services } from '../context';
+import type { ServerOverrides } from '../server';
 import { agentsOf } from '../agents/wiring';
 import { hostOf } from '../host/wiring';
 import { createTemplatesService, type TemplatesService } from './templates.service';
@@ -36,4 +37,19 @@ export function templatesOf(s: Services): TemplatesService {
     services.set(s, t);
   }
   return t;
+}
+
+/**
+ * Loads the built-in templates into the catalog when the server starts (a version that rose is
+ * added then), so the gallery is complete before anyone opens it. A failure is logged, not fatal:
+ * the first `templates.*` call tries again.
+ */
+export function templatesOverrides(): Pick<ServerOverrides, 'plugins'> {
+  return {
+    plugins: [
+      async (_app, services) => {
+        await templatesOf(services).ready().catch((err: unknown) => services.log.error({ err }, 'could not load the built-in templates; the first templates call tries again'));
+      },
+    ],
+  };
 }
