@@ -34,6 +34,7 @@ export const NODE_KINDS = [
   flow.delayNode,
   flow.approvalNode,
   flow.waitForEventNode,
+  flow.forEachNode,
   crm.findContactsNode,
   crm.findFollowUpsNode,
   crm.hasRecentEmailNode,

@@ -37,6 +37,16 @@ export function documentPermissions(doc: unknown): string[] {
     if (!n || typeof n.type !== 'string') continue;
     for (const p of NODE_PERMISSIONS[n.type] ?? []) out.add(p);
     if (n.type === 'action.webhook') out.add(webhookPermission(n.params?.url));
+    // A for-each needs what its action needs (a webhook: its host), a wait what its event reveals.
+    if (n.type === 'flow.forEach' && typeof n.params?.action === 'string') {
+      for (const p of NODE_PERMISSIONS[n.params.action] ?? []) out.add(p);
+      if (n.params.action === 'action.webhook') out.add(webhookPermission((n.params.with as Record<string, unknown> | undefined)?.url));
+    }
+    if (n.type === 'flow.waitForEvent') {
+      const event = n.params?.event ?? 'email.received';
+      if (event === 'email.received' || event === 'email.sent') out.add('email.read');
+      if (event === 'contact.created') out.add('contacts.read');
+    }
   }
   return sortPermissions([...out]);
 }

@@ -1,4 +1,7 @@
-import { parseDuration } from '@switchyard/schema';
+import { SwitchyardError, defaultCatalog, parseDuration } from '@switchyard/schema';
+import { renderParams } from '../expression';
+import { stableStringify } from '../stable-json';
+import { nodeImplementations } from './registry';
 import { pass, timerKeyOf, type EventImplementation, type InvokeImplementation } from "./types";
 
 export const delay: InvokeImplementation<'flow.delay'> = {
@@ -15,3 +18,48 @@ export const approval: EventImplementation = { kind: "event" };
 
 /** Waiting for an event is a state that an `event.deliver` command ends, like an approval. */
 export const waitForEvent: EventImplementation = { kind: 'event' };
+
+/**
+ * One action per item of a list. Each item's settings are rendered with `item` and `index` in
+ * scope and checked against the action's own params; each item's effect key is the node's plus the
+ * item's position and settings, so a replay after a crash finds the items already done in the
+ * ledger and does only the rest. A failed item fails the node (its retry redoes only what failed).
+ */
+export const forEach: InvokeImplementation<'flow.forEach'> = {
+  kind: 'invoke',
+  async run(inv, ports) {
+    const list: unknown = inv.params.items;
+    if (!Array.isArray(list)) {
+      throw new SwitchyardError('BAD_INPUT', `"items" must be a list, e.g. {{ nodes.find.contacts }}; it is ${list === null || list === undefined || list === '' ? 'empty' : typeof list}`, { nonRetryable: true });
+    }
+    const action = inv.params.action;
+    const spec = defaultCatalog.get(action)!;
+    const impl = nodeImplementations[action] as unknown as { kind: string; run: (i: typeof inv, p: typeof ports) => Promise<{ output: unknown; handles: string[] }> };
+    const items = list.slice(0, inv.params.maxItems);
+    const one = async (item: unknown, index: number) => {
+      const scope = { ...inv.scope, item, index };
+      const parsed = spec.params.safeParse(renderParams(inv.params.with, scope));
+      if (!parsed.success) {
+        const why = parsed.error.issues.map((i) => `${i.path.join('.') || 'settings'}: ${i.message}`).join('; ');
+        throw new SwitchyardError('BAD_INPUT', `Item ${index + 1}: ${why}`, { nonRetryable: true });
+      }
+      const params = parsed.data as Record<string, unknown>;
+      const { retry: _r, continueOnError: _c, ...effectInput } = params;
+      const outcome = await impl.run({
+        ...inv, nodeId: `${inv.nodeId}[${index}]`, nodeType: action, params: params as never, scope,
+        effectKey: stableStringify([inv.effectKey, index, effectInput]),
+      }, ports);
+      return { index, output: outcome.output, handles: outcome.handles };
+    };
+    const results: { index: number; output: unknown; handles: string[] }[] = [];
+    if (inv.params.mode === 'sequential') {
+      for (const [i, item] of items.entries()) results.push(await one(item, i));
+    } else {
+      const settled = await Promise.allSettled(items.map((item, i) => one(item, i)));
+      const failed = settled.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed.length) throw failed[0]!.reason;
+      for (const r of settled) if (r.status === 'fulfilled') results.push(r.value);
+    }
+    return pass({ count: results.length, total: list.length, results });
+  },
+};

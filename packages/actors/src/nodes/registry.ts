@@ -34,6 +34,7 @@ export const nodeImplementations: { [K in NodeType]: NodeImplementation<K> } = {
   'flow.delay': flow.delay,
   'flow.approval': flow.approval,
   'flow.waitForEvent': flow.waitForEvent,
+  'flow.forEach': flow.forEach,
   'crm.findContacts': crm.findContacts,
   'crm.findFollowUps': crm.findFollowUps,
   'crm.hasRecentEmail': crm.hasRecentEmail,

@@ -47,3 +47,25 @@ export const waitForEventNode = defineNodeKind({
     { id: 'timeout', label: 'Timed out', dataType: 'inherit' },
   ],
 });
+
+/** What a for-each can do per item: the kinds that act (effects and agent skills). */
+export const FOR_EACH_ACTIONS = [
+  'action.sendNotification', 'action.createTask', 'action.scheduleFollowUp', 'action.draftReply', 'action.sendEmail',
+  'action.updateContact', 'action.setMemory', 'action.webhook', 'agent.runSkill',
+] as const;
+
+export const forEachNode = defineNodeKind({
+  type: 'flow.forEach', typeVersion: 1, category: 'flow', label: 'For each', effect: true,
+  description: 'Does one action for every item of a list (e.g. a suggestion per contact found), in parallel or in order; each item has its own effect key, so a replay never repeats one.',
+  expressionParams: ['with'],
+  params: z.object({
+    items: template(2000).trim().min(1, 'Which list? e.g. {{ nodes.find.contacts }}').default('{{ nodes.find.contacts }}').describe('The list'),
+    action: z.enum(FOR_EACH_ACTIONS).default('action.sendNotification').describe('What to do per item'),
+    with: z.record(z.string(), z.unknown()).default({ title: 'About {{ item.name }}' })
+      .describe('The action\'s settings; {{ item }} is the item and {{ index }} its position'),
+    mode: z.enum(['parallel', 'sequential']).default('parallel').describe('All at once, or one after another'),
+    maxItems: z.number().int().min(1, 'At least 1').max(100, 'At most 100').default(20).describe('Items at most'),
+  }),
+  inputs: [IN],
+  outputs: [{ id: 'out', label: 'Results', dataType: 'any' }],
+});
