@@ -59,6 +59,8 @@ function summaryOf(type: string, params: Record<string, unknown>): string {
       return `${s('name') ?? '?'} · ${s('agent') === 'any' || !s('agent') ? 'any capable agent' : 'chosen agent'}${params.critical === false ? ' · not critical' : ''}`;
     case 'flow.delay':
       return `Wait ${s('duration') ?? '1 hour'}`;
+    case 'flow.forEach':
+      return `${(s('action') ?? 'action.sendNotification').replace(/^(action|agent)\./, '')} for each of ${s('items') ?? '…'}${params.mode === 'sequential' ? ', in order' : ''}`;
     case 'flow.waitForEvent':
       return `${s('event') ?? 'email.received'} where ${s('field') ?? 'threadId'} = ${s('key') ?? '{{ trigger.threadId }}'}${s('timeout') ? ` · up to ${s('timeout')}` : ''}`;
     default:
