@@ -217,11 +217,15 @@ describe.each(backendsUnderTest())('issue 12: the template marketplace (%s)', (b
     const { document } = await s.api.flows.get.query({ docId });
     expect(document.nodes.find((n) => n.id === 'find')!.params.dormantDays).toBe(10);
     expect(document.nodes.find((n) => n.id === 'morning')!.params.timezone).toBe('Europe/Paris');
+    expect(document.kind).toBe('behavior');
+    // Activated by hand (as a Monday tick or a sign-in would): one suggestion per quiet contact, then idle again.
     const { runId } = await s.api.runs.start.mutate({ docId });
-    const run = await waitForRun(s.api as never, runId, (r) => ['completed', 'failed', 'skipped'].includes(r.status));
-    expect(run.status).toBe('completed');
+    const run = await waitForRun(s.api as never, runId, (r) => r.status === 'failed' || r.nodes.suggest?.state === 'succeeded' || r.nodes.suggest?.state === 'failed');
+    expect(run.status).toBe('waiting');
     expect((run.nodes.find!.output as { contacts: { name: string }[] }).contacts.map((c) => c.name)).toEqual(['Quiet Quinn']);
-    expect(run.nodes.suggest!.output).toMatchObject({ title: 'Reconnect with 1 contact(s)', notificationId: expect.any(String) });
+    const suggested = run.nodes.suggest!.output as { count: number; results: { output: { title: string; notificationId: string } }[] };
+    expect(suggested.count).toBe(1);
+    expect(suggested.results[0]!.output).toMatchObject({ title: 'Reconnect with Quiet Quinn', notificationId: expect.any(String) });
   });
 
   it('an upgrade keeps the user\'s edits where the new version did not touch them, and lists the conflicts', async () => {

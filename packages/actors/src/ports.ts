@@ -58,6 +58,8 @@ export interface FollowUpSummary {
   contact: ContactRef;
   /** The first email of the follow-up's thread, when it has one. */
   originalEmail: { id: string; from: string; to: string[]; subject: string; body: string; at: string; direction: 'inbound' | 'outbound' } | null;
+  /** The newest email the contact sent in the thread (null: none): later than `createdAt` means they answered. */
+  lastInboundAt?: string | null;
 }
 
 export interface CrmPort {

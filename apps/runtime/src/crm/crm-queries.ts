@@ -51,10 +51,12 @@ export function createCrmQueries(em: () => EntityManager): Pick<CrmPort, 'findCo
         id: string; due_at: Date; note: string; status: 'pending' | 'snoozed'; created_at: Date; thread_id: string | null;
         c_id: string; c_name: string; c_email: string; c_company: string; c_strength: number;
         e_id: string | null; e_from: string | null; e_to: string[] | null; e_subject: string | null; e_body: string | null; e_at: Date | null; e_direction: 'inbound' | 'outbound' | null;
+        last_inbound_at: Date | null;
       }>(em(),
         `select f.id, f.due_at, f.note, f.status, f.created_at, f.thread_id,
                 c.id as c_id, c.name as c_name, c.email as c_email, c.company as c_company, c.relationship_strength as c_strength,
-                e.id as e_id, e.from_addr as e_from, e.to_addrs as e_to, e.subject as e_subject, e.body as e_body, e.at as e_at, e.direction as e_direction
+                e.id as e_id, e.from_addr as e_from, e.to_addrs as e_to, e.subject as e_subject, e.body as e_body, e.at as e_at, e.direction as e_direction,
+                (select max(m.at) from emails m where m.thread_id = f.thread_id and m.user_id = f.user_id and m.direction = 'inbound') as last_inbound_at
            from follow_ups f
            join contacts c on c.id = f.contact_id and c.user_id = f.user_id
            left join lateral (select * from emails m where m.thread_id = f.thread_id and m.user_id = f.user_id order by m.at, m.id limit 1) e on true
@@ -68,6 +70,7 @@ export function createCrmQueries(em: () => EntityManager): Pick<CrmPort, 'findCo
         originalEmail: r.e_id
           ? { id: r.e_id, from: r.e_from ?? '', to: r.e_to ?? [], subject: r.e_subject ?? '', body: r.e_body ?? '', at: iso(r.e_at)!, direction: r.e_direction ?? 'inbound' }
           : null,
+        lastInboundAt: iso(r.last_inbound_at),
       }));
     },
 

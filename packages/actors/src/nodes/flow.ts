@@ -1,5 +1,5 @@
 import { SwitchyardError, defaultCatalog, parseDuration } from '@switchyard/schema';
-import { renderParams } from '../expression';
+import { evaluateExpression, renderParams, truthy } from '../expression';
 import { stableStringify } from '../stable-json';
 import { nodeImplementations } from './registry';
 import { pass, timerKeyOf, type EventImplementation, type InvokeImplementation } from "./types";
@@ -35,8 +35,11 @@ export const forEach: InvokeImplementation<'flow.forEach'> = {
     const action = inv.params.action;
     const spec = defaultCatalog.get(action)!;
     const impl = nodeImplementations[action] as unknown as { kind: string; run: (i: typeof inv, p: typeof ports) => Promise<{ output: unknown; handles: string[] }> };
-    const items = list.slice(0, inv.params.maxItems);
-    const one = async (item: unknown, index: number) => {
+    // `where` picks items (its index is the item's place in the list, so keys stay put as others drop out).
+    const picked = list.map((item, index) => ({ item, index }))
+      .filter(({ item, index }) => !inv.params.where.trim() || truthy(evaluateExpression(inv.params.where, { ...inv.scope, item, index })));
+    const items = picked.slice(0, inv.params.maxItems);
+    const one = async ({ item, index }: { item: unknown; index: number }) => {
       const scope = { ...inv.scope, item, index };
       const parsed = spec.params.safeParse(renderParams(inv.params.with, scope));
       if (!parsed.success) {
@@ -53,13 +56,13 @@ export const forEach: InvokeImplementation<'flow.forEach'> = {
     };
     const results: { index: number; output: unknown; handles: string[] }[] = [];
     if (inv.params.mode === 'sequential') {
-      for (const [i, item] of items.entries()) results.push(await one(item, i));
+      for (const entry of items) results.push(await one(entry));
     } else {
-      const settled = await Promise.allSettled(items.map((item, i) => one(item, i)));
+      const settled = await Promise.allSettled(items.map((entry) => one(entry)));
       const failed = settled.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed.length) throw failed[0]!.reason;
       for (const r of settled) if (r.status === 'fulfilled') results.push(r.value);
     }
-    return pass({ count: results.length, total: list.length, results });
+    return pass({ count: results.length, total: list.length, skipped: list.length - picked.length, results });
   },
 };

@@ -57,12 +57,13 @@ export const FOR_EACH_ACTIONS = [
 export const forEachNode = defineNodeKind({
   type: 'flow.forEach', typeVersion: 1, category: 'flow', label: 'For each', effect: true,
   description: 'Does one action for every item of a list (e.g. a suggestion per contact found), in parallel or in order; each item has its own effect key, so a replay never repeats one.',
-  expressionParams: ['with'],
+  expressionParams: ['with', 'where'],
   params: z.object({
     items: template(2000).trim().min(1, 'Which list? e.g. {{ nodes.find.contacts }}').default('{{ nodes.find.contacts }}').describe('The list'),
     action: z.enum(FOR_EACH_ACTIONS).default('action.sendNotification').describe('What to do per item'),
     with: z.record(z.string(), z.unknown()).default({ title: 'About {{ item.name }}' })
       .describe('The action\'s settings; {{ item }} is the item and {{ index }} its position'),
+    where: z.string().max(2000).default('').describe('Only items for which this holds, e.g. item.relationshipStrength > 0.7 (empty: all)'),
     mode: z.enum(['parallel', 'sequential']).default('parallel').describe('All at once, or one after another'),
     maxItems: z.number().int().min(1, 'At least 1').max(100, 'At most 100').default(20).describe('Items at most'),
   }),
