@@ -647,6 +647,7 @@ export function Editor({ client, initial }: { client: ApiClient; initial: Loaded
             ) : null}
           </div>
           <Inspector
+            kind={document.kind}
             client={client}
             inputOf={inputOf}
             selected={selected}

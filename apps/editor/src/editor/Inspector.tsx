@@ -40,7 +40,10 @@ export function Inspector({
   onReject,
   onDecideAgent,
   onCloseRun,
+  kind = 'workflow',
 }: {
+  /** The document's kind: the problems list says what a clean one can do (deploy, or run a plan). */
+  kind?: 'workflow' | 'behavior' | 'plan';
   client: ApiClient;
   selected: FlowCanvasNode[];
   diagnostics: Diagnostic[];
@@ -87,7 +90,7 @@ export function Inspector({
           <p className="inspector__hint">Select a node to edit its settings. Shift-click or Shift-drag to select several.</p>
         </div>
       )}
-      <Problems diagnostics={diagnostics} compiling={compiling} onFocusNode={onFocusNode} />
+      <Problems diagnostics={diagnostics} compiling={compiling} onFocusNode={onFocusNode} kind={kind} />
     </aside>
   );
 }
@@ -288,7 +291,7 @@ function RunPanel({
   );
 }
 
-function Problems({ diagnostics, compiling, onFocusNode }: { diagnostics: Diagnostic[]; compiling: boolean; onFocusNode: (id: string) => void }) {
+function Problems({ diagnostics, compiling, onFocusNode, kind }: { diagnostics: Diagnostic[]; compiling: boolean; onFocusNode: (id: string) => void; kind: 'workflow' | 'behavior' | 'plan' }) {
   const errors = diagnostics.filter((d) => d.severity === 'error').length;
   return (
     <div className="inspector__section problems" data-testid="problems">
@@ -300,7 +303,9 @@ function Problems({ diagnostics, compiling, onFocusNode }: { diagnostics: Diagno
         {compiling ? <span className="muted problems__checking"> checking…</span> : null}
       </h3>
       {diagnostics.length === 0 ? (
-        <p className="inspector__hint problems__ok">No problems: this flow can be deployed.</p>
+        <p className="inspector__hint problems__ok">
+          {kind === 'plan' ? 'No problems: this plan can be run.' : kind === 'behavior' ? 'No problems: this behavior can be deployed.' : 'No problems: this flow can be deployed.'}
+        </p>
       ) : (
         <ul className="problems__list">
           {diagnostics.map((d, i) => (

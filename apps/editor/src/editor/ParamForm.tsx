@@ -1,5 +1,9 @@
 import { useEffect, useId, useState } from 'react';
+import { defaultCatalog } from '@switchyard/schema';
 import { slugOf, type Field, type ItemField } from './param-fields';
+
+/** An option that names a node kind (a for-each's action) reads as the kind's label. */
+const optionLabel = (o: string) => defaultCatalog.get(o)?.label ?? o;
 
 type Params = Record<string, unknown>;
 
@@ -132,7 +136,7 @@ function FieldControl({
             {field.defaultValue === undefined ? <option value="">Choose…</option> : null}
             {field.options.map((o) => (
               <option key={o} value={o}>
-                {o}
+                {optionLabel(o)}
               </option>
             ))}
           </select>
@@ -373,7 +377,7 @@ function ItemControl({ field, value, issue, onChange, testId }: { field: ItemFie
           {field.defaultValue === undefined ? <option value="">Choose…</option> : null}
           {field.options.map((o) => (
             <option key={o} value={o}>
-              {o}
+              {optionLabel(o)}
             </option>
           ))}
         </select>
