@@ -246,7 +246,8 @@ export function RunDialog({
                     : 'Not a known contact: an “Is known contact” check stops the run there.'}
               </span>
             </label>
-            <TextField label="From" value={from} onChange={setTypedFrom} testId="run-from" />
+            {/* Read-only while the contacts load: the first known contact becomes the sender then, which would mix with what is typed meanwhile. */}
+            <TextField label="From" value={from} onChange={setTypedFrom} testId="run-from" readOnly={contacts.status === 'loading' && !contacts.data} />
             <TextField label="Subject" value={email.subject} onChange={(subject) => setEmail({ ...email, subject })} testId="run-subject" />
             <TextField label="Body" value={email.body} onChange={(body) => setEmail({ ...email, body })} testId="run-body" multiline />
             <label className="check">
@@ -284,7 +285,7 @@ export function RunDialog({
   );
 }
 
-function TextField({ label, value, onChange, testId, multiline, mono }: { label: string; value: string; onChange: (v: string) => void; testId: string; multiline?: boolean; mono?: boolean }) {
+function TextField({ label, value, onChange, testId, multiline, mono, readOnly }: { label: string; value: string; onChange: (v: string) => void; testId: string; multiline?: boolean; mono?: boolean; readOnly?: boolean }) {
   const cls = `input input--compact${multiline ? ' input--area' : ''}${mono ? ' input--mono' : ''}`;
   return (
     <label className="field">
@@ -292,7 +293,7 @@ function TextField({ label, value, onChange, testId, multiline, mono }: { label:
       {multiline ? (
         <textarea className={cls} rows={3} value={value} onChange={(e) => onChange(e.target.value)} data-testid={testId} />
       ) : (
-        <input className={cls} value={value} onChange={(e) => onChange(e.target.value)} data-testid={testId} />
+        <input className={cls} value={value} onChange={(e) => onChange(e.target.value)} data-testid={testId} readOnly={readOnly} aria-busy={readOnly || undefined} />
       )}
     </label>
   );
