@@ -127,10 +127,11 @@ describe.each(backendsUnderTest())('issue 10: smart notifications (%s)', (backen
     expect(await rejection(api.notifications.act.mutate({ id: 'not-a-uuid', actionId: 'compose' }))).toBe('BAD_INPUT');
     // A follow-up button whose follow-up does not exist: NOT_FOUND, the notification untouched.
     expect(await rejection(api.notifications.act.mutate({ id, actionId: 'complete' }))).toBe('NOT_FOUND');
+    // One call at a time: a rejection made before its turn to be awaited would be unhandled.
     for (const call of [
-      other.notifications.act.mutate({ id, actionId: 'compose' }), other.notifications.dismiss.mutate({ id }),
-      other.notifications.snooze.mutate({ id, until: iso(now + HOUR) }),
-    ]) expect(await rejection(call)).toBe('NOT_FOUND');
+      () => other.notifications.act.mutate({ id, actionId: 'compose' }), () => other.notifications.dismiss.mutate({ id }),
+      () => other.notifications.snooze.mutate({ id, until: iso(now + HOUR) }),
+    ]) expect(await rejection(call())).toBe('NOT_FOUND');
     expect((await other.notifications.list.query({ view: 'all' })).items.map((i) => i.id)).not.toContain(id);
     expect(await api.notifications.get.query({ id })).toEqual(before);
   });
