@@ -13,6 +13,7 @@ import { Migration0010Monitor } from './0010-monitor';
 import { Migration0011Notifications } from './0011-notifications';
 import { Migration0013JournalDeltas } from './0013-journal-deltas';
 import { Migration0014RunWaits } from './0014-run-waits';
+import { Migration0015AgentLeases } from './0015-agent-leases';
 
 /** Every migration in order. Listed explicitly so no filesystem glob is needed at run time. */
 export const migrationsList: MigrationObject[] = [
@@ -30,4 +31,5 @@ export const migrationsList: MigrationObject[] = [
   { name: '0012-plans', class: Migration0012Plans },
   { name: '0013-journal-deltas', class: Migration0013JournalDeltas },
   { name: '0014-run-waits', class: Migration0014RunWaits },
+  { name: '0015-agent-leases', class: Migration0015AgentLeases },
 ];
