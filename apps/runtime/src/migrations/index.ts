@@ -14,6 +14,7 @@ import { Migration0011Notifications } from './0011-notifications';
 import { Migration0013JournalDeltas } from './0013-journal-deltas';
 import { Migration0014RunWaits } from './0014-run-waits';
 import { Migration0015AgentLeases } from './0015-agent-leases';
+import { Migration0016PlanProposals } from './0016-plan-proposals';
 
 /** Every migration in order. Listed explicitly so no filesystem glob is needed at run time. */
 export const migrationsList: MigrationObject[] = [
@@ -32,4 +33,5 @@ export const migrationsList: MigrationObject[] = [
   { name: '0013-journal-deltas', class: Migration0013JournalDeltas },
   { name: '0014-run-waits', class: Migration0014RunWaits },
   { name: '0015-agent-leases', class: Migration0015AgentLeases },
+  { name: '0016-plan-proposals', class: Migration0016PlanProposals },
 ];

@@ -14,6 +14,7 @@ import type { AgentsService } from '../agents/agents.service';
 import { sql, sqlOne } from '../host/db';
 import { decodeTimeCursor, encodeTimeCursor } from '../host/time-cursor';
 import { agentLoads, canRun, pickAgent, planFacts } from './capable';
+import { chatProposals } from './chat';
 import { analysisPrompt, contactIn, layoutSteps, offlineAnalysis, planDocId, type NamedContact } from './coordinator';
 
 export interface PlansServiceDeps {
@@ -224,6 +225,21 @@ export function createPlansService(deps: PlansServiceDeps) {
     };
   }
 
+  /**
+   * Whether a chat request needs several skills (and so a plan rather than one skill run): the
+   * deterministic analyser, over the skills your active agents can run, finds steps of at least
+   * two different skills. Decided without the model, so the same message always decides the same.
+   */
+  async function needsPlan(userId: string, message: string): Promise<boolean> {
+    const parsed = PlanTaskSchema.safeParse({ description: message });
+    if (!parsed.success) return false;
+    const all = await userAgents(userId);
+    const held = agents.registry.list().filter((sk) => all.some((a) => canRun(a, sk.id, sk)));
+    if (held.length < 2) return false;
+    const analysis = offlineAnalysis(parsed.data.description, held, await namedContacts(userId, parsed.data.description), held);
+    return !!analysis && new Set(analysis.requiredSkills.map((s) => s.skill)).size >= 2;
+  }
+
   async function loadRun(userId: string, runId: string) {
     const row = UUID.test(runId) ? await sqlOne<RunRow>(deps.em(), 'select * from plan_runs where id = ? and user_id = ?', [runId, userId]) : null;
     if (!row) throw new SwitchyardError('NOT_FOUND', 'No such plan run');
@@ -401,6 +417,12 @@ export function createPlansService(deps: PlansServiceDeps) {
   return {
     events,
     fromTask,
+    needsPlan,
+    /** The plans an agent proposed in its chat with this user, newest first; another user's agent is NOT_FOUND. */
+    async chatProposals(userId: string, agentId: string, limit = 50) {
+      const agent = await agents.store.get(userId, agentId);
+      return { items: await chatProposals(deps.em, userId, agent.id, limit) };
+    },
     validate,
     run,
     get: view,

@@ -5,6 +5,7 @@ import type { Config } from '../config';
 import type { Services } from '../context';
 import { hostOf } from '../host/wiring';
 import type { ServerOverrides } from '../server';
+import { registerChatPlanner } from './chat';
 import { createPlansService, type PlansService } from './plans.service';
 
 /** The plans service from the server's service bag (set up by `plansOverrides`). */
@@ -29,6 +30,8 @@ export function plansOverrides(config: Config): Pick<ServerOverrides, 'services'
         instanceId: config.instanceId,
         log: base.log,
       });
+      // Chat with an agent proposes a plan when a request needs several skills (plans/chat.ts).
+      registerChatPlanner(agentsOf(base), { plans, em: () => base.db.orm.em.fork() as unknown as EntityManager, now: () => base.clock.now() });
       return { plans };
     },
     plugins: [

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { IdSchema, PLAN_RUN_STATUSES } from '@switchyard/schema';
+import { AgentIdSchema, IdSchema, PLAN_RUN_STATUSES } from '@switchyard/schema';
 import { plansOf } from '../plans/wiring';
 import { authedProcedure, router } from '../trpc';
 
@@ -41,6 +41,11 @@ export const plansRouter = router({
       limit: z.number().int().min(1).max(200).default(50), cursor: z.string().max(500).optional(),
     }).prefault({}))
     .query(({ ctx, input }) => plansOf(ctx.services).list(ctx.user.id, input)),
+
+  /** The plans an agent proposed in its chat with you (a request that needed several skills), newest first, each under its answer. */
+  chatProposals: authedProcedure
+    .input(z.object({ agentId: AgentIdSchema, limit: z.number().int().min(1).max(200).default(50) }))
+    .query(({ ctx, input }) => plansOf(ctx.services).chatProposals(ctx.user.id, input.agentId, input.limit)),
 
   cancel: authedProcedure.input(RunId).mutation(({ ctx, input }) => plansOf(ctx.services).cancel(ctx.user.id, input.id)),
 
