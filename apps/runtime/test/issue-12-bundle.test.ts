@@ -1,8 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { compile } from '@switchyard/actors';
 import { TemplateSchema, type FlowDocument } from '@switchyard/schema';
-import { bindBundle, checkBundle, findSecrets, validateVariables } from '../src/templates/bundle';
+import { bindBundle, checkBundle, diagnosticsOf, findSecrets, validateVariables } from '../src/templates/bundle';
 import { mergeDocuments } from '../src/templates/upgrade';
 import { BUILTIN_TEMPLATES_DIR } from '../src/templates/wiring';
 
@@ -16,7 +15,8 @@ describe('issue 12: template bundles (pure)', () => {
       const { template } = checkBundle(JSON.parse(readFileSync(`${BUILTIN_TEMPLATES_DIR}/${f}`, 'utf8')));
       const ids = Object.fromEntries(template.agents.map((a, i) => [a.ref, `00000000-0000-4000-8000-00000000000${i}`]));
       const bound = bindBundle(template, validateVariables(template.variables, template.variables.some((v) => v.key === 'product') ? { product: 'X' } : template.variables.some((v) => v.key === 'url') ? { url: 'https://example.com/hook' } : {}), ids);
-      for (const doc of bound.documents) expect(compile(doc).diagnostics.filter((d) => d.severity === 'error'), f).toEqual([]);
+      // Plans go through the plan analyser (they have no trigger), the other kinds through the compiler.
+      for (const doc of bound.documents) expect(diagnosticsOf(doc).filter((d) => d.severity === 'error'), f).toEqual([]);
     }
   });
 
@@ -31,6 +31,18 @@ describe('issue 12: template bundles (pure)', () => {
     expect(() => validateVariables(meeting.variables, { duration: 5 })).toThrow(/at least 15/);
     expect(() => validateVariables(meeting.variables, { timezone: 'Mars/Olympus' })).toThrow(/timezone/);
     expect(() => validateVariables(meeting.variables, { nope: 1 })).toThrow(/Unknown variable/);
+  });
+
+  it('the plan template binds its two agents and the installer\'s values into the steps, typed', () => {
+    const plan = load('research-and-reach-out');
+    expect(plan.documents.map((d) => d.kind)).toEqual(['plan']);
+    const bound = bindBundle(plan, validateVariables(plan.variables, { goal: 'Offer a demo', tone: 'concise', depth: 'basic', maxWords: 80 }), { researcher: 'r-id', writer: 'w-id' });
+    const [research, email] = bound.documents[0]!.nodes;
+    expect(research!.params).toMatchObject({ agent: 'r-id', params: { contactId: '{{ context.contactId }}', depth: 'basic' } });
+    expect(email!.params).toMatchObject({ agent: 'w-id', params: { tone: 'concise', maxWords: 80, instructions: expect.stringMatching(/^Offer a demo\. Personalize it with what the research found: \{\{ steps\.research\.output\.insights \}\}$/) } });
+    expect(bound.agents.find((a) => a.ref === 'writer')!.systemPrompt).toContain('a concise tone');
+    expect(() => validateVariables(plan.variables, { maxWords: 10 })).toThrow(/at least 50/);
+    expect(() => validateVariables(plan.variables, { depth: 'shallow' })).toThrow(/one of basic, detailed, comprehensive/);
   });
 
   it('finds secrets by key and by shape, not in variable references', () => {

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync, readdirSync } from 'node:fs';
 import { TemplateSchema } from '@switchyard/schema';
+import { createActor, toPromise } from 'xstate';
 import { compile } from './compiler/compile';
+import { analyzePlan, createPlanMachine, planStepActor } from './plan';
 import { createFakePorts } from './testing/fake-ports';
 import { simulateRun } from './testing/run';
 
@@ -105,6 +107,15 @@ describe('compiled runs with fake ports', () => {
     for (const file of readdirSync(templatesDir).filter((f) => f.endsWith('.json'))) {
       const t = load(file);
       for (const doc of t.documents) {
+        if (doc.kind === 'plan') {
+          // A plan has no trigger: it is analysed and its steps run against a port that echoes a research result.
+          const { plan, diagnostics } = analyzePlan(doc);
+          expect(diagnostics, file).toEqual([]);
+          const port = { runStep: async (req: { params: Record<string, unknown> }) => ({ profile: { email: ALICE.email, name: ALICE.name }, insights: [], params: req.params }) };
+          const actor = createActor(createPlanMachine(plan!).provide({ actors: { runStep: planStepActor(port) } }), { input: { context: { contactId: ALICE.id } } }).start();
+          expect((await toPromise(actor)).status, file).toBe('success');
+          continue;
+        }
         const { machine, diagnostics } = compile(doc);
         expect(diagnostics, file).toEqual([]);
         const trigger = machine!.triggers[0]!;
