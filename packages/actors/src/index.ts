@@ -6,7 +6,7 @@ export * from './expression';
 export { stableStringify } from './stable-json';
 export { nodeImplementations } from './nodes/registry';
 export type { Invocation, NodeOutcome, NodeImplementation } from './nodes/types';
-export { matchTrigger } from './triggers';
+export { matchTrigger, triggerHolds } from './triggers';
 export { createFakePorts, type FakeEffect } from './testing/fake-ports';
 export { createFakeSkillPorts } from './testing/fake-skill-ports';
 export { simulateRun } from './testing/run';

@@ -25,3 +25,19 @@ export function matchTrigger(
   }
   return { matched, errors };
 }
+
+/**
+ * Whether one trigger node of a compiled flow takes this payload (a condition trigger's check:
+ * its condition over the figures). A condition that throws does not hold; its error is returned.
+ */
+export function triggerHolds(compiled: CompiledMachine, nodeId: string, payload: Record<string, unknown>): { holds: boolean; error: string | null } {
+  const t = compiled.triggers.find((x) => x.nodeId === nodeId);
+  if (!t || !isNodeType(t.type)) return { holds: false, error: `"${nodeId}" is not a trigger of this flow` };
+  const impl = nodeImplementations[t.type];
+  if (impl.kind !== 'trigger') return { holds: false, error: `"${nodeId}" is not a trigger` };
+  try {
+    return { holds: (impl.matches as (p: unknown, e: Record<string, unknown>) => boolean)(t.params, payload), error: null };
+  } catch (e) {
+    return { holds: false, error: (e as Error).message };
+  }
+}

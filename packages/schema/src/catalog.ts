@@ -17,6 +17,7 @@ export const NODE_KINDS = [
   triggers.userLoginTrigger,
   triggers.notificationActedTrigger,
   triggers.scheduleTrigger,
+  triggers.conditionTrigger,
   triggers.webhookTrigger,
   conditions.contactExistsCondition,
   conditions.businessHoursCondition,

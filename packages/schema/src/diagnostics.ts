@@ -7,6 +7,7 @@ export const DIAGNOSTIC_CODES = [
   'invalid-cron',
   'invalid-timezone',
   'invalid-duration',
+  'invalid-interval',
   'dangling-edge',
   'unknown-handle',
   'missing-trigger',

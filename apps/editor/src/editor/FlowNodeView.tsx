@@ -39,6 +39,10 @@ function summaryOf(type: string, params: Record<string, unknown>): string {
     }
     case 'trigger.schedule':
       return s('cron') ? `${s('cron')} (${s('timezone') ?? 'UTC'})` : 'No schedule yet';
+    case 'trigger.condition': {
+      const every = typeof params.everyMinutes === 'number' ? params.everyMinutes : 15;
+      return `Every ${every === 1 ? 'minute' : `${every} min`}${s('condition') ? `: ${s('condition')}` : ''}`;
+    }
     case 'condition.if':
     case 'condition.expression':
       return s('expression') ?? 'No expression yet';

@@ -190,7 +190,7 @@ export function createFlowService(deps: { em: () => EntityManager; now: () => st
         await sql(tx, 'update flow_triggers set active = false where flow_id = ?', [f.id]);
         const webhooks: { nodeId: string; url: string; secret: string | null }[] = [];
         for (const t of machine.triggers) {
-          const kind = t.listensTo ? 'event' : t.type === 'trigger.schedule' ? 'schedule' : t.type === 'trigger.webhook' ? 'webhook' : 'manual';
+          const kind = t.listensTo ? 'event' : t.type === 'trigger.schedule' ? 'schedule' : t.type === 'trigger.condition' ? 'condition' : t.type === 'trigger.webhook' ? 'webhook' : 'manual';
           if (kind === 'webhook') {
             // A webhook's URL and secret belong to its trigger node: a redeploy (of any version) keeps
             // them, so senders are not broken by it; only rotateWebhookSecret changes the secret.

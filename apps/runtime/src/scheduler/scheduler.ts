@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import Bree from 'bree';
 import { CronExpressionParser } from 'cron-parser';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { triggerHolds } from '@switchyard/actors';
 import type { RuntimeClock } from '../host/clock';
 import { sql } from '../host/db';
 import type { Host } from '../host/host';
@@ -10,6 +11,8 @@ import { uuidFromName } from '../host/ids';
 
 const TICK_WORKER = fileURLToPath(new URL('./tick.worker.mjs', import.meta.url));
 const SWEEP_JOB = 'sweep';
+const CONDITIONS_JOB = 'conditions';
+const MINUTE = 60_000;
 
 interface ScheduleRow {
   id: string;
@@ -19,6 +22,32 @@ interface ScheduleRow {
   node_id: string;
   cron: string;
   timezone: string | null;
+}
+
+interface ConditionRow {
+  id: string;
+  flow_id: string;
+  user_id: string;
+  version: number;
+  node_id: string;
+  every_minutes: number | null;
+}
+
+/** The figures a condition trigger's check sees as `trigger`: the user's own data, counted now. */
+export interface ConditionFigures {
+  unreadEmails: number;
+  importantUnreadEmails: number;
+  followUpsDue: number;
+  openTasks: number;
+  overdueTasks: number;
+  unreadNotifications: number;
+  contacts: number;
+}
+
+/** The interval a condition check belongs to: intervals of N minutes counted from the Unix epoch (UTC). */
+export function intervalOf(everyMinutes: number, at: number): Date {
+  const size = everyMinutes * MINUTE;
+  return new Date(Math.floor(at / size) * size);
 }
 
 /** The scheduled slot a tick belongs to: the latest cron occurrence at or before `at`. */
@@ -33,6 +62,8 @@ export function slotOf(cron: string, timezone: string | null, at: number): Date 
  */
 export function createScheduler(deps: {
   em: () => EntityManager; host: Host; clock: RuntimeClock; log?: { error(o: unknown, m?: string): void }; sweepMs?: number;
+  /** Milliseconds between condition checks (each claims its trigger's current interval once); default 20 s. */
+  conditionsMs?: number;
   /** Test-only: SIGKILL right after a tick's claim-and-start committed. */
   crashAfterClaim?: boolean;
 }) {
@@ -95,6 +126,103 @@ export function createScheduler(deps: {
     return fired;
   }
 
+  async function figuresOf(userId: string, at: number): Promise<ConditionFigures> {
+    const now = new Date(at).toISOString();
+    const row = (await sql<ConditionFigures>(deps.em(),
+      `select
+         (select count(*) from emails where user_id = ? and direction = 'inbound' and is_unread)::int as "unreadEmails",
+         (select count(*) from emails where user_id = ? and direction = 'inbound' and is_unread and is_important)::int as "importantUnreadEmails",
+         (select count(*) from follow_ups where user_id = ? and status <> 'completed' and due_at <= ?
+             and (status <> 'snoozed' or snoozed_until is null or snoozed_until <= ?))::int as "followUpsDue",
+         (select count(*) from tasks where user_id = ? and status = 'open')::int as "openTasks",
+         (select count(*) from tasks where user_id = ? and status = 'open' and due_at is not null and due_at < ?)::int as "overdueTasks",
+         (select count(*) from notifications where user_id = ? and state = 'unread')::int as "unreadNotifications",
+         (select count(*) from contacts where user_id = ?)::int as "contacts"`,
+      [userId, userId, userId, now, now, userId, userId, now, userId, userId]))[0]!;
+    return row;
+  }
+
+  /**
+   * One check of a condition trigger for the interval `at` falls in: the first process to claim
+   * `(trigger, interval start)` checks, so the condition is checked once per interval across
+   * processes. When it holds, the claim and the run (or the behavior's activation) are one
+   * transaction, like a cron tick; when it does not, only the claim is stored.
+   */
+  async function checkCondition(t: ConditionRow, at: number) {
+    const every = Number(t.every_minutes);
+    if (!Number.isInteger(every) || every < 1 || every > 1440) return null;
+    const checkedAt = intervalOf(every, at).toISOString();
+    const claim = async (tx: EntityManager) => (await sql(tx,
+      'insert into schedule_fires (trigger_id, fire_at, claimed_by, claimed_at) values (?, ?, ?, ?) on conflict do nothing returning trigger_id',
+      [t.id, checkedAt, instance, new Date(deps.clock.now()).toISOString()])).length > 0;
+    // Claimed already (here or by another process): nothing to count.
+    const taken = await sql(deps.em(), 'select 1 as x from schedule_fires where trigger_id = ? and fire_at = ?', [t.id, checkedAt]);
+    if (taken.length) return null;
+    const payload = { checkedAt, at: new Date(at).toISOString(), everyMinutes: every, ...(await figuresOf(t.user_id, at)) };
+    const { holds, error } = triggerHolds(await deps.host.compiledFor(t.flow_id, t.version), t.node_id, payload);
+    if (error) deps.log?.error({ triggerId: t.id, error }, 'a condition trigger\'s condition could not be checked');
+    if (!holds) {
+      await claim(deps.em());
+      return null;
+    }
+    const { runId, created } = await deps.host.startRun({
+      userId: t.user_id, flowId: t.flow_id, version: t.version, triggerNodeId: t.node_id,
+      trigger: { type: 'condition', eventId: null, payload },
+      runId: uuidFromName(`${t.id}@${checkedAt}`),
+      claim,
+    });
+    return created ? { runId, checkedAt } : null;
+  }
+
+  /** Checks every active condition trigger whose current interval was not checked yet. */
+  async function checkConditions(at = deps.clock.now()) {
+    const rows = await sql<ConditionRow>(deps.em(),
+      `select t.id, t.flow_id, t.user_id, t.version, t.node_id, (t.filters->>'everyMinutes')::int as every_minutes
+         from flow_triggers t join flows f on f.id = t.flow_id
+        where t.kind = 'condition' and t.active and f.deleted_at is null order by t.created_at`);
+    const started: { runId: string; checkedAt: string }[] = [];
+    for (const t of rows) {
+      try {
+        const r = await checkCondition(t, at);
+        if (r) started.push(r);
+      } catch (e) {
+        deps.log?.error({ err: e, triggerId: t.id }, 'a condition check failed');
+      }
+    }
+    return started;
+  }
+
+  /*
+   * A clock that jumps (only the test clock does) passes slots bree never sees: bree's cron runs on
+   * the system clock. Each jump fires, for every schedule trigger, the latest slot it passed (at
+   * most one, like `missed: runOnce`), and checks the condition triggers at the new time; claims
+   * keep this exactly-once across processes whose clocks are moved alike.
+   */
+  let seenAt = deps.clock.now();
+  let moving: Promise<unknown> = Promise.resolve();
+  async function clockMoved(from: number, to: number) {
+    const rows = await sql<ScheduleRow & { deployed_at: Date }>(deps.em(),
+      `select t.*, t.created_at as deployed_at from flow_triggers t join flows f on f.id = t.flow_id
+        where t.kind = 'schedule' and t.active and f.deleted_at is null order by t.created_at`);
+    for (const s of rows) {
+      try {
+        const slot = slotOf(s.cron, s.timezone, to).getTime();
+        if (slot <= from || slot < new Date(s.deployed_at).getTime()) continue;
+        await claimAndStart(s, new Date(slot).toISOString());
+      } catch (e) {
+        deps.log?.error({ err: e, triggerId: s.id }, 'could not fire a tick the clock moved past');
+      }
+    }
+    await checkConditions(to);
+  }
+  const unsubscribeClock = deps.clock.onChange(() => {
+    const from = seenAt;
+    const to = deps.clock.now();
+    seenAt = to;
+    if (to <= from || !bree) return;
+    moving = moving.then(() => clockMoved(from, to)).catch((e: unknown) => deps.log?.error({ err: e }, 'firing ticks after a clock move failed'));
+  });
+
   /** Deletes expired memory: workflow memory and agents' memory (reads already treat it as gone). */
   async function sweep() {
     const now = new Date(deps.clock.now()).toISOString();
@@ -135,27 +263,36 @@ export function createScheduler(deps: {
   return {
     fire,
     catchUp,
+    checkConditions,
+    /** Resolves once the ticks and checks caused by clock moves so far are done (tests). */
+    settled: () => moving,
     sync,
     sweep,
     scheduled: () => [...schedules.keys()],
     async start() {
       bree = new Bree({
         root: false, doRootCheck: false, logger: false,
-        jobs: [{ name: SWEEP_JOB, path: TICK_WORKER, interval: deps.sweepMs ?? 60_000 }],
+        jobs: [
+          { name: SWEEP_JOB, path: TICK_WORKER, interval: deps.sweepMs ?? 60_000 },
+          { name: CONDITIONS_JOB, path: TICK_WORKER, interval: deps.conditionsMs ?? 20_000 },
+        ],
         workerMessageHandler: ({ name, message }) => {
           if (!(message && typeof message === 'object' && 'tick' in message)) return;
-          const task = name === SWEEP_JOB ? sweep() : fire(name);
+          const task = name === SWEEP_JOB ? sweep() : name === CONDITIONS_JOB ? checkConditions() : fire(name);
           task.catch((e: unknown) => deps.log?.error({ err: e, job: name }, 'scheduled job failed'));
         },
         errorHandler: (err, data) => deps.log?.error({ err, job: data?.name }, 'scheduler worker error'),
       });
       await bree.start(SWEEP_JOB);
+      await bree.start(CONDITIONS_JOB);
+      seenAt = deps.clock.now();
       await sync();
       await catchUp().catch((e: unknown) => deps.log?.error({ err: e }, 'catching up missed ticks failed'));
       // Other processes may deploy flows; pick their schedules up.
       resync = setInterval(() => void sync().catch((e) => deps.log?.error({ err: e }, 'schedule sync failed')), 30_000);
     },
     async stop() {
+      unsubscribeClock();
       if (resync) clearInterval(resync);
       resync = null;
       const b = bree;

@@ -17,6 +17,7 @@ export const nodeImplementations: { [K in NodeType]: NodeImplementation<K> } = {
   'trigger.userLogin': triggers.userLoginTrigger,
   'trigger.notificationActed': triggers.notificationActedTrigger,
   'trigger.schedule': triggers.scheduleTrigger,
+  'trigger.condition': triggers.conditionTrigger,
   'trigger.webhook': triggers.webhookTrigger,
   'condition.contactExists': conditions.contactExists,
   'condition.businessHours': conditions.businessHours,

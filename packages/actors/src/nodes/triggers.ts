@@ -10,6 +10,8 @@ const where = (expr: string, payload: Record<string, unknown>) => !expr.trim() |
 export const manualTrigger: TriggerImplementation<'trigger.manual'> = { kind: 'trigger', matches: () => true };
 export const userLoginTrigger: TriggerImplementation<'trigger.userLogin'> = { kind: 'trigger', matches: () => true };
 export const scheduleTrigger: TriggerImplementation<'trigger.schedule'> = { kind: 'trigger', matches: () => true };
+/** The check's figures are the payload (`trigger`); an empty condition holds at every check. */
+export const conditionTrigger: TriggerImplementation<'trigger.condition'> = { kind: 'trigger', matches: (p, e) => where(p.condition, e) };
 export const webhookTrigger: TriggerImplementation<'trigger.webhook'> = { kind: 'trigger', matches: () => true };
 
 export const notificationActedTrigger: TriggerImplementation<'trigger.notificationActed'> = {

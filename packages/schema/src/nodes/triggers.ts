@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { cronString, defineNodeKind, timezoneString } from './common';
+import { cronString, defineNodeKind, issue, timezoneString } from './common';
 
 const filterExpression = z.string().max(2000).default('').describe('Optional expression that must be true, e.g. trigger.subject contains "urgent"');
 
@@ -73,6 +73,26 @@ export const scheduleTrigger = defineNodeKind({
       .describe('Ticks missed while no runtime was running: skip them, or run the latest one once on start'),
   }),
   inputs: [], outputs: [{ id: 'out', label: 'Tick', dataType: 'any' }],
+});
+
+/** The figures a condition trigger's check sees as `trigger` (the user's own data, counted at the check). */
+export const CONDITION_FIGURES = ['unreadEmails', 'importantUnreadEmails', 'followUpsDue', 'openTasks', 'overdueTasks', 'unreadNotifications', 'contacts'] as const;
+
+export const conditionTrigger = defineNodeKind({
+  type: 'trigger.condition', typeVersion: 1, category: 'trigger', label: 'Condition',
+  description: 'Checks a condition on your data every N minutes and starts when it holds (at most once per interval).',
+  expressionParams: ['condition'],
+  params: z.object({
+    everyMinutes: z.number({ message: 'Check every how many minutes? A whole number from 1 to 1440' })
+      .superRefine((v, ctx) => {
+        if (!Number.isInteger(v) || v < 1 || v > 1440) ctx.addIssue({ code: 'custom', ...issue('invalid-interval', 'Check every whole number of minutes from 1 (each minute) to 1440 (once a day)') });
+      })
+      .default(15)
+      .describe('Check every (minutes, 1 to 1440)'),
+    condition: z.string().max(2000).default('')
+      .describe(`Starts when this holds, e.g. trigger.followUpsDue > 0 (figures: ${CONDITION_FIGURES.join(', ')}; empty: every check)`),
+  }),
+  inputs: [], outputs: [{ id: 'out', label: 'Check', dataType: 'any' }],
 });
 
 export const webhookTrigger = defineNodeKind({
