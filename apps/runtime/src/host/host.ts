@@ -276,7 +276,7 @@ export function createHost(deps: HostDeps) {
     compiled: CompiledMachine,
     fence: Fence | null = fenceOf(row),
     resumeAttempt = 0,
-    woken = false,
+    woken: boolean | 'replayed' = false,
   ) {
     const run: LiveRun = {
       id: row.id, userId: row.user_id, compiled, version: Number(row.snapshot_version), nodeStates: {}, status: row.status ?? 'running',
@@ -304,7 +304,7 @@ export function createHost(deps: HostDeps) {
       run.nodeStates = restored?.context ? nodeStatesOfSnapshot({ value: restored.value, context: restored.context }) : nodeStatesOf(restored?.value);
       queueWrite(run, {
         runId: run.id, version: ++run.version, snapshot: null, status: run.status, reason: null, error: null, at: iso(), finished: false, touchRun: false,
-        journal: { kind: woken ? 'woken' : 'restored', eventType: null, nodeId: null, data: resumeAttempt > 0 ? { afterFailedWrite: true, attempt: resumeAttempt } : null },
+        journal: { kind: woken === 'replayed' ? 'replayed' : woken ? 'woken' : 'restored', eventType: null, nodeId: null, data: resumeAttempt > 0 ? { afterFailedWrite: true, attempt: resumeAttempt } : null },
         fence,
       });
     }
@@ -337,6 +337,48 @@ export function createHost(deps: HostDeps) {
       launch({ id: runId, user_id: input.userId, trigger_node_id: input.triggerNodeId, trigger: input.trigger, snapshot: null, snapshot_version: 0, lease_epoch: 1 }, compiled);
     }
     return { runId, created };
+  }
+
+  /**
+   * Starts a replay (monitor/replay.ts prepared and checked it): a new run of the same pinned flow
+   * version whose first stored step is `seed.snapshot`, the old run's state when the chosen step
+   * started (its run id rewritten), so the steps before it keep their recorded results and only the
+   * chosen step and what follows run again. The run row, its link to the old run and that first
+   * step commit together: a crash right after restores the run from it, never from the start.
+   */
+  async function startReplay(input: {
+    userId: string; flowId: string; version: number; triggerNodeId: string; trigger: RunRow['trigger'];
+    replayOf: string; fromNodeId: string;
+    /** The first step, made for the new run's id; null: from the trigger (the run starts afresh). */
+    seed: ((runId: string) => { snapshot: unknown; value: unknown; data: unknown; waits: { nodeId: string; eventType: string; field: string; key: string }[] }) | null;
+  }): Promise<{ runId: string }> {
+    const compiled = await machinesRegistry.compiledFor(input.flowId, input.version);
+    const runId = randomUUID();
+    const at = iso();
+    const seed = input.seed?.(runId) ?? null;
+    await deps.em().transactional(async (tx) => {
+      await store.insert({
+        id: runId, userId: input.userId, flowId: input.flowId, version: input.version, triggerNodeId: input.triggerNodeId, trigger: input.trigger, at,
+        ...(deps.lease ? { owner: deps.lease } : {}),
+      }, tx);
+      await sql(tx, 'update runs set replay_of = ?, replay_from = ? where id = ?', [input.replayOf, input.fromNodeId, runId]);
+      if (!seed) return;
+      await sql(tx, 'update runs set snapshot = ?, snapshot_version = 1 where id = ?', [seed.snapshot, runId]);
+      await sql(tx,
+        `insert into run_journal (run_id, seq, at, kind, event_type, node_id, snapshot, data, value) values (?, 1, ?, 'state', 'run.replay', ?, ?, ?, ?::jsonb)`,
+        [runId, at, input.fromNodeId, seed.snapshot, seed.data, JSON.stringify(seed.value)]);
+      for (const w of seed.waits) {
+        await sql(tx, 'insert into run_waits (run_id, node_id, user_id, event_type, field, correlation_key, created_at) values (?, ?, ?, ?, ?, ?, ?)',
+          [runId, w.nodeId, input.userId, w.eventType, w.field, w.key, at]);
+      }
+    });
+    if (!stopping) {
+      launch({
+        id: runId, user_id: input.userId, trigger_node_id: input.triggerNodeId, trigger: input.trigger, snapshot: seed?.snapshot ?? null,
+        snapshot_version: seed ? 1 : 0, state_seq: seed ? 1 : null, lease_epoch: 1, status: 'running',
+      }, compiled, undefined, 0, seed ? 'replayed' : false);
+    }
+    return { runId };
   }
 
   /**
@@ -764,6 +806,7 @@ export function createHost(deps: HostDeps) {
     fence,
     compiledFor: (flowId: string, version: number) => machinesRegistry.compiledFor(flowId, version),
     startRun,
+    startReplay,
     restoreAll,
     drainInbox,
     emit,

@@ -43,8 +43,8 @@ export interface Fence {
 }
 
 export interface JournalEntry {
-  /** `woken`: a parked run relaunched here (a due timer, a command); `restored`: a restart, an adoption or a retry after a failed write. */
-  kind: 'state' | 'restored' | 'woken' | 'error';
+  /** `woken`: a parked run relaunched here (a due timer, a command); `restored`: a restart, an adoption or a retry after a failed write; `replayed`: a replay's run started from its seed step. */
+  kind: 'state' | 'restored' | 'woken' | 'replayed' | 'error';
   eventType: string | null;
   nodeId: string | null;
   data: unknown;

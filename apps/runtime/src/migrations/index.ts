@@ -15,6 +15,7 @@ import { Migration0013JournalDeltas } from './0013-journal-deltas';
 import { Migration0014RunWaits } from './0014-run-waits';
 import { Migration0015AgentLeases } from './0015-agent-leases';
 import { Migration0016PlanProposals } from './0016-plan-proposals';
+import { Migration0017ReplayCoherence } from './0017-replay-coherence';
 import { Migration0018ConditionTriggers } from './0018-condition-triggers';
 
 /** Every migration in order. Listed explicitly so no filesystem glob is needed at run time. */
@@ -35,5 +36,6 @@ export const migrationsList: MigrationObject[] = [
   { name: '0014-run-waits', class: Migration0014RunWaits },
   { name: '0015-agent-leases', class: Migration0015AgentLeases },
   { name: '0016-plan-proposals', class: Migration0016PlanProposals },
+  { name: '0017-replay-coherence', class: Migration0017ReplayCoherence },
   { name: '0018-condition-triggers', class: Migration0018ConditionTriggers },
 ];

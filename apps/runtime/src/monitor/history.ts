@@ -80,6 +80,8 @@ export interface Span {
   reason: string | null;
   effects: { key: string; kind: string; record: { type: string; id: string } | null; at: string }[];
   modelCalls: ModelCall[];
+  /** A replay's step that kept the replayed run's recorded result (it did not run again). */
+  replayed?: boolean;
 }
 
 const outcomeOf = (r: NodeResult) => ({
@@ -126,9 +128,10 @@ export async function runTimeline(em: EntityManager, userId: string, runId: stri
     id: string; flow_id: string; flow_version: number; doc_id: string; flow_name: string; flow_kind: string; status: string; reason: string | null;
     error: { nodeId?: string; code: string; message: string } | null; trigger: { type?: string; payload?: unknown }; trigger_node_id: string | null;
     started_at: Date; finished_at: Date | null; updated_at: Date; owner: string | null; document: { nodes?: { id: string; type: string; params?: unknown; label?: string }[] } | null;
+    replay_of: string | null; replay_from: string | null;
   }>(em,
     `select r.id, r.flow_id, r.flow_version, f.doc_id, f.name as flow_name, f.kind as flow_kind, r.status, r.reason, r.error, r.trigger, r.trigger_node_id,
-            r.started_at, r.finished_at, r.updated_at, r.owner, v.document
+            r.started_at, r.finished_at, r.updated_at, r.owner, v.document, r.replay_of, r.replay_from
        from runs r join flows f on f.id = r.flow_id left join flow_versions v on v.flow_id = r.flow_id and v.version = r.flow_version
       where r.id = ? and r.user_id = ?`, [runId, userId]);
   if (!run) throw new SwitchyardError('NOT_FOUND', 'Run not found');
@@ -152,6 +155,9 @@ export async function runTimeline(em: EntityManager, userId: string, runId: stri
     `select agent_id, payload->'meta'->>'nodeId' as node_id, payload->'params' as params, payload->>'skill' as skill, started_at, finished_at, created_at
        from agent_requests where user_id = ? and payload->'meta'->>'runId' = ? order by created_at`, [userId, runId]);
   const timers = await sql<{ key: string; due_at: Date; fired_at: Date | null }>(em, 'select key, due_at, fired_at from timers where run_id = ?', [runId]);
+  // Replays of this run (newest first), and the run this one replays (monitor/replay.ts).
+  const replays = await sql<{ id: string; replay_from: string; status: string; started_at: Date }>(em,
+    'select id, replay_from, status, started_at from runs where replay_of = ? and user_id = ? order by started_at desc, id limit 50', [runId, userId]);
 
   const spans: Span[] = [];
   const open = new Map<string, Span>();
@@ -190,6 +196,17 @@ export async function runTimeline(em: EntityManager, userId: string, runId: stri
   for (const j of journal) {
     const at = iso(j.at)!;
     if (j.kind !== 'state') markers.push({ seq: j.seq, at, kind: j.kind, eventType: j.event_type, nodeId: j.node_id, data: null });
+    if (j.event_type === 'run.replay' && j.changed && typeof j.changed === 'object') {
+      // A replay's first step holds the old run's results of the steps before the chosen one.
+      for (const [id, c] of Object.entries(j.changed)) {
+        if (!c.result || !['succeeded', 'failed', 'skipped'].includes(c.state)) continue;
+        results = { ...results, [id]: c.result };
+        current[id] = c.state;
+        const span = open.get(id) ?? startSpan(id, at);
+        span.replayed = true;
+        close(span, at);
+      }
+    }
     if (j.changed && typeof j.changed === 'object') {
       for (const [id, c] of Object.entries(j.changed)) {
         current[id] = c.state;
@@ -258,6 +275,8 @@ export async function runTimeline(em: EntityManager, userId: string, runId: stri
       id: run.id, docId: run.doc_id, flowName: run.flow_name, flowKind: run.flow_kind, flowVersion: run.flow_version, status: run.status,
       reason: run.reason, error: run.error, triggerType: run.trigger?.type ?? null, owner: run.owner,
       startedAt: iso(run.started_at)!, finishedAt: iso(run.finished_at), updatedAt: iso(run.updated_at)!,
+      replayOf: run.replay_of ? { runId: run.replay_of, fromNodeId: run.replay_from ?? '' } : null,
+      replays: replays.map((r) => ({ runId: r.id, fromNodeId: r.replay_from, status: r.status, startedAt: iso(r.started_at)! })),
     },
     spans,
     markers,

@@ -8,6 +8,7 @@ import type { Context } from '../context';
 import type { AgentsService } from '../agents/agents.service';
 import { listActors, type ActorFilters } from '../monitor/actors';
 import { runHistory, runTimeline } from '../monitor/history';
+import { replayRun } from '../monitor/replay';
 import { operationalMetrics } from '../monitor/operational';
 import { DEFAULT_MINUTES, estimatesOf, successMetrics } from '../monitor/success';
 
@@ -146,6 +147,18 @@ export const monitorRouter = router({
     const { host } = hostOf(ctx.services);
     return runTimeline(emOf(ctx), ctx.user.id, input.runId, (id, v) => host.compiledFor(id, v));
   }),
+
+  /**
+   * Re-runs a finished workflow run from one of its steps: the steps that had finished before it
+   * started keep their recorded results (no model call, no effect again); the chosen step and what
+   * follows run anew on the same flow version. The new run points at the old one (`replayOf`).
+   */
+  replay: authedProcedure
+    .input(z.object({ runId: z.string().uuid(), fromNodeId: IdSchema }))
+    .mutation(({ ctx, input }) => {
+      const { host } = hostOf(ctx.services);
+      return replayRun({ em: emOf(ctx), host, compiledFor: (id, v) => host.compiledFor(id, v) }, ctx.user.id, input);
+    }),
 
   /** Operational figures and the seed's success metrics over a period (default the last 30 days). */
   metrics: authedProcedure.input(PeriodInput).query(async ({ ctx, input }) => {

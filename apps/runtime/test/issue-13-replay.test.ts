@@ -1,0 +1,120 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { backendsUnderTest, switchyardCode } from './host-support';
+import { rejection } from './support/test-db';
+import { startAgentsServer, startFakeOpenAi, waitForRun, type AgentsServer } from './support/agents-support';
+
+const node = (id: string, type: string, params: Record<string, unknown> = {}, x = 0) => ({ id, type, position: { x, y: 0 }, params });
+const chain = (...ids: string[]) => ids.slice(1).map((id, i) => ({ id: `e${i}`, source: ids[i]!, target: id }));
+
+/** Six steps, the model at step 2 (an agent drafting with the test model server), effects after it. */
+const sixSteps = (agentId: string) => ({
+  schemaVersion: 1, id: 'replay-six', kind: 'workflow', name: 'Draft, then tasks',
+  nodes: [
+    node('start', 'trigger.manual'),
+    node('reply', 'agent.runSkill', { agentId, skill: 'draft-email', params: { replyTo: { from: 'ada@analytical.test', subject: 'Renewal', body: 'Can we talk?' } } }, 200),
+    node('review', 'action.createTask', { title: 'Review: {{ nodes.reply.output.subject }}' }, 400),
+    node('follow', 'action.createTask', { title: 'Follow up: {{ nodes.reply.output.subject }}' }, 600),
+    node('note', 'action.sendNotification', { title: 'Drafted {{ nodes.reply.output.subject }}' }, 800),
+    node('close', 'action.createTask', { title: 'Close the loop' }, 1000),
+  ],
+  edges: chain('start', 'reply', 'review', 'follow', 'note', 'close'),
+});
+const delayFlow = {
+  schemaVersion: 1, id: 'replay-delay', kind: 'workflow', name: 'Waits an hour',
+  nodes: [node('start', 'trigger.manual'), node('wait', 'flow.delay', { duration: '1 hour' }, 200), node('task', 'action.createTask', { title: 'Later' }, 400)],
+  edges: chain('start', 'wait', 'task'),
+};
+
+/** Issue 13: replay a finished run from a chosen step with the journaled results of the steps before it. */
+describe.each(backendsUnderTest())('replay from a step (%s)', (backend) => {
+  let fake: Awaited<ReturnType<typeof startFakeOpenAi>>;
+  let s: AgentsServer;
+  let original: string;
+
+  beforeAll(async () => {
+    fake = await startFakeOpenAi();
+    s = await startAgentsServer(backend, { env: { OPENAI_BASE_URL: fake.baseUrl, OPENAI_API_KEY: 'sk-test', SWITCHYARD_MODEL: 'test-model' } });
+    await s.api.crm.contacts.create.mutate({ name: 'Ada Lovelace', email: 'ada@analytical.test', company: 'Analytical Engines' } as never);
+    const agent = await s.api.agents.create.mutate({ name: 'Replier', skills: ['draft-email'], tools: ['getContact', 'createDraft'] });
+    for (const doc of [sixSteps(agent.id), delayFlow]) {
+      await s.api.flows.save.mutate({ document: doc as never });
+      await s.api.flows.deploy.mutate({ docId: doc.id });
+    }
+    original = (await s.api.runs.start.mutate({ docId: 'replay-six' })).runId;
+    expect((await waitForRun(s.api as never, original, (r) => r.status !== 'running' && r.status !== 'waiting')).status).toBe('completed');
+  });
+  afterAll(async () => {
+    await s?.stop();
+    await s?.storage.drop();
+    await fake?.stop();
+  });
+
+  const modelCalls = () => fake.requests.filter((r) => r.response_format?.json_schema?.name === 'email_draft').length;
+  const tasksOf = async (runId: string) => (await s.query<{ title: string }>('select title from tasks where source_run_id = ? order by created_at, title', [runId])).map((t) => t.title);
+  const runCount = async () => Number((await s.query<{ n: string }>('select count(*) as n from runs'))[0]!.n);
+
+  it('from step 4 of 6 with the model at step 2: no call reaches the model server, the new run completes on the same version, linked both ways', async () => {
+    expect(modelCalls()).toBe(1);
+    expect((await tasksOf(original)).sort()).toEqual(['Close the loop', 'Follow up: Re: from the model', 'Review: Re: from the model']);
+    const before = fake.requests.length;
+
+    const replay = await s.api.monitor.replay.mutate({ runId: original, fromNodeId: 'follow' });
+    expect(replay).toMatchObject({ replayOf: original, fromNodeId: 'follow' });
+    expect(replay.reused.sort()).toEqual(['reply', 'review', 'start']);
+    const done = await waitForRun(s.api as never, replay.runId, (r) => r.status !== 'running' && r.status !== 'waiting');
+    expect(done.status).toBe('completed');
+    expect(fake.requests.length).toBe(before);
+    expect(await s.query('select id from llm_calls where run_id = ?', [replay.runId])).toEqual([]);
+    expect(await s.query(`select id from agent_requests where payload->'meta'->>'runId' = ?`, [replay.runId])).toEqual([]);
+    // Steps 4-6 ran again (the model's subject reused from the journal); step 3's task was not made twice.
+    expect((await tasksOf(replay.runId)).sort()).toEqual(['Close the loop', 'Follow up: Re: from the model']);
+    expect(await s.query('select node_id from effects where run_id = ? order by node_id', [replay.runId])).toEqual([{ node_id: 'close' }, { node_id: 'follow' }, { node_id: 'note' }]);
+    // The same pinned flow version.
+    const rows = await s.query<{ id: string; flow_id: string; flow_version: number; replay_of: string | null; replay_from: string | null }>(
+      'select id, flow_id, flow_version, replay_of, replay_from from runs where id in (?, ?)', [original, replay.runId]);
+    const [o, n] = [rows.find((r) => r.id === original)!, rows.find((r) => r.id === replay.runId)!];
+    expect([n.flow_id, n.flow_version, n.replay_of, n.replay_from]).toEqual([o.flow_id, o.flow_version, original, 'follow']);
+
+    // Both run pages tell it; the new timeline shows the reused steps as replayed.
+    const newView = await s.api.monitor.run.query({ runId: replay.runId });
+    expect(newView.run.replayOf).toEqual({ runId: original, fromNodeId: 'follow' });
+    const spans = Object.fromEntries(newView.spans.map((x) => [x.nodeId, x]));
+    expect(Object.keys(spans).sort()).toEqual(['close', 'follow', 'note', 'reply', 'review', 'start']);
+    expect(['start', 'reply', 'review'].map((id) => [spans[id]!.replayed, spans[id]!.status])).toEqual([[true, 'succeeded'], [true, 'succeeded'], [true, 'succeeded']]);
+    expect(['follow', 'note', 'close'].map((id) => [spans[id]!.replayed ?? false, spans[id]!.status])).toEqual([[false, 'succeeded'], [false, 'succeeded'], [false, 'succeeded']]);
+    expect(spans.reply!.output).toEqual((await s.api.monitor.run.query({ runId: original })).spans.find((x) => x.nodeId === 'reply')!.output);
+    expect(newView.markers.map((m) => m.kind)).toEqual(['replayed']);
+    const oldView = await s.api.monitor.run.query({ runId: original });
+    expect(oldView.run.replays).toEqual([{ runId: replay.runId, fromNodeId: 'follow', status: 'completed', startedAt: expect.any(String) }]);
+    expect(oldView.run.replayOf).toBeNull();
+  });
+
+  it('from the model step itself the model is asked again (the count above can move), and from the trigger everything runs again', async () => {
+    const before = modelCalls();
+    const fromModel = await s.api.monitor.replay.mutate({ runId: original, fromNodeId: 'reply' });
+    expect((await waitForRun(s.api as never, fromModel.runId, (r) => r.status !== 'running' && r.status !== 'waiting')).status).toBe('completed');
+    expect(modelCalls()).toBe(before + 1);
+    expect(fromModel.reused).toEqual(['start']);
+    expect(await tasksOf(fromModel.runId)).toHaveLength(3);
+    const fromStart = await s.api.monitor.replay.mutate({ runId: original, fromNodeId: 'start' });
+    expect((await waitForRun(s.api as never, fromStart.runId, (r) => r.status !== 'running' && r.status !== 'waiting')).status).toBe('completed');
+    expect(modelCalls()).toBe(before + 2);
+    expect((await s.api.monitor.run.query({ runId: original })).run.replays.map((r) => r.fromNodeId)).toEqual(['start', 'reply', 'follow']);
+  });
+
+  it('an unknown run, another user\'s run, a step not in the run and a run still going are typed errors; nothing is stored', async () => {
+    const waiting = (await s.api.runs.start.mutate({ docId: 'replay-delay' })).runId;
+    await waitForRun(s.api as never, waiting, (r) => r.status === 'waiting');
+    const runs = await runCount();
+    const calls = fake.requests.length;
+    const code = async (p: Promise<unknown>) => switchyardCode(await rejection(p));
+    expect(await code(s.api.monitor.replay.mutate({ runId: '00000000-0000-4000-8000-000000000000', fromNodeId: 'follow' }))).toBe('NOT_FOUND');
+    expect(await code(s.other.monitor.replay.mutate({ runId: original, fromNodeId: 'follow' }))).toBe('NOT_FOUND');
+    expect(await code(s.api.monitor.replay.mutate({ runId: original, fromNodeId: 'nowhere' }))).toBe('BAD_INPUT');
+    expect(await code(s.api.monitor.replay.mutate({ runId: original, fromNodeId: '1 bad id' }))).toBe('BAD_INPUT');
+    expect(await code(s.api.monitor.replay.mutate({ runId: 'not-a-uuid', fromNodeId: 'follow' }))).toBe('BAD_INPUT');
+    expect(await code(s.api.monitor.replay.mutate({ runId: waiting, fromNodeId: 'task' }))).toBe('INVALID_STATE');
+    expect(await runCount()).toBe(runs);
+    expect(fake.requests.length).toBe(calls);
+  });
+});
