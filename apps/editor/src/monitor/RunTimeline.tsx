@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useState } from 'react';
-import { hrefOf, linkHandler } from '../router';
+import { hrefOf, linkHandler, navigate } from '../router';
 import type { ApiClient } from '../trpc';
 import { isUnauthorized } from '../trpc';
 import { LoadErrorBanner } from '../components/Banner';
@@ -72,6 +72,18 @@ export function RunTimeline({ client, runId, onUnauthorized }: { client: ApiClie
             {run.finishedAt ? ` · took ${formatDuration(Date.parse(run.finishedAt) - Date.parse(run.startedAt))}` : ''}
             {run.owner ? <> · held by <code>{run.owner}</code></> : null} · {data.steps} stored steps · <code>{run.id}</code>
           </p>
+          {run.replayOf ? (
+            <p className="mon-replay" data-testid="replay-of">
+              Replay of <RunLink runId={run.replayOf.runId} /> from <strong>{labelOf(data, run.replayOf.fromNodeId)}</strong>: the steps before it kept that run's results.
+            </p>
+          ) : null}
+          {run.replays.length ? (
+            <p className="mon-replay" data-testid="replays">
+              Replayed as {run.replays.map((r, i) => (
+                <span key={r.runId}>{i > 0 ? ', ' : ''}<RunLink runId={r.runId} /> <span className="muted">(from {labelOf(data, r.fromNodeId)}, {r.status})</span></span>
+              ))}
+            </p>
+          ) : null}
           {run.error ? <p className="mon-error">{run.error.nodeId ? `${run.error.nodeId}: ` : ''}{run.error.message}</p> : run.reason ? <p className="muted">{run.reason}</p> : null}
         </div>
         <a className="button button--secondary button--small" href={flowHref} onClick={linkHandler(flowHref)} data-testid="open-flow">Open flow</a>
@@ -92,7 +104,7 @@ export function RunTimeline({ client, runId, onUnauthorized }: { client: ApiClie
                 <span className="muted">{s.nodeType ? nodeKindLabel(s.nodeType) : ''}{s.activation > 1 ? ` #${s.activation}` : ''}</span>
               </span>
               <span className="mon-gantt__track">
-                <span className={`mon-gantt__bar mon-gantt__bar--${s.status}`} style={{ left: `${left}%`, width: `max(3px, ${Math.max(0, right - left)}%)` }}
+                <span className={`mon-gantt__bar mon-gantt__bar--${s.status}${s.replayed ? ' mon-gantt__bar--replayed' : ''}`} style={{ left: `${left}%`, width: `max(3px, ${Math.max(0, right - left)}%)` }}
                   title={`${s.status} · ${formatDuration((s.endedAt ? Date.parse(s.endedAt) : scale.end) - Date.parse(s.startedAt))}`}>
                   {s.waits.map((w, k) => {
                     const wl = pos(w.from);
@@ -107,6 +119,7 @@ export function RunTimeline({ client, runId, onUnauthorized }: { client: ApiClie
                 {formatDuration((s.endedAt ? Date.parse(s.endedAt) : scale.end) - Date.parse(s.startedAt))}
                 {s.attempts > 1 ? ` · ${s.attempts} attempts` : ''}
                 {s.modelCalls.length ? ` · ${s.modelCalls.length} model call${s.modelCalls.length === 1 ? '' : 's'}` : ''}
+                {s.replayed ? ' · recorded' : ''}
               </span>
             </button>
           );
@@ -116,10 +129,11 @@ export function RunTimeline({ client, runId, onUnauthorized }: { client: ApiClie
           <span><i className="mon-swatch mon-gantt__bar--failed" /> failed</span>
           <span><i className="mon-swatch mon-gantt__bar--running" /> running</span>
           <span><i className="mon-swatch mon-gantt__wait--delay" /> waiting (delay, approval, retry backoff)</span>
+          {data.spans.some((s) => s.replayed) ? <span><i className="mon-swatch mon-gantt__bar--succeeded mon-gantt__bar--replayed" /> recorded result (not run again)</span> : null}
         </div>
       </div>
 
-      {chosen ? <StepDetails span={chosen} /> : null}
+      {chosen ? <StepDetails span={chosen} replay={replayable(data, chosen) ? { client, runId: run.id } : null} /> : null}
       {data.modelCalls.length ? (
         <div className="mon-card">
           <h3>Other model calls of this run</h3>
@@ -130,7 +144,7 @@ export function RunTimeline({ client, runId, onUnauthorized }: { client: ApiClie
         <div className="mon-card">
           <h3>Runtime events</h3>
           <ul className="mon-markers">
-            {data.markers.map((m) => <li key={m.seq}><code>{formatClock(m.at)}</code> {m.kind === 'restored' ? 'resumed from its stored state (restart or adoption)' : m.kind}{m.nodeId ? ` at ${m.nodeId}` : ''}</li>)}
+            {data.markers.map((m) => <li key={m.seq}><code>{formatClock(m.at)}</code> {m.kind === 'restored' ? 'resumed from its stored state (restart or adoption)' : m.kind === 'replayed' ? 'started as a replay, from the recorded state' : m.kind}{m.nodeId ? ` at ${m.nodeId}` : ''}</li>)}
           </ul>
         </div>
       ) : null}
@@ -149,13 +163,58 @@ function pickDefault(t: Timeline): number | null {
   return withCalls >= 0 ? withCalls : t.spans.length - 1;
 }
 
-function StepDetails({ span: s }: { span: Span }) {
+/** A step of a finished workflow run that ran in it (not one a replay reused) can be replayed from. */
+function replayable(t: Timeline, s: Span): boolean {
+  return t.run.flowKind === 'workflow' && ['completed', 'failed', 'skipped', 'cancelled'].includes(t.run.status) && !s.replayed && s.activation === 1;
+}
+
+const labelOf = (t: Timeline, nodeId: string) => t.spans.find((s) => s.nodeId === nodeId)?.label ?? nodeId;
+
+function RunLink({ runId }: { runId: string }) {
+  const href = hrefOf({ page: 'monitor', tab: 'history', runId });
+  return <a className="flow-link" href={href} onClick={linkHandler(href)}><code>{runId.slice(0, 8)}</code></a>;
+}
+
+/**
+ * "Replay from here": a new run of the same flow version that starts where this step started,
+ * with the recorded results of the steps before it (no model is asked again for them).
+ */
+function ReplayButton({ client, runId, nodeId }: { client: ApiClient; runId: string; nodeId: string }) {
+  const [busy, setBusy] = useState(false);
+  const [failure, setFailure] = useState<string | null>(null);
+  const replay = () => {
+    setBusy(true);
+    setFailure(null);
+    client.monitor.replay.mutate({ runId, fromNodeId: nodeId }).then(
+      (r) => navigate(hrefOf({ page: 'monitor', tab: 'history', runId: r.runId })),
+      (e: unknown) => {
+        setBusy(false);
+        setFailure(e instanceof Error ? e.message : String(e));
+      },
+    );
+  };
+  return (
+    <span className="mon-replay-action">
+      <button type="button" className="button button--secondary button--small" onClick={replay} disabled={busy} data-testid="replay-from-here"
+        title="Run this step and the ones after it again; the steps before it keep their recorded results (no model call, no effect again)">
+        {busy ? 'Replaying…' : 'Replay from here'}
+      </button>
+      {failure ? <span className="mon-error" role="alert">{failure}</span> : null}
+    </span>
+  );
+}
+
+function StepDetails({ span: s, replay }: { span: Span; replay: { client: ApiClient; runId: string } | null }) {
   return (
     <div className="mon-card" data-testid="step-details">
-      <h3>
-        {s.label ?? s.nodeId} <span className="muted">{s.nodeType ? nodeKindLabel(s.nodeType) : ''}</span>{' '}
-        <span className={`mon-state mon-state--${s.status}`}>{s.status}</span>
-      </h3>
+      <div className="mon-step-head">
+        <h3>
+          {s.label ?? s.nodeId} <span className="muted">{s.nodeType ? nodeKindLabel(s.nodeType) : ''}</span>{' '}
+          <span className={`mon-state mon-state--${s.status}`}>{s.status}</span>
+        </h3>
+        {replay ? <ReplayButton client={replay.client} runId={replay.runId} nodeId={s.nodeId} /> : null}
+      </div>
+      {s.replayed ? <p className="muted" data-testid="step-replayed">Recorded result of the replayed run: this step did not run again (no model call, no effect).</p> : null}
       <dl className="mon-facts">
         <dt>Started</dt><dd>{formatDateTime(s.startedAt)}</dd>
         <dt>Ended</dt><dd>{s.endedAt ? formatDateTime(s.endedAt) : 'not yet'}</dd>
