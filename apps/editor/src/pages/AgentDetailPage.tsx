@@ -7,6 +7,7 @@ import { ProposalCard, type Decision, type Proposal } from '../agents/ProposalCa
 import { decisionSummary } from '../agents/proposals';
 import { AgentStateBadge, FEEDBACK, LiveNote, PersonalitySliders, TRAIT_LABEL, type MemoryView } from '../agents/shared';
 import { Banner, RetryButton } from '../components/Banner';
+import { ChatPlanCard, useChatPlans } from '../plans/ChatPlanCard';
 import { formatDateTime, formatRelative } from '../format';
 import { hrefOf, linkHandler } from '../router';
 import { describeError, errorCode, isUnauthorized, switchyardCode, type ApiClient } from '../trpc';
@@ -48,6 +49,8 @@ export function AgentDetailPage({ client, agentId, onUnauthorized }: { client: A
   useEffect(() => {
     listEnd.current?.scrollIntoView?.({ block: 'nearest' });
   }, [messages?.length]);
+  // Plans proposed in this chat, shown as cards under the answers that offered them.
+  const chatPlans = useChatPlans(client, agentId, messages?.length ?? 0);
 
   // Pushed state: a new state or a new number of proposals means the proposals list changed.
   const key = liveKey(live);
@@ -286,6 +289,7 @@ export function AgentDetailPage({ client, agentId, onUnauthorized }: { client: A
                           </button>
                         </div>
                       ) : null}
+                      {m.role === 'assistant' && chatPlans.planOf(m.id) ? <ChatPlanCard client={client} plan={chatPlans.planOf(m.id)!} agentName={chatPlans.agentName} /> : null}
                       {m.role === 'assistant' && m.id >= 0 ? <MessageFeedback given={m.feedback} onGive={(type) => feedback(m.id, type)} /> : null}
                     </div>
                   ))
