@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { sql } from '../host/db';
+import { coherenceMetrics } from './coherence';
 
 /**
  * The seed's success metrics, measured from stored facts (definitions in docs/metrics.md):
@@ -7,7 +8,8 @@ import { sql } from '../host/db';
  *   and multi-agent plan steps, each task counted once);
  * - suggestion engagement: notifications acted on / notifications shown;
  * - time saved: automated actions (effects) and agent tasks done, times the minutes a person would
- *   have spent on each, estimated per node kind and editable per flow.
+ *   have spent on each, estimated per node kind and editable per flow;
+ * - coherence across sessions: memory probes answered consistently / probes asked (coherence.ts).
  * Each is given over a period, per day, and per agent / behavior / flow.
  */
 
@@ -198,6 +200,7 @@ async function timeSaved(em: EntityManager, userId: string, p: Period) {
 
 export async function successMetrics(em: EntityManager, userId: string, p: Period) {
   const [tasks, suggestions, saved] = [await taskCompletion(em, userId, p), await engagement(em, userId, p), await timeSaved(em, userId, p)];
-  return { period: p, taskCompletion: tasks, engagement: suggestions, timeSaved: saved };
+  const coherence = (await exists(em, 'coherence_probes')) ? await coherenceMetrics(em, userId, p) : null;
+  return { period: p, taskCompletion: tasks, engagement: suggestions, timeSaved: saved, coherence };
 }
 export type SuccessMetrics = Awaited<ReturnType<typeof successMetrics>>;

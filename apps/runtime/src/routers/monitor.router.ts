@@ -9,6 +9,7 @@ import type { AgentsService } from '../agents/agents.service';
 import { listActors, type ActorFilters } from '../monitor/actors';
 import { runHistory, runTimeline } from '../monitor/history';
 import { replayRun } from '../monitor/replay';
+import { probeCoherence } from '../monitor/coherence';
 import { operationalMetrics } from '../monitor/operational';
 import { DEFAULT_MINUTES, estimatesOf, successMetrics } from '../monitor/success';
 
@@ -166,6 +167,33 @@ export const monitorRouter = router({
     const em = emOf(ctx);
     return { ...(await operationalMetrics(em, ctx.user.id, period)), success: await successMetrics(em, ctx.user.id, period), period };
   }),
+
+  /**
+   * Runs the memory probe now (coherence across sessions): for one agent or all of yours, up to
+   * `factsPerAgent` facts stored before it, each asked in a new session and checked against memory.
+   */
+  probeCoherence: authedProcedure
+    .input(z.object({ agentId: z.string().uuid().optional(), factsPerAgent: z.number().int().min(1).max(20).default(5) }).prefault({}))
+    .mutation(({ ctx, input }) => {
+      const agents = ctx.services.agents as AgentsService | undefined;
+      if (!agents) throw new SwitchyardError('INTERNAL', 'Agents are not running in this runtime');
+      return probeCoherence({ em: () => emOf(ctx), agents, now: () => nowOf(ctx) }, ctx.user.id, input);
+    }),
+
+  /** The stored memory probes, newest first (question, answer, verdict): the coherence figure's audit trail. */
+  coherenceProbes: authedProcedure
+    .input(z.object({ agentId: z.string().uuid().optional(), limit: z.number().int().min(1).max(200).default(50) }).prefault({}))
+    .query(async ({ ctx, input }) => {
+      const rows = await sql<{ id: string; agent_id: string; name: string | null; fact_key: string; expected: unknown; question: string; answer: string; consistent: boolean; model: string; at: Date }>(emOf(ctx),
+        `select c.id, c.agent_id, a.name, c.fact_key, c.expected, c.question, c.answer, c.consistent, c.model, c.at
+           from coherence_probes c left join agents a on a.id = c.agent_id
+          where c.user_id = ? and (?::uuid is null or c.agent_id = ?::uuid) order by c.at desc, c.id limit ?`,
+        [ctx.user.id, input.agentId ?? null, input.agentId ?? null, input.limit]);
+      return rows.map((r) => ({
+        id: r.id, agentId: r.agent_id, agentName: r.name ?? 'Deleted agent', key: r.fact_key, expected: r.expected, question: r.question,
+        answer: r.answer, consistent: r.consistent, model: r.model, at: new Date(r.at).toISOString(),
+      }));
+    }),
 
   /** Minutes saved per successful step, by node kind: built-in defaults, the user's own, and per flow. */
   estimates: authedProcedure.query(({ ctx }) => estimatesOf(emOf(ctx), ctx.user.id)),
