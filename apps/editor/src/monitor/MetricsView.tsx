@@ -64,6 +64,7 @@ export function MetricsView({ client, onUnauthorized }: { client: ApiClient; onU
       axis,
       completion: [{ label: 'Tasks completed', values: pick(s.taskCompletion.daily, (r) => r.rate), color: '#2563eb', format: pct }] as ChartSeries[],
       engagement: [{ label: 'Suggestions acted on', values: pick(s.engagement.daily, (r) => r.rate), color: '#7c3aed', format: pct }] as ChartSeries[],
+      coherence: [{ label: 'Consistent answers', values: pick(s.coherence?.daily ?? [], (r) => r.rate), color: '#b45309', format: pct }] as ChartSeries[],
       saved: [{ label: 'Time saved', values: pick(s.timeSaved.daily, (r) => r.minutes / 60), color: '#059669', bars: true, format: (v: number) => `${v.toFixed(v < 10 ? 1 : 0)} h` }] as ChartSeries[],
     };
   }, [data]);
@@ -94,8 +95,11 @@ export function MetricsView({ client, onUnauthorized }: { client: ApiClient; onU
             <Kpi testId="kpi-engagement" label="Suggestions acted on" value={percent(data.success.engagement.rate)} target="target > 50%"
               good={data.success.engagement.rate === null ? null : data.success.engagement.rate > 0.5}
               detail={`${data.success.engagement.acted} of ${data.success.engagement.shown} shown · ${data.success.engagement.dismissed} dismissed`} />
-            <Kpi testId="kpi-coherence" label="Coherence across sessions" value="—" target="target > 90%" good={null}
-              detail="Not measured yet: needs the memory probe described in docs/metrics.md" />
+            <Kpi testId="kpi-coherence" label="Coherence across sessions" value={percent(data.success.coherence?.rate ?? null)} target="target > 90%"
+              good={data.success.coherence?.rate == null ? null : data.success.coherence.rate > 0.9}
+              detail={data.success.coherence?.asked
+                ? `${data.success.coherence.consistent} of ${data.success.coherence.asked} memory probes answered consistently`
+                : 'No memory probe in this period: run one below'} />
             <Kpi testId="kpi-saved" label="Time saved per week" value={`${data.success.timeSaved.hoursPerWeek.toFixed(1)} h`} target="target > 2 h/week"
               good={data.success.timeSaved.steps ? data.success.timeSaved.hoursPerWeek > 2 : null}
               detail={`${formatMinutes(data.success.timeSaved.minutes)} over ${data.success.timeSaved.steps} automated steps`} />
@@ -103,6 +107,7 @@ export function MetricsView({ client, onUnauthorized }: { client: ApiClient; onU
           <div className="mon-charts">
             <div className="mon-card"><h3>Task completion per day</h3><Chart label="Task completion rate per day" testId="chart-completion" days={charts.axis} series={charts.completion} target={{ value: 0.8, label: '80% target' }} yMax={1.05} /></div>
             <div className="mon-card"><h3>Suggestion engagement per day</h3><Chart label="Suggestion engagement rate per day" testId="chart-engagement" days={charts.axis} series={charts.engagement} target={{ value: 0.5, label: '50% target' }} yMax={1.05} /></div>
+            <div className="mon-card"><h3>Coherence per day</h3><Chart label="Memory probes answered consistently per day" testId="chart-coherence" days={charts.axis} series={charts.coherence} target={{ value: 0.9, label: '90% target' }} yMax={1.05} /></div>
             <div className="mon-card"><h3>Time saved per day</h3><Chart label="Hours saved per day" testId="chart-saved" days={charts.axis} series={charts.saved} /></div>
           </div>
 
@@ -137,6 +142,8 @@ export function MetricsView({ client, onUnauthorized }: { client: ApiClient; onU
               ) : null}
             </div>
           </div>
+
+          <Coherence client={client} data={data} onChanged={() => setTick((n) => n + 1)} />
 
           <TimeSaved client={client} data={data} onChanged={() => setTick((n) => n + 1)} />
 
@@ -196,6 +203,80 @@ function Small({ label, value, testId }: { label: string; value: number | string
     <div className="mon-kpi" data-testid={testId}>
       <span className="mon-kpi__value">{typeof value === 'number' ? value.toLocaleString() : value}</span>
       <span className="mon-kpi__label">{label}</span>
+    </div>
+  );
+}
+
+/**
+ * Coherence across sessions per agent, the memory probe on demand, and its latest questions and
+ * answers (the audit trail of the figure).
+ */
+function Coherence({ client, data, onChanged }: { client: ApiClient; data: Metrics; onChanged: () => void }) {
+  const c = data.success.coherence;
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const [note, setNote] = useState<string | null>(null);
+  const [trail, setTrail] = useState<Awaited<ReturnType<ApiClient['monitor']['coherenceProbes']['query']>>>([]);
+  useEffect(() => {
+    let cancelled = false;
+    client.monitor.coherenceProbes.query({ limit: 8 }).then((t) => { if (!cancelled) setTrail(t); }, () => undefined);
+    return () => {
+      cancelled = true;
+    };
+  }, [client, data]);
+  const probe = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      const r = await client.monitor.probeCoherence.mutate({});
+      setNote(r.asked === 0 ? 'No agent has facts in its memory yet: nothing to ask.'
+        : `Asked ${r.asked} question${r.asked === 1 ? '' : 's'}: ${r.consistent} answered consistently${r.failed.length ? `, ${r.failed.length} not answered (model error)` : ''}.`);
+      onChanged();
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <div className="mon-split">
+      <div className="mon-card" data-testid="coherence">
+        <h3>Coherence per agent</h3>
+        <p className="muted">The memory probe asks each agent, in a new session, about facts it stored earlier and checks the answer against its memory.</p>
+        <div className="mon-probe">
+          <button type="button" className="button button--secondary button--small" onClick={() => void probe()} disabled={busy} data-testid="run-probe">
+            {busy ? 'Asking…' : 'Run the memory probe'}
+          </button>
+          {note ? <span className="muted" data-testid="probe-note">{note}</span> : null}
+        </div>
+        {error ? <Banner tone="error" message={describeError(error, 'run the memory probe')} /> : null}
+        {!c || c.perAgent.length === 0 ? <p className="muted">No memory probe in this period.</p> : (
+          <table className="table mon-table" data-testid="coherence-per-agent">
+            <thead><tr><th>Agent</th><th className="table__num">Asked</th><th className="table__num">Consistent</th><th className="table__num">Rate</th></tr></thead>
+            <tbody>
+              {c.perAgent.map((a) => (
+                <tr key={a.agentId}><td>{a.name}</td><td className="table__num">{a.asked}</td><td className="table__num">{a.consistent}</td><td className="table__num">{percent(a.rate)}</td></tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </div>
+      <div className="mon-card">
+        <h3>Latest probes</h3>
+        {trail.length === 0 ? <p className="muted">None yet.</p> : (
+          <table className="table mon-table" data-testid="coherence-trail">
+            <thead><tr><th>Agent</th><th>Fact</th><th>Answer</th><th /></tr></thead>
+            <tbody>
+              {trail.map((t) => (
+                <tr key={t.id} title={`Stored: ${JSON.stringify(t.expected)}\nAsked: ${t.question}`}>
+                  <td>{t.agentName}</td><td><code>{t.key}</code></td><td className="mon-answer">{t.answer}</td>
+                  <td><span className={`mon-state mon-state--${t.consistent ? 'succeeded' : 'failed'}`}>{t.consistent ? 'consistent' : 'inconsistent'}</span></td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </div>
     </div>
   );
 }
