@@ -4,6 +4,7 @@ import { editorBenchmarks } from './editor';
 import { memoryBenchmarks } from './memory';
 import { printTable, type Figure } from './harness';
 import { parkedRssBenchmarks, rssBenchmarks } from './rss';
+import { planBenchmarks } from './plans';
 
 const only = process.argv.slice(2);
 const figures: Figure[] = [];
@@ -14,6 +15,7 @@ if (!only.length || only.includes('durable')) {
 }
 if (!only.length || only.includes('rss')) figures.push(...(await rssBenchmarks()), ...(await parkedRssBenchmarks()));
 if (!only.length || only.includes('editor')) figures.push(...(await editorBenchmarks()));
+if (!only.length || only.includes('plans')) figures.push(...(await planBenchmarks()));
 printTable(figures);
 mkdirSync(new URL('.', import.meta.url), { recursive: true });
 writeFileSync(new URL('./results.json', import.meta.url), JSON.stringify({ at: new Date().toISOString(), node: process.version, figures }, null, 2));
