@@ -31,7 +31,7 @@ describe.each(backendsUnderTest())('agents through the API, offline model (%s)',
 
   it('skills: list, search, get with docs, examples and JSON-schema params, validate with defaults', async () => {
     const { items } = await s.api.skills.list.query();
-    expect(items).toHaveLength(10);
+    expect(items).toHaveLength(11);
     expect((await s.api.skills.list.query({ category: 'scheduling' })).items.map((i) => i.id).sort()).toEqual(['check-calendar', 'extract-meeting-intent', 'propose-times', 'send-calendar-invite']);
     expect((await s.api.skills.search.query({ query: 'research' })).items.map((i) => i.id)).toEqual(['research-contact']);
     const research = await s.api.skills.get.query({ id: 'research-contact' });

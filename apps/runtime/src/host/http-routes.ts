@@ -152,6 +152,8 @@ export function registerHostRoutes(app: FastifyInstance, deps: { services: HostS
       const body = z.object({ now: z.number().int().positive() }).safeParse(req.body);
       if (!body.success) return reply.code(400).send({ error: 'BAD_INPUT' });
       deps.services.clock.set(body.data.now);
+      // Answers once the cron slots and condition checks the move passed are claimed (and started).
+      await deps.services.scheduler.settled();
       return { now: deps.services.clock.now() };
     });
   }

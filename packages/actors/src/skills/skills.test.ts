@@ -18,7 +18,7 @@ describe('skill registry', () => {
   it('holds every built-in skill, by id and category, and refuses duplicates', () => {
     expect(registry.list().map((s) => s.id).sort()).toEqual([
       'analyze-deal-probability', 'check-calendar', 'draft-email', 'draft-sales-email', 'extract-meeting-intent',
-      'propose-times', 'research-contact', 'schedule-follow-up', 'send-calendar-invite', 'summarize-thread',
+      'propose-times', 'research-contact', 'schedule-follow-up', 'send-calendar-invite', 'summarize-thread', 'write-check-in',
     ]);
     expect(registry.get('research-contact')?.category).toBe('enrichment');
     expect(registry.byCategory('scheduling').map((s) => s.id).sort()).toEqual(['check-calendar', 'extract-meeting-intent', 'propose-times', 'send-calendar-invite']);
