@@ -9,7 +9,7 @@ describe('issue 9: the empty flow list offers the templates that exist', () => {
     // Templates with agents or @{...} references are installed from the Templates page instead (issue 12).
     const copyable = files.filter((f) => !needsInstall(JSON.parse(readFileSync(new URL(f, dir), 'utf8')) as never));
     expect(copyable.length).toBeGreaterThanOrEqual(5);
-    expect(files.filter((f) => !copyable.includes(f)).sort()).toEqual(['meeting-scheduler.json', 'new-contact-webhook.json', 'research-and-reach-out.json', 'sales-assistant.json', 'tag-engaged-contacts.json']);
+    expect(files.filter((f) => !copyable.includes(f)).sort()).toEqual(['dormant-contact-reactivation.json', 'meeting-scheduler.json', 'new-contact-webhook.json', 'research-and-reach-out.json', 'sales-assistant.json', 'tag-engaged-contacts.json']);
     expect(BUNDLED_TEMPLATES.map((t) => `${t.id}.json`).sort()).toEqual(copyable.sort());
     for (const t of BUNDLED_TEMPLATES) expect(t.documents.length).toBeGreaterThan(0);
   });

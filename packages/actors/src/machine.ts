@@ -39,7 +39,14 @@ export interface RunContext {
   /** Behaviors: the activation under way (1, 2, ...; 0 before the first) and how the last one ended. */
   activation?: number;
   lastActivation?: { n: number; status: 'completed' | 'skipped' | 'failed'; reason: string | null; error: { nodeId: string; code: string; message: string } | null } | null;
+  /** Behaviors: triggers that fired while an activation was under way, oldest first (each runs next, in turn). */
+  queuedActivations?: { activationId: string; triggerNodeId: string; payload: unknown }[];
+  /** Behaviors: triggers not queued because the queue was full (MAX_QUEUED_ACTIVATIONS). */
+  droppedActivations?: number;
 }
+
+/** A behavior queues at most this many activations behind the one under way; more are counted as dropped. */
+export const MAX_QUEUED_ACTIVATIONS = 50;
 
 export type RunEvent =
   | { type: 'approval.decide'; nodeId: string; decision: 'approve' | 'reject'; by?: string; comment?: string }
@@ -208,6 +215,7 @@ export function createRunMachine(compiled: CompiledMachine, ports: RunPorts) {
     actors: actors as never,
     guards: {
       isFiredTrigger: ({ context }, p: { nodeId: string }) => context.triggerNodeId === p.nodeId,
+      hasQueuedActivation: ({ context }) => (context.queuedActivations?.length ?? 0) > 0,
       inputsReady: ({ context }, p: { incoming: IncomingEdge[] }) => allResolved(context, p.incoming) && p.incoming.some((e) => edgeActive(context, e)),
       inputsDead: ({ context }, p: { incoming: IncomingEdge[] }) => allResolved(context, p.incoming) && !p.incoming.some((e) => edgeActive(context, e)),
       tookHandle: ({ event }, p: { handle: string }) =>
@@ -270,6 +278,20 @@ export function createRunMachine(compiled: CompiledMachine, ports: RunPorts) {
         return {
           activation: (context.activation ?? 0) + 1, nodes: {}, skipReason: null, failure: null,
           triggerNodeId: e.triggerNodeId, trigger: e.payload,
+        };
+      }),
+      queueActivation: assign(({ context, event }) => {
+        const e = event as Extract<RunEvent, { type: 'behavior.activate' }>;
+        const queued = context.queuedActivations ?? [];
+        if (queued.some((q) => q.activationId === e.activationId)) return {};
+        if (queued.length >= MAX_QUEUED_ACTIVATIONS) return { droppedActivations: (context.droppedActivations ?? 0) + 1 };
+        return { queuedActivations: [...queued, { activationId: e.activationId, triggerNodeId: e.triggerNodeId, payload: e.payload }] };
+      }),
+      beginQueuedActivation: assign(({ context }) => {
+        const [next, ...rest] = context.queuedActivations ?? [];
+        return {
+          activation: (context.activation ?? 0) + 1, nodes: {}, skipReason: null, failure: null,
+          triggerNodeId: next?.triggerNodeId ?? '', trigger: next?.payload ?? null, queuedActivations: rest,
         };
       }),
       endActivation: assign(({ context }, p: { status: 'completed' | 'skipped' | 'failed' }) => ({

@@ -254,7 +254,8 @@ function buildMachine(
   const workNodes = doc.nodes.filter((n) => WORK_CATEGORIES.has(specs.get(n.id)!.category)).map((n) => n.id);
   // A behavior is one long-lived machine: it idles (parked), an activation (a trigger firing) runs
   // the drawing once with fresh node states, and it idles again; a failed activation is recorded
-  // and the behavior goes on. Only a cancel ends it.
+  // and the behavior goes on. Only a cancel ends it. A trigger that fires while an activation is
+  // under way is queued (in context, so it is durable) and runs as soon as the machine is idle.
   const config: MachineConfigJson = doc.kind === 'behavior' ? {
     id: 'run',
     initial: 'idle',
@@ -262,9 +263,10 @@ function buildMachine(
     states: {
       idle: {
         tags: ['waiting', 'idle'],
+        always: { guard: { type: 'hasQueuedActivation' }, target: 'active', actions: { type: 'beginQueuedActivation' } },
         on: { 'behavior.activate': { target: 'active', actions: { type: 'beginActivation' } } },
       },
-      active: { type: 'parallel', states: regions, onDone: { target: 'finalize' } },
+      active: { type: 'parallel', states: regions, onDone: { target: 'finalize' }, on: { 'behavior.activate': { actions: { type: 'queueActivation' } } } },
       finalize: {
         always: [
           { guard: { type: 'nothingRan', params: { workNodes } }, target: 'idle', actions: { type: 'endActivation', params: { status: 'skipped' } } },
