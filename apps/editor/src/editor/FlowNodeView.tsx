@@ -4,6 +4,7 @@ import { memo } from 'react';
 import { specOf } from './graph';
 import { plainMessage } from './param-fields';
 import { runBadgeOf, useOverlay } from './overlay';
+import { AgentNodeStatus } from '../monitor/agent-activity';
 
 export interface FlowNodeData extends Record<string, unknown> {
   type: string;
@@ -151,6 +152,8 @@ function FlowNodeViewImpl({ id, data, selected }: NodeProps<FlowCanvasNode>) {
           {summary}
         </div>
       )}
+      {/* An agent step: its agent's live status (the current request in the tooltip). */}
+      {data.type === 'agent.runSkill' && typeof data.params.agentId === 'string' && data.params.agentId ? <AgentNodeStatus agentId={data.params.agentId} /> : null}
       {badge ? (
         <div className={`fnode__run fnode__run--${badge.kind}`} data-testid="node-run-badge">
           {badge.label}

@@ -8,6 +8,7 @@ import { decisionSummary } from '../agents/proposals';
 import { AgentStateBadge, FEEDBACK, LiveNote, PersonalitySliders, TRAIT_LABEL, type MemoryView } from '../agents/shared';
 import { Banner, RetryButton } from '../components/Banner';
 import { ChatPlanCard, useChatPlans } from '../plans/ChatPlanCard';
+import { AgentActivityLine, useAgentActivityFeed } from '../monitor/agent-activity';
 import { formatDateTime, formatRelative } from '../format';
 import { hrefOf, linkHandler } from '../router';
 import { describeError, errorCode, isUnauthorized, switchyardCode, type ApiClient } from '../trpc';
@@ -25,6 +26,8 @@ export function AgentDetailPage({ client, agentId, onUnauthorized }: { client: A
   const memory = useRemote(loadMemory);
   const watch = useAgentWatch(client, agentId);
   const live = watch.agents[agentId];
+  // Its current request (monitor.live), with the run it serves.
+  const activity = useAgentActivityFeed(client);
   const [tab, setTab] = useState<Tab>('chat');
   const [messages, setMessages] = useState<Message[] | null>(null);
   const [draft, setDraft] = useState('');
@@ -201,6 +204,7 @@ export function AgentDetailPage({ client, agentId, onUnauthorized }: { client: A
             )}
           </h1>
           <p className="page__subtitle">{a.description || 'No description.'}</p>
+          <p className="agent-activity-row"><AgentActivityLine activity={activity.get(agentId) ?? null} /></p>
           <LiveNote status={watch.status} retryInMs={watch.retryInMs} />
         </div>
       </div>

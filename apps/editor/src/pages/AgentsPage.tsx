@@ -8,6 +8,7 @@ import { hrefOf, linkHandler } from '../router';
 import { describeError, isUnauthorized, type ApiClient } from '../trpc';
 import { useRemote } from '../useRemote';
 import { usePaged } from '../agents/paged';
+import { AgentActivityLine, useAgentActivityFeed } from '../monitor/agent-activity';
 
 /** Agents per page of the list; "Show more" loads the next page. */
 const AGENTS_PAGE = 50;
@@ -29,6 +30,8 @@ export function AgentsPage({ client, onUnauthorized }: { client: ApiClient; onUn
 
   // Live state: agents work in the background (workflows, chats); the runtime pushes each change.
   const watch = useAgentWatch(client);
+  // What each agent works on now (monitor.live): its current request and the run it serves.
+  const activity = useAgentActivityFeed(client);
   const { reload } = agents;
   const listed = agents.items;
   // An agent made or deleted elsewhere (another tab, the API) shows up or goes without a reload.
@@ -189,6 +192,7 @@ export function AgentsPage({ client, onUnauthorized }: { client: ApiClient; onUn
                     </td>
                     <td>
                       <AgentStateCell agent={agent} live={watch.agents[agent.id]} />
+                      <AgentActivityLine activity={activity.get(agent.id) ?? null} compact />
                     </td>
                     <td>
                       <label className="switch" title={agent.active ? 'Active' : 'Paused'}>

@@ -3,6 +3,7 @@ import '@xyflow/react/dist/style.css';
 import { useCallback, useEffect } from 'react';
 import { Banner } from '../components/Banner';
 import { Editor } from '../editor/Editor';
+import { AgentActivityProvider } from '../monitor/agent-activity';
 import { linkHandler } from '../router';
 import { describeError, errorCode, isUnauthorized, type ApiClient } from '../trpc';
 import { useRemote } from '../useRemote';
@@ -42,7 +43,10 @@ export function EditorPage({ client, docId, onUnauthorized }: { client: ApiClien
   }
   return (
     <ReactFlowProvider key={`${docId}`}>
-      <Editor client={client} initial={flow.data} />
+      {/* Agent steps on the canvas show their agent's live status. */}
+      <AgentActivityProvider client={client}>
+        <Editor client={client} initial={flow.data} />
+      </AgentActivityProvider>
     </ReactFlowProvider>
   );
 }

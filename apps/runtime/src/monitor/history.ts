@@ -269,7 +269,9 @@ export async function runTimeline(em: EntityManager, userId: string, runId: stri
     if (span) span.modelCalls.push(call);
     else unassigned.push(call);
   }
-  spans.sort((a, b) => a.startedAt.localeCompare(b.startedAt) || a.nodeId.localeCompare(b.nodeId));
+  // Steps that start together (a replay's recorded ones) in the drawing's order.
+  const order = new Map((run.document?.nodes ?? []).map((n, i) => [n.id, i]));
+  spans.sort((a, b) => a.startedAt.localeCompare(b.startedAt) || (order.get(a.nodeId) ?? 1e9) - (order.get(b.nodeId) ?? 1e9) || a.nodeId.localeCompare(b.nodeId));
   return {
     run: {
       id: run.id, docId: run.doc_id, flowName: run.flow_name, flowKind: run.flow_kind, flowVersion: run.flow_version, status: run.status,
