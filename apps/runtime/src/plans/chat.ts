@@ -98,7 +98,7 @@ export async function proposePlanFromChat(
   }
   let proposed: Awaited<ReturnType<PlansService['fromTask']>>;
   try {
-    proposed = await plans.fromTask(agent.userId, { description: p.message });
+    proposed = await plans.fromTask(agent.userId, { description: p.message }, { answeringAgent: agent.id });
   } catch (e) {
     if (!(e instanceof SwitchyardError) || !['NOT_FOUND', 'BAD_INPUT'].includes(e.code)) throw e;
     const text = adjustResponse(`This needs several skills, but I cannot plan it: ${e.message}.`, agent.personality);

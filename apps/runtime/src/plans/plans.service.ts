@@ -105,8 +105,11 @@ export function createPlansService(deps: PlansServiceDeps) {
   }
 
   /** Resolves "any capable agent" steps with the pick rule (see `pickAgent`). */
-  async function assignAgents(plan: PlanSpec, all: AgentRecord[]) {
+  async function assignAgents(plan: PlanSpec, all: AgentRecord[], answering?: string) {
     const loads = await agentLoads(deps.em(), all.map((a) => a.id));
+    // The chat request being answered with this plan is not work waiting in that agent's mailbox.
+    const own = answering ? loads.get(answering) : undefined;
+    if (answering && own) loads.set(answering, { ...own, mailbox: Math.max(0, own.mailbox - 1) });
     const used = new Set<string>();
     const assigned: { step: string; agentId: string; agentName: string; reason: string }[] = [];
     const steps = plan.steps.map((s) => {
@@ -149,7 +152,7 @@ export function createPlansService(deps: PlansServiceDeps) {
    * the deterministic analyser), picks a capable agent per step and returns a plan document to
    * review on the canvas, save (`flows.save`) or run (`plans.run`). Nothing is stored.
    */
-  async function fromTask(userId: string, input: unknown) {
+  async function fromTask(userId: string, input: unknown, opts: { answeringAgent?: string } = {}) {
     const parsed = PlanTaskSchema.safeParse(input);
     if (!parsed.success) {
       throw new SwitchyardError('BAD_INPUT', parsed.error.issues[0]?.message ?? 'Invalid task', { issues: parsed.error.issues.map((i) => ({ path: i.path.map((p) => (typeof p === 'number' ? p : String(p))), message: i.message })) });
@@ -204,7 +207,7 @@ export function createPlansService(deps: PlansServiceDeps) {
       docId: '', name: '',
       steps: steps.map((s) => ({ nodeId: s.name, name: s.name, skill: s.skill, agent: ANY_AGENT, params: s.params, critical: s.critical, retry: { maxAttempts: 1, backoffMs: 1000, factor: 2 }, timeoutMs: 120_000, dependsOn: s.dependsOn })),
     };
-    const { assigned } = await assignAgents(draft, all);
+    const { assigned } = await assignAgents(draft, all, opts.answeringAgent);
     const agentOf = new Map(assigned.map((a) => [a.step, a.agentId]));
     const names = new Set(steps.map((s) => s.name));
     const positions = layoutSteps(steps.map((s) => ({ name: s.name, dependsOn: s.dependsOn.filter((d) => names.has(d)), agent: agentOf.get(s.name)! })));
