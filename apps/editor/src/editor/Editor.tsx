@@ -37,6 +37,7 @@ import { CompilePreview, HistoryPanel, RunDialog } from './panels';
 import { createHistory, endGroup, record, redo as redoStep, undo as undoStep, type History } from './history';
 import { editorSessionMachine, type RunRequest } from './session.machine';
 import { PlanCanvasActions } from '../plans/PlanCanvasActions';
+import { intoLane, laidOutInLanes, PlanLanes, PlanRunPanel, usePlanRun } from '../plans/PlanCanvas';
 
 export type LoadedFlow = QueryOutput<ApiClient['flows']['get']>;
 export type RunViewData = QueryOutput<ApiClient['runs']['get']>;
@@ -120,6 +121,8 @@ export function Editor({ client, initial }: { client: ApiClient; initial: Loaded
   const [drawer, setDrawer] = useState<Drawer>('none');
   const [runOpen, setRunOpen] = useState(false);
   const [runView, setRunView] = useState<RunViewData | null>(null);
+  // A plan run started here: its steps are the canvas's live overlay (plans/PlanCanvas.tsx).
+  const planRun = usePlanRun(client);
   const { screenToFlowPosition, fitView, getNodes } = useReactFlow<FlowCanvasNode, Edge>();
   const refusal = useRef<string | null>(null);
   const clipboard = useRef<Graph | null>(null);
@@ -349,8 +352,10 @@ export function Editor({ client, initial }: { client: ApiClient; initial: Loaded
    */
   const updateNode = useCallback(
     (id: string, patch: NodePatch, field: string) => {
-      history.current = record(history.current, JSON.stringify(graphOf(patchNode(nodes, id, patch), edges)), `${id}:${field}`);
-      setNodes((ns) => patchNode(ns, id, patch));
+      // A plan step given to another agent moves into that agent's lane.
+      const lane = (ns: FlowCanvasNode[]) => (baseDoc.current.kind === 'plan' && field === 'agent' ? intoLane(ns, id) : ns);
+      history.current = record(history.current, JSON.stringify(graphOf(lane(patchNode(nodes, id, patch)), edges)), `${id}:${field}`);
+      setNodes((ns) => lane(patchNode(ns, id, patch)));
     },
     [nodes, edges],
   );
@@ -375,6 +380,12 @@ export function Editor({ client, initial }: { client: ApiClient; initial: Loaded
   }, [graph, applyGraph]);
 
   const autoLayout = useCallback(async () => {
+    if (baseDoc.current.kind === 'plan') {
+      // A plan reads in lanes: a column per dependency level, a lane per agent.
+      setNodes((ns) => laidOutInLanes(ns, graph.edges));
+      setTimeout(() => void fitView({ duration: 250 }), 50);
+      return;
+    }
     const sizes = new Map(getNodes().map((n) => [n.id, { width: n.measured?.width ?? 240, height: n.measured?.height ?? 96 }]));
     const positions = await layeredLayout(graph, sizes);
     setNodes((ns) => ns.map((n) => ({ ...n, position: positions.get(n.id) ?? n.position })));
@@ -479,18 +490,18 @@ export function Editor({ client, initial }: { client: ApiClient; initial: Loaded
   }, [diagnostics]);
   const badEdges = useMemo(() => new Set(diagnostics.map((d) => d.edgeId).filter(Boolean)), [diagnostics]);
   const overlay: Overlay = useMemo(
-    () => ({ diagnostics: diagnosticsByNode, run: (runView?.nodes as Record<string, NodeRunView> | undefined) ?? null }),
-    [diagnosticsByNode, runView],
+    () => ({ diagnostics: diagnosticsByNode, run: planRun.nodes ?? (runView?.nodes as Record<string, NodeRunView> | undefined) ?? null }),
+    [diagnosticsByNode, runView, planRun.nodes],
   );
   const shownEdges = useMemo(() => {
-    const runNodes = runView?.nodes as Record<string, NodeRunView> | undefined;
+    const runNodes = planRun.nodes ?? (runView?.nodes as Record<string, NodeRunView> | undefined);
     return edges.map((e) => {
       const classes = [badEdges.has(e.id) ? 'edge--invalid' : '', runNodes?.[e.source]?.state === 'succeeded' && runNodes[e.target]?.state && runNodes[e.target]!.state !== 'skipped' && runNodes[e.target]!.state !== 'pending' ? 'edge--ran' : '']
         .filter(Boolean)
         .join(' ');
       return classes ? { ...e, className: classes, animated: runNodes?.[e.target]?.state === 'running' } : e;
     });
-  }, [edges, badEdges, runView]);
+  }, [edges, badEdges, runView, planRun.nodes]);
 
   const selected = nodes.filter((n) => n.selected);
   const inputOf = (nodeId: string): unknown => {
@@ -575,7 +586,7 @@ export function Editor({ client, initial }: { client: ApiClient; initial: Loaded
             </button>
             {document.kind === 'plan' ? (
               // Plans are run as drawn (plans.run), not deployed or started by a test event.
-              <PlanCanvasActions client={client} document={document} errorCount={errorCount} onError={(text) => setStatus({ tone: 'error', text })} />
+              <PlanCanvasActions client={client} document={document} errorCount={errorCount} onError={(text) => setStatus({ tone: 'error', text })} onStarted={planRun.follow} />
             ) : (
               <>
                 <button type="button" className="button button--secondary button--small" onClick={() => setRunOpen(true)} disabled={(running && document.kind !== 'behavior') || !trigger}
@@ -615,6 +626,8 @@ export function Editor({ client, initial }: { client: ApiClient; initial: Loaded
               <Background gap={16} size={1} color="#dde1e7" />
               <Controls position="bottom-left" />
               <MiniMap position="bottom-right" pannable zoomable nodeStrokeWidth={3} nodeColor={minimapColor} />
+              {document.kind === 'plan' ? <PlanLanes client={client} nodes={nodes} /> : null}
+              {planRun.run ? <PlanRunPanel run={planRun.run} onClose={planRun.close} /> : null}
               {status ? (
                 <Panel position="top-center">
                   <div className={`toast toast--${status.tone}`} role={status.tone === 'error' ? 'alert' : 'status'} data-testid="status">

@@ -1,13 +1,14 @@
 import type { FlowDocument } from '@switchyard/schema';
 import { useState } from 'react';
-import { hrefOf, navigate } from '../router';
 import { describeError, type ApiClient } from '../trpc';
 
 /**
  * The canvas's actions for a plan (in place of Run with a test event and Deploy, which are for
- * workflows): run the plan as drawn, then follow it on its run page.
+ * workflows): run the plan as drawn, then follow it on the canvas (`onStarted`: its live overlay).
  */
-export function PlanCanvasActions({ client, document, errorCount, onError }: { client: ApiClient; document: FlowDocument; errorCount: number; onError: (text: string) => void }) {
+export function PlanCanvasActions({ client, document, errorCount, onError, onStarted }: {
+  client: ApiClient; document: FlowDocument; errorCount: number; onError: (text: string) => void; onStarted: (runId: string) => void;
+}) {
   const [starting, setStarting] = useState(false);
   return (
     <button
@@ -19,7 +20,10 @@ export function PlanCanvasActions({ client, document, errorCount, onError }: { c
       onClick={() => {
         setStarting(true);
         client.plans.run.mutate({ document }).then(
-          (run) => navigate(hrefOf({ page: 'plans', runId: run.id })),
+          (run) => {
+            setStarting(false);
+            onStarted(run.id);
+          },
           (e: unknown) => {
             setStarting(false);
             onError(describeError(e, 'run the plan'));
