@@ -102,10 +102,14 @@ describe('plans', () => {
     await shot(page, '7-canvas-inspector');
     await page.getByTestId('save').click();
     await page.getByTestId('save-state').filter({ hasText: 'Saved · v2' }).waitFor();
+    // The run is followed on the canvas (its live overlay and run panel); its page is one click away.
     await page.getByTestId('run-plan').click();
-    await page.locator('[data-testid="plan-run-page"][data-status="success"]').waitFor({ timeout: 30_000 });
-    expect(await page.getByTestId('plan-run-page').locator('.plan-lane__agent').allTextContents()).toEqual(['Researcher C', 'Writer']);
+    await page.locator('[data-testid="plan-run-panel"][data-status="success"]').waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('node-run-badge').allTextContents()).toEqual(['Done', 'Done']);
     await shot(page, '8-canvas-run');
+    await page.getByTestId('plan-run-open-page').click();
+    await page.locator('[data-testid="plan-run-page"][data-status="success"]').waitFor();
+    expect(await page.getByTestId('plan-run-page').locator('.plan-lane__agent').allTextContents()).toEqual(['Researcher C', 'Writer']);
     expect(errors).toEqual([]);
   });
 });
