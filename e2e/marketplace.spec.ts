@@ -129,6 +129,47 @@ describe('template marketplace', () => {
     expect(errors).toEqual([]);
   });
 
+  test('the plan template: its card draws the plan, installing with a goal creates both agents and the plan, and a run drafts from the research', async () => {
+    const { page, errors } = await newPage(browser);
+    await page.goto(`${runtime.baseUrl}/marketplace?token=${encodeURIComponent(runtime.token)}`);
+    await page.getByTestId('template-search').fill('reach out');
+    const card = page.locator('[data-testid="template-card"][data-template-id="research-and-reach-out"]');
+    await card.waitFor();
+    await page.waitForFunction(() => document.querySelector('[data-testid="template-card"]')?.getAttribute('data-template-id') === 'research-and-reach-out');
+    expect(await card.getByTestId('flow-preview').count()).toBe(1);
+    await shot(page, 'plan-card');
+    await card.click();
+    await page.getByTestId('template-page').waitFor();
+    expect(await page.getByTestId('template-title').textContent()).toBe('Research and reach out');
+    expect(await page.getByTestId('permission-list').textContent()).toContain('Ask your agents to run skills');
+    await shot(page, 'plan-detail');
+
+    await page.getByTestId('install-button').click();
+    await page.getByTestId('install-wizard').waitFor();
+    await page.getByTestId('var-goal').fill('Offer a Switchyard Pro demo next Tuesday');
+    await page.getByTestId('var-tone').selectOption('concise');
+    await page.getByTestId('accept-all').click();
+    await shot(page, 'plan-wizard');
+    await page.getByTestId('install-confirm').click();
+    await page.getByTestId('install-result').waitFor();
+    expect(await page.getByTestId('created-agent').allTextContents()).toEqual(['Researcher', 'Writer']);
+    expect(await page.getByTestId('created-flow').count()).toBe(1);
+    await shot(page, 'plan-installed');
+
+    // Plans are run with the contact in their context (the canvas's Run plan sends none yet).
+    const api = apiClient(runtime);
+    const installed = (await api.templates.installed.query({ templateId: 'research-and-reach-out' })).items[0]!;
+    const ada = await api.crm.contacts.create.mutate({ name: 'Ada Lovelace', email: 'ada@engines.test', company: 'Analytical Engines', title: 'CTO' } as never);
+    const run = await api.plans.run.mutate({ docId: installed.flows[0]!.docId, context: { contactId: (ada as { id: string }).id }, wait: true });
+    expect(run.status).toBe('success');
+    expect((run.outcome!.results.email as { body: string }).body).toContain('Offer a Switchyard Pro demo next Tuesday');
+    await page.goto(`${runtime.baseUrl}/plans/runs/${run.id}`);
+    await page.locator('[data-testid="plan-run-page"][data-status="success"]').waitFor();
+    await page.getByTestId('plan-summary').waitFor();
+    await shot(page, 'plan-run');
+    expect(errors).toEqual([]);
+  });
+
   test('publish your own flow and agent, install it, publish 1.1.0 and update from the Installed tab', async () => {
     const { page, errors } = await newPage(browser);
     const api = apiClient(runtime);
