@@ -53,7 +53,7 @@ export interface Config {
   outboundAllow: string[];
   testHooks: boolean;
   webhookSecretKey: string | undefined;
-  /** This process's name for agent mailboxes (SWITCHYARD_INSTANCE_ID, default the hostname). */
+  /** SWITCHYARD_INSTANCE_ID, default the hostname: the name plan runs record (agents use `runOwnerId`). */
   instanceId: string;
   /**
    * Who owns the runs this process executes. SWITCHYARD_INSTANCE_ID when set (a restart with the

@@ -5,6 +5,9 @@ import type { Config } from './config';
 import type { CrmStore } from './crm/crm.service';
 import type { Database } from './db/database';
 import type { Outbound } from './outbound/outbound';
+import type { AgentsService } from './agents/agents.service';
+import type { HostServices } from './host/services';
+import type { PlansService } from './plans/plans.service';
 
 /** The services `createServer` builds itself. */
 export interface BaseServices {
@@ -17,14 +20,20 @@ export interface BaseServices {
 }
 
 /**
- * Everything procedures use, created once per server. Extensible: the host and later domains add
- * members by augmenting this interface from their module
- * (`declare module '../context' { interface Services { host: Host } }`, which may also narrow
- * `clock`) and returning them from `createServer(config, { services })`.
+ * Everything procedures use, created once per server: the base services plus the domains plugged
+ * in by the wiring modules (`hostOverrides`, `agentsOverrides`, `plansOverrides`), each optional
+ * because a server may run without it (tests start only what they need). Read them through the
+ * accessors that fail with a typed error when a domain is absent (`hostOf`, `agentsOf`, `plansOf`).
+ * The imports are type-only, so no module cycle exists at run time.
  */
 export interface Services extends BaseServices {
-  [key: string]: unknown;
+  hostServices?: HostServices;
+  agents?: AgentsService;
+  plans?: PlansService;
 }
+
+/** What a wiring module's (or a test's) `services` adds to the base ones or replaces. */
+export type ServiceOverrides = Partial<Services>;
 
 export interface Context {
   /** Null when the request carries no valid `Authorization: Bearer` token. */

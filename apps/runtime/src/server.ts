@@ -7,7 +7,7 @@ import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions
 import { JSON_LIMITS } from '@switchyard/schema';
 import { upsertUsers } from './auth/auth';
 import type { Config } from './config';
-import { createContext, type BaseServices, type Services } from './context';
+import { createContext, type BaseServices, type ServiceOverrides, type Services } from './context';
 import { CrmStore } from './crm/crm.service';
 import { seedDemoDataIfEmpty } from './crm/demo-seed';
 import { openDatabase } from './db/database';
@@ -28,7 +28,7 @@ export interface ServerOverrides {
   /** Registered after tRPC and /health, before the editor's SPA fallback. */
   plugins?: ServerPlugin[];
   /** Adds or replaces services (host, scheduler, a test clock...); gets the base services, returns the extra ones. */
-  services?: (base: Services) => Promise<Record<string, unknown>>;
+  services?: (base: Services) => Promise<ServiceOverrides>;
   logger?: FastifyServerOptions['logger'];
   /** Where the built editor lives; defaults to apps/editor/dist. */
   editorDist?: string;
@@ -78,8 +78,7 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
       crm: new CrmStore({ now: () => services.clock.now() }),
       outbound: createOutbound({ allow: config.outboundAllow }),
     };
-    // Complete once the overrides' services are merged in, which is what augmented members assume.
-    const services = base as Services;
+    const services: Services = base;
     Object.assign(services, await overrides.services?.(services));
 
     const owner = users.find((u) => u.name === 'owner');

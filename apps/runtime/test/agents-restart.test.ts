@@ -26,7 +26,10 @@ describe.each(backendsUnderTest())('agents across a runtime restart (%s)', (back
 
     s = await startAgentsServer(backend, { storage });
     s.clock.set(NOW);
-    expect(s.agents.stateOf(agent.id)).toBe('idle'); // rehydrated on start, before any request
+    // The embedded database has one process: it takes every agent on start. On PostgreSQL an agent
+    // with nothing to do is taken by the first process that gets a request for it.
+    expect(s.agents.stateOf(agent.id)).toBe(backend === 'pglite' ? 'idle' : null);
+    expect((await s.api.agents.get.query({ id: agent.id })).state).toBe('idle');
     expect((await s.api.agents.recall.query({ id: agent.id, key: 'goal' })).value).toBe('close Q1');
     expect((await s.api.agents.recall.query({ id: agent.id, key: 'short' })).value).toBe(1);
     s.clock.set(NOW + 1500);
@@ -38,7 +41,7 @@ describe.each(backendsUnderTest())('agents across a runtime restart (%s)', (back
     expect(after.systemPromptFull).toContain('Current goals: Renew Analytical Engines');
   });
 
-  it("on start a process resumes its own open requests, not another live process's", async () => {
+  it('on start the owner runs every open request of its agents, whoever queued them, oldest first', async () => {
     await s?.stop();
     await storage?.drop();
     const env = { SWITCHYARD_INSTANCE_ID: 'proc-a' };
@@ -47,22 +50,27 @@ describe.each(backendsUnderTest())('agents across a runtime restart (%s)', (back
     const agent = await s.api.agents.create.mutate({ name: 'Shared' });
     const { conversationId, messages } = await s.api.agents.chat.mutate({ id: agent.id, message: 'hello' });
     // Requests left open as a crash leaves them (written behind the mailbox's back, so nothing runs
-    // them yet): one queued by this process, one by another process that is still alive.
-    const leave = (owner: string, message: string) => s!.query(
-      `insert into agent_requests (id, agent_id, user_id, kind, payload, status, owner, created_at)
-       select ?, a.id, a.user_id, 'chat', ?::jsonb, 'queued', ?, now() from agents a where a.id = ? returning id`,
-      [crypto.randomUUID(), JSON.stringify({ kind: 'chat', message, conversationId, userMessageId: messages.at(-1)!.id + 1 }), owner, agent.id]);
-    const [mine] = await leave('proc-a', 'mine');
-    const [theirs] = await leave('proc-b', 'theirs');
+    // them yet): one queued through this process, one through another; the agent has one mailbox.
+    const leave = (by: string, message: string, at: string) => s!.query(
+      `insert into agent_requests (id, agent_id, user_id, kind, payload, status, submitted_by, created_at)
+       select ?, a.id, a.user_id, 'chat', ?::jsonb, 'queued', ?, ?::timestamptz from agents a where a.id = ? returning id`,
+      [crypto.randomUUID(), JSON.stringify({ kind: 'chat', message, conversationId, userMessageId: messages.at(-1)!.id + 1 }), by, at, agent.id]);
+    const [theirs] = (await leave('proc-b', 'theirs', '2026-01-01T00:00:00Z')) as { id: string }[];
+    const [mine] = (await leave('proc-a', 'mine', '2026-01-01T00:00:01Z')) as { id: string }[];
     await s.stop();
 
     s = await startAgentsServer(backend, { env, storage });
-    const status = async (id: unknown) => (await s!.query<{ status: string }>('select status from agent_requests where id = ?', [id]))[0]!.status;
+    const rows = async () => s!.query<{ id: string; status: string; owner: string | null; started_at: string | null }>(
+      'select id, status, owner, started_at from agent_requests where id = any(?::uuid[])', [`{${mine!.id},${theirs!.id}}`]);
     const deadline = Date.now() + 10_000;
-    while ((await status(mine!.id)) !== 'done' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    expect(await status(mine!.id)).toBe('done');
-    expect(await status(theirs!.id)).toBe('queued');
+    while ((await rows()).some((r) => r.status !== 'done') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const done = await rows();
+    expect(done.map((r) => r.status)).toEqual(['done', 'done']);
+    // Run by the agent's owner, the older first.
+    expect(done.every((r) => r.owner === 'proc-a')).toBe(true);
+    const started = new Map(done.map((r) => [r.id, new Date(r.started_at!).getTime()]));
+    expect(started.get(theirs!.id)!).toBeLessThanOrEqual(started.get(mine!.id)!);
     const replies = (await s.api.agents.memory.query({ id: agent.id })).conversation!.messages.filter((m) => m.role === 'assistant');
-    expect(replies).toHaveLength(2);
+    expect(replies).toHaveLength(3);
   });
 });

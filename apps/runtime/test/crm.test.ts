@@ -206,7 +206,7 @@ describe('unexpected errors', () => {
     const ts = await startTestServer('pglite', {}, {
       logger: { level: 'error', stream: { write: (l: string) => lines.push(l) } },
       services: async (base) => ({
-        crm: Object.assign(Object.create(base.crm) as object, { listContacts: () => Promise.reject(new Error('secret connection string postgres://u:p@h')) }),
+        crm: Object.assign(Object.create(base.crm) as typeof base.crm, { listContacts: () => Promise.reject(new Error('secret connection string postgres://u:p@h')) }),
       }),
     });
     try {

@@ -60,9 +60,10 @@ export function createAgentStore(deps: { em: () => EntityManager; now: () => str
       const end = items[items.length - 1];
       return { items: items.map(toRecord), nextCursor: rows.length > limit && end ? encodeTimeCursor(end.cursor_at, end.id) : null };
     },
-    /** Every live agent of every user: what the runtime rehydrates on start. */
-    async all(): Promise<AgentRecord[]> {
-      return (await sql<Row>(deps.em(), `select ${COLUMNS} from agents where deleted_at is null order by created_at`)).map(toRecord);
+    /** Live agents by id, whoever owns them (what a process adopts). */
+    async byIds(ids: string[]): Promise<AgentRecord[]> {
+      if (!ids.length) return [];
+      return (await sql<Row>(deps.em(), `select ${COLUMNS} from agents where id = any(?::uuid[]) and deleted_at is null order by created_at`, [`{${ids.join(',')}}`])).map(toRecord);
     },
     async find(userId: string, id: string): Promise<AgentRecord | null> {
       if (!/^[0-9a-f-]{36}$/i.test(id)) return null;
@@ -114,12 +115,6 @@ export function createAgentStore(deps: { em: () => EntityManager; now: () => str
         await sql(tx, 'update agents set personality = ?, updated_at = ? where id = ?', [next, deps.now(), id]);
         return next;
       });
-    },
-    async setState(id: string, state: AgentState, lastError: string | null, snapshot: unknown) {
-      await sql(deps.em(), 'update agents set state = ?, last_error = ?, snapshot = ? where id = ?', [state, lastError, snapshot ?? null, id]);
-    },
-    async snapshotOf(id: string): Promise<unknown> {
-      return (await sqlOne<{ snapshot: unknown }>(deps.em(), 'select snapshot from agents where id = ?', [id]))?.snapshot ?? null;
     },
   };
   return store;

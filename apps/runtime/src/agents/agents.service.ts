@@ -9,6 +9,7 @@ import { sql, sqlOne } from '../host/db';
 import { createEffects } from '../host/effects';
 import { createLlm, LlmRateLimitedError, type LlmProvider } from '../llm/llm';
 import type { Outbound } from '../outbound/outbound';
+import { proposePlanFromChat } from '../plans/chat';
 import { startAgentActor, stateOf, type AgentActor } from './agent.actor';
 import { createAgentStore, type AgentRecord } from './agent.store';
 import { createDispatch, writeCalendarEvent, type CalendarEventInput, type DispatchReport } from './dispatcher';
@@ -17,6 +18,8 @@ import { asJson, asJsonObject, proposalOf, type JsonObject, type JsonValue } fro
 import { createAgentMemory } from './memory';
 import { adjustResponse, personalityPrompt } from './personality';
 import { createHttpWebSearch, createOfflineSocial, createOfflineWebSearch } from './sources';
+import { AGENTS_CHANNEL, createAgentOwnership, parseNotice, type AgentNotice } from './ownership';
+import { createPgListener } from '../host/listener';
 
 export interface AgentsServiceDeps {
   em: () => EntityManager;
@@ -28,8 +31,21 @@ export interface AgentsServiceDeps {
   webSearchUrl?: string;
   /** How often a step waiting on proposals re-reads decisions another process made; default 2 s. */
   approvalPollMs?: number;
-  /** This process's identity (`SWITCHYARD_INSTANCE_ID`): requests it queued are the ones it resumes on start. */
+  /**
+   * This process's identity (the run owner id: `SWITCHYARD_INSTANCE_ID`, else unique per process).
+   * Agents are owned by one process at a time under its `runtime_instances` lease (ownership.ts).
+   */
   instanceId?: string;
+  /**
+   * Agent ownership: how long a lease lasts (the host's heartbeat renews it) and whether this
+   * process takes every agent on start (the embedded database has one process by construction).
+   * Absent: single-process (adopt all).
+   */
+  lease?: { leaseMs: number; adoptAll: boolean };
+  /** PostgreSQL: follow other processes' agent notices (requests, outcomes, live states) by LISTEN. */
+  listenUrl?: string;
+  /** How often a caller waiting on a request another process runs re-reads its outcome (NOTIFY wakes it sooner); default 500 ms. */
+  requestPollMs?: number;
   log?: { error(o: unknown, m?: string): void };
   /** Test-only fault injection (SWITCHYARD_TEST_HOOKS=1): SIGKILL the process at this point of `agents.approve`. */
   crashInApprove?: ApproveCrashPoint;
@@ -150,8 +166,16 @@ export function createAgentsService(deps: AgentsServiceDeps) {
   };
 
   const actors = new Map<string, AgentActor>();
+  /** The agents this process owns, with the lease epoch of its claim (ownership.ts). */
+  const held = new Map<string, number>();
+  const ownership = createAgentOwnership({ em: deps.em, instanceId: instance, leaseMs: deps.lease?.leaseMs ?? 30_000, adoptAll: deps.lease?.adoptAll ?? true });
+  const adoptAll = deps.lease?.adoptAll ?? true;
+  const crossProcess = Boolean(deps.listenUrl);
+  const listener = deps.listenUrl ? createPgListener(deps.listenUrl, { [AGENTS_CHANNEL]: (p) => onNotice(p) }, deps.log) : null;
+  let leaseTimer: ReturnType<typeof setInterval> | null = null;
+  let requestPoll: ReturnType<typeof setInterval> | null = null;
   /** Callers waiting for a request's outcome, by request id (several when a step asks again). */
-  const waiters = new Map<string, { resolve: (v: unknown) => void; reject: (e: unknown) => void; fromRun: boolean }[]>();
+  const waiters = new Map<string, { resolve: (v: unknown) => void; reject: (e: unknown) => void; fromRun: boolean; agentId: string }[]>();
   /** Steps waiting for proposals to be decided; woken by `decide` (and by a poll for other processes). */
   const approvalWaiters = new Map<() => void, string[]>();
   let decisionPoll: ReturnType<typeof setInterval> | null = null;
@@ -182,13 +206,117 @@ export function createAgentsService(deps: AgentsServiceDeps) {
     return { id: agent.id, userId: agent.userId, state: stateOf(actor), pendingApprovals: c.pendingApprovals, queued: c.queue.length, lastError: c.lastError, at: nowIso() };
   };
 
+  /** An agent another process owns (or nobody, between requests), as the database has it. */
+  async function storedLive(agent: Pick<AgentRecord, 'id' | 'userId' | 'state' | 'lastError'>): Promise<AgentLive> {
+    const queued = Number((await sqlOne<{ n: string }>(deps.em(), `select count(*) as n from agent_requests where agent_id = ? and status in ('queued', 'running')`, [agent.id]))?.n ?? 0);
+    return { id: agent.id, userId: agent.userId, state: agent.state, pendingApprovals: await pendingApprovals(agent.id), queued, lastError: agent.state === 'error' ? agent.lastError : null, at: nowIso() };
+  }
+
+  const tell = (notice: AgentNotice) => {
+    if (crossProcess) void ownership.notify(notice).catch((e: unknown) => deps.log?.error({ err: e, notice: notice.t }, 'could not notify other processes'));
+  };
+
+  /** Another process's notice (ownership.ts): a request to pull, an outcome, a live state, a decision. */
+  function onNotice(payload: string) {
+    const n = parseNotice(payload);
+    if (!n || n.from === instance || stopped) return;
+    if (n.t === 'req' && held.has(n.agentId)) void pull([n.agentId]).catch((e: unknown) => deps.log?.error({ err: e }, 'pulling an agent request failed'));
+    if (n.t === 'done' && waiters.has(n.id)) void readOutcomes([n.id]).catch((e: unknown) => deps.log?.error({ err: e }, 'reading a request outcome failed'));
+    if (n.t === 'live') {
+      if (n.live.deleted && held.has(n.live.id)) drop(n.live.id);
+      events.emit('agent', n.live as AgentLive);
+    }
+    if (n.t === 'decided') {
+      wakeWaiters(new Set(n.ids));
+      if (held.has(n.agentId)) void recountApprovals(n.agentId);
+    }
+  }
+
+  const recountApprovals = async (agentId: string) => {
+    try {
+      const count = await pendingApprovals(agentId);
+      actors.get(agentId)?.send({ type: 'approvals', count });
+    } catch (e) {
+      deps.log?.error({ err: e, agentId }, 'counting pending proposals failed');
+    }
+  };
+
+  /** Stops the actor of an agent this process no longer holds (lost, deleted, stopping). */
+  function drop(agentId: string) {
+    held.delete(agentId);
+    actors.get(agentId)?.stop();
+    actors.delete(agentId);
+    // Callers waiting here on its requests now wait for the new owner's outcome.
+    if (waiters.size) pollOutcomes();
+  }
+
+  /**
+   * Puts the agents' open requests into their mailboxes, oldest first (the global order), skipping
+   * those already there: requests queued through any process, and those left by a dead owner.
+   */
+  async function pull(agentIds: string[]) {
+    const mine = agentIds.filter((id) => held.has(id) && actors.has(id));
+    for (const r of await ownership.open(mine)) {
+      const actor = held.has(r.agent_id) ? actors.get(r.agent_id) : undefined;
+      if (actor && !actor.getSnapshot().context.queue.includes(r.id)) actor.send({ type: 'enqueue', requestId: r.id });
+    }
+  }
+
+  /**
+   * Settles callers waiting on requests that another process runs (or ran, before this one took
+   * the agent over): their stored outcome, once there is one.
+   */
+  async function readOutcomes(ids: string[]) {
+    if (!ids.length) return;
+    const rows = await sql<Pick<RequestRow, 'id' | 'status' | 'result' | 'error'>>(deps.em(),
+      `select id, status, result, error from agent_requests where id = any(?::uuid[]) and status in ('done', 'failed')`, [`{${ids.join(',')}}`]);
+    for (const r of rows) settle(r.id, r.status === 'done', r.status === 'done' ? r.result : storedError(r.error!));
+  }
+
+  /** While callers wait on requests this process does not run, read their outcomes every `requestPollMs`. */
+  function pollOutcomes() {
+    if (requestPoll || stopped) return;
+    requestPoll = setInterval(() => {
+      const remote = [...waiters].filter(([, ws]) => ws.some((w) => !held.has(w.agentId))).map(([id]) => id);
+      if (!remote.length || stopped) {
+        if (!waiters.size || stopped) {
+          clearInterval(requestPoll!);
+          requestPoll = null;
+        }
+        return;
+      }
+      void readOutcomes(remote).catch((e: unknown) => deps.log?.error({ err: e }, 'reading request outcomes failed'));
+    }, deps.requestPollMs ?? 500);
+    requestPoll.unref();
+  }
+
+  /**
+   * Stores a request's outcome if this process still holds its agent (same owner and epoch), and
+   * tells other processes in the same statement (the NOTIFY is sent when it commits). False when
+   * fenced off: the agent's new owner runs the request again and stores the outcome.
+   */
+  async function storeOutcome(agentId: string, epoch: number, requestId: string, set: string, values: unknown[]) {
+    const rows = await sql(deps.em(),
+      `with u as (update agent_requests set ${set} where id = ? and status = 'running' and ${ownership.fence} returning id)
+       select id${crossProcess ? ', pg_notify(?, ?) as n' : ''} from u`,
+      [...values, requestId, agentId, instance, epoch, ...(crossProcess ? [AGENTS_CHANNEL, JSON.stringify({ t: 'done', id: requestId, from: instance } satisfies AgentNotice)] : [])]);
+    if (!rows.length) deps.log?.error({ agentId, requestId }, 'lost the agent to another process; its new owner runs the request');
+    return rows.length > 0;
+  }
+
   /** Runs one persisted request: its outcome is stored with it, then handed to whoever waits. */
   async function processRequest(agentId: string, requestId: string) {
     const row = await sqlOne<RequestRow>(deps.em(), 'select id, agent_id, user_id, kind, payload, status, result, error from agent_requests where id = ?', [requestId]);
     if (!row) return;
     if (row.status === 'done') return settle(requestId, true, row.result);
     if (row.status === 'failed') return settle(requestId, false, storedError(row.error!));
-    await sql(deps.em(), `update agent_requests set status = 'running', started_at = ?, owner = ? where id = ?`, [nowIso(), instance, requestId]);
+    // Fenced: only while this process holds the agent under the epoch it claimed.
+    const epoch = held.get(agentId);
+    if (epoch === undefined) return;
+    const started = await sql(deps.em(),
+      `update agent_requests set status = 'running', started_at = ?, owner = ? where id = ? and status in ('queued', 'running') and ${ownership.fence} returning id`,
+      [nowIso(), instance, requestId, agentId, instance, epoch]);
+    if (!started.length) return readOutcomes([requestId]);
     let result: unknown;
     try {
       const agent = await store.find(row.user_id, agentId);
@@ -197,17 +325,20 @@ export function createAgentsService(deps: AgentsServiceDeps) {
     } catch (e) {
       // Stopping is not the request's failure: left 'running', it runs again after the restart.
       if (stopped) return;
-      await sql(deps.em(), `update agent_requests set status = 'failed', error = ?, finished_at = ? where id = ?`, [errorRecord(e), nowIso(), requestId]);
+      if (!(await storeOutcome(agentId, epoch, requestId, `status = 'failed', error = ?, finished_at = ?`, [errorRecord(e), nowIso()]))) return;
       // A question the model never answered: shown as failed (with a retry), never replayed as history.
       if (row.payload.kind === 'chat') await memory.setMessageStatus(row.payload.userMessageId, 'failed', { agentId, userId: row.user_id });
       settle(requestId, false, e);
       throw e;
     }
-    await sql(deps.em(), `update agent_requests set status = 'done', result = ?, finished_at = ? where id = ?`, [JSON.stringify(result ?? null), nowIso(), requestId]);
+    if (!(await storeOutcome(agentId, epoch, requestId, `status = 'done', result = ?, finished_at = ?`, [JSON.stringify(result ?? null), nowIso()]))) return;
     settle(requestId, true, result);
   }
 
-  function spawn(agent: Pick<AgentRecord, 'id' | 'userId' | 'state' | 'lastError'>, approvals: number) {
+  /** The live actor of an agent this process has just claimed under `epoch`. */
+  function spawn(agent: Pick<AgentRecord, 'id' | 'userId' | 'state' | 'lastError'>, approvals: number, epoch: number) {
+    actors.get(agent.id)?.stop();
+    held.set(agent.id, epoch);
     const actor = startAgentActor({ agentId: agent.id, pendingApprovals: approvals, lastError: agent.state === 'error' ? agent.lastError : null }, async (requestId) => {
       await processRequest(agent.id, requestId);
       return { pendingApprovals: await pendingApprovals(agent.id) };
@@ -222,13 +353,15 @@ export function createAgentsService(deps: AgentsServiceDeps) {
       if (liveKey !== lastLive) {
         lastLive = liveKey;
         events.emit('agent', live);
+        tell({ t: 'live', from: instance, live: { ...live, lastError: live.lastError?.slice(0, 1000) ?? null } });
       }
       const key = `${live.state}|${snap.context.lastError ?? ''}`;
       if (key === last) return;
       last = key;
       const summary = { state: live.state, pendingApprovals: snap.context.pendingApprovals, processed: snap.context.processed, queued: snap.context.queue.length };
       const chain = (persisting.get(agent.id) ?? Promise.resolve())
-        .then(() => store.setState(agent.id, live.state, snap.context.lastError, summary))
+        .then(() => sql(deps.em(), 'update agents set state = ?, last_error = ?, snapshot = ? where id = ? and owner = ? and lease_epoch = ?',
+          [live.state, snap.context.lastError, summary, agent.id, instance, epoch]))
         .catch((e: unknown) => deps.log?.error({ err: e, agentId: agent.id }, 'failed to persist agent state'));
       persisting.set(agent.id, chain);
     });
@@ -238,8 +371,17 @@ export function createAgentsService(deps: AgentsServiceDeps) {
     return actor;
   }
 
-  async function actorOf(agent: AgentRecord) {
-    return actors.get(agent.id) ?? spawn(agent, await pendingApprovals(agent.id));
+  /**
+   * Gets the request to the agent's owner: into this process's mailbox when it holds the agent or
+   * can claim it (nobody live holds it), else a notice to the process that does.
+   */
+  async function route(agent: AgentRecord) {
+    if (!held.has(agent.id)) {
+      const epoch = await ownership.claim(agent.id, adoptAll);
+      if (epoch === null) return tell({ t: 'req', agentId: agent.id, from: instance });
+      spawn(agent, await pendingApprovals(agent.id), epoch);
+    }
+    await pull([agent.id]);
   }
 
   /**
@@ -249,10 +391,9 @@ export function createAgentsService(deps: AgentsServiceDeps) {
    */
   async function submit<T>(agent: AgentRecord, payload: RequestPayload, key: string | null): Promise<T> {
     if (stopped) throw new SwitchyardError('INTERNAL', 'The runtime is stopping');
-    const actor = await actorOf(agent);
     const requestKey = key === null ? null : createHash('sha256').update(key).digest('hex');
     const inserted = await sql<{ id: string }>(deps.em(),
-      `insert into agent_requests (id, agent_id, user_id, request_key, kind, payload, status, owner, created_at) values (?, ?, ?, ?, ?, ?, 'queued', ?, ?)
+      `insert into agent_requests (id, agent_id, user_id, request_key, kind, payload, status, submitted_by, created_at) values (?, ?, ?, ?, ?, ?, 'queued', ?, ?)
        on conflict (request_key) do nothing returning id`,
       [randomUUID(), agent.id, agent.userId, requestKey, payload.kind, JSON.stringify(payload), instance, nowIso()]);
     let requestId = inserted[0]?.id;
@@ -264,9 +405,16 @@ export function createAgentsService(deps: AgentsServiceDeps) {
     }
     const id = requestId;
     const outcome = new Promise<T>((resolve, reject) => {
-      waiters.set(id, [...(waiters.get(id) ?? []), { resolve: resolve as (v: unknown) => void, reject, fromRun: key !== null }]);
+      waiters.set(id, [...(waiters.get(id) ?? []), { resolve: resolve as (v: unknown) => void, reject, fromRun: key !== null, agentId: agent.id }]);
     });
-    if (!actor.getSnapshot().context.queue.includes(id)) actor.send({ type: 'enqueue', requestId: id });
+    try {
+      await route(agent);
+    } catch (e) {
+      // Stored all the same: whoever holds (or next adopts) the agent runs it; the caller waits for it.
+      deps.log?.error({ err: e, agentId: agent.id, requestId: id }, 'could not hand a request to its agent; it stays queued');
+    }
+    // Run elsewhere (or here after all): the outcome is read when its NOTIFY arrives or by the poll.
+    if (!held.has(agent.id)) pollOutcomes();
     return outcome;
   }
 
@@ -322,6 +470,9 @@ export function createAgentsService(deps: AgentsServiceDeps) {
 
   /** One chat turn: the history before the person's message (oldest first), the model's answer appended. */
   async function executeChat(agent: AgentRecord, p: Extract<RequestPayload, { kind: 'chat' }>): Promise<ChatTurn> {
+    // A request that needs several skills is answered with a proposed plan (plans/chat.ts).
+    const planned = await proposePlanFromChat(service, agent, p);
+    if (planned) return planned;
     // Without a model the agent still acts: the request goes to the skill its manifest matches.
     if (llm.offline) {
       const acted = await offlineAct(agent, p);
@@ -435,6 +586,30 @@ export function createAgentsService(deps: AgentsServiceDeps) {
     }
   }
 
+  /** Claims what `ownership.adopt` offers, starts their actors and pulls their open requests. */
+  async function adoptAgents() {
+    const adopted = await ownership.adopt([...held.keys()]);
+    if (!adopted.length) return;
+    const epochs = new Map(adopted.map((a) => [a.id, a.epoch]));
+    for (const agent of await store.byIds([...epochs.keys()])) spawn(agent, await pendingApprovals(agent.id), epochs.get(agent.id)!);
+    await pull([...epochs.keys()]);
+  }
+
+  /** One lease check (see `start`). */
+  async function tick() {
+    if (stopped) return;
+    const mine = [...held].map(([id, epoch]) => ({ id, epoch }));
+    const still = await ownership.held(mine);
+    for (const { id, epoch } of mine) {
+      if (still.has(id) || held.get(id) !== epoch) continue;
+      deps.log?.error({ agentId: id }, 'lost an agent to another process (or it was deleted); stopped it here');
+      drop(id);
+    }
+    if (stopped) return;
+    await adoptAgents();
+    await pull([...held.keys()]);
+  }
+
   const offlineChat = (agent: AgentRecord, _message: string, turns: number) => {
     const skills = agent.skills.flatMap((s) => registry.get(s) ?? []);
     const opener = turns === 0 ? `Hi, I'm ${agent.name}.${agent.description ? ` ${agent.description}.` : ''} ` : '';
@@ -512,16 +687,20 @@ export function createAgentsService(deps: AgentsServiceDeps) {
     },
     async create(userId: string, input: AgentCreate) {
       const agent = await store.create(userId, input);
-      spawn(agent, 0);
+      const epoch = await ownership.claim(agent.id, adoptAll);
+      if (epoch !== null) spawn(agent, 0, epoch);
       return agent;
     },
     update: (userId: string, input: AgentUpdate) => store.update(userId, input),
     async remove(userId: string, agentId: string) {
+      const agent = await store.get(userId, agentId);
       await store.remove(userId, agentId);
       const actor = actors.get(agentId);
-      if (actor) events.emit('agent', { ...liveOf({ id: agentId, userId }, actor), deleted: true });
-      actor?.stop();
-      actors.delete(agentId);
+      const last: AgentLive = { ...(actor ? liveOf(agent, actor) : await storedLive(agent)), deleted: true };
+      events.emit('agent', last);
+      // The owner (if another process) stops its actor; every process's watchers see the deletion.
+      tell({ t: 'live', from: instance, live: { ...last, lastError: last.lastError?.slice(0, 1000) ?? null } });
+      drop(agentId);
       return { id: agentId, deleted: true as const };
     },
     async remember(userId: string, agentId: string, key: string, value: unknown, ttlSeconds?: number) {
@@ -616,8 +795,10 @@ export function createAgentsService(deps: AgentsServiceDeps) {
       });
       crashAt('after-commit');
       await memory.addInteraction(agent.id, 'approval', row.id, { type: 'approval', summary: `${status} ${row.tool}`, comment });
-      actors.get(agent.id)?.send({ type: 'approvals', count: await pendingApprovals(agent.id) });
+      if (held.has(agent.id)) await recountApprovals(agent.id);
       wakeWaiters(new Set([row.id]));
+      // The agent's owner re-counts; steps waiting in any process wake at once (not at their next poll).
+      tell({ t: 'decided', agentId: agent.id, ids: [row.id], from: instance });
       if (row.run_id) events.emit('run', row.run_id);
       return { id: row.id, tool: row.tool, status, result };
     },
@@ -639,29 +820,36 @@ export function createAgentsService(deps: AgentsServiceDeps) {
     /** The live state of one agent, or of all the user's agents (what `agents.watch` starts with). */
     async live(userId: string, agentId?: string): Promise<AgentLive[]> {
       const agents = agentId ? [await store.get(userId, agentId)] : await store.list(userId);
-      return Promise.all(agents.map(async (a) => liveOf(a, await actorOf(a))));
+      return Promise.all(agents.map(async (a) => (actors.has(a.id) ? liveOf(a, actors.get(a.id)!) : storedLive(a))));
     },
     events,
     /**
-     * Rehydrates one actor per live agent (its state and pending approvals) and puts the requests
-     * that were queued or running when the runtime stopped back into its mailbox, oldest first.
+     * Takes the agents this process should own (ownership.ts `adopt`: on the embedded database all
+     * of them; otherwise those with open requests nobody live holds), rehydrates one actor each
+     * (its state and pending approvals) and puts their open requests into its mailbox, oldest
+     * first, whoever queued them. Then keeps checking every third of the lease: agents lost to
+     * another process stop here, agents whose owner died are adopted, requests queued through
+     * other processes are pulled (NOTIFY pulls them sooner).
      */
     async start() {
       stopped = false;
-      for (const agent of await store.all()) {
-        const actor = actors.get(agent.id) ?? spawn(agent, await pendingApprovals(agent.id));
-        // Only this process's own requests: another live process is working on its own. A workflow
-        // step's request left by a dead process is taken over when the adopted run asks again.
-        const open = await sql<{ id: string }>(deps.em(),
-          `select id from agent_requests where agent_id = ? and status in ('queued', 'running') and (owner = ? or owner is null) order by created_at, id`, [agent.id, instance]);
-        for (const r of open) if (!actor.getSnapshot().context.queue.includes(r.id)) actor.send({ type: 'enqueue', requestId: r.id });
-      }
+      await ownership.register();
+      await listener?.start();
+      await adoptAgents();
+      const every = Math.max(250, Math.floor((deps.lease?.leaseMs ?? 30_000) / 3));
+      leaseTimer = setInterval(() => void tick().catch((e: unknown) => deps.log?.error({ err: e }, 'agent lease check failed')), every);
+      leaseTimer.unref();
     },
     async stop() {
       stopped = true;
       events.emit('stop');
       if (decisionPoll) clearInterval(decisionPoll);
       decisionPoll = null;
+      if (leaseTimer) clearInterval(leaseTimer);
+      leaseTimer = null;
+      if (requestPoll) clearInterval(requestPoll);
+      requestPoll = null;
+      await listener?.stop();
       // Requests still queued stay queued in the database and run after the restart. A person
       // waiting is told so; a workflow step is not failed (its restored run asks again).
       const stopping = new SwitchyardError('INTERNAL', 'The runtime is stopping; the request stays queued and runs when it starts again');
@@ -670,7 +858,12 @@ export function createAgentsService(deps: AgentsServiceDeps) {
       await Promise.all(persisting.values());
       for (const a of actors.values()) a.stop();
       actors.clear();
+      held.clear();
+      // Given up at once: another process takes the agents (and their open requests) on its next check.
+      await ownership.release().catch((e: unknown) => deps.log?.error({ err: e }, 'could not release the agents on stop'));
     },
+    /** The agents this process owns now (tests, monitoring). */
+    owned: () => [...held.keys()],
     stateOf: (agentId: string) => (actors.has(agentId) ? stateOf(actors.get(agentId)!) : null),
   };
   return service;

@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { AgentsPort } from '@switchyard/actors';
 import { SwitchyardError } from '@switchyard/schema';
 import type { Config } from '../config';
-import type { Services } from '../context';
+import type { ServiceOverrides, Services } from '../context';
 import { createOfflineProvider } from '../llm/offline.provider';
 import { createOpenAiProvider } from '../llm/openai.provider';
 import type { ServerOverrides } from '../server';
@@ -10,7 +10,7 @@ import { APPROVE_CRASH_POINTS, createAgentsService, type AgentsService, type App
 
 /** The agents service from the server's service bag (set up by `agentsOverrides`). */
 export function agentsOf(services: Services): AgentsService {
-  const a = services.agents as AgentsService | undefined;
+  const a = services.agents;
   if (!a) throw new SwitchyardError('INTERNAL', 'Agents are not running in this runtime');
   return a;
 }
@@ -29,11 +29,14 @@ export interface AgentsOptions {
   llmTimeoutMs?: number;
   /** How often a step waiting on agent proposals re-reads decisions made by another process; default 2 s. */
   approvalPollMs?: number;
+  /** How often a caller waiting on a request another process runs re-reads its outcome; default 500 ms. */
+  requestPollMs?: number;
 }
 
 /**
- * Plugs the agents into the server: the service (store, memory, LLM, mailbox actors), rehydration
- * of every agent's actor on start and an orderly stop. The model is the OpenAI-compatible server
+ * Plugs the agents into the server: the service (store, memory, LLM, mailbox actors), taking over
+ * the agents this process should own on start (all of them on the embedded database; see
+ * ownership.ts) and an orderly stop that gives them up. The model is the OpenAI-compatible server
  * when OPENAI_API_KEY or OPENAI_BASE_URL is set, else the offline provider.
  */
 export function agentsOverrides(config: Config, options: AgentsOptions = {}, env: NodeJS.ProcessEnv = process.env): Pick<ServerOverrides, 'services' | 'plugins'> {
@@ -50,7 +53,11 @@ export function agentsOverrides(config: Config, options: AgentsOptions = {}, env
         provider,
         log: base.log,
         ...(options.approvalPollMs ? { approvalPollMs: options.approvalPollMs } : {}),
-        instanceId: config.instanceId,
+        // One identity per process, shared with the host's run leases (runtime_instances).
+        instanceId: config.runOwnerId,
+        lease: { leaseMs: config.leaseMs, adoptAll: base.db.kind === 'pglite' },
+        ...(base.db.kind === 'postgres' && config.databaseUrl ? { listenUrl: config.databaseUrl } : {}),
+        ...(options.requestPollMs ? { requestPollMs: options.requestPollMs } : {}),
         ...(env.SWITCHYARD_WEB_SEARCH_URL ? { webSearchUrl: env.SWITCHYARD_WEB_SEARCH_URL } : {}),
         ...crashKnob(config, env),
       });
@@ -76,7 +83,7 @@ function crashKnob(config: Config, env: NodeJS.ProcessEnv): { crashInApprove?: A
 export function mergeOverrides(...all: Pick<ServerOverrides, 'services' | 'plugins'>[]): Pick<ServerOverrides, 'services' | 'plugins'> {
   return {
     services: async (base) => {
-      const added: Record<string, unknown> = {};
+      const added: ServiceOverrides = {};
       for (const o of all) {
         const extra = await o.services?.(base);
         Object.assign(base, extra);

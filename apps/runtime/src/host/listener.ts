@@ -6,6 +6,14 @@ import pg from 'pg';
  * process sees every change. Reconnects with backoff when the connection drops.
  */
 export function createRunListener(url: string, onRun: (runId: string) => void, log?: { error(o: unknown, m?: string): void }) {
+  return createPgListener(url, { switchyard_runs: onRun }, log);
+}
+
+/**
+ * A dedicated connection that LISTENs on `channels` and hands each notification's payload to its
+ * channel's handler (the agents use `switchyard_agents`). Reconnects with backoff when it drops.
+ */
+export function createPgListener(url: string, channels: Record<string, (payload: string) => void>, log?: { error(o: unknown, m?: string): void }) {
   let client: pg.Client | null = null;
   let stopped = false;
   let retry: NodeJS.Timeout | null = null;
@@ -14,16 +22,17 @@ export function createRunListener(url: string, onRun: (runId: string) => void, l
   async function connect() {
     const c = new pg.Client({ connectionString: url });
     c.on('notification', (msg) => {
-      if (msg.channel === 'switchyard_runs' && msg.payload) onRun(msg.payload);
+      const handler = channels[msg.channel];
+      if (handler && msg.payload) handler(msg.payload);
     });
     c.on('error', (err) => {
-      log?.error({ err }, 'run listener connection failed; reconnecting');
+      log?.error({ err, channels: Object.keys(channels) }, 'listener connection failed; reconnecting');
       void c.end().catch(() => undefined);
       if (client === c) client = null;
       schedule();
     });
     await c.connect();
-    await c.query('listen switchyard_runs');
+    for (const channel of Object.keys(channels)) await c.query(`listen ${channel}`);
     client = c;
     attempt = 0;
   }
@@ -34,7 +43,7 @@ export function createRunListener(url: string, onRun: (runId: string) => void, l
     retry = setTimeout(() => {
       retry = null;
       connect().catch((err: unknown) => {
-        log?.error({ err }, 'run listener could not connect; retrying');
+        log?.error({ err, channels: Object.keys(channels) }, 'listener could not connect; retrying');
         schedule();
       });
     }, delay);
@@ -44,7 +53,7 @@ export function createRunListener(url: string, onRun: (runId: string) => void, l
   return {
     async start() {
       await connect().catch((err: unknown) => {
-        log?.error({ err }, 'run listener could not connect; retrying');
+        log?.error({ err, channels: Object.keys(channels) }, 'listener could not connect; retrying');
         schedule();
       });
     },

@@ -13,7 +13,7 @@ import { lateAgentsPort } from '../agents/wiring';
 
 /** The host's services from the server's service bag (set up by `hostOverrides`). */
 export function hostOf(services: Services): HostServices {
-  const hs = services.hostServices as HostServices | undefined;
+  const hs = services.hostServices;
   if (!hs) throw new SwitchyardError('INTERNAL', 'The actor host is not running');
   return hs;
 }

@@ -5,7 +5,6 @@ import {
 } from '../crm/crm.schemas';
 import { createCrmPages, withContactNames } from '../crm/crm-pages';
 import type { Context } from '../context';
-import type { HostServices } from '../host/services';
 import { authedProcedure, router } from '../trpc';
 
 const pagesOf = (ctx: Context) => createCrmPages(ctx.services.crm, ctx.services.clock);
@@ -57,7 +56,7 @@ export const crmRouter = router({
      */
     send: authedProcedure.input(ByIdSchema).mutation(async ({ ctx, input }) => {
       const sent = await pagesOf(ctx).sendDraft(ctx.em, ctx.user.id, input.id);
-      const hs = ctx.services.hostServices as HostServices | undefined;
+      const hs = ctx.services.hostServices;
       if (hs) {
         await hs.host.emit(ctx.user.id, {
           type: 'email.sent', dedupeKey: `email.sent:${sent.emailId}`,

@@ -8,7 +8,6 @@ import { nodeStatesOf } from '@switchyard/actors';
 import { runView, type AgentApprovalRow } from '../host/run-view';
 import { LATEST_SNAPSHOT, SNAPSHOT_COLUMNS, withDeltas, type RunRow } from '../host/run-store';
 import type { Context } from '../context';
-import type { AgentsService } from '../agents/agents.service';
 import type { JsonValue } from '../agents/json';
 
 const PAYLOADS: Record<string, z.ZodType> = {
@@ -93,7 +92,7 @@ export const runsRouter = router({
     // 'changed' fires for transitions stored by this process and, on PostgreSQL, by any other (NOTIFY).
     host.updates.on('changed', onRun);
     // An agent's proposals in this run (made or decided) change the view without a transition.
-    const agentEvents = (ctx.services.agents as AgentsService | undefined)?.events;
+    const agentEvents = ctx.services.agents?.events;
     agentEvents?.on('run', onRun);
     const aborted = new Promise<void>((resolve) => signal?.addEventListener('abort', () => resolve(), { once: true }));
     try {
