@@ -128,6 +128,15 @@ describe('plans from chat, on the canvas', () => {
     await page.getByTestId('plan-run-open-page').click();
     await page.locator('[data-testid="plan-run-page"][data-status="success"]').waitFor();
     expect(await page.getByTestId('timeline-note').textContent()).toContain('Ran at the same time: research + research2');
+
+    // Back in the chat (a fresh load): the card is still under its answer, and opening it again shows
+    // the plan as edited (research2 stays Researcher C's), not the proposal saved over it.
+    await page.goto(`${runtime.baseUrl}/agents/${a.id}`);
+    await page.getByTestId('chat-plan').waitFor();
+    await page.getByTestId('chat-plan-open').click();
+    await page.waitForURL(/\/flows\/plan-/);
+    await page.locator(`[data-testid="canvas-lane"][data-agent-id="${c.id}"]`).waitFor();
+    expect(await page.getByTestId('save-state').textContent()).toBe('Saved · v2');
     expect(errors).toEqual([]);
   });
 });

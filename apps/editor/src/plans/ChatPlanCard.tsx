@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { hrefOf, navigate } from '../router';
-import { describeError, type ApiClient, type QueryOutput } from '../trpc';
+import { describeError, switchyardCode, type ApiClient, type QueryOutput } from '../trpc';
 import { levelsOf } from './plan-model';
 import './plans.css';
 
@@ -51,8 +51,13 @@ export function ChatPlanCard({ client, plan, agentName }: { client: ApiClient; p
     setError(null);
     try {
       if (what === 'open') {
-        const saved = await client.flows.save.mutate({ document: doc });
-        navigate(hrefOf({ page: 'editor', docId: saved.flow.docId }));
+        // Opened before: the flow as it is now (with any edits made since), not the proposal saved over it.
+        const opened = await client.flows.get.query({ docId: doc.id }).then(() => true, (e: unknown) => {
+          if (switchyardCode(e) === 'NOT_FOUND') return false;
+          throw e;
+        });
+        if (!opened) await client.flows.save.mutate({ document: doc });
+        navigate(hrefOf({ page: 'editor', docId: doc.id }));
       } else {
         const run = await client.plans.run.mutate({ document: doc });
         navigate(hrefOf({ page: 'plans', runId: run.id }));
