@@ -29,29 +29,35 @@ const crash = (nodeId: string, which: string | undefined) => {
 };
 
 /**
- * The effect ledger. A visible effect and its ledger row commit in one transaction, keyed by the
- * idempotency key; re-running the step after a crash finds the row and returns the first result,
- * so a person never sees a duplicate draft, task or notification.
+ * The effect ledger, the one both workflows and agents use (agents/ledger.ts). A visible effect and
+ * its ledger row commit in one transaction, keyed by the idempotency key; re-running the step after
+ * a crash finds the row and returns the first result, so a person never sees a duplicate draft,
+ * task or notification. `fence` (runs) refuses the write unless this process still owns the run.
  */
+export async function onceInLedger<T>(
+  em: EntityManager, now: string, meta: EffectMeta, kind: string, write: (tx: EntityManager) => Promise<T>,
+  fence?: EffectDeps['fence'],
+): Promise<T> {
+  const key = idempotencyKey(meta);
+  return em.transactional(async (tx) => {
+    await fence?.check(tx, meta.runId);
+    const claimed = await sql(tx,
+      `insert into effects (idempotency_key, user_id, run_id, node_id, kind, result, created_at)
+       values (?, ?, ?, ?, ?, null, ?) on conflict (idempotency_key) do nothing returning idempotency_key`,
+      [key, meta.userId, meta.runId, meta.nodeId, kind, now]);
+    if (claimed.length === 0) return (await sqlOne<{ result: T }>(tx, 'select result from effects where idempotency_key = ?', [key]))!.result;
+    const value = await write(tx);
+    await sql(tx, 'update effects set result = ? where idempotency_key = ?', [value ?? null, key]);
+    return value;
+  });
+}
+
+/** The ports workflow nodes act through (the CRM writes, memory, outbound calls), over the ledger. */
 export function createEffects(deps: EffectDeps) {
   const now = () => new Date(deps.clock.now()).toISOString();
 
   async function once<T>(meta: EffectMeta, kind: string, write: (tx: EntityManager) => Promise<T>): Promise<T> {
-    const key = idempotencyKey(meta);
-    const result = await deps.em().transactional(async (tx) => {
-      await deps.fence?.check(tx, meta.runId);
-      const claimed = await sql(tx,
-        `insert into effects (idempotency_key, user_id, run_id, node_id, kind, result, created_at)
-         values (?, ?, ?, ?, ?, null, ?) on conflict (idempotency_key) do nothing returning idempotency_key`,
-        [key, meta.userId, meta.runId, meta.nodeId, kind, now()]);
-      if (claimed.length === 0) {
-        const row = await sqlOne<{ result: T }>(tx, 'select result from effects where idempotency_key = ?', [key]);
-        return row!.result;
-      }
-      const value = await write(tx);
-      await sql(tx, 'update effects set result = ? where idempotency_key = ?', [value ?? null, key]);
-      return value;
-    });
+    const result = await onceInLedger(deps.em(), now(), meta, kind, write, deps.fence);
     crash(meta.nodeId, deps.crashAfter?.effectOf);
     return result;
   }
