@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { agentsOf } from '../src/agents/wiring';
+import { proposePlanFromChat } from '../src/plans/chat';
 import { backendsUnderTest, switchyardCode } from './host-support';
 import { seedCast, startPlanModel, startPlansServer, type PlansServer } from './issue-11-support';
 
@@ -62,11 +64,28 @@ describe.each(backendsUnderTest())('plans proposed in chat (%s)', (backend) => {
     expect((await s.api.plans.chatProposals.query({ agentId: cast.researcher.id })).items).toHaveLength(1);
   });
 
-  it("two skills, but only one that any agent can run: the agent does the one it can (the analyser only counts skills your agents hold)", async () => {
-    // Nobody holds schedule-follow-up, so this is not a plan of two skills.
+  it("a writing request is the writer's own job: it drafts, no plan", async () => {
     const res = await s.api.agents.chat.mutate({ id: cast.writer.id, message: 'Draft an email to jane.roe@globex.test about the renewal' });
     expect(res.action?.skill).toBe('draft-email');
     expect((await s.api.plans.chatProposals.query({ agentId: cast.writer.id })).items).toHaveLength(0);
+  });
+
+  it('a question asked again (a chat request re-run after a crash) finds its proposal: no second proposal, no second answer', async () => {
+    const res = await s.api.agents.chat.mutate({ id: cast.writer.id, message: 'Research Jane Roe and draft a personalized email' });
+    const agents = agentsOf(s.server.services);
+    const agent = await agents.store.get(cast.researcher.userId, cast.writer.id);
+    const question = res.messages.at(-2)!;
+    const again = await proposePlanFromChat(agents, agent, { message: question.content, conversationId: res.conversationId, userMessageId: question.id });
+    expect(again).toMatchObject({ replyId: res.replyId, reply: res.reply });
+    expect((await s.api.plans.chatProposals.query({ agentId: cast.writer.id })).items).toHaveLength(1);
+    expect((await s.api.agents.memory.query({ id: cast.writer.id })).conversation!.messages.filter((m) => m.role === 'assistant')).toHaveLength(2);
+  });
+
+  it('a plan one of whose skills no agent can run is answered with the reason, and nothing is proposed', async () => {
+    const before = (await s.api.plans.chatProposals.query({ agentId: cast.researcher.id })).items.length;
+    const res = await s.api.agents.chat.mutate({ id: cast.researcher.id, message: 'Research John Doe, schedule a follow-up with John Doe and draft an email' });
+    expect(res.reply).toContain('No capable agent for skill schedule-follow-up');
+    expect((await s.api.plans.chatProposals.query({ agentId: cast.researcher.id })).items).toHaveLength(before);
   });
 
   it("another user's agent's proposals are NOT_FOUND; a bad agent id is NOT_FOUND", async () => {
