@@ -35,6 +35,11 @@ export const FlowSettingsSchema = z
   .object({
     /** Default timezone for schedule triggers and business-hours checks. */
     timezone: z.string().max(64).optional(),
+    /**
+     * Behaviors: who it runs for. `owner` (absent): the user who deployed it. `everyone`: every
+     * active user of the instance, each in their own scope (only the instance owner may deploy it).
+     */
+    audience: z.enum(['owner', 'everyone']).optional(),
   })
   .default({});
 

@@ -65,15 +65,19 @@ export function createFlowService(deps: { em: () => EntityManager; now: () => st
   }
 
   async function activeRunIds(em: EntityManager, flowId: string) {
-    return (await sql<{ id: string }>(em, `select id from runs where flow_id = ? and status in ('running', 'waiting') order by started_at`, [flowId])).map((r) => r.id);
+    return (await activeRuns(em, flowId)).map((r) => r.id);
+  }
+  /** A behavior for everyone has a machine per user: each run is cancelled as its own user's. */
+  async function activeRuns(em: EntityManager, flowId: string) {
+    return sql<{ id: string; user_id: string }>(em, `select id, user_id from runs where flow_id = ? and status in ('running', 'waiting') order by started_at`, [flowId]);
   }
 
   /** Cancels every active run of a flow; a run that ended meanwhile is not an error. */
-  async function cancelAll(flowId: string, cancel: (runId: string) => Promise<unknown>) {
+  async function cancelAll(flowId: string, cancel: (runId: string, userId: string) => Promise<unknown>) {
     let n = 0;
-    for (const runId of await activeRunIds(deps.em(), flowId)) {
+    for (const { id: runId, user_id: userId } of await activeRuns(deps.em(), flowId)) {
       try {
-        await cancel(runId);
+        await cancel(runId, userId);
         n++;
       } catch (e) {
         if (!(e instanceof SwitchyardError && e.code === 'INVALID_STATE')) throw e;
@@ -186,6 +190,14 @@ export function createFlowService(deps: { em: () => EntityManager; now: () => st
         if (!machine || hasErrors(diagnostics)) {
           throw new SwitchyardError('INVALID_DOCUMENT', `Fix ${diagnostics.filter((d) => d.severity === 'error').length} problem(s) before deploying`, { issues: diagnosticIssues(diagnostics) });
         }
+        // A behavior for everyone runs in every user's data: only the instance owner may deploy one.
+        const audience = machine.audience === 'everyone' ? 'everyone' : 'owner';
+        if (audience === 'everyone') {
+          const who = await sqlOne<{ name: string }>(tx, 'select name from users where id = ?', [userId]);
+          if (who?.name !== 'owner') {
+            throw new SwitchyardError('FORBIDDEN', 'Only the instance owner can deploy a behavior for everyone', { issues: [{ path: ['settings', 'audience'], message: 'Deploy it for yourself (audience "owner") or ask the instance owner' }] });
+          }
+        }
         const at = deps.now();
         await sql(tx, 'update flow_triggers set active = false where flow_id = ?', [f.id]);
         const webhooks: { nodeId: string; url: string; secret: string | null }[] = [];
@@ -196,7 +208,7 @@ export function createFlowService(deps: { em: () => EntityManager; now: () => st
             // them, so senders are not broken by it; only rotateWebhookSecret changes the secret.
             const hook = await webhookOf(tx, f.id, t.nodeId);
             if (hook) {
-              await sql(tx, 'update flow_triggers set version = ?, filters = ?, active = true where id = ?', [v, t.params, hook.id]);
+              await sql(tx, 'update flow_triggers set version = ?, filters = ?, audience = ?, active = true where id = ?', [v, t.params, audience, hook.id]);
               webhooks.push({ nodeId: t.nodeId, url: hookUrl(hook.id), secret: null });
               continue;
             }
@@ -204,9 +216,9 @@ export function createFlowService(deps: { em: () => EntityManager; now: () => st
           const id = randomUUID();
           const secret = kind === 'webhook' ? newWebhookSecret() : null;
           await sql(tx,
-            `insert into flow_triggers (id, flow_id, user_id, version, node_id, kind, event_type, filters, cron, timezone, webhook_secret, active, created_at)
-             values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, true, ?)`,
-            [id, f.id, userId, v, t.nodeId, kind, t.listensTo, t.params, (t.params.cron as string | undefined) ?? null, (t.params.timezone as string | undefined) ?? null, secret, at]);
+            `insert into flow_triggers (id, flow_id, user_id, version, node_id, kind, event_type, filters, cron, timezone, webhook_secret, audience, active, created_at)
+             values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, true, ?)`,
+            [id, f.id, userId, v, t.nodeId, kind, t.listensTo, t.params, (t.params.cron as string | undefined) ?? null, (t.params.timezone as string | undefined) ?? null, secret, audience, at]);
           // The secret is shown once, when it is created; it is never read back.
           if (secret) webhooks.push({ nodeId: t.nodeId, url: hookUrl(id), secret });
         }
@@ -233,7 +245,7 @@ export function createFlowService(deps: { em: () => EntityManager; now: () => st
      * undeployed flow to delete again, never a deleted flow with runs still going. Runs started in
      * the meantime (a manual draft run) are cancelled by a last pass once no new one can start.
      */
-    async remove(userId: string, docId: string, cancel: (runId: string) => Promise<unknown>) {
+    async remove(userId: string, docId: string, cancel: (runId: string, runUserId: string) => Promise<unknown>) {
       const f = await deps.em().transactional(async (tx) => {
         const row = await find(tx, userId, docId, true);
         await sql(tx, 'update flow_triggers set active = false where flow_id = ?', [row.id]);

@@ -392,7 +392,8 @@ export function createHost(deps: HostDeps) {
     input: Parameters<typeof startRun>[0],
     compiled: CompiledMachine,
   ): Promise<{ runId: string; created: boolean }> {
-    const runId = uuidFromName(`behavior:${input.flowId}:${input.version}`);
+    // A behavior for everyone has one machine per (version, user), each running in its user's scope.
+    const runId = uuidFromName(compiled.audience === 'everyone' ? `behavior:${input.flowId}:${input.version}:${input.userId}` : `behavior:${input.flowId}:${input.version}`);
     const activationId = input.runId ?? randomUUID();
     const event = { type: 'behavior.activate', activationId, triggerNodeId: input.triggerNodeId, payload: input.trigger.payload } satisfies RunEvent;
     const { inserted, activated } = await deps.em().transactional(async (tx) => {
@@ -412,7 +413,7 @@ export function createHost(deps: HostDeps) {
     if (inserted && !stopping) {
       launch({ id: runId, user_id: input.userId, trigger_node_id: input.triggerNodeId, trigger: { type: 'behavior', eventId: null, payload: {} }, snapshot: null, snapshot_version: 0, lease_epoch: 1 }, compiled);
       const older = await sql<{ id: string }>(deps.em(),
-        `select id from runs where flow_id = ? and flow_version <> ? and status in ('running', 'waiting') and trigger->>'type' = 'behavior'`, [input.flowId, input.version]);
+        `select id from runs where flow_id = ? and user_id = ? and flow_version <> ? and status in ('running', 'waiting') and trigger->>'type' = 'behavior'`, [input.flowId, input.userId, input.version]);
       for (const o of older) await cancel(input.userId, o.id).catch((e: unknown) => deps.log?.error({ err: e, runId: o.id }, 'could not cancel an earlier version of a behavior'));
     }
     if (activated) void applyCommands().then(() => pollParked()).catch((e: unknown) => deps.log?.error({ err: e, runId }, 'applying a behavior activation failed'));
@@ -564,8 +565,9 @@ export function createHost(deps: HostDeps) {
     const ev = await sqlOne<{ id: string; user_id: string; type: string; payload: Record<string, unknown> }>(deps.em(), 'select * from inbox where id = ?', [eventId]);
     if (!ev) return [];
     const triggers = await sql<{ id: string; flow_id: string; doc_id: string; version: number; node_id: string }>(deps.em(),
+      // The user's own flows, and behaviors for everyone (an activation in this user's scope).
       `select t.id, t.flow_id, f.doc_id, t.version, t.node_id from flow_triggers t join flows f on f.id = t.flow_id
-        where t.user_id = ? and t.kind = 'event' and t.event_type = ? and t.active and f.deleted_at is null order by t.created_at`,
+        where (t.user_id = ? or t.audience = 'everyone') and t.kind = 'event' and t.event_type = ? and t.active and f.deleted_at is null order by t.created_at`,
       [ev.user_id, ev.type]);
     const started: { runId: string; flowId: string; docId: string; status: string }[] = [];
     const problems: string[] = [];

@@ -17,6 +17,7 @@ import { Migration0015AgentLeases } from './0015-agent-leases';
 import { Migration0016PlanProposals } from './0016-plan-proposals';
 import { Migration0017ReplayCoherence } from './0017-replay-coherence';
 import { Migration0018ConditionTriggers } from './0018-condition-triggers';
+import { Migration0019BehaviorAudience } from './0019-behavior-audience';
 
 /** Every migration in order. Listed explicitly so no filesystem glob is needed at run time. */
 export const migrationsList: MigrationObject[] = [
@@ -38,4 +39,5 @@ export const migrationsList: MigrationObject[] = [
   { name: '0016-plan-proposals', class: Migration0016PlanProposals },
   { name: '0017-replay-coherence', class: Migration0017ReplayCoherence },
   { name: '0018-condition-triggers', class: Migration0018ConditionTriggers },
+  { name: '0019-behavior-audience', class: Migration0019BehaviorAudience },
 ];

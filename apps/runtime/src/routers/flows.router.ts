@@ -73,7 +73,8 @@ export const flowsRouter = router({
   /** Deletes the flow and cancels its active runs (journaled like runs.cancel); the id can be reused. */
   delete: authedProcedure.input(z.object({ docId: IdSchema })).mutation(async ({ ctx, input }) => {
     const { flows, host, scheduler } = hostOf(ctx.services);
-    const result = await flows.remove(ctx.user.id, input.docId, (runId) => host.cancel(ctx.user.id, runId));
+    // The runs are this flow's (the caller's): a behavior for everyone has one per user, each cancelled as its user's.
+    const result = await flows.remove(ctx.user.id, input.docId, (runId, runUserId) => host.cancel(runUserId, runId));
     await scheduler.sync();
     return result;
   }),

@@ -22,6 +22,8 @@ interface ScheduleRow {
   node_id: string;
   cron: string;
   timezone: string | null;
+  /** `everyone`: a behavior that runs for every active user (one claim and activation per user). */
+  audience?: string | null;
 }
 
 interface ConditionRow {
@@ -31,6 +33,7 @@ interface ConditionRow {
   version: number;
   node_id: string;
   every_minutes: number | null;
+  audience?: string | null;
 }
 
 /** The figures a condition trigger's check sees as `trigger`: the user's own data, counted now. */
@@ -84,22 +87,45 @@ export function createScheduler(deps: {
   }
 
   /**
+   * Who a trigger fires for, each with the key its claims use: the flow's user, or — a behavior for
+   * everyone — every active user, each with a claim key of their own (so a tick is claimed once per
+   * user, whichever process claims it).
+   */
+  async function audienceOf(t: { id: string; user_id: string; audience?: string | null }): Promise<{ userId: string; key: string }[]> {
+    if (t.audience !== 'everyone') return [{ userId: t.user_id, key: t.id }];
+    const users = await sql<{ id: string }>(deps.em(), `select id from users where token_hash not like 'revoked:%' order by created_at, id`);
+    return users.map((u) => ({ userId: u.id, key: u.id === t.user_id ? t.id : uuidFromName(`${t.id}:${u.id}`) }));
+  }
+
+  const claimOf = (key: string, fireAt: string) => async (tx: EntityManager) => (await sql(tx,
+    'insert into schedule_fires (trigger_id, fire_at, claimed_by, claimed_at) values (?, ?, ?, ?) on conflict do nothing returning trigger_id',
+    [key, fireAt, instance, new Date(deps.clock.now()).toISOString()])).length > 0;
+
+  /**
    * Claiming the (trigger, slot) row and inserting its run are one transaction: several processes
    * never fire a tick twice, and a crash never leaves a claimed tick without its run (a run row
-   * that exists is resumed by whichever process restores it).
+   * that exists is resumed by whichever process restores it). A behavior for everyone: once per user.
    */
   async function claimAndStart(s: ScheduleRow, fireAt: string) {
-    const { runId, created } = await deps.host.startRun({
-      userId: s.user_id, flowId: s.flow_id, version: s.version, triggerNodeId: s.node_id,
-      trigger: { type: 'schedule', eventId: null, payload: { firedAt: fireAt, cron: s.cron, timezone: s.timezone } },
-      runId: uuidFromName(`${s.id}@${fireAt}`),
-      claim: async (tx) => (await sql(tx,
-        'insert into schedule_fires (trigger_id, fire_at, claimed_by, claimed_at) values (?, ?, ?, ?) on conflict do nothing returning trigger_id',
-        [s.id, fireAt, instance, new Date(deps.clock.now()).toISOString()])).length > 0,
-    });
-    if (!created) return null;
-    if (deps.crashAfterClaim) process.kill(process.pid, 'SIGKILL');
-    return { runId, fireAt };
+    let first: { runId: string; fireAt: string } | null = null;
+    for (const { userId, key } of await audienceOf(s)) {
+      try {
+        const { runId, created } = await deps.host.startRun({
+          userId, flowId: s.flow_id, version: s.version, triggerNodeId: s.node_id,
+          trigger: { type: 'schedule', eventId: null, payload: { firedAt: fireAt, cron: s.cron, timezone: s.timezone } },
+          runId: uuidFromName(`${key}@${fireAt}`),
+          claim: claimOf(key, fireAt),
+        });
+        if (!created) continue;
+        if (deps.crashAfterClaim) process.kill(process.pid, 'SIGKILL');
+        first ??= { runId, fireAt };
+      } catch (e) {
+        // One user's failure does not cost the others their tick.
+        if (s.audience !== 'everyone') throw e;
+        deps.log?.error({ err: e, triggerId: s.id, userId }, 'a tick could not start for one user');
+      }
+    }
+    return first;
   }
 
   /**
@@ -148,17 +174,15 @@ export function createScheduler(deps: {
    * processes. When it holds, the claim and the run (or the behavior's activation) are one
    * transaction, like a cron tick; when it does not, only the claim is stored.
    */
-  async function checkCondition(t: ConditionRow, at: number) {
+  async function checkCondition(t: ConditionRow, userId: string, key: string, at: number) {
     const every = Number(t.every_minutes);
     if (!Number.isInteger(every) || every < 1 || every > 1440) return null;
     const checkedAt = intervalOf(every, at).toISOString();
-    const claim = async (tx: EntityManager) => (await sql(tx,
-      'insert into schedule_fires (trigger_id, fire_at, claimed_by, claimed_at) values (?, ?, ?, ?) on conflict do nothing returning trigger_id',
-      [t.id, checkedAt, instance, new Date(deps.clock.now()).toISOString()])).length > 0;
+    const claim = claimOf(key, checkedAt);
     // Claimed already (here or by another process): nothing to count.
-    const taken = await sql(deps.em(), 'select 1 as x from schedule_fires where trigger_id = ? and fire_at = ?', [t.id, checkedAt]);
+    const taken = await sql(deps.em(), 'select 1 as x from schedule_fires where trigger_id = ? and fire_at = ?', [key, checkedAt]);
     if (taken.length) return null;
-    const payload = { checkedAt, at: new Date(at).toISOString(), everyMinutes: every, ...(await figuresOf(t.user_id, at)) };
+    const payload = { checkedAt, at: new Date(at).toISOString(), everyMinutes: every, ...(await figuresOf(userId, at)) };
     const { holds, error } = triggerHolds(await deps.host.compiledFor(t.flow_id, t.version), t.node_id, payload);
     if (error) deps.log?.error({ triggerId: t.id, error }, 'a condition trigger\'s condition could not be checked');
     if (!holds) {
@@ -166,9 +190,9 @@ export function createScheduler(deps: {
       return null;
     }
     const { runId, created } = await deps.host.startRun({
-      userId: t.user_id, flowId: t.flow_id, version: t.version, triggerNodeId: t.node_id,
+      userId, flowId: t.flow_id, version: t.version, triggerNodeId: t.node_id,
       trigger: { type: 'condition', eventId: null, payload },
-      runId: uuidFromName(`${t.id}@${checkedAt}`),
+      runId: uuidFromName(`${key}@${checkedAt}`),
       claim,
     });
     return created ? { runId, checkedAt } : null;
@@ -177,16 +201,19 @@ export function createScheduler(deps: {
   /** Checks every active condition trigger whose current interval was not checked yet. */
   async function checkConditions(at = deps.clock.now()) {
     const rows = await sql<ConditionRow>(deps.em(),
-      `select t.id, t.flow_id, t.user_id, t.version, t.node_id, (t.filters->>'everyMinutes')::int as every_minutes
+      `select t.id, t.flow_id, t.user_id, t.version, t.node_id, t.audience, (t.filters->>'everyMinutes')::int as every_minutes
          from flow_triggers t join flows f on f.id = t.flow_id
         where t.kind = 'condition' and t.active and f.deleted_at is null order by t.created_at`);
     const started: { runId: string; checkedAt: string }[] = [];
     for (const t of rows) {
-      try {
-        const r = await checkCondition(t, at);
-        if (r) started.push(r);
-      } catch (e) {
-        deps.log?.error({ err: e, triggerId: t.id }, 'a condition check failed');
+      // A behavior for everyone: each user's figures, each user's check.
+      for (const { userId, key } of await audienceOf(t)) {
+        try {
+          const r = await checkCondition(t, userId, key, at);
+          if (r) started.push(r);
+        } catch (e) {
+          deps.log?.error({ err: e, triggerId: t.id, userId }, 'a condition check failed');
+        }
       }
     }
     return started;

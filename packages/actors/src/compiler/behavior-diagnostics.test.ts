@@ -53,4 +53,24 @@ describe('behavior compile diagnostics', () => {
     const throwing = compile(behavior({ everyMinutes: 5, condition: 'trigger.a.b.c > 1' })).machine!;
     expect(triggerHolds(throwing, 'check', {})).toMatchObject({ holds: false });
   });
+
+  it('a behavior for everyone compiles with its audience; one that could send mail, call out or ask agents in other users\' data is kind-not-allowed; a workflow cannot run for everyone', () => {
+    const everyone = (nodes: Record<string, unknown>[], kind = 'behavior') => ({
+      schemaVersion: 1, id: 'for-all', kind, name: 'For all', settings: { audience: 'everyone' },
+      nodes: [{ id: 'login', type: 'trigger.userLogin', position: { x: 0, y: 0 }, params: {} }, ...nodes.map((n, i) => ({ position: { x: 200 * (i + 1), y: 0 }, ...n }))],
+      edges: nodes.map((n, i) => ({ id: `e${i}`, source: i === 0 ? 'login' : String(nodes[i - 1]!.id), target: String(n.id) })),
+    });
+    const ok = compile(everyone([{ id: 'task', type: 'action.createTask', params: { title: 'Hello' } }]));
+    expect(ok.diagnostics).toEqual([]);
+    expect(ok.machine?.audience).toBe('everyone');
+    expect(compile(behavior({ everyMinutes: 5 })).machine).not.toHaveProperty('audience');
+    expect(codesAt(everyone([{ id: 'mail', type: 'action.sendEmail', params: { to: 'a@b.test', subject: 'x', body: 'y' } }])))
+      .toEqual([{ code: 'kind-not-allowed', nodeId: 'mail', param: 'type' }]);
+    expect(codesAt(everyone([{ id: 'each', type: 'flow.forEach', params: { items: '{{ trigger.x }}', action: 'action.webhook', with: { url: 'https://x.test' } } }])))
+      .toEqual([{ code: 'kind-not-allowed', nodeId: 'each', param: 'action' }]);
+    expect(codesAt(everyone([{ id: 'ask', type: 'agent.runSkill', params: { agentId: 'a1', skill: 'draft-email' } }])))
+      .toEqual([{ code: 'kind-not-allowed', nodeId: 'ask', param: 'type' }]);
+    expect(codesAt(everyone([{ id: 'task', type: 'action.createTask', params: { title: 'Hello' } }], 'workflow')))
+      .toEqual([{ code: 'kind-not-allowed', nodeId: undefined, param: 'audience' }]);
+  });
 });

@@ -115,6 +115,8 @@ export function compile(input: unknown, catalog: Catalog = defaultCatalog, optio
     return true;
   });
 
+  checkAudience(doc, (message, path, nodeId) => diagnostics.push(diag('kind-not-allowed', message, path, nodeId ? { nodeId } : {})));
+
   // Triggers.
   const triggerIds = doc.nodes.filter((n) => specs.get(n.id)?.category === 'trigger').map((n) => n.id);
   if (triggerIds.length === 0 && doc.nodes.length >= 0) {
@@ -184,6 +186,30 @@ export function compile(input: unknown, catalog: Catalog = defaultCatalog, optio
 
   if (hasErrors(diagnostics)) return { machine: null, diagnostics, document: doc };
   return { machine: buildMachine(doc, specs, params, incoming, outType, validEdges, options), diagnostics, document: doc };
+}
+
+/**
+ * Node kinds a behavior for everyone may not hold: it runs in every user's scope, so nothing in it
+ * may send mail as them, call out with their data, or ask the author's agents; and a webhook has no
+ * user to run for.
+ */
+export const EVERYONE_FORBIDDEN_KINDS: readonly string[] = ['action.sendEmail', 'action.webhook', 'agent.runSkill', 'plan.step', 'trigger.webhook'];
+
+function checkAudience(doc: FlowDocument, report: (message: string, path: (string | number)[], nodeId?: string) => void) {
+  if (doc.settings.audience !== 'everyone') return;
+  if (doc.kind !== 'behavior') {
+    report('Only a behavior can run for everyone', ['settings', 'audience']);
+    return;
+  }
+  doc.nodes.forEach((n, i) => {
+    if (EVERYONE_FORBIDDEN_KINDS.includes(n.type)) {
+      report(`A behavior for everyone runs in every user's data: it cannot ${n.type === 'trigger.webhook' ? 'start from a webhook' : n.type === 'action.sendEmail' ? 'send email' : n.type === 'action.webhook' ? 'call webhooks' : 'ask agents'}`, ['nodes', i, 'type'], n.id);
+    }
+    const action = n.type === 'flow.forEach' && typeof n.params.action === 'string' ? n.params.action : null;
+    if (action && EVERYONE_FORBIDDEN_KINDS.includes(action)) {
+      report(`A behavior for everyone runs in every user's data: its for-each cannot do ${action}`, ['nodes', i, 'params', 'action'], n.id);
+    }
+  });
 }
 
 const article = (t: DataType) => (t === 'email' ? 'an email' : t === 'contact' ? 'a contact' : 'a value');
@@ -297,6 +323,7 @@ function buildMachine(
       .filter((n) => specs.get(n.id)!.category === 'trigger')
       .map((n) => ({ nodeId: n.id, type: n.type, listensTo: specs.get(n.id)!.listensTo ?? null, params: params.get(n.id)! })),
     config,
+    ...(doc.kind === 'behavior' && doc.settings.audience === 'everyone' ? { audience: 'everyone' as const } : {}),
   };
 }
 

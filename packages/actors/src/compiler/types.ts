@@ -45,6 +45,8 @@ export interface CompiledMachine {
   nodes: Record<string, CompiledNode>;
   triggers: CompiledTrigger[];
   config: MachineConfigJson;
+  /** A behavior that runs for every active user, each in their own scope (absent: its owner only). */
+  audience?: 'everyone';
 }
 
 export interface CompileResult {
