@@ -23,7 +23,8 @@
  * Env: QUEUE_EVAL_MODULES (where the engines are installed, default /tmp/queue-eval), DATABASE_URL (default postgres://root@127.0.0.1:5432/test; a database per engine is
  * created and dropped beside it), QUEUE_EVAL_JOBS (10000), QUEUE_EVAL_DELAYED (1000),
  * QUEUE_EVAL_ENGINES (ours,pg-boss,graphile-worker), QUEUE_EVAL_BACKENDS (postgres,pglite),
- * QUEUE_EVAL_OUT (a JSON file for the figures). Not part of `npm run bench`: it needs the engines.
+ * QUEUE_EVAL_OUT (a JSON file for the figures), QUEUE_EVAL_OURS_NOTIFY=0 (ours enqueues without NOTIFY),
+ * QUEUE_EVAL_IN_FLIGHT (50), QUEUE_EVAL_TIMEOUT_MS (per phase, 240000). Not part of `npm run bench`: it needs the engines.
  */
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -76,6 +77,9 @@ interface JobData { i: number; due: string }
 // effect, so consuming a job and storing what it caused commit together; NOTIFY wakes consumers,
 // a timer for the earliest due row and a 250 ms poll (the runtime's wake-up period) are fallbacks.
 
+/** QUEUE_EVAL_OURS_NOTIFY=0: enqueue without NOTIFY (a commit that notifies serializes on a global lock). */
+const OURS_NOTIFY = process.env.QUEUE_EVAL_OURS_NOTIFY !== '0';
+
 function oursEngine(url: string): Engine {
   const pool = new pg.Pool({ connectionString: url, max: 10 });
   let listener: pg.Client | null = null;
@@ -96,8 +100,10 @@ function oursEngine(url: string): Engine {
     },
     async enqueue(i, dueAt) {
       const due = (dueAt ?? new Date()).toISOString();
-      await pool.query(`with j as (insert into qe_ours.jobs (due_at, payload) values ($1, $2) returning due_at)
-        select pg_notify('qe_ours', '') from j where j.due_at <= now()`, [due, JSON.stringify({ i, due })]);
+      await pool.query(OURS_NOTIFY
+        ? `with j as (insert into qe_ours.jobs (due_at, payload) values ($1, $2) returning due_at)
+           select pg_notify('qe_ours', '') from j where j.due_at <= now()`
+        : 'insert into qe_ours.jobs (due_at, payload) values ($1, $2)', [due, JSON.stringify({ i, due })]);
     },
     async start() {
       listener = new pg.Client({ connectionString: url });
@@ -133,7 +139,7 @@ function oursEngine(url: string): Engine {
       await listener?.end();
       await pool.end();
     },
-    notes: () => [`batch of ${IN_FLIGHT} per claim statement, NOTIFY wake-ups received: ${notified}`],
+    notes: () => [`batch of ${IN_FLIGHT} per claim statement, ${OURS_NOTIFY ? '' : 'enqueue without NOTIFY, '}NOTIFY wake-ups received: ${notified}`],
   };
 }
 
