@@ -79,7 +79,7 @@ export const scheduleTrigger = defineNodeKind({
 export const CONDITION_FIGURES = ['unreadEmails', 'importantUnreadEmails', 'followUpsDue', 'openTasks', 'overdueTasks', 'unreadNotifications', 'contacts'] as const;
 
 export const conditionTrigger = defineNodeKind({
-  type: 'trigger.condition', typeVersion: 1, category: 'trigger', label: 'Condition',
+  type: 'trigger.condition', typeVersion: 1, category: 'trigger', label: 'Condition check',
   description: 'Checks a condition on your data every N minutes and starts when it holds (at most once per interval).',
   expressionParams: ['condition'],
   params: z.object({
@@ -88,7 +88,7 @@ export const conditionTrigger = defineNodeKind({
         if (!Number.isInteger(v) || v < 1 || v > 1440) ctx.addIssue({ code: 'custom', ...issue('invalid-interval', 'Check every whole number of minutes from 1 (each minute) to 1440 (once a day)') });
       })
       .default(15)
-      .describe('Check every (minutes, 1 to 1440)'),
+      .describe('How often to check, in minutes (1: every minute, 1440: once a day)'),
     condition: z.string().max(2000).default('')
       .describe(`Starts when this holds, e.g. trigger.followUpsDue > 0 (figures: ${CONDITION_FIGURES.join(', ')}; empty: every check)`),
   }),
