@@ -139,15 +139,7 @@ async function runActors(deps: Deps, userId: string, f: ActorFilters): Promise<{
   const rows = await sql<RunActorRow>(deps.em,
     `select r.id, r.flow_id, f.kind as flow_kind, f.doc_id, f.name as flow_name, r.flow_version, r.status, r.owner, i.lease_until, coalesce(i.lease_until >= now(), false) as owner_alive,
             r.trigger->>'type' as trigger_type, r.started_at, r.updated_at, r.started_at::text as cursor_at, r.error,
-            case when lj.j_seq > r.snapshot_version then lj.j_value else r.snapshot->'value' end as value,
-            (select count(*) from run_commands c where c.run_id = r.id and c.applied_at is null) as queue_depth,
-            (select json_agg(json_build_object('key', t.key, 'due_at', t.due_at) order by t.due_at) from timers t where t.run_id = r.id and t.fired_at is null) as timers,
-            (select json_agg(w) from (
-               select p.agent_id, a.name as agent_name, p.node_id, true as approval from agent_approvals p join agents a on a.id = p.agent_id
-                where p.run_id = r.id and p.status = 'pending'
-               union all
-               select q.agent_id, a.name, q.payload->'meta'->>'nodeId', false from agent_requests q join agents a on a.id = q.agent_id
-                where q.user_id = r.user_id and q.status in ('queued', 'running') and q.payload->'meta'->>'runId' = r.id::text) w) as agent_waits
+            case when lj.j_seq > r.snapshot_version then lj.j_value else r.snapshot->'value' end as value
        from runs r
        join flows f on f.id = r.flow_id
        left join runtime_instances i on i.id = r.owner
@@ -167,6 +159,36 @@ async function runActors(deps: Deps, userId: string, f: ActorFilters): Promise<{
       f.owner ?? null, f.owner ?? null, q, q, q, after?.at ?? null, after?.at ?? null, after?.id ?? null,
       // A `waitsOn` filter is applied after the wait is derived: read more rows and cut after.
       f.waitsOn ? Math.max(f.limit * 10, 500) : f.limit + 1]);
+  // What the page's runs wait on and their queued commands: one query each for the whole page
+  // (per-row subqueries cost a lookup per run and kind; bench: monitor).
+  const ids = `{${rows.map((r) => r.id).join(',')}}`;
+  if (rows.length) {
+    const [depths, timers, waits] = [
+      await sql<{ run_id: string; n: string }>(deps.em,
+        'select run_id, count(*) as n from run_commands where run_id = any(?::uuid[]) and applied_at is null group by run_id', [ids]),
+      await sql<{ run_id: string; key: string; due_at: string }>(deps.em,
+        'select run_id, key, due_at from timers where run_id = any(?::uuid[]) and fired_at is null order by due_at', [ids]),
+      await sql<{ run_id: string; agent_id: string; agent_name: string; node_id: string | null; approval: boolean }>(deps.em,
+        `select p.run_id::text as run_id, p.agent_id, a.name as agent_name, p.node_id, true as approval from agent_approvals p join agents a on a.id = p.agent_id
+          where p.run_id = any(?::uuid[]) and p.status = 'pending'
+         union all
+         select q.payload->'meta'->>'runId', q.agent_id, a.name, q.payload->'meta'->>'nodeId', false from agent_requests q join agents a on a.id = q.agent_id
+          where q.user_id = ? and q.status in ('queued', 'running') and q.payload->'meta'->>'runId' = any(?::text[])`, [ids, userId, ids]),
+    ];
+    const depth = new Map(depths.map((d) => [d.run_id, Number(d.n)]));
+    const byRun = <T extends { run_id: string }>(xs: T[]) => {
+      const m = new Map<string, T[]>();
+      for (const x of xs) m.set(x.run_id, [...(m.get(x.run_id) ?? []), x]);
+      return m;
+    };
+    const timersOf = byRun(timers);
+    const waitsOf = byRun(waits);
+    for (const r of rows) {
+      r.queue_depth = depth.get(r.id) ?? 0;
+      r.timers = timersOf.get(r.id)?.map((t) => ({ key: t.key, due_at: t.due_at })) ?? null;
+      r.agent_waits = waitsOf.get(r.id) ?? null;
+    }
+  }
 
   const items: (RunActor & { cursorAt: string })[] = [];
   for (const r of rows) {
