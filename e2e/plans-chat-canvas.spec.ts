@@ -79,7 +79,10 @@ describe('plans from chat, on the canvas', () => {
 
     // 2. Open on canvas: the plan in lanes, one per agent; the palette offers only plan steps.
     await card.getByTestId('chat-plan-open').click();
-    await page.waitForURL(/\/flows\/plan-/);
+    await page.waitForURL(/\/flows\/plan-/).catch(async (e: unknown) => {
+      await shot(page, 'debug-open');
+      throw e;
+    });
     await page.locator('.react-flow__node').first().waitFor();
     expect(await page.locator('.react-flow__node').count()).toBe(3);
     const lanes = page.getByTestId('canvas-lane');

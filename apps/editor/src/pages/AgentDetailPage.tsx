@@ -293,7 +293,7 @@ export function AgentDetailPage({ client, agentId, onUnauthorized }: { client: A
                           </button>
                         </div>
                       ) : null}
-                      {m.role === 'assistant' && chatPlans.planOf(m.id) ? <ChatPlanCard client={client} plan={chatPlans.planOf(m.id)!} agentName={chatPlans.agentName} /> : null}
+                      {m.role === 'assistant' && chatPlans.planOf(m.id) ? <ChatPlanCard client={client} plan={chatPlans.planOf(m.id)!} agentName={chatPlans.agentName} skillName={chatPlans.skillName} /> : null}
                       {m.role === 'assistant' && m.id >= 0 ? <MessageFeedback given={m.feedback} onGive={(type) => feedback(m.id, type)} /> : null}
                     </div>
                   ))

@@ -13,6 +13,7 @@ export type ChatPlan = QueryOutput<ApiClient['plans']['chatProposals']>['items']
 export function useChatPlans(client: ApiClient, agentId: string, version: number) {
   const [byMessage, setByMessage] = useState<ReadonlyMap<number, ChatPlan>>(new Map());
   const [names, setNames] = useState<ReadonlyMap<string, string>>(new Map());
+  const [skills, setSkills] = useState<ReadonlyMap<string, string>>(new Map());
   const load = useCallback(() => {
     client.plans.chatProposals.query({ agentId }).then(
       (r) => setByMessage(new Map(r.items.flatMap((p) => (p.messageId === null ? [] : [[p.messageId, p] as const])))),
@@ -25,8 +26,13 @@ export function useChatPlans(client: ApiClient, agentId: string, version: number
   useEffect(() => {
     if (!hasPlans) return;
     client.agents.list.query({ limit: 200 }).then((r) => setNames(new Map(r.items.map((a) => [a.id, a.name]))), () => undefined);
+    client.skills.list.query({}).then((r) => setSkills(new Map(r.items.map((x) => [x.id, x.name]))), () => undefined);
   }, [client, hasPlans]);
-  return useMemo(() => ({ planOf: (messageId: number) => byMessage.get(messageId) ?? null, agentName: (id: string) => names.get(id) ?? null }), [byMessage, names]);
+  return useMemo(() => ({
+    planOf: (messageId: number) => byMessage.get(messageId) ?? null,
+    agentName: (id: string) => names.get(id) ?? null,
+    skillName: (id: string) => skills.get(id) ?? id,
+  }), [byMessage, names, skills]);
 }
 
 /**
@@ -34,7 +40,9 @@ export function useChatPlans(client: ApiClient, agentId: string, version: number
  * at the same time side by side) and the two ways on — open it on the canvas to review and edit
  * it, or run it as proposed and follow it on its run page.
  */
-export function ChatPlanCard({ client, plan, agentName }: { client: ApiClient; plan: ChatPlan; agentName: (id: string) => string | null }) {
+export function ChatPlanCard({ client, plan, agentName, skillName = (id) => id }: {
+  client: ApiClient; plan: ChatPlan; agentName: (id: string) => string | null; skillName?: (id: string) => string;
+}) {
   const [busy, setBusy] = useState<'open' | 'run' | null>(null);
   const [error, setError] = useState<string | null>(null);
   const doc = plan.document;
@@ -82,7 +90,7 @@ export function ChatPlanCard({ client, plan, agentName }: { client: ApiClient; p
             {col.length > 1 ? <span className="chat-plan__together">at the same time</span> : null}
             {col.map((s) => (
               <div key={s.id} className="chat-plan__step" data-testid="chat-plan-step" data-step={s.name}>
-                <code>{s.name}</code> <span className="muted">{s.skill}</span>
+                <code>{s.name}</code> <span className="muted">{skillName(s.skill)}</span>
                 <div className="chat-plan__agent">{agentName(s.agent) ?? (s.agent === 'any' ? 'any capable agent' : '…')}</div>
               </div>
             ))}
