@@ -102,6 +102,27 @@ describe.each(backendsUnderTest())('replay from a step (%s)', (backend) => {
     expect((await s.api.monitor.run.query({ runId: original })).run.replays.map((r) => r.fromNodeId)).toEqual(['start', 'reply', 'follow']);
   });
 
+  it('a decision made before the chosen step is reused: the replay does not wait for approval again', async () => {
+    const doc = {
+      schemaVersion: 1, id: 'replay-approval', kind: 'workflow', name: 'Approve, then two tasks',
+      nodes: [node('start', 'trigger.manual'), node('ok', 'flow.approval', { title: 'Go?' }, 200), node('first', 'action.createTask', { title: 'First' }, 400), node('second', 'action.createTask', { title: 'Second' }, 600)],
+      edges: [{ id: 'e1', source: 'start', target: 'ok' }, { id: 'e2', source: 'ok', sourceHandle: 'approved', target: 'first' }, { id: 'e3', source: 'first', target: 'second' }],
+    };
+    await s.api.flows.save.mutate({ document: doc as never });
+    await s.api.flows.deploy.mutate({ docId: doc.id });
+    const { runId } = await s.api.runs.start.mutate({ docId: doc.id });
+    await waitForRun(s.api as never, runId, (r) => r.status === 'waiting');
+    await s.api.runs.approve.mutate({ runId, comment: 'yes' } as never);
+    expect((await waitForRun(s.api as never, runId, (r) => r.status !== 'running' && r.status !== 'waiting')).status).toBe('completed');
+
+    const replay = await s.api.monitor.replay.mutate({ runId, fromNodeId: 'second' });
+    expect(replay.reused.sort()).toEqual(['first', 'ok', 'start']);
+    expect((await waitForRun(s.api as never, replay.runId, (r) => r.status !== 'running' && r.status !== 'waiting')).status).toBe('completed');
+    expect(await tasksOf(replay.runId)).toEqual(['Second']);
+    const ok = (await s.api.monitor.run.query({ runId: replay.runId })).spans.find((x) => x.nodeId === 'ok')!;
+    expect(ok).toMatchObject({ replayed: true, status: 'succeeded', output: { decision: 'approve', comment: 'yes' } });
+  });
+
   it('an unknown run, another user\'s run, a step not in the run and a run still going are typed errors; nothing is stored', async () => {
     const waiting = (await s.api.runs.start.mutate({ docId: 'replay-delay' })).runId;
     await waitForRun(s.api as never, waiting, (r) => r.status === 'waiting');
