@@ -47,7 +47,7 @@ describe.each(backendsUnderTest())('issue 12: the template marketplace (%s)', (b
     const narrow = await s.api.templates.search.query({ permissions: ['email.read', 'notifications.write'] });
     expect(narrow.items.map((t) => t.id)).toEqual(['notify-important-email']);
     const detail = await s.api.templates.get.query({ id: 'sales-assistant' });
-    expect(detail).toMatchObject({ name: 'Sales Assistant', version: '1.0.0', versions: [{ version: '1.0.0' }], agents: [{ name: 'Sales Assistant' }] });
+    expect(detail).toMatchObject({ name: 'Sales Assistant', version: '1.0.1', versions: [{ version: '1.0.1' }], agents: [{ name: 'Sales Assistant' }] });
     expect(detail.docs).toContain('# Sales Assistant');
     expect(detail.variables.map((v) => v.key)).toEqual(['product', 'tone', 'personality']);
     // Loading again changes nothing (same versions).
@@ -66,7 +66,7 @@ describe.each(backendsUnderTest())('issue 12: the template marketplace (%s)', (b
       id: 'sales-assistant', name: 'Ada’s Closer', acceptPermissions: before.permissions, deploy: true,
       variables: { product: 'Switchyard Pro', personality: { formality: 0.2, enthusiasm: 0.9, brevity: 0.5, proactivity: 0.5, creativity: 0.5, empathy: 0.5 } },
     });
-    expect(install).toMatchObject({ installedFrom: 'sales-assistant@1.0.0', name: 'Ada’s Closer', updateAvailable: false });
+    expect(install).toMatchObject({ installedFrom: 'sales-assistant@1.0.1', name: 'Ada’s Closer', updateAvailable: false });
     expect(install.agents).toHaveLength(1);
     expect(install.flows.map((f) => f.status)).toEqual(['deployed', 'deployed']);
     const agent = await s.api.agents.get.query({ id: install.agents[0]!.id });
@@ -74,7 +74,7 @@ describe.each(backendsUnderTest())('issue 12: the template marketplace (%s)', (b
     expect(agent.systemPrompt).toContain('Switchyard Pro');
     const replies = await s.api.flows.get.query({ docId: install.flows.find((f) => f.ref === 'sales-replies')!.docId });
     expect(replies.document.nodes.find((n) => n.id === 'reply')!.params).toMatchObject({ agentId: agent.id, params: { tone: 'friendly' } });
-    expect((await s.api.flows.versions.query({ docId: replies.flow.docId })).items[0]!.note).toBe('Installed from sales-assistant@1.0.0');
+    expect((await s.api.flows.versions.query({ docId: replies.flow.docId })).items[0]!.note).toBe('Installed from sales-assistant@1.0.1');
     expect((await s.api.templates.get.query({ id: 'sales-assistant' })).installs).toBe(before.installs + 1);
 
     // It runs on an email: the agent drafts a reply, then the review task.
