@@ -140,6 +140,12 @@ describe('plans from chat, on the canvas', () => {
     await page.waitForURL(/\/flows\/plan-/);
     await page.locator(`[data-testid="canvas-lane"][data-agent-id="${c.id}"]`).waitFor();
     expect(await page.getByTestId('save-state').textContent()).toBe('Saved · v2');
+    // An emptied plan canvas says how a plan starts (not "drag a trigger").
+    await page.locator('.react-flow__pane').click();
+    await page.keyboard.press('Control+a');
+    await page.keyboard.press('Delete');
+    expect(await page.getByTestId('canvas-empty').textContent()).toContain('Drag a plan step from the palette to start');
+    await shot(page, '6-empty-plan');
     expect(errors).toEqual([]);
   });
 });

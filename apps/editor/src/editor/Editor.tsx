@@ -651,11 +651,23 @@ export function Editor({ client, initial }: { client: ApiClient; initial: Loaded
             </ReactFlow>
             {nodes.length === 0 ? (
               <div className="canvas__empty" data-testid="canvas-empty">
-                <p className="canvas__empty-title">Drag a trigger from the palette to start</p>
-                <p className="canvas__empty-text">
-                  A trigger decides when the flow runs — an email arriving, a new contact, a schedule. Then add conditions and actions and
-                  connect them from left to right.
-                </p>
+                {document.kind === 'plan' ? (
+                  <>
+                    <p className="canvas__empty-title">Drag a plan step from the palette to start</p>
+                    <p className="canvas__empty-text">
+                      Each step is a skill one of your agents runs. Connect a step to the steps that need its result; steps that do not
+                      need each other run at the same time. Or start from a task: Flows → Plan from a task.
+                    </p>
+                  </>
+                ) : (
+                  <>
+                    <p className="canvas__empty-title">Drag a trigger from the palette to start</p>
+                    <p className="canvas__empty-text">
+                      A trigger decides when the flow runs — an email arriving, a new contact, a schedule. Then add conditions and actions and
+                      connect them from left to right.
+                    </p>
+                  </>
+                )}
               </div>
             ) : null}
           </div>
