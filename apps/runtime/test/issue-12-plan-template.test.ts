@@ -83,6 +83,17 @@ describe.each(backendsUnderTest())('issue 12: the built-in plan template (%s)', 
     expect(bare.steps.map((x) => [x.name, x.status])).toEqual([['research', 'failed'], ['email', 'skipped']]);
     expect((await s.query('select id from drafts')).length).toBe(draftsBefore);
 
+    // The installed agents may use only what was granted: the Researcher given calendar access on its page is still refused it.
+    const researcher = await s.api.agents.get.query({ id: agentId('researcher') });
+    await s.api.agents.update.mutate({ id: researcher.id, skills: [...researcher.skills, 'check-calendar'], tools: [...researcher.tools, 'readCalendar'] });
+    const refused = await s.api.agents.runSkill.mutate({ id: researcher.id, skill: 'check-calendar', params: {} });
+    // A skill's failure is data: the dispatcher's FORBIDDEN reaches the result as its message and a refused tool call.
+    expect(refused).toMatchObject({ success: false, toolCalls: [{ tool: 'readCalendar', status: 'refused', reason: 'not granted: calendar.read' }] });
+    expect(refused.error).toContain('installed from research-and-reach-out@1.0.0 without the permission "calendar.read"');
+    await s.api.templates.grant.mutate({ installId: install.id, permissions: ['calendar.read'] });
+    const granted = await s.api.agents.runSkill.mutate({ id: researcher.id, skill: 'check-calendar', params: {} });
+    expect(granted).toMatchObject({ success: true, toolCalls: [] });
+
     // Uninstalling removes both agents and the plan.
     expect(await s.api.templates.uninstall.mutate({ installId: install.id })).toMatchObject({ flows: 1, agents: 2 });
     expect((await s.api.agents.list.query()).items).toEqual([]);
