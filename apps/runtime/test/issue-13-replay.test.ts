@@ -87,6 +87,10 @@ describe.each(backendsUnderTest())('replay from a step (%s)', (backend) => {
     const oldView = await s.api.monitor.run.query({ runId: original });
     expect(oldView.run.replays).toEqual([{ runId: replay.runId, fromNodeId: 'follow', status: 'completed', startedAt: expect.any(String) }]);
     expect(oldView.run.replayOf).toBeNull();
+    // The history says which runs are replays.
+    const history = await s.api.monitor.runs.query({ docId: 'replay-six' });
+    expect(history.items.find((r) => r.id === replay.runId)?.replayOf).toEqual({ runId: original, fromNodeId: 'follow' });
+    expect(history.items.find((r) => r.id === original)?.replayOf).toBeNull();
   });
 
   it('from the model step itself the model is asked again (the count above can move), and from the trigger everything runs again', async () => {
@@ -137,5 +141,14 @@ describe.each(backendsUnderTest())('replay from a step (%s)', (backend) => {
     expect(await code(s.api.monitor.replay.mutate({ runId: waiting, fromNodeId: 'task' }))).toBe('INVALID_STATE');
     expect(await runCount()).toBe(runs);
     expect(fake.requests.length).toBe(calls);
+    // A run of a deleted flow is history: not replayed.
+    await s.api.flows.save.mutate({ document: { ...delayFlow, id: 'replay-gone', nodes: delayFlow.nodes.filter((x) => x.id !== 'wait'), edges: chain('start', 'task') } as never });
+    await s.api.flows.deploy.mutate({ docId: 'replay-gone' });
+    const gone = (await s.api.runs.start.mutate({ docId: 'replay-gone' })).runId;
+    await waitForRun(s.api as never, gone, (r) => r.status === 'completed');
+    await s.api.flows.delete.mutate({ docId: 'replay-gone' });
+    const before = await runCount();
+    expect(await code(s.api.monitor.replay.mutate({ runId: gone, fromNodeId: 'task' }))).toBe('INVALID_STATE');
+    expect(await runCount()).toBe(before);
   });
 });

@@ -25,9 +25,10 @@ export async function runHistory(em: EntityManager, userId: string, f: HistoryFi
   const rows = await sql<{
     id: string; doc_id: string; flow_name: string; flow_kind: string; flow_version: number; status: string; reason: string | null;
     error: { nodeId?: string; code: string; message: string } | null; trigger_type: string | null; started_at: Date; finished_at: Date | null;
-    updated_at: Date; cursor_at: string; steps: string; model_calls: string; effects: string;
+    updated_at: Date; cursor_at: string; steps: string; model_calls: string; effects: string; replay_of: string | null; replay_from: string | null;
   }>(em,
     `select r.id, f.doc_id, f.name as flow_name, f.kind as flow_kind, r.flow_version, r.status, r.reason, r.error, r.trigger->>'type' as trigger_type,
+            r.replay_of, r.replay_from,
             r.started_at, r.finished_at, r.updated_at, r.started_at::text as cursor_at,
             (select count(*) from run_journal j where j.run_id = r.id) as steps,
             (select count(*) from llm_calls c where c.run_id = r.id) as model_calls,
@@ -55,6 +56,7 @@ export async function runHistory(em: EntityManager, userId: string, f: HistoryFi
       startedAt: iso(r.started_at)!, finishedAt: iso(r.finished_at), updatedAt: iso(r.updated_at)!,
       durationMs: r.finished_at ? new Date(r.finished_at).getTime() - new Date(r.started_at).getTime() : null,
       steps: Number(r.steps), modelCalls: Number(r.model_calls), effects: Number(r.effects),
+      replayOf: r.replay_of ? { runId: r.replay_of, fromNodeId: r.replay_from ?? '' } : null,
     })),
   };
 }

@@ -55,10 +55,11 @@ export async function replayRun(
   input: { runId: string; fromNodeId: string },
 ) {
   const { em } = deps;
-  const run = await sqlOne<Pick<RunRow, 'id' | 'flow_id' | 'flow_version' | 'status' | 'trigger_node_id' | 'trigger'> & { kind: string }>(em,
-    `select r.id, r.flow_id, r.flow_version, r.status, r.trigger_node_id, r.trigger, f.kind
+  const run = await sqlOne<Pick<RunRow, 'id' | 'flow_id' | 'flow_version' | 'status' | 'trigger_node_id' | 'trigger'> & { kind: string; deleted: boolean }>(em,
+    `select r.id, r.flow_id, r.flow_version, r.status, r.trigger_node_id, r.trigger, f.kind, f.deleted_at is not null as deleted
        from runs r join flows f on f.id = r.flow_id where r.id = ? and r.user_id = ?`, [input.runId, userId]);
   if (!run) throw new SwitchyardError('NOT_FOUND', 'Run not found');
+  if (run.deleted) throw new SwitchyardError('INVALID_STATE', 'The flow of this run was deleted: its runs are history now');
   if (run.kind !== 'workflow') throw new SwitchyardError('INVALID_STATE', `Only workflow runs can be replayed (this is a ${run.kind})`);
   if (!FINAL.has(run.status) || run.status === 'parked') {
     throw new SwitchyardError('INVALID_STATE', run.status === 'parked' ? 'A parked run cannot be replayed: its machine format is not executable here' : 'The run has not finished yet: replay it once it ended');
