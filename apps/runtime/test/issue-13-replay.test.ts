@@ -82,7 +82,11 @@ describe.each(backendsUnderTest())('replay from a step (%s)', (backend) => {
     expect(Object.keys(spans).sort()).toEqual(['close', 'follow', 'note', 'reply', 'review', 'start']);
     expect(['start', 'reply', 'review'].map((id) => [spans[id]!.replayed, spans[id]!.status])).toEqual([[true, 'succeeded'], [true, 'succeeded'], [true, 'succeeded']]);
     expect(['follow', 'note', 'close'].map((id) => [spans[id]!.replayed ?? false, spans[id]!.status])).toEqual([[false, 'succeeded'], [false, 'succeeded'], [false, 'succeeded']]);
-    expect(spans.reply!.output).toEqual((await s.api.monitor.run.query({ runId: original })).spans.find((x) => x.nodeId === 'reply')!.output);
+    const originalReply = (await s.api.monitor.run.query({ runId: original })).spans.find((x) => x.nodeId === 'reply')!;
+    expect(spans.reply!.output).toEqual(originalReply.output);
+    expect(spans.reply!.input).toEqual(originalReply.input);
+    expect(spans.reply!.input).toMatchObject({ skill: 'draft-email' });
+    expect(spans.reply!.modelCalls).toEqual([]);
     expect(newView.markers.map((m) => m.kind)).toEqual(['replayed']);
     const oldView = await s.api.monitor.run.query({ runId: original });
     expect(oldView.run.replays).toEqual([{ runId: replay.runId, fromNodeId: 'follow', status: 'completed', startedAt: expect.any(String) }]);

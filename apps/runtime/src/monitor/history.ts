@@ -161,6 +161,12 @@ export async function runTimeline(em: EntityManager, userId: string, runId: stri
   const replays = await sql<{ id: string; replay_from: string; status: string; started_at: Date }>(em,
     'select id, replay_from, status, started_at from runs where replay_of = ? and user_id = ? order by started_at desc, id limit 50', [runId, userId]);
 
+  // A replay's reused agent steps were asked in the run it replays: what they were asked is there.
+  const replayedRequests = run.replay_of
+    ? await sql<{ node_id: string | null; params: unknown; skill: string | null }>(em,
+      `select payload->'meta'->>'nodeId' as node_id, payload->'params' as params, payload->>'skill' as skill
+         from agent_requests where user_id = ? and payload->'meta'->>'runId' = ? order by created_at`, [userId, run.replay_of])
+    : [];
   const spans: Span[] = [];
   const open = new Map<string, Span>();
   const activations = new Map<string, number>();
@@ -249,7 +255,7 @@ export async function runTimeline(em: EntityManager, userId: string, runId: stri
       const t = timers.find((x) => x.key === span.nodeId || x.key.startsWith(`${span.nodeId}:`) || x.key.startsWith(`${span.nodeId}#`));
       if ((w.kind === 'delay' || w.kind === 'retry') && t) w.until = iso(t.due_at);
     }
-    const req = requests.filter((q) => q.node_id === span.nodeId).at(-1);
+    const req = (span.replayed ? replayedRequests : requests).filter((q) => q.node_id === span.nodeId).at(-1);
     if (req && span.input === null) span.input = { skill: req.skill, params: req.params };
   }
   const spanOf = (nodeId: string) => spans.filter((s) => s.nodeId === nodeId).at(-1);
