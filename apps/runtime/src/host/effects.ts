@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ContactRef, CrmPort, EffectMeta, MemoryPort, OutboundPort } from '@switchyard/actors';
 import type { RuntimeClock } from './clock';
@@ -6,6 +6,7 @@ import { sql, sqlOne } from './db';
 import { announceNotificationChange } from '../notifications/events';
 import { raiseNotification } from '../notifications/raise';
 import { createCrmQueries } from '../crm/crm-queries';
+import { CrmStore } from '../crm/crm.service';
 
 /** sha256 of the attempt-independent effect key: the same on every retry and after a crash. */
 export const idempotencyKey = (meta: EffectMeta) => createHash('sha256').update(meta.effectKey).digest('hex');
@@ -62,6 +63,11 @@ export function createEffects(deps: EffectDeps) {
     return result;
   }
 
+  const store = new CrmStore({ now: () => deps.clock.now() });
+  /** The thread id if it is one of the user's threads (a stale or foreign id starts a new thread). */
+  const ownThread = async (em: EntityManager, userId: string, threadId: string | null | undefined) =>
+    threadId && /^[0-9a-f-]{36}$/i.test(threadId) && (await sqlOne(em, 'select id from email_threads where id = ? and user_id = ?', [threadId, userId])) ? threadId : null;
+
   const contactByEmail = (em: EntityManager, userId: string, email: string) =>
     sqlOne<{ id: string; name: string; email: string; company: string | null; relationship_strength: number }>(
       em, 'select id, name, email, company, relationship_strength from contacts where user_id = ? and lower(email) = lower(?)', [userId, email]);
@@ -73,40 +79,31 @@ export function createEffects(deps: EffectDeps) {
       const c = await contactByEmail(deps.em(), userId, email);
       return c ? ({ id: c.id, name: c.name, email: c.email, company: c.company, relationshipStrength: Number(c.relationship_strength) } satisfies ContactRef) : null;
     },
+    // One CRM write path: the records go through the CRM store (the same code `crm.*` uses, so a
+    // sent email moves the contact's last interaction and its thread forward here too), inside
+    // the ledger's transaction.
     sendEmail: (meta, e) =>
       once(meta, 'email', async (tx) => {
-        const at = now();
-        let threadId = e.threadId && (await sqlOne(tx, 'select id from email_threads where id = ? and user_id = ?', [e.threadId, meta.userId])) ? e.threadId : null;
-        if (!threadId) {
-          threadId = randomUUID();
-          const contact = await contactByEmail(tx, meta.userId, e.to[0] ?? '');
-          await sql(tx, 'insert into email_threads (id, user_id, subject, contact_id, last_message_at) values (?, ?, ?, ?, ?)', [threadId, meta.userId, e.subject, contact?.id ?? null, at]);
-        }
-        const id = randomUUID();
-        await sql(tx,
-          `insert into emails (id, user_id, thread_id, direction, from_addr, to_addrs, subject, body, is_important, is_unread, at, created_at)
-           values (?, ?, ?, 'outbound', 'me', ?, ?, ?, false, false, ?, ?)`,
-          [id, meta.userId, threadId, e.to, e.subject, e.body, at, at]);
-        return { id };
+        const threadId = await ownThread(tx, meta.userId, e.threadId);
+        const { email } = await store.createEmail(tx, meta.userId, {
+          direction: 'outbound', from: 'me', to: e.to, subject: e.subject, body: e.body, isImportant: false, isUnread: false,
+          ...(threadId ? { threadId } : {}), at: now(),
+        });
+        return { id: email.id };
       }),
     createDraft: (meta, d) =>
       once(meta, 'draft', async (tx) => {
-        const id = randomUUID();
-        const thread = d.threadId ? await sqlOne(tx, 'select id from email_threads where id = ? and user_id = ?', [d.threadId, meta.userId]) : null;
-        await sql(tx,
-          `insert into drafts (id, user_id, thread_id, contact_id, to_addrs, subject, body, status, source_run_id, created_at, updated_at)
-           values (?, ?, ?, ?, ?, ?, ?, 'draft', ?, ?, ?)`,
-          [id, meta.userId, thread ? d.threadId : null, d.contactId ?? null, d.to, d.subject, d.body, meta.runId, now(), now()]);
-        return { id };
+        const draft = await store.createDraft(tx, meta.userId, {
+          threadId: await ownThread(tx, meta.userId, d.threadId), contactId: d.contactId ?? null, to: d.to, subject: d.subject, body: d.body, sourceRunId: meta.runId,
+        });
+        return { id: draft.id };
       }),
     createTask: (meta, t) =>
       once(meta, 'task', async (tx) => {
-        const id = randomUUID();
-        await sql(tx,
-          `insert into tasks (id, user_id, title, description, due_at, priority, status, contact_id, source_run_id, created_at)
-           values (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)`,
-          [id, meta.userId, t.title, t.description, t.dueAt, t.priority, t.contactId ?? null, meta.runId, now()]);
-        return { id };
+        const task = await store.createTask(tx, meta.userId, {
+          title: t.title, description: t.description, dueAt: t.dueAt, priority: t.priority, contactId: t.contactId ?? null, sourceRunId: meta.runId,
+        });
+        return { id: task.id };
       }),
     updateContact: (meta, c) =>
       once(meta, 'contact', async (tx) => {
@@ -133,12 +130,8 @@ export function createEffects(deps: EffectDeps) {
       once(meta, 'followUp', async (tx) => {
         const contact = await contactByEmail(tx, meta.userId, f.email);
         if (!contact) return null;
-        const id = randomUUID();
-        await sql(tx,
-          `insert into follow_ups (id, user_id, contact_id, thread_id, due_at, note, status, created_at)
-           values (?, ?, ?, null, ?, ?, 'pending', ?)`,
-          [id, meta.userId, contact.id, f.dueAt, f.note, now()]);
-        return { id };
+        const followUp = await store.createFollowUp(tx, meta.userId, { contactId: contact.id, threadId: null, dueAt: f.dueAt, note: f.note });
+        return { id: followUp.id };
       }),
   };
 
