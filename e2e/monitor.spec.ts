@@ -145,6 +145,10 @@ describe('monitor', () => {
     await page.getByTestId('replay-of').locator('a').click();
     await page.getByTestId('replays').waitFor();
     await shot(page, 'replayed-run');
+    await page.getByTestId('tab-history').click();
+    await page.getByTestId('history-replay').first().waitFor();
+    expect(await page.getByTestId('history-replay').first().textContent()).toContain(`replay of ${drafted[0]!.slice(0, 8)} from task`);
+    await shot(page, 'run-history-replay');
 
     // The success metrics, charted.
     await page.getByTestId('tab-metrics').click();

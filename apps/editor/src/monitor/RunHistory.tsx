@@ -128,10 +128,8 @@ export function RunHistory({ client, onUnauthorized }: { client: ApiClient; onUn
                   <tr key={r.id} data-testid="history-row" data-id={r.id}>
                     <td className="table__name">
                       <a className="flow-name flow-link" href={href} onClick={linkHandler(href)} data-testid="open-timeline">{r.flowName}</a>
-                      <span className="flow-description">
-                        {r.flowKind} v{r.flowVersion} · <code>{r.id.slice(0, 8)}</code>
-                        {r.replayOf ? <span data-testid="history-replay"> · replay of <code>{r.replayOf.runId.slice(0, 8)}</code> from {r.replayOf.fromNodeId}</span> : null}
-                      </span>
+                      <span className="flow-description">{r.flowKind} v{r.flowVersion} · <code>{r.id.slice(0, 8)}</code></span>
+                      {r.replayOf ? <span className="flow-description" data-testid="history-replay">↻ replay of <code>{r.replayOf.runId.slice(0, 8)}</code> from {r.replayOf.fromNodeId}</span> : null}
                     </td>
                     <td>
                       <span className={`mon-state mon-state--${r.status}`}>{r.status}</span>
