@@ -34,13 +34,13 @@ describe('a condition trigger on the canvas', () => {
     await page.getByTestId('field-everyMinutes').fill('0');
     await page.getByTestId('field-everyMinutes').blur();
     // The interval is refused on the node, in the problems list, and deploy waits for it.
-    await page.waitForFunction(() => document.querySelector('[data-testid="problem-count"]')?.textContent === '1');
+    await page.waitForFunction(() => window.document.querySelector('[data-testid="problem-count"]')?.textContent === '1');
     await expect.poll(async () => (await page.getByTestId('inspector').textContent()) ?? '').toContain('Check every whole number of minutes from 1');
     await screenshot(page, 'behavior-condition-1-invalid-interval');
 
     await page.getByTestId('field-everyMinutes').fill('30');
     await page.getByTestId('field-everyMinutes').blur();
-    await page.waitForFunction(() => document.querySelector('[data-testid="problem-count"]')?.textContent === '0');
+    await page.waitForFunction(() => window.document.querySelector('[data-testid="problem-count"]')?.textContent === '0');
     expect(await nodeById(page, check).textContent()).toContain('Every 30 min: trigger.followUpsDue > 0');
     await page.keyboard.press('Control+s');
     await page.getByTestId('save-state').filter({ hasText: 'Saved' }).waitFor();
