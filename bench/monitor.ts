@@ -24,7 +24,6 @@ import type { Figure } from './harness';
 const BIG = { history: 10_000, live: 1_000 };
 const SMALL = { history: 10, live: 10 };
 const SMALL_TOKEN = 'bench-small-user-token-0123456789';
-const DAY = 86_400_000;
 
 const api = (rt: Pick<Runtime, 'baseUrl'>, token: string) =>
   createTRPCClient<AppRouter>({ links: [httpLink({ url: `${rt.baseUrl}/trpc`, headers: () => ({ Authorization: `Bearer ${token}` }) })] });
