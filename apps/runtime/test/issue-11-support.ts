@@ -1,3 +1,4 @@
+import type { AddressInfo } from 'node:net';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { agentsOverrides, mergeOverrides } from '../src/agents/wiring';
 import { loadConfig } from '../src/config';
@@ -117,7 +118,7 @@ export async function startPlanModel() {
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as import('node:net').AddressInfo;
+  const { port } = server.address() as AddressInfo;
   return {
     baseUrl: `http://127.0.0.1:${port}/v1`,
     requests,

@@ -465,7 +465,7 @@ export function createPlansService(deps: PlansServiceDeps) {
         const restored: Record<string, PlanStepState> = {};
         for (const s of steps) restored[s.name] = { status: s.status, attempt: s.attempt, ...(s.output === null ? {} : { output: s.output }), ...(s.error ? { error: s.error } : {}) };
         await journal(deps.em(), row.id, 'plan.resumed', null, null, { settled: steps.filter((s) => ['done', 'failed', 'skipped', 'cancelled'].includes(s.status)).map((s) => s.name) });
-        launch(row, restored);
+        void launch(row, restored); // resolves when the run ends (never rejects)
       }
     },
     async stop() {
