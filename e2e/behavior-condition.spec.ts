@@ -15,7 +15,7 @@ describe('a condition trigger on the canvas', () => {
     await runtime?.stop();
   });
 
-  test('its interval and condition read on the node; an invalid interval is shown on it and blocks deploy; a valid one deploys', async () => {
+  test('its interval and condition read on the node; an invalid interval is shown on it and blocks deploy; a valid one deploys, for everyone', async () => {
     const { context, page, errors } = await newPage(browser);
     await signIn(page, runtime);
     await page.getByTestId('new-behavior').click();
@@ -42,14 +42,19 @@ describe('a condition trigger on the canvas', () => {
     await page.getByTestId('field-everyMinutes').blur();
     await page.waitForFunction(() => window.document.querySelector('[data-testid="problem-count"]')?.textContent === '0');
     expect(await nodeById(page, check).textContent()).toContain('Every 30 min: trigger.followUpsDue > 0');
+    // With nothing selected, the behavior's audience: for everyone on the instance (this is its owner).
+    await page.locator('.react-flow__pane').click({ position: { x: 300, y: 480 } });
+    await page.getByTestId('behavior-audience').selectOption('everyone');
+    await expect.poll(async () => (await page.getByTestId('inspector').textContent()) ?? '').toContain('Each user gets their own machine over their own data');
     await page.keyboard.press('Control+s');
     await page.getByTestId('save-state').filter({ hasText: 'Saved' }).waitFor();
     await page.locator('[data-testid="deploy"]:not([disabled])').click();
     await page.getByTestId('deployed-badge').waitFor();
-    await screenshot(page, 'behavior-condition-2-deployed');
+    await screenshot(page, 'behavior-condition-2-deployed-for-everyone');
 
     const { document } = await apiClient(runtime).flows.get.query({ docId });
     expect(document.nodes.find((n) => n.id === check)?.params).toEqual({ everyMinutes: 30, condition: 'trigger.followUpsDue > 0' });
+    expect(document.settings).toMatchObject({ audience: 'everyone' });
     expect(errors).toEqual([]);
     await context.close();
   }, 180_000);

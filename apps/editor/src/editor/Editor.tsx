@@ -194,6 +194,15 @@ export function Editor({ client, initial }: { client: ApiClient; initial: Loaded
     send({ type: 'EDIT', document: toDocument(baseDoc.current, graph) });
   }, [graphJson, graph, dragging, send]);
 
+  // Document settings are not canvas edits (not in the undo history): a behavior's audience.
+  const [settingsRev, setSettingsRev] = useState(0);
+  const setAudience = useCallback((audience: 'owner' | 'everyone') => {
+    const { audience: _previous, ...rest } = baseDoc.current.settings ?? {};
+    baseDoc.current = { ...baseDoc.current, settings: audience === 'everyone' ? { ...rest, audience } : rest };
+    setSettingsRev((r) => r + 1);
+    send({ type: 'EDIT', document: toDocument(baseDoc.current, graph) });
+  }, [graph, send]);
+
   const applyGraph = useCallback((g: Graph, select: ReadonlySet<string> = new Set()) => {
     setNodes(toCanvasNodes(g).map((n) => (select.has(n.id) ? { ...n, selected: true } : n)));
     setEdges(toCanvasEdges(g));
@@ -477,7 +486,8 @@ export function Editor({ client, initial }: { client: ApiClient; initial: Loaded
   // ----- derived views -----
   // The compiler's diagnostics (at once, in the browser) and the runtime's about agent steps
   // (missing agent, skill or tools: see agent-diagnostics.ts) in one list.
-  const checkedDocument = useMemo(() => toDocument(baseDoc.current, graph), [graph]);
+  // eslint-disable-next-line react-hooks/exhaustive-deps -- settingsRev marks a settings change in baseDoc
+  const checkedDocument = useMemo(() => toDocument(baseDoc.current, graph), [graph, settingsRev]);
   const agentCheck = useAgentDiagnostics(client, checkedDocument);
   const diagnostics = useMemo(() => mergeDiagnostics(ctx.diagnostics, agentCheck.diagnostics), [ctx.diagnostics, agentCheck.diagnostics]);
   const diagnosticsByNode = useMemo(() => {
@@ -673,6 +683,8 @@ export function Editor({ client, initial }: { client: ApiClient; initial: Loaded
           </div>
           <Inspector
             kind={document.kind}
+            audience={document.kind === 'behavior' ? (document.settings?.audience ?? 'owner') : null}
+            onAudience={setAudience}
             client={client}
             inputOf={inputOf}
             selected={selected}

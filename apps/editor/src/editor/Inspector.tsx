@@ -41,9 +41,14 @@ export function Inspector({
   onDecideAgent,
   onCloseRun,
   kind = 'workflow',
+  audience = null,
+  onAudience,
 }: {
   /** The document's kind: the problems list says what a clean one can do (deploy, or run a plan). */
   kind?: 'workflow' | 'behavior' | 'plan';
+  /** A behavior's audience (null: not a behavior): who it runs for. */
+  audience?: 'owner' | 'everyone' | null;
+  onAudience?: (audience: 'owner' | 'everyone') => void;
   client: ApiClient;
   selected: FlowCanvasNode[];
   diagnostics: Diagnostic[];
@@ -90,6 +95,28 @@ export function Inspector({
           <p className="inspector__hint">Select a node to edit its settings. Shift-click or Shift-drag to select several.</p>
         </div>
       )}
+      {!node && selected.length <= 1 && audience !== null && onAudience ? (
+        <div className="inspector__section">
+          <div className="field">
+            <label className="field__label" htmlFor="behavior-audience">Runs for</label>
+            <select
+              id="behavior-audience"
+              className="input input--compact"
+              data-testid="behavior-audience"
+              value={audience}
+              onChange={(e) => onAudience(e.target.value === 'everyone' ? 'everyone' : 'owner')}
+            >
+              <option value="owner">Only me</option>
+              <option value="everyone">Everyone on this instance</option>
+            </select>
+            <p className="field__hint">
+              {audience === 'everyone'
+                ? 'Each user gets their own machine over their own data. Only the instance owner can deploy it, and it cannot send email, call webhooks or ask agents.'
+                : 'Runs over your own data when its triggers fire.'}
+            </p>
+          </div>
+        </div>
+      ) : null}
       <Problems diagnostics={diagnostics} compiling={compiling} onFocusNode={onFocusNode} kind={kind} />
     </aside>
   );
