@@ -1,5 +1,6 @@
+import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { OTHER_TOKEN, TOKEN, backendsUnderTest, client, freshStorage, setClock, spawnRuntime, switchyardCode, waitForRun, type Backend, type Client } from './host-support';
+import { OTHER_TOKEN, TOKEN, backendsUnderTest, client, freshStorage, setClock, spawnRuntime, switchyardCode, waitForRun, type Backend, type Client, type RuntimeProcess } from './host-support';
 
 /** Sunday 2026-01-11 12:00 UTC; the Monday tick is 21 hours later. */
 const SUNDAY = Date.UTC(2026, 0, 11, 12, 0);
@@ -80,5 +81,42 @@ describe.each(backendsUnderTest())('a behavior for everyone runs for every activ
     await owner.flows.delete.mutate({ docId: 'for-everyone' });
     await waitForRun(other, otherRun, (r) => r.status === 'cancelled');
     await waitForRun(owner, ownerRun, (r) => r.status === 'cancelled');
+  }, 240_000);
+});
+
+describe.runIf(backendsUnderTest().includes('postgres'))('a behavior for everyone on two processes sharing one PostgreSQL database', () => {
+  const cleanup: (() => Promise<unknown>)[] = [];
+  afterAll(async () => {
+    for (const c of cleanup.reverse()) await c().catch(() => undefined);
+  });
+
+  it('each Monday tick activates each user once, not once per process', async () => {
+    const storage = await freshStorage('postgres');
+    cleanup.push(() => storage.drop());
+    const env = { ...storage.env, SWITCHYARD_TEST_NOW: String(SUNDAY) };
+    const a: RuntimeProcess = await spawnRuntime(env);
+    cleanup.push(() => a.kill('SIGTERM'));
+    const owner = client(a.url, TOKEN);
+    const other = client(a.url, OTHER_TOKEN);
+    await owner.crm.contacts.create.mutate({ name: 'Ada Owner', email: 'ada@owner.test' } as never);
+    await other.crm.contacts.create.mutate({ name: 'Zed Other', email: 'zed@other.test' } as never);
+    await owner.flows.save.mutate({ document: forEveryone() as never });
+    await owner.flows.deploy.mutate({ docId: 'for-everyone' });
+    const b: RuntimeProcess = await spawnRuntime(env);
+    cleanup.push(() => b.kill('SIGTERM'));
+    const db = new pg.Client({ connectionString: storage.env.DATABASE_URL });
+    await db.connect();
+    cleanup.push(() => db.end());
+    const activations = async () => (await db.query<{ name: string; n: string }>(
+      `select u.name, count(*) as n from run_commands c join runs r on r.id = c.run_id join users u on u.id = r.user_id
+        where c.payload->>'type' = 'behavior.activate' group by u.name order by u.name`)).rows.map((r) => `${r.name}:${r.n}`);
+
+    for (const [w, monday] of [MONDAY, MONDAY + 7 * 86_400_000].entries()) {
+      await Promise.all([setClock(a.url, monday), setClock(b.url, monday)]);
+      expect(await activations()).toEqual([`other:${w + 1}`, `owner:${w + 1}`]);
+    }
+    await expect.poll(async () => (await taskTitles(other)), { timeout: 30_000 }).toEqual(['Call Zed Other (#1)', 'Call Zed Other (#2)']);
+    await expect.poll(async () => (await taskTitles(owner)).filter((t) => t.includes('Ada Owner')), { timeout: 30_000 }).toEqual(['Call Ada Owner (#1)', 'Call Ada Owner (#2)']);
+    expect((await taskTitles(owner)).filter((t) => t.includes('Zed'))).toEqual([]);
   }, 240_000);
 });
