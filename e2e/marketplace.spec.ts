@@ -217,4 +217,68 @@ describe('template marketplace', () => {
     expect((await api.templates.installed.query({ templateId: 'shared-notes' })).items.find((i) => i.id === install.id)?.version).toBe('1.1.0');
     expect(errors).toEqual([]);
   });
+
+  test('a plan-only template: the wizard offers no deploy and says how plans run; on the canvas its steps name their agents and Run plan asks for the contact', async () => {
+    const { page, errors } = await newPage(browser);
+    const api = apiClient(runtime);
+    await page.goto(`${runtime.baseUrl}/marketplace/research-and-reach-out?token=${encodeURIComponent(runtime.token)}`);
+    await page.getByTestId('template-page').waitFor();
+    await page.getByTestId('install-button').click();
+    const wizard = page.getByTestId('install-wizard');
+    await wizard.waitFor();
+    // Plans are run, not deployed: no deploy option, a line saying how the plan runs instead.
+    expect(await page.getByTestId('install-deploy').count()).toBe(0);
+    expect(await page.getByTestId('install-plan-hint').textContent()).toBe('The plan is run, not deployed: after installing, open it on the canvas and press Run plan.');
+    expect(await wizard.textContent()).not.toContain('Deploy the flows');
+    await page.getByTestId('install-name').fill('Outreach');
+    await page.getByTestId('accept-all').click();
+    await shot(page, 'plan-only-wizard');
+    await page.getByTestId('install-confirm').click();
+    await page.getByTestId('install-result').waitFor();
+    const note = await page.getByTestId('install-note').textContent();
+    expect(note).toContain('Run the plan from the canvas');
+    expect(note).not.toMatch(/deploy|draft/i);
+    // Listed as a plan, without a Draft/Deployed badge.
+    const result = await page.getByTestId('install-result').textContent();
+    expect(result).toContain('Plan ');
+    expect(result).not.toMatch(/Draft|Deployed/);
+    const agentNames = await page.getByTestId('created-agent').allTextContents();
+    expect(agentNames).toHaveLength(2);
+    await shot(page, 'plan-only-installed');
+
+    // On the canvas each step names the agent the install created for it.
+    await page.getByTestId('created-flow').click();
+    await page.waitForURL(/\/flows\//);
+    await page.locator('.react-flow__node').first().waitFor();
+    await page.waitForFunction(() => Array.from(document.querySelectorAll('[data-testid="plan-step-summary"]')).every((e) => !e.textContent?.includes('…')));
+    expect(await page.getByTestId('plan-step-summary').allTextContents()).toEqual([`research · ${agentNames[0]}`, `email · ${agentNames[1]}`]);
+    await shot(page, 'plan-only-canvas');
+
+    // Run plan asks for the contact its research step reads from the run's context; nothing runs without one.
+    const grace = (await api.crm.contacts.create.mutate({ name: 'Grace Hopper', email: 'grace@navy.test', company: 'US Navy', title: 'Rear Admiral' } as never)) as { id: string };
+    const runsBefore = (await api.plans.list.query({ limit: 50 })).items.length;
+    await page.getByTestId('run-plan').click();
+    const dialog = page.getByTestId('run-plan-dialog');
+    await dialog.waitFor();
+    expect(await dialog.textContent()).toContain('Read by step “research” as context.contactId.');
+    await page.getByTestId('run-plan-submit').click();
+    expect(await page.getByTestId('run-plan-error').textContent()).toBe('Pick a contact');
+    expect((await api.plans.list.query({ limit: 50 })).items.length).toBe(runsBefore);
+    await shot(page, 'run-plan-dialog-required');
+    await page.getByTestId('run-plan-search-contactId').fill('Grace');
+    await page.locator(`[data-testid="run-plan-contactId"] option[value="${grace.id}"]`).waitFor({ state: 'attached' });
+    await page.getByTestId('run-plan-contactId').selectOption(grace.id);
+    await shot(page, 'run-plan-dialog-picked');
+    await page.getByTestId('run-plan-submit').click();
+    await page.locator('[data-testid="plan-run-panel"][data-status="success"]').waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('run-plan-dialog').count()).toBe(0);
+    await shot(page, 'run-plan-done');
+    const runId = (await page.getByTestId('plan-run-open-page').getAttribute('href'))!.split('/').pop()!;
+    const run = await api.plans.get.query({ id: runId });
+    expect(run.status).toBe('success');
+    // The contact picked in the dialog reached the research step, and the draft is addressed to her.
+    expect((run.outcome!.results.research as { profile: { email: string } }).profile.email).toBe('grace@navy.test');
+    expect(JSON.stringify(run.outcome!.results.email)).toContain('grace@navy.test');
+    expect(errors).toEqual([]);
+  });
 });

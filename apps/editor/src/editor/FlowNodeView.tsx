@@ -4,7 +4,8 @@ import { memo } from 'react';
 import { specOf } from './graph';
 import { plainMessage } from './param-fields';
 import { runBadgeOf, useOverlay } from './overlay';
-import { AgentNodeStatus } from '../monitor/agent-activity';
+import { AgentNodeStatus, useAgentActivity } from '../monitor/agent-activity';
+import { planStepSummary } from '../plans/step-card';
 
 export interface FlowNodeData extends Record<string, unknown> {
   type: string;
@@ -60,8 +61,6 @@ function summaryOf(type: string, params: Record<string, unknown>): string {
       return s('subject') ?? 'No subject yet';
     case 'agent.runSkill':
       return s('skill') ? `Skill: ${s('skill')}` : 'No skill yet';
-    case 'plan.step':
-      return `${s('name') ?? '?'} · ${s('agent') === 'any' || !s('agent') ? 'any capable agent' : 'chosen agent'}${params.critical === false ? ' · not critical' : ''}`;
     case 'flow.delay':
       return `Wait ${s('duration') ?? '1 hour'}`;
     case 'flow.forEach':
@@ -71,6 +70,17 @@ function summaryOf(type: string, params: Record<string, unknown>): string {
     default:
       return '';
   }
+}
+
+/** A plan step's line: its result name and its agent's name (from the agents' live feed, so a rename shows at once). */
+function PlanStepSummary({ params }: { params: Record<string, unknown> }) {
+  const agent = useAgentActivity(typeof params.agent === 'string' ? params.agent : '');
+  const summary = planStepSummary(params, agent?.name ?? null);
+  return (
+    <div className="fnode__detail fnode__summary" title={summary} data-testid="plan-step-summary">
+      {summary}
+    </div>
+  );
 }
 
 const HANDLE_TOP = 24;
@@ -147,6 +157,8 @@ function FlowNodeViewImpl({ id, data, selected }: NodeProps<FlowCanvasNode>) {
         <div className="fnode__detail fnode__stopped" title={badge.reason} data-testid="node-stop-reason">
           {badge.reason}
         </div>
+      ) : data.type === 'plan.step' ? (
+        <PlanStepSummary params={data.params} />
       ) : (
         <div className="fnode__detail fnode__summary" title={summary || undefined}>
           {summary}

@@ -2,6 +2,7 @@ import { useId, useState, type FormEvent } from 'react';
 import { PERSONALITY_TRAITS, permissionLabel } from '@switchyard/schema';
 import { hrefOf, linkHandler } from '../router';
 import { describeError, type ApiClient, type QueryOutput } from '../trpc';
+import { flowKindsOf, installedNote, installHint } from './install-notes';
 import { PermissionIcons, isWrite } from './permissions';
 
 type Detail = QueryOutput<ApiClient['templates']['get']>;
@@ -26,7 +27,8 @@ function fieldErrors(error: unknown): Record<string, string> {
 /**
  * The install wizard: a name, a form generated from the template's variables, every permission
  * in words with its own checkbox (nothing installs until each is accepted), and whether to deploy
- * the flows now. The result lists what was created, with links.
+ * the flows now (plans are run, not deployed: a bundle of plans only has no such option). The
+ * result lists what was created, with links.
  */
 export function InstallWizard({ client, template, onClose, onInstalled }: { client: ApiClient; template: Detail; onClose: () => void; onInstalled: () => void }) {
   const titleId = useId();
@@ -39,6 +41,9 @@ export function InstallWizard({ client, template, onClose, onInstalled }: { clie
   const [done, setDone] = useState<Installed | null>(null);
   const errors = fieldErrors(error);
   const allAccepted = template.permissions.every((p) => accepted.has(p));
+  const kinds = flowKindsOf(template.flows);
+  const hint = installHint(kinds);
+  const isPlan = (ref: string) => template.flows.find((f) => f.id === ref)?.kind === 'plan';
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -46,7 +51,7 @@ export function InstallWizard({ client, template, onClose, onInstalled }: { clie
     setError(null);
     try {
       const variables = Object.fromEntries(Object.entries(values).filter(([, v]) => v !== ''));
-      const result = await client.templates.install.mutate({ id: template.id, name, variables, acceptPermissions: [...accepted], deploy });
+      const result = await client.templates.install.mutate({ id: template.id, name, variables, acceptPermissions: [...accepted], deploy: kinds.deployable > 0 && deploy });
       setDone(result);
       onInstalled();
     } catch (e) {
@@ -68,7 +73,7 @@ export function InstallWizard({ client, template, onClose, onInstalled }: { clie
         {done ? (
           <>
             <h2 className="modal__title" id={titleId}>Installed “{done.install.name}”</h2>
-            <p className="muted">From {done.install.installedFrom}. {done.deployed.length ? `${done.deployed.length} flow${done.deployed.length === 1 ? '' : 's'} deployed.` : 'The flows are drafts until you deploy them.'}</p>
+            <p className="muted" data-testid="install-note">From {done.install.installedFrom}. {installedNote(kinds, done.deployed.length)}</p>
             {done.failed.length ? <p className="field__error">Not deployed: {done.failed.map((f) => `${f.docId} (${f.message})`).join('; ')}</p> : null}
             <ul className="mp-created" data-testid="install-result">
               {done.install.agents.map((a) => (
@@ -78,8 +83,8 @@ export function InstallWizard({ client, template, onClose, onInstalled }: { clie
               ))}
               {done.install.flows.map((f) => (
                 <li key={f.docId}>
-                  Flow <a href={hrefOf({ page: 'editor', docId: f.docId })} onClick={linkHandler(hrefOf({ page: 'editor', docId: f.docId }))} data-testid="created-flow">{f.name}</a>{' '}
-                  <span className={`badge badge--${f.status}`}>{f.status === 'deployed' ? 'Deployed' : 'Draft'}</span>
+                  {isPlan(f.ref) ? 'Plan' : 'Flow'} <a href={hrefOf({ page: 'editor', docId: f.docId })} onClick={linkHandler(hrefOf({ page: 'editor', docId: f.docId }))} data-testid="created-flow">{f.name}</a>{' '}
+                  {isPlan(f.ref) ? null : <span className={`badge badge--${f.status}`}>{f.status === 'deployed' ? 'Deployed' : 'Draft'}</span>}
                 </li>
               ))}
             </ul>
@@ -129,12 +134,13 @@ export function InstallWizard({ client, template, onClose, onInstalled }: { clie
                 </>
               ) : <p className="muted">None needed.</p>}
             </fieldset>
-            {template.flows.length ? (
+            {kinds.deployable ? (
               <label className="check">
                 <input type="checkbox" checked={deploy} onChange={(e) => setDeploy(e.target.checked)} data-testid="install-deploy" />
                 <span>Deploy the flows now (otherwise they stay drafts)</span>
               </label>
             ) : null}
+            {hint ? <p className="field__hint" data-testid="install-plan-hint">{hint}</p> : null}
             {error && !Object.keys(errors).length ? <p className="field__error" role="alert" data-testid="install-error">{describeError(error, 'install the template')}</p> : null}
             <div className="modal__actions">
               <button type="button" className="button button--secondary" onClick={onClose} disabled={busy}>Cancel</button>
