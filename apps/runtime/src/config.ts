@@ -30,6 +30,9 @@ const EnvSchema = z.object({
   SWITCHYARD_PARK_AFTER_MS: optional
     .transform((v) => (v === undefined ? 2000 : v === 'off' ? -1 : Number(v)))
     .refine((n) => n === -1 || (Number.isInteger(n) && n >= 0 && n <= 3_600_000), "must be milliseconds between 0 and 3600000, or 'off'"),
+  SWITCHYARD_COHERENCE_PROBE_HOUR: optional
+    .transform((v) => (v === undefined || v === 'off' ? null : Number(v)))
+    .refine((n) => n === null || (Number.isInteger(n) && n >= 0 && n <= 23), "must be an hour of the day in UTC (0 to 23), or 'off'"),
   OPENAI_API_KEY: optional,
   OPENAI_BASE_URL: optional.refine((v) => !v || URL.canParse(v), 'must be a URL'),
   SWITCHYARD_MODEL: optional,
@@ -70,6 +73,8 @@ export interface Config {
    * actor; woken from the database when a timer is due or a command arrives). -1: never park.
    */
   parkAfterMs: number;
+  /** The daily memory probe's hour (UTC, SWITCHYARD_COHERENCE_PROBE_HOUR); null: off (the default: it asks the model). */
+  coherenceProbeHour: number | null;
   openai: { apiKey: string | undefined; baseUrl: string | undefined; model: string | undefined };
 }
 
@@ -103,6 +108,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     leaseMs: e.SWITCHYARD_LEASE_MS,
     sweepSeconds: e.SWITCHYARD_SWEEP_SECONDS,
     parkAfterMs: e.SWITCHYARD_PARK_AFTER_MS,
+    coherenceProbeHour: e.SWITCHYARD_COHERENCE_PROBE_HOUR,
     openai: { apiKey: e.OPENAI_API_KEY, baseUrl: e.OPENAI_BASE_URL, model: e.SWITCHYARD_MODEL },
   };
 }

@@ -1,6 +1,7 @@
 import { loadConfig } from './config';
 import { agentsOverrides, mergeOverrides } from './agents/wiring';
 import { hostOverrides } from './host/wiring';
+import { monitorOverrides } from './monitor/wiring';
 import { plansOverrides } from './plans/wiring';
 import { templatesOverrides } from './templates/wiring';
 import { createServer } from './server';
@@ -15,7 +16,7 @@ async function main() {
     process.exit(2);
   }
   // Agents first: their actors are up before the host restores runs that may call them.
-  const server = await createServer(config, mergeOverrides(agentsOverrides(config), hostOverrides(config), plansOverrides(config), templatesOverrides()));
+  const server = await createServer(config, mergeOverrides(agentsOverrides(config), hostOverrides(config), plansOverrides(config), templatesOverrides(), monitorOverrides(config)));
 
   // Handlers before the URL is printed: a SIGTERM sent the moment the runtime announces itself
   // must still stop it gracefully (without a listener the signal kills the process outright).
