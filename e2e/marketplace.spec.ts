@@ -255,7 +255,7 @@ describe('template marketplace', () => {
     await shot(page, 'plan-only-canvas');
 
     // Run plan asks for the contact its research step reads from the run's context; nothing runs without one.
-    const grace = (await api.crm.contacts.create.mutate({ name: 'Grace Hopper', email: 'grace@navy.test', company: 'US Navy', title: 'Rear Admiral' } as never)) as { id: string };
+    const grace = (await api.crm.contacts.create.mutate({ name: 'Grace Brewster', email: 'grace.brewster@reach-out.test', company: 'US Navy', title: 'Rear Admiral' } as never)) as { id: string };
     const runsBefore = (await api.plans.list.query({ limit: 50 })).items.length;
     await page.getByTestId('run-plan').click();
     const dialog = page.getByTestId('run-plan-dialog');
@@ -265,7 +265,7 @@ describe('template marketplace', () => {
     expect(await page.getByTestId('run-plan-error').textContent()).toBe('Pick a contact');
     expect((await api.plans.list.query({ limit: 50 })).items.length).toBe(runsBefore);
     await shot(page, 'run-plan-dialog-required');
-    await page.getByTestId('run-plan-search-contactId').fill('Grace');
+    await page.getByTestId('run-plan-search-contactId').fill('Brewster');
     await page.locator(`[data-testid="run-plan-contactId"] option[value="${grace.id}"]`).waitFor({ state: 'attached' });
     await page.getByTestId('run-plan-contactId').selectOption(grace.id);
     await shot(page, 'run-plan-dialog-picked');
@@ -277,8 +277,8 @@ describe('template marketplace', () => {
     const run = await api.plans.get.query({ id: runId });
     expect(run.status).toBe('success');
     // The contact picked in the dialog reached the research step, and the draft is addressed to her.
-    expect((run.outcome!.results.research as { profile: { email: string } }).profile.email).toBe('grace@navy.test');
-    expect(JSON.stringify(run.outcome!.results.email)).toContain('grace@navy.test');
+    expect((run.outcome!.results.research as { profile: { email: string } }).profile.email).toBe('grace.brewster@reach-out.test');
+    expect(JSON.stringify(run.outcome!.results.email)).toContain('grace.brewster@reach-out.test');
     expect(errors).toEqual([]);
   });
 });
