@@ -11,6 +11,8 @@ export interface EffectMeta {
   nodeType: string;
   /** Stable across retries and restarts: run, node and the rendered params. */
   effectKey: string;
+  /** A behavior's activation number (absent in workflows): per-run limits count one activation. */
+  activation?: number;
 }
 
 export interface ContactRef {

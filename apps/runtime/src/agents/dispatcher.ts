@@ -105,10 +105,12 @@ export async function createDispatch(deps: DispatchDeps, req: {
   const subMeta = (kind: string): EffectMeta => ({ ...meta, effectKey: nextKey(kind) });
   const nowIso = () => new Date(deps.now()).toISOString();
 
-  // What this run already spent (earlier agent steps of the same run count against its caps).
+  // What this run already spent (earlier agent steps of the same run count against its caps); a
+  // behavior, one run for its whole life, counts the current activation only.
   const spent = req.fromRun
     ? await sqlOne<{ steps: string; tokens: string | null }>(deps.em(),
-      `select count(*) as steps, sum(coalesce(prompt_tokens, 0) + coalesce(completion_tokens, 0)) as tokens from llm_calls where run_id = ?`, [meta.runId])
+      `select count(*) as steps, sum(coalesce(prompt_tokens, 0) + coalesce(completion_tokens, 0)) as tokens from llm_calls
+        where run_id = ? and activation is not distinct from ?`, [meta.runId, meta.activation ?? null])
     : null;
   const priorSteps = Number(spent?.steps ?? 0);
   const priorTokens = Number(spent?.tokens ?? 0);
@@ -206,7 +208,7 @@ export async function createDispatch(deps: DispatchDeps, req: {
         // them into tool calls. So an external effect proposed from here on waits for a person.
         taint(r.untrusted ? 'prompt' : 'model');
         const callKey = req.fromRun ? hash(`${nextKey('llm')}#${req.attempt ?? 0}`) : null;
-        const res = await deps.llm.complete({ userId, agentId: agent.id, runId: req.fromRun ? meta.runId : null, callKey }, r);
+        const res = await deps.llm.complete({ userId, agentId: agent.id, runId: req.fromRun ? meta.runId : null, callKey, activation: req.fromRun ? meta.activation ?? null : null }, r);
         report.tokens += (res.usage?.prompt ?? 0) + (res.usage?.completion ?? 0);
         report.model = res.model;
         return res;

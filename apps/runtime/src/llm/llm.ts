@@ -56,6 +56,8 @@ export interface LlmCallMeta {
   runId?: string | null;
   /** Stable across retries of a run step: a successful call with this key is replayed from the journal. */
   callKey?: string | null;
+  /** The behavior activation the call served (per-run caps count one activation). */
+  activation?: number | null;
 }
 
 export type JournaledResult<T> = LlmResult<T> & { usage: { prompt: number; completion: number } | null; replayed: boolean };
@@ -73,11 +75,12 @@ export function createLlm(deps: { em: () => EntityManager; provider: LlmProvider
     const a = row.answer;
     const result = a ? { text: a.text, data: a.data ?? null, toolCalls: a.toolCalls } : null;
     await sql(deps.em(),
-      `insert into llm_calls (user_id, agent_id, run_id, call_key, purpose, model, prompt_chars, prompt_tokens, completion_tokens, latency_ms, status, attempts, result, error)
-       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      `insert into llm_calls (user_id, agent_id, run_id, call_key, purpose, model, prompt_chars, prompt_tokens, completion_tokens, latency_ms, status, attempts, result, error, activation)
+       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        on conflict (call_key) where call_key is not null and status = 'ok' do nothing`,
       [meta.userId, meta.agentId ?? null, meta.runId ?? null, row.status === 'ok' ? meta.callKey ?? null : null, req.purpose, provider.model,
-        promptChars(req), a?.usage?.prompt ?? null, a?.usage?.completion ?? null, Math.round(row.latency), row.status, a?.attempts ?? 1, result, row.error ?? null]);
+        promptChars(req), a?.usage?.prompt ?? null, a?.usage?.completion ?? null, Math.round(row.latency), row.status, a?.attempts ?? 1, result, row.error ?? null,
+        meta.activation ?? null]);
   }
 
   return {

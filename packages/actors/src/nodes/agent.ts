@@ -18,7 +18,7 @@ function retryAfterOf(e: unknown): number | null {
 export const runSkill: InvokeImplementation<'agent.runSkill'> = {
   kind: 'invoke',
   async run(inv, { agents, timers }) {
-    const meta = { runId: inv.runId, userId: inv.userId, nodeId: inv.nodeId, nodeType: inv.nodeType, effectKey: inv.effectKey };
+    const meta = { runId: inv.runId, userId: inv.userId, nodeId: inv.nodeId, nodeType: inv.nodeType, effectKey: inv.effectKey, ...(inv.activation ? { activation: inv.activation } : {}) };
     let result: Awaited<ReturnType<typeof agents.runSkill>>;
     try {
       result = await agents.runSkill(meta, {
