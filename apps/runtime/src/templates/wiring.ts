@@ -26,7 +26,7 @@ export function templatesOf(s: Services): TemplatesService {
       deployFlow: (userId, docId) => hostOf(s).flows.deploy(userId, docId),
       removeFlow: (userId, docId) => {
         const { flows, host } = hostOf(s);
-        return flows.remove(userId, docId, (runId) => host.cancel(userId, runId));
+        return flows.remove(userId, docId, (runId, runUserId) => host.cancel(runUserId, runId));
       },
       removeAgent: (userId, agentId) => agentsOf(s).remove(userId, agentId),
       afterDeploy: async () => {
