@@ -252,7 +252,17 @@ describe('template marketplace', () => {
     await page.locator('.react-flow__node').first().waitFor();
     await page.waitForFunction(() => Array.from(document.querySelectorAll('[data-testid="plan-step-summary"]')).every((e) => !e.textContent?.includes('…')));
     expect(await page.getByTestId('plan-step-summary').allTextContents()).toEqual([`research · ${agentNames[0]}`, `email · ${agentNames[1]}`]);
+    // The template places both steps on one row, so the two agents' lanes overlap: the canvas says so, and Auto-layout separates them.
+    const overlap = page.getByTestId('plan-lanes-overlap');
+    await page.waitForFunction(() => !document.querySelector('[data-testid="plan-lanes-overlap"]')?.textContent?.includes('…'));
+    expect(await overlap.textContent()).toBe(`The lanes of ${agentNames[0]} and ${agentNames[1]} overlap. Auto-layout gives each agent its own lane.`);
     await shot(page, 'plan-only-canvas');
+    await page.getByTestId('auto-layout').click();
+    await overlap.waitFor({ state: 'detached' });
+    const lanes = await page.getByTestId('canvas-lane').evaluateAll((els) => els.map((e) => e.getBoundingClientRect()).map((r) => [r.top, r.bottom]));
+    expect(lanes).toHaveLength(2);
+    expect(lanes[1]![0]!).toBeGreaterThanOrEqual(lanes[0]![1]!);
+    await shot(page, 'plan-only-canvas-laid-out');
 
     // Run plan asks for the contact its research step reads from the run's context; nothing runs without one.
     const grace = (await api.crm.contacts.create.mutate({ name: 'Grace Brewster', email: 'grace.brewster@reach-out.test', company: 'US Navy', title: 'Rear Admiral' } as never)) as { id: string };

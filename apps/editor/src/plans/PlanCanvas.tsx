@@ -6,7 +6,7 @@ import type { NodeRunView } from '../editor/overlay';
 import { hrefOf, linkHandler } from '../router';
 import type { ApiClient, QueryOutput } from '../trpc';
 import { useRemote } from '../useRemote';
-import { laneBands, planLaneLayout, planRunOverlay, positionInLane, type LaneEdge, type LaneNode } from './canvas-lanes';
+import { laneBands, overlappingLanes, planLaneLayout, planRunOverlay, positionInLane, type LaneEdge, type LaneNode } from './canvas-lanes';
 import { outputGist, overlapsFromJournal } from './plan-model';
 import './plans.css';
 
@@ -32,28 +32,40 @@ export function intoLane(nodes: FlowCanvasNode[], id: string): FlowCanvasNode[] 
 /**
  * The lanes of a plan on the canvas: a band per agent behind its steps, labelled with the
  * agent's name (steps side by side in different lanes run at the same time). Drawn in the
- * viewport, under the edges and nodes, and never in the way of a click.
+ * viewport, under the edges and nodes, and never in the way of a click. Lanes that overlap (a
+ * step dragged across, or a plan placed on one row) are named in a hint that points at Auto-layout.
  */
 export function PlanLanes({ client, nodes }: { client: ApiClient; nodes: FlowCanvasNode[] }) {
   const loadAgents = useCallback(() => listAllAgents(client), [client]);
   const agents = useRemote(loadAgents);
   const bands = useMemo(() => laneBands(nodes.map(laneNode)), [nodes]);
+  const overlapping = useMemo(() => overlappingLanes(bands), [bands]);
   const nameOf = (id: string) => (id === 'any' ? 'Any capable agent' : agents.data?.items.find((a) => a.id === id)?.name ?? (agents.data ? 'Unknown agent' : '…'));
+  const names = overlapping.map((id) => (id === 'any' ? 'any capable agent' : nameOf(id)));
   return (
-    <ViewportPortal>
-      {bands.map((b, i) => (
-        <div
-          key={b.agent}
-          className={`plan-lane-band plan-lane-band--${i % 2 ? 'odd' : 'even'}`}
-          style={{ transform: `translate(${b.x}px, ${b.y}px)`, width: b.width, height: b.height }}
-          data-testid="canvas-lane"
-          data-agent-id={b.agent}
-        >
-          <span className="plan-lane-band__label">{nameOf(b.agent)}</span>
-          <span className="plan-lane-band__count">{b.steps} step{b.steps === 1 ? '' : 's'}</span>
-        </div>
-      ))}
-    </ViewportPortal>
+    <>
+      {names.length ? (
+        <Panel position="bottom-center">
+          <p className="plan-lanes-hint" role="status" data-testid="plan-lanes-overlap">
+            The lanes of {names.slice(0, -1).join(', ')} and {names[names.length - 1]} overlap. <b>Auto-layout</b> gives each agent its own lane.
+          </p>
+        </Panel>
+      ) : null}
+      <ViewportPortal>
+        {bands.map((b, i) => (
+          <div
+            key={b.agent}
+            className={`plan-lane-band plan-lane-band--${i % 2 ? 'odd' : 'even'}`}
+            style={{ transform: `translate(${b.x}px, ${b.y}px)`, width: b.width, height: b.height }}
+            data-testid="canvas-lane"
+            data-agent-id={b.agent}
+          >
+            <span className="plan-lane-band__label">{nameOf(b.agent)}</span>
+            <span className="plan-lane-band__count">{b.steps} step{b.steps === 1 ? '' : 's'}</span>
+          </div>
+        ))}
+      </ViewportPortal>
+    </>
   );
 }
 

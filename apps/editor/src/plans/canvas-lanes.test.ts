@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { laneBands, planLaneLayout, planRunOverlay, positionInLane, type LaneNode } from './canvas-lanes';
+import { laneBands, overlappingLanes, planLaneLayout, planRunOverlay, positionInLane, type LaneNode } from './canvas-lanes';
 
 const node = (id: string, agent: string, x: number, y: number): LaneNode => ({ id, position: { x, y }, width: 240, height: 100, params: { name: id, agent } });
 
@@ -38,6 +38,16 @@ describe('a plan on the canvas', () => {
     expect(fresh.y).toBeGreaterThan(500);
     // Already in its lane: no move.
     expect(positionInLane(lanes, 'r1')).toBeNull();
+  });
+
+  it('finds lanes that overlap (two agents on one row, as a template placed them) until Auto-layout separates them', () => {
+    const oneRow = [node('research', 'r', 0, 0), node('email', 'w', 300, 0)];
+    expect(overlappingLanes(laneBands(oneRow))).toEqual(['r', 'w']);
+    const at = planLaneLayout(oneRow, [{ source: 'research', target: 'email' }]);
+    expect(overlappingLanes(laneBands(oneRow.map((n) => ({ ...n, position: at.get(n.id)! }))))).toEqual([]);
+    // Only the lanes that meet: a third lane far below is not named.
+    expect(overlappingLanes(laneBands([...oneRow, node('later', 'x', 0, 600)]))).toEqual(['r', 'w']);
+    expect(overlappingLanes([])).toEqual([]);
   });
 
   it("a plan run paints its steps' states like a workflow run's nodes", () => {

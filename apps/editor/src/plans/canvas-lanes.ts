@@ -56,6 +56,17 @@ export function laneBands(nodes: readonly LaneNode[]): LaneBand[] {
   });
 }
 
+/** The agents whose lanes overlap another's (steps of two agents on one row), in lane order: the canvas suggests Auto-layout. */
+export function overlappingLanes(bands: readonly LaneBand[]): string[] {
+  const out = new Set<string>();
+  for (const [i, a] of bands.entries()) {
+    for (const b of bands.slice(i + 1)) {
+      if (a.y < b.y + b.height && b.y < a.y + a.height) out.add(a.agent).add(b.agent);
+    }
+  }
+  return bands.map((b) => b.agent).filter((agent) => out.has(agent));
+}
+
 /**
  * The lane layout: a column per dependency level (left to right), a lane per agent (top to
  * bottom, in the order of each agent's first step), steps of one lane and column stacked.
