@@ -40,7 +40,7 @@ describe.each(backendsUnderTest())('issue 12: the built-in plan template (%s)', 
     });
     // Plans are run, not deployed.
     expect({ deployed, failed }).toEqual({ deployed: [], failed: [] });
-    expect(install).toMatchObject({ installedFrom: 'research-and-reach-out@1.0.0', granted: t.permissions });
+    expect(install).toMatchObject({ installedFrom: 'research-and-reach-out@1.0.1', granted: t.permissions });
     expect(install.agents.map((a) => [a.ref, a.name])).toEqual([['researcher', 'Outreach · Researcher'], ['writer', 'Outreach · Writer']]);
     const agentId = (ref: string) => install.agents.find((a) => a.ref === ref)!.id;
     const [flow] = install.flows;
@@ -89,7 +89,7 @@ describe.each(backendsUnderTest())('issue 12: the built-in plan template (%s)', 
     const refused = await s.api.agents.runSkill.mutate({ id: researcher.id, skill: 'check-calendar', params: {} });
     // A skill's failure is data: the dispatcher's FORBIDDEN reaches the result as its message and a refused tool call.
     expect(refused).toMatchObject({ success: false, toolCalls: [{ tool: 'readCalendar', status: 'refused', reason: 'not granted: calendar.read' }] });
-    expect(refused.error).toContain('installed from research-and-reach-out@1.0.0 without the permission "calendar.read"');
+    expect(refused.error).toContain('installed from research-and-reach-out@1.0.1 without the permission "calendar.read"');
     await s.api.templates.grant.mutate({ installId: install.id, permissions: ['calendar.read'] });
     const granted = await s.api.agents.runSkill.mutate({ id: researcher.id, skill: 'check-calendar', params: {} });
     expect(granted).toMatchObject({ success: true, toolCalls: [] });

@@ -155,7 +155,7 @@ export function AgentsPage({ client, onUnauthorized }: { client: ApiClient; onUn
             <colgroup>
               <col />
               <col style={{ width: 96 }} />
-              <col style={{ width: 184 }} />
+              <col style={{ width: 240 }} />
               <col style={{ width: 96 }} />
               <col style={{ width: 152 }} />
             </colgroup>
