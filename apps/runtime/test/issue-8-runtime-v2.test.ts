@@ -310,12 +310,15 @@ describe.each(backendsUnderTest())('a cron tick whose process is killed between 
     await deploy(client(rt.url), cronFlow);
     await rt.kill('SIGTERM');
 
-    // This process dies right after its first tick's claim-and-start committed.
+    // This process dies right after its first tick's claim-and-start committed. Moving its clock past
+    // a minute boundary fires that slot at once (bree's own cron would wait for the real minute).
     rt = await spawnRuntime({ ...env, SWITCHYARD_LEASE_MS: '2000', SWITCHYARD_CRASH_AFTER_CLAIM: '1' });
+    await setClock(rt.url, BUSINESS_HOURS + 2 * 60_000 + 5_000).catch(() => undefined); // the process may die answering
     const code = await Promise.race([rt.exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 75_000))]);
     expect(code).toBe(-1);
 
-    rt = await spawnRuntime({ ...env, SWITCHYARD_LEASE_MS: '2000' });
+    // Restarted later on the test clock than the claimed tick, so a tick of its own sorts after it.
+    rt = await spawnRuntime({ ...env, SWITCHYARD_TEST_NOW: String(BUSINESS_HOURS + 3 * 60_000), SWITCHYARD_LEASE_MS: '2000' });
     cleanup.push(() => rt.kill('SIGTERM'));
     const api = client(rt.url);
     const runs = await api.runs.list.query({ docId: 'v2-cron' } as never);
