@@ -41,7 +41,9 @@ describe.each(backendsUnderTest())('agent status in monitor.actors (%s)', (backe
     await waitForRun(s.api as never, runId, (r) => r.status === 'waiting');
     const until = Date.now() + 30_000;
     let page = await s.api.monitor.actors.query({});
-    while (!page.items.some((a) => a.kind === 'agent' && a.id === agent.id && a.status === 'waiting_approval') && Date.now() < until) {
+    // The proposal is stored (and the run waits) while the agent's request still finishes its skill:
+    // wait until the request is done and only the decision is left.
+    while (!page.items.some((a) => a.kind === 'agent' && a.id === agent.id && a.status === 'waiting_approval' && a.currentRequest === null && a.mailboxDepth === 0) && Date.now() < until) {
       await new Promise((r) => setTimeout(r, 100));
       page = await s.api.monitor.actors.query({});
     }
