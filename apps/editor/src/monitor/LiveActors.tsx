@@ -1,4 +1,5 @@
 import { useEffect, useMemo, useState } from 'react';
+import { reconnectDelay } from '../agents/live';
 import { hrefOf, linkHandler } from '../router';
 import type { ApiClient } from '../trpc';
 import { describeError, isUnauthorized } from '../trpc';
@@ -8,7 +9,6 @@ import { AGENT_STATUS_LABEL, formatDuration, waitsOnText, type Actor, type Actor
 type Kind = 'all' | 'run' | 'plan' | 'agent';
 type Filters = { kind: Kind; status: string; waitsOn: string; q: string };
 
-const reconnectDelay = (attempt: number) => Math.min(30_000, 1000 * 2 ** Math.max(0, attempt - 1));
 
 /** Follows `monitor.live` with the given filters; reconnects with a growing delay when the stream ends. */
 function useLiveActors(client: ApiClient, filters: Filters, onUnauthorized: () => void) {

@@ -1,10 +1,10 @@
 import { createContext, useContext, useEffect, useState, type ReactNode } from 'react';
+import { reconnectDelay } from '../agents/live';
 import { hrefOf, linkHandler } from '../router';
 import type { ApiClient } from '../trpc';
 import { formatDuration, type AgentActor } from './format';
 import './monitor.css';
 
-const reconnectDelay = (attempt: number) => Math.min(30_000, 1000 * 2 ** Math.max(0, attempt - 1));
 
 /**
  * Every agent's live status with the request it works on, from `monitor.live` (agents only): the

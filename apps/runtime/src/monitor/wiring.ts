@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { agentsOf } from '../agents/wiring';
+import { hostOf } from '../host/wiring';
 import type { Config } from '../config';
 import type { ServerOverrides } from '../server';
 import { createCoherenceSchedule } from './coherence-schedule';
@@ -13,11 +14,11 @@ export function monitorOverrides(config: Config): Pick<ServerOverrides, 'plugins
     plugins: [
       async (app, services) => {
         if (config.coherenceProbeHour === null) return;
-        const clock = services.clock as { now(): number; onChange?(fn: () => void): () => void };
         const schedule = createCoherenceSchedule({
           em: () => services.db.orm.em.fork() as unknown as EntityManager,
           agents: () => agentsOf(services),
-          clock,
+          // The runtime clock (a test may move it): a move past the hour runs the day's probe.
+          clock: hostOf(services).clock,
           instanceId: config.runOwnerId,
           hourUtc: config.coherenceProbeHour,
           log: services.log,
