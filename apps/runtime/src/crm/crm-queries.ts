@@ -3,6 +3,12 @@ import type { ContactSummary, CrmPort, FollowUpSummary } from '@switchyard/actor
 import { sql, sqlOne } from '../host/db';
 
 const DAY = 86_400_000;
+
+/**
+ * What crm.findContacts passes (packages/actors/src/nodes/crm.ts): the port's query plus the
+ * optional "not suggested within N days" filter, until `CrmPort` declares those two fields.
+ */
+type FindContactsQuery = Parameters<CrmPort['findContacts']>[1] & { notSuggestedDays?: number; notSuggestedKey?: string };
 const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString());
 
 const ORDER: Record<'strength' | 'lastInteraction' | 'name', string> = {
@@ -18,7 +24,7 @@ const ORDER: Record<'strength' | 'lastInteraction' | 'name', string> = {
  */
 export function createCrmQueries(em: () => EntityManager): Pick<CrmPort, 'findContacts' | 'findFollowUps' | 'hasRecentEmail'> {
   return {
-    async findContacts(userId, q) {
+    async findContacts(userId: string, q: FindContactsQuery) {
       const where = ['user_id = ?'];
       const params: unknown[] = [userId];
       if (q.dormantDays !== undefined) {
@@ -32,6 +38,12 @@ export function createCrmQueries(em: () => EntityManager): Pick<CrmPort, 'findCo
       if (q.tag) {
         where.push('tags @> ?::jsonb');
         params.push(JSON.stringify([q.tag]));
+      }
+      if (q.notSuggestedDays !== undefined) {
+        // Suggested lately: this user has a notification about the contact (with that key) created in the window.
+        where.push(`not exists (select 1 from notifications n where n.user_id = contacts.user_id and n.contact_id = contacts.id
+          and n.created_at > ?::timestamptz${q.notSuggestedKey ? ' and n.suggestion_key = ?' : ''})`);
+        params.push(new Date(Date.parse(q.now) - q.notSuggestedDays * DAY).toISOString(), ...(q.notSuggestedKey ? [q.notSuggestedKey] : []));
       }
       const dir = q.order === 'asc' ? 'asc' : 'desc';
       const rows = await sql<{ id: string; name: string; email: string; company: string; relationship_strength: number; last_interaction_at: Date | null; tags: string[] }>(em(),

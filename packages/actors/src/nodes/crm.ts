@@ -1,20 +1,38 @@
+import type { CrmPort } from '../ports';
 import { pass, type InvokeImplementation } from './types';
 
 const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** Contacts by dormancy and strength, ordered and limited; `checkedAt` is the clock reading it used. */
+/**
+ * The port's contacts query plus "not suggested within N days": contacts with a notification about
+ * them (with `notSuggestedKey`: only with that suggestion key) created after `now` minus N days
+ * are left out. An extension until `CrmPort.findContacts` declares these two fields itself.
+ */
+type FindContactsQuery = Parameters<CrmPort['findContacts']>[1] & { notSuggestedDays?: number; notSuggestedKey?: string };
+
+/**
+ * Contacts by dormancy, strength and "not suggested lately", ordered and limited; `checkedAt` is
+ * the clock reading it used (and `notSuggestedSince` the cut-off it derived, when that filter is on).
+ */
 export const findContacts: InvokeImplementation<'crm.findContacts'> = {
   kind: 'invoke',
   async run({ params, userId }, { crm, clock }) {
-    const now = new Date(clock.now()).toISOString();
-    const contacts = await crm.findContacts(userId, {
+    const nowMs = clock.now();
+    const now = new Date(nowMs).toISOString();
+    const query: FindContactsQuery = {
       now, orderBy: params.orderBy, order: params.order, limit: params.limit,
       ...(params.dormantDays === undefined ? {} : { dormantDays: params.dormantDays }),
       ...(params.minStrength === undefined ? {} : { minStrength: params.minStrength }),
       ...(params.tag ? { tag: params.tag } : {}),
-    });
-    return pass({ contacts, count: contacts.length, checkedAt: now });
+      ...(params.notSuggestedDays === undefined ? {} : { notSuggestedDays: params.notSuggestedDays }),
+      ...(params.notSuggestedDays !== undefined && params.notSuggestedKey ? { notSuggestedKey: params.notSuggestedKey } : {}),
+    };
+    const contacts = await crm.findContacts(userId, query);
+    // Outputs of documents without the filter stay exactly as they were.
+    const notSuggested = params.notSuggestedDays === undefined ? {} : { notSuggestedSince: new Date(nowMs - params.notSuggestedDays * DAY).toISOString() };
+    return pass({ contacts, count: contacts.length, checkedAt: now, ...notSuggested });
   },
 };
 

@@ -8,7 +8,7 @@ import { IN, defineNodeKind, template } from './common';
 
 export const findContactsNode = defineNodeKind({
   type: 'crm.findContacts', typeVersion: 1, category: 'action', label: 'Find contacts', effect: false,
-  description: 'Lists contacts by filters such as "no interaction for more than N days" and "relationship strength above x".',
+  description: 'Lists contacts by filters such as "no interaction for more than N days", "relationship strength above x" and "not suggested in the last N days".',
   params: z.object({
     dormantDays: z.number().int().min(0).max(3650).optional().describe('Only contacts with no interaction for more than this many days (never counts as dormant)'),
     minStrength: z.number().min(0).max(1).optional().describe('Only contacts with a relationship strength above this (0..1)'),
@@ -16,6 +16,11 @@ export const findContactsNode = defineNodeKind({
     orderBy: z.enum(['strength', 'lastInteraction', 'name']).default('strength'),
     order: z.enum(['desc', 'asc']).default('desc'),
     limit: z.number().int().min(1).max(100).default(10),
+    // Optional without defaults: documents that do not use them compile byte-identically.
+    notSuggestedDays: z.number().int().min(1).max(365).optional()
+      .describe('Skip contacts you already got a suggestion (notification) about in the last this many days (1..365)'),
+    notSuggestedKey: z.string().trim().max(300).optional()
+      .describe('With "not suggested": only suggestions with this dedupe key count, e.g. "reactivate" (empty: any notification about the contact)'),
   }),
   inputs: [IN],
   outputs: [{ id: 'out', label: 'Contacts', dataType: 'any' }],
