@@ -10,7 +10,7 @@ import { createHost, type RunUpdate } from '../apps/runtime/src/host/host';
 import { chainDoc } from './graphs';
 import { compare, type Figure } from './harness';
 
-async function open(kind: 'pglite' | 'postgres'): Promise<{ db: Database; drop(): Promise<void> }> {
+export async function open(kind: 'pglite' | 'postgres'): Promise<{ db: Database; drop(): Promise<void> }> {
   if (kind === 'pglite') {
     const db = await openDatabase({ databaseUrl: undefined, dataDir: MEMORY_DATA_DIR });
     return { db, drop: () => db.close() };
@@ -37,7 +37,7 @@ async function open(kind: 'pglite' | 'postgres'): Promise<{ db: Database; drop()
 }
 
 /** Saves a flow version row the host can compile (no API layer in the way). */
-async function seedFlow(em: EntityManager, userId: string, doc: ReturnType<typeof chainDoc>) {
+export async function seedFlow(em: EntityManager, userId: string, doc: ReturnType<typeof chainDoc>) {
   const flowId = randomUUID();
   await sql(em, 'insert into flows (id, user_id, doc_id, kind, name, description, current_version, status) values (?, ?, ?, ?, ?, ?, 1, ?)', [flowId, userId, doc.id, 'workflow', doc.name, '', 'deployed']);
   await sql(em, 'insert into flow_versions (flow_id, version, document) values (?, 1, ?)', [flowId, { ...doc, version: 1 }]);
@@ -150,7 +150,7 @@ function finished(host: ReturnType<typeof createHost>, runId: string) {
 const count = async (em: () => EntityManager, runId: string) => Number((await sql<{ n: string }>(em(), 'select count(*) as n from run_journal where run_id = ?', [runId]))[0]!.n);
 
 /** 1,000 runs waiting on an approval, restored by a fresh host vs raw JSON.parse + createActor({ snapshot }). */
-async function rehydration(kind: string, em: () => EntityManager, userId: string, ports: ReturnType<typeof createFakePorts>['ports']): Promise<Figure> {
+export async function rehydration(kind: string, em: () => EntityManager, userId: string, ports: ReturnType<typeof createFakePorts>['ports']): Promise<Figure> {
   const doc = chainDoc(5, 'flow.approval', 'rehydrate');
   const flowId = await seedFlow(em(), userId, doc);
   const compiled: CompiledMachine = compile(doc).machine!;

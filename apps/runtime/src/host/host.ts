@@ -15,6 +15,9 @@ import { isDeadLocalInstance } from './instances';
 import { createMachineRegistry, type MachineRegistry } from './machines';
 import { createRunStore, diffStates, isFinal, PersistError, type Fence, type JournalEntry, type Lease, type RunRow, type RunStore, type WriteOutcome } from './run-store';
 
+/** A relaunched run's journal mark, stored with those of its batch. */
+type RestartMarker = Parameters<RunStore['mark']>[0][number];
+
 interface LiveRun {
   id: string;
   userId: string;
@@ -277,6 +280,8 @@ export function createHost(deps: HostDeps) {
     fence: Fence | null = fenceOf(row),
     resumeAttempt = 0,
     woken: boolean | 'replayed' = false,
+    /** Relaunched in a batch: the restart marker goes here, for the caller to store with the batch's (`store.mark`). */
+    markers?: RestartMarker[],
   ) {
     const run: LiveRun = {
       id: row.id, userId: row.user_id, compiled, version: Number(row.snapshot_version), nodeStates: {}, status: row.status ?? 'running',
@@ -298,15 +303,21 @@ export function createHost(deps: HostDeps) {
       },
     });
     run.actor = actor;
+    // Starting a restored actor reports the snapshot it was given: not a step, nothing to store.
+    if (restoring) run.lastSnapshot = actor.getSnapshot() as never;
     if (restoring || resumeAttempt > 0) {
       // A journal row marks the restart; the snapshot is unchanged, so the row carries none.
       const restored = row.snapshot as { value?: unknown; context?: RunContext } | null;
       run.nodeStates = restored?.context ? nodeStatesOfSnapshot({ value: restored.value, context: restored.context }) : nodeStatesOf(restored?.value);
-      queueWrite(run, {
-        runId: run.id, version: ++run.version, snapshot: null, status: run.status, reason: null, error: null, at: iso(), finished: false, touchRun: false,
-        journal: { kind: woken === 'replayed' ? 'replayed' : woken ? 'woken' : 'restored', eventType: null, nodeId: null, data: resumeAttempt > 0 ? { afterFailedWrite: true, attempt: resumeAttempt } : null },
-        fence,
-      });
+      const kind = woken === 'replayed' ? 'replayed' : woken ? 'woken' : 'restored';
+      if (markers && resumeAttempt === 0) markers.push({ runId: run.id, version: ++run.version, kind, fence });
+      else {
+        queueWrite(run, {
+          runId: run.id, version: ++run.version, snapshot: null, status: run.status, reason: null, error: null, at: iso(), finished: false, touchRun: false,
+          journal: { kind, eventType: null, nodeId: null, data: resumeAttempt > 0 ? { afterFailedWrite: true, attempt: resumeAttempt } : null },
+          fence,
+        });
+      }
     }
     live.set(row.id, run);
     actor.start();
@@ -424,10 +435,11 @@ export function createHost(deps: HostDeps) {
   async function launchAll(rows: RunRow[], what: string) {
     let launched = 0;
     let failed = 0;
+    const markers: RestartMarker[] = [];
     for (const row of rows) {
       if (live.has(row.id) || resuming.has(row.id) || stopping) continue;
       try {
-        launch(row, await machinesRegistry.compiledFor(row.flow_id, row.flow_version));
+        launch(row, await machinesRegistry.compiledFor(row.flow_id, row.flow_version), fenceOf(row), 0, false, markers);
         launched++;
       } catch (e) {
         failed++;
@@ -438,7 +450,14 @@ export function createHost(deps: HostDeps) {
           .catch((err: unknown) => deps.log?.error({ err, runId: row.id }, 'could not mark the run'));
       }
     }
+    await storeMarkers(markers);
     return { launched, failed };
+  }
+
+  /** Stores the restart markers of runs relaunched together, in one statement; a lost mark is only logged. */
+  async function storeMarkers(markers: RestartMarker[]) {
+    if (!markers.length) return;
+    await store.mark(markers, iso()).catch((e: unknown) => deps.log?.error({ err: e, runs: markers.length }, 'could not journal the restart markers of relaunched runs'));
   }
 
   /** Rehydrates every active run this process may own. */

@@ -132,6 +132,12 @@ function writeBatch(em: EntityManager, writes: SnapshotWrite[], notify: boolean)
     params);
 }
 
+/**
+ * The run row's columns a relaunch reads, without `runs.snapshot`: the snapshot comes from the
+ * columns below (the row's or the journal's newest), so it is read and parsed once, not twice.
+ */
+const RUN_FIELDS = 'r.id, r.user_id, r.flow_id, r.flow_version, r.status, r.trigger_node_id, r.trigger, r.reason, r.error, r.started_at, r.updated_at, r.finished_at, r.owner, r.lease_epoch';
+
 /** The newest snapshot of a run: the journal's latest, or the run row's when that is newer. */
 export const LATEST_SNAPSHOT = `left join lateral (
     select j.snapshot as j_snapshot, j.seq as j_seq from run_journal j
@@ -296,7 +302,7 @@ export function createRunStore(em: () => EntityManager, opts: { maxBatch?: numbe
       // The epoch is the one this claim set (a later claim elsewhere would fence it off anyway).
       const epochs = new Map(toLaunch.map((c) => [c.id, Number(c.lease_epoch)]));
       const rows = await withDeltas(em(), await sql<RunRow>(em(),
-        `select r.*, ${RESUMABLE_COLUMNS} from runs r ${RESUMABLE_SNAPSHOT} where r.id = any(?::uuid[]) order by r.started_at`,
+        `select ${RUN_FIELDS}, ${RESUMABLE_COLUMNS} from runs r ${RESUMABLE_SNAPSHOT} where r.id = any(?::uuid[]) order by r.started_at`,
         [`{${toLaunch.map((c) => c.id).join(',')}}`]));
       return Object.assign(rows.map((r) => ({ ...r, owner: lease.instanceId, lease_epoch: epochs.get(r.id) ?? 0 })), { parked });
     },
@@ -375,6 +381,27 @@ export function createRunStore(em: () => EntityManager, opts: { maxBatch?: numbe
         if (!flushing) void flush();
       }),
 
+    /**
+     * Journal rows that mark runs relaunched together (a restart's restore, a batch of wakes): one
+     * statement for the batch instead of one queued write per run. Each row is kept only while its
+     * run's fence holds. A marker carries no state (no snapshot, no delta), so no later delta is
+     * taken from it and a marker that is not stored loses nothing but the mark.
+     */
+    async mark(markers: { runId: string; version: number; kind: JournalEntry['kind']; fence: Fence | null }[], at: string) {
+      if (!markers.length) return 0;
+      const rows = await sql<{ run_id: string }>(em(),
+        `insert into run_journal (run_id, seq, at, kind)
+         select m.run_id, m.seq, ?::timestamptz, m.kind
+           from unnest(?::uuid[], ?::int[], ?::text[], ?::text[], ?::bigint[]) as m(run_id, seq, kind, owner, epoch)
+           join runs r on r.id = m.run_id
+          where m.owner is null or (r.owner = m.owner and r.lease_epoch = m.epoch)
+         on conflict (run_id, seq) do nothing returning run_id`,
+        [at, `{${markers.map((m) => m.runId).join(',')}}`, `{${markers.map((m) => m.version).join(',')}}`, `{${markers.map((m) => m.kind).join(',')}}`,
+          `{${markers.map((m) => (m.fence ? `"${m.fence.owner.replace(/["\\]/g, '\\$&')}"` : 'NULL')).join(',')}}`,
+          `{${markers.map((m) => (m.fence ? m.fence.epoch : 'NULL')).join(',')}}`]);
+      return rows.length;
+    },
+
     /** The run was relaunched from what was stored: its writes are taken again. */
     reset(runId: string) {
       broken.delete(runId);
@@ -395,12 +422,12 @@ export function createRunStore(em: () => EntityManager, opts: { maxBatch?: numbe
 
     /** A run with the snapshot to resume from (restore after a failed write). */
     async resumable(runId: string) {
-      const row = await sqlOne<RunRow>(em(), `select r.*, ${RESUMABLE_COLUMNS} from runs r ${RESUMABLE_SNAPSHOT} where r.id = ?`, [runId]);
+      const row = await sqlOne<RunRow>(em(), `select ${RUN_FIELDS}, ${RESUMABLE_COLUMNS} from runs r ${RESUMABLE_SNAPSHOT} where r.id = ?`, [runId]);
       return row ? (await withDeltas(em(), [row]))[0]! : null;
     },
 
     async active() {
-      return withDeltas(em(), await sql<RunRow>(em(), `select r.*, ${RESUMABLE_COLUMNS} from runs r ${RESUMABLE_SNAPSHOT} where r.status in ('running', 'waiting') order by r.started_at`));
+      return withDeltas(em(), await sql<RunRow>(em(), `select ${RUN_FIELDS}, ${RESUMABLE_COLUMNS} from runs r ${RESUMABLE_SNAPSHOT} where r.status in ('running', 'waiting') order by r.started_at`));
     },
 
     /** Ends a run that cannot go on (a broken snapshot): `failed`, or `parked` when its machine is of an unknown format. */
