@@ -1,9 +1,9 @@
-import { assign, fromPromise, setup, type AnyActorRef, type AnyStateMachine, type SnapshotFrom } from 'xstate';
-import { defaultCatalog, isNodeType, isSwitchyardError, type NodeType } from '@switchyard/schema';
-import type { CompiledMachine, IncomingEdge, MachineConfigJson } from './compiler/types';
+import { assign, enqueueActions, fromPromise, setup, type AnyActorRef, type AnyStateMachine, type SnapshotFrom } from 'xstate';
+import { SwitchyardError, defaultCatalog, isNodeType, isSwitchyardError, type ErrorCode, type NodeType } from '@switchyard/schema';
+import type { CompiledMachine, CompiledNode, IncomingEdge, MachineConfigJson } from './compiler/types';
 import { renderParams, type Scope } from './expression';
 import { nodeImplementations } from './nodes/registry';
-import { timerKeyOf, type Invocation, type NodeOutcome } from './nodes/types';
+import { pass, timerKeyOf, type Invocation, type NodeOutcome } from './nodes/types';
 import type { RunPorts } from './ports';
 import { stableStringify } from './stable-json';
 
@@ -43,7 +43,42 @@ export interface RunContext {
   queuedActivations?: { activationId: string; triggerNodeId: string; payload: unknown }[];
   /** Behaviors: triggers not queued because the queue was full (MAX_QUEUED_ACTIVATIONS). */
   droppedActivations?: number;
+  /** For-each nodes running a branch per item: their items and how far each got. */
+  each?: Record<string, ForEachState>;
+  /** The machine of one item of a for-each's branch: which for-each, the item and its place in the list. */
+  item?: { forEach: string; index: number; value: unknown };
 }
+
+/** One item of a for-each that runs a branch per item. */
+export interface ForEachItem {
+  /** The item's place in the list (`where` keeps places, so keys stay put). */
+  index: number;
+  value: unknown;
+  status: 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped';
+  /** The state of each branch node, as the item's machine last reported it. */
+  nodes: Record<string, string>;
+  /** The branch nodes' outputs, once the item ended. */
+  outputs?: Record<string, unknown>;
+  error?: { nodeId: string | null; code: string; message: string };
+}
+
+export interface ForEachState {
+  total: number;
+  /** Items `where` left out. */
+  skipped: number;
+  items: ForEachItem[];
+}
+
+/** What an item's machine ends with (its final state's status, its context's results). */
+interface ItemOutput {
+  status: 'completed' | 'skipped' | 'failed';
+  nodes: Record<string, NodeResult>;
+  failure: RunContext['failure'];
+}
+
+/** The id of the child machine that runs a for-each's branch for the item at `index`. */
+export const itemActorId = (forEachId: string, index: number) => `${forEachId}.item.${index}`;
+const bodyActorSrc = (forEachId: string) => `sys.forEach.body.${forEachId}`;
 
 /** A behavior queues at most this many activations behind the one under way; more are counted as dropped. */
 export const MAX_QUEUED_ACTIVATIONS = 50;
@@ -86,6 +121,8 @@ interface InvokeInput {
   expressionParams: string[];
   backoffMs?: number;
   factor?: number;
+  /** A for-each with a branch: its node only picks the items. */
+  branch?: boolean;
 }
 /**
  * What an invoked node receives; it is persisted with the snapshot, so a restored run re-invokes
@@ -99,6 +136,8 @@ interface BoundInput extends InvokeInput {
   attempt: number;
   scope?: Scope;
   activation?: number;
+  /** A node of a for-each's branch: the for-each and the item's place (its effect and timer keys are the item's). */
+  item?: { forEach: string; index: number };
 }
 
 /** Replaces JSON invoke inputs by functions of context: config stays JSON until bound here. */
@@ -116,6 +155,7 @@ function hydrate(config: unknown): unknown {
           ...staticInput, runId: context.runId, userId: context.userId,
           attempt: context.nodes[staticInput.nodeId]?.attempts ?? 0,
           ...(context.activation ? { activation: context.activation } : {}),
+          ...(context.item ? { item: { forEach: context.item.forEach, index: context.item.index } } : {}),
         }),
       };
     } else out[k] = hydrate(v);
@@ -128,6 +168,15 @@ function hydrate(config: unknown): unknown {
  * deterministic workflow (the JSON config) and its activities (node implementations).
  */
 export function createRunMachine(compiled: CompiledMachine, ports: RunPorts) {
+  // The run's nodes and those of its for-each branches (ids are unique across the document).
+  const allNodes: Record<string, CompiledNode> = { ...compiled.nodes };
+  const bodyOf = new Map<string, string>();
+  for (const [eachId, body] of Object.entries(compiled.bodies ?? {})) {
+    for (const [id, n] of Object.entries(body.nodes)) {
+      allNodes[id] = n;
+      bodyOf.set(id, eachId);
+    }
+  }
   // A node sees the outputs of the nodes upstream of it (all resolved before it starts, and never
   // changed after), so its scope is the same when it starts and when a restored run restarts it.
   const upstream = new Map<string, Set<string>>();
@@ -135,29 +184,40 @@ export function createRunMachine(compiled: CompiledMachine, ports: RunPorts) {
     const known = upstream.get(id);
     if (known) return known;
     const found = new Set<string>();
-    const stack = (compiled.nodes[id]?.incoming ?? []).map((e) => e.source);
+    const stack = (allNodes[id]?.incoming ?? []).map((e) => e.source);
     while (stack.length) {
       const next = stack.pop()!;
       if (found.has(next)) continue;
       found.add(next);
-      for (const e of compiled.nodes[next]?.incoming ?? []) stack.push(e.source);
+      for (const e of allNodes[next]?.incoming ?? []) stack.push(e.source);
     }
     upstream.set(id, found);
     return found;
   };
+  const contextOf = (actor: AnyActorRef | undefined) => (actor?.getSnapshot() as { context?: RunContext } | undefined)?.context;
   const scopeFor = (input: BoundInput, self: AnyActorRef): Scope => {
     if (input.scope) return input.scope;
-    const context = (self._parent?.getSnapshot() as { context?: RunContext } | undefined)?.context;
-    if (!context) return { trigger: undefined, nodes: {}, run: { id: input.runId } };
+    const context = contextOf(self._parent);
+    // A node of a for-each's branch: the branch's outputs are its item machine's, the rest (the
+    // for-each's upstream, the trigger) the run's, which do not change while the for-each runs.
+    const item = context?.item;
+    const run = item ? contextOf(self._parent?._parent) : context;
+    if (!context || !run) return { trigger: undefined, nodes: {}, run: { id: input.runId } };
     const nodes: Record<string, unknown> = {};
     for (const id of upstreamOf(input.nodeId)) {
-      const out = context.nodes[id]?.output;
+      if (item && id === item.forEach) continue;
+      const out = (bodyOf.has(id) ? context : run).nodes[id]?.output;
       if (out !== undefined) nodes[id] = out;
     }
-    return { trigger: context.trigger, nodes, run: context.activation ? { id: context.runId, activation: context.activation } : { id: context.runId } };
+    return {
+      trigger: run.trigger, nodes, run: run.activation ? { id: run.runId, activation: run.activation } : { id: run.runId },
+      ...(item ? { item: item.value, index: item.index } : {}),
+    };
   };
-  const actors: Record<string, ReturnType<typeof fromPromise<NodeOutcome, BoundInput>>> = {};
-  for (const node of Object.values(compiled.nodes)) {
+  /** The id a node acts under: a branch node's is its item's (`each[2].task`), like a one-action for-each's `each[2]`. */
+  const actingId = (input: BoundInput) => (input.item ? `${input.item.forEach}[${input.item.index}].${input.nodeId}` : input.nodeId);
+  const actors: Record<string, unknown> = {};
+  for (const node of Object.values(allNodes)) {
     if (!isNodeType(node.type) || actors[node.type]) continue;
     const impl = nodeImplementations[node.type as NodeType];
     if (impl.kind !== 'invoke') continue;
@@ -173,18 +233,21 @@ export function createRunMachine(compiled: CompiledMachine, ports: RunPorts) {
       const scope = scopeFor(input, self);
       if (waitsForCommit) await ports.durability?.committed(input.runId, signal);
       const { nodeId, expressionParams } = input;
-      const node = compiled.nodes[nodeId]!;
+      const node = allNodes[nodeId]!;
       const skip = new Set(expressionParams);
       const rendered: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(node.params)) rendered[k] = skip.has(k) ? v : renderParams(v, scope);
       const { retry: _r, continueOnError: _c, ...effectInput } = rendered;
+      const acting = actingId(input);
       return run(
         {
-          runId: input.runId, userId: input.userId, nodeId, nodeType: node.type as NodeType,
+          runId: input.runId, userId: input.userId, nodeId: acting, nodeType: node.type as NodeType,
           params: rendered, scope, attempt: input.attempt, signal,
           ...(input.activation ? { activation: input.activation } : {}),
-          // A behavior's n-th activation acts anew: its effects have keys of their own.
-          effectKey: stableStringify(input.activation ? [input.runId, input.activation, nodeId, effectInput] : [input.runId, nodeId, effectInput]),
+          ...(input.branch ? { branch: true } : {}),
+          // A behavior's n-th activation acts anew: its effects have keys of their own; so does each
+          // item of a for-each's branch (its acting id holds the for-each and the item's place).
+          effectKey: stableStringify(input.activation ? [input.runId, input.activation, acting, effectInput] : [input.runId, acting, effectInput]),
         },
         ports,
       );
@@ -192,15 +255,30 @@ export function createRunMachine(compiled: CompiledMachine, ports: RunPorts) {
   }
   actors['sys.timeout'] = fromPromise<NodeOutcome, BoundInput>(async ({ input, signal }) => {
     await ports.durability?.committed(input.runId, signal);
-    await ports.timers.sleep({ runId: input.runId, key: timerKeyOf(input.nodeId, input.activation, ':timeout') }, input.backoffMs ?? 0, signal);
+    await ports.timers.sleep({ runId: input.runId, key: timerKeyOf(actingId(input), input.activation, ':timeout') }, input.backoffMs ?? 0, signal);
     return { output: null, handles: [] };
   });
   actors['sys.backoff'] = fromPromise<NodeOutcome, BoundInput>(async ({ input, signal }) => {
     await ports.durability?.committed(input.runId, signal);
     const attempts = Math.max(1, input.attempt);
     const ms = (input.backoffMs ?? 0) * (input.factor ?? 1) ** (attempts - 1);
-    await ports.timers.sleep({ runId: input.runId, key: timerKeyOf(input.nodeId, input.activation, `:retry:${attempts}`) }, ms, signal);
+    await ports.timers.sleep({ runId: input.runId, key: timerKeyOf(actingId(input), input.activation, `:retry:${attempts}`) }, ms, signal);
     return { output: null, handles: [] };
+  });
+  // A for-each's branch is done: its node's outcome from its items (a failed item fails it).
+  actors['sys.forEach.collect'] = fromPromise<NodeOutcome, BoundInput>(async ({ input, self }) => {
+    const state = contextOf(self._parent)?.each?.[input.nodeId];
+    if (!state) throw new SwitchyardError('INTERNAL', `The items of "${input.nodeId}" are not in the run's state`);
+    const failed = state.items.find((i) => i.status === 'failed');
+    if (failed) {
+      const e = failed.error ?? { nodeId: null, code: 'INTERNAL', message: 'The item failed' };
+      throw new SwitchyardError(e.code as ErrorCode, `Item ${failed.index + 1}${e.nodeId ? ` (${e.nodeId})` : ''}: ${e.message}`);
+    }
+    const done = state.items.filter((i) => i.status !== 'pending' && i.status !== 'running');
+    return pass({
+      count: done.length, total: state.total, skipped: state.skipped,
+      results: done.map((i) => ({ index: i.index, status: i.status, nodes: i.outputs ?? {} })),
+    });
   });
 
   const setNode = (ctx: RunContext, nodeId: string, patch: Partial<NodeResult>): Record<string, NodeResult> => ({
@@ -208,12 +286,29 @@ export function createRunMachine(compiled: CompiledMachine, ports: RunPorts) {
     [nodeId]: { status: 'succeeded', handles: [], attempts: 0, ...ctx.nodes[nodeId], ...patch },
   });
 
+  /** How far a for-each's items got, as its node's output while they run (the run view shows it). */
+  const progressOf = (state: ForEachState) => {
+    const count = state.items.filter((i) => i.status !== 'pending' && i.status !== 'running').length;
+    return { count, total: state.total, skipped: state.skipped, pending: state.items.length - count };
+  };
+  const withItems = (context: RunContext, nodeId: string, state: ForEachState) => ({
+    each: { ...context.each, [nodeId]: state },
+    nodes: setNode(context, nodeId, { status: 'waiting', handles: [], output: progressOf(state) }),
+  });
+  const itemIndexOf = (eventType: string) => Number(eventType.slice(eventType.lastIndexOf('.') + 1));
+
   // xstate's setup() types each implementation precisely; the machine is assembled from a
   // runtime-built config, so the generic parameters are erased here on purpose.
-  const s = setup({
+  const machineSetup = (extraActors: Record<string, unknown>) => setup({
     types: {} as { context: RunContext; events: RunEvent; input: RunInput },
-    actors: actors as never,
+    actors: { ...actors, ...extraActors } as never,
     guards: {
+      // Every item ended (in order: or one failed, so the rest are not started).
+      itemsDone: ({ context }, p: { nodeId: string; sequential: boolean }) => {
+        const items = context.each?.[p.nodeId]?.items ?? [];
+        if (items.some((i) => i.status === 'running')) return false;
+        return !items.some((i) => i.status === 'pending') || (p.sequential && items.some((i) => i.status === 'failed'));
+      },
       isFiredTrigger: ({ context }, p: { nodeId: string }) => context.triggerNodeId === p.nodeId,
       hasQueuedActivation: ({ context }) => (context.queuedActivations?.length ?? 0) > 0,
       inputsReady: ({ context }, p: { incoming: IncomingEdge[] }) => allResolved(context, p.incoming) && p.incoming.some((e) => edgeActive(context, e)),
@@ -228,6 +323,65 @@ export function createRunMachine(compiled: CompiledMachine, ports: RunPorts) {
         context.skipReason !== null && !p.workNodes.some((id) => { const st = context.nodes[id]?.status; return st === 'succeeded' || st === 'failed'; }),
     },
     actions: {
+      beginItems: assign(({ context, event }, p: { nodeId: string }) => {
+        const picked = (event as unknown as { output: { output: { total: number; skipped: number; items: { item: unknown; index: number }[] } } }).output.output;
+        return withItems(context, p.nodeId, {
+          total: picked.total, skipped: picked.skipped,
+          items: picked.items.map(({ item, index }) => ({ index, value: item, status: 'pending', nodes: {} })),
+        });
+      }),
+      // Starts the items that may start: all (parallel), or the next when none runs and none failed (in order).
+      spawnItems: enqueueActions(({ context, enqueue }, p: { nodeId: string; sequential: boolean }) => {
+        const state = context.each?.[p.nodeId];
+        if (!state) return;
+        const pending = state.items.filter((i) => i.status === 'pending');
+        const busy = state.items.some((i) => i.status === 'running' || i.status === 'failed');
+        const start = p.sequential ? (busy ? [] : pending.slice(0, 1)) : pending;
+        if (!start.length) return;
+        const starting = new Set(start.map((i) => i.index));
+        enqueue.assign(withItems(context, p.nodeId, { ...state, items: state.items.map((i) => (starting.has(i.index) ? { ...i, status: 'running' } : i)) }));
+        for (const i of start) {
+          const input: ItemInput = { runId: context.runId, userId: context.userId, forEach: p.nodeId, index: i.index, value: i.value, ...(context.activation ? { activation: context.activation } : {}) };
+          // Every step of an item is a step of the run: the host journals it, and the item's
+          // effects wait for the write that holds it (persist before effect).
+          enqueue.spawnChild(bodyActorSrc(p.nodeId) as never, { id: itemActorId(p.nodeId, i.index), input, syncSnapshot: true } as never);
+        }
+      }),
+      recordItemProgress: assign(({ context, event }, p: { nodeId: string }) => {
+        const state = context.each?.[p.nodeId];
+        const snap = (event as unknown as { snapshot: { value: unknown; context: RunContext } }).snapshot;
+        if (!state || !snap?.context) return {};
+        const index = itemIndexOf(event.type);
+        const { [p.nodeId]: _self, ...nodes } = nodeStatesOfSnapshot(snap);
+        return { each: { ...context.each, [p.nodeId]: { ...state, items: state.items.map((i) => (i.index === index ? { ...i, nodes } : i)) } } };
+      }),
+      recordItem: enqueueActions(({ context, event, enqueue }, p: { nodeId: string }) => {
+        const state = context.each?.[p.nodeId];
+        const index = itemIndexOf(event.type);
+        enqueue.stopChild(itemActorId(p.nodeId, index));
+        if (!state) return;
+        const done = (event as unknown as { output?: ItemOutput }).output;
+        const ended = (i: ForEachItem): ForEachItem => {
+          if (!done) {
+            const e = errorOf((event as unknown as { error: unknown }).error);
+            return { ...i, status: 'failed', error: { nodeId: null, ...e } };
+          }
+          const outputs: Record<string, unknown> = {};
+          const nodes: Record<string, string> = {};
+          for (const [id, r] of Object.entries(done.nodes)) {
+            if (id === p.nodeId) continue;
+            nodes[id] = r.status;
+            if (r.output !== undefined) outputs[id] = r.output;
+          }
+          const status = done.status === 'completed' ? 'succeeded' : done.status;
+          return { ...i, status, nodes, outputs, ...(done.failure ? { error: done.failure } : {}) };
+        };
+        enqueue.assign(withItems(context, p.nodeId, { ...state, items: state.items.map((i) => (i.index === index ? ended(i) : i)) }));
+      }),
+      // Leaving the items (a failure elsewhere, a cancel): the items still running stop with it.
+      stopItems: enqueueActions(({ context, enqueue }, p: { nodeId: string }) => {
+        for (const i of context.each?.[p.nodeId]?.items ?? []) if (i.status === 'running') enqueue.stopChild(itemActorId(p.nodeId, i.index));
+      }),
       recordTrigger: assign(({ context }, p: { nodeId: string }) => ({
         nodes: setNode(context, p.nodeId, { status: 'succeeded', handles: ['out'], output: context.trigger }),
       })),
@@ -277,7 +431,7 @@ export function createRunMachine(compiled: CompiledMachine, ports: RunPorts) {
         const e = event as Extract<RunEvent, { type: 'behavior.activate' }>;
         return {
           activation: (context.activation ?? 0) + 1, nodes: {}, skipReason: null, failure: null,
-          triggerNodeId: e.triggerNodeId, trigger: e.payload,
+          triggerNodeId: e.triggerNodeId, trigger: e.payload, ...(context.each ? { each: {} } : {}),
         };
       }),
       queueActivation: assign(({ context, event }) => {
@@ -291,7 +445,7 @@ export function createRunMachine(compiled: CompiledMachine, ports: RunPorts) {
         const [next, ...rest] = context.queuedActivations ?? [];
         return {
           activation: (context.activation ?? 0) + 1, nodes: {}, skipReason: null, failure: null,
-          triggerNodeId: next?.triggerNodeId ?? '', trigger: next?.payload ?? null, queuedActivations: rest,
+          triggerNodeId: next?.triggerNodeId ?? '', trigger: next?.payload ?? null, queuedActivations: rest, ...(context.each ? { each: {} } : {}),
         };
       }),
       endActivation: assign(({ context }, p: { status: 'completed' | 'skipped' | 'failed' }) => ({
@@ -330,14 +484,41 @@ export function createRunMachine(compiled: CompiledMachine, ports: RunPorts) {
       }),
     },
   });
+  // Each for-each's branch: a machine run once per item, started by the run (a child in its
+  // persisted snapshot, restored with it). Its context starts with the for-each's `each` fired.
+  const base = machineSetup({});
+  const bodies: Record<string, unknown> = {};
+  for (const [eachId, body] of Object.entries(compiled.bodies ?? {})) {
+    bodies[bodyActorSrc(eachId)] = base.createMachine({
+      ...(hydrate(body.config) as object),
+      context: ({ input }: { input: ItemInput }): RunContext => ({
+        runId: input.runId, userId: input.userId, triggerNodeId: '', trigger: null,
+        nodes: { [eachId]: { status: 'succeeded', handles: ['each'], attempts: 0 } }, skipReason: null, failure: null,
+        ...(input.activation ? { activation: input.activation } : {}),
+        item: { forEach: input.forEach, index: input.index, value: input.value },
+      }),
+      output: ({ context, event }: { context: RunContext; event: { output?: { status?: ItemOutput['status'] } } }): ItemOutput => ({
+        status: event.output?.status ?? 'completed', nodes: context.nodes, failure: context.failure,
+      }),
+    } as never);
+  }
   const config = hydrate(compiled.config) as Record<string, unknown>;
-  return s.createMachine({
+  return (compiled.bodies ? machineSetup(bodies) : base).createMachine({
     ...(config as object),
     context: ({ input }: { input: RunInput }): RunContext => ({
       runId: input.runId, userId: input.userId, triggerNodeId: input.triggerNodeId, trigger: input.payload,
       nodes: {}, skipReason: null, failure: null,
     }),
   } as never) as unknown as AnyStateMachine;
+}
+
+interface ItemInput {
+  runId: string;
+  userId: string;
+  activation?: number;
+  forEach: string;
+  index: number;
+  value: unknown;
 }
 
 export type RunSnapshot = SnapshotFrom<AnyStateMachine>;
@@ -364,19 +545,30 @@ export function nodeStatesOf(value: unknown): Record<string, string> {
   for (const [region, v] of Object.entries(active as Record<string, unknown>)) {
     if (typeof v === 'string') {
       if (v === '$pending') out[region] = 'pending';
-      else if (v !== '$done') out[region] = v;
+      else if (v !== '$done') out[region] = FOR_EACH_STEPS.has(v) ? 'running' : v;
       continue;
     }
     for (const [node, inner] of Object.entries((v ?? {}) as Record<string, unknown>)) {
-      if (typeof inner === 'string') out[node] = inner;
+      if (typeof inner === 'string') out[node] = FOR_EACH_STEPS.has(inner) ? 'running' : inner;
     }
   }
   return out;
 }
 
-/** Per-node state of every node a snapshot knows: outcomes from context, overlaid by the active states. */
-export function nodeStatesOfSnapshot(snapshot: { value: unknown; context: Pick<RunContext, 'nodes'> }): Record<string, string> {
+/** A for-each running its branch per item is running while it runs the items and collects them. */
+const FOR_EACH_STEPS = new Set(['items', 'collecting']);
+
+/**
+ * Per-node state of every node a snapshot knows: outcomes from context, overlaid by the active
+ * states. A for-each's branch nodes show the latest item's: the last one running, else the last ended.
+ */
+export function nodeStatesOfSnapshot(snapshot: { value: unknown; context: Pick<RunContext, 'nodes' | 'each'> }): Record<string, string> {
   const out: Record<string, string> = {};
+  for (const state of Object.values(snapshot.context.each ?? {})) {
+    const started = state.items.filter((i) => i.status !== 'pending');
+    const latest = started.filter((i) => i.status === 'running').at(-1) ?? started.at(-1);
+    if (latest) Object.assign(out, latest.nodes);
+  }
   for (const [id, r] of Object.entries(snapshot.context.nodes)) out[id] = r.status;
   return Object.assign(out, nodeStatesOf(snapshot.value));
 }

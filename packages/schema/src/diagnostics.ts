@@ -15,6 +15,8 @@ export const DIAGNOSTIC_CODES = [
   'cycle',
   'port-type-mismatch',
   'kind-not-allowed',
+  /** A node of a for-each's branch (run once per item) also takes input from outside that branch. */
+  'foreach-body-entry',
 ] as const;
 export type DiagnosticCode = (typeof DIAGNOSTIC_CODES)[number];
 

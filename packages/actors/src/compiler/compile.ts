@@ -13,7 +13,7 @@ import {
   type NodeKindSpec,
 } from '@switchyard/schema';
 import { parseExpression, templateExpressions } from '../expression';
-import { LEGACY_MACHINE_FORMAT, MACHINE_FORMAT, type CompileResult, type CompiledMachine, type CompiledNode, type IncomingEdge, type MachineConfigJson } from './types';
+import { LEGACY_MACHINE_FORMAT, MACHINE_FORMAT, type CompileResult, type CompiledBody, type CompiledMachine, type CompiledNode, type IncomingEdge, type MachineConfigJson } from './types';
 
 export interface CompileOptions {
   /**
@@ -184,8 +184,10 @@ export function compile(input: unknown, catalog: Catalog = defaultCatalog, optio
     outType.set(id, declared === 'inherit' ? (ins.length ? joined : 'any') : declared);
   }
 
+  const bodies = forEachBodies(doc, validEdges, (d) => diagnostics.push(d));
+
   if (hasErrors(diagnostics)) return { machine: null, diagnostics, document: doc };
-  return { machine: buildMachine(doc, specs, params, incoming, outType, validEdges, options), diagnostics, document: doc };
+  return { machine: buildMachine(doc, specs, params, incoming, outType, validEdges, options, bodies), diagnostics, document: doc };
 }
 
 /**
@@ -210,6 +212,51 @@ function checkAudience(doc: FlowDocument, report: (message: string, path: (strin
       report(`A behavior for everyone runs in every user's data: its for-each cannot do ${action}`, ['nodes', i, 'params', 'action'], n.id);
     }
   });
+}
+
+/** Kinds a for-each's branch may not hold: they wait for something sent to the run, which an item's branch does not receive. */
+const BODY_FORBIDDEN: Record<string, string> = {
+  'flow.approval': 'wait for an approval',
+  'flow.waitForEvent': 'wait for an event',
+};
+
+/**
+ * The branch of each for-each drawn from its `each` output: every node reachable from there. It
+ * runs once per item, so it must be a branch of its own: a node in it that also takes input from
+ * outside (or from another for-each's branch) is `foreach-body-entry`; kinds that wait for
+ * something sent to the run, and a for-each with a branch of its own, are `kind-not-allowed`.
+ * Returns for-each id -> its branch's node ids (document order).
+ */
+function forEachBodies(doc: FlowDocument, edges: FlowDocument['edges'], report: (d: Diagnostic) => void): Map<string, string[]> {
+  const bodies = new Map<string, string[]>();
+  const index = new Map(doc.nodes.map((n, i) => [n.id, i]));
+  const heads = new Set(edges.filter((e) => e.sourceHandle === 'each' && doc.nodes[index.get(e.source)!]?.type === 'flow.forEach').map((e) => e.source));
+  for (const each of doc.nodes.filter((n) => heads.has(n.id))) {
+    const body = new Set<string>();
+    const stack = edges.filter((e) => e.source === each.id && e.sourceHandle === 'each').map((e) => e.target);
+    while (stack.length) {
+      const id = stack.pop()!;
+      if (body.has(id) || id === each.id) continue; // a loop back is reported as a cycle
+      body.add(id);
+      for (const e of edges) if (e.source === id) stack.push(e.target);
+    }
+    const ids = doc.nodes.filter((n) => body.has(n.id)).map((n) => n.id);
+    bodies.set(each.id, ids);
+    for (const id of ids) {
+      const i = index.get(id)!;
+      const node = doc.nodes[i]!;
+      const name = node.label ?? node.id;
+      for (const e of edges) {
+        if (e.target !== id || body.has(e.source) || (e.source === each.id && e.sourceHandle === 'each')) continue;
+        report(diag('foreach-body-entry',
+          `${name} runs once per item of "${each.label ?? each.id}", so it cannot also take input from "${e.source}", which is outside that branch`,
+          ['edges', doc.edges.indexOf(e)], { nodeId: id, edgeId: e.id }));
+      }
+      const why = BODY_FORBIDDEN[node.type] ?? (node.type === 'flow.forEach' && heads.has(id) ? 'hold a for-each with a branch of its own' : null);
+      if (why) report(diag('kind-not-allowed', `A for-each's branch cannot ${why}`, ['nodes', i, 'type'], { nodeId: id }));
+    }
+  }
+  return bodies;
 }
 
 const article = (t: DataType) => (t === 'email' ? 'an email' : t === 'contact' ? 'a contact' : 'a value');
@@ -240,44 +287,38 @@ function buildMachine(
   params: Map<string, Record<string, unknown>>,
   incoming: Map<string, (IncomingEdge & { edgeId: string })[]>,
   outType: Map<string, DataType>,
-  edges: FlowDocument['edges'],
+  allEdges: FlowDocument['edges'],
   options: CompileOptions,
+  bodies: Map<string, string[]> = new Map(),
 ): CompiledMachine {
-  const nodes: Record<string, CompiledNode> = {};
-  const regions: Record<string, MachineConfigJson> = {};
-  for (const n of doc.nodes) {
+  const compiledNode = (n: FlowDocument['nodes'][number]): CompiledNode => {
     const spec = specs.get(n.id)!;
-    const p = params.get(n.id)!;
     const ins = incoming.get(n.id)!.map(({ source, handle }) => ({ source, handle }));
-    nodes[n.id] = { id: n.id, type: n.type, category: spec.category, label: n.label ?? spec.label, params: p, incoming: ins, outputType: outType.get(n.id) ?? 'any' };
+    return { id: n.id, type: n.type, category: spec.category, label: n.label ?? spec.label, params: params.get(n.id)!, incoming: ins, outputType: outType.get(n.id) ?? 'any' };
+  };
+  // A for-each's branch is a machine of its own (run once per item), not part of the run's drawing.
+  const inBody = new Set([...bodies.values()].flat());
+  const parentNodes = inBody.size ? doc.nodes.filter((n) => !inBody.has(n.id)) : doc.nodes;
+  const edges = inBody.size ? allEdges.filter((e) => !inBody.has(e.source) && !(e.sourceHandle === 'each' && bodies.has(e.source))) : allEdges;
+  const nodes: Record<string, CompiledNode> = {};
+  for (const n of parentNodes) nodes[n.id] = compiledNode(n);
+  const regions = regionsOf({ ...doc, nodes: parentNodes }, specs, params, nodes, edges, options.legacyShape === true, bodies);
+  const compiledBodies: Record<string, CompiledBody> = {};
+  for (const [eachId, ids] of bodies) {
+    const inThis = new Set(ids);
+    const bodyNodes = doc.nodes.filter((n) => inThis.has(n.id));
+    const bnodes: Record<string, CompiledNode> = {};
+    for (const n of bodyNodes) bnodes[n.id] = compiledNode(n);
+    const bodyEdges = allEdges.filter((e) => inThis.has(e.source) && inThis.has(e.target));
+    compiledBodies[eachId] = {
+      nodes: bnodes,
+      config: bodyConfig(
+        regionsOf({ ...doc, nodes: bodyNodes }, specs, params, bnodes, bodyEdges, false, new Map()),
+        bodyNodes.filter((n) => WORK_CATEGORIES.has(specs.get(n.id)!.category)).map((n) => n.id),
+      ),
+    };
   }
-  if (options.legacyShape) {
-    for (const n of doc.nodes) {
-      const spec = specs.get(n.id)!;
-      const ins = nodes[n.id]!.incoming;
-      regions[n.id] = spec.category === 'trigger' ? triggerRegion(n.id) : n.type === 'flow.approval' ? approvalRegion(n.id, params.get(n.id)!, ins)
-        : n.type === 'flow.waitForEvent' ? waitRegion(n.id, params.get(n.id)!, ins) : invokeRegion(n.id, n.type, spec, params.get(n.id)!, ins);
-    }
-  } else {
-    // Chains (a node whose only way out leads to a node with no other way in) become sequential
-    // states of one region: nodes not reached yet are not active states, so a step costs what the
-    // active nodes cost. Forks and joins stay parallel regions that wait on their inputs.
-    for (const chain of chainsOf(doc, specs, edges)) {
-      const head = chain[0]!.id;
-      const spec = specs.get(head)!;
-      if (chain.length === 1) {
-        const ins = nodes[head]!.incoming;
-        regions[head] = spec.category === 'trigger' ? triggerRegion(head) : chain[0]!.type === 'flow.approval' ? approvalRegion(head, params.get(head)!, ins)
-          : chain[0]!.type === 'flow.waitForEvent' ? waitRegion(head, params.get(head)!, ins) : invokeRegion(head, chain[0]!.type, spec, params.get(head)!, ins);
-      } else {
-        regions[head] = chainRegion(chain.map((n, i) => ({
-          id: n.id, type: n.type, spec: specs.get(n.id)!, params: params.get(n.id)!, incoming: nodes[n.id]!.incoming,
-          next: chain[i + 1] ? { id: chain[i + 1]!.id, handle: edges.find((e) => e.source === n.id)!.sourceHandle } : null,
-        })));
-      }
-    }
-  }
-  const workNodes = doc.nodes.filter((n) => WORK_CATEGORIES.has(specs.get(n.id)!.category)).map((n) => n.id);
+  const workNodes = parentNodes.filter((n) => WORK_CATEGORIES.has(specs.get(n.id)!.category)).map((n) => n.id);
   // A behavior is one long-lived machine: it idles (parked), an activation (a trigger firing) runs
   // the drawing once with fresh node states, and it idles again; a failed activation is recorded
   // and the behavior goes on. Only a cancel ends it. A trigger that fires while an activation is
@@ -323,7 +364,105 @@ function buildMachine(
       .filter((n) => specs.get(n.id)!.category === 'trigger')
       .map((n) => ({ nodeId: n.id, type: n.type, listensTo: specs.get(n.id)!.listensTo ?? null, params: params.get(n.id)! })),
     config,
+    ...(bodies.size ? { bodies: compiledBodies } : {}),
     ...(doc.kind === 'behavior' && doc.settings.audience === 'everyone' ? { audience: 'everyone' as const } : {}),
+  };
+}
+
+/**
+ * The regions of a drawing: one per node (format 1), or one per chain (a node whose only way out
+ * leads to a node with no other way in); a for-each in `bodies` runs its branch per item.
+ */
+function regionsOf(
+  doc: FlowDocument,
+  specs: Map<string, NodeKindSpec>,
+  params: Map<string, Record<string, unknown>>,
+  nodes: Record<string, CompiledNode>,
+  edges: FlowDocument['edges'],
+  legacyShape: boolean,
+  bodies: Map<string, string[]>,
+): Record<string, MachineConfigJson> {
+  const regions: Record<string, MachineConfigJson> = {};
+  const single = (n: FlowDocument['nodes'][number]) => {
+    const spec = specs.get(n.id)!;
+    const ins = nodes[n.id]!.incoming;
+    const p = params.get(n.id)!;
+    return spec.category === 'trigger' ? triggerRegion(n.id) : n.type === 'flow.approval' ? approvalRegion(n.id, p, ins)
+      : n.type === 'flow.waitForEvent' ? waitRegion(n.id, p, ins) : invokeRegion(n.id, n.type, spec, p, ins, bodies.has(n.id));
+  };
+  if (legacyShape) {
+    for (const n of doc.nodes) regions[n.id] = single(n);
+    return regions;
+  }
+  // Chains become sequential states of one region: nodes not reached yet are not active states, so
+  // a step costs what the active nodes cost. Forks and joins stay parallel regions that wait on their inputs.
+  for (const chain of chainsOf(doc, specs, edges)) {
+    const head = chain[0]!.id;
+    if (chain.length === 1) regions[head] = single(chain[0]!);
+    else {
+      regions[head] = chainRegion(chain.map((n, i) => ({
+        id: n.id, type: n.type, spec: specs.get(n.id)!, params: params.get(n.id)!, incoming: nodes[n.id]!.incoming,
+        next: chain[i + 1] ? { id: chain[i + 1]!.id, handle: edges.find((e) => e.source === n.id)!.sourceHandle } : null,
+        branch: bodies.has(n.id),
+      })));
+    }
+  }
+  return regions;
+}
+
+/**
+ * A for-each's branch as a machine run once per item: the drawing's regions, then how the item
+ * ended (`completed`, `skipped` when no work node ran, `failed`). Its context starts with the
+ * for-each's `each` output fired, so the branch's first nodes are ready at once.
+ */
+function bodyConfig(regions: Record<string, MachineConfigJson>, workNodes: string[]): MachineConfigJson {
+  return {
+    id: 'run',
+    initial: 'active',
+    states: {
+      active: { type: 'parallel', states: regions, onDone: { target: 'finalize' } },
+      finalize: {
+        always: [{ guard: { type: 'nothingRan', params: { workNodes } }, target: 'skipped' }, { target: 'completed' }],
+      },
+      completed: { type: 'final', output: { status: 'completed' } },
+      skipped: { type: 'final', output: { status: 'skipped' } },
+      failed: { type: 'final', output: { status: 'failed' } },
+    },
+  };
+}
+
+/**
+ * A for-each that runs a branch per item, as the states of its node: `running` picks the items
+ * (the node's implementation: the list, `where`, `maxItems`), `items` runs one child machine per
+ * item (all at once, or one after another), `collecting` turns the items' ends into the node's
+ * outcome, so `onDone` / `onError` are the node's usual transitions.
+ */
+function branchStates(nodeId: string, spec: NodeKindSpec, p: Record<string, unknown>, onDone: unknown, onError: unknown[]) {
+  const sequential = p.mode === 'sequential';
+  const item = `${nodeId}.item.*`;
+  return {
+    running: {
+      tags: ['running'],
+      invoke: {
+        id: nodeId, src: 'flow.forEach', input: { nodeId, expressionParams: spec.expressionParams ?? [], branch: true },
+        onDone: { target: 'items', actions: [{ type: 'beginItems', params: { nodeId } }] }, onError,
+      },
+    },
+    items: {
+      tags: ['running'],
+      entry: { type: 'spawnItems', params: { nodeId, sequential } },
+      always: { guard: { type: 'itemsDone', params: { nodeId, sequential } }, target: 'collecting' },
+      on: {
+        [`xstate.snapshot.${item}`]: { actions: { type: 'recordItemProgress', params: { nodeId } } },
+        [`xstate.done.actor.${item}`]: { actions: [{ type: 'recordItem', params: { nodeId } }, { type: 'spawnItems', params: { nodeId, sequential } }] },
+        [`xstate.error.actor.${item}`]: { actions: [{ type: 'recordItem', params: { nodeId } }, { type: 'spawnItems', params: { nodeId, sequential } }] },
+      },
+      exit: { type: 'stopItems', params: { nodeId } },
+    },
+    collecting: {
+      tags: ['running'],
+      invoke: { id: nodeId, src: 'sys.forEach.collect', input: { nodeId, expressionParams: [] }, onDone, onError },
+    },
   };
 }
 
@@ -352,7 +491,7 @@ const pendingState = (nodeId: string, incoming: IncomingEdge[]) => ({
   ],
 });
 
-function invokeRegion(nodeId: string, type: string, spec: NodeKindSpec, p: Record<string, unknown>, incoming: IncomingEdge[]): MachineConfigJson {
+function invokeRegion(nodeId: string, type: string, spec: NodeKindSpec, p: Record<string, unknown>, incoming: IncomingEdge[], branch = false): MachineConfigJson {
   const retry = (p.retry ?? { maxAttempts: 1, backoffMs: 0, factor: 1 }) as { maxAttempts: number; backoffMs: number; factor: number };
   const continueOnError = p.continueOnError === true;
   const onError: unknown[] = [];
@@ -365,18 +504,17 @@ function invokeRegion(nodeId: string, type: string, spec: NodeKindSpec, p: Recor
       : { target: '#run.failed', actions: { type: 'recordFailure', params: { nodeId, continueOnError: false } } },
   );
   const waits = type === 'flow.delay';
+  const onDone = { target: 'succeeded', actions: { type: 'recordOutcome', params: { nodeId } } };
   return {
     initial: 'pending',
     states: {
       pending: pendingState(nodeId, incoming),
-      running: {
-        tags: waits ? ['waiting'] : ['running'],
-        invoke: {
-          id: nodeId, src: type, input: { nodeId, expressionParams: spec.expressionParams ?? [] },
-          onDone: { target: 'succeeded', actions: { type: 'recordOutcome', params: { nodeId } } },
-          onError,
+      ...(branch ? branchStates(nodeId, spec, p, onDone, onError) : {
+        running: {
+          tags: waits ? ['waiting'] : ['running'],
+          invoke: { id: nodeId, src: type, input: { nodeId, expressionParams: spec.expressionParams ?? [] }, onDone, onError },
         },
-      },
+      }),
       ...(retry.maxAttempts > 1
         ? { retrying: { tags: ['waiting'], invoke: { id: `${nodeId}.retry`, src: 'sys.backoff', input: { nodeId, backoffMs: retry.backoffMs, factor: retry.factor }, onDone: { target: 'running' } } } }
         : {}),
@@ -481,6 +619,8 @@ interface ChainNode {
   incoming: IncomingEdge[];
   /** The next node of the chain and the output handle that leads there. */
   next: { id: string; handle: string } | null;
+  /** A for-each that runs its branch per item. */
+  branch?: boolean;
 }
 
 const nodeStateId = (id: string) => `n_${id}`;
@@ -551,10 +691,12 @@ function chainRegion(chain: ChainNode[]): MachineConfigJson {
     states[c.id] = {
       id: nodeStateId(c.id), initial: 'running',
       states: {
-        running: {
-          tags: c.type === 'flow.delay' ? ['waiting'] : ['running'],
-          invoke: { id: c.id, src: c.type, input: { nodeId: c.id, expressionParams: c.spec.expressionParams ?? [] }, onDone, onError },
-        },
+        ...(c.branch ? branchStates(c.id, c.spec, c.params, onDone, onError) : {
+          running: {
+            tags: c.type === 'flow.delay' ? ['waiting'] : ['running'],
+            invoke: { id: c.id, src: c.type, input: { nodeId: c.id, expressionParams: c.spec.expressionParams ?? [] }, onDone, onError },
+          },
+        }),
         ...(retry.maxAttempts > 1
           ? { retrying: { tags: ['waiting'], invoke: { id: `${c.id}.retry`, src: 'sys.backoff', input: { nodeId: c.id, backoffMs: retry.backoffMs, factor: retry.factor }, onDone: { target: 'running' } } } }
           : {}),

@@ -45,8 +45,19 @@ export interface CompiledMachine {
   nodes: Record<string, CompiledNode>;
   triggers: CompiledTrigger[];
   config: MachineConfigJson;
+  /**
+   * For-each nodes that run a branch per item (edges leave their `each` output): the branch's
+   * nodes (not in `nodes`) and its machine config. Absent when no for-each has a branch.
+   */
+  bodies?: Record<string, CompiledBody>;
   /** A behavior that runs for every active user, each in their own scope (absent: its owner only). */
   audience?: 'everyone';
+}
+
+/** A for-each's branch, run once per item as a child machine of the run. */
+export interface CompiledBody {
+  nodes: Record<string, CompiledNode>;
+  config: MachineConfigJson;
 }
 
 export interface CompileResult {

@@ -1,5 +1,5 @@
 import { SwitchyardError, defaultCatalog, parseDuration } from '@switchyard/schema';
-import { evaluateExpression, renderParams, truthy } from '../expression';
+import { evaluateExpression, renderParams, truthy, type Scope } from '../expression';
 import { stableStringify } from '../stable-json';
 import { nodeImplementations } from './registry';
 import { pass, timerKeyOf, type EventImplementation, type InvokeImplementation } from "./types";
@@ -19,26 +19,35 @@ export const approval: EventImplementation = { kind: "event" };
 /** Waiting for an event is a state that an `event.deliver` command ends, like an approval. */
 export const waitForEvent: EventImplementation = { kind: 'event' };
 
+/** The items a for-each does: the list, those `where` picks (with their place in the list), at most `maxItems`. */
+export function pickItems(params: { items: unknown; where: string; maxItems: number }, scope: Scope) {
+  const list: unknown = params.items;
+  if (!Array.isArray(list)) {
+    throw new SwitchyardError('BAD_INPUT', `"items" must be a list, e.g. {{ nodes.find.contacts }}; it is ${list === null || list === undefined || list === '' ? 'empty' : typeof list}`, { nonRetryable: true });
+  }
+  // `where` picks items (its index is the item's place in the list, so keys stay put as others drop out).
+  const picked = list.map((item: unknown, index) => ({ item, index }))
+    .filter(({ item, index }) => !params.where.trim() || truthy(evaluateExpression(params.where, { ...scope, item, index })));
+  return { total: list.length, skipped: list.length - picked.length, items: picked.slice(0, params.maxItems) };
+}
+
 /**
  * One action per item of a list. Each item's settings are rendered with `item` and `index` in
  * scope and checked against the action's own params; each item's effect key is the node's plus the
  * item's position and settings, so a replay after a crash finds the items already done in the
  * ledger and does only the rest. A failed item fails the node (its retry redoes only what failed).
+ *
+ * With a branch (`inv.branch`, edges leave the node's `each` output) it only picks the items: the
+ * run's machine runs the branch once per item (see the compiler's `branchStates`).
  */
 export const forEach: InvokeImplementation<'flow.forEach'> = {
   kind: 'invoke',
   async run(inv, ports) {
-    const list: unknown = inv.params.items;
-    if (!Array.isArray(list)) {
-      throw new SwitchyardError('BAD_INPUT', `"items" must be a list, e.g. {{ nodes.find.contacts }}; it is ${list === null || list === undefined || list === '' ? 'empty' : typeof list}`, { nonRetryable: true });
-    }
+    const { total, skipped, items } = pickItems(inv.params, inv.scope);
+    if (inv.branch) return { output: { total, skipped, items }, handles: [] };
     const action = inv.params.action;
     const spec = defaultCatalog.get(action)!;
     const impl = nodeImplementations[action] as unknown as { kind: string; run: (i: typeof inv, p: typeof ports) => Promise<{ output: unknown; handles: string[] }> };
-    // `where` picks items (its index is the item's place in the list, so keys stay put as others drop out).
-    const picked = list.map((item, index) => ({ item, index }))
-      .filter(({ item, index }) => !inv.params.where.trim() || truthy(evaluateExpression(inv.params.where, { ...inv.scope, item, index })));
-    const items = picked.slice(0, inv.params.maxItems);
     const one = async ({ item, index }: { item: unknown; index: number }) => {
       const scope = { ...inv.scope, item, index };
       const parsed = spec.params.safeParse(renderParams(inv.params.with, scope));
@@ -63,6 +72,6 @@ export const forEach: InvokeImplementation<'flow.forEach'> = {
       if (failed.length) throw failed[0]!.reason;
       for (const r of settled) if (r.status === 'fulfilled') results.push(r.value);
     }
-    return pass({ count: results.length, total: list.length, skipped: list.length - picked.length, results });
+    return pass({ count: results.length, total, skipped, results });
   },
 };

@@ -15,6 +15,8 @@ export interface Invocation<P> {
   signal: AbortSignal;
   /** A behavior's activation number (1, 2, ...): the n-th pass of a node has its own effect and timer keys. Absent in workflows. */
   activation?: number;
+  /** A for-each that runs a branch per item: only pick the items (the run's machine runs the branch). */
+  branch?: boolean;
 }
 
 /** The key of a node's durable timer: per activation in behaviors. */

@@ -56,11 +56,11 @@ export const FOR_EACH_ACTIONS = [
 
 export const forEachNode = defineNodeKind({
   type: 'flow.forEach', typeVersion: 1, category: 'flow', label: 'For each', effect: true,
-  description: 'Does one action for every item of a list (e.g. a suggestion per contact found), in parallel or in order; each item has its own effect key, so a replay never repeats one.',
+  description: 'Does one action for every item of a list (e.g. a suggestion per contact found), or runs the branch drawn from "For each item" once per item; in parallel or in order. Each item has its own effect keys, so a replay never repeats one.',
   expressionParams: ['with', 'where'],
   params: z.object({
     items: template(2000).trim().min(1, 'Which list? e.g. {{ nodes.find.contacts }}').default('{{ nodes.find.contacts }}').describe('The list'),
-    action: z.enum(FOR_EACH_ACTIONS).default('action.sendNotification').describe('What to do per item'),
+    action: z.enum(FOR_EACH_ACTIONS).default('action.sendNotification').describe('What to do per item (unused when a branch leaves "For each item")'),
     with: z.record(z.string(), z.unknown()).default({ title: 'About {{ item.name }}' })
       .describe('The action\'s settings; {{ item }} is the item and {{ index }} its position'),
     where: z.string().max(2000).default('').describe('Only items for which this holds, e.g. item.relationshipStrength > 0.7 (empty: all)'),
@@ -68,5 +68,7 @@ export const forEachNode = defineNodeKind({
     maxItems: z.number().int().min(1, 'At least 1').max(100, 'At most 100').default(20).describe('Items at most'),
   }),
   inputs: [IN],
-  outputs: [{ id: 'out', label: 'Results', dataType: 'any' }],
+  // `out` stays first: the for-each's output type is its first output's. Nodes drawn from `each`
+  // form the branch run once per item (the compiler's body); `out` fires when every item is done.
+  outputs: [{ id: 'out', label: 'Results', dataType: 'any' }, { id: 'each', label: 'For each item', dataType: 'any' }],
 });
