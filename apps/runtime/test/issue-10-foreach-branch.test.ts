@@ -1,0 +1,96 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { BUSINESS_HOURS, backendsUnderTest, client, freshStorage, spawnRuntime, waitForRun, type Backend, type Client } from './host-support';
+
+/** A for-each whose branch, per contact, creates a task and then a notification naming it. */
+const branchFlow = (mode: 'parallel' | 'sequential') => ({
+  schemaVersion: 1, id: `branch-${mode}`, kind: 'workflow', name: `Branch ${mode}`,
+  nodes: [
+    { id: 'start', type: 'trigger.manual', position: { x: 0, y: 0 }, params: {} },
+    { id: 'each', type: 'flow.forEach', position: { x: 200, y: 0 }, params: { items: '{{ trigger.people }}', mode } },
+    { id: 'task', type: 'action.createTask', position: { x: 400, y: 100 }, params: { title: 'Call {{ item.name }} (#{{ index }})' } },
+    { id: 'notify', type: 'action.sendNotification', position: { x: 600, y: 100 }, params: { title: 'Branch: call {{ item.name }}', body: 'Task {{ nodes.task.taskId }}' } },
+  ],
+  edges: [
+    { id: 'e1', source: 'start', target: 'each' },
+    { id: 'e2', source: 'each', sourceHandle: 'each', target: 'task' },
+    { id: 'e3', source: 'task', target: 'notify' },
+  ],
+});
+const people = [{ name: 'Ada' }, { name: 'Grace' }, { name: 'Linus' }];
+
+async function effectsOf(api: Client, runId: string) {
+  const tasks = ((await api.crm.tasks.list.query({ limit: 200 } as never)) as unknown as { items: { id: string; sourceRunId: string; title: string }[] }).items
+    .filter((t) => t.sourceRunId === runId);
+  const ids = new Set(tasks.map((t) => t.id));
+  const notes = ((await api.crm.notifications.list.query({ limit: 200 } as never)) as unknown as { items: { title: string; body: string }[] }).items
+    .filter((n) => n.title.startsWith('Branch: ') && ids.has(n.body.replace('Task ', '')));
+  return { tasks: tasks.map((t) => t.title).sort(), notes: notes.map((n) => n.title).sort() };
+}
+
+const ALL = {
+  tasks: ['Call Ada (#0)', 'Call Grace (#1)', 'Call Linus (#2)'],
+  notes: ['Branch: call Ada', 'Branch: call Grace', 'Branch: call Linus'],
+};
+
+describe.each(backendsUnderTest())('for each running a branch per item, killed mid-way (%s)', (backend: Backend) => {
+  const cleanup: (() => Promise<unknown>)[] = [];
+  afterAll(async () => {
+    for (const c of cleanup.reverse()) await c().catch(() => undefined);
+  });
+
+  it('SIGKILLed after an item\'s effects, the restarted runtime does the rest: one task and one notification per item', async () => {
+    const storage = await freshStorage(backend);
+    cleanup.push(() => storage.drop());
+    const env = { ...storage.env, SWITCHYARD_TEST_NOW: String(BUSINESS_HOURS) };
+
+    // In order: the process dies right after the first item's notification committed.
+    let rt = await spawnRuntime({ ...env, SWITCHYARD_CRASH_AFTER_EFFECT: 'each[0].notify' });
+    let api = client(rt.url);
+    for (const mode of ['parallel', 'sequential'] as const) {
+      await api.flows.save.mutate({ document: branchFlow(mode) as never });
+      await api.flows.deploy.mutate({ docId: `branch-${mode}` });
+    }
+    await api.runs.start.mutate({ docId: 'branch-sequential', payload: { people } } as never).catch(() => undefined);
+    expect(await rt.exited).toBe(-1);
+    rt = await spawnRuntime(env);
+    api = client(rt.url);
+    const sequential = (await api.runs.list.query({ docId: 'branch-sequential' })).items[0]!.id;
+    const done = await waitForRun(api, sequential, (r) => r.status === 'completed' || r.status === 'failed');
+    expect(done.status).toBe('completed');
+    expect(await effectsOf(api, sequential)).toEqual(ALL);
+    const out = done.nodes.each?.output as { count: number; total: number; results: { index: number; status: string; nodes: Record<string, unknown> }[] };
+    expect(out.count).toBe(3);
+    expect(out.results.map((r) => [r.index, r.status])).toEqual([[0, 'succeeded'], [1, 'succeeded'], [2, 'succeeded']]);
+    // The run was restored from its journal, whose steps hold each item's steps.
+    const journal = await api.runs.journal.query({ runId: sequential });
+    expect(journal.items.some((j) => j.kind === 'restored')).toBe(true);
+    for (const i of [0, 1, 2]) expect(journal.items.some((j) => j.eventType === `xstate.snapshot.each.item.${i}`)).toBe(true);
+    await rt.kill('SIGTERM');
+
+    // All at once: the process dies right after the second item's task committed.
+    rt = await spawnRuntime({ ...env, SWITCHYARD_CRASH_AFTER_EFFECT: 'each[1].task' });
+    api = client(rt.url);
+    await api.runs.start.mutate({ docId: 'branch-parallel', payload: { people } } as never).catch(() => undefined);
+    expect(await rt.exited).toBe(-1);
+    rt = await spawnRuntime(env);
+    cleanup.push(() => rt.kill('SIGTERM'));
+    api = client(rt.url);
+    const parallel = (await api.runs.list.query({ docId: 'branch-parallel' })).items[0]!.id;
+    const ended = await waitForRun(api, parallel, (r) => r.status === 'completed' || r.status === 'failed');
+    expect(ended.status).toBe('completed');
+    expect(await effectsOf(api, parallel)).toEqual(ALL);
+
+    // Not a list: a typed failure of the for-each; no item runs.
+    const bad = (await api.runs.start.mutate({ docId: 'branch-parallel', payload: { people: 'Ada' } } as never)).runId;
+    const failed = await waitForRun(api, bad, (r) => r.status === 'failed');
+    expect(failed.error).toMatchObject({ nodeId: 'each', code: 'BAD_INPUT' });
+    expect(String((failed.error as { message: string }).message)).toContain('"items" must be a list');
+    expect(await effectsOf(api, bad)).toEqual({ tasks: [], notes: [] });
+
+    // A branch node fed from outside the branch does not deploy: the diagnostic names it.
+    const shared = branchFlow('parallel');
+    shared.edges.push({ id: 'x', source: 'start', target: 'notify' });
+    const res = (await api.flows.validate.mutate({ document: shared as never } as never)) as unknown as { diagnostics: { code: string; nodeId?: string }[] };
+    expect(res.diagnostics).toEqual([expect.objectContaining({ code: 'foreach-body-entry', nodeId: 'notify' })]);
+  }, 240_000);
+});
