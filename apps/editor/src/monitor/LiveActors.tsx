@@ -1,5 +1,6 @@
-import { useEffect, useMemo, useState } from 'react';
-import { reconnectDelay } from '../agents/live';
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import type { Subscribe } from '../live/reconnecting-subscription';
+import { useLiveSubscription } from '../live/useLiveSubscription';
 import { hrefOf, linkHandler } from '../router';
 import type { ApiClient } from '../trpc';
 import { describeError, isUnauthorized } from '../trpc';
@@ -13,8 +14,6 @@ type Filters = { kind: Kind; status: string; waitsOn: string; q: string };
 /** Follows `monitor.live` with the given filters; reconnects with a growing delay when the stream ends. */
 function useLiveActors(client: ApiClient, filters: Filters, onUnauthorized: () => void) {
   const [page, setPage] = useState<ActorsPage | null>(null);
-  const [status, setStatus] = useState<'connecting' | 'live' | 'paused'>('connecting');
-  const [error, setError] = useState<unknown>(null);
   const input = useMemo(() => ({
     ...(filters.kind === 'all' ? {} : { kind: filters.kind }),
     ...(filters.status ? { status: filters.status as 'running' } : {}),
@@ -22,43 +21,16 @@ function useLiveActors(client: ApiClient, filters: Filters, onUnauthorized: () =
     ...(filters.q.trim() ? { q: filters.q.trim() } : {}),
     limit: 200,
   }), [filters]);
-  useEffect(() => {
-    let attempt = 0;
-    let stopped = false;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let current: { unsubscribe: () => void } | null = null;
-    const connect = () => {
-      let done = false;
-      const retry = (e?: unknown) => {
-        if (stopped || done) return;
-        done = true;
-        current?.unsubscribe();
-        if (e && isUnauthorized(e)) return onUnauthorized();
-        if (e) setError(e);
-        attempt += 1;
-        setStatus('paused');
-        timer = setTimeout(connect, reconnectDelay(attempt));
-      };
-      current = client.monitor.live.subscribe(input, {
-        onData: (p) => {
-          if (done) return;
-          attempt = 0;
-          setStatus('live');
-          setError(null);
-          setPage(p);
-        },
-        onError: retry,
-        onComplete: () => retry(),
-      });
-    };
-    setStatus('connecting');
-    connect();
-    return () => {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      current?.unsubscribe();
-    };
-  }, [client, input, onUnauthorized]);
+  const subscribe = useCallback<Subscribe<ActorsPage>>((callbacks) => client.monitor.live.subscribe(input, callbacks), [client, input]);
+  // Live once the first page arrived; a lost session stops following and signs out.
+  const { status, error } = useLiveSubscription({
+    subscribe, onData: setPage, liveOn: 'data',
+    onError: (e) => {
+      if (!isUnauthorized(e)) return 'retry';
+      onUnauthorized();
+      return 'stop';
+    },
+  });
   return { page, status, error };
 }
 

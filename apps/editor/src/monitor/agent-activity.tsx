@@ -1,8 +1,9 @@
-import { createContext, useContext, useEffect, useState, type ReactNode } from 'react';
-import { reconnectDelay } from '../agents/live';
+import { createContext, useCallback, useContext, useEffect, useState, type ReactNode } from 'react';
+import type { Subscribe } from '../live/reconnecting-subscription';
+import { useLiveSubscription } from '../live/useLiveSubscription';
 import { hrefOf, linkHandler } from '../router';
 import type { ApiClient } from '../trpc';
-import { formatDuration, type AgentActor } from './format';
+import { formatDuration, type ActorsPage, type AgentActor } from './format';
 import './monitor.css';
 
 
@@ -13,38 +14,14 @@ import './monitor.css';
  */
 export function useAgentActivityFeed(client: ApiClient): ReadonlyMap<string, AgentActor & { receivedAt: number }> {
   const [agents, setAgents] = useState<ReadonlyMap<string, AgentActor & { receivedAt: number }>>(new Map());
-  useEffect(() => {
-    let attempt = 0;
-    let stopped = false;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let current: { unsubscribe: () => void } | null = null;
-    const connect = () => {
-      let done = false;
-      const retry = () => {
-        if (stopped || done) return;
-        done = true;
-        current?.unsubscribe();
-        attempt += 1;
-        timer = setTimeout(connect, reconnectDelay(attempt));
-      };
-      current = client.monitor.live.subscribe({ kind: 'agent', limit: 500 }, {
-        onData: (page) => {
-          if (done) return;
-          attempt = 0;
-          const at = Date.now();
-          setAgents(new Map(page.items.flatMap((a) => (a.kind === 'agent' ? [[a.id, { ...a, receivedAt: at }] as const] : []))));
-        },
-        onError: retry,
-        onComplete: retry,
-      });
-    };
-    connect();
-    return () => {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      current?.unsubscribe();
-    };
-  }, [client]);
+  const subscribe = useCallback<Subscribe<ActorsPage>>((callbacks) => client.monitor.live.subscribe({ kind: 'agent', limit: 500 }, callbacks), [client]);
+  useLiveSubscription({
+    subscribe, liveOn: 'data',
+    onData: (page) => {
+      const at = Date.now();
+      setAgents(new Map(page.items.flatMap((a) => (a.kind === 'agent' ? [[a.id, { ...a, receivedAt: at }] as const] : []))));
+    },
+  });
   return agents;
 }
 
