@@ -3,7 +3,7 @@ import { Handle, Position, type Node, type NodeProps } from '@xyflow/react';
 import { memo } from 'react';
 import { specOf } from './graph';
 import { plainMessage } from './param-fields';
-import { runBadgeOf, useOverlay } from './overlay';
+import { forEachProgressOf, runBadgeOf, useOverlay } from './overlay';
 import { AgentNodeStatus, useAgentActivity } from '../monitor/agent-activity';
 import { planStepSummary } from '../plans/step-card';
 
@@ -93,6 +93,8 @@ function FlowNodeViewImpl({ id, data, selected }: NodeProps<FlowCanvasNode>) {
   const errors = problems.filter((d) => d.severity === 'error');
   const runState = run?.[id]?.state;
   const badge = runBadgeOf(run?.[id]);
+  // A for-each shows how far its items got (its branch runs once per item).
+  const progress = data.type === 'flow.forEach' ? forEachProgressOf(run?.[id]) : null;
   const category: NodeCategory = spec?.category ?? 'action';
   const outputs = spec?.outputs ?? [];
   const inputs = spec?.inputs ?? [];
@@ -167,8 +169,8 @@ function FlowNodeViewImpl({ id, data, selected }: NodeProps<FlowCanvasNode>) {
       {/* An agent step: its agent's live status (the current request in the tooltip). */}
       {data.type === 'agent.runSkill' && typeof data.params.agentId === 'string' && data.params.agentId ? <AgentNodeStatus agentId={data.params.agentId} /> : null}
       {badge ? (
-        <div className={`fnode__run fnode__run--${badge.kind}`} data-testid="node-run-badge">
-          {badge.label}
+        <div className={`fnode__run fnode__run--${badge.kind}`} data-testid="node-run-badge" data-progress={progress ?? undefined}>
+          {progress ? `${badge.label} · ${progress}` : badge.label}
         </div>
       ) : null}
     </div>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runBadgeOf, type NodeRunView } from './overlay';
+import { forEachProgressOf, runBadgeOf, type NodeRunView } from './overlay';
 
 const view = (patch: Partial<NodeRunView>): NodeRunView => ({ state: 'succeeded', output: null, error: null, reason: null, attempts: 1, request: null, ...patch });
 
@@ -24,5 +24,22 @@ describe('issue 9: a run stopped by a condition is not a green Done', () => {
     expect(runBadgeOf(view({ state: 'failed', reason: 'boom' }))?.kind).toBe('failed');
     expect(runBadgeOf(view({ state: 'pending' }))).toBeNull();
     expect(runBadgeOf(undefined)).toBeNull();
+  });
+});
+
+describe('issue 10: a for-each running its branch per item shows how far its items got', () => {
+  it('counts the items ended of those picked while it runs, and the items done at the end', () => {
+    expect(forEachProgressOf(view({ state: 'running', output: { count: 2, total: 5, skipped: 1, pending: 2 } }))).toBe('2/4 items');
+    expect(forEachProgressOf(view({ state: 'running', output: { count: 0, total: 0, skipped: 0, pending: 0 } }))).toBe('0/0 items');
+    expect(forEachProgressOf(view({ output: { count: 3, total: 3, skipped: 0, results: [] } }))).toBe('3 items');
+    expect(forEachProgressOf(view({ output: { count: 1, total: 1, skipped: 0, results: [] } }))).toBe('1 item');
+  });
+
+  it('says nothing without item counts: not started, failed, garbage', () => {
+    expect(forEachProgressOf(view({ state: 'running', output: null }))).toBeNull();
+    expect(forEachProgressOf(view({ state: 'failed', output: { error: { code: 'BAD_INPUT' } } }))).toBeNull();
+    expect(forEachProgressOf(view({ output: { count: '3' } }))).toBeNull();
+    expect(forEachProgressOf(view({ output: 'x' }))).toBeNull();
+    expect(forEachProgressOf(undefined)).toBeNull();
   });
 });

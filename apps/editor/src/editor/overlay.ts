@@ -57,6 +57,20 @@ export function runBadgeOf(node: NodeRunView | undefined): NodeRunBadge | null {
 }
 
 /**
+ * How far a for-each got over its items, for its run badge: while it runs its output counts the
+ * items ended and those still to go (`pending`); once done, the items it did. Null when the view
+ * says nothing about items (a for-each that has not picked them yet, any other node).
+ */
+export function forEachProgressOf(node: NodeRunView | undefined): string | null {
+  const out = node?.output;
+  if (!out || typeof out !== 'object') return null;
+  const { count, pending } = out as { count?: unknown; pending?: unknown };
+  if (typeof count !== 'number') return null;
+  if (typeof pending === 'number') return `${count}/${count + pending} items`;
+  return node?.state === 'succeeded' ? `${count} ${count === 1 ? 'item' : 'items'}` : null;
+}
+
+/**
  * What the canvas paints over the nodes without touching their data: diagnostics from the last
  * compile and the state of each node in the watched run. Kept in context so a new compile or run
  * update never rewrites the graph (and so never lands in undo history).
