@@ -17,6 +17,7 @@ export const hashToken = (token: string) => createHash('sha256').update(token, '
  * stable across restarts, so their data stays theirs) and revokes users no longer configured.
  */
 export async function upsertUsers(em: EntityManager, users: UserSeed[]): Promise<AuthUser[]> {
+  recent.clear();
   return em.transactional(async (tx) => {
     // Revoke first, so a token moved from a removed user to a new one does not hit the unique index.
     await tx.execute(
@@ -49,6 +50,23 @@ export function bearerToken(header: string | string[] | undefined): string | nul
  */
 export async function authenticate(em: EntityManager, bearer: string | null | undefined): Promise<AuthUser | null> {
   if (!bearer || bearer.length > 512) return null;
-  const user = await em.findOne(UserEntity, { tokenHash: hashToken(bearer) }, { fields: ['id', 'name'], disableIdentityMap: true });
-  return user ? { id: user.id, name: user.name } : null;
+  const hash = hashToken(bearer);
+  const cached = recent.get(hash);
+  if (cached && cached.until > performance.now()) return cached.user;
+  const user = await em.findOne(UserEntity, { tokenHash: hash }, { fields: ['id', 'name'], disableIdentityMap: true });
+  if (!user) return null;
+  const found = { id: user.id, name: user.name };
+  if (recent.size >= RECENT_MAX) recent.delete(recent.keys().next().value!);
+  recent.set(hash, { user: found, until: performance.now() + RECENT_MS });
+  return found;
 }
+
+/**
+ * Tokens recently found, so a burst of requests (events posted at a concurrency of 50) does not
+ * read the users table once each. Only hits are kept, for a few seconds: an unknown token is
+ * looked up every time, and a token revoked by another process's restart stops working within
+ * RECENT_MS (one revoked here, by `upsertUsers`, at once).
+ */
+const RECENT_MS = 5_000;
+const RECENT_MAX = 1_000;
+const recent = new Map<string, { user: AuthUser; until: number }>();

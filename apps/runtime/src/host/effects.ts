@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { SwitchyardError } from '@switchyard/schema';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ContactRef, CrmPort, EffectMeta, MemoryPort, OutboundPort } from '@switchyard/actors';
 import type { RuntimeClock } from './clock';
@@ -11,6 +12,18 @@ import { CrmStore } from '../crm/crm.service';
 /** sha256 of the attempt-independent effect key: the same on every retry and after a crash. */
 export const idempotencyKey = (meta: EffectMeta) => createHash('sha256').update(meta.effectKey).digest('hex');
 
+/**
+ * Fencing of a run's effects: `check` reads the run's row (share-locked) and throws unless this
+ * process still owns it under the epoch it claimed; `claim` gives that (owner, epoch) for the
+ * ledger to check in its own claiming statement (null: no leases, nothing to check), and `lost`
+ * tells the host a check failed.
+ */
+export interface Fence {
+  check(em: EntityManager, runId: string): Promise<void>;
+  claim?(runId: string): { owner: string; epoch: number } | null;
+  lost?(runId: string): void;
+}
+
 export interface EffectDeps {
   em: () => EntityManager;
   clock: RuntimeClock;
@@ -20,7 +33,7 @@ export interface EffectDeps {
    * the effect's own transaction, with the run's row share-locked so no claim can slip in before
    * the effect commits). Set by the host once it exists.
    */
-  fence?: { check(em: EntityManager, runId: string): Promise<void> };
+  fence?: Fence;
   /** Test-only fault injection: kill the process right after a node's effect commits. */
   crashAfter?: { effectOf?: string; sendOf?: string };
 }
@@ -41,12 +54,24 @@ export async function onceInLedger<T>(
 ): Promise<T> {
   const key = idempotencyKey(meta);
   return em.transactional(async (tx) => {
-    await fence?.check(tx, meta.runId);
-    const claimed = await sql(tx,
-      `insert into effects (idempotency_key, user_id, run_id, node_id, kind, result, created_at)
-       values (?, ?, ?, ?, ?, null, ?) on conflict (idempotency_key) do nothing returning idempotency_key`,
-      [key, meta.userId, meta.runId, meta.nodeId, kind, now]);
-    if (claimed.length === 0) return (await sqlOne<{ result: T }>(tx, 'select result from effects where idempotency_key = ?', [key]))!.result;
+    // The fence (the run's row, share-locked, still ours under our epoch) and the ledger's claim
+    // are one statement: one round trip less per effect.
+    const held = fence?.claim ? fence.claim(meta.runId) : null;
+    if (fence && !fence.claim) await fence.check(tx, meta.runId);
+    const [row] = await sql<{ held: number; claimed: number; prior: T | null }>(tx,
+      `with f as (${held ? 'select 1 as ok from runs where id = ? and owner = ? and lease_epoch = ? for share' : 'select 1 as ok'}),
+       ins as (
+         insert into effects (idempotency_key, user_id, run_id, node_id, kind, result, created_at)
+         select ?, ?, ?, ?, ?, null, ? from f on conflict (idempotency_key) do nothing returning idempotency_key)
+       select (select count(*) from f)::int as held, (select count(*) from ins)::int as claimed,
+              (select result from effects where idempotency_key = ?) as prior`,
+      [...(held ? [meta.runId, held.owner, held.epoch] : []), key, meta.userId, meta.runId, meta.nodeId, kind, now, key]);
+    if (!row!.held) {
+      fence?.lost?.(meta.runId);
+      throw new SwitchyardError('CONFLICT', 'Another process owns this run now');
+    }
+    // Done before: the first result (read again when the row committed while this statement waited on it).
+    if (!row!.claimed) return row!.prior ?? (await sqlOne<{ result: T }>(tx, 'select result from effects where idempotency_key = ?', [key]))!.result;
     const value = await write(tx);
     await sql(tx, 'update effects set result = ? where idempotency_key = ?', [value ?? null, key]);
     return value;

@@ -570,7 +570,7 @@ export function createHost(deps: HostDeps) {
        on conflict (user_id, dedupe_key) do nothing returning id`,
       [id, userId, event.type, event.payload, event.dedupeKey ?? null, iso()]);
     const eventId = inserted[0]?.id ?? (await sqlOne<{ id: string }>(deps.em(), 'select id from inbox where user_id = ? and dedupe_key = ?', [userId, event.dedupeKey]))!.id;
-    const runs = inserted.length ? await processInbox(eventId) : await runsOfEvent(userId, eventId);
+    const runs = inserted.length ? await processInbox(eventId, { id: eventId, user_id: userId, type: event.type, payload: JSON.parse(JSON.stringify(event.payload ?? null)) as Record<string, unknown> }) : await runsOfEvent(userId, eventId);
     return { eventId, duplicate: inserted.length === 0, runs };
   }
 
@@ -580,8 +580,9 @@ export function createHost(deps: HostDeps) {
         where r.user_id = ? and r.trigger->>'eventId' = ? order by r.started_at`, [userId, eventId]);
   }
 
-  async function processInbox(eventId: string) {
-    const ev = await sqlOne<{ id: string; user_id: string; type: string; payload: Record<string, unknown> }>(deps.em(), 'select * from inbox where id = ?', [eventId]);
+  /** Starts the runs an inbox event triggers and delivers it to waiting runs; `stored` is the row just inserted (not read again). */
+  async function processInbox(eventId: string, stored?: { id: string; user_id: string; type: string; payload: Record<string, unknown> }) {
+    const ev = stored ?? await sqlOne<{ id: string; user_id: string; type: string; payload: Record<string, unknown> }>(deps.em(), 'select * from inbox where id = ?', [eventId]);
     if (!ev) return [];
     const triggers = await sql<{ id: string; flow_id: string; doc_id: string; version: number; node_id: string }>(deps.em(),
       // The user's own flows, and behaviors for everyone (an activation in this user's scope).
@@ -606,8 +607,7 @@ export function createHost(deps: HostDeps) {
         deps.log?.error({ err: e, eventId, triggerId: t.id }, 'event could not start a run');
       }
     }
-    const delivered = await deliverToWaits(ev);
-    await sql(deps.em(), 'update inbox set processed_at = ?, error = ? where id = ?', [iso(), problems.length ? problems.join('; ') : null, eventId]);
+    const delivered = await deliverToWaits(ev, problems.length ? problems.join('; ') : null);
     if (delivered.length) {
       // The owner applies them; here at once when it is this process (live or parked).
       void applyCommands().then(() => pollParked()).catch((e: unknown) => deps.log?.error({ err: e, eventId }, 'delivering an event to waiting runs failed'));
@@ -618,11 +618,13 @@ export function createHost(deps: HostDeps) {
   /**
    * Routes an event to runs waiting for it (`flow.waitForEvent`, matched on a payload field): each
    * matching wait is consumed and an `event.deliver` command stored for its run, in one statement,
-   * so a re-processed event delivers nothing twice and a crash in between loses nothing.
+   * so a re-processed event delivers nothing twice and a crash in between loses nothing. The same
+   * statement marks the inbox row processed (with the problems met starting runs, if any).
    */
-  async function deliverToWaits(ev: { id: string; user_id: string; type: string; payload: Record<string, unknown> }) {
+  async function deliverToWaits(ev: { id: string; user_id: string; type: string; payload: Record<string, unknown> }, error: string | null) {
     return sql<{ run_id: string; node_id: string }>(deps.em(),
-      `with m as (
+      `with processed as (update inbox set processed_at = ?, error = ? where id = ? returning id),
+       m as (
          select w.run_id, w.node_id from run_waits w join runs r on r.id = w.run_id
           where w.user_id = ? and w.event_type = ? and w.consumed_at is null and r.status in ('running', 'waiting')
             and w.correlation_key = (?::jsonb #>> string_to_array(w.field, '.'))
@@ -633,7 +635,7 @@ export function createHost(deps: HostDeps) {
        insert into run_commands (run_id, payload, created_at)
        select c.run_id, jsonb_build_object('type', 'event.deliver', 'nodeId', c.node_id, 'eventId', ?::text, 'eventType', ?::text, 'payload', ?::jsonb), ?
          from c returning run_id, payload->>'nodeId' as node_id`,
-      [ev.user_id, ev.type, JSON.stringify(ev.payload ?? {}), iso(), ev.id, ev.id, ev.type, JSON.stringify(ev.payload ?? {}), iso()]);
+      [iso(), error, ev.id, ev.user_id, ev.type, JSON.stringify(ev.payload ?? {}), iso(), ev.id, ev.id, ev.type, JSON.stringify(ev.payload ?? {}), iso()]);
   }
 
   /**
@@ -808,6 +810,18 @@ export function createHost(deps: HostDeps) {
 
   /** Effects check this before they act: this process still owns the run under the epoch it claimed. */
   const fence = {
+    /** The (owner, epoch) under which this process runs `runId`: null without leases; throws when it does not run it. */
+    claim(runId: string): Fence | null {
+      if (!deps.lease) return null;
+      const f = live.get(runId)?.fence ?? resuming.get(runId)?.fence;
+      if (!f) throw new SwitchyardError('CONFLICT', 'This process no longer runs this run');
+      return f;
+    },
+    /** A fenced write was refused: another process owns the run now; stop it here. */
+    lost(runId: string) {
+      const run = live.get(runId);
+      if (run) halt(run, 'lost');
+    },
     async check(em: EntityManager, runId: string) {
       if (!deps.lease) return;
       const run = live.get(runId);

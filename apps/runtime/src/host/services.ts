@@ -44,7 +44,9 @@ export function createHostServices(deps: HostServicesDeps) {
   const clock = deps.clock ?? createClock();
   const timers = createTimerService({ em: deps.em, clock, ...(deps.timerPollMs ? { pollMs: deps.timerPollMs } : {}) });
   // Effects check the host's fence before they act; the host exists only below.
-  const fence: NonNullable<EffectDeps['fence']> = { check: (em, runId) => host.fence.check(em, runId) };
+  const fence: NonNullable<EffectDeps['fence']> = {
+    check: (em, runId) => host.fence.check(em, runId), claim: (runId) => host.fence.claim(runId), lost: (runId) => host.fence.lost(runId),
+  };
   const effects = createEffects({ em: deps.em, clock, outbound: deps.outbound, fence, ...(deps.crashAfter ? { crashAfter: deps.crashAfter } : {}) });
   const noAgents = async () => Promise.reject(new SwitchyardError('INTERNAL', 'Agents are not running in this runtime'));
   const agents: AgentsPort = deps.agents ?? { runSkill: noAgents, awaitApprovals: noAgents };
