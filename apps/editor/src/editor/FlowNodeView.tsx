@@ -1,5 +1,5 @@
 import type { NodeCategory } from '@switchyard/schema';
-import { Handle, Position, type Node, type NodeProps } from '@xyflow/react';
+import { Handle, Position, useStore, type Node, type NodeProps } from '@xyflow/react';
 import { memo } from 'react';
 import { specOf } from './graph';
 import { plainMessage } from './param-fields';
@@ -32,7 +32,7 @@ export function CategoryIcon({ category }: { category: NodeCategory }) {
 }
 
 /** A one-line hint of what the node is set to do, so the canvas reads without opening each node. */
-function summaryOf(type: string, params: Record<string, unknown>): string {
+function summaryOf(type: string, params: Record<string, unknown>, branch = false): string {
   const s = (k: string) => (typeof params[k] === 'string' && params[k] !== '' ? (params[k] as string) : null);
   switch (type) {
     case 'trigger.emailReceived': {
@@ -64,7 +64,8 @@ function summaryOf(type: string, params: Record<string, unknown>): string {
     case 'flow.delay':
       return `Wait ${s('duration') ?? '1 hour'}`;
     case 'flow.forEach':
-      return `${(s('action') ?? 'action.sendNotification').replace(/^(action|agent)\./, '')} for each of ${s('items') ?? '…'}${params.mode === 'sequential' ? ', in order' : ''}`;
+      // With a branch drawn from "For each item", that branch runs per item and `action` is unused.
+      return `${branch ? 'The branch' : (s('action') ?? 'action.sendNotification').replace(/^(action|agent)\./, '')} for each of ${s('items') ?? '…'}${params.mode === 'sequential' ? ', in order' : ''}`;
     case 'flow.waitForEvent':
       return `${s('event') ?? 'email.received'} where ${s('field') ?? 'threadId'} = ${s('key') ?? '{{ trigger.threadId }}'}${s('timeout') ? ` · up to ${s('timeout')}` : ''}`;
     default:
@@ -98,7 +99,8 @@ function FlowNodeViewImpl({ id, data, selected }: NodeProps<FlowCanvasNode>) {
   const category: NodeCategory = spec?.category ?? 'action';
   const outputs = spec?.outputs ?? [];
   const inputs = spec?.inputs ?? [];
-  const summary = summaryOf(data.type, data.params);
+  const branch = useStore((st) => data.type === 'flow.forEach' && st.edges.some((e) => e.source === id && e.sourceHandle === 'each'));
+  const summary = summaryOf(data.type, data.params, branch);
   const classes = [
     'fnode',
     `fnode--${category}`,
