@@ -69,7 +69,12 @@ export interface CrmPort {
   /** Read-only queries of the CRM query nodes; `now` is the run's clock reading. */
   findContacts(
     userId: string,
-    q: { now: string; dormantDays?: number; minStrength?: number; tag?: string; orderBy: 'strength' | 'lastInteraction' | 'name'; order: 'asc' | 'desc'; limit: number },
+    q: {
+      now: string; dormantDays?: number; minStrength?: number; tag?: string; orderBy: 'strength' | 'lastInteraction' | 'name'; order: 'asc' | 'desc'; limit: number;
+      /** Leave out contacts the user got a suggestion about within these many days (with `notSuggestedKey`: one with that suggestion key). */
+      notSuggestedDays?: number;
+      notSuggestedKey?: string;
+    },
   ): Promise<ContactSummary[]>;
   findFollowUps(userId: string, q: { now: string; dueBefore: string; includeSnoozed: boolean; limit: number }): Promise<FollowUpSummary[]>;
   /** Emails in the thread after `since` (none when the thread is not the user's). */

@@ -4,11 +4,6 @@ import { sql, sqlOne } from '../host/db';
 
 const DAY = 86_400_000;
 
-/**
- * What crm.findContacts passes (packages/actors/src/nodes/crm.ts): the port's query plus the
- * optional "not suggested within N days" filter, until `CrmPort` declares those two fields.
- */
-type FindContactsQuery = Parameters<CrmPort['findContacts']>[1] & { notSuggestedDays?: number; notSuggestedKey?: string };
 const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString());
 
 const ORDER: Record<'strength' | 'lastInteraction' | 'name', string> = {
@@ -24,7 +19,7 @@ const ORDER: Record<'strength' | 'lastInteraction' | 'name', string> = {
  */
 export function createCrmQueries(em: () => EntityManager): Pick<CrmPort, 'findContacts' | 'findFollowUps' | 'hasRecentEmail'> {
   return {
-    async findContacts(userId: string, q: FindContactsQuery) {
+    async findContacts(userId: string, q: Parameters<CrmPort['findContacts']>[1]) {
       const where = ['user_id = ?'];
       const params: unknown[] = [userId];
       if (q.dormantDays !== undefined) {

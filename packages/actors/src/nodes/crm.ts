@@ -6,13 +6,6 @@ const DAY = 24 * HOUR;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
- * The port's contacts query plus "not suggested within N days": contacts with a notification about
- * them (with `notSuggestedKey`: only with that suggestion key) created after `now` minus N days
- * are left out. An extension until `CrmPort.findContacts` declares these two fields itself.
- */
-type FindContactsQuery = Parameters<CrmPort['findContacts']>[1] & { notSuggestedDays?: number; notSuggestedKey?: string };
-
-/**
  * Contacts by dormancy, strength and "not suggested lately", ordered and limited; `checkedAt` is
  * the clock reading it used (and `notSuggestedSince` the cut-off it derived, when that filter is on).
  */
@@ -21,7 +14,7 @@ export const findContacts: InvokeImplementation<'crm.findContacts'> = {
   async run({ params, userId }, { crm, clock }) {
     const nowMs = clock.now();
     const now = new Date(nowMs).toISOString();
-    const query: FindContactsQuery = {
+    const query: Parameters<CrmPort['findContacts']>[1] = {
       now, orderBy: params.orderBy, order: params.order, limit: params.limit,
       ...(params.dormantDays === undefined ? {} : { dormantDays: params.dormantDays }),
       ...(params.minStrength === undefined ? {} : { minStrength: params.minStrength }),
