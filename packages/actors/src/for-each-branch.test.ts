@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createActor, waitFor, type AnyActorRef } from 'xstate';
 import { compile } from './compiler/compile';
-import { createRunMachine, nodeStatesOf, nodeStatesOfSnapshot, runStatusOf, type RunContext } from './machine';
+import { branchNodesOf, createRunMachine, nodeStatesOf, nodeStatesOfSnapshot, runStatusOf, type RunContext } from './machine';
 import type { RunPorts } from './ports';
 import { createFakePorts } from './testing/fake-ports';
 import { simulateRun } from './testing/run';
@@ -149,6 +149,10 @@ describe('for-each running a branch per item', () => {
         [0, 'succeeded', ['check', 'notify', 'task']], [1, 'succeeded', ['check']], [2, 'succeeded', ['check', 'notify', 'task']],
       ]);
       expect((fake.effects.at(-1)!.data as { title: string }).title).toBe('3 of 3 done');
+      // A run view shows the branch's nodes as the last item left them.
+      const last = branchNodesOf(r.context);
+      expect(last.notify).toMatchObject({ state: 'succeeded', forEach: 'each', item: 2, error: null });
+      expect((last.task!.output as { title: string }).title).toBe('Call Linus (#2)');
       if (mode === 'sequential') {
         // In order: an item's task and notification end before the next item's start.
         expect(fake.log).toEqual([
@@ -192,6 +196,7 @@ describe('for-each running a branch per item', () => {
     expect(r.status).toBe('failed');
     expect(r.context.failure).toMatchObject({ nodeId: 'each' });
     expect(r.context.failure!.message).toMatch(/^Item 2 \(upd\): /);
+    expect(branchNodesOf(r.context).upd).toMatchObject({ state: 'failed', item: 1, error: { code: r.context.failure!.code } });
     expect(fake.effects.filter((e) => e.kind === 'task').map((e) => (e.data as { title: string }).title)).toEqual(['Call Ada (#0)']);
   });
 

@@ -564,13 +564,38 @@ const FOR_EACH_STEPS = new Set(['items', 'collecting']);
  */
 export function nodeStatesOfSnapshot(snapshot: { value: unknown; context: Pick<RunContext, 'nodes' | 'each'> }): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const state of Object.values(snapshot.context.each ?? {})) {
-    const started = state.items.filter((i) => i.status !== 'pending');
-    const latest = started.filter((i) => i.status === 'running').at(-1) ?? started.at(-1);
-    if (latest) Object.assign(out, latest.nodes);
-  }
+  for (const [id, n] of Object.entries(branchNodesOf(snapshot.context))) out[id] = n.state;
   for (const [id, r] of Object.entries(snapshot.context.nodes)) out[id] = r.status;
   return Object.assign(out, nodeStatesOf(snapshot.value));
+}
+
+/** A node of a for-each's branch as a run view shows it: as the latest item left it. */
+export interface BranchNodeView {
+  state: string;
+  output: unknown;
+  error: { code: string; message: string } | null;
+  /** The for-each, and the place in its list of the item shown. */
+  forEach: string;
+  item: number;
+}
+
+/**
+ * The nodes of for-each branches in a run's context, each as the latest item left it: the last
+ * item running, else the last that ended (its outputs are known once it ended). Nodes of a
+ * for-each whose items have not started are not in it (pending).
+ */
+export function branchNodesOf(context: Pick<RunContext, 'each'>): Record<string, BranchNodeView> {
+  const out: Record<string, BranchNodeView> = {};
+  for (const [forEach, state] of Object.entries(context.each ?? {})) {
+    const started = state.items.filter((i) => i.status !== 'pending');
+    const latest = started.filter((i) => i.status === 'running').at(-1) ?? started.at(-1);
+    if (!latest) continue;
+    for (const [id, st] of Object.entries(latest.nodes)) {
+      const error = latest.error && latest.error.nodeId === id ? { code: latest.error.code, message: latest.error.message } : null;
+      out[id] = { state: st, output: latest.outputs?.[id] ?? null, error, forEach, item: latest.index };
+    }
+  }
+  return out;
 }
 
 /** Waiting approvals in a snapshot value. */
