@@ -28,6 +28,7 @@ const nullStore = (): RunStore => ({
   release: async () => undefined,
   expireInstances: async () => [],
   markEnded: async () => undefined,
+  mark: async () => 0,
 });
 
 /** A hand-written machine with `n` states advanced by NEXT events. */
