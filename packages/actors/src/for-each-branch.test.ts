@@ -242,6 +242,8 @@ describe('for-each running a branch per item', () => {
     expect(persisted.children['each.item.2']!.src).toBe('sys.forEach.body.each');
     expect(nodeStatesOf(mid.value).each).toBe('running');
     expect(nodeStatesOfSnapshot(mid as never)).toMatchObject({ each: 'running', task: 'running' });
+    // The item under way shows the nodes it ran: the condition, with its output; the task still runs.
+    expect(branchNodesOf(mid.context)).toMatchObject({ check: { state: 'succeeded', output: { value: true }, item: 2 }, task: { state: 'running', output: null, item: 2 } });
     expect(mid.context.nodes.each!.output).toEqual({ count: 2, total: 3, skipped: 0, pending: 1 });
     // Item 0's effects are done; the crash comes before item 2's task.
     expect(fake.effects.map((e) => e.key.includes('each[0]'))).toEqual([true, true]);

@@ -57,7 +57,7 @@ export interface ForEachItem {
   status: 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped';
   /** The state of each branch node, as the item's machine last reported it. */
   nodes: Record<string, string>;
-  /** The branch nodes' outputs, once the item ended. */
+  /** The outputs of the branch nodes that ran so far. */
   outputs?: Record<string, unknown>;
   error?: { nodeId: string | null; code: string; message: string };
 }
@@ -353,7 +353,9 @@ export function createRunMachine(compiled: CompiledMachine, ports: RunPorts) {
         if (!state || !snap?.context) return {};
         const index = itemIndexOf(event.type);
         const { [p.nodeId]: _self, ...nodes } = nodeStatesOfSnapshot(snap);
-        return { each: { ...context.each, [p.nodeId]: { ...state, items: state.items.map((i) => (i.index === index ? { ...i, nodes } : i)) } } };
+        const outputs: Record<string, unknown> = {};
+        for (const [id, r] of Object.entries(snap.context.nodes)) if (id !== p.nodeId && r.output !== undefined) outputs[id] = r.output;
+        return { each: { ...context.each, [p.nodeId]: { ...state, items: state.items.map((i) => (i.index === index ? { ...i, nodes, outputs } : i)) } } };
       }),
       recordItem: enqueueActions(({ context, event, enqueue }, p: { nodeId: string }) => {
         const state = context.each?.[p.nodeId];
@@ -581,7 +583,7 @@ export interface BranchNodeView {
 
 /**
  * The nodes of for-each branches in a run's context, each as the latest item left it: the last
- * item running, else the last that ended (its outputs are known once it ended). Nodes of a
+ * item running, else the last that ended, with the outputs of the nodes that ran. Nodes of a
  * for-each whose items have not started are not in it (pending).
  */
 export function branchNodesOf(context: Pick<RunContext, 'each'>): Record<string, BranchNodeView> {
