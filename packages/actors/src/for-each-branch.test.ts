@@ -266,6 +266,37 @@ describe('for-each running a branch per item', () => {
     for (const a of [second, third] as AnyActorRef[]) a.stop();
   });
 
+  it('persist before effect: an item\'s effect starts only once a run snapshot holding that step was reported', async () => {
+    const compiled = compile(branchDoc('parallel')).machine!;
+    const fake = createFakePorts();
+    // What the host journals: the run's persisted snapshot at each of its snapshots.
+    let journaled: { children: Record<string, { snapshot: { value: unknown } }> } | null = null;
+    const seen: string[] = [];
+    const check = (nodeId: string) => {
+      const [, index, node] = /^each\[(\d+)\]\.(\w+)$/.exec(nodeId)!;
+      const child = journaled?.children[`each.item.${index}`];
+      seen.push(`${nodeId}:${child ? nodeStatesOf(child.snapshot.value)[node!] : 'absent'}`);
+    };
+    const ports: RunPorts = {
+      ...fake.ports,
+      durability: { committed: async () => undefined },
+      crm: {
+        ...fake.ports.crm,
+        createTask: async (m, t) => (check(m.nodeId), fake.ports.crm.createTask(m, t)),
+        createNotification: async (m, n) => (check(m.nodeId), fake.ports.crm.createNotification(m, n)),
+      },
+    };
+    const actor: AnyActorRef = createActor(createRunMachine(compiled, ports), {
+      input: { runId: 'p', userId: 'u', triggerNodeId: 'start', payload: { people } },
+      inspect: (ev) => {
+        if (ev.type === '@xstate.snapshot' && ev.actorRef === actor) journaled = JSON.parse(JSON.stringify(actor.getPersistedSnapshot()));
+      },
+    });
+    actor.start();
+    await waitFor(actor, (st) => st.status === 'done', { timeout: 5000 });
+    expect(seen.filter((x) => x.startsWith('each[')).sort()).toEqual(['each[0].notify:running', 'each[0].task:running', 'each[2].notify:running', 'each[2].task:running']);
+  });
+
   it('a cancel stops the items still running', async () => {
     const compiled = compile(branchDoc('parallel')).machine!;
     const fake = createFakePorts();
