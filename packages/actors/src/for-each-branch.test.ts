@@ -123,6 +123,9 @@ describe('for-each running a branch per item', () => {
       { code: 'kind-not-allowed', nodeId: 'reply' },
       { code: 'kind-not-allowed', nodeId: 'inner' },
     ]);
+    // A trigger cannot be in a branch: it takes no input.
+    expect(codesOf(branchDoc('parallel', { nodes: [{ id: 'hook', type: 'trigger.manual' }], edges: [{ id: 'x', source: 'task', target: 'hook' }] })))
+      .toEqual([{ code: 'unknown-handle', nodeId: 'hook' }]);
     // A for-each without a list input.
     expect(codesOf(branchDoc('parallel', { each: { items: ' ' } }))).toEqual([{ code: 'invalid-params', nodeId: 'each' }]);
     // A loop from the branch back into the for-each is a cycle.
