@@ -132,6 +132,13 @@ describe('for-each running a branch per item', () => {
     expect(codesOf(branchDoc('parallel', { edges: [{ id: 'x', source: 'notify', target: 'each' }] })).map((d) => d.code)).toContain('cycle');
   });
 
+  it('a behavior for everyone: the branch\'s nodes are checked like any other, the unused action is not', () => {
+    const everyone = (extra: Parameters<typeof branchDoc>[1] = {}) => ({ ...branchDoc('parallel', { kind: 'behavior', ...extra }), settings: { audience: 'everyone' } });
+    expect(codesOf(everyone({ each: { action: 'action.webhook', with: { url: 'https://x.test' } } }))).toEqual([]);
+    expect(codesOf(everyone({ nodes: [{ id: 'mail', type: 'action.sendEmail', params: { to: '{{ item.email }}', subject: 'Hi', body: 'x' } }], edges: [{ id: 'x', source: 'notify', target: 'mail' }] })))
+      .toEqual([{ code: 'kind-not-allowed', nodeId: 'mail' }]);
+  });
+
   for (const mode of ['sequential', 'parallel'] as const) {
     it(`${mode}: each picked item runs the branch once, with item, index, upstream and trigger in scope`, async () => {
       const fake = recordingPorts();

@@ -207,7 +207,9 @@ function checkAudience(doc: FlowDocument, report: (message: string, path: (strin
     if (EVERYONE_FORBIDDEN_KINDS.includes(n.type)) {
       report(`A behavior for everyone runs in every user's data: it cannot ${n.type === 'trigger.webhook' ? 'start from a webhook' : n.type === 'action.sendEmail' ? 'send email' : n.type === 'action.webhook' ? 'call webhooks' : 'ask agents'}`, ['nodes', i, 'type'], n.id);
     }
-    const action = n.type === 'flow.forEach' && typeof n.params.action === 'string' ? n.params.action : null;
+    // A for-each with a branch does not use its action (the branch's nodes are checked like any other).
+    const branch = doc.edges.some((e) => e.source === n.id && e.sourceHandle === 'each');
+    const action = n.type === 'flow.forEach' && !branch && typeof n.params.action === 'string' ? n.params.action : null;
     if (action && EVERYONE_FORBIDDEN_KINDS.includes(action)) {
       report(`A behavior for everyone runs in every user's data: its for-each cannot do ${action}`, ['nodes', i, 'params', 'action'], n.id);
     }
