@@ -307,6 +307,32 @@ describe('for-each running a branch per item', () => {
     expect(seen.filter((x) => x.startsWith('each[')).sort()).toEqual(['each[0].notify:running', 'each[0].task:running', 'each[2].notify:running', 'each[2].task:running']);
   });
 
+  it('a restored run whose item is under way is not changed by starting: the item reports where it was, no new step', async () => {
+    const compiled = compile(branchDoc('parallel')).machine!;
+    const fake = createFakePorts();
+    const ports: RunPorts = { ...fake.ports, crm: { ...fake.ports.crm, createTask: () => new Promise(() => undefined) } };
+    const input = { runId: 'q', userId: 'u', triggerNodeId: 'start', payload: { people } };
+    const first = createActor(createRunMachine(compiled, ports), { input });
+    first.start();
+    await waitFor(first, (st) => (st.context as RunContext).each?.each?.items.filter((i) => i.nodes.task === 'running').length === 2, { timeout: 5000 });
+    const persisted = JSON.parse(JSON.stringify(first.getPersistedSnapshot())) as unknown;
+    first.stop();
+    // As the host does: the restored snapshot is the last known one; a later different snapshot would be a new step.
+    const steps: string[] = [];
+    const second: AnyActorRef = createActor(createRunMachine(compiled, ports), {
+      input, snapshot: persisted as never,
+      inspect: (ev) => {
+        if (ev.type === '@xstate.snapshot' && ev.actorRef === second && ev.snapshot !== last) steps.push((ev.event as { type: string }).type);
+      },
+    });
+    const last = second.getSnapshot();
+    second.start();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(steps).toEqual([]);
+    expect(Object.keys(second.getSnapshot().children).sort()).toEqual(['each.item.0', 'each.item.2']);
+    second.stop();
+  });
+
   it('a cancel stops the items still running', async () => {
     const compiled = compile(branchDoc('parallel')).machine!;
     const fake = createFakePorts();

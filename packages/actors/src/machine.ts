@@ -296,6 +296,15 @@ export function createRunMachine(compiled: CompiledMachine, ports: RunPorts) {
     nodes: setNode(context, nodeId, { status: 'waiting', handles: [], output: progressOf(state) }),
   });
   const itemIndexOf = (eventType: string) => Number(eventType.slice(eventType.lastIndexOf('.') + 1));
+  /** Where an item's machine is, from the snapshot it reported: its branch nodes' states and outputs. */
+  const itemProgressOf = (event: { type: string }, forEachId: string) => {
+    const snap = (event as unknown as { snapshot?: { value: unknown; context?: RunContext } }).snapshot;
+    if (!snap?.context) return null;
+    const { [forEachId]: _self, ...nodes } = nodeStatesOfSnapshot(snap as { value: unknown; context: RunContext });
+    const outputs: Record<string, unknown> = {};
+    for (const [id, r] of Object.entries(snap.context.nodes)) if (id !== forEachId && r.output !== undefined) outputs[id] = r.output;
+    return { index: itemIndexOf(event.type), nodes, outputs };
+  };
 
   // xstate's setup() types each implementation precisely; the machine is assembled from a
   // runtime-built config, so the generic parameters are erased here on purpose.
@@ -303,6 +312,12 @@ export function createRunMachine(compiled: CompiledMachine, ports: RunPorts) {
     types: {} as { context: RunContext; events: RunEvent; input: RunInput },
     actors: { ...actors, ...extraActors } as never,
     guards: {
+      // An item's step changed what the run knows of it (a restored item reporting where it was does not).
+      itemProgressed: ({ context, event }, p: { nodeId: string }) => {
+        const progress = itemProgressOf(event, p.nodeId);
+        const item = context.each?.[p.nodeId]?.items.find((i) => i.index === progress?.index);
+        return !!progress && !!item && stableStringify([item.nodes, item.outputs ?? {}]) !== stableStringify([progress.nodes, progress.outputs]);
+      },
       // Every item ended (in order: or one failed, so the rest are not started).
       itemsDone: ({ context }, p: { nodeId: string; sequential: boolean }) => {
         const items = context.each?.[p.nodeId]?.items ?? [];
@@ -349,12 +364,9 @@ export function createRunMachine(compiled: CompiledMachine, ports: RunPorts) {
       }),
       recordItemProgress: assign(({ context, event }, p: { nodeId: string }) => {
         const state = context.each?.[p.nodeId];
-        const snap = (event as unknown as { snapshot: { value: unknown; context: RunContext } }).snapshot;
-        if (!state || !snap?.context) return {};
-        const index = itemIndexOf(event.type);
-        const { [p.nodeId]: _self, ...nodes } = nodeStatesOfSnapshot(snap);
-        const outputs: Record<string, unknown> = {};
-        for (const [id, r] of Object.entries(snap.context.nodes)) if (id !== p.nodeId && r.output !== undefined) outputs[id] = r.output;
+        const progress = itemProgressOf(event, p.nodeId);
+        if (!state || !progress) return {};
+        const { index, nodes, outputs } = progress;
         return { each: { ...context.each, [p.nodeId]: { ...state, items: state.items.map((i) => (i.index === index ? { ...i, nodes, outputs } : i)) } } };
       }),
       recordItem: enqueueActions(({ context, event, enqueue }, p: { nodeId: string }) => {

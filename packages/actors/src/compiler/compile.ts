@@ -455,7 +455,7 @@ function branchStates(nodeId: string, spec: NodeKindSpec, p: Record<string, unkn
       entry: { type: 'spawnItems', params: { nodeId, sequential } },
       always: { guard: { type: 'itemsDone', params: { nodeId, sequential } }, target: 'collecting' },
       on: {
-        [`xstate.snapshot.${item}`]: { actions: { type: 'recordItemProgress', params: { nodeId } } },
+        [`xstate.snapshot.${item}`]: { guard: { type: 'itemProgressed', params: { nodeId } }, actions: { type: 'recordItemProgress', params: { nodeId } } },
         [`xstate.done.actor.${item}`]: { actions: [{ type: 'recordItem', params: { nodeId } }, { type: 'spawnItems', params: { nodeId, sequential } }] },
         [`xstate.error.actor.${item}`]: { actions: [{ type: 'recordItem', params: { nodeId } }, { type: 'spawnItems', params: { nodeId, sequential } }] },
       },
