@@ -61,6 +61,9 @@ describe.each(backendsUnderTest())('for each running a branch per item, killed m
     const out = done.nodes.each?.output as { count: number; total: number; results: { index: number; status: string; nodes: Record<string, unknown> }[] };
     expect(out.count).toBe(3);
     expect(out.results.map((r) => [r.index, r.status])).toEqual([[0, 'succeeded'], [1, 'succeeded'], [2, 'succeeded']]);
+    // The run view shows the branch's nodes as the last item left them (the canvas badges read it).
+    expect(done.nodes.task).toMatchObject({ state: 'succeeded', item: { forEach: 'each', index: 2 } });
+    expect(done.nodes.notify).toMatchObject({ state: 'succeeded', item: { forEach: 'each', index: 2 }, output: expect.objectContaining({ notificationId: expect.any(String) }) });
     // The run was restored from its journal, whose steps hold each item's steps.
     const journal = await api.runs.journal.query({ runId: sequential });
     expect(journal.items.some((j) => j.kind === 'restored')).toBe(true);

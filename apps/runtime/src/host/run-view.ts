@@ -1,5 +1,5 @@
 import type { CompiledMachine, NodeResult, RunContext } from '@switchyard/actors';
-import { nodeStatesOf } from '@switchyard/actors';
+import { branchNodesOf, nodeStatesOf } from '@switchyard/actors';
 import type { RunRow } from './run-store';
 
 const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString());
@@ -28,15 +28,27 @@ export function runView(row: RunRow & { doc_id?: string }, compiled: CompiledMac
   const snap = (row.snapshot ?? null) as { value?: unknown; context?: RunContext } | null;
   const results: Record<string, NodeResult> = snap?.context?.nodes ?? {};
   const active = nodeStatesOf(snap?.value);
-  const ids = compiled ? Object.keys(compiled.nodes) : Object.keys({ ...active, ...results });
+  // A for-each's branch nodes are not in `nodes`: they show as the latest item left them (pending before).
+  const branch = snap?.context ? branchNodesOf(snap.context) : {};
+  const bodyIds = Object.values(compiled?.bodies ?? {}).flatMap((b) => Object.keys(b.nodes));
+  const ids = compiled ? [...Object.keys(compiled.nodes), ...bodyIds] : Object.keys({ ...active, ...results, ...branch });
   const nodes = Object.fromEntries(
     ids.map((id) => {
       const region = active[id];
       const r = results[id];
       const type = compiled?.nodes[id]?.type;
       const waits = region === 'running' && (type === 'flow.approval' || type === 'flow.waitForEvent' || waitingOnAgents.has(id));
-      const state = region === 'running' || region === 'retrying' ? (waits ? 'waiting' : region) : (r?.status ?? region ?? 'pending');
-      return [id, { state, output: r?.output ?? null, error: r?.error ?? null, reason: r?.reason ?? null, attempts: r?.attempts ?? 0, request: r?.request ?? null, handles: r?.handles ?? [] }];
+      const b = compiled?.nodes[id] ? undefined : branch[id];
+      const inBranch = b !== undefined || (compiled !== null && !compiled.nodes[id]);
+      const state = inBranch ? (b?.state ?? 'pending')
+        : region === 'running' || region === 'retrying' ? (waits ? 'waiting' : region) : (r?.status ?? region ?? 'pending');
+      return [id, {
+        state, output: (inBranch ? b?.output : r?.output) ?? null, error: (inBranch ? b?.error : r?.error) ?? null, reason: r?.reason ?? null,
+        attempts: r?.attempts ?? 0, request: r?.request ?? null,
+        // A branch node's fired outputs are not kept per item: none given, so it does not read as "stopped here".
+        handles: inBranch ? undefined : (r?.handles ?? []),
+        ...(b ? { item: { forEach: b.forEach, index: b.item } } : {}),
+      }];
     }),
   );
   return {
