@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { BUSINESS_HOURS, backendsUnderTest, client, freshStorage, spawnRuntime, waitForRun, type Backend, type Client } from './host-support';
+import { BUSINESS_HOURS, backendsUnderTest, client, freshStorage, setClock, spawnRuntime, waitForRun, type Backend, type Client } from './host-support';
 
 /** A for-each whose branch, per contact, creates a task and then a notification naming it. */
 const branchFlow = (mode: 'parallel' | 'sequential') => ({
@@ -17,6 +17,26 @@ const branchFlow = (mode: 'parallel' | 'sequential') => ({
   ],
 });
 const people = [{ name: 'Ada' }, { name: 'Grace' }, { name: 'Linus' }];
+
+/** Per contact: wait an hour, then a task (the items only wait, so the run may be parked). */
+const waitingBranch = {
+  schemaVersion: 1, id: 'branch-wait', kind: 'workflow', name: 'Branch that waits',
+  nodes: [
+    { id: 'start', type: 'trigger.manual', position: { x: 0, y: 0 }, params: {} },
+    { id: 'each', type: 'flow.forEach', position: { x: 200, y: 0 }, params: { items: '{{ trigger.people }}', mode: 'parallel' } },
+    { id: 'wait', type: 'flow.delay', position: { x: 400, y: 100 }, params: { duration: '1 hour' } },
+    { id: 'task', type: 'action.createTask', position: { x: 600, y: 100 }, params: { title: 'Later: {{ item.name }}' } },
+  ],
+  edges: [
+    { id: 'e1', source: 'start', target: 'each' },
+    { id: 'e2', source: 'each', sourceHandle: 'each', target: 'wait' },
+    { id: 'e3', source: 'wait', target: 'task' },
+  ],
+};
+const HOUR = 3_600_000;
+async function parking(url: string) {
+  return (await (await fetch(`${url}/__test/parking`)).json()) as { live: number; parked: number; woken: number };
+}
 
 async function effectsOf(api: Client, runId: string) {
   const tasks = ((await api.crm.tasks.list.query({ limit: 200 } as never)) as unknown as { items: { id: string; sourceRunId: string; title: string }[] }).items
@@ -95,5 +115,38 @@ describe.each(backendsUnderTest())('for each running a branch per item, killed m
     shared.edges.push({ id: 'x', source: 'start', target: 'notify' });
     const res = (await api.flows.validate.mutate({ document: shared as never } as never)) as unknown as { diagnostics: { code: string; nodeId?: string }[] };
     expect(res.diagnostics).toEqual([expect.objectContaining({ code: 'foreach-body-entry', nodeId: 'notify' })]);
+  }, 240_000);
+
+  it('a run whose items only wait on a delay reads as waiting and is parked (no actor in memory); killed while parked, it wakes when due and acts once per item', async () => {
+    const storage = await freshStorage(backend);
+    cleanup.push(() => storage.drop());
+    const env = { ...storage.env, SWITCHYARD_PARK_AFTER_MS: '300', SWITCHYARD_TEST_NOW: String(BUSINESS_HOURS) };
+    let rt = await spawnRuntime(env);
+    cleanup.push(() => rt.kill('SIGKILL'));
+    let api = client(rt.url);
+    await api.flows.save.mutate({ document: waitingBranch as never });
+    await api.flows.deploy.mutate({ docId: 'branch-wait' });
+    const runId = (await api.runs.start.mutate({ docId: 'branch-wait', payload: { people } } as never)).runId;
+    const waiting = await waitForRun(api, runId, (r) => r.status === 'waiting');
+    expect(waiting.nodes.each?.state).toBe('running');
+    for (const end = Date.now() + 20_000; ;) {
+      const p = await parking(rt.url);
+      if (p.live === 0 && p.parked >= 1) break;
+      if (Date.now() > end) throw new Error(`the run was not parked: ${JSON.stringify(p)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect((await api.runs.get.query({ runId })).status).toBe('waiting');
+
+    // SIGKILL while parked; the restarted process leaves it parked until its timers are due.
+    await rt.kill('SIGKILL');
+    rt = await spawnRuntime(env);
+    api = client(rt.url);
+    expect((await parking(rt.url)).live).toBe(0);
+    expect((await effectsOf(api, runId)).tasks).toEqual([]);
+    await setClock(rt.url, BUSINESS_HOURS + 2 * HOUR);
+    const done = await waitForRun(api, runId, (r) => r.status === 'completed' || r.status === 'failed');
+    expect(done.status).toBe('completed');
+    expect((await effectsOf(api, runId)).tasks).toEqual(['Later: Ada', 'Later: Grace', 'Later: Linus']);
+    expect((await parking(rt.url)).woken).toBeGreaterThanOrEqual(1);
   }, 240_000);
 });

@@ -57,6 +57,8 @@ export interface ForEachItem {
   status: 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped';
   /** The state of each branch node, as the item's machine last reported it. */
   nodes: Record<string, string>;
+  /** The item's machine only waits (a delay, a retry's backoff): nothing of it runs, the run may be parked. */
+  waiting?: boolean;
   /** The outputs of the branch nodes that ran so far. */
   outputs?: Record<string, unknown>;
   error?: { nodeId: string | null; code: string; message: string };
@@ -298,12 +300,13 @@ export function createRunMachine(compiled: CompiledMachine, ports: RunPorts) {
   const itemIndexOf = (eventType: string) => Number(eventType.slice(eventType.lastIndexOf('.') + 1));
   /** Where an item's machine is, from the snapshot it reported: its branch nodes' states and outputs. */
   const itemProgressOf = (event: { type: string }, forEachId: string) => {
-    const snap = (event as unknown as { snapshot?: { value: unknown; context?: RunContext } }).snapshot;
+    const snap = (event as unknown as { snapshot?: { value: unknown; context?: RunContext; hasTag?: (t: string) => boolean } }).snapshot;
     if (!snap?.context) return null;
     const { [forEachId]: _self, ...nodes } = nodeStatesOfSnapshot(snap as { value: unknown; context: RunContext });
     const outputs: Record<string, unknown> = {};
     for (const [id, r] of Object.entries(snap.context.nodes)) if (id !== forEachId && r.output !== undefined) outputs[id] = r.output;
-    return { index: itemIndexOf(event.type), nodes, outputs };
+    const waiting = !!snap.hasTag?.('waiting') && !snap.hasTag('running');
+    return { index: itemIndexOf(event.type), nodes, outputs, waiting };
   };
 
   // xstate's setup() types each implementation precisely; the machine is assembled from a
@@ -316,7 +319,7 @@ export function createRunMachine(compiled: CompiledMachine, ports: RunPorts) {
       itemProgressed: ({ context, event }, p: { nodeId: string }) => {
         const progress = itemProgressOf(event, p.nodeId);
         const item = context.each?.[p.nodeId]?.items.find((i) => i.index === progress?.index);
-        return !!progress && !!item && stableStringify([item.nodes, item.outputs ?? {}]) !== stableStringify([progress.nodes, progress.outputs]);
+        return !!progress && !!item && stableStringify([item.nodes, item.outputs ?? {}, item.waiting ?? false]) !== stableStringify([progress.nodes, progress.outputs, progress.waiting]);
       },
       // Every item ended (in order: or one failed, so the rest are not started).
       itemsDone: ({ context }, p: { nodeId: string; sequential: boolean }) => {
@@ -366,8 +369,8 @@ export function createRunMachine(compiled: CompiledMachine, ports: RunPorts) {
         const state = context.each?.[p.nodeId];
         const progress = itemProgressOf(event, p.nodeId);
         if (!state || !progress) return {};
-        const { index, nodes, outputs } = progress;
-        return { each: { ...context.each, [p.nodeId]: { ...state, items: state.items.map((i) => (i.index === index ? { ...i, nodes, outputs } : i)) } } };
+        const { index, nodes, outputs, waiting } = progress;
+        return { each: { ...context.each, [p.nodeId]: { ...state, items: state.items.map((i) => (i.index === index ? { ...i, nodes, outputs, waiting } : i)) } } };
       }),
       recordItem: enqueueActions(({ context, event, enqueue }, p: { nodeId: string }) => {
         const state = context.each?.[p.nodeId];
@@ -538,12 +541,19 @@ interface ItemInput {
 export type RunSnapshot = SnapshotFrom<AnyStateMachine>;
 
 /** The run's status as the product shows it, from a machine snapshot. */
-export function runStatusOf(snapshot: { value: unknown; status: string; hasTag?: (t: string) => boolean }): RunStatus {
+export function runStatusOf(snapshot: { value: unknown; status: string; hasTag?: (t: string) => boolean; context?: Pick<RunContext, 'each'> }): RunStatus {
   const v = snapshot.value;
   if (v === 'completed' || v === 'skipped' || v === 'failed' || v === 'cancelled') return v;
   if (snapshot.status === 'error') return 'failed';
-  return snapshot.hasTag?.('running') ? 'running' : snapshot.hasTag?.('waiting') ? 'waiting' : 'running';
+  if (snapshot.hasTag?.('running')) return 'running';
+  // A for-each running its branch per item: waiting when every item under way only waits.
+  if (snapshot.hasTag?.('items')) return itemsBusy(snapshot.context) ? 'running' : 'waiting';
+  return snapshot.hasTag?.('waiting') ? 'waiting' : 'running';
 }
+
+/** Some for-each item under way is doing something (not only waiting on a delay or a backoff). */
+const itemsBusy = (context: Pick<RunContext, 'each'> | undefined) =>
+  Object.values(context?.each ?? {}).some((state) => state.items.some((i) => i.status === 'running' && !i.waiting));
 
 /**
  * Per-node state for overlays (pending | running | waiting | retrying | succeeded | failed |

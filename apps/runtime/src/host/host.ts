@@ -711,18 +711,44 @@ export function createHost(deps: HostDeps) {
     const park = deps.park;
     if (!park || run.halted || run.finished || run.status !== 'waiting' || run.writes > 0 || run.commandId) return false;
     if (now - run.lastActive < park.afterMs) return false;
-    const snap = run.actor.getSnapshot() as { status: string; value: unknown };
+    const snap = run.actor.getSnapshot() as { status: string; value: unknown; context: RunContext };
     if (snap.status !== 'active') return false;
     let timed = 0;
     for (const [id, st] of Object.entries(nodeStatesOf(snap.value))) {
       const type = run.compiled.nodes[id]?.type;
       if (st === 'retrying' || (st === 'running' && type === 'flow.delay')) timed++;
       else if (st === 'running' && type === 'flow.waitForEvent') timed += run.compiled.nodes[id]?.params.timeout ? 1 : 0;
-      else if (st === 'running' && type !== 'flow.approval') return false;
+      else if (st === 'running' && type === 'flow.forEach') {
+        // Its items run as child machines (restored with the run): parked when each one under way
+        // only waits on a timer (a delay, a retry's backoff), counted like the run's own.
+        const waits = itemTimers(run.compiled, id, snap.context);
+        if (waits === null) return false;
+        timed += waits;
+      } else if (st === 'running' && type !== 'flow.approval') return false;
     }
     const { count, nextDue } = park.armed(run.id);
     if (count < timed) return false; // a timer's row is not stored yet
     return nextDue === null || nextDue - deps.clock.now() >= park.afterMs;
+  }
+
+  /**
+   * The timers a for-each's items under way wait on, or null when one of them does something else
+   * (or the for-each is not between its items: picking them, collecting their ends).
+   */
+  function itemTimers(compiled: CompiledMachine, forEachId: string, context: RunContext): number | null {
+    const state = context.each?.[forEachId];
+    const body = compiled.bodies?.[forEachId];
+    if (!state || !body) return null;
+    let timers = 0;
+    for (const item of state.items) {
+      if (item.status !== 'running') continue;
+      if (!item.waiting) return null;
+      for (const [id, st] of Object.entries(item.nodes)) {
+        if (st === 'retrying' || (st === 'running' && body.nodes[id]?.type === 'flow.delay')) timers++;
+        else if (st === 'running' || st === 'waiting') return null;
+      }
+    }
+    return timers;
   }
 
   function parkIdle() {

@@ -451,7 +451,8 @@ function branchStates(nodeId: string, spec: NodeKindSpec, p: Record<string, unkn
       },
     },
     items: {
-      tags: ['running'],
+      // Running or waiting as its items are (runStatusOf reads them): a run whose items only wait is parked.
+      tags: ['items'],
       entry: { type: 'spawnItems', params: { nodeId, sequential } },
       always: { guard: { type: 'itemsDone', params: { nodeId, sequential } }, target: 'collecting' },
       on: {
