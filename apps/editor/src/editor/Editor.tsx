@@ -682,6 +682,7 @@ export function Editor({ client, initial }: { client: ApiClient; initial: Loaded
             ) : null}
           </div>
           <Inspector
+            branchOf={(nodeId) => edges.some((e) => e.source === nodeId && e.sourceHandle === 'each')}
             kind={document.kind}
             audience={document.kind === 'behavior' ? (document.settings?.audience ?? 'owner') : null}
             onAudience={setAudience}

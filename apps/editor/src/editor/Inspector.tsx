@@ -23,6 +23,8 @@ const RUN_STATUS_TEXT: Record<string, string> = {
   cancelled: 'Cancelled',
 };
 
+const FOR_EACH_ACTION_FIELDS = new Set(['action', 'with']);
+
 /** The right-hand panel: the selected node's form, the live run, and the problems list. */
 export function Inspector({
   client,
@@ -43,7 +45,10 @@ export function Inspector({
   kind = 'workflow',
   audience = null,
   onAudience,
+  branchOf = () => false,
 }: {
+  /** Whether edges leave the node's "For each item" output: its one-action settings are unused then. */
+  branchOf?: (nodeId: string) => boolean;
   /** The document's kind: the problems list says what a clean one can do (deploy, or run a plan). */
   kind?: 'workflow' | 'behavior' | 'plan';
   /** A behavior's audience (null: not a behavior): who it runs for. */
@@ -83,6 +88,7 @@ export function Inspector({
           onUpdate={onUpdate}
           runNode={(run?.nodes as Record<string, NodeRunView> | undefined)?.[node.id]}
           runInput={run ? inputOf(node.id) : undefined}
+          branch={branchOf(node.id)}
         />
       ) : selected.length > 1 ? (
         <div className="inspector__section">
@@ -129,9 +135,12 @@ function NodeInspector({
   onUpdate,
   runNode,
   runInput,
+  branch,
 }: {
   client: ApiClient;
   node: FlowCanvasNode;
+  /** Edges leave its "For each item" output (a for-each running a branch per item). */
+  branch: boolean;
   problems: Diagnostic[];
   onUpdate: (id: string, patch: NodePatch, field: string) => void;
   runNode: NodeRunView | undefined;
@@ -146,7 +155,8 @@ function NodeInspector({
       </div>
     );
   }
-  const fields = fieldsOf(spec.params);
+  // A for-each that runs a branch per item does not use its one-action settings: they are not shown.
+  const fields = fieldsOf(spec.params).filter((f) => !(node.data.type === 'flow.forEach' && branch && FOR_EACH_ACTION_FIELDS.has(f.key)));
   const issues = issuesByPath(spec.params, node.data.params);
   // Problems the form cannot place on a field (connections, expressions) still show here.
   const other = problems.filter((d) => d.code !== 'invalid-params' && !issues.has(d.path.slice(3).join('.')));
@@ -190,7 +200,14 @@ function NodeInspector({
       ) : node.data.type === 'plan.step' ? (
         <PlanStepInspector client={client} spec={spec} params={node.data.params} onChange={(params, field) => onUpdate(node.id, { params }, field)} />
       ) : fields.length ? (
-        <ParamForm fields={fields} params={node.data.params} issues={issues} onChange={(params, field) => onUpdate(node.id, { params }, field)} />
+        <>
+          {branch && node.data.type === 'flow.forEach' ? (
+            <p className="inspector__hint" data-testid="foreach-branch-hint">
+              Runs the branch drawn from <strong>For each item</strong> once per item; <strong>Results</strong> fires when every item ended.
+            </p>
+          ) : null}
+          <ParamForm fields={fields} params={node.data.params} issues={issues} onChange={(params, field) => onUpdate(node.id, { params }, field)} />
+        </>
       ) : (
         <p className="inspector__hint">This node has no settings.</p>
       )}
@@ -203,6 +220,11 @@ function NodeRunDetails({ runNode, input }: { runNode: NodeRunView; input: unkno
     <div className="run-details" data-testid="node-run-details">
       <h3 className="inspector__subtitle">In this run: {runBadgeOf(runNode)?.label ?? runNode.state}</h3>
       {runNode.reason ? <p className="inspector__hint">{String(runNode.reason)}</p> : null}
+      {runNode.item ? (
+        <p className="inspector__hint" data-testid="node-run-item">
+          Item {runNode.item.index + 1} of <code>{runNode.item.forEach}</code>, the latest to run this branch; every item&apos;s outputs are in the for-each&apos;s results.
+        </p>
+      ) : null}
       {input !== undefined && input !== null ? (
         <details className="run-details__input">
           <summary className="field__label">Input</summary>

@@ -12,6 +12,8 @@ export interface NodeRunView {
   request: unknown;
   /** The outputs that fired, when the run view carries them; none means the path stopped here. */
   handles?: unknown;
+  /** A node of a for-each's branch: the item whose state and output are shown (the latest to run). */
+  item?: { forEach: string; index: number };
 }
 
 /** What the canvas paints on a node for the watched run; `stopped` is a step that ran and ended its path. */
