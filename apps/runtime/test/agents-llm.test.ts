@@ -51,15 +51,16 @@ describe.each(backendsUnderTest())('agents with an OpenAI-compatible model serve
   it('a model error and a timeout are typed errors, journaled with their status; the agent shows error, then recovers', async () => {
     const e = await rejection(s.api.agents.chat.mutate({ id: agentId, message: 'please FAIL' }));
     expect(switchyardCode(e)).toBe('OUTBOUND_FAILED');
-    expect((await s.api.agents.get.query({ id: agentId })).state).toBe('error');
-    const started = Date.now();
+    // The answer comes once the request's outcome is stored; the agent's own state follows a moment
+    // later (its actor reads its pending approvals first), as agents.watch shows.
+    await expect.poll(async () => (await s.api.agents.get.query({ id: agentId })).state).toBe('error');
+    // The model answers after 3 s; the 500 ms timeout ends the call first (journaled as a timeout below).
     expect(switchyardCode(await rejection(s.api.agents.chat.mutate({ id: agentId, message: 'be SLOW' })))).toBe('OUTBOUND_FAILED');
-    expect(Date.now() - started).toBeLessThan(2500);
     const statuses = await s.query<{ status: string; error: string }>(`select status, error from llm_calls where agent_id = ? and status <> 'ok' order by id`, [agentId]);
     expect(statuses.map((r) => r.status)).toEqual(['error', 'timeout']);
     expect(statuses[1]!.error).toContain('500 ms');
     expect((await s.api.agents.chat.mutate({ id: agentId, message: 'ok now?' })).reply).toBe('MODEL REPLY to: ok now?');
-    expect((await s.api.agents.get.query({ id: agentId })).state).toBe('idle');
+    await expect.poll(async () => (await s.api.agents.get.query({ id: agentId })).state).toBe('idle');
   });
 
   it('a workflow with agent.runSkill drafts the reply with the model; structured output repaired once', async () => {

@@ -304,8 +304,12 @@ export function createAgentsService(deps: AgentsServiceDeps) {
     return rows.length > 0;
   }
 
-  /** Runs one persisted request: its outcome is stored with it, then handed to whoever waits. */
-  async function processRequest(agentId: string, requestId: string) {
+  /**
+   * Runs one persisted request: its outcome is stored with it, then handed to whoever waits.
+   * `beforeSettle` runs between the two (the actor reads what it needs for its next state), so
+   * the agent's state has moved on by the time a caller gets its answer and asks for it.
+   */
+  async function processRequest(agentId: string, requestId: string, beforeSettle?: () => Promise<void>) {
     const row = await sqlOne<RequestRow>(deps.em(), 'select id, agent_id, user_id, kind, payload, status, result, error from agent_requests where id = ?', [requestId]);
     if (!row) return;
     if (row.status === 'done') return settle(requestId, true, row.result);
@@ -328,10 +332,12 @@ export function createAgentsService(deps: AgentsServiceDeps) {
       if (!(await storeOutcome(agentId, epoch, requestId, `status = 'failed', error = ?, finished_at = ?`, [errorRecord(e), nowIso()]))) return;
       // A question the model never answered: shown as failed (with a retry), never replayed as history.
       if (row.payload.kind === 'chat') await memory.setMessageStatus(row.payload.userMessageId, 'failed', { agentId, userId: row.user_id });
+      await beforeSettle?.().catch(() => undefined);
       settle(requestId, false, e);
       throw e;
     }
     if (!(await storeOutcome(agentId, epoch, requestId, `status = 'done', result = ?, finished_at = ?`, [JSON.stringify(result ?? null), nowIso()]))) return;
+    await beforeSettle?.().catch(() => undefined);
     settle(requestId, true, result);
   }
 
@@ -340,8 +346,13 @@ export function createAgentsService(deps: AgentsServiceDeps) {
     actors.get(agent.id)?.stop();
     held.set(agent.id, epoch);
     const actor = startAgentActor({ agentId: agent.id, pendingApprovals: approvals, lastError: agent.state === 'error' ? agent.lastError : null }, async (requestId) => {
-      await processRequest(agent.id, requestId);
-      return { pendingApprovals: await pendingApprovals(agent.id) };
+      // Read before the caller is answered: the actor then moves to its next state (idle, error,
+      // waiting for approval) in the same tick the answer goes out, so an immediate agents.get sees it.
+      let after: number | null = null;
+      await processRequest(agent.id, requestId, async () => {
+        after = await pendingApprovals(agent.id);
+      });
+      return { pendingApprovals: after ?? (await pendingApprovals(agent.id)) };
     });
     // Persist the state whenever it changes, in order, so the API and a restart see it; push
     // every visible change (state, approvals, queue) to `agents.watch`.
