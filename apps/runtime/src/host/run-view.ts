@@ -16,6 +16,12 @@ export interface AgentApprovalRow {
   created_at: Date | string;
 }
 
+/** `each[2].reply` -> `each.reply`: the for-each and the branch node an item's acting id names (null for a plain node id). */
+const itemNodeOf = (actingId: string) => {
+  const m = /^(.+)\[\d+\]\.([^.[\]]+)$/.exec(actingId);
+  return m ? `${m[1]}.${m[2]}` : null;
+};
+
 /**
  * Per-node state for the canvas overlay and the run page, from a persisted snapshot. A step whose
  * agent proposals wait for a person is 'waiting', and so is the run.
@@ -40,7 +46,9 @@ export function runView(row: RunRow & { doc_id?: string }, compiled: CompiledMac
       const waits = region === 'running' && (type === 'flow.approval' || type === 'flow.waitForEvent' || waitingOnAgents.has(id));
       const b = compiled?.nodes[id] ? undefined : branch[id];
       const inBranch = b !== undefined || (compiled !== null && !compiled.nodes[id]);
-      const state = inBranch ? (b?.state ?? 'pending')
+      // A branch node acts under its item's id (`each[2].reply`): its agent's proposals wait under that id.
+      const itemWaits = b !== undefined && b.state === 'running' && [...waitingOnAgents].some((n) => n !== null && itemNodeOf(n) === `${b.forEach}.${id}`);
+      const state = inBranch ? (itemWaits ? 'waiting' : (b?.state ?? 'pending'))
         : region === 'running' || region === 'retrying' ? (waits ? 'waiting' : region) : (r?.status ?? region ?? 'pending');
       return [id, {
         state, output: (inBranch ? b?.output : r?.output) ?? null, error: (inBranch ? b?.error : r?.error) ?? null, reason: r?.reason ?? null,
