@@ -1,6 +1,6 @@
 import { assign, enqueueActions, fromPromise, setup, type AnyActorRef, type AnyStateMachine, type SnapshotFrom } from 'xstate';
 import { SwitchyardError, defaultCatalog, isNodeType, isSwitchyardError, type ErrorCode, type NodeType } from '@switchyard/schema';
-import type { CompiledMachine, CompiledNode, IncomingEdge, MachineConfigJson } from './compiler/types';
+import { MACHINE_FORMAT, type CompiledMachine, type CompiledNode, type IncomingEdge, type MachineConfigJson } from './compiler/types';
 import { renderParams, type Scope } from './expression';
 import { nodeImplementations } from './nodes/registry';
 import { pass, timerKeyOf, type Invocation, type NodeOutcome } from './nodes/types';
@@ -169,7 +169,7 @@ function hydrate(config: unknown): unknown {
  * Binds a compiled machine to real (or fake) ports: the Temporal-style split between the
  * deterministic workflow (the JSON config) and its activities (node implementations).
  */
-export function createRunMachine(compiled: CompiledMachine, ports: RunPorts) {
+export function createRunMachine(compiled: CompiledMachine, ports: RunPorts, options: { startShortcut?: boolean } = {}) {
   // The run's nodes and those of its for-each branches (ids are unique across the document).
   const allNodes: Record<string, CompiledNode> = { ...compiled.nodes };
   const bodyOf = new Map<string, string>();
@@ -519,14 +519,53 @@ export function createRunMachine(compiled: CompiledMachine, ports: RunPorts) {
       }),
     } as never);
   }
-  const config = hydrate(compiled.config) as Record<string, unknown>;
+  const shortcut = options.startShortcut === false ? null : startShortcut(compiled);
+  const config = hydrate(shortcut?.config ?? compiled.config) as Record<string, unknown>;
   return (compiled.bodies ? machineSetup(bodies) : base).createMachine({
     ...(config as object),
-    context: ({ input }: { input: RunInput }): RunContext => ({
-      runId: input.runId, userId: input.userId, triggerNodeId: input.triggerNodeId, trigger: input.payload,
-      nodes: {}, skipReason: null, failure: null,
-    }),
+    context: ({ input }: { input: RunInput }): RunContext => {
+      if (!shortcut) {
+        return { runId: input.runId, userId: input.userId, triggerNodeId: input.triggerNodeId, trigger: input.payload, nodes: {}, skipReason: null, failure: null };
+      }
+      if (input.triggerNodeId !== shortcut.trigger) throw new SwitchyardError('BAD_INPUT', `"${input.triggerNodeId}" is not the trigger of this flow`);
+      // What the trigger's region records when it fires (recordTrigger), already in place.
+      const fired: NodeResult = { status: 'succeeded', handles: ['out'], attempts: 0, output: input.payload };
+      return { runId: input.runId, userId: input.userId, triggerNodeId: input.triggerNodeId, trigger: input.payload, nodes: { [shortcut.trigger]: fired }, skipReason: null, failure: null };
+    },
   } as never) as unknown as AnyStateMachine;
+}
+
+/**
+ * How a workflow with one trigger is bound: it always starts from that trigger, so the trigger's
+ * region starts `succeeded` (its output put in the context, as `recordTrigger` would) and every
+ * region fed only by the trigger starts at its first node, instead of getting there through
+ * eventless steps (`pending` -> `succeeded`, `$pending` -> the node) that cost a microstep each,
+ * every start. No snapshot ever holds those passing states (they never end a macrostep), so
+ * stored snapshots and state values are the same either way: the compiled machine, pinned to
+ * its flow version, is unchanged; only its start is shorter. Null for anything else (behaviors
+ * re-enter their regions per activation, legacy and multi-trigger machines decide at start).
+ */
+function startShortcut(compiled: CompiledMachine): { config: MachineConfigJson; trigger: string } | null {
+  if (compiled.kind !== 'workflow' || compiled.format !== MACHINE_FORMAT || compiled.triggers.length !== 1) return null;
+  const trigger = compiled.triggers[0]!.nodeId;
+  const root = compiled.config as { states?: { active?: { type?: string; states?: Record<string, MachineConfigJson> } } };
+  const regions = root.states?.active?.states;
+  if (root.states?.active?.type !== 'parallel' || !regions) return null;
+  const triggerRegion = regions[trigger] as { initial?: string; states?: Record<string, unknown> } | undefined;
+  if (triggerRegion?.initial !== 'pending' || !triggerRegion.states?.succeeded) return null;
+  const onlyFromTrigger = (incoming: IncomingEdge[] | undefined) =>
+    !!incoming?.length && incoming.every((e) => e.source === trigger && e.handle === 'out');
+  const next: Record<string, MachineConfigJson> = {};
+  for (const [id, region] of Object.entries(regions)) {
+    const r = region as { initial?: string; states?: Record<string, unknown> };
+    if (id === trigger) next[id] = { ...r, initial: 'succeeded' };
+    // A chain of nodes: its first node (the state keyed by its id).
+    else if (r.initial === '$pending' && r.states?.[id] && onlyFromTrigger(compiled.nodes[id]?.incoming)) next[id] = { ...r, initial: id };
+    // One node: its running state.
+    else if (r.initial === 'pending' && r.states?.running && onlyFromTrigger(compiled.nodes[id]?.incoming)) next[id] = { ...r, initial: 'running' };
+    else next[id] = region;
+  }
+  return { trigger, config: { ...compiled.config, states: { ...(compiled.config as { states: object }).states, active: { ...root.states.active, states: next } } } as MachineConfigJson };
 }
 
 interface ItemInput {
