@@ -139,7 +139,7 @@ function NodeInspector({
 }: {
   client: ApiClient;
   node: FlowCanvasNode;
-  /** Edges leave its "For each item" output (a for-each running a branch per item). */
+  /** Edges leave its "For each item" output (only a for-each has one): it runs a branch per item. */
   branch: boolean;
   problems: Diagnostic[];
   onUpdate: (id: string, patch: NodePatch, field: string) => void;
@@ -156,7 +156,7 @@ function NodeInspector({
     );
   }
   // A for-each that runs a branch per item does not use its one-action settings: they are not shown.
-  const fields = fieldsOf(spec.params).filter((f) => !(node.data.type === 'flow.forEach' && branch && FOR_EACH_ACTION_FIELDS.has(f.key)));
+  const fields = fieldsOf(spec.params).filter((f) => !(branch && FOR_EACH_ACTION_FIELDS.has(f.key)));
   const issues = issuesByPath(spec.params, node.data.params);
   // Problems the form cannot place on a field (connections, expressions) still show here.
   const other = problems.filter((d) => d.code !== 'invalid-params' && !issues.has(d.path.slice(3).join('.')));
@@ -201,7 +201,7 @@ function NodeInspector({
         <PlanStepInspector client={client} spec={spec} params={node.data.params} onChange={(params, field) => onUpdate(node.id, { params }, field)} />
       ) : fields.length ? (
         <>
-          {branch && node.data.type === 'flow.forEach' ? (
+          {branch ? (
             <p className="inspector__hint" data-testid="foreach-branch-hint">
               Runs the branch drawn from <strong>For each item</strong> once per item; <strong>Results</strong> fires when every item ended.
             </p>

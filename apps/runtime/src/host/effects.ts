@@ -20,8 +20,8 @@ export const idempotencyKey = (meta: EffectMeta) => createHash('sha256').update(
  */
 export interface Fence {
   check(em: EntityManager, runId: string): Promise<void>;
-  claim?(runId: string): { owner: string; epoch: number } | null;
-  lost?(runId: string): void;
+  claim(runId: string): { owner: string; epoch: number } | null;
+  lost(runId: string): void;
 }
 
 export interface EffectDeps {
@@ -56,8 +56,7 @@ export async function onceInLedger<T>(
   return em.transactional(async (tx) => {
     // The fence (the run's row, share-locked, still ours under our epoch) and the ledger's claim
     // are one statement: one round trip less per effect.
-    const held = fence?.claim ? fence.claim(meta.runId) : null;
-    if (fence && !fence.claim) await fence.check(tx, meta.runId);
+    const held = fence?.claim(meta.runId) ?? null;
     const [row] = await sql<{ held: number; claimed: number; prior: T | null }>(tx,
       `with f as (${held ? 'select 1 as ok from runs where id = ? and owner = ? and lease_epoch = ? for share' : 'select 1 as ok'}),
        ins as (
@@ -67,7 +66,7 @@ export async function onceInLedger<T>(
               (select result from effects where idempotency_key = ?) as prior`,
       [...(held ? [meta.runId, held.owner, held.epoch] : []), key, meta.userId, meta.runId, meta.nodeId, kind, now, key]);
     if (!row!.held) {
-      fence?.lost?.(meta.runId);
+      fence?.lost(meta.runId);
       throw new SwitchyardError('CONFLICT', 'Another process owns this run now');
     }
     // Done before: the first result (read again when the row committed while this statement waited on it).

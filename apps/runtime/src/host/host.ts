@@ -849,13 +849,11 @@ export function createHost(deps: HostDeps) {
       if (run) halt(run, 'lost');
     },
     async check(em: EntityManager, runId: string) {
-      if (!deps.lease) return;
-      const run = live.get(runId);
-      const f = run?.fence ?? resuming.get(runId)?.fence;
-      if (!f) throw new SwitchyardError('CONFLICT', 'This process no longer runs this run');
+      const f = fence.claim(runId);
+      if (!f) return;
       const row = await sqlOne(em, 'select 1 as ok from runs where id = ? and owner = ? and lease_epoch = ? for share', [runId, f.owner, f.epoch]);
       if (!row) {
-        if (run) halt(run, 'lost');
+        fence.lost(runId);
         throw new SwitchyardError('CONFLICT', 'Another process owns this run now');
       }
     },

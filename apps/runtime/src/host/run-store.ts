@@ -382,7 +382,7 @@ export function createRunStore(em: () => EntityManager, opts: { maxBatch?: numbe
       }),
 
     /**
-     * Journal rows that mark runs relaunched together (a restart's restore, a batch of wakes): one
+     * Journal rows that mark runs relaunched together (a restart's restore, an adoption): one
      * statement for the batch instead of one queued write per run. Each row is kept only while its
      * run's fence holds. A marker carries no state (no snapshot, no delta), so no later delta is
      * taken from it and a marker that is not stored loses nothing but the mark.
