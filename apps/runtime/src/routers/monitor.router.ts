@@ -17,7 +17,11 @@ const RUN_STATUSES = ['running', 'waiting', 'completed', 'failed', 'skipped', 'c
 const AGENT_STATUSES = ['idle', 'working', 'waiting_approval', 'error'] as const;
 const FLOW_KINDS = ['workflow', 'behavior', 'plan'] as const;
 const Cursor = z.string().max(500);
-const Instant = z.string().datetime({ offset: true });
+/** An ISO instant the database can store: PostgreSQL has no year 0 and JavaScript dates end in 275760. */
+const Instant = z.string().datetime({ offset: true }).refine((v) => {
+  const year = new Date(v).getUTCFullYear();
+  return year >= 1970 && year <= 9999;
+}, 'Between 1970 and 9999');
 
 const ActorsInput = z.object({
   kind: z.enum(['run', 'agent', 'plan']).optional(),
@@ -47,19 +51,36 @@ function actorsOf(ctx: Authed, f: ActorFilters) {
   return listActors({ em: emOf(ctx), now: nowOf(ctx), compiledFor: (id, v) => host.compiledFor(id, v) }, ctx.user.id, f);
 }
 
-/** A period (default: the 30 days up to now), checked to be in order and at most a year long. */
-function periodOf(ctx: Authed, input: z.infer<typeof PeriodInput>) {
+/** A time range given with both ends must end after it starts. */
+function checkOrder(from: string | undefined, to: string | undefined) {
+  if (from !== undefined && to !== undefined && !(new Date(to).getTime() > new Date(from).getTime())) {
+    throw new SwitchyardError('BAD_INPUT', 'The period ends before it starts', { issues: [{ path: ['to'], message: 'Must be after from' }] });
+  }
+}
+
+/**
+ * A period (default: the 30 days up to now), checked to be in order, at most a year long, and in a
+ * time zone both the browser's data and the database's know.
+ */
+async function periodOf(ctx: Authed, em: EntityManager, input: z.infer<typeof PeriodInput>) {
   const to = input.to ?? new Date(nowOf(ctx)).toISOString();
   const from = input.from ?? new Date(new Date(to).getTime() - 30 * 86_400_000).toISOString();
-  const span = new Date(to).getTime() - new Date(from).getTime();
-  if (!(span > 0)) throw new SwitchyardError('BAD_INPUT', 'The period ends before it starts', { issues: [{ path: ['to'], message: 'Must be after from' }] });
-  if (span > 366 * 86_400_000) throw new SwitchyardError('BAD_INPUT', 'A period is at most a year long', { issues: [{ path: ['from'], message: 'At most a year before to' }] });
+  checkOrder(from, to);
+  if (new Date(to).getTime() - new Date(from).getTime() > 366 * 86_400_000) {
+    throw new SwitchyardError('BAD_INPUT', 'A period is at most a year long', { issues: [{ path: ['from'], message: 'At most a year before to' }] });
+  }
+  const unknownZone = () => new SwitchyardError('BAD_INPUT', `Unknown time zone "${input.timeZone}"`, { issues: [{ path: ['timeZone'], message: 'Unknown time zone' }] });
   try {
     // Accepts every IANA name and alias a browser may report (e.g. Asia/Calcutta), as PostgreSQL does.
     new Intl.DateTimeFormat('en', { timeZone: input.timeZone });
   } catch {
-    throw new SwitchyardError('BAD_INPUT', `Unknown time zone "${input.timeZone}"`, { issues: [{ path: ['timeZone'], message: 'Unknown time zone' }] });
+    throw unknownZone();
   }
+  // The database buckets the days: a name its own zone data lacks (e.g. US/Pacific-New, dropped
+  // from tzdata in 2020) would fail every query below.
+  if (input.timeZone !== 'UTC') await sql(em, 'select now() at time zone ? as t', [input.timeZone]).catch(() => {
+    throw unknownZone();
+  });
   return { from: new Date(from).toISOString(), to: new Date(to).toISOString(), timeZone: input.timeZone };
 }
 
@@ -141,7 +162,10 @@ export const monitorRouter = router({
       limit: z.number().int().min(1).max(200).default(50),
       cursor: Cursor.optional(),
     }).prefault({}))
-    .query(({ ctx, input }) => runHistory(emOf(ctx), ctx.user.id, input)),
+    .query(({ ctx, input }) => {
+      checkOrder(input.from, input.to);
+      return runHistory(emOf(ctx), ctx.user.id, input);
+    }),
 
   /** One run's timeline: node activations with start, end, attempts, waits, input, output, error, effects and model calls. */
   run: authedProcedure.input(z.object({ runId: z.string().uuid() })).query(({ ctx, input }) => {
@@ -163,8 +187,8 @@ export const monitorRouter = router({
 
   /** Operational figures and the seed's success metrics over a period (default the last 30 days). */
   metrics: authedProcedure.input(PeriodInput).query(async ({ ctx, input }) => {
-    const period = periodOf(ctx, input);
     const em = emOf(ctx);
+    const period = await periodOf(ctx, em, input);
     return { ...(await operationalMetrics(em, ctx.user.id, period)), success: await successMetrics(em, ctx.user.id, period), period };
   }),
 
