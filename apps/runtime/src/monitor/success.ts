@@ -7,8 +7,8 @@ import { coherenceMetrics } from './coherence';
  * - task completion: agent tasks that succeeded / tasks that finished (skill requests to agents,
  *   and multi-agent plan steps, each task counted once);
  * - suggestion engagement: notifications acted on / notifications shown;
- * - time saved: automated actions (effects) and agent tasks done, times the minutes a person would
- *   have spent on each, estimated per node kind and editable per flow;
+ * - time saved: automated actions (effects), agent tasks a run asked for and plan steps done, times
+ *   the minutes a person would have spent on each, estimated per node kind and editable per flow;
  * - coherence across sessions: memory probes answered consistently / probes asked (coherence.ts).
  * Each is given over a period, per day, and per agent / behavior / flow.
  */
@@ -45,13 +45,21 @@ const exists = async (em: EntityManager, table: string) =>
 
 const rate = (num: number, den: number) => (den > 0 ? num / den : null);
 
+/**
+ * A skill request that ran to its end (`done`) may still report the skill failed (`success: false`,
+ * e.g. "Contact not found", a refused tool): the workflow step and the plan step fail then, so the
+ * task did not succeed. SQL over `agent_requests q`.
+ */
+const SKILL_SUCCEEDED = `coalesce(q.result->>'success', 'true') <> 'false'`;
+
 async function taskCompletion(em: EntityManager, userId: string, p: Period) {
   const hasPlans = await exists(em, 'plan_steps');
   // Skill requests to agents, except those a plan step made (the plan step is the task then).
   const notPlan = hasPlans ? `and not exists (select 1 from plan_runs pr where pr.id::text = q.payload->'meta'->>'runId')` : '';
   const requests = await sql<{ agent_id: string; name: string; day: string; done: string; failed: string }>(em,
     `select q.agent_id, a.name, to_char(date_trunc('day', coalesce(q.finished_at, q.created_at) at time zone ?), 'YYYY-MM-DD') as day,
-            count(*) filter (where q.status = 'done') as done, count(*) filter (where q.status = 'failed') as failed
+            count(*) filter (where q.status = 'done' and ${SKILL_SUCCEEDED}) as done,
+            count(*) filter (where q.status = 'failed' or not ${SKILL_SUCCEEDED}) as failed
        from agent_requests q join agents a on a.id = q.agent_id
       where q.user_id = ? and q.kind = 'skill' and q.status in ('done', 'failed')
         and coalesce(q.finished_at, q.created_at) >= ?::timestamptz and coalesce(q.finished_at, q.created_at) < ?::timestamptz ${notPlan}
@@ -170,8 +178,17 @@ async function timeSaved(em: EntityManager, userId: string, p: Period) {
   const agentSteps = await sql<{ doc_id: string; name: string; day: string; n: string }>(em,
     `select f.doc_id, max(f.name) as name, to_char(date_trunc('day', q.finished_at at time zone ?), 'YYYY-MM-DD') as day, count(*) as n
        from agent_requests q join runs r on r.id::text = q.payload->'meta'->>'runId' join flows f on f.id = r.flow_id
-      where q.user_id = ? and q.kind = 'skill' and q.status = 'done' and q.finished_at >= ?::timestamptz and q.finished_at < ?::timestamptz
+      where q.user_id = ? and q.kind = 'skill' and q.status = 'done' and ${SKILL_SUCCEEDED} and q.finished_at >= ?::timestamptz and q.finished_at < ?::timestamptz
       group by 1, 3`, [p.timeZone, userId, p.from, p.to]);
+  // Plan steps done: a plan is a flow document too; its steps' own requests and effects are not
+  // counted again (they have no `runs` row to join).
+  const planSteps = (await exists(em, 'plan_steps'))
+    ? await sql<{ doc_id: string; name: string; day: string; n: string }>(em,
+      `select r.doc_id, max(r.name) as name, to_char(date_trunc('day', s.finished_at at time zone ?), 'YYYY-MM-DD') as day, count(*) as n
+         from plan_steps s join plan_runs r on r.id = s.run_id
+        where r.user_id = ? and s.status = 'done' and s.finished_at >= ?::timestamptz and s.finished_at < ?::timestamptz
+        group by 1, 3`, [p.timeZone, userId, p.from, p.to])
+    : [];
   const perFlow = new Map<string, { docId: string; name: string; steps: number; minutes: number; byKind: Record<string, { steps: number; minutes: number }> }>();
   const byDay = new Map<string, number>();
   const add = (docId: string, name: string, nodeType: string, day: string, n: number) => {
@@ -187,6 +204,7 @@ async function timeSaved(em: EntityManager, userId: string, p: Period) {
   };
   for (const e of effects) add(e.doc_id, e.name, EFFECT_NODE[e.kind] ?? `effect.${e.kind}`, e.day, Number(e.n));
   for (const a of agentSteps) add(a.doc_id, a.name, 'agent.runSkill', a.day, Number(a.n));
+  for (const x of planSteps) add(x.doc_id, x.name, 'plan.step', x.day, Number(x.n));
   const minutes = [...perFlow.values()].reduce((s, f) => s + f.minutes, 0);
   const days = Math.max(1, (new Date(p.to).getTime() - new Date(p.from).getTime()) / 86_400_000);
   return {
