@@ -134,6 +134,8 @@ interface RunActorRow {
 async function runActors(deps: Deps, userId: string, f: ActorFilters): Promise<{ items: RunActor[]; nextCursor: string | null }> {
   const after = f.cursor ? decodeTimeCursor(f.cursor) : null;
   const q = f.q ? `%${f.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
+  // A `waitsOn` filter is applied after the wait is derived: read more rows and cut after.
+  const scan = f.waitsOn ? Math.max(f.limit * 10, 500) : f.limit + 1;
   // Newest state value: the journal's latest, or the run row's when that is newer (as runs.get).
   const value = await journalValue(deps.em, 'j');
   const rows = await sql<RunActorRow>(deps.em,
@@ -156,9 +158,7 @@ async function runActors(deps: Deps, userId: string, f: ActorFilters): Promise<{
       order by r.started_at desc, r.id desc
       limit ?`,
     [userId, f.status ?? null, f.status ?? null, f.docId ?? null, f.docId ?? null, f.flowKind ?? null, f.flowKind ?? null,
-      f.owner ?? null, f.owner ?? null, q, q, q, after?.at ?? null, after?.at ?? null, after?.id ?? null,
-      // A `waitsOn` filter is applied after the wait is derived: read more rows and cut after.
-      f.waitsOn ? Math.max(f.limit * 10, 500) : f.limit + 1]);
+      f.owner ?? null, f.owner ?? null, q, q, q, after?.at ?? null, after?.at ?? null, after?.id ?? null, scan]);
   // What the page's runs wait on and their queued commands: one query each for the whole page
   // (per-row subqueries cost a lookup per run and kind; bench: monitor).
   const ids = `{${rows.map((r) => r.id).join(',')}}`;
@@ -224,9 +224,12 @@ async function runActors(deps: Deps, userId: string, f: ActorFilters): Promise<{
     if (items.length > f.limit) break;
   }
   const end = items.length > f.limit ? items[f.limit - 1] : undefined;
+  // A filtered scan that read all its rows without filling the page has not seen the older runs:
+  // the page goes on after the last row read (it may hold fewer items than the limit).
+  const lastRead = !end && f.waitsOn && rows.length === scan ? rows[rows.length - 1] : undefined;
   return {
     items: items.slice(0, f.limit).map(({ cursorAt: _c, ...a }) => a),
-    nextCursor: end ? encodeTimeCursor(end.cursorAt, end.id) : null,
+    nextCursor: end ? encodeTimeCursor(end.cursorAt, end.id) : lastRead ? encodeTimeCursor(lastRead.cursor_at, lastRead.id) : null,
   };
 }
 
