@@ -112,6 +112,16 @@ describe('monitor', () => {
     expect(await page.getByTestId('live-status').textContent()).toContain('Live');
     await shot(page, 'live-actors');
 
+    // The waiting run's timeline: its delay drawn as a wait that is still open, to scale with the run so far.
+    await row.getByTestId('open-run').click();
+    const waitSpan = page.locator('[data-testid="span"][data-node="wait"]');
+    await waitSpan.waitFor();
+    expect(await page.getByTestId('run-status').textContent()).toBe('waiting');
+    await waitSpan.locator('.mon-gantt__wait--delay').waitFor();
+    await waitSpan.click();
+    expect(await page.getByTestId('step-details').textContent()).toMatch(/Waiteddelay until \d/);
+    await shot(page, 'run-timeline-waiting');
+
     // The run history, then the timeline of a run with a model call.
     await page.getByTestId('tab-history').click();
     await page.getByTestId('history-table').waitFor();
@@ -212,7 +222,7 @@ describe('agent status everywhere', () => {
     ], [['start', 'reply'], ['reply', 'task']]);
     await api.flows.save.mutate({ document: doc });
     await api.flows.deploy.mutate({ docId: doc.id });
-    await api.runs.start.mutate({ docId: doc.id });
+    const inboxRun = (await api.runs.start.mutate({ docId: doc.id })).runId;
 
     // A second agent whose model answers slowly (3 s): it is working while the page is open.
     const slow = await api.agents.create.mutate({ name: 'Slow writer', skills: ['draft-email'], tools: ['getContact', 'createDraft'] });
@@ -244,6 +254,21 @@ describe('agent status everywhere', () => {
     expect(await pill.getAttribute('data-status')).toBe('waiting_approval');
     expect(await pill.getAttribute('title')).toContain('Inbox assistant: Waiting for your decision on 1 proposal');
     await shot(page, 'canvas-agent-status');
+
+    // The waiting run's timeline: the agent's step drawn waiting on its proposal; its model call with
+    // the model's token counts, latency and response.
+    await page.goto(`${runtime.baseUrl}/monitor/runs/${inboxRun}?token=${encodeURIComponent(runtime.token)}`);
+    await page.locator('[data-testid="span"][data-node="reply"]').click();
+    await page.locator('[data-testid="span"][data-node="reply"] .mon-gantt__wait--agent').waitFor();
+    expect(await page.getByTestId('run-status').textContent()).toBe('waiting');
+    const call = page.getByTestId('model-call').first();
+    await call.waitFor();
+    const summary = await call.locator('summary').textContent();
+    expect(summary).toContain('test-model');
+    expect(summary).toMatch(/\d+ in \/ 20 out tokens/);
+    await call.locator('summary').click();
+    expect(await page.getByTestId('model-response').first().textContent()).toContain('sendEmail');
+    await shot(page, 'run-timeline-model-tokens');
     expect(errors).toEqual([]);
     await context.close();
   }, 180_000);

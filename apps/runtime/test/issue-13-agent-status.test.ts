@@ -51,6 +51,17 @@ describe.each(backendsUnderTest())('agent status in monitor.actors (%s)', (backe
     expect(run).toMatchObject({ status: 'waiting', waitsOn: [{ type: 'agent', nodeId: 'reply', agentId: agent.id, agentName: 'Sender', approval: true }], queueDepth: 0 });
     expect(page.items.find((a) => a.id === agent.id)).toMatchObject({ kind: 'agent', status: 'waiting_approval', pendingApprovals: 1, currentRequest: null, mailboxDepth: 0 });
     expect(page.items.find((a) => a.id === idle.id)).toMatchObject({ kind: 'agent', status: 'idle', currentRequest: null, pendingApprovals: 0 });
+    // The run's timeline draws the agent's step as waiting on its proposal, from when it was made, still open.
+    const timeline = await s.api.monitor.run.query({ runId });
+    const reply = timeline.spans.find((x) => x.nodeId === 'reply')!;
+    // The run reads 'waiting' there and in the history (filter included), as runs.get says.
+    expect([timeline.run.status, (await s.api.runs.get.query({ runId })).status]).toEqual(['waiting', 'waiting']);
+    expect((await s.api.monitor.runs.query({ docId: doc.id })).items.map((r) => r.status)).toEqual(['waiting']);
+    expect((await s.api.monitor.runs.query({ status: 'waiting' })).items.map((r) => r.id)).toEqual([runId]);
+    expect((await s.api.monitor.runs.query({ status: 'running' })).items).toEqual([]);
+    const [proposal] = await s.query<{ created_at: Date }>('select created_at from agent_approvals where run_id = ?', [runId]);
+    expect(reply).toMatchObject({ status: 'waiting', endedAt: null });
+    expect(reply.waits).toEqual([{ kind: 'agent', from: new Date(proposal!.created_at).toISOString(), to: null, until: null }]);
     // The filter by what a run waits on finds it.
     expect((await s.api.monitor.actors.query({ waitsOn: 'agent' })).items.map((a) => a.id)).toEqual([runId]);
     expect((await s.api.monitor.actors.query({ waitsOn: 'delay' })).items).toEqual([]);

@@ -128,7 +128,7 @@ export function RunTimeline({ client, runId, onUnauthorized }: { client: ApiClie
           <span><i className="mon-swatch mon-gantt__bar--succeeded" /> succeeded</span>
           <span><i className="mon-swatch mon-gantt__bar--failed" /> failed</span>
           <span><i className="mon-swatch mon-gantt__bar--running" /> running</span>
-          <span><i className="mon-swatch mon-gantt__wait--delay" /> waiting (delay, approval, retry backoff)</span>
+          <span><i className="mon-swatch mon-gantt__wait--delay" /> waiting (delay, approval, agent's proposal, retry backoff)</span>
           {data.spans.some((s) => s.replayed) ? <span><i className="mon-swatch mon-gantt__bar--succeeded mon-gantt__bar--replayed" /> recorded result (not run again)</span> : null}
         </div>
       </div>
@@ -219,7 +219,7 @@ function StepDetails({ span: s, replay }: { span: Span; replay: { client: ApiCli
         <dt>Started</dt><dd>{formatDateTime(s.startedAt)}</dd>
         <dt>Ended</dt><dd>{s.endedAt ? formatDateTime(s.endedAt) : 'not yet'}</dd>
         <dt>Attempts</dt><dd>{s.attempts || 1}</dd>
-        {s.waits.length ? <><dt>Waited</dt><dd>{s.waits.map((w, i) => <span key={i}>{w.kind}{w.until ? ` until ${formatClock(w.until)}` : ''} for {formatDuration((w.to ? Date.parse(w.to) : Date.now()) - Date.parse(w.from))}{i < s.waits.length - 1 ? '; ' : ''}</span>)}</dd></> : null}
+        {s.waits.length ? <><dt>Waited</dt><dd>{s.waits.map((w, i) => <span key={i}>{w.kind}{w.until ? ` until ${formatClock(w.until)}` : ''} for {formatDuration((w.to ? Date.parse(w.to) : Date.now()) - Date.parse(w.from))}{w.to ? '' : ' so far'}{i < s.waits.length - 1 ? '; ' : ''}</span>)}</dd></> : null}
         {s.reason ? <><dt>Reason</dt><dd>{s.reason}</dd></> : null}
       </dl>
       {s.error ? <p className="mon-error" data-testid="step-error"><strong>{s.error.code}</strong>: {s.error.message}</p> : null}

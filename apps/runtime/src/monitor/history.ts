@@ -19,6 +19,10 @@ export interface HistoryFilters {
   cursor?: string | undefined;
 }
 
+/** A running run whose agent step waits on a person's decision reads 'waiting', as in runs.get and runs.list. SQL over `runs r`. */
+const STATUS = `case when r.status = 'running' and exists (select 1 from agent_approvals p where p.run_id = r.id and p.status = 'pending')
+                     then 'waiting' else r.status end`;
+
 /** Every run of the user (finished or not), newest first, with per-run counts for the history table. */
 export async function runHistory(em: EntityManager, userId: string, f: HistoryFilters) {
   const after = f.cursor ? decodeTimeCursor(f.cursor) : null;
@@ -27,7 +31,7 @@ export async function runHistory(em: EntityManager, userId: string, f: HistoryFi
     error: { nodeId?: string; code: string; message: string } | null; trigger_type: string | null; started_at: Date; finished_at: Date | null;
     updated_at: Date; cursor_at: string; steps: string; model_calls: string; effects: string; replay_of: string | null; replay_from: string | null;
   }>(em,
-    `select r.id, f.doc_id, f.name as flow_name, f.kind as flow_kind, r.flow_version, r.status, r.reason, r.error, r.trigger->>'type' as trigger_type,
+    `select r.id, f.doc_id, f.name as flow_name, f.kind as flow_kind, r.flow_version, ${STATUS} as status, r.reason, r.error, r.trigger->>'type' as trigger_type,
             r.replay_of, r.replay_from,
             r.started_at, r.finished_at, r.updated_at, r.started_at::text as cursor_at,
             (select count(*) from run_journal j where j.run_id = r.id) as steps,
@@ -37,7 +41,7 @@ export async function runHistory(em: EntityManager, userId: string, f: HistoryFi
       where r.user_id = ?
         and (?::text is null or f.doc_id = ?)
         and (?::text is null or f.kind = ?)
-        and (?::text is null or r.status = ?)
+        and (?::text is null or ${STATUS} = ?)
         and (?::text is null or r.trigger->>'type' = ?)
         and (?::timestamptz is null or r.started_at >= ?::timestamptz)
         and (?::timestamptz is null or r.started_at < ?::timestamptz)
@@ -157,6 +161,9 @@ export async function runTimeline(em: EntityManager, userId: string, runId: stri
     `select agent_id, payload->'meta'->>'nodeId' as node_id, payload->'params' as params, payload->>'skill' as skill, started_at, finished_at, created_at
        from agent_requests where user_id = ? and payload->'meta'->>'runId' = ? order by created_at`, [userId, runId]);
   const timers = await sql<{ key: string; due_at: Date; fired_at: Date | null }>(em, 'select key, due_at, fired_at from timers where run_id = ?', [runId]);
+  // An agent step's proposals (a send the agent may not make alone) wait for a person's decision.
+  const proposals = await sql<{ node_id: string | null; status: string; created_at: Date; decided_at: Date | null }>(em,
+    'select node_id, status, created_at, decided_at from agent_approvals where run_id = ? and user_id = ? order by created_at', [runId, userId]);
   // Replays of this run (newest first), and the run this one replays (monitor/replay.ts).
   const replays = await sql<{ id: string; replay_from: string; status: string; started_at: Date }>(em,
     'select id, replay_from, status, started_at from runs where replay_of = ? and user_id = ? order by started_at desc, id limit 50', [runId, userId]);
@@ -242,6 +249,16 @@ export async function runTimeline(em: EntityManager, userId: string, runId: stri
       close(span, at);
     }
   }
+  // An agent step waited from its first proposal to the last decision on them (open while one is pending).
+  for (const span of spans) {
+    const from = Date.parse(span.startedAt);
+    const to = span.endedAt ? Date.parse(span.endedAt) + 1000 : Infinity;
+    const mine = proposals.filter((p) => p.node_id === span.nodeId && new Date(p.created_at).getTime() >= from - 1000 && new Date(p.created_at).getTime() <= to);
+    if (!mine.length) continue;
+    const pending = mine.some((p) => p.status === 'pending');
+    const decided = Math.max(...mine.map((p) => (p.decided_at ? new Date(p.decided_at).getTime() : 0)));
+    span.waits.push({ kind: 'agent', from: iso(mine[0]!.created_at)!, to: pending ? null : new Date(decided).toISOString(), until: null });
+  }
   // Spans still open: ended by the run's end, or still running / waiting.
   for (const span of spans) {
     if (!span.endedAt) {
@@ -282,7 +299,9 @@ export async function runTimeline(em: EntityManager, userId: string, runId: stri
   spans.sort((a, b) => a.startedAt.localeCompare(b.startedAt) || (order.get(a.nodeId) ?? 1e9) - (order.get(b.nodeId) ?? 1e9) || a.nodeId.localeCompare(b.nodeId));
   return {
     run: {
-      id: run.id, docId: run.doc_id, flowName: run.flow_name, flowKind: run.flow_kind, flowVersion: run.flow_version, status: run.status,
+      id: run.id, docId: run.doc_id, flowName: run.flow_name, flowKind: run.flow_kind, flowVersion: run.flow_version,
+      // Waiting while an agent's proposal waits for a person, as runs.get says.
+      status: run.status === 'running' && proposals.some((p) => p.status === 'pending') ? 'waiting' : run.status,
       reason: run.reason, error: run.error, triggerType: run.trigger?.type ?? null, owner: run.owner,
       startedAt: iso(run.started_at)!, finishedAt: iso(run.finished_at), updatedAt: iso(run.updated_at)!,
       replayOf: run.replay_of ? { runId: run.replay_of, fromNodeId: run.replay_from ?? '' } : null,
