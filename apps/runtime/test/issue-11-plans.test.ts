@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backendsUnderTest, switchyardCode } from './host-support';
-import { planDoc, seedCast, startPlansServer, waitForPlan, type PlansServer } from './issue-11-support';
+import { RESEARCH_TOOLS, planDoc, seedCast, startBarrierSearch, startPlansServer, waitForPlan, type PlansServer } from './issue-11-support';
 
 /**
  * Issue 11, multi-agent plans through the API: the seed's day-14 coordination test, steps that run
@@ -155,5 +155,43 @@ describe.each(backendsUnderTest())('multi-agent plans (%s)', (backend) => {
     // The step may have finished before the cancel arrived: then the plan succeeded and cancel is INVALID_STATE.
     if ('code' in after) expect([after.code, final.status]).toEqual(['INVALID_STATE', 'success']);
     else expect(final.status).toBe('cancelled');
+  });
+});
+
+describe.each(backendsUnderTest())('two independent research steps, each at a slow web search (%s)', (backend) => {
+  const cleanup: (() => Promise<unknown>)[] = [];
+  afterAll(async () => {
+    for (const c of cleanup.reverse()) await c();
+  });
+
+  it('overlap in time (journal) and the plan takes about the longer of the two, not their sum', async () => {
+    // The search answers only once both steps' searches are in flight (then 1 s later): steps run one
+    // after the other would each wait 4 s for a partner that never comes, and never overlap.
+    const search = await startBarrierSearch(2, 1000);
+    cleanup.push(() => search.stop());
+    const s = await startPlansServer(backend, { env: search.env });
+    cleanup.push(async () => {
+      await s.stop();
+      await s.storage.drop();
+    });
+    const { researcher, john, jane } = await seedCast(s.api);
+    const second = await s.api.agents.create.mutate({ name: 'Second Researcher', skills: ['research-contact'], tools: [...RESEARCH_TOOLS] });
+    const doc = planDoc('two-researches', [
+      { id: 'research', skill: 'research-contact', agent: researcher.id, params: { contactId: john.id } },
+      { id: 'research2', skill: 'research-contact', agent: second.id, params: { contactId: jane.id } },
+    ]);
+    const run = await s.api.plans.run.mutate({ document: doc, wait: true });
+    expect(run.status).toBe('success');
+    expect(search.overlapped()).toBe(true);
+    // From the journal: each step's time, and both started before either finished.
+    const at = (event: string, step: string) => Date.parse(run.journal.find((j) => j.event === event && j.step === step)!.at);
+    const own = ['research', 'research2'].map((n) => at('step.done', n) - at('step.started', n));
+    expect(Math.max(at('step.started', 'research'), at('step.started', 'research2'))).toBeLessThan(Math.min(at('step.done', 'research'), at('step.done', 'research2')));
+    for (const ms of own) expect(ms).toBeGreaterThanOrEqual(1000);
+    // The plan's duration (start to end, summary included) is the longer step's and its overhead, below the sum of both.
+    const longer = Math.max(...own);
+    const sum = own[0]! + own[1]!;
+    expect(run.outcome!.duration).toBeGreaterThanOrEqual(longer);
+    expect(run.outcome!.duration).toBeLessThan(sum);
   });
 });

@@ -17,7 +17,7 @@ export async function startPlansServer(kind: Backend, opts: { env?: Record<strin
     PORT: '0', HOST: '127.0.0.1', SWITCHYARD_TOKEN: OWNER_TOKEN, SWITCHYARD_USERS: `other:${OTHER_TOKEN}`, SWITCHYARD_TEST_HOOKS: '1',
     ...storage.env, ...opts.env,
   });
-  const server = await createServer(config, { logger: false, seedDemo: false, ...mergeOverrides(agentsOverrides(config, {}, {}), hostOverrides(config, {}), plansOverrides(config)) });
+  const server = await createServer(config, { logger: false, seedDemo: false, ...mergeOverrides(agentsOverrides(config, {}, { ...opts.env }), hostOverrides(config, {}), plansOverrides(config)) });
   const url = await server.start();
   const em = () => server.services.db.orm.em.fork() as unknown as EntityManager;
   return {
@@ -71,7 +71,8 @@ export interface FakeModelRequest {
 
 /**
  * A small OpenAI-compatible server for plans: `task_analysis` answers a research-then-email plan
- * whose email params use the research output; `email_draft` echoes the instructions it was given
+ * whose email params use the research output (a task saying "IGNORE THE SKILLS" gets an unknown
+ * skill, "LOOPBACK" a cyclic plan, "MODELDOWN" a server error); `email_draft` echoes the instructions it was given
  * (after "SLOWDRAFT" it answers after 2.5 s, so a test can kill the runtime meanwhile); anything
  * else (the plan summary) is "MODEL SUMMARY".
  */
@@ -99,6 +100,20 @@ export async function startPlanModel() {
         res.writeHead(500, { 'content-type': 'application/json' });
         return res.end(JSON.stringify({ error: { message: 'the model crashed', type: 'server_error' } }));
       }
+      if (schema === 'task_analysis' && text.includes('IGNORE THE SKILLS')) {
+        // A task that tells the model to use a skill that does not exist (the model obeys).
+        return answer(JSON.stringify({ requiredSkills: [{ name: 'wire', skill: 'wire-money', dependsOn: [], params: { amount: 1e6 }, critical: true }], sequencing: 'sequential', estimatedDurationMinutes: 1 }));
+      }
+      if (schema === 'task_analysis' && text.includes('LOOPBACK')) {
+        // Steps that wait for each other, and one waiting for a step that does not exist.
+        return answer(JSON.stringify({
+          requiredSkills: [
+            { name: 'research', skill: 'research-contact', dependsOn: ['email', 'ghost'], params: {}, critical: true },
+            { name: 'email', skill: 'draft-email', dependsOn: ['research'], params: {}, critical: true },
+          ],
+          sequencing: 'sequential', estimatedDurationMinutes: 2,
+        }));
+      }
       if (schema === 'task_analysis') {
         return answer(JSON.stringify({
           requiredSkills: [
@@ -123,6 +138,52 @@ export async function startPlanModel() {
     baseUrl: `http://127.0.0.1:${port}/v1`,
     requests,
     env: { OPENAI_BASE_URL: `http://127.0.0.1:${port}/v1`, OPENAI_API_KEY: 'sk-test', SWITCHYARD_MODEL: 'plan-test-model' },
+    stop: () => new Promise<void>((r) => {
+      server.closeAllConnections();
+      server.close(() => r());
+    }),
+  };
+}
+
+/**
+ * A web-search endpoint for research steps at once: it holds every request until searches for
+ * `together` different queries (one per research step) are in flight, or 4 s passed (well within
+ * the client's 10 s timeout), then answers each `holdMs` later. `overlapped` says whether that many
+ * different searches were ever in flight at the same time: steps run one after the other never are.
+ */
+export async function startBarrierSearch(together: number, holdMs: number) {
+  const http = await import('node:http');
+  const inFlight = new Map<string, number>();
+  let overlapped = false;
+  const waiting: (() => void)[] = [];
+  const server = http.createServer((req, res) => {
+    const q = new URL(req.url ?? '/', 'http://search.test').searchParams.get('q') ?? '';
+    inFlight.set(q, (inFlight.get(q) ?? 0) + 1);
+    let gone = false;
+    const go = () => {
+      if (gone) return;
+      gone = true;
+      clearTimeout(failsafe);
+      setTimeout(() => {
+        const left = (inFlight.get(q) ?? 1) - 1;
+        if (left) inFlight.set(q, left);
+        else inFlight.delete(q);
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ results: [{ title: 'A keynote', url: 'https://example.test/keynote', snippet: 'Speaker at a conference' }] }));
+      }, holdMs);
+    };
+    const failsafe = setTimeout(go, 4000);
+    waiting.push(go);
+    if (inFlight.size >= together) {
+      overlapped = true;
+      for (const w of waiting.splice(0)) w();
+    }
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  return {
+    overlapped: () => overlapped,
+    env: { SWITCHYARD_WEB_SEARCH_URL: `http://127.0.0.1:${port}/search`, SWITCHYARD_OUTBOUND_ALLOW: `127.0.0.1:${port}` },
     stop: () => new Promise<void>((r) => {
       server.closeAllConnections();
       server.close(() => r());

@@ -1,7 +1,22 @@
 import { z } from 'zod';
 import { SkillIdSchema } from './agent';
+import type { Diagnostic } from './diagnostics';
 
 export { ANY_AGENT, StepNameSchema, planStepNode } from './nodes/plan';
+
+/**
+ * The most steps one plan may have. A flow document may hold 5,000 nodes, but a plan's checks and
+ * its machine (one parallel region per step) grow faster than its steps: `plans.run`,
+ * `plans.validate`, `flows.validate` and the canvas refuse a bigger plan with one diagnostic.
+ */
+export const MAX_PLAN_STEPS = 100;
+
+/** The size rule of plans: one diagnostic on `nodes` for a plan of more than `MAX_PLAN_STEPS` steps, or null. */
+export function planSizeProblem(document: unknown): Diagnostic | null {
+  const nodes = (document as { nodes?: unknown } | null)?.nodes;
+  if (!Array.isArray(nodes) || nodes.length <= MAX_PLAN_STEPS) return null;
+  return { code: 'invalid-document', severity: 'error', message: `A plan holds at most ${MAX_PLAN_STEPS} steps (this one has ${nodes.length}): split it into smaller plans`, path: ['nodes'] };
+}
 
 /** `plans.fromTask` input: a task in plain words and optional context (the seed's CoordinationTask). */
 export const PlanTaskSchema = z.object({

@@ -101,7 +101,7 @@ export async function proposePlanFromChat(
     proposed = await plans.fromTask(agent.userId, { description: p.message }, { answeringAgent: agent.id });
   } catch (e) {
     if (!(e instanceof SwitchyardError) || !['NOT_FOUND', 'BAD_INPUT'].includes(e.code)) throw e;
-    const text = adjustResponse(`This needs several skills, but I cannot plan it: ${e.message}.`, agent.personality);
+    const text = adjustResponse(`This needs several steps, but I cannot plan it: ${e.message}.`, agent.personality);
     const replyId = await reply(text, agents.llm.model);
     return { conversationId: p.conversationId, reply: text, replyId, model: agents.llm.model };
   }

@@ -1,6 +1,24 @@
 import { createHash } from 'node:crypto';
 import { firstEmail, matchSkill, paramsFromRequest, type Skill } from '@switchyard/actors';
-import { TaskAnalysisSchema, type TaskAnalysis } from '@switchyard/schema';
+import { SwitchyardError, TaskAnalysisSchema, type TaskAnalysis } from '@switchyard/schema';
+
+/** The most steps a plan made from a task may have (`TaskAnalysisSchema` holds at most this many). */
+export const MAX_TASK_STEPS = 50;
+
+/** A task that splits into more steps than a plan from a task may hold: a typed error, not a crash. */
+export class TooManyStepsError extends SwitchyardError {
+  constructor(readonly steps: number) {
+    super('BAD_INPUT', `This task needs ${steps} steps; a plan made from a task holds at most ${MAX_TASK_STEPS}: split it into smaller tasks`, {
+      issues: [{ path: ['description'], message: `At most ${MAX_TASK_STEPS} steps`, code: 'too-many-steps' }],
+    });
+  }
+}
+
+/**
+ * The person's own words, copied into a step's params, stay words: a `{{` or `}}` they typed is
+ * spaced apart so it is not read as a template (`{{ context.x }}` in a task is text, not a value).
+ */
+export const literalText = (text: string) => text.replace(/\{(?=\{)/g, '{ ').replace(/\}(?=\})/g, '} ');
 
 /** A contact the task names. */
 export interface NamedContact {
@@ -39,7 +57,8 @@ export function contactIn(text: string, contacts: readonly NamedContact[]): Name
  * with no skill of its own but another contact repeats the previous skill for that contact
  * ("research Ada and Grace"). Skills some active agent can run are preferred. Gathering skills (enrichment, analysis) run side by side; a step
  * that writes or acts depends on the gathering steps about the same contact, and "then" makes a
- * step wait for the one before it. Null when no clause matches any skill.
+ * step wait for the one before it. Null when no clause matches any skill; a task of more than
+ * `MAX_TASK_STEPS` steps is `TooManyStepsError` (BAD_INPUT).
  */
 export function offlineAnalysis(description: string, skills: readonly Skill[], contacts: readonly NamedContact[], held: readonly Skill[] = skills): TaskAnalysis | null {
   const parts = description.split(/(\bthen\b|,|;|\.\s|\band\b|\balso\b)/i);
@@ -70,6 +89,7 @@ export function offlineAnalysis(description: string, skills: readonly Skill[], c
     drafts.push({ name: '', skill: match.skill, contact: contact ?? (GATHERING.has(match.skill.category) ? taskContact : prev?.contact ?? taskContact), text: c.text, after: c.after });
   }
   if (!drafts.length) return null;
+  if (drafts.length > MAX_TASK_STEPS) throw new TooManyStepsError(drafts.length);
 
   const used = new Map<string, number>();
   for (const d of drafts) {
@@ -85,13 +105,14 @@ export function offlineAnalysis(description: string, skills: readonly Skill[], c
     const feeds = gathering ? [] : earlier.filter((e) => GATHERING.has(e.skill.category) && (!d.contact || !e.contact || e.contact.id === d.contact.id));
     const dependsOn = new Set(feeds.map((e) => e.name));
     if (d.after && i > 0) dependsOn.add(drafts[i - 1]!.name);
-    const params = paramsFromRequest(d.text, d.skill, { contact: d.contact, email: firstEmail(d.text) });
+    const text = literalText(d.text);
+    const params = paramsFromRequest(text, d.skill, { contact: d.contact, email: firstEmail(d.text) });
     const research = feeds.find((e) => e.skill.id === 'research-contact');
     if (research && d.skill.id === 'draft-email') {
       // The email is built from the research: its address, a subject and what was found.
       params.to = `{{ steps.${research.name}.output.profile.email }}`;
       params.subject = `A note for {{ steps.${research.name}.output.profile.name }}`;
-      params.instructions = `${d.text}. Personalize it with what the research found: {{ steps.${research.name}.output.insights }}`;
+      params.instructions = `${text}. Personalize it with what the research found: {{ steps.${research.name}.output.insights }}`;
     }
     return { name: d.name, skill: d.skill.id, dependsOn: [...dependsOn], params, critical: true };
   });
@@ -101,6 +122,12 @@ export function offlineAnalysis(description: string, skills: readonly Skill[], c
   const sequencing = levels === 1 ? 'parallel' : levels === requiredSkills.length ? 'sequential' : 'mixed';
   return TaskAnalysisSchema.parse({ requiredSkills, sequencing, estimatedDurationMinutes: levels });
 }
+
+/** The task's context as the prompt shows it: JSON, cut at 4,000 characters (the API lets a context be megabytes). */
+const contextForPrompt = (context: Record<string, unknown>) => {
+  const json = JSON.stringify(context);
+  return json.length > 4000 ? `${json.slice(0, 4000)}… (cut)` : json;
+};
 
 /** The prompt for the model's analysis: the skills that exist and the contacts the task names. */
 export function analysisPrompt(description: string, context: Record<string, unknown>, skills: readonly Skill[], contacts: readonly NamedContact[]) {
@@ -114,7 +141,7 @@ export function analysisPrompt(description: string, context: Record<string, unkn
       '(research-contact outputs profile.name, profile.email, insights, recommendations). Steps that do not need each other run in parallel.',
       'Answer with JSON: {"requiredSkills": [{"name", "skill", "dependsOn", "params", "critical"}], "sequencing": "parallel"|"sequential"|"mixed", "estimatedDurationMinutes": number}.',
     ].join('\n'),
-    user: `Task: ${description}\nContext: ${JSON.stringify(context)}\n\nSkills:\n${catalogue}\n\nContacts named in the task:\n${people}`,
+    user: `Task: ${description}\nContext: ${contextForPrompt(context)}\n\nSkills:\n${catalogue}\n\nContacts named in the task:\n${people}`,
   };
 }
 

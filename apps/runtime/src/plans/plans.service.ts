@@ -3,10 +3,10 @@ import { EventEmitter } from 'node:events';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { createActor, type Actor } from 'xstate';
 import {
-  analyzePlan, createPlanMachine, planStepActor, type PlanContext, type PlanMachine, type PlanSpec, type PlanStepState,
+  analyzePlan, createPlanMachine, planStepActor, resolveStepParams, type PlanAnalysis, type PlanContext, type PlanMachine, type PlanSpec, type PlanStepSpec, type PlanStepState,
 } from '@switchyard/actors';
 import {
-  ANY_AGENT, PlanTaskSchema, SCHEMA_VERSION, SwitchyardError, TaskAnalysisSchema, hasErrors,
+  ANY_AGENT, PlanTaskSchema, SCHEMA_VERSION, planSizeProblem, SwitchyardError, TaskAnalysisSchema, hasErrors,
   type Diagnostic, type FlowDocument, type PlanOutcome, type PlanRunStatus, type PlanStepStatus, type TaskAnalysis,
 } from '@switchyard/schema';
 import type { AgentRecord } from '../agents/agent.store';
@@ -15,7 +15,7 @@ import { sql, sqlOne } from '../host/db';
 import { decodeTimeCursor, encodeTimeCursor } from '../host/time-cursor';
 import { agentLoads, canRun, pickAgent, planFacts } from './capable';
 import { chatProposals } from './chat';
-import { analysisPrompt, contactIn, layoutSteps, offlineAnalysis, planDocId, type NamedContact } from './coordinator';
+import { TooManyStepsError, analysisPrompt, contactIn, layoutSteps, offlineAnalysis, planDocId, type NamedContact } from './coordinator';
 
 export interface PlansServiceDeps {
   em: () => EntityManager;
@@ -47,6 +47,16 @@ const iso = (v: unknown) => (v === null || v === undefined ? null : v instanceof
 const short = (v: unknown, max = 600) => {
   const s = typeof v === 'string' ? v : JSON.stringify(v) ?? '';
   return s.length > max ? `${s.slice(0, max)}…` : s;
+};
+const SETTLED: readonly PlanStepStatus[] = ['done', 'failed', 'skipped', 'cancelled'];
+/** Why a step's params cannot be rendered against the run so far, or null. */
+const paramsProblem = (step: PlanStepSpec, ctx: PlanContext) => {
+  try {
+    resolveStepParams(step, ctx);
+    return null;
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
+  }
 };
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -99,9 +109,20 @@ export function createPlansService(deps: PlansServiceDeps) {
     return agents.store.list(userId);
   }
 
+  /**
+   * The analyser over the caller's agents, after the size rule: a plan of more than
+   * `MAX_PLAN_STEPS` steps is one diagnostic and is not analysed (the checks and the machine grow
+   * faster than the steps; a flow document may hold 5,000 nodes).
+   */
+  async function analyze(userId: string, document: unknown): Promise<PlanAnalysis> {
+    const tooBig = planSizeProblem(document);
+    if (tooBig) return { plan: null, document: null, diagnostics: [tooBig] };
+    return analyzePlan(document, planFacts(await userAgents(userId), skillFacts));
+  }
+
   /** Diagnostics of a plan document against the caller's agents (for `flows.validate` and the canvas). */
   async function validate(userId: string, document: unknown): Promise<Diagnostic[]> {
-    return analyzePlan(document, planFacts(await userAgents(userId), skillFacts)).diagnostics;
+    return (await analyze(userId, document)).diagnostics;
   }
 
   /** Resolves "any capable agent" steps with the pick rule (see `pickAgent`). */
@@ -239,8 +260,14 @@ export function createPlansService(deps: PlansServiceDeps) {
     const all = await userAgents(userId);
     const held = agents.registry.list().filter((sk) => all.some((a) => canRun(a, sk.id, sk)));
     if (held.length < 2) return false;
-    const analysis = offlineAnalysis(parsed.data.description, held, await namedContacts(userId, parsed.data.description), held);
-    return !!analysis && new Set(analysis.requiredSkills.map((s) => s.skill)).size >= 2;
+    try {
+      const analysis = offlineAnalysis(parsed.data.description, held, await namedContacts(userId, parsed.data.description), held);
+      return !!analysis && new Set(analysis.requiredSkills.map((s) => s.skill)).size >= 2;
+    } catch (e) {
+      // More steps than a plan may hold: a plan's job all the same (the chat answer says why it cannot be made).
+      if (e instanceof TooManyStepsError) return true;
+      throw e;
+    }
   }
 
   async function loadRun(userId: string, runId: string) {
@@ -353,27 +380,71 @@ export function createPlansService(deps: PlansServiceDeps) {
         })).then(() => changed(run.userId, run.id));
       }
     };
+    /** Stores the outcome (with its summary) and lets the run go. */
+    const finish = (base: Omit<PlanOutcome, 'duration' | 'summary'>) => {
+      void chain(run.id, async () => {
+        const duration = Math.max(0, now() - startedAt);
+        const summary = await summarize(run.userId, run.id, run.name, { ...base, duration });
+        const outcome: PlanOutcome = { ...base, duration, summary };
+        await deps.em().transactional(async (tx) => {
+          await sql(tx, `update plan_runs set status = ?, outcome = ?, finished_at = ? where id = ? and status = 'running'`, [outcome.status, JSON.stringify(outcome), nowIso(), run.id]);
+          await journal(tx, run.id, 'plan.finished', null, null, { status: outcome.status, duration });
+        });
+      }).finally(() => {
+        live.delete(run.id);
+        changed(run.userId, run.id);
+        resolveFinished();
+      });
+    };
+    /**
+     * The machine itself failed (not a step: a step's failure is data). The one known way is a
+     * step whose params cannot be read when it is about to start, e.g. `{{ context[lower("__PROTO__")] }}`,
+     * which only throws once its value is computed. The run does not hang as running: that step
+     * fails with the reason, what was running is cancelled, what waited is skipped, the plan fails.
+     */
+    const broke = (e: unknown) => {
+      const reason = e instanceof Error ? e.message : String(e);
+      // The steps' rows are the truth here: the machine's last snapshot may predate a step that finished.
+      void chain(run.id, async () => {
+        const rows = await sql<StepRow>(deps.em(), 'select * from plan_steps where run_id = ?', [run.id]);
+        const ctx: PlanContext = { halted: null, input: row.context, steps: Object.fromEntries(rows.map((r) => [r.name, { status: r.status, attempt: r.attempt, ...(r.output === null ? {} : { output: r.output }), ...(r.error ? { error: r.error } : {}) }])) };
+        const status = (name: string) => ctx.steps[name]?.status ?? 'pending';
+        const unsettled = run.plan.steps.filter((s) => !SETTLED.includes(status(s.name)));
+        const culprit = unsettled.find((s) => s.dependsOn.every((d) => status(d) === 'done') && paramsProblem(s, ctx) !== null);
+        const error = culprit ? `Its params could not be read: ${paramsProblem(culprit, ctx)}` : `The plan stopped: ${reason}`;
+        await deps.em().transactional(async (tx) => {
+          for (const s of unsettled) {
+            const [to, message] = s === culprit ? ['failed', error] : status(s.name) === 'running' ? ['cancelled', 'Cancelled: the plan stopped'] : ['skipped', 'The plan stopped before this step'];
+            await sql(tx, `update plan_steps set status = ?, error = ?, finished_at = ? where run_id = ? and name = ?`, [to, message, nowIso(), run.id, s.name]);
+            await journal(tx, run.id, `step.${to}`, s.name, ctx.steps[s.name]?.attempt ?? 0, { message });
+          }
+        });
+        return {
+          status: 'failed' as const,
+          results: Object.fromEntries(run.plan.steps.filter((s) => status(s.name) === 'done').map((s) => [s.name, ctx.steps[s.name]!.output ?? null])),
+          errors: [
+            ...run.plan.steps.filter((s) => status(s.name) === 'failed').map((s) => ({ step: s.name, message: ctx.steps[s.name]!.error ?? 'failed', critical: s.critical })),
+            { step: culprit?.name ?? '(plan)', message: error, critical: true },
+          ],
+        };
+      }).then(finish, (err: unknown) => {
+        deps.log?.error({ err, runId: run.id }, 'plan failure not recorded');
+        live.delete(run.id);
+        resolveFinished();
+      });
+    };
     actor.subscribe({
       next: (snap) => record(snap.context),
-      error: (e) => deps.log?.error({ err: e, runId: run.id }, 'plan actor failed'),
+      error: (e) => {
+        deps.log?.error({ err: e, runId: run.id }, 'plan actor failed');
+        if (stopped) return resolveFinished();
+        broke(e);
+      },
       complete: () => {
         if (stopped) return resolveFinished();
         const snap = actor.getSnapshot();
         record(snap.context);
-        const base = snap.output!;
-        void chain(run.id, async () => {
-          const duration = Math.max(0, now() - startedAt);
-          const summary = await summarize(run.userId, run.id, run.name, { ...base, duration });
-          const outcome: PlanOutcome = { ...base, duration, summary };
-          await deps.em().transactional(async (tx) => {
-            await sql(tx, `update plan_runs set status = ?, outcome = ?, finished_at = ? where id = ? and status = 'running'`, [outcome.status, JSON.stringify(outcome), nowIso(), run.id]);
-            await journal(tx, run.id, 'plan.finished', null, null, { status: outcome.status, duration });
-          });
-        }).finally(() => {
-          live.delete(run.id);
-          changed(run.userId, run.id);
-          resolveFinished();
-        });
+        finish(snap.output!);
       },
     });
     live.set(run.id, { actor, finished });
@@ -393,8 +464,8 @@ export function createPlansService(deps: PlansServiceDeps) {
   async function run(userId: string, input: { docId?: string; version?: number; document?: unknown; context?: Record<string, unknown>; wait?: boolean }) {
     if (stopped) throw new SwitchyardError('UNAVAILABLE', 'The runtime is stopping');
     const document = await documentOf(userId, input);
+    const analysis = await analyze(userId, document);
     const all = await userAgents(userId);
-    const analysis = analyzePlan(document, planFacts(all, skillFacts));
     if (!analysis.plan || hasErrors(analysis.diagnostics)) throw invalid(analysis.diagnostics);
     const { plan } = await assignAgents(analysis.plan, all);
     const doc = analysis.document!;
@@ -464,7 +535,7 @@ export function createPlansService(deps: PlansServiceDeps) {
         const steps = await sql<StepRow>(deps.em(), 'select * from plan_steps where run_id = ?', [row.id]);
         const restored: Record<string, PlanStepState> = {};
         for (const s of steps) restored[s.name] = { status: s.status, attempt: s.attempt, ...(s.output === null ? {} : { output: s.output }), ...(s.error ? { error: s.error } : {}) };
-        await journal(deps.em(), row.id, 'plan.resumed', null, null, { settled: steps.filter((s) => ['done', 'failed', 'skipped', 'cancelled'].includes(s.status)).map((s) => s.name) });
+        await journal(deps.em(), row.id, 'plan.resumed', null, null, { settled: steps.filter((s) => SETTLED.includes(s.status)).map((s) => s.name) });
         void launch(row, restored); // resolves when the run ends (never rejects)
       }
     },
