@@ -49,6 +49,21 @@ describe('issue 12: template bundles (pure)', () => {
     expect(findSecrets({ headers: { Authorization: 'Basic abc' } })).toEqual([['headers', 'Authorization']]);
     expect(findSecrets({ url: 'https://x.test/?k=sk-abcdefghijklmnopqrstu' })).toEqual([['url']]);
     expect(findSecrets({ headers: { Authorization: '@{var.token}' }, body: 'hello' })).toEqual([]);
+    // Keys that contain a secret's name, at any depth; credentials in URLs; incoming-webhook URLs.
+    expect(findSecrets({ a: { headers: { 'X-Webhook-Secret': 'abc', 'X-API-Token': 'abc', 'Private-Key': 'k', 'X-Hub-Signature': 's' } } }))
+      .toEqual([['a', 'headers', 'X-Webhook-Secret'], ['a', 'headers', 'X-API-Token'], ['a', 'headers', 'Private-Key'], ['a', 'headers', 'X-Hub-Signature']]);
+    expect(findSecrets({ u: 'https://u:p@x.test/', q: 'https://x.test/?api_key=1', k: 'https://x.test/?key=1', s: 'https://discord.com/api/webhooks/123/abcdefghijklmnopqrstuvwxyz' }))
+      .toEqual([['u'], ['q'], ['k'], ['s']]);
+    // Not secrets: expressions and installer values, a variable's own key, ordinary text and URLs.
+    expect(findSecrets({ url: 'https://x.test/?token={{ trigger.t }}&page=2', variables: [{ key: 'token', label: 'Token' }], author: 'Ada', maxTokens: 10, note: 'a passing remark' })).toEqual([]);
+  });
+
+  it('refuses docs that could run script in any spelling, and keeps ordinary markdown', () => {
+    const base = JSON.parse(readFileSync(`${BUILTIN_TEMPLATES_DIR}/notify-important-email.json`, 'utf8')) as Record<string, unknown>;
+    for (const docs of ['<script>x</script>', '<img src=x onerror=alert(1)>', '<svg onload="x">', '<object data="x">', '[a](vbscript:msgbox)', '[a](JavaScript:alert(1))']) {
+      expect(() => checkBundle({ ...base, docs }), docs).toThrow(/script/);
+    }
+    expect(checkBundle({ ...base, docs: '# Hi\n\nWhen a < b and onion = 3, nothing runs.' }).template.docs).toContain('onion');
   });
 
   it('merges an upgrade per node: theirs where only they changed, mine where only I did, mine plus a conflict where both did', () => {

@@ -336,6 +336,8 @@ describe.each(backendsUnderTest())('issue 12: the template marketplace (%s)', (b
     const agentId = sales.agents[0]!.id;
     const current = await s.api.agents.get.query({ id: agentId });
     await s.api.agents.update.mutate({ id: agentId, skills: [...current.skills, 'check-calendar'], tools: [...current.tools, 'readCalendar'] });
+    // The Installed tab names what the added tool needs.
+    expect((await s.api.templates.installed.query({ templateId: 'sales-assistant' })).items[0]!.missing).toEqual(['calendar.read']);
     const outcome = await s.api.agents.runSkill.mutate({ id: agentId, skill: 'check-calendar', params: {} }).then((r) => r, (e: unknown) => e);
     const text = JSON.stringify(outcome instanceof Error ? { code: switchyardCode(outcome), message: outcome.message } : outcome);
     expect(text).toContain('calendar.read');

@@ -9,6 +9,7 @@ import { runView, type AgentApprovalRow } from '../host/run-view';
 import { LATEST_SNAPSHOT, SNAPSHOT_COLUMNS, withDeltas, type RunRow } from '../host/run-store';
 import type { Context } from '../context';
 import type { JsonValue } from '../agents/json';
+import { templatePermissionDiagnostics } from '../templates/grants';
 
 const PAYLOADS: Record<string, z.ZodType> = {
   'email.received': EmailReceivedPayloadSchema,
@@ -54,6 +55,11 @@ export const runsRouter = router({
       // `draft` tests the latest saved version even when an older one is deployed.
       const version = input.version ?? (input.draft ? f.current_version : f.deployed_version);
       if (!version) throw new SwitchyardError('INVALID_STATE', 'Deploy the flow first, or run the saved draft');
+      // A version deploy did not pass: an installed template's flow may not do more than its install was granted (issue 12).
+      if (version !== f.deployed_version) {
+        const ungranted = (await templatePermissionDiagnostics(ctx.em as never, ctx.user.id, await flows.exportDocument(ctx.user.id, input.docId, version))).filter((d) => d.severity === 'error');
+        if (ungranted.length) throw new SwitchyardError('FORBIDDEN', ungranted[0]!.message, { issues: ungranted.map((d) => ({ path: d.path, message: d.message, code: 'permission-not-granted' })) });
+      }
       const compiled = await host.compiledFor(f.id, version);
       const trigger = input.triggerNodeId
         ? compiled.triggers.find((t) => t.nodeId === input.triggerNodeId)

@@ -111,6 +111,11 @@ export function validateVariables(vars: readonly TemplateVariable[], input: Reco
   for (const v of vars) {
     const at = (message: string) => issues.push({ path: ['variables', v.key], message });
     let value = input[v.key];
+    // The installer's text is data: `{{ }}` would be evaluated when the flow runs, `@{ }` read as a reference.
+    if (typeof value === 'string' && /\{\{|\}\}|@\{/.test(value)) {
+      at(`${v.label} may not contain {{, }} or @{ (they would be read as an expression or a reference)`);
+      continue;
+    }
     if (value === undefined || value === '' || value === null) {
       if (v.default !== undefined) value = v.default;
       else if (v.required) {
@@ -200,19 +205,40 @@ export function bindBundle(t: Template, values: Record<string, unknown>, agentId
 export const sampleValues = (t: Template) => Object.fromEntries(t.variables.map((v) => [v.key, sampleValue(v)]));
 const sampleAgentIds = (t: Template) => Object.fromEntries(t.agents.map((a, i) => [a.ref, `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`]));
 
-const SECRET_KEY = /^(authorization|x-api-key|api[-_]?key|apikey|token|access[-_]?token|secret|password|x-auth-token|cookie)$/i;
-const SECRET_VALUE = /(\bsk-[A-Za-z0-9_-]{16,}|\bghp_[A-Za-z0-9]{20,}|\bxox[abpr]-[A-Za-z0-9-]{10,}|\bAKIA[0-9A-Z]{16}\b|\bBearer\s+[A-Za-z0-9._~+/-]{12,}|-----BEGIN [A-Z ]*PRIVATE KEY-----)/;
+/** Keys whose string value is a secret wherever they sit (headers, nested params, a for-each's `with`). */
+const SECRET_KEY = /(secret|passw(or)?d|token|api[-_]?key|apikey|access[-_]?key|private[-_]?key|authori[sz]ation|(^|[-_])auth($|[-_])|^x-.*-signature$|credential|cookie|session[-_]?id)/i;
+/** Query parameters that carry a key in a URL (`?key=…`, `?sig=…`) besides the names above. */
+const SECRET_PARAM = /^(key|sig)$/i;
+const SECRET_VALUE = new RegExp([
+  /\bsk-[A-Za-z0-9_-]{16,}/, /\bghp_[A-Za-z0-9]{20,}/, /\bgithub_pat_[A-Za-z0-9_]{20,}/, /\bxox[abpr]-[A-Za-z0-9-]{10,}/, /\bAKIA[0-9A-Z]{16}\b/,
+  /\bBearer\s+[A-Za-z0-9._~+/-]{12,}/, /-----BEGIN [A-Z ]*PRIVATE KEY-----/,
+  // Incoming-webhook URLs are secrets themselves (whoever has one can post).
+  /hooks\.slack\.com\/services\/[A-Za-z0-9]+\/[A-Za-z0-9]+\/[A-Za-z0-9]+/, /discord(app)?\.com\/api\/webhooks\/\d+\/[\w-]{20,}/,
+].map((r) => r.source).join('|'));
+/** Written by the installer or filled at run time, not a value carried in the bundle. */
+const isReference = (v: string) => v.includes('@{var.') || v.includes('{{');
+
+/** A URL carrying credentials: a user or password in it, or a query parameter named like a secret. */
+function urlHasSecret(v: string): boolean {
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(v.trim())) return false;
+  try {
+    const u = new URL(v.trim());
+    if (u.username || u.password) return true;
+    for (const [k, x] of u.searchParams) if ((SECRET_KEY.test(k) || SECRET_PARAM.test(k)) && x.trim() && !isReference(x)) return true;
+  } catch { /* not a URL */ }
+  return false;
+}
 
 /** Paths of secrets in a value: sensitive keys with a non-empty value, or strings that look like keys or tokens. */
 export function findSecrets(value: unknown, path: (string | number)[] = []): (string | number)[][] {
   const out: (string | number)[][] = [];
   const walk = (v: unknown, p: (string | number)[]) => {
     if (typeof v === 'string') {
-      if (SECRET_VALUE.test(v)) out.push(p);
+      if (SECRET_VALUE.test(v) || urlHasSecret(v)) out.push(p);
     } else if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...p, i]));
     else if (v && typeof v === 'object') {
       for (const [k, x] of Object.entries(v)) {
-        if (SECRET_KEY.test(k) && typeof x === 'string' && x.trim() && !x.includes('@{var.')) out.push([...p, k]);
+        if (SECRET_KEY.test(k) && typeof x === 'string' && x.trim() && !isReference(x)) out.push([...p, k]);
         else walk(x, [...p, k]);
       }
     }
@@ -221,23 +247,31 @@ export function findSecrets(value: unknown, path: (string | number)[] = []): (st
   return out;
 }
 
-/** Removes secret-bearing webhook headers from a flow (publishing from one's own flows strips them). */
+/**
+ * Removes secret-bearing webhook headers from a flow (publishing from one's own flows strips them):
+ * a Call webhook node's, and those of a for-each that calls a webhook per item. Other secrets
+ * (a key in a URL, a token in a body) are not guessed at: `checkBundle` refuses them with their paths.
+ */
 export function stripSecrets(doc: FlowDocument): { document: FlowDocument; stripped: string[] } {
   const stripped: string[] = [];
+  const strip = (n: FlowDocument['nodes'][number], headers: unknown) => Object.fromEntries(Object.entries((headers ?? {}) as Record<string, unknown>).filter(([k, v]) => {
+    const secret = SECRET_KEY.test(k) || (typeof v === 'string' && SECRET_VALUE.test(v));
+    if (secret) stripped.push(`${doc.name} › ${n.label ?? n.id} › header ${k}`);
+    return !secret;
+  }));
   const nodes = doc.nodes.map((n) => {
-    if (n.type !== 'action.webhook') return n;
-    const headers = (n.params.headers ?? {}) as Record<string, string>;
-    const kept = Object.fromEntries(Object.entries(headers).filter(([k, v]) => {
-      const secret = SECRET_KEY.test(k) || SECRET_VALUE.test(v);
-      if (secret) stripped.push(`${doc.name} › ${n.label ?? n.id} › header ${k}`);
-      return !secret;
-    }));
-    return { ...n, params: { ...n.params, headers: kept } };
+    if (n.type === 'action.webhook') return { ...n, params: { ...n.params, headers: strip(n, n.params.headers) } };
+    const each = n.params.with as Record<string, unknown> | undefined;
+    if (n.type === 'flow.forEach' && n.params.action === 'action.webhook' && each && typeof each === 'object' && each.headers) {
+      return { ...n, params: { ...n.params, with: { ...each, headers: strip(n, each.headers) } } };
+    }
+    return n;
   });
   return { document: { ...doc, nodes }, stripped };
 }
 
-const HTML_SCRIPT = /<\s*script\b|<\s*iframe\b|\bon[a-z]+\s*=\s*["']|javascript\s*:/i;
+/** Raw HTML that could run script: script, iframe, object and embed tags, event handler attributes (quoted or not), javascript: and vbscript: URLs. */
+const HTML_SCRIPT = /<\s*(script|iframe|object|embed)\b|<[a-z][^>]*\son[a-z]+\s*=|(javascript|vbscript)\s*:/i;
 
 export interface CheckedBundle {
   template: Template;
@@ -288,13 +322,17 @@ export function checkBundle(raw: unknown): CheckedBundle {
       });
     }
     for (const [j, n] of doc.nodes.entries()) {
-      // Run agent skill nodes and plan steps name the bundle's own agents, so their tools are counted.
-      const param = n.type === 'agent.runSkill' ? 'agentId' : n.type === 'plan.step' ? 'agent' : null;
-      if (!param) continue;
-      const agentId = n.params[param];
-      const ref = t.documents[i]!.nodes[j]!.params[param];
-      if (typeof ref !== 'string' || !AGENT_REF.test(ref) || agentId === ref) {
-        throw bad(`Flow "${doc.name}": a step that asks an agent must name one of the template's agents as @{agent.<ref>}`, [{ path: ['documents', i, 'nodes', j, 'params', param], message: 'Use @{agent.<ref>}' }]);
+      // Run agent skill nodes, plan steps and for-eaches that run a skill name the bundle's own
+      // agents, so their tools are counted (a variable may not choose the agent).
+      const path = n.type === 'agent.runSkill' ? ['agentId'] : n.type === 'plan.step' ? ['agent'] : n.type === 'flow.forEach' && n.params.action === 'agent.runSkill' ? ['with', 'agentId'] : null;
+      if (!path) continue;
+      const at = (node: { params: Record<string, unknown> }) => path.reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), node.params);
+      const agentId = at(n);
+      const ref = at(t.documents[i]!.nodes[j]!);
+      const original = t.documents[i]!;
+      const targeted = t.variables.some((v) => v.targets.some((x) => x.document === original.id && x.node === n.id && x.param === path[0]));
+      if (typeof ref !== 'string' || !AGENT_REF.test(ref) || agentId === ref || targeted) {
+        throw bad(`Flow "${doc.name}": a step that asks an agent must name one of the template's agents as @{agent.<ref>}`, [{ path: ['documents', i, 'nodes', j, 'params', ...path], message: 'Use @{agent.<ref>}' }]);
       }
     }
   }

@@ -31,10 +31,42 @@ export async function templateGrantOf(em: EntityManager, agentId: string) {
   };
 }
 
+/** The agent a node asks for, if any: a Run agent skill node's, a plan step's, a for-each's that runs a skill per item. */
+export function agentOfNode(node: { type?: unknown; params?: Record<string, unknown> } | null | undefined): unknown {
+  if (!node) return null;
+  if (node.type === 'agent.runSkill') return node.params?.agentId;
+  if (node.type === 'plan.step') return node.params?.agent;
+  if (node.type === 'flow.forEach' && node.params?.action === 'agent.runSkill') return (node.params.with as Record<string, unknown> | undefined)?.agentId;
+  return null;
+}
+
+/**
+ * What each node of a flow needs: its own permissions and, for a node that asks an agent, the
+ * permissions of that agent's tools (`agentTools` first, for agents whose tools are about to
+ * change, else the caller's agent as stored).
+ */
+export async function nodeNeeds(em: EntityManager, userId: string, document: unknown, agentTools: Record<string, readonly string[]> = {}) {
+  const nodes = (document as { nodes?: unknown } | null)?.nodes;
+  if (!Array.isArray(nodes)) return [];
+  const out: { nodeId: string; index: number; needed: string[] }[] = [];
+  for (const [index, node] of (nodes as { id?: unknown; type?: unknown; params?: Record<string, unknown> }[]).entries()) {
+    if (!node || typeof node.id !== 'string') continue;
+    const needed = documentPermissions({ nodes: [node] });
+    const agentId = agentOfNode(node);
+    if (typeof agentId === 'string' && /^[0-9a-f-]{36}$/i.test(agentId)) {
+      const tools = agentTools[agentId] ?? (await sqlOne<{ tools: string[] }>(em, 'select tools from agents where id = ? and user_id = ? and deleted_at is null', [agentId, userId]))?.tools;
+      if (tools) needed.push(...toolPermissions(tools));
+    }
+    out.push({ nodeId: node.id, index, needed: [...new Set(needed)] });
+  }
+  return out;
+}
+
 /**
  * Diagnostics for a flow installed from a template whose document now needs more than the
  * install granted (an edit added a Send email node, a webhook to another host, an agent with more
- * tools). `flows.validate` shows them on the node; `flows.deploy` refuses until they are granted.
+ * tools). `flows.validate` shows them on the node; `flows.deploy` refuses until they are granted,
+ * and `runs.start` refuses to run such a version as a draft.
  */
 export async function templatePermissionDiagnostics(em: EntityManager, userId: string, document: unknown): Promise<Diagnostic[]> {
   const docId = (document as { id?: unknown } | null)?.id;
@@ -45,25 +77,15 @@ export async function templatePermissionDiagnostics(em: EntityManager, userId: s
        join template_installs i on i.id = it.install_id and i.uninstalled_at is null
       where f.user_id = ? and f.doc_id = ? and f.deleted_at is null limit 1`, [userId, docId]);
   if (!install) return [];
-  const nodes = (document as { nodes?: unknown }).nodes;
-  if (!Array.isArray(nodes)) return [];
   const out: Diagnostic[] = [];
-  for (const [index, node] of (nodes as { id?: unknown; type?: unknown; params?: { agentId?: unknown; agent?: unknown } }[]).entries()) {
-    if (!node || typeof node.id !== 'string') continue;
-    const needed = documentPermissions({ nodes: [node] });
-    const agentId = node.type === 'agent.runSkill' ? node.params?.agentId : node.type === 'plan.step' ? node.params?.agent : null;
-    if (typeof agentId === 'string' && /^[0-9a-f-]{36}$/i.test(agentId)) {
-      const agent = await sqlOne<{ tools: string[] }>(em, 'select tools from agents where id = ? and user_id = ? and deleted_at is null', [agentId, userId]);
-      if (agent) needed.push(...toolPermissions(agent.tools));
-    }
-    const missing = [...new Set(needed)].filter((p) => !permissionCovered(install.granted, p));
+  for (const { nodeId, index, needed } of await nodeNeeds(em, userId, document)) {
+    const missing = needed.filter((p) => !permissionCovered(install.granted, p));
     if (missing.length) {
       out.push({
-        code: 'invalid-params', severity: 'error', nodeId: node.id, path: ['nodes', index],
+        code: 'invalid-params', severity: 'error', nodeId, path: ['nodes', index],
         message: `Installed from the template "${install.template_id}" without ${missing.map((p) => `"${p}" (${permissionLabel(p)})`).join(', ')}: grant ${missing.length === 1 ? 'it' : 'them'} on the Installed tab before deploying`,
       });
     }
   }
   return out;
 }
-

@@ -9,6 +9,7 @@ import { sql, sqlOne } from '../host/db';
 import {
   bindBundle, checkBundle, computePermissions, diagnosticsOf, documentPermissions, sortPermissions, stripSecrets, toolPermissions, uncovered, validateVariables,
 } from './bundle';
+import { nodeNeeds } from './grants';
 import { diffBundles, mergeDocuments, type BundleDiff, type MergeConflict } from './upgrade';
 
 export const TEMPLATE_SORTS = ['relevance', 'popular', 'rating', 'newest'] as const;
@@ -157,8 +158,8 @@ export function createTemplatesService(deps: TemplatesDeps) {
 
   async function itemsOf(em: EntityManager, installIds: string[]) {
     if (!installIds.length) return [];
-    return sql<ItemRow & { name: string | null; doc_id: string | null; status: string | null; current_version: number | null }>(em,
-      `select i.*, coalesce(a.name, f.name) as name, f.doc_id, f.status, f.current_version
+    return sql<ItemRow & { name: string | null; doc_id: string | null; status: string | null; current_version: number | null; tools: string[] | null; flow_id: string | null; flow_kind: FlowDocument['kind'] | null }>(em,
+      `select i.*, coalesce(a.name, f.name) as name, a.tools, f.id as flow_id, f.kind as flow_kind, f.doc_id, f.status, f.current_version
          from template_install_items i
          left join agents a on i.kind = 'agent' and a.id::text = i.resource_id and a.deleted_at is null
          left join flows f on i.kind = 'flow' and f.id::text = i.resource_id and f.deleted_at is null
@@ -168,14 +169,26 @@ export function createTemplatesService(deps: TemplatesDeps) {
   async function installView(em: EntityManager, inst: InstallRow) {
     const t = await sqlOne<TemplateRow>(em, 'select * from templates where id = ?', [inst.template_id]);
     const items = await itemsOf(em, [inst.id]);
+    // What its agents and the current versions of its flows use beyond the grant (edits, added tools).
+    const used: string[] = [];
+    for (const i of items) {
+      if (i.kind === 'agent' && i.tools) used.push(...toolPermissions(i.tools));
+      if (i.kind === 'flow' && i.flow_id && i.current_version) {
+        const doc = await sqlOne<{ document: FlowDocument }>(em, 'select document from flow_versions where flow_id = ? and version = ?', [i.flow_id, i.current_version]);
+        for (const n of doc ? await nodeNeeds(em, inst.user_id, doc.document) : []) used.push(...n.needed);
+      }
+    }
     return {
       id: inst.id, templateId: inst.template_id, templateName: t?.name ?? inst.template_id, name: inst.name, version: inst.version,
       installedFrom: `${inst.template_id}@${inst.version}`,
       latestVersion: t?.latest_version ?? inst.version,
       updateAvailable: !!t && t.published && compareSemver(t.latest_version, inst.version) > 0,
-      variables: inst.variables, granted: inst.granted, createdAt: iso(inst.created_at), updatedAt: iso(inst.updated_at),
+      variables: inst.variables, granted: inst.granted,
+      /** Permissions its agents or its flows as they are now need but were not granted: grant them (`templates.grant`) to deploy or use them. */
+      missing: uncovered(sortPermissions(used), inst.granted),
+      createdAt: iso(inst.created_at), updatedAt: iso(inst.updated_at),
       agents: items.filter((i) => i.kind === 'agent' && i.name !== null).map((i) => ({ ref: i.ref, id: i.resource_id, name: i.name! })),
-      flows: items.filter((i) => i.kind === 'flow' && i.doc_id !== null).map((i) => ({ ref: i.ref, docId: i.doc_id!, name: i.name!, status: i.status!, version: i.current_version! })),
+      flows: items.filter((i) => i.kind === 'flow' && i.doc_id !== null).map((i) => ({ ref: i.ref, docId: i.doc_id!, kind: i.flow_kind!, name: i.name!, status: i.status!, version: i.current_version! })),
     };
   }
 
@@ -410,7 +423,7 @@ export function createTemplatesService(deps: TemplatesDeps) {
       const bound = bindBundle(to.template, values, agentIds);
       const diff: BundleDiff = diffBundles(from.template, to.template, from.permissions, to.permissions);
       const grant = sortPermissions([...inst.granted, ...(input.acceptPermissions ?? [])]);
-      const needAcceptance = uncovered(to.permissions, grant);
+      const needs = [...to.permissions];
       // Three-way merge per flow: the version the install wrote, the user's current one, the new one.
       const plans: { ref: string; doc: FlowDocument; item: ItemRow | null; current: { docId: string; version: number; status: string } | null; conflicts: MergeConflict[] }[] = [];
       for (const doc of bound.documents) {
@@ -425,6 +438,11 @@ export function createTemplatesService(deps: TemplatesDeps) {
         plans.push({ ref: doc.id, doc: merged.document, item, current: { docId: flow.doc_id, version: flow.current_version, status: flow.status }, conflicts: merged.conflicts });
       }
       const conflicts = plans.flatMap((p) => p.conflicts.map((c) => ({ flow: p.doc.name, ...c })));
+      // The merged flows keep the user's own edits: what those need (a Send email node added after
+      // the install) must be granted too, or the upgrade would deploy it past the grant.
+      const agentTools = Object.fromEntries(bound.agents.map((a) => [agentIds[a.ref]!, a.tools ?? []]));
+      for (const p of plans) for (const n of await nodeNeeds(em, userId, p.doc, agentTools)) needs.push(...n.needed);
+      const needAcceptance = uncovered(sortPermissions(needs), grant);
       const preview = { from: inst.version, to: target, diff, conflicts, needAcceptance, variables: values };
       if (input.dryRun) return { ...preview, upgraded: false as const, install: await installView(em, inst), deployed: [] as string[], failed: [] as { docId: string; message: string }[] };
       if (needAcceptance.length) {
