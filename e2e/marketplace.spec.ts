@@ -126,6 +126,29 @@ describe('template marketplace', () => {
     await page.getByTestId('tab-installed').click();
     await page.getByTestId('installed-item').first().waitFor();
     await shot(page, 'installed-tab');
+
+    // Edited to send email, the flow needs a permission the install was not granted: the Installed
+    // tab says so, deploying is refused, and allowing it there lets it deploy.
+    const saved = (await api.flows.get.query({ docId: replies.docId })).document;
+    await api.flows.save.mutate({ document: {
+      ...saved,
+      nodes: [...saved.nodes, { id: 'mail', type: 'action.sendEmail', typeVersion: 1, position: { x: 1100, y: 0 }, params: { to: '{{ trigger.from }}', subject: 'Thanks', body: 'We will get back to you.' } }],
+      edges: [...saved.edges, { id: 'e-mail', source: saved.nodes.at(-1)!.id, sourceHandle: 'out', target: 'mail', targetHandle: 'in' }],
+    } });
+    await expect(api.flows.deploy.mutate({ docId: replies.docId })).rejects.toThrow(/email\.send/);
+    await page.reload();
+    const mine = page.locator('[data-testid="installed-item"][data-template-id="sales-assistant"]');
+    expect(await mine.getByTestId('permissions-missing').textContent()).toBe('Needs permission: Send emails in your name');
+    await shot(page, 'installed-missing-permission');
+    await mine.getByTestId('permissions-button').click();
+    await page.getByTestId('grant-dialog').waitFor();
+    expect(await page.getByTestId('grant-confirm').isDisabled()).toBe(true);
+    await page.getByTestId('grant-email.send').check();
+    await shot(page, 'grant-dialog');
+    await page.getByTestId('grant-confirm').click();
+    await page.getByTestId('grant-dialog').waitFor({ state: 'detached' });
+    await mine.getByTestId('permissions-missing').waitFor({ state: 'detached' });
+    expect((await api.flows.deploy.mutate({ docId: replies.docId })).flow.status).toBe('deployed');
     expect(errors).toEqual([]);
   });
 

@@ -11,6 +11,10 @@ const NODE_W = 150;
 const NODE_H = 44;
 
 const categoryOf = (type: string) => type.split('.')[0] ?? 'action';
+/** Labelled previews are drawn at this scale of the canvas (narrower boxes shrink them further), so text reads the same size in each. */
+const LABEL_SCALE = 0.8;
+const LABEL_CHARS = 16;
+const shorten = (s: string) => (s.length > LABEL_CHARS ? `${s.slice(0, LABEL_CHARS - 1).trimEnd()}…` : s);
 
 /**
  * A read-only drawing of a flow from its document: nodes where the canvas has them, coloured by
@@ -30,7 +34,8 @@ export function FlowPreview({ flow, height = 120, labels = false }: { flow: Flow
     <svg
       className="mp-preview"
       viewBox={`${minX} ${minY} ${w} ${h}`}
-      style={{ height }}
+      // A card's preview fills a box of fixed height; a labelled one keeps its own proportions at one scale.
+      style={labels ? { width: w * LABEL_SCALE, maxWidth: '100%', height: 'auto', maxHeight: height * 2, margin: '0 auto' } : { height }}
       preserveAspectRatio="xMidYMid meet"
       role="img"
       aria-label={`Preview of “${flow.name}”: ${flow.nodes.length} steps`}
@@ -53,7 +58,8 @@ export function FlowPreview({ flow, height = 120, labels = false }: { flow: Flow
           <rect className="mp-preview__stripe" x={n.x} y={n.y} width={6} height={NODE_H} rx={3} />
           {labels ? (
             <text x={n.x + 16} y={n.y + NODE_H / 2 + 5}>
-              {(n.label ?? n.type).slice(0, 18)}
+              <title>{n.label ?? n.type}</title>
+              {shorten(n.label ?? n.type)}
             </text>
           ) : (
             <rect className="mp-preview__line" x={n.x + 16} y={n.y + NODE_H / 2 - 4} width={NODE_W * 0.55} height={8} rx={4} />

@@ -1,7 +1,8 @@
 import { useCallback, useEffect, useState } from 'react';
-import { TEMPLATE_CATEGORIES } from '@switchyard/schema';
+import { TEMPLATE_CATEGORIES, permissionLabel } from '@switchyard/schema';
 import { LoadErrorBanner } from '../components/Banner';
 import { useConfirm } from '../components/ConfirmDialog';
+import { GrantDialog } from '../marketplace/GrantDialog';
 import { PublishDialog } from '../marketplace/PublishDialog';
 import { CATEGORY_LABELS, TemplateCard, type TemplateSummary } from '../marketplace/TemplateCard';
 import { UpgradeDialog } from '../marketplace/UpgradeDialog';
@@ -162,6 +163,7 @@ function Installed({ client, onUnauthorized }: { client: ApiClient; onUnauthoriz
   const load = useCallback(() => client.templates.installed.query({}), [client]);
   const installed = useRemote(load);
   const [upgrading, setUpgrading] = useState<string | null>(null);
+  const [granting, setGranting] = useState<Install | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const { dialog, ask } = useConfirm();
   const unauthorized = installed.status === 'error' && isUnauthorized(installed.error);
@@ -207,20 +209,23 @@ function Installed({ client, onUnauthorized }: { client: ApiClient; onUnauthoriz
                   <strong>{i.name}</strong>
                   <span className="muted">installed from <a href={hrefOf({ page: 'template', templateId: i.templateId })} onClick={linkHandler(hrefOf({ page: 'template', templateId: i.templateId }))}>{i.templateName}</a>@{i.version}</span>
                   {i.updateAvailable ? <span className="mp-update-badge" data-testid="update-available">Update available: {i.latestVersion}</span> : null}
+                  {i.missing.length ? <span className="mp-missing-badge" data-testid="permissions-missing" title={i.missing.map(permissionLabel).join('; ')}>Needs permission: {i.missing.map(permissionLabel).join(', ')}</span> : null}
                 </div>
                 <div className="mp-installed__parts">
                   {i.agents.map((a) => <a key={a.id} className="chip" href={hrefOf({ page: 'agent', agentId: a.id })} onClick={linkHandler(hrefOf({ page: 'agent', agentId: a.id }))}>Agent · {a.name}</a>)}
-                  {i.flows.map((f) => <a key={f.docId} className="chip" href={hrefOf({ page: 'editor', docId: f.docId })} onClick={linkHandler(hrefOf({ page: 'editor', docId: f.docId }))}>Flow · {f.name} ({f.status})</a>)}
+                  {i.flows.map((f) => <a key={f.docId} className="chip" href={hrefOf({ page: 'editor', docId: f.docId })} onClick={linkHandler(hrefOf({ page: 'editor', docId: f.docId }))}>{f.kind === 'plan' ? `Plan · ${f.name}` : `Flow · ${f.name} (${f.status})`}</a>)}
                 </div>
               </div>
               <div className="mp-installed__actions">
                 {i.updateAvailable ? <button type="button" className="button button--primary button--small" onClick={() => setUpgrading(i.id)} data-testid="update-button">Update</button> : null}
+                <button type="button" className={`button button--small ${i.missing.length ? 'button--primary' : 'button--ghost'}`} onClick={() => setGranting(i)} data-testid="permissions-button">Permissions…</button>
                 <button type="button" className="button button--ghost button--small" onClick={() => uninstall(i)} data-testid="uninstall-button">Uninstall</button>
               </div>
             </li>
           ))}
         </ul>
       ) : null}
+      {granting ? <GrantDialog client={client} install={granting} onClose={() => setGranting(null)} onGranted={() => { setNotice(`Allowed for “${granting.name}”.`); installed.reload(); }} /> : null}
       {upgrading ? <UpgradeDialog client={client} installId={upgrading} onClose={() => setUpgrading(null)} onUpgraded={installed.reload} /> : null}
     </>
   );
