@@ -96,6 +96,8 @@ describe('plans from chat, on the canvas', () => {
 
     // 3. Reassign the second research to Researcher C: its lane becomes C's.
     await page.locator('[data-testid="canvas-node"][data-node-id="research2"]').click();
+    // A plan step is read by later steps through its result name, not as a node id.
+    expect(await page.getByTestId('step-result-hint').textContent()).toBe('Later steps read its result as steps.research2.output.');
     await page.getByTestId('plan-step-inspector').getByTestId('field-agent').selectOption(c.id);
     await page.locator(`[data-testid="canvas-lane"][data-agent-id="${c.id}"]`).waitFor();
     expect(await laneAgents()).toEqual([a.id, c.id, writer.id]);

@@ -181,9 +181,16 @@ function NodeInspector({
           data-testid="field-label"
           onChange={(e) => onUpdate(node.id, { label: e.target.value || undefined }, 'label')}
         />
-        <p className="field__hint">
-          Id <code>{node.id}</code> — use it in expressions as <code>{`nodes.${node.id}`}</code>.
-        </p>
+        {node.data.type === 'plan.step' ? (
+          // A plan's steps read each other by result name (the Name below), not by node id.
+          <p className="field__hint" data-testid="step-result-hint">
+            Later steps read its result as <code>{`steps.${typeof node.data.params.name === 'string' ? node.data.params.name : node.id}.output`}</code>.
+          </p>
+        ) : (
+          <p className="field__hint">
+            Id <code>{node.id}</code> — use it in expressions as <code>{`nodes.${node.id}`}</code>.
+          </p>
+        )}
       </div>
       {other.length ? (
         <ul className="inspector__problems">

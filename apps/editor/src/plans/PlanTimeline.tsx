@@ -1,4 +1,4 @@
-import { overlapsFromJournal, overlapsOf, timelineOf, type BoardStep } from './plan-model';
+import { overlapsFromJournal, overlapsOf, timelineNote, timelineOf, type BoardStep } from './plan-model';
 
 /** Which steps ran when: one bar per step on the run's time scale; bars side by side overlapped. */
 export function PlanTimeline({ steps, now, journal }: { steps: BoardStep[]; now: number; journal?: { step: string | null; event: string }[] }) {
@@ -22,10 +22,7 @@ export function PlanTimeline({ steps, now, journal }: { steps: BoardStep[]; now:
           <span className="plan-timeline__ms">{b.ms === null ? '…' : `${(b.ms / 1000).toFixed(2)} s`}</span>
         </div>
       ))}
-      <p className="plan-timeline__note muted" data-testid="timeline-note">
-        {(totalMs / 1000).toFixed(2)} s from the first start to the last end.{' '}
-        {overlaps.length ? `Ran at the same time: ${overlaps.map(([a, b]) => `${a} + ${b}`).join(', ')}.` : 'No steps overlapped.'}
-      </p>
+      <p className="plan-timeline__note muted" data-testid="timeline-note">{timelineNote(totalMs, overlaps, steps.some((s) => s.status === 'running'))}</p>
     </div>
   );
 }

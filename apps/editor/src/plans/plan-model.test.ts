@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { capableAgents, lanesOf, levelsOf, outputGist, overlapsFromJournal, overlapsOf, timelineOf } from './plan-model';
+import { capableAgents, lanesOf, levelsOf, outputGist, overlapsFromJournal, overlapsOf, timelineNote, timelineOf } from './plan-model';
 
 const step = (name: string, agentId: string, dependsOn: string[] = [], extra: Record<string, unknown> = {}) =>
   ({ name, skill: 'research-contact', agentId, dependsOn, critical: true, ...extra });
@@ -41,5 +41,12 @@ describe('plan view model', () => {
     expect(capableAgents(agents, { id: 'draft-email', requiredTools: ['getContact', 'createDraft'] }).map((a) => a.id)).toEqual(['1']);
     expect(outputGist({ subject: 'Hi', to: ['a@b.test'] })).toBe('Draft “Hi” to a@b.test');
     expect(outputGist({ insights: ['CTO at Acme', 'x', 'y', 'z'] })).toBe('CTO at Acme · x · y');
+  });
+
+  it("the timeline's note: how long and what overlapped, in the present while the run goes on", () => {
+    expect(timelineNote(1340, [['research', 'research2']], false)).toBe('1.34 s from the first start to the last end. Ran at the same time: research + research2.');
+    expect(timelineNote(900, [], false)).toBe('0.90 s from the first start to the last end. No steps overlapped.');
+    expect(timelineNote(620, [['research', 'research2']], true)).toBe('0.62 s so far. At the same time: research + research2.');
+    expect(timelineNote(100, [], true)).toBe('0.10 s so far.');
   });
 });

@@ -78,6 +78,14 @@ export function timelineOf(steps: readonly BoardStep[], now: number): { bars: Ti
   };
 }
 
+/** The line under the timeline: how long, and which steps overlapped (while the run goes on: so far, at the same time). */
+export function timelineNote(totalMs: number, overlaps: readonly [string, string][], live: boolean) {
+  const pairs = overlaps.map(([a, b]) => `${a} + ${b}`).join(', ');
+  const secs = (totalMs / 1000).toFixed(2);
+  if (live) return `${secs} s so far.${pairs ? ` At the same time: ${pairs}.` : ''}`;
+  return `${secs} s from the first start to the last end. ${pairs ? `Ran at the same time: ${pairs}.` : 'No steps overlapped.'}`;
+}
+
 /** Pairs of steps whose runs overlapped in time (what "ran at the same time" means on the timeline). */
 export function overlapsOf(steps: readonly BoardStep[]): [string, string][] {
   const spans = steps.filter((s) => s.startedAt && s.finishedAt).map((s) => ({ name: s.name, start: Date.parse(s.startedAt!), end: Date.parse(s.finishedAt!) }));
