@@ -42,39 +42,76 @@ const crash = (nodeId: string, which: string | undefined) => {
   if (which && which === nodeId) process.kill(process.pid, 'SIGKILL');
 };
 
+/** The write was done before: its transaction is rolled back and the first result returned. */
+class DoneBefore {
+  constructor(readonly prior: unknown) {}
+}
+
+/**
+ * The claim of an effect's ledger row, as the CTEs `f` (the run's fence: its row share-locked,
+ * still ours under our epoch; nothing to check without leases) and `ins` (the row, with `result`,
+ * inserted unless the key is there). Its params come first in the statement's.
+ */
+function claimSql(meta: EffectMeta, key: string, kind: string, now: string, result: unknown, fence?: EffectDeps['fence']) {
+  const held = fence?.claim(meta.runId) ?? null;
+  return {
+    text: `f as (${held ? 'select 1 as ok from runs where id = ? and owner = ? and lease_epoch = ? for share' : 'select 1 as ok'}),
+       ins as (
+         insert into effects (idempotency_key, user_id, run_id, node_id, kind, result, created_at)
+         select ?, ?, ?, ?, ?, ?::jsonb, ? from f on conflict (idempotency_key) do nothing returning idempotency_key)`,
+    params: [...(held ? [meta.runId, held.owner, held.epoch] : []), key, meta.userId, meta.runId, meta.nodeId, kind, result ?? null, now],
+  };
+}
+
+/** What the ledger holds for a key (the first result), read after a claim found it taken. */
+const priorResult = async <T>(em: EntityManager, key: string) =>
+  (await sqlOne<{ result: T }>(em, 'select result from effects where idempotency_key = ?', [key]))?.result ?? (null as T);
+
 /**
  * The effect ledger, the one both workflows and agents use (agents/ledger.ts). A visible effect and
  * its ledger row commit in one transaction, keyed by the idempotency key; re-running the step after
  * a crash finds the row and returns the first result, so a person never sees a duplicate draft,
  * task or notification. `fence` (runs) refuses the write unless this process still owns the run.
+ *
+ * The write goes first and the ledger row is claimed with its result by the statement after it
+ * (with the fence check): one round trip less than claiming, writing and then storing the result,
+ * and the run's row is share-locked only from that statement to the commit. When the key was taken
+ * (a step re-run after a crash) the transaction is rolled back, the write with it, and the first
+ * result returned; likewise when the write itself fails but the ledger already holds the effect.
  */
 export async function onceInLedger<T>(
   em: EntityManager, now: string, meta: EffectMeta, kind: string, write: (tx: EntityManager) => Promise<T>,
   fence?: EffectDeps['fence'],
 ): Promise<T> {
   const key = idempotencyKey(meta);
-  return em.transactional(async (tx) => {
-    // The fence (the run's row, share-locked, still ours under our epoch) and the ledger's claim
-    // are one statement: one round trip less per effect.
-    const held = fence?.claim(meta.runId) ?? null;
-    const [row] = await sql<{ held: number; claimed: number; prior: T | null }>(tx,
-      `with f as (${held ? 'select 1 as ok from runs where id = ? and owner = ? and lease_epoch = ? for share' : 'select 1 as ok'}),
-       ins as (
-         insert into effects (idempotency_key, user_id, run_id, node_id, kind, result, created_at)
-         select ?, ?, ?, ?, ?, null, ? from f on conflict (idempotency_key) do nothing returning idempotency_key)
-       select (select count(*) from f)::int as held, (select count(*) from ins)::int as claimed,
-              (select result from effects where idempotency_key = ?) as prior`,
-      [...(held ? [meta.runId, held.owner, held.epoch] : []), key, meta.userId, meta.runId, meta.nodeId, kind, now, key]);
-    if (!row!.held) {
-      fence?.lost(meta.runId);
-      throw new SwitchyardError('CONFLICT', 'Another process owns this run now');
+  let wrote = false;
+  try {
+    return await em.transactional(async (tx) => {
+      const value = await write(tx);
+      wrote = true;
+      const claim = claimSql(meta, key, kind, now, value, fence);
+      const [row] = await sql<{ held: number; claimed: number; prior: T | null }>(tx,
+        `with ${claim.text}
+         select (select count(*) from f)::int as held, (select count(*) from ins)::int as claimed,
+                (select result from effects where idempotency_key = ?) as prior`,
+        [...claim.params, key]);
+      if (!row!.held) {
+        fence?.lost(meta.runId);
+        throw new SwitchyardError('CONFLICT', 'Another process owns this run now');
+      }
+      if (!row!.claimed) throw new DoneBefore(row!.prior);
+      return value;
+    });
+  } catch (e) {
+    // Done before: the first result (read again when its row committed while the claim waited on it).
+    if (e instanceof DoneBefore) return (e.prior as T | null) ?? (await priorResult<T>(em, key));
+    // The write failed (a record it needs is gone since): if the effect was done before, its result stands.
+    if (!wrote) {
+      const done = await sqlOne<{ result: T }>(em, 'select result from effects where idempotency_key = ?', [key]).catch(() => null);
+      if (done) return done.result;
     }
-    // Done before: the first result (read again when the row committed while this statement waited on it).
-    if (!row!.claimed) return row!.prior ?? (await sqlOne<{ result: T }>(tx, 'select result from effects where idempotency_key = ?', [key]))!.result;
-    const value = await write(tx);
-    await sql(tx, 'update effects set result = ? where idempotency_key = ?', [value ?? null, key]);
-    return value;
-  });
+    throw e;
+  }
 }
 
 /** The ports workflow nodes act through (the CRM writes, memory, outbound calls), over the ledger. */
@@ -183,15 +220,29 @@ export function createEffects(deps: EffectDeps) {
     },
   };
 
+  /**
+   * A memory entry is one statement: the fence, the ledger's claim and the upsert (done only when
+   * the claim took the key) commit together, with no transaction around them.
+   */
   const memory: MemoryPort = {
-    remember: (meta, key, value, ttlSeconds) =>
-      once(meta, 'memory', async (tx) => {
-        const expires = ttlSeconds ? new Date(deps.clock.now() + ttlSeconds * 1000).toISOString() : null;
-        await sql(tx,
-          `insert into memory_entries (user_id, scope, key, value, expires_at, updated_at) values (?, 'user', ?, ?, ?, ?)
-           on conflict (user_id, scope, key) do update set value = excluded.value, expires_at = excluded.expires_at, updated_at = excluded.updated_at`,
-          [meta.userId, key, { value }, expires, now()]);
-      }),
+    async remember(meta, key, value, ttlSeconds) {
+      const expires = ttlSeconds ? new Date(deps.clock.now() + ttlSeconds * 1000).toISOString() : null;
+      const claim = claimSql(meta, idempotencyKey(meta), 'memory', now(), null, deps.fence);
+      const [row] = await sql<{ held: number }>(deps.em(),
+        `with ${claim.text},
+         upsert as (
+           insert into memory_entries (user_id, scope, key, value, expires_at, updated_at)
+           select ?, 'user', ?, ?::jsonb, ?::timestamptz, ?::timestamptz from ins
+           on conflict (user_id, scope, key) do update set value = excluded.value, expires_at = excluded.expires_at, updated_at = excluded.updated_at
+           returning 1)
+         select (select count(*) from f)::int as held`,
+        [...claim.params, meta.userId, key, { value }, expires, now()]);
+      if (!row!.held) {
+        deps.fence?.lost(meta.runId);
+        throw new SwitchyardError('CONFLICT', 'Another process owns this run now');
+      }
+      crash(meta.nodeId, deps.crashAfter?.effectOf);
+    },
   };
 
   return { crm, outbound, memory };

@@ -73,6 +73,8 @@ export interface HostDeps {
   machines?: MachineRegistry;
   /** Publish every stored transition with NOTIFY (PostgreSQL: other processes' watchers follow it). */
   notify?: boolean;
+  /** Group commits in flight at once, runs split between them (default 1; PostgreSQL runs them side by side, PGlite one at a time). */
+  writeLanes?: number;
   log?: { error(obj: unknown, msg?: string): void; warn?(obj: unknown, msg?: string): void; info?(obj: unknown, msg?: string): void };
   /** Test-only: SIGKILL right after a forwarded command reached the actor, before its transition is stored. */
   crashAfterCommand?: boolean;
@@ -86,6 +88,8 @@ export interface HostDeps {
 }
 
 const NEVER = new Promise<never>(() => undefined);
+/** Group commits in flight at once on PostgreSQL (see `writeLanes`; bench: durable group). */
+export const POSTGRES_WRITE_LANES = 2;
 /** A full snapshot every this many steps (besides the first, status changes and the last): restore applies at most this many deltas. */
 const CHECKPOINT_EVERY = 20;
 const RESUME_BACKOFF_MS = [250, 500, 1000, 2000, 5000, 10_000, 30_000];
@@ -102,7 +106,7 @@ const RESUME_BACKOFF_MS = [250, 500, 1000, 2000, 5000, 10_000, 30_000];
  *   renew a run, or a refused write, halts the run here before it does anything else.
  */
 export function createHost(deps: HostDeps) {
-  const store = deps.store ?? createRunStore(deps.em, { notify: deps.notify ?? false });
+  const store = deps.store ?? createRunStore(deps.em, { notify: deps.notify ?? false, lanes: deps.writeLanes ?? 1 });
   const machinesRegistry = deps.machines ?? createMachineRegistry({ em: deps.em });
   const live = new Map<string, LiveRun>();
   /** Runs halted by a failed write, to resume after a backoff (their lease is kept meanwhile). */

@@ -208,25 +208,88 @@ interface Pending {
   reject: (e: unknown) => void;
 }
 
-/** Persistence of runs: snapshot + journal in one statement (one round trip per batch of steps). */
-export function createRunStore(em: () => EntityManager, opts: { maxBatch?: number; notify?: boolean } = {}) {
+/** A run to insert (`RunStore.insert`). */
+export interface NewRun {
+  id: string; userId: string; flowId: string; version: number; triggerNodeId: string; trigger: RunRow['trigger']; at: string; owner?: Lease;
+}
+
+/** Inserts runs in one statement; the ids inserted (an id that exists already is not). */
+async function insertRuns(em: EntityManager, runs: NewRun[]): Promise<Set<string>> {
+  const rows = await sql<{ id: string }>(em,
+    `insert into runs (id, user_id, flow_id, flow_version, status, trigger_node_id, trigger, snapshot, snapshot_version, started_at, updated_at, owner, lease_epoch)
+     values ${runs.map(() => "(?::uuid, ?::uuid, ?::uuid, ?::int, 'running', ?, ?::jsonb, null, 0, ?::timestamptz, ?::timestamptz, ?, 1)").join(', ')}
+     on conflict (id) do nothing returning id`,
+    runs.flatMap((r) => [r.id, r.userId, r.flowId, r.version, r.triggerNodeId, r.trigger, r.at, r.at, r.owner?.instanceId ?? null]));
+  return new Set(rows.map((x) => x.id));
+}
+
+/** A run's write lane: its writes always take the same one, so they commit in order. */
+const laneOf = (runId: string, lanes: number) => {
+  if (lanes === 1) return 0;
+  let h = 0;
+  for (let i = 0; i < runId.length; i++) h = (h * 31 + runId.charCodeAt(i)) | 0;
+  return Math.abs(h) % lanes;
+};
+
+/**
+ * Persistence of runs: snapshot + journal in one statement (one round trip per batch of steps).
+ * With `lanes` > 1 (PostgreSQL, whose server runs statements side by side) runs are split over
+ * that many group commits in flight at once; a run's writes all take one lane, in order, and two
+ * lanes never hold the same run's row, so they do not wait on each other's locks.
+ */
+export function createRunStore(em: () => EntityManager, opts: { maxBatch?: number; notify?: boolean; lanes?: number } = {}) {
   const maxBatch = opts.maxBatch ?? 200;
   const notify = opts.notify ?? false;
-  let pending: Pending[] = [];
-  let flushing = false;
+  const lanes = Array.from({ length: Math.max(1, Math.floor(opts.lanes ?? 1)) }, () => ({ pending: [] as Pending[], flushing: false }));
+  const laneFor = (runId: string) => lanes[laneOf(runId, lanes.length)]!;
   /**
    * Runs with a write the database did not take. Their later writes are refused here until the run
    * is relaunched from what was stored (`reset`): a delta written after a lost step would be taken
    * from a state the journal does not hold.
    */
   const broken = new Set<string>();
+  /** Rejects the run's queued (not yet sent) writes. */
+  const drop = (runId: string, reason: unknown) => {
+    const lane = laneFor(runId);
+    const dropped = lane.pending.filter((p) => p.w.runId === runId);
+    if (!dropped.length) return;
+    lane.pending = lane.pending.filter((p) => p.w.runId !== runId);
+    for (const p of dropped) p.reject(reason);
+  };
   const breakRun = (runId: string, cause: unknown) => {
     broken.add(runId);
-    const dropped = pending.filter((p) => p.w.runId === runId);
-    if (!dropped.length) return;
-    pending = pending.filter((p) => p.w.runId !== runId);
-    for (const p of dropped) p.reject(new PersistError(cause));
+    drop(runId, new PersistError(cause));
   };
+
+  let inserts: { r: NewRun; resolve: (created: boolean) => void; reject: (e: unknown) => void }[] = [];
+  let insertsFlushing = false;
+  async function flushInserts() {
+    insertsFlushing = true;
+    while (inserts.length) {
+      const batch = inserts.slice(0, maxBatch);
+      inserts = inserts.slice(batch.length);
+      // The same id twice in one batch: the first is the insert, the other finds it there.
+      const first = new Map<string, NewRun>();
+      for (const b of batch) if (!first.has(b.r.id)) first.set(b.r.id, b.r);
+      try {
+        const created = await insertRuns(em(), [...first.values()]);
+        for (const b of batch) b.resolve(created.has(b.r.id) && first.get(b.r.id) === b.r);
+      } catch (e) {
+        // One bad run must not fail the others: each is tried on its own.
+        if (batch.length === 1) batch[0]!.reject(e);
+        else {
+          for (const b of batch) {
+            try {
+              b.resolve((await insertRuns(em(), [b.r])).has(b.r.id));
+            } catch (err) {
+              b.reject(err);
+            }
+          }
+        }
+      }
+    }
+    insertsFlushing = false;
+  }
 
   async function send(batch: Pending[]) {
     const t0 = performance.now();
@@ -235,11 +298,11 @@ export function createRunStore(em: () => EntityManager, opts: { maxBatch?: numbe
     recordCommit(batch.length, batch.filter((b) => !stored.has(`${b.w.runId}#${b.w.version}`)).length, (performance.now() - t0) / 1000);
   }
 
-  async function flush() {
-    flushing = true;
-    while (pending.length) {
-      const batch = pending.slice(0, maxBatch);
-      pending = pending.slice(batch.length);
+  async function flush(lane: (typeof lanes)[number]) {
+    lane.flushing = true;
+    while (lane.pending.length) {
+      const batch = lane.pending.slice(0, maxBatch);
+      lane.pending = lane.pending.slice(batch.length);
       try {
         await send(batch);
       } catch (e) {
@@ -261,17 +324,21 @@ export function createRunStore(em: () => EntityManager, opts: { maxBatch?: numbe
         }
       }
     }
-    flushing = false;
+    lane.flushing = false;
   }
 
   return {
-    /** Inserts a run owned by `owner` (epoch 1); false when the id exists already (an event processed twice). */
-    async insert(r: { id: string; userId: string; flowId: string; version: number; triggerNodeId: string; trigger: RunRow['trigger']; at: string; owner?: Lease }, tx?: EntityManager) {
-      const rows = await sql(tx ?? em(),
-        `insert into runs (id, user_id, flow_id, flow_version, status, trigger_node_id, trigger, snapshot, snapshot_version, started_at, updated_at, owner, lease_epoch)
-         values (?, ?, ?, ?, 'running', ?, ?, null, 0, ?, ?, ?, 1) on conflict (id) do nothing returning id`,
-        [r.id, r.userId, r.flowId, r.version, r.triggerNodeId, r.trigger, r.at, r.at, r.owner?.instanceId ?? null]);
-      return rows.length > 0;
+    /**
+     * Inserts a run owned by `owner` (epoch 1); false when the id exists already (an event processed
+     * twice). Inside a transaction (`tx`) it is that transaction's statement; otherwise runs started
+     * at the same time are group-committed: one multi-row insert instead of one commit each.
+     */
+    async insert(r: NewRun, tx?: EntityManager) {
+      if (tx) return (await insertRuns(tx, [r])).has(r.id);
+      return new Promise<boolean>((resolve, reject) => {
+        inserts.push({ r, resolve, reject });
+        if (!insertsFlushing) void flushInserts();
+      });
     },
 
     /**
@@ -377,8 +444,9 @@ export function createRunStore(em: () => EntityManager, opts: { maxBatch?: numbe
           reject(new PersistError(new Error('an earlier write of this run was not stored')));
           return;
         }
-        pending.push({ w, resolve, reject });
-        if (!flushing) void flush();
+        const lane = laneFor(w.runId);
+        lane.pending.push({ w, resolve, reject });
+        if (!lane.flushing) void flush(lane);
       }),
 
     /**
@@ -409,10 +477,7 @@ export function createRunStore(em: () => EntityManager, opts: { maxBatch?: numbe
 
     /** Drops the queued (not yet sent) writes of a run, rejecting them: the run resumes from what was stored. */
     discard(runId: string, reason: unknown) {
-      const dropped = pending.filter((p) => p.w.runId === runId);
-      if (!dropped.length) return;
-      pending = pending.filter((p) => p.w.runId !== runId);
-      for (const p of dropped) p.reject(reason);
+      drop(runId, reason);
     },
 
     async get(userId: string, runId: string) {

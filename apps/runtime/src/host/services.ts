@@ -29,6 +29,8 @@ export interface HostServicesDeps {
   sweepMs?: number;
   /** PostgreSQL: publish stored transitions with NOTIFY and follow other processes' (live updates cross processes). */
   listenUrl?: string;
+  /** Run writes in flight at once (see host.ts); PostgreSQL takes several, PGlite one. */
+  writeLanes?: number;
   /** Test-only compiler variant (see machines.ts). */
   compilerVariant?: CompilerVariant;
   /** Test-only: SIGKILL right after a cron tick's claim-and-start committed, before its run starts here. */
@@ -53,7 +55,7 @@ export function createHostServices(deps: HostServicesDeps) {
   const ports: RunPorts = { ...effects, timers: timers.port, clock, composer: createOfflineComposer(), agents };
   const machines = createMachineRegistry({ em: deps.em, ...(deps.compilerVariant ? { variant: deps.compilerVariant } : {}) });
   const host = createHost({
-    em: deps.em, clock, ports, machines, notify: Boolean(deps.listenUrl), ...(deps.log ? { log: deps.log } : {}),
+    em: deps.em, clock, ports, machines, notify: Boolean(deps.listenUrl), ...(deps.writeLanes ? { writeLanes: deps.writeLanes } : {}), ...(deps.log ? { log: deps.log } : {}),
     ...(deps.crashAfterCommand ? { crashAfterCommand: true } : {}),
     ...(deps.lease ? { lease: deps.lease } : {}), ...(deps.adoptAll ? { adoptAll: true } : {}),
     ...(deps.parkAfterMs !== undefined && deps.parkAfterMs >= 0

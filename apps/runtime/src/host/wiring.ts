@@ -3,6 +3,7 @@ import type { Config } from '../config';
 import type { FastifyInstance } from 'fastify';
 import type { ServerOverrides } from '../server';
 import { createClock } from './clock';
+import { POSTGRES_WRITE_LANES } from './host';
 import { registerHostRoutes } from './http-routes';
 import type { CompilerVariant } from './machines';
 import { registerFaultRoutes } from './test-hooks';
@@ -66,6 +67,7 @@ export function hostOverrides(config: Config, env: NodeJS.ProcessEnv = process.e
         ...(knobs.crashAfterClaim ? { crashAfterClaim: true } : {}),
         ...(knobs.crashAfterCommand ? { crashAfterCommand: true } : {}),
         adoptAll: base.db.kind === 'pglite',
+        writeLanes: base.db.kind === 'postgres' ? POSTGRES_WRITE_LANES : 1,
         sweepMs: config.sweepSeconds * 1000,
         parkAfterMs: config.parkAfterMs,
         webhookBase: () => baseUrl(),

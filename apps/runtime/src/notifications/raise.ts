@@ -38,7 +38,6 @@ export async function raiseNotification(tx: EntityManager, meta: EffectMeta, n: 
         order by created_at desc limit 1`, [meta.userId, n.suggestionKey, contact?.id ?? null, since]);
     if (existing) return { id: existing.id, deduped: true };
   }
-  const flow = await sqlOne<{ doc_id: string }>(tx, 'select f.doc_id from runs r join flows f on f.id = r.flow_id where r.id = ?', [meta.runId]);
   const actions: NotificationAction[] = n.actions.map((a) => {
     const kind = a.kind ?? 'custom';
     switch (kind) {
@@ -63,12 +62,15 @@ export async function raiseNotification(tx: EntityManager, meta: EffectMeta, n: 
     }
   });
   const id = randomUUID();
+  // The behavior (document) that raised it, the notification and its `shown` fact: one statement.
   await sql(tx,
-    `insert into notifications (id, user_id, type, title, body, priority, actions, state, contact_id, suggestion_key, behavior_id, source_run_id, created_at, updated_at)
-     values (?, ?, ?, ?, ?, ?, ?, 'unread', ?, ?, ?, ?, ?, ?)`,
-    [id, meta.userId, n.type, n.title, n.body, n.priority, actions, contact?.id ?? null, n.suggestionKey || null, flow?.doc_id ?? null, meta.runId, now, now]);
-  await sql(tx,
-    `insert into notification_engagement (id, user_id, notification_id, behavior_id, notification_type, event, at) values (?, ?, ?, ?, ?, 'shown', ?)`,
-    [randomUUID(), meta.userId, id, flow?.doc_id ?? null, n.type, now]);
+    `with flow as (select f.doc_id from runs r join flows f on f.id = r.flow_id where r.id = ?),
+     n as (
+       insert into notifications (id, user_id, type, title, body, priority, actions, state, contact_id, suggestion_key, behavior_id, source_run_id, created_at, updated_at)
+       values (?, ?, ?, ?, ?, ?, ?, 'unread', ?, ?, (select doc_id from flow), ?, ?, ?) returning id)
+     insert into notification_engagement (id, user_id, notification_id, behavior_id, notification_type, event, at)
+     select ?, ?, n.id, (select doc_id from flow), ?, 'shown', ? from n`,
+    [meta.runId, id, meta.userId, n.type, n.title, n.body, n.priority, actions, contact?.id ?? null, n.suggestionKey || null, meta.runId, now, now,
+      randomUUID(), meta.userId, n.type, now]);
   return { id };
 }

@@ -1,0 +1,94 @@
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { EffectMeta } from '@switchyard/actors';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClock } from '../src/host/clock';
+import { sql } from '../src/host/db';
+import { createEffects, type Fence } from '../src/host/effects';
+import { backends, openTestDatabase } from './support/test-db';
+
+/**
+ * The effect ledger writes first and claims its row with the result in the statement after: a
+ * step re-run after a crash must still see exactly one record and the first result, a stale owner
+ * must write nothing, and a memory entry (one statement, no transaction) must hold the same.
+ */
+describe.each(backends())('effect ledger (%s)', (kind) => {
+  let db: Awaited<ReturnType<typeof openTestDatabase>>;
+  let em: () => EntityManager;
+  let userId: string;
+  let flowId: string;
+  beforeAll(async () => {
+    db = await openTestDatabase(kind);
+    em = () => db.orm.em.fork() as unknown as EntityManager;
+    userId = randomUUID();
+    flowId = randomUUID();
+    await sql(em(), 'insert into users (id, name, token_hash) values (?, ?, ?)', [userId, 'ledger', randomUUID()]);
+    await sql(em(), `insert into flows (id, user_id, doc_id, kind, name, description, current_version, status) values (?, ?, 'ledger', 'workflow', 'Ledger', '', 1, 'deployed')`, [flowId, userId]);
+    await sql(em(), 'insert into flow_versions (flow_id, version, document) values (?, 1, ?)', [flowId, { schemaVersion: 1, id: 'ledger', kind: 'workflow', name: 'Ledger', nodes: [], edges: [] }]);
+  });
+  afterAll(async () => {
+    await db?.close();
+  });
+
+  /** A run owned by `owner` under epoch 1, and a fence that claims (me, 1) for it. */
+  const setup = async (owner = 'me') => {
+    const runId = randomUUID();
+    await sql(em(), `insert into runs (id, user_id, flow_id, flow_version, status, trigger_node_id, trigger, snapshot_version, started_at, updated_at, owner, lease_epoch)
+      values (?, ?, ?, 1, 'running', 'start', '{}', 0, now(), now(), ?, 1)`, [runId, userId, flowId, owner]);
+    const lost: string[] = [];
+    const fence: Fence = { check: async () => undefined, claim: () => ({ owner: 'me', epoch: 1 }), lost: (id) => void lost.push(id) };
+    const effects = createEffects({ em, clock: createClock(), outbound: { request: async () => ({ status: 200, body: '' }) }, fence });
+    const meta = (nodeId: string, effectKey = `${runId}|${nodeId}`): EffectMeta => ({ runId, userId, nodeId, nodeType: 'action.createTask', effectKey });
+    return { runId, effects, meta, lost };
+  };
+  const tasksOf = async (runId: string) => (await sql<{ id: string }>(em(), 'select id from tasks where source_run_id = ?', [runId])).map((t) => t.id);
+  const task = { title: 'Call back', description: '', dueAt: null, priority: 'medium' as const };
+
+  it('a step done again (after a crash) writes nothing more and answers the first result, concurrently too', async () => {
+    const { runId, effects, meta } = await setup();
+    const first = await effects.crm.createTask(meta('t'), task);
+    expect(await effects.crm.createTask(meta('t'), task)).toEqual(first);
+    const again = await Promise.all(Array.from({ length: 5 }, () => effects.crm.createTask(meta('u'), task)));
+    expect(new Set(again.map((r) => JSON.stringify(r))).size).toBe(1);
+    expect((await tasksOf(runId)).sort()).toEqual([first.id, again[0]!.id].sort());
+    const ledger = await sql<{ node_id: string; result: { id: string } }>(em(), 'select node_id, result from effects where run_id = ? order by node_id', [runId]);
+    expect(ledger.map((l) => [l.node_id, l.result.id])).toEqual([['t', first.id], ['u', again[0]!.id]]);
+  });
+
+  it('a write that fails when done again (its contact deleted since) still answers the first result', async () => {
+    const { runId, effects, meta } = await setup();
+    const contactId = randomUUID();
+    await sql(em(), `insert into contacts (id, user_id, name, email) values (?, ?, 'Ada', ?)`, [contactId, userId, `ada-${contactId}@example.test`]);
+    const first = await effects.crm.createTask(meta('t'), { ...task, contactId });
+    await sql(em(), 'update tasks set contact_id = null where id = ?', [first.id]);
+    await sql(em(), 'delete from contacts where id = ?', [contactId]);
+    // Done for the first time now, the same write fails: the contact is gone.
+    await expect(effects.crm.createTask(meta('other'), { ...task, contactId })).rejects.toThrow(/Contact/);
+    expect(await effects.crm.createTask(meta('t'), { ...task, contactId })).toEqual(first);
+    expect(await tasksOf(runId)).toEqual([first.id]);
+  });
+
+  it('a process that lost the run writes nothing: no record, no ledger row, the host told', async () => {
+    const { runId, effects, meta, lost } = await setup('someone-else');
+    await expect(effects.crm.createTask(meta('t'), task)).rejects.toMatchObject({ code: 'CONFLICT' });
+    await expect(effects.memory.remember(meta('m'), 'k', 'v')).rejects.toMatchObject({ code: 'CONFLICT' });
+    expect(await tasksOf(runId)).toEqual([]);
+    expect(await sql(em(), 'select 1 from effects where run_id = ?', [runId])).toEqual([]);
+    expect(await sql(em(), `select 1 from memory_entries where user_id = ? and key = 'k'`, [userId])).toEqual([]);
+    expect(lost).toEqual([runId, runId]);
+  });
+
+  it('a memory entry is written once per effect key: done again, the first value stays', async () => {
+    const { runId, effects, meta } = await setup();
+    const key = `mem-${runId}`;
+    await effects.memory.remember(meta('m'), key, 'first', 60);
+    await effects.memory.remember(meta('m'), key, 'second', 60);
+    const read = async () => (await sql<{ value: { value: string }; expires_at: Date | null }>(em(), `select value, expires_at from memory_entries where user_id = ? and key = ?`, [userId, key]))[0]!;
+    expect((await read()).value).toEqual({ value: 'first' });
+    expect((await read()).expires_at).not.toBeNull();
+    // Another step (its own key) overwrites it, as a new value should.
+    await effects.memory.remember(meta('m2'), key, 'third');
+    expect(await read()).toEqual({ value: { value: 'third' }, expires_at: null });
+    expect(await sql(em(), 'select node_id from effects where run_id = ? order by node_id', [runId])).toEqual([{ node_id: 'm' }, { node_id: 'm2' }]);
+  });
+});
