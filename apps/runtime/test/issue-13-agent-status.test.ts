@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { refreshFromDatabase, registry } from '../src/monitor/metrics';
 import { backendsUnderTest } from './host-support';
 import { startAgentsServer, startFakeOpenAi, waitForRun, type AgentsServer } from './support/agents-support';
 
@@ -49,6 +50,9 @@ describe.each(backendsUnderTest())('agent status in monitor.actors (%s)', (backe
     }
     const run = page.items.find((a) => a.kind === 'run' && a.id === runId);
     expect(run).toMatchObject({ status: 'waiting', waitsOn: [{ type: 'agent', nodeId: 'reply', agentId: agent.id, agentName: 'Sender', approval: true }], queueDepth: 0 });
+    // Counted as waiting above the table and in the figures, as its row says.
+    expect(page.totals).toMatchObject({ running: 0, waiting: 1 });
+    expect((await s.api.monitor.metrics.query({})).now).toMatchObject({ running: 0, waiting: 1 });
     expect(page.items.find((a) => a.id === agent.id)).toMatchObject({ kind: 'agent', status: 'waiting_approval', pendingApprovals: 1, currentRequest: null, mailboxDepth: 0 });
     expect(page.items.find((a) => a.id === idle.id)).toMatchObject({ kind: 'agent', status: 'idle', currentRequest: null, pendingApprovals: 0 });
     // The run's timeline draws the agent's step as waiting on its proposal, from when it was made, still open.
@@ -59,6 +63,10 @@ describe.each(backendsUnderTest())('agent status in monitor.actors (%s)', (backe
     expect((await s.api.monitor.runs.query({ docId: doc.id })).items.map((r) => r.status)).toEqual(['waiting']);
     expect((await s.api.monitor.runs.query({ status: 'waiting' })).items.map((r) => r.id)).toEqual([runId]);
     expect((await s.api.monitor.runs.query({ status: 'running' })).items).toEqual([]);
+    // And in Prometheus's runs_active (the registry /metrics serves, read from this database).
+    await refreshFromDatabase(s.em, { instanceId: 'test', version: '0', database: backend });
+    const active = (await registry.getSingleMetric('switchyard_runs_active')!.get()).values;
+    expect(Object.fromEntries(active.map((v) => [v.labels.status, v.value]))).toEqual({ running: 0, waiting: 1 });
     const [proposal] = await s.query<{ created_at: Date }>('select created_at from agent_approvals where run_id = ?', [runId]);
     expect(reply).toMatchObject({ status: 'waiting', endedAt: null });
     expect(reply.waits).toEqual([{ kind: 'agent', from: new Date(proposal!.created_at).toISOString(), to: null, until: null }]);

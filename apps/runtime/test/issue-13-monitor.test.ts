@@ -151,8 +151,34 @@ describe.each(backendsUnderTest())('monitor figures, history and /metrics (%s)',
     const api = client(rt.url);
     await deploy(api, taskFlow, failingFlow, skippedFlow, approvalFlow);
 
-    const before = parsePrometheusTextFormat((await scrape(rt.url, METRICS_TOKEN)).text) as Metrics;
+    // The token: none, a user's, a wrong one of the same length, another scheme: 401 with a challenge, no figures.
+    for (const [header, what] of [[null, 'none'], [`Bearer ${TOKEN}`, 'a user token'], [`Bearer ${'x'.repeat(METRICS_TOKEN.length)}`, 'same length'],
+      [`Bearer ${METRICS_TOKEN}x`, 'longer'], [`Basic ${Buffer.from(`u:${METRICS_TOKEN}`).toString('base64')}`, 'basic'], [METRICS_TOKEN, 'no scheme']] as const) {
+      const res = await fetch(`${rt.url}/metrics`, { headers: header ? { authorization: header } : {} });
+      const body = await res.text();
+      expect([what, res.status, res.headers.get('www-authenticate')]).toEqual([what, 401, 'Bearer realm="metrics"']);
+      expect(body).not.toContain('switchyard_runs');
+    }
+    const first = await scrape(rt.url, METRICS_TOKEN);
+    expect(first.type).toMatch(/^text\/plain; version=0\.0\.4/);
+    const before = parsePrometheusTextFormat(first.text) as Metrics;
     expect(sumOf(before, 'switchyard_runs_completed_total', { flow: 'mon-task' })).toBe(0);
+    // Every figure the issue asks for is there, and the names follow Prometheus conventions:
+    // a `switchyard_` prefix, counters in `_total`, durations in `_seconds`.
+    const names = new Set(before.map((f) => f.name));
+    for (const name of [
+      'switchyard_runs_started_total', 'switchyard_runs_completed_total', 'switchyard_runs_failed_total', 'switchyard_runs_skipped_total',
+      'switchyard_step_duration_seconds', 'switchyard_commit_latency_seconds', 'switchyard_commit_batch_size', 'switchyard_timer_lag_seconds',
+      'switchyard_queue_depth', 'switchyard_lease_adoptions_total', 'switchyard_fencing_refusals_total', 'switchyard_model_calls_total',
+      'switchyard_model_tokens_total', 'switchyard_model_latency_seconds', 'switchyard_agent_requests_total', 'switchyard_process_info',
+    ]) expect(names.has(name), name).toBe(true);
+    for (const f of before) {
+      expect(f.name).toMatch(/^switchyard_[a-z0-9_]+$/);
+      if (f.type === 'COUNTER') expect(f.name, f.name).toMatch(/_total$/);
+      // prom-client's own Node figures name three gauges `nodejs_active_*_total` (documented in docs/monitoring.md).
+      if (f.type !== 'COUNTER' && !f.name.startsWith('switchyard_nodejs_active_')) expect(f.name, f.name).not.toMatch(/_total$/);
+      if (/latency|duration|lag/.test(f.name)) expect(f.name, f.name).toMatch(/_seconds(_total)?$/);
+    }
 
     const done: string[] = [];
     for (let i = 0; i < 4; i++) done.push((await api.runs.start.mutate({ docId: 'mon-task' })).runId);

@@ -357,10 +357,12 @@ export async function listActors(deps: Deps, userId: string, f: ActorFilters) {
   const agents = wantAgents ? await agentActors(deps, userId, f) : [];
   const plans = wantPlans ? await planActors(deps, userId, f) : [];
   const runs = wantRuns ? await runActors(deps, userId, f) : { items: [], nextCursor: null };
+  // A running run whose agent step waits on a person's decision counts as waiting, as its row says.
   const [totals] = await sql<{ running: string; waiting: string; agents: string }>(deps.em,
-    `select (select count(*) from runs where user_id = ? and status = 'running') as running,
-            (select count(*) from runs where user_id = ? and status = 'waiting') as waiting,
-            (select count(*) from agents where user_id = ? and deleted_at is null) as agents`, [userId, userId, userId]);
+    `select count(*) filter (where not r.pending) as running, count(*) filter (where r.pending) as waiting,
+            (select count(*) from agents where user_id = ? and deleted_at is null) as agents
+       from (select status = 'waiting' or exists (select 1 from agent_approvals p where p.run_id = runs.id and p.status = 'pending') as pending
+               from runs where user_id = ? and status in ('running', 'waiting')) r`, [userId, userId]);
   return {
     items: [...agents, ...plans, ...runs.items] as Actor[],
     nextCursor: runs.nextCursor,

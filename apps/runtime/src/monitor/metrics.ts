@@ -97,7 +97,12 @@ export function refreshFromDatabase(em: () => EntityManager, info: { instanceId:
 async function read(emOf: () => EntityManager) {
   const em = emOf();
   const runs = await sql<{ flow: string; kind: string; status: string; n: string }>(em,
-    `select f.doc_id as flow, f.kind, r.status, count(*) as n from runs r join flows f on f.id = r.flow_id group by 1, 2, 3`);
+    // A running run whose agent step waits on a person's decision is waiting, as runs.get says.
+    `select f.doc_id as flow, f.kind,
+            case when r.status = 'running' and exists (select 1 from agent_approvals p where p.run_id = r.id and p.status = 'pending')
+                 then 'waiting' else r.status end as status,
+            count(*) as n
+       from runs r join flows f on f.id = r.flow_id group by 1, 2, 3`);
   const started = new Map<string, { labels: Record<string, string>; value: number }>();
   const ended: Record<string, { labels: Record<string, string>; value: number }[]> = {};
   runsActive.reset();

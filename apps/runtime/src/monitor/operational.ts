@@ -36,8 +36,11 @@ export async function operationalMetrics(em: EntityManager, userId: string, p: {
     `select kind, status, count(*) as n from agent_requests where user_id = ? and created_at >= ?::timestamptz and created_at < ?::timestamptz group by 1, 2`,
     [userId, p.from, p.to]);
   const [now] = await sql<{ running: string; waiting: string; timers: string; overdue: string; commands: string; mailbox: string }>(em,
-    `select (select count(*) from runs where user_id = ? and status = 'running') as running,
-            (select count(*) from runs where user_id = ? and status = 'waiting') as waiting,
+    // A running run whose agent step waits on a person's decision counts as waiting, as runs.get says.
+    `select (select count(*) from runs r where r.user_id = ? and r.status = 'running'
+               and not exists (select 1 from agent_approvals p where p.run_id = r.id and p.status = 'pending')) as running,
+            (select count(*) from runs r where r.user_id = ? and (r.status = 'waiting' or (r.status = 'running'
+               and exists (select 1 from agent_approvals p where p.run_id = r.id and p.status = 'pending')))) as waiting,
             (select count(*) from timers t join runs r on r.id = t.run_id where r.user_id = ? and t.fired_at is null) as timers,
             (select count(*) from timers t join runs r on r.id = t.run_id where r.user_id = ? and t.fired_at is null and t.due_at < now()) as overdue,
             (select count(*) from run_commands c join runs r on r.id = c.run_id where r.user_id = ? and c.applied_at is null) as commands,
