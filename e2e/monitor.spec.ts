@@ -30,6 +30,7 @@ describe('monitor', () => {
   let b: Runtime;
   let browser: Browser;
   let dropDb: (() => Promise<void>) | null = null;
+  let dbUrl: string | null = null;
 
   beforeAll(async () => {
     const env: NodeJS.ProcessEnv = { SWITCHYARD_METRICS_TOKEN: 'e2e-metrics-token-0123456789' };
@@ -42,6 +43,7 @@ describe('monitor', () => {
       const url = new URL(process.env.DATABASE_URL);
       url.pathname = `/${name}`;
       env.DATABASE_URL = url.toString();
+      dbUrl = env.DATABASE_URL;
       dropDb = async () => {
         const c = new pg.Client({ connectionString: process.env.DATABASE_URL });
         await c.connect();
@@ -165,6 +167,33 @@ describe('monitor', () => {
     await page.getByTestId('chart-engagement').locator('canvas').waitFor();
     await page.getByTestId('chart-saved').locator('canvas').waitFor();
     expect(await page.getByTestId('kpi-engagement-value').textContent()).toMatch(/%$/);
+    // The figures shown are the database's counts (PostgreSQL: counted here with SQL; embedded: as the API gives them).
+    const m = await api.monitor.metrics.query({});
+    let counts = {
+      shown: m.success.engagement.shown, acted: m.success.engagement.acted, dismissed: m.success.engagement.dismissed,
+      succeeded: m.success.taskCompletion.succeeded, assigned: m.success.taskCompletion.assigned, steps: m.success.timeSaved.steps,
+    };
+    if (dbUrl) {
+      const db = new pg.Client({ connectionString: dbUrl });
+      await db.connect();
+      const one = async (q: string) => Number((await db.query<{ n: string }>(q)).rows[0]!.n);
+      counts = {
+        shown: await one('select count(*) as n from notifications'),
+        acted: await one('select count(*) as n from notifications where acted_at is not null'),
+        dismissed: await one('select count(*) as n from notifications where dismissed_at is not null'),
+        succeeded: await one(`select count(*) as n from agent_requests where kind = 'skill' and status = 'done' and (result->>'success')::boolean is not false`),
+        assigned: await one(`select count(*) as n from agent_requests where kind = 'skill' and status in ('done', 'failed')`),
+        steps: await one(`select (select count(*) from effects e join runs r on r.id = e.run_id where e.result is not null)
+          + (select count(*) from agent_requests q join runs r on r.id::text = q.payload->'meta'->>'runId' where q.kind = 'skill' and q.status = 'done') as n`),
+      };
+      await db.end();
+      // Three runs' suggestions and the replay's, two acted on, one dismissed.
+      expect([counts.shown, counts.acted, counts.dismissed]).toEqual([4, 2, 1]);
+    }
+    expect(await page.getByTestId('kpi-engagement').textContent()).toContain(`${counts.acted} of ${counts.shown} shown · ${counts.dismissed} dismissed`);
+    expect(await page.getByTestId('kpi-engagement-value').textContent()).toBe(`${Math.round((100 * counts.acted) / counts.shown)}%`);
+    expect(await page.getByTestId('kpi-completion').textContent()).toContain(`${counts.succeeded} of ${counts.assigned} tasks`);
+    expect(await page.getByTestId('kpi-saved').textContent()).toContain(`over ${counts.steps} automated steps`);
     await shot(page, 'metrics');
     // Coherence across sessions: a fact stored earlier, the memory probe run from the page.
     await api.agents.remember.mutate({ id: agent.id, key: 'favourite-colour', value: 'teal' });
