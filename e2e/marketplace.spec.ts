@@ -2,6 +2,7 @@ import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { nodeById } from './canvas';
 import { apiClient, launchBrowser, newPage, PINNED_CLOCK_ENV, screenshot, startRuntime, type Runtime } from './support';
 
 const SHOTS = '/tmp/shots-marketplace';
@@ -83,20 +84,9 @@ describe('template marketplace', () => {
     const agent = (await api.agents.list.query()).items.find((a) => a.name === 'Pipeline Pal');
     expect(agent?.personality.formality).toBeCloseTo(0.2, 5);
 
-    // Run it on an email from a contact: the agent drafts a reply.
     await api.crm.contacts.create.mutate({ name: 'Grace Hopper', email: 'grace@navy.test' } as never);
-    await api.events.emit.mutate({ type: 'email.received', payload: { from: 'grace@navy.test', to: ['me@x.test'], subject: 'Pricing for Pro?', body: 'What does it cost?', isUnread: true } } as never);
     const installed = (await api.templates.installed.query({ templateId: 'sales-assistant' })).items[0]!;
     const replies = installed.flows.find((f) => f.ref === 'sales-replies')!;
-    // The agent's step drafts a reply (the run then adds a review task).
-    let reply: { state: string; output: unknown } | undefined;
-    for (let i = 0; i < 200 && reply?.state !== 'succeeded'; i++) {
-      const runId = (await api.runs.list.query({ docId: replies.docId })).items[0]?.id;
-      reply = runId ? ((await api.runs.get.query({ runId })).nodes as Record<string, { state: string; output: unknown }>).reply : undefined;
-      if (reply?.state !== 'succeeded') await new Promise((r) => setTimeout(r, 200));
-    }
-    expect(reply?.state).toBe('succeeded');
-    expect(JSON.stringify(reply?.output)).toContain('draft.created');
 
     await page.getByTestId('created-agent').click();
     await page.waitForURL(/\/agents\//);
@@ -126,6 +116,26 @@ describe('template marketplace', () => {
     await page.getByTestId('tab-installed').click();
     await page.getByTestId('installed-item').first().waitFor();
     await shot(page, 'installed-tab');
+
+    // Run it on an email: open its flow from the Installed tab and send Grace's test email; the agent drafts a reply.
+    await page.locator('[data-testid="installed-item"][data-template-id="sales-assistant"] a.chip', { hasText: 'Reply to sales emails' }).click();
+    await page.waitForURL(/\/flows\//);
+    await page.getByTestId('editor').waitFor();
+    await page.getByTestId('run').click();
+    await page.getByTestId('run-dialog').waitFor();
+    await page.locator('[data-testid="run-contact"] option[value="grace@navy.test"]').waitFor({ state: 'attached' });
+    await page.getByTestId('run-contact').selectOption('grace@navy.test');
+    await page.getByTestId('run-subject').fill('Pricing for Pro?');
+    await page.getByTestId('run-body').fill('What does it cost?');
+    await page.getByTestId('run-submit').click();
+    await page.locator('[data-testid="run-panel"][data-run-status="completed"]').waitFor({ timeout: 30_000 });
+    expect(await nodeById(page, 'reply').getAttribute('data-run-state')).toBe('succeeded');
+    await shot(page, 'sales-run');
+    const runId = (await api.runs.list.query({ docId: replies.docId })).items[0]!.id;
+    const reply = ((await api.runs.get.query({ runId })).nodes as Record<string, { state: string; output: unknown }>).reply!;
+    expect(JSON.stringify(reply.output)).toContain('draft.created');
+    await page.goBack();
+    await page.getByTestId('installed-item').first().waitFor();
 
     // Edited to send email, the flow needs a permission the install was not granted: the Installed
     // tab says so, deploying is refused, and allowing it there lets it deploy.
@@ -233,7 +243,8 @@ describe('template marketplace', () => {
     await shot(page, 'update-available');
     await item.getByTestId('update-button').click();
     await page.getByTestId('upgrade-diff').waitFor();
-    expect(await page.getByTestId('upgrade-diff').textContent()).toContain('Changes the step “task”');
+    expect(await page.getByTestId('upgrade-diff').textContent()).toContain('Changes the step “Create task (task)” in “Shared notes”');
+    expect(await page.getByTestId('upgrade-notes').textContent()).toBe('1.1.0Asks twice');
     await shot(page, 'upgrade-dialog');
     await page.getByTestId('upgrade-confirm').click();
     await page.getByTestId('upgrade-done').waitFor();

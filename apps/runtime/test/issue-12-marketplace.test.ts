@@ -374,6 +374,7 @@ describe.each(backendsUnderTest())('issue 12: the template marketplace (%s)', (b
     const preview = await s.api.templates.upgrade.mutate({ installId: install.id, dryRun: true });
     expect(preview).toMatchObject({
       from: '1.0.0', to: '1.1.0', upgraded: false, needAcceptance: ['notifications.write'], variables: { who: 'Ada' },
+      notes: [{ version: '1.1.0', notes: 'Task title says v2; adds a notification.' }],
       diff: { nodes: { added: [expect.objectContaining({ nodeId: 'ping' })], changed: [expect.objectContaining({ nodeId: 'task' })], removed: [] }, permissions: { added: ['notifications.write'], removed: [] } },
     });
     // A rise in permissions must be accepted first.

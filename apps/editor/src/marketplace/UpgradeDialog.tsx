@@ -58,6 +58,16 @@ export function UpgradeDialog({ client, installId, onClose, onUpgraded }: { clie
           <p data-testid="upgrade-done">Updated to {done.to}. Runs already going finish on {done.from}; new runs use {done.to}.</p>
         ) : preview ? (
           <>
+            {preview.notes.length ? (
+              <ul className="mp-versions" data-testid="upgrade-notes">
+                {preview.notes.map((n) => (
+                  <li key={n.version}>
+                    <strong>{n.version}</strong>
+                    <p className="mp-versions__notes">{n.notes}</p>
+                  </li>
+                ))}
+              </ul>
+            ) : null}
             <ul className="mp-diff" data-testid="upgrade-diff">
               {lines.length ? lines.map((l) => <li key={l}>{l}</li>) : <li>No changes to your flows or agents.</li>}
             </ul>

@@ -443,7 +443,10 @@ export function createTemplatesService(deps: TemplatesDeps) {
       const agentTools = Object.fromEntries(bound.agents.map((a) => [agentIds[a.ref]!, a.tools ?? []]));
       for (const p of plans) for (const n of await nodeNeeds(em, userId, p.doc, agentTools)) needs.push(...n.needed);
       const needAcceptance = uncovered(sortPermissions(needs), grant);
-      const preview = { from: inst.version, to: target, diff, conflicts, needAcceptance, variables: values };
+      // The changelog entries of the versions this upgrade crosses, newest first.
+      const notes = to.template.changelog.filter((c) => compareSemver(c.version, inst.version) > 0 && compareSemver(c.version, target) <= 0)
+        .sort((a, b) => compareSemver(b.version, a.version)).map((c) => ({ version: c.version, notes: c.notes }));
+      const preview = { from: inst.version, to: target, diff, conflicts, needAcceptance, variables: values, notes };
       if (input.dryRun) return { ...preview, upgraded: false as const, install: await installView(em, inst), deployed: [] as string[], failed: [] as { docId: string; message: string }[] };
       if (needAcceptance.length) {
         throw new SwitchyardError('FORBIDDEN', `Version ${target} needs more permissions: accept ${needAcceptance.join(', ')} first`, { issues: needAcceptance.map((p) => ({ path: ['acceptPermissions'], message: `Accept ${p}` })) });

@@ -1,5 +1,5 @@
 import { stableStringify } from '@switchyard/actors';
-import type { FlowDocument, FlowEdge, FlowNode, Template } from '@switchyard/schema';
+import { defaultCatalog, type FlowDocument, type FlowEdge, type FlowNode, type Template } from '@switchyard/schema';
 
 export interface NodeChange { flow: string; nodeId: string; type: string; label: string }
 export interface BundleDiff {
@@ -13,7 +13,9 @@ export interface BundleDiff {
 const same = (a: unknown, b: unknown) => stableStringify(a) === stableStringify(b);
 /** What counts as a node's content: where it sits on the canvas does not. */
 const content = (n: FlowNode) => ({ type: n.type, typeVersion: n.typeVersion, label: n.label, params: n.params });
-const change = (flow: string, n: FlowNode): NodeChange => ({ flow, nodeId: n.id, type: n.type, label: n.label ?? n.id });
+/** A step in words: its label, else its kind's name with its id ("Create task (task)"). */
+const stepLabel = (n: FlowNode) => n.label ?? `${defaultCatalog.get(n.type)?.label ?? n.type} (${n.id})`;
+const change = (flow: string, n: FlowNode): NodeChange => ({ flow, nodeId: n.id, type: n.type, label: stepLabel(n) });
 
 /** What changes between two versions of a template: flows, nodes, agents, permissions, variables. */
 export function diffBundles(from: Template, to: Template, fromPermissions: string[], toPermissions: string[]): BundleDiff {
@@ -80,7 +82,7 @@ export function mergeDocuments(base: FlowDocument, mine: FlowDocument, theirs: F
     const bn = b.get(id);
     const mn = m.get(id);
     const tn = t.get(id);
-    const label = (mn ?? tn ?? bn)?.label ?? id;
+    const label = stepLabel((mn ?? tn ?? bn)!);
     if (mn && tn) {
       const mineChanged = !bn || !same(content(bn), content(mn));
       const theirsChanged = !bn || !same(content(bn), content(tn));
