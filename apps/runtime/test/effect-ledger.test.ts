@@ -42,7 +42,7 @@ describe.each(backends())('effect ledger (%s)', (kind) => {
     return { runId, effects, meta, lost };
   };
   const tasksOf = async (runId: string) => (await sql<{ id: string }>(em(), 'select id from tasks where source_run_id = ?', [runId])).map((t) => t.id);
-  const task = { title: 'Call back', description: '', dueAt: null, priority: 'medium' as const };
+  const task = { title: 'Call back', description: '', dueAt: '2026-01-08T15:00:00.000Z', priority: 'medium' as const };
 
   it('a step done again (after a crash) writes nothing more and answers the first result, concurrently too', async () => {
     const { runId, effects, meta } = await setup();

@@ -236,10 +236,15 @@ export function createRunMachine(compiled: CompiledMachine, ports: RunPorts, opt
       if (waitsForCommit) await ports.durability?.committed(input.runId, signal);
       const { nodeId, expressionParams } = input;
       const node = allNodes[nodeId]!;
-      const skip = new Set(expressionParams);
+      // The rendered params, and the same without the step's retry settings (what its effect key holds).
       const rendered: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(node.params)) rendered[k] = skip.has(k) ? v : renderParams(v, scope);
-      const { retry: _r, continueOnError: _c, ...effectInput } = rendered;
+      const effectInput: Record<string, unknown> = {};
+      for (const k of Object.keys(node.params)) {
+        const v = node.params[k];
+        const r = expressionParams.includes(k) ? v : renderParams(v, scope);
+        rendered[k] = r;
+        if (k !== 'retry' && k !== 'continueOnError') effectInput[k] = r;
+      }
       const acting = actingId(input);
       return run(
         {

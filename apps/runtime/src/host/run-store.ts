@@ -248,17 +248,18 @@ export function createRunStore(em: () => EntityManager, opts: { maxBatch?: numbe
    * from a state the journal does not hold.
    */
   const broken = new Set<string>();
-  /** Rejects the run's queued (not yet sent) writes. */
-  const drop = (runId: string, reason: unknown) => {
+  /** Rejects the run's queued (not yet sent) writes with `reason()`. */
+  const drop = (runId: string, reason: () => unknown) => {
     const lane = laneFor(runId);
     const dropped = lane.pending.filter((p) => p.w.runId === runId);
     if (!dropped.length) return;
     lane.pending = lane.pending.filter((p) => p.w.runId !== runId);
-    for (const p of dropped) p.reject(reason);
+    const why = reason();
+    for (const p of dropped) p.reject(why);
   };
   const breakRun = (runId: string, cause: unknown) => {
     broken.add(runId);
-    drop(runId, new PersistError(cause));
+    drop(runId, () => new PersistError(cause));
   };
 
   let inserts: { r: NewRun; resolve: (created: boolean) => void; reject: (e: unknown) => void }[] = [];
@@ -475,8 +476,8 @@ export function createRunStore(em: () => EntityManager, opts: { maxBatch?: numbe
       broken.delete(runId);
     },
 
-    /** Drops the queued (not yet sent) writes of a run, rejecting them: the run resumes from what was stored. */
-    discard(runId: string, reason: unknown) {
+    /** Drops the queued (not yet sent) writes of a run, rejecting them with `reason()`: the run resumes from what was stored. */
+    discard(runId: string, reason: () => unknown) {
       drop(runId, reason);
     },
 
