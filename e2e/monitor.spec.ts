@@ -183,8 +183,10 @@ describe('monitor', () => {
         dismissed: await one('select count(*) as n from notifications where dismissed_at is not null'),
         succeeded: await one(`select count(*) as n from agent_requests where kind = 'skill' and status = 'done' and (result->>'success')::boolean is not false`),
         assigned: await one(`select count(*) as n from agent_requests where kind = 'skill' and status in ('done', 'failed')`),
-        steps: await one(`select (select count(*) from effects e join runs r on r.id = e.run_id where e.result is not null)
-          + (select count(*) from agent_requests q join runs r on r.id::text = q.payload->'meta'->>'runId' where q.kind = 'skill' and q.status = 'done') as n`),
+        steps: await one(`select (select count(*) from effects e join runs r on r.id = e.run_id
+            where e.result is not null and e.kind in ('email', 'draft', 'task', 'contact', 'followUp', 'notification', 'webhook', 'memory'))
+          + (select count(*) from agent_requests q join runs r on r.id::text = q.payload->'meta'->>'runId' where q.kind = 'skill' and q.status = 'done'
+            and (q.result->>'success')::boolean is not false) as n`),
       };
       await db.end();
       // Three runs' suggestions and the replay's, two acted on, one dismissed.

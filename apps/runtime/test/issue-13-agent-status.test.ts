@@ -52,7 +52,13 @@ describe.each(backendsUnderTest())('agent status in monitor.actors (%s)', (backe
     expect(run).toMatchObject({ status: 'waiting', waitsOn: [{ type: 'agent', nodeId: 'reply', agentId: agent.id, agentName: 'Sender', approval: true }], queueDepth: 0 });
     // Counted as waiting above the table and in the figures, as its row says.
     expect(page.totals).toMatchObject({ running: 0, waiting: 1 });
-    expect((await s.api.monitor.metrics.query({})).now).toMatchObject({ running: 0, waiting: 1 });
+    const figures = await s.api.monitor.metrics.query({});
+    expect(figures.now).toMatchObject({ running: 0, waiting: 1 });
+    // The proposal is in the effects ledger (kind approval) but it is not an automated step: no time saved for it.
+    expect((await s.query<{ kind: string }>('select kind from effects where run_id = ?', [runId])).map((e) => e.kind)).toContain('approval');
+    // The draft it made and its skill request count (docs/metrics.md); the proposal does not.
+    expect(Object.keys(figures.success.timeSaved.perFlow.find((f) => f.docId === doc.id)!.byKind).sort()).toEqual(['action.draftReply', 'agent.runSkill']);
+    expect(figures.success.timeSaved.steps).toBe(2);
     expect(page.items.find((a) => a.id === agent.id)).toMatchObject({ kind: 'agent', status: 'waiting_approval', pendingApprovals: 1, currentRequest: null, mailboxDepth: 0 });
     expect(page.items.find((a) => a.id === idle.id)).toMatchObject({ kind: 'agent', status: 'idle', currentRequest: null, pendingApprovals: 0 });
     // The run's timeline draws the agent's step as waiting on its proposal, from when it was made, still open.

@@ -95,12 +95,13 @@ describe.each(backendsUnderTest())('task completion and time saved equal the dat
     // Time saved, counted from the tables: effects with a result of a flow's run, agent skill requests a
     // run asked for, and plan steps done.
     const effects = await s.query<{ kind: string; n: string }>(
-      `select e.kind, count(*) as n from effects e join runs r on r.id = e.run_id where e.result is not null group by 1`);
+      `select e.kind, count(*) as n from effects e join runs r on r.id = e.run_id where e.result is not null and e.kind = any(?::text[]) group by 1`,
+      [`{${Object.keys(EFFECT_NODE).join(',')}}`]);
     const [fromRuns] = await s.query<{ n: string }>(
       `select count(*) as n from agent_requests q join runs r on r.id::text = q.payload->'meta'->>'runId'
         where q.kind = 'skill' and q.status = 'done' and (q.result->>'success')::boolean is not false`);
     const planDone = count(steps, 'done');
-    const minutes = effects.reduce((sum, e) => sum + Number(e.n) * (DEFAULT_MINUTES[EFFECT_NODE[e.kind]!] ?? 0), 0)
+    const minutes = effects.reduce((sum, e) => sum + Number(e.n) * DEFAULT_MINUTES[EFFECT_NODE[e.kind]!]!, 0)
       + Number(fromRuns!.n) * DEFAULT_MINUTES['agent.runSkill']! + planDone * DEFAULT_MINUTES['plan.step']!;
     const stepsSaved = effects.reduce((sum, e) => sum + Number(e.n), 0) + Number(fromRuns!.n) + planDone;
     expect(Number(fromRuns!.n)).toBe(1);

@@ -27,7 +27,10 @@ export const DEFAULT_MINUTES: Record<string, number> = {
   'plan.step': 10,
 };
 
-/** Effect kinds (the `effects` ledger) to the node kind that makes them. */
+/**
+ * Effect kinds (the `effects` ledger) to the node kind that makes them: the automated actions. Other
+ * kinds are not (an `approval` is an agent's proposal waiting for a person).
+ */
 const EFFECT_NODE: Record<string, string> = {
   email: 'action.sendEmail', draft: 'action.draftReply', task: 'action.createTask', contact: 'action.updateContact',
   followUp: 'action.scheduleFollowUp', notification: 'action.sendNotification', webhook: 'action.webhook', memory: 'action.setMemory',
@@ -172,8 +175,8 @@ async function timeSaved(em: EntityManager, userId: string, p: Period) {
   const effects = await sql<{ doc_id: string; name: string; kind: string; day: string; n: string }>(em,
     `select f.doc_id, max(f.name) as name, e.kind, to_char(date_trunc('day', e.created_at at time zone ?), 'YYYY-MM-DD') as day, count(*) as n
        from effects e join runs r on r.id = e.run_id join flows f on f.id = r.flow_id
-      where e.user_id = ? and e.result is not null and e.created_at >= ?::timestamptz and e.created_at < ?::timestamptz
-      group by 1, 3, 4`, [p.timeZone, userId, p.from, p.to]);
+      where e.user_id = ? and e.result is not null and e.kind = any(?::text[]) and e.created_at >= ?::timestamptz and e.created_at < ?::timestamptz
+      group by 1, 3, 4`, [p.timeZone, userId, `{${Object.keys(EFFECT_NODE).join(',')}}`, p.from, p.to]);
   // Agent work a flow step asked for (a person's own chat or direct request is not automation).
   const agentSteps = await sql<{ doc_id: string; name: string; day: string; n: string }>(em,
     `select f.doc_id, max(f.name) as name, to_char(date_trunc('day', q.finished_at at time zone ?), 'YYYY-MM-DD') as day, count(*) as n
@@ -202,7 +205,7 @@ async function timeSaved(em: EntityManager, userId: string, p: Period) {
     perFlow.set(docId, f);
     byDay.set(day, (byDay.get(day) ?? 0) + m);
   };
-  for (const e of effects) add(e.doc_id, e.name, EFFECT_NODE[e.kind] ?? `effect.${e.kind}`, e.day, Number(e.n));
+  for (const e of effects) add(e.doc_id, e.name, EFFECT_NODE[e.kind]!, e.day, Number(e.n));
   for (const a of agentSteps) add(a.doc_id, a.name, 'agent.runSkill', a.day, Number(a.n));
   for (const x of planSteps) add(x.doc_id, x.name, 'plan.step', x.day, Number(x.n));
   const minutes = [...perFlow.values()].reduce((s, f) => s + f.minutes, 0);
