@@ -59,6 +59,22 @@ describe.each(backendsUnderTest())('plans against a hostile client (%s)', (backe
     expect(body).not.toContain('THE-SECRET');
   });
 
+  it('a task naming nobody the CRM knows: the proposal warns that the research has no contact (values from templates are not judged)', async () => {
+    const proposal = await s.api.plans.fromTask.mutate({ description: 'Research Zaphod Beeblebrox and draft a personalized email' });
+    expect(proposal.diagnostics).toEqual([expect.objectContaining({
+      code: 'invalid-params', severity: 'warning', nodeId: 'research', path: ['nodes', 0, 'params', 'params', 'contactId'], message: 'Research Contact needs contactId, and this step gives none: it will fail',
+    })]);
+    // The same from plans.validate; a contact id read from the run's context or an earlier step is known only when the step starts.
+    expect((await s.api.plans.validate.mutate({ document: proposal.document })).diagnostics).toEqual(proposal.diagnostics);
+    const fromContext = planDoc('from-context', [
+      { id: 'research', skill: 'research-contact', agent: cast.researcher.id, params: { contactId: '{{ context.contactId }}', depth: 'basic' } },
+      { id: 'again', skill: 'research-contact', agent: cast.researcher.id, params: { contactId: '{{ steps.research.output.profile.contactId }}' } },
+    ], [['research', 'again']]);
+    expect((await s.api.plans.validate.mutate({ document: fromContext })).diagnostics).toEqual([]);
+    expect((await s.api.plans.validate.mutate({ document: planDoc('bad-depth', [{ id: 'research', skill: 'research-contact', agent: cast.researcher.id, params: { contactId: cast.john.id, depth: 'bottomless' } }]) })).diagnostics)
+      .toEqual([expect.objectContaining({ severity: 'warning', path: ['nodes', 0, 'params', 'params', 'depth'], message: expect.stringMatching(/^Research Contact will refuse its depth: /) })]);
+  });
+
   it('a plan of more than 100 steps is one diagnostic, refused by plans.run with nothing stored', async () => {
     const before = await stored();
     const steps = Array.from({ length: 101 }, (_, i) => ({ id: `s${i}`, skill: 'research-contact', agent: cast.researcher.id, params: { contactId: cast.john.id } }));

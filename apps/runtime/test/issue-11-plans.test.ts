@@ -80,16 +80,21 @@ describe.each(backendsUnderTest())('multi-agent plans (%s)', (backend) => {
   });
 
   it('a critical failure stops its dependents and fails the plan with partial results', async () => {
+    // first -> bad -> badEmail: what finished before the failure stays in the results.
     const doc = planDoc('critical-fail', [
+      { id: 'first', skill: 'research-contact', agent: cast.researcher.id, params: { contactId: cast.jane.id } },
       { id: 'bad', skill: 'research-contact', agent: cast.researcher.id, params: { contactId: randomUUID() } },
       { id: 'badEmail', skill: 'draft-email', agent: cast.writer.id, params: { to: '{{ steps.bad.output.profile.email }}' } },
-    ], [['bad', 'badEmail']]);
+    ], [['first', 'bad'], ['bad', 'badEmail']]);
     const run = await s.api.plans.run.mutate({ document: doc, wait: true });
     expect(run.status).toBe('failed');
     expect(run.outcome!.errors).toEqual([{ step: 'bad', message: 'Contact not found', critical: true }]);
-    expect(run.steps.map((x) => [x.name, x.status])).toEqual([['bad', 'failed'], ['badEmail', 'skipped']]);
-    expect(run.outcome!.results).toEqual({});
+    expect(run.steps.map((x) => [x.name, x.status])).toEqual([['first', 'done'], ['bad', 'failed'], ['badEmail', 'skipped']]);
+    expect(Object.keys(run.outcome!.results)).toEqual(['first']);
+    expect((run.outcome!.results.first as { profile: { email: string } }).profile.email).toBe('jane.roe@globex.test');
     expect(run.outcome!.summary).toContain('bad failed (critical)');
+    // The draft was never asked for.
+    expect((await s.query(`select 1 from agent_requests where payload->'meta'->>'runId' = ? and payload->'meta'->>'nodeId' = 'badEmail'`, [run.id])).length).toBe(0);
   });
 
   it('a non-critical failure skips only its branch; the other branch finishes', async () => {

@@ -117,7 +117,40 @@ export function createPlansService(deps: PlansServiceDeps) {
   async function analyze(userId: string, document: unknown): Promise<PlanAnalysis> {
     const tooBig = planSizeProblem(document);
     if (tooBig) return { plan: null, document: null, diagnostics: [tooBig] };
-    return analyzePlan(document, planFacts(await userAgents(userId), skillFacts));
+    const a = analyzePlan(document, planFacts(await userAgents(userId), skillFacts));
+    return a.document ? { ...a, diagnostics: [...a.diagnostics, ...paramWarnings(a.document)] } : a;
+  }
+
+  /**
+   * Warnings for step params the skill would refuse when the step starts (a research without a
+   * contact: the task named nobody the CRM knows). Values holding `{{ }}` are known only then, so
+   * a problem at or under such a value is not reported. A warning, so a plan runs as before.
+   */
+  function paramWarnings(doc: FlowDocument): Diagnostic[] {
+    const out: Diagnostic[] = [];
+    const templated = (value: unknown, path: readonly (string | number)[]) => {
+      let v = value;
+      for (const key of [undefined, ...path]) {
+        if (key !== undefined) v = v && typeof v === 'object' ? (v as Record<string | number, unknown>)[key] : undefined;
+        if (typeof v === 'string' && v.includes('{{')) return true;
+      }
+      return false;
+    };
+    doc.nodes.forEach((node, index) => {
+      const { skill, params } = node.params as { skill?: unknown; params?: unknown };
+      const manifest = node.type === 'plan.step' && typeof skill === 'string' ? agents.registry.get(skill) : undefined;
+      if (!manifest || !params || typeof params !== 'object' || Array.isArray(params)) return;
+      const checked = agents.registry.validate(manifest.id, params);
+      if (checked.ok) return;
+      for (const issue of checked.issues) {
+        if (templated(params, issue.path)) continue;
+        const field = issue.path.join('.');
+        const missing = field && issue.path.reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string | number, unknown>)[k] : undefined), params) === undefined;
+        out.push({ code: 'invalid-params', severity: 'warning', nodeId: node.id, path: ['nodes', index, 'params', 'params', ...issue.path],
+          message: missing ? `${manifest.name} needs ${field}, and this step gives none: it will fail` : `${manifest.name} will refuse ${field ? `its ${field}` : 'these params'}: ${issue.message}` });
+      }
+    });
+    return out;
   }
 
   /** Diagnostics of a plan document against the caller's agents (for `flows.validate` and the canvas). */
@@ -241,7 +274,7 @@ export function createPlansService(deps: PlansServiceDeps) {
       })),
       edges: steps.flatMap((s) => s.dependsOn.filter((d) => names.has(d)).map((d) => ({ id: `${d}-${s.name}`.slice(0, 64), source: d, sourceHandle: 'out', target: s.name, targetHandle: 'in' }))),
     };
-    const diagnostics = analyzePlan(document, planFacts(all, skillFacts)).diagnostics;
+    const diagnostics = [...analyzePlan(document, planFacts(all, skillFacts)).diagnostics, ...paramWarnings(document)];
     return {
       document, diagnostics, source, model: agents.llm.model, notice,
       analysis: { sequencing: analysis.sequencing, estimatedDurationMinutes: analysis.estimatedDurationMinutes, requiredSkills: analysis.requiredSkills.map((s) => s.skill) },
