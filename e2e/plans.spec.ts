@@ -82,6 +82,13 @@ describe('plans', () => {
     await page.goto(`${runtime.baseUrl}/plans`);
     await page.getByTestId('plan-runs').waitFor();
     await shot(page, '5-recent-runs');
+    // A task naming nobody the CRM knows: the research step is proposed with a warning that it has no contact.
+    await page.getByTestId('plan-task').fill('Research Zaphod Beeblebrox and draft a personalized email');
+    await page.getByTestId('plan-propose').click();
+    await page.getByTestId('plan-proposal').waitFor();
+    expect(await page.locator('[data-step="research"]').getByTestId('step-problem').allTextContents())
+      .toEqual(['Research Contact needs contactId, and this step gives none: it will fail']);
+    await page.getByTestId('plan-proposal').screenshot({ path: join(SHOTS, '5b-proposal-warning.png') });
     await page.getByTestId('plan-task').fill('Research Ada Lovelace and draft a personalized email');
     await page.getByTestId('plan-propose').click();
     await page.getByTestId('plan-proposal').waitFor();
