@@ -128,7 +128,9 @@ describe('template marketplace', () => {
     await page.getByTestId('run-subject').fill('Pricing for Pro?');
     await page.getByTestId('run-body').fill('What does it cost?');
     await page.getByTestId('run-submit').click();
-    await page.locator('[data-testid="run-panel"][data-run-status="completed"]').waitFor({ timeout: 30_000 });
+    const panel = page.locator('[data-testid="run-panel"][data-run-status="completed"], [data-testid="run-panel"][data-run-status="failed"]');
+    await panel.waitFor({ timeout: 30_000 });
+    expect(await panel.getAttribute('data-run-status')).toBe('completed');
     expect(await nodeById(page, 'reply').getAttribute('data-run-state')).toBe('succeeded');
     await shot(page, 'sales-run');
     const runId = (await api.runs.list.query({ docId: replies.docId })).items[0]!.id;
@@ -248,6 +250,11 @@ describe('template marketplace', () => {
     await shot(page, 'upgrade-dialog');
     await page.getByTestId('upgrade-confirm').click();
     await page.getByTestId('upgrade-done').waitFor();
+    // The template's page lists both versions, newest first, with the changelog.
+    await page.goto(`${runtime.baseUrl}/marketplace/shared-notes`);
+    await page.getByTestId('template-page').waitFor();
+    expect(await page.getByTestId('versions').locator('li strong').allTextContents()).toEqual(['1.1.0', '1.0.0']);
+    expect(await page.getByTestId('versions').locator('.mp-versions__notes').first().textContent()).toBe('Asks twice');
     expect((await api.templates.installed.query({ templateId: 'shared-notes' })).items.find((i) => i.id === install.id)?.version).toBe('1.1.0');
     expect(errors).toEqual([]);
   });

@@ -293,9 +293,12 @@ describe.each(backendsUnderTest())('issue 12: the template marketplace (%s)', (b
     };
     const popular = await pages({ sort: 'popular', query: 'gen' });
     expect(popular).toHaveLength(50);
+    // Each template once across the pages (a cursor that skipped or repeated one would show here).
+    expect(new Set(popular.map((t) => t.id)).size).toBe(50);
     for (let i = 1; i < popular.length; i++) expect(popular[i - 1]!.installs).toBeGreaterThanOrEqual(popular[i]!.installs);
     const rated = await pages({ sort: 'rating' });
     expect(rated).toHaveLength(50);
+    expect(new Set(rated.map((t) => t.id)).size).toBe(50);
     for (let i = 1; i < rated.length; i++) expect(rated[i - 1]!.rating.average).toBeGreaterThanOrEqual(rated[i]!.rating.average);
     const newest = await pages({ sort: 'newest' });
     expect(newest.map((t) => t.id)).toEqual(Array.from({ length: 50 }, (_, i) => `gen-${String(49 - i).padStart(2, '0')}`));
