@@ -79,5 +79,12 @@ describe.each(backendsUnderTest())('agent status in monitor.actors (%s)', (backe
     // The filter by what a run waits on finds it.
     expect((await s.api.monitor.actors.query({ waitsOn: 'agent' })).items.map((a) => a.id)).toEqual([runId]);
     expect((await s.api.monitor.actors.query({ waitsOn: 'delay' })).items).toEqual([]);
+
+    // An agent whose last request failed reads error, with the failure; the state filter finds it.
+    await s.api.agents.chat.mutate({ id: idle.id, message: 'please FAIL' }).catch(() => undefined);
+    const failed = (await s.api.monitor.actors.query({ kind: 'agent', status: 'error' })).items;
+    expect(failed.map((a) => a.id)).toEqual([idle.id]);
+    expect(failed[0]).toMatchObject({ kind: 'agent', status: 'error', currentRequest: null, mailboxDepth: 0 });
+    expect(failed[0]?.kind === 'agent' && failed[0].lastError).toMatch(/model/i);
   });
 });

@@ -359,10 +359,11 @@ export async function listActors(deps: Deps, userId: string, f: ActorFilters) {
   const runs = wantRuns ? await runActors(deps, userId, f) : { items: [], nextCursor: null };
   // A running run whose agent step waits on a person's decision counts as waiting, as its row says.
   const [totals] = await sql<{ running: string; waiting: string; agents: string }>(deps.em,
-    `select count(*) filter (where not r.pending) as running, count(*) filter (where r.pending) as waiting,
+    `select count(*) filter (where r.status = 'running' and p.run_id is null) as running,
+            count(*) filter (where r.status = 'waiting' or p.run_id is not null) as waiting,
             (select count(*) from agents where user_id = ? and deleted_at is null) as agents
-       from (select status = 'waiting' or exists (select 1 from agent_approvals p where p.run_id = runs.id and p.status = 'pending') as pending
-               from runs where user_id = ? and status in ('running', 'waiting')) r`, [userId, userId]);
+       from runs r left join (select distinct run_id from agent_approvals where user_id = ? and status = 'pending') p on p.run_id = r.id
+      where r.user_id = ? and r.status in ('running', 'waiting')`, [userId, userId, userId]);
   return {
     items: [...agents, ...plans, ...runs.items] as Actor[],
     nextCursor: runs.nextCursor,
