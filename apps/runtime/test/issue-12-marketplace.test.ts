@@ -37,9 +37,11 @@ describe.each(backendsUnderTest())('issue 12: the template marketplace (%s)', (b
     expect(all.items.map((t) => t.id)).toEqual(expect.arrayContaining(['sales-assistant', 'meeting-scheduler', 'auto-respond-important', 'daily-pipeline-review', 'welcome-new-contact']));
     expect(all.items.every((t) => t.source === 'builtin' && t.previews.length + t.agents.length > 0)).toBe(true);
     const sales = await s.api.templates.search.query({ query: 'sales' });
-    expect(sales.items[0]!.id).toBe('sales-assistant');
-    // "Sales" is in other templates' tags or descriptions only: they come after.
-    expect(sales.items.slice(1).every((t) => t.relevance < sales.items[0]!.relevance)).toBe(true);
+    expect(sales.items.map((t) => t.id)).toEqual(['sales-assistant']);
+    // "Pipeline" is in one built-in's name and only in the other's tags: the name match comes first.
+    const pipeline = await s.api.templates.search.query({ query: 'pipeline' });
+    expect(pipeline.items.map((t) => t.id)).toEqual(['daily-pipeline-review', 'sales-assistant']);
+    expect(pipeline.items[0]!.relevance).toBeGreaterThan(pipeline.items[1]!.relevance);
     const exact = await s.api.templates.search.query({ query: 'meeting scheduler' });
     expect(exact.items[0]!.id).toBe('meeting-scheduler');
     expect((await s.api.templates.search.query({ category: 'scheduling' })).items.map((t) => t.id)).toEqual(['meeting-scheduler']);
