@@ -11,8 +11,11 @@ export const eventsRouter = router({
    */
   emit: authedProcedure.input(EmitEventInputSchema).mutation(async ({ ctx, input }) => {
     const dedupeKey = dedupeKeyOf(input);
-    const result = await hostOf(ctx.services).host.emit(ctx.user.id, { ...input, ...(dedupeKey === null ? {} : { dedupeKey }) });
-    await hostOf(ctx.services).host.flush();
+    const { host } = hostOf(ctx.services);
+    const result = await host.emit(ctx.user.id, { ...input, ...(dedupeKey === null ? {} : { dedupeKey }) });
+    // Like runs.start: answered once the runs it started have their first steps stored (not once
+    // every run of the process has: that made each answer wait on unrelated runs' writes).
+    await Promise.all(result.runs.map((r) => host.flush(r.runId)));
     return result;
   }),
 });
