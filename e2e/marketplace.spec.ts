@@ -112,6 +112,14 @@ describe('template marketplace', () => {
     await page.waitForFunction(() => document.querySelector('[data-template-id="sales-assistant"] [data-testid="install-count"]')?.textContent === '1 install');
     expect(await sales.getByTestId('stars').getAttribute('aria-label')).toBe('Rated 4.0 out of 5 by 1');
     await shot(page, 'card-after');
+    // Sorted by rating without a query, the only rated template leads; a minimum of 4 stars keeps only it.
+    await page.getByTestId('template-search').fill('');
+    await page.getByTestId('template-sort').selectOption('rating');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="template-card"]').length >= 10 && document.querySelector('[data-testid="template-card"]')?.getAttribute('data-template-id') === 'sales-assistant');
+    await page.getByTestId('template-min-rating').selectOption('4');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="template-card"]').length === 1);
+    expect(await page.getByTestId('template-card').getAttribute('data-template-id')).toBe('sales-assistant');
+    await page.getByTestId('template-min-rating').selectOption('0');
 
     await page.getByTestId('tab-installed').click();
     await page.getByTestId('installed-item').first().waitFor();
