@@ -131,6 +131,17 @@ describe('monitor', () => {
     await page.locator(`[data-testid="history-row"][data-id="${drafted[0]}"]`).getByTestId('open-timeline').click();
     await page.getByTestId('gantt').waitFor();
     expect(await page.getByTestId('span').count()).toBeGreaterThanOrEqual(4);
+    // Drawn to scale: each bar starts and spans the share of the run's time its activation took.
+    const timeline = await api.monitor.run.query({ runId: drafted[0]! });
+    const t0 = Date.parse(timeline.run.startedAt);
+    const total = Math.max(t0 + 1, Date.parse(timeline.run.finishedAt!), ...timeline.spans.map((x) => Date.parse(x.endedAt!))) - t0;
+    for (const sp of timeline.spans) {
+      const style = await page.locator(`[data-testid="span"][data-node="${sp.nodeId}"] .mon-gantt__bar`).getAttribute('style');
+      const left = Number(/left: ([\d.]+)%/.exec(style ?? '')?.[1]);
+      const width = Number(/max\(3px, ([\d.]+)%\)/.exec(style ?? '')?.[1]);
+      expect(left).toBeCloseTo(((Date.parse(sp.startedAt) - t0) / total) * 100, 3);
+      expect(width).toBeCloseTo(((Date.parse(sp.endedAt!) - Date.parse(sp.startedAt)) / total) * 100, 3);
+    }
     await page.locator('[data-testid="span"][data-node="draft"]').click();
     const call = page.getByTestId('model-call').first();
     await call.waitFor();

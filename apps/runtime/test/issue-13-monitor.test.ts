@@ -35,7 +35,7 @@ const taskFlow = {
 };
 const failingFlow = {
   schemaVersion: 1, id: 'mon-fail', kind: 'workflow', name: 'Webhook to a blocked address',
-  nodes: [node('start', 'trigger.manual'), node('hook', 'action.webhook', { url: 'http://127.0.0.1:9/blocked' }, 200)],
+  nodes: [node('start', 'trigger.manual'), node('hook', 'action.webhook', { url: 'http://127.0.0.1:9/blocked', retry: { maxAttempts: 3, backoffMs: 200, factor: 1 } }, 200)],
   edges: chain('start', 'hook'),
 };
 const skippedFlow = {
@@ -245,6 +245,15 @@ describe.each(backendsUnderTest())('monitor figures, history and /metrics (%s)',
     const hook = (await api.monitor.run.query({ runId: failed })).spans.find((s) => s.nodeId === 'hook')!;
     expect(hook.status).toBe('failed');
     expect(hook.error?.message).toBeTruthy();
+    // Its retries: three attempts, the two backoffs between them drawn as waits ending at their due times.
+    expect(hook.attempts).toBe(3);
+    expect(hook.waits.map((w) => w.kind)).toEqual(['retry', 'retry']);
+    for (const w of hook.waits) {
+      expect(w.to).not.toBeNull();
+      expect(w.until).not.toBeNull();
+      expect(Date.parse(w.from)).toBeLessThanOrEqual(Date.parse(w.to!));
+      expect(Date.parse(w.from)).toBeGreaterThanOrEqual(Date.parse(hook.startedAt));
+    }
     expect(switchyardCode(await rejection(client(rt.url, OTHER_TOKEN).monitor.run.query({ runId: done[0]! })))).toBe('NOT_FOUND');
 
     // A run parked on an approval is a live actor, held by this process.
