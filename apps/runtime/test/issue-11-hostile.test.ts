@@ -75,7 +75,7 @@ describe.each(backendsUnderTest())('plans against a hostile client (%s)', (backe
       .toEqual([expect.objectContaining({ severity: 'warning', path: ['nodes', 0, 'params', 'params', 'depth'], message: expect.stringMatching(/^Research Contact will refuse its depth: /) })]);
   });
 
-  it('a plan of more than 100 steps is one diagnostic, refused by plans.run with nothing stored', async () => {
+  it('a plan of more than 100 steps is one diagnostic (validate, save, get), refused by plans.run with no run stored', async () => {
     const before = await stored();
     const steps = Array.from({ length: 101 }, (_, i) => ({ id: `s${i}`, skill: 'research-contact', agent: cast.researcher.id, params: { contactId: cast.john.id } }));
     const doc = planDoc('too-many', steps, steps.slice(1).map((x, i) => [`s${i}`, x.id] as [string, string]));
@@ -83,6 +83,11 @@ describe.each(backendsUnderTest())('plans against a hostile client (%s)', (backe
     expect((await s.api.plans.validate.mutate({ document: doc })).diagnostics).toEqual([diagnostic]);
     expect((await s.api.flows.validate.mutate({ document: doc })).diagnostics).toEqual([diagnostic]);
     expect(await fails(s.api.plans.run.mutate({ document: doc }))).toMatchObject({ code: 'INVALID_DOCUMENT', message: diagnostic.message });
+    // Saving stores it as a draft with the same one diagnostic (it is not analysed: a 5,000-node plan
+    // would hold the event loop for seconds), and opening it again says the same.
+    const saved = await s.api.flows.save.mutate({ document: { ...doc, schemaVersion: 1 as const, kind: 'plan' as const } });
+    expect(saved.diagnostics).toEqual([diagnostic]);
+    expect((await s.api.flows.get.query({ docId: 'too-many' })).diagnostics).toEqual([diagnostic]);
     // 100 steps is a plan like any other.
     expect((await s.api.plans.validate.mutate({ document: planDoc('hundred', steps.slice(0, 100)) })).diagnostics).toEqual([]);
     expect(await stored()).toEqual(before);

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { analyzePlan, compile, stableStringify } from '@switchyard/actors';
-import { FlowDocumentSchema, SwitchyardError, hasErrors, issuesFromZod, type Diagnostic, type FlowDocument } from '@switchyard/schema';
+import { FlowDocumentSchema, SwitchyardError, hasErrors, issuesFromZod, planSizeProblem, type Diagnostic, type FlowDocument } from '@switchyard/schema';
 import { sql, sqlOne } from './db';
 import { decodeTimeCursor, encodeTimeCursor } from './time-cursor';
 
@@ -38,8 +38,15 @@ const newWebhookSecret = () => randomBytes(24).toString('base64url');
 
 const diagnosticIssues = (ds: Diagnostic[]) => ds.filter((d) => d.severity === 'error').map((d) => ({ path: d.path, message: d.message, code: d.code }));
 
-/** A plan is checked by the plan analyser (it has steps, not triggers); every other kind by the compiler. */
-const draftDiagnostics = (doc: FlowDocument) => (doc.kind === 'plan' ? analyzePlan(doc).diagnostics : compile(doc).diagnostics);
+/**
+ * A plan is checked by the plan analyser (it has steps, not triggers); every other kind by the compiler.
+ * A plan over the size rule is that one diagnostic and is not analysed (its checks grow faster than its steps).
+ */
+const draftDiagnostics = (doc: FlowDocument): Diagnostic[] => {
+  if (doc.kind !== 'plan') return compile(doc).diagnostics;
+  const tooBig = planSizeProblem(doc);
+  return tooBig ? [tooBig] : analyzePlan(doc).diagnostics;
+};
 
 /** Flows with immutable versions: every save that changes the document adds a version. */
 export function createFlowService(deps: { em: () => EntityManager; now: () => string; webhookBase?: () => string }) {
