@@ -105,7 +105,10 @@ export function analyzePlan(input: unknown, facts?: PlanFacts): PlanAnalysis {
     steps.set(node.id, { nodeId: node.id, name: prm.name, skill: prm.skill, agent: prm.agent, params: prm.params, critical: prm.critical, retry: prm.retry, timeoutMs: prm.timeoutMs, dependsOn: [] });
   });
 
+  // Adjacency both ways: `deps` (what a step waits for, in edge order) and `dependents` (the steps
+  // waiting for it, in document order), so ordering and the upstream checks are linear in the edges.
   const deps = new Map<string, string[]>([...steps.keys()].map((id) => [id, []]));
+  const depSets = new Map<string, Set<string>>([...steps.keys()].map((id) => [id, new Set()]));
   doc.edges.forEach((e, index) => {
     if (!indexOf.has(e.source) || !indexOf.has(e.target)) {
       err({ code: 'dangling-edge', message: 'This connection points to a step that does not exist', edgeId: e.id, path: ['edges', index] });
@@ -115,48 +118,56 @@ export function analyzePlan(input: unknown, facts?: PlanFacts): PlanAnalysis {
       err({ code: 'cycle', message: 'A step cannot depend on itself', nodeId: e.target, edgeId: e.id, path: ['edges', index] });
       return;
     }
-    const list = deps.get(e.target);
-    if (list && steps.has(e.source) && !list.includes(e.source)) list.push(e.source);
+    const seen = depSets.get(e.target);
+    if (seen && steps.has(e.source) && !seen.has(e.source)) {
+      seen.add(e.source);
+      deps.get(e.target)!.push(e.source);
+    }
   });
+  const dependents = new Map<string, string[]>([...steps.keys()].map((id) => [id, []]));
+  for (const [id, ds] of deps) for (const d of ds) dependents.get(d)!.push(id);
 
   // Kahn's algorithm, stable in document order; what is left is on (or behind) a cycle.
   const order: string[] = [];
   const indegree = new Map([...deps].map(([id, ds]) => [id, ds.length]));
   const ready = [...steps.keys()].filter((id) => indegree.get(id) === 0);
-  while (ready.length) {
-    const id = ready.shift()!;
+  for (let next = 0; next < ready.length; next++) {
+    const id = ready[next]!;
     order.push(id);
-    for (const [other, ds] of deps) {
-      if (!ds.includes(id)) continue;
+    for (const other of dependents.get(id)!) {
       const left = indegree.get(other)! - 1;
       indegree.set(other, left);
       if (left === 0) ready.push(other);
     }
   }
+  const ordered = new Set(order);
   for (const id of steps.keys()) {
-    if (!order.includes(id)) err({ code: 'cycle', message: 'This step is part of a dependency cycle: remove one of the connections', nodeId: id, path: ['nodes', indexOf.get(id)!] });
+    if (!ordered.has(id)) err({ code: 'cycle', message: 'This step is part of a dependency cycle: remove one of the connections', nodeId: id, path: ['nodes', indexOf.get(id)!] });
   }
 
-  // Upstream = every step reachable backwards along the edges.
-  const upstream = (id: string) => {
+  // Upstream = reachable backwards along the edges, by result name (a duplicated name counts for
+  // either step). A reference is usually to a direct dependency; otherwise a walk back from the
+  // step stops once it finds the name. Only steps that make a reference pay for it.
+  const isUpstream = (id: string, name: string) => {
+    if (deps.get(id)!.some((d) => steps.get(d)!.name === name)) return true;
     const seen = new Set<string>();
-    const stack = [...(deps.get(id) ?? [])];
+    const stack = [...deps.get(id)!];
     while (stack.length) {
       const d = stack.pop()!;
       if (seen.has(d)) continue;
+      if (steps.get(d)!.name === name) return true;
       seen.add(d);
-      stack.push(...(deps.get(d) ?? []));
+      for (const x of deps.get(d)!) stack.push(x);
     }
-    return seen;
+    return false;
   };
   for (const step of steps.values()) {
     const index = indexOf.get(step.nodeId)!;
-    step.dependsOn = (deps.get(step.nodeId) ?? []).map((d) => steps.get(d)!.name);
-    const up = new Set([...upstream(step.nodeId)].map((d) => steps.get(d)?.name));
+    step.dependsOn = deps.get(step.nodeId)!.map((d) => steps.get(d)!.name);
     for (const ref of stepReferences(step.params, ['nodes', index, 'params', 'params'])) {
       if (ref.bad) err({ code: 'invalid-expression', message: ref.bad, nodeId: step.nodeId, path: ref.path });
       else if (!byName.has(ref.name)) err({ code: 'invalid-expression', message: `No step is named "${ref.name}"`, nodeId: step.nodeId, path: ref.path });
-      else if (!up.has(ref.name)) err({ code: 'invalid-expression', message: `"${ref.name}" is not upstream of this step: connect it to this step first, or it has no result yet`, nodeId: step.nodeId, path: ref.path });
+      else if (!isUpstream(step.nodeId, ref.name)) err({ code: 'invalid-expression', message: `"${ref.name}" is not upstream of this step: connect it to this step first, or it has no result yet`, nodeId: step.nodeId, path: ref.path });
     }
     if (facts) agentChecks(step, index, facts, diagnostics);
   }
