@@ -138,6 +138,27 @@ describe.each(backendsUnderTest())('plans against a hostile client (%s)', (backe
     expect((await s.query(`select 1 from agent_requests where payload->'meta'->>'runId' = ? and payload->'meta'->>'nodeId' = 'email'`, [run.id])).length).toBe(0);
     expect((await waitForPlan(s.api, run.id)).status).toBe('failed');
   });
+
+  it('a non-critical step whose params fail only once computed fails alone: its dependent is skipped, the independent branch finishes', async () => {
+    const doc = planDoc('computed-key-optional', [
+      { id: 'research', skill: 'research-contact', agent: cast.researcher.id, params: { contactId: cast.john.id } },
+      { id: 'email', skill: 'draft-email', agent: cast.writer.id, critical: false, params: { to: '{{ steps.research.output.profile.email }}', instructions: '{{ steps.research.output[lower("__PROTO__")] }}' } },
+      { id: 'again', skill: 'research-contact', agent: cast.researcher.id, critical: false, params: { contactId: '{{ steps.email.output.draftId }}' } },
+      { id: 'jane', skill: 'research-contact', agent: cast.researcher.id, params: { contactId: cast.jane.id } },
+    ], [['research', 'email'], ['email', 'again']]);
+    expect((await s.api.plans.validate.mutate({ document: doc })).diagnostics).toEqual([]);
+    const run = await s.api.plans.run.mutate({ document: doc, wait: true });
+    const reason = 'Its params could not be read: That property is not accessible';
+    expect(Object.fromEntries(run.steps.map((x) => [x.name, x.status]))).toEqual({ research: 'done', email: 'failed', again: 'skipped', jane: 'done' });
+    expect(run.steps.find((x) => x.name === 'email')!.error).toBe(reason);
+    // As documented: the plan succeeds unless a critical step did not finish; the failure is listed.
+    expect(run.status).toBe('success');
+    expect(run.outcome).toMatchObject({ status: 'success', errors: [{ step: 'email', message: reason, critical: false }] });
+    expect(Object.keys(run.outcome!.results).sort()).toEqual(['jane', 'research']);
+    expect(run.journal.filter((j) => j.step === 'email').map((j) => j.event)).toEqual(['step.failed']);
+    // The draft was never asked for.
+    expect((await s.query(`select 1 from agent_requests where payload->'meta'->>'runId' = ? and payload->'meta'->>'nodeId' = 'email'`, [run.id])).length).toBe(0);
+  });
 });
 
 describe.each(backendsUnderTest())('plans from a model told to misbehave (%s)', (backend) => {

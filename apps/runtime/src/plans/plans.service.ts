@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { createActor, type Actor } from 'xstate';
 import {
-  analyzePlan, createPlanMachine, planStepActor, resolveStepParams, type PlanAnalysis, type PlanContext, type PlanMachine, type PlanSpec, type PlanStepSpec, type PlanStepState,
+  analyzePlan, createPlanMachine, planStepActor, stepParamsProblem, type PlanAnalysis, type PlanContext, type PlanMachine, type PlanSpec, type PlanStepState,
 } from '@switchyard/actors';
 import {
   ANY_AGENT, PlanTaskSchema, SCHEMA_VERSION, planSizeProblem, SwitchyardError, TaskAnalysisSchema, hasErrors,
@@ -49,15 +49,6 @@ const short = (v: unknown, max = 600) => {
   return s.length > max ? `${s.slice(0, max)}…` : s;
 };
 const SETTLED: readonly PlanStepStatus[] = ['done', 'failed', 'skipped', 'cancelled'];
-/** Why a step's params cannot be rendered against the run so far, or null. */
-const paramsProblem = (step: PlanStepSpec, ctx: PlanContext) => {
-  try {
-    resolveStepParams(step, ctx);
-    return null;
-  } catch (e) {
-    return e instanceof Error ? e.message : String(e);
-  }
-};
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** A one-paragraph account of a plan's outcome, used offline and whenever the model cannot answer. */
@@ -430,10 +421,10 @@ export function createPlansService(deps: PlansServiceDeps) {
       });
     };
     /**
-     * The machine itself failed (not a step: a step's failure is data). The one known way is a
-     * step whose params cannot be read when it is about to start, e.g. `{{ context[lower("__PROTO__")] }}`,
-     * which only throws once its value is computed. The run does not hang as running: that step
-     * fails with the reason, what was running is cancelled, what waited is skipped, the plan fails.
+     * The machine itself failed (not a step: a step's failure is data, and so are params that
+     * cannot be read when a step starts: the machine fails that step). A safety net, so a run never
+     * hangs as running: a ready step whose params cannot be read is blamed, what was running is
+     * cancelled, what waited is skipped, the plan fails.
      */
     const broke = (e: unknown) => {
       const reason = e instanceof Error ? e.message : String(e);
@@ -443,8 +434,8 @@ export function createPlansService(deps: PlansServiceDeps) {
         const ctx: PlanContext = { halted: null, input: row.context, steps: Object.fromEntries(rows.map((r) => [r.name, { status: r.status, attempt: r.attempt, ...(r.output === null ? {} : { output: r.output }), ...(r.error ? { error: r.error } : {}) }])) };
         const status = (name: string) => ctx.steps[name]?.status ?? 'pending';
         const unsettled = run.plan.steps.filter((s) => !SETTLED.includes(status(s.name)));
-        const culprit = unsettled.find((s) => s.dependsOn.every((d) => status(d) === 'done') && paramsProblem(s, ctx) !== null);
-        const error = culprit ? `Its params could not be read: ${paramsProblem(culprit, ctx)}` : `The plan stopped: ${reason}`;
+        const culprit = unsettled.find((s) => s.dependsOn.every((d) => status(d) === 'done') && stepParamsProblem(s, ctx) !== null);
+        const error = culprit ? stepParamsProblem(culprit, ctx)! : `The plan stopped: ${reason}`;
         await deps.em().transactional(async (tx) => {
           for (const s of unsettled) {
             const [to, message] = s === culprit ? ['failed', error] : status(s.name) === 'running' ? ['cancelled', 'Cancelled: the plan stopped'] : ['skipped', 'The plan stopped before this step'];

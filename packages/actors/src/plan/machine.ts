@@ -51,6 +51,20 @@ export function resolveStepParams(step: PlanStepSpec, ctx: Pick<PlanContext, 'st
   return renderParams(step.params, { steps, context: ctx.input });
 }
 
+/**
+ * Why a step's params cannot be rendered against the run so far (`Its params could not be read: …`),
+ * or null. A few expressions are refused only once computed (a key such as `lower("__PROTO__")`);
+ * the machine checks before a step starts, so that step fails instead of the whole machine.
+ */
+export function stepParamsProblem(step: PlanStepSpec, ctx: Pick<PlanContext, 'steps' | 'input'>): string | null {
+  try {
+    resolveStepParams(step, ctx);
+    return null;
+  } catch (e) {
+    return `Its params could not be read: ${e instanceof Error ? e.message : String(e)}`;
+  }
+}
+
 /** The delay before attempt `attempt` (1-based retries): backoff * factor^(attempt-1). */
 export const backoffDelay = (step: PlanStepSpec, attempt: number) =>
   Math.round(step.retry.backoffMs * step.retry.factor ** Math.max(0, attempt - 1));
@@ -90,10 +104,14 @@ export function createPlanMachine(spec: PlanSpec) {
     const me = (c: PlanContext) => c.steps[n]!;
     const set = (patch: Partial<PlanStepState>) => assign(({ context }: { context: PlanContext }) => ({ steps: { ...context.steps, [n]: { ...context.steps[n]!, ...patch } } }));
     const canRetry = ({ context }: { context: PlanContext }) => me(context).attempt + 1 < step.retry.maxAttempts;
-    const failNow = (error: (e: unknown) => string) => assign(({ context, event }: { context: PlanContext; event: AnyEventObject }) => ({
-      steps: { ...context.steps, [n]: { ...context.steps[n]!, status: 'failed' as const, error: error((event as { error?: unknown }).error) } },
+    const failWith = (error: (context: PlanContext, event: AnyEventObject) => string) => assign(({ context, event }: { context: PlanContext; event: AnyEventObject }) => ({
+      steps: { ...context.steps, [n]: { ...context.steps[n]!, status: 'failed' as const, error: error(context, event) } },
       halted: step.critical && !context.halted ? { reason: 'critical' as const, step: n } : context.halted,
     }));
+    const failNow = (error: (e: unknown) => string) => failWith((_, event) => error((event as { error?: unknown }).error));
+    // Params that cannot be read fail this step like any failure (critical or not), before it starts.
+    const unreadable = ({ context }: { context: PlanContext }) => stepParamsProblem(step, context) !== null;
+    const failUnreadable = failWith((context) => stepParamsProblem(step, context)!);
     const retryLater = (error: (e: unknown) => string) => assign(({ context, event }: { context: PlanContext; event: AnyEventObject }) => ({
       steps: { ...context.steps, [n]: { ...context.steps[n]!, status: 'pending' as const, error: error((event as { error?: unknown }).error), attempt: context.steps[n]!.attempt + 1 } },
     }));
@@ -101,6 +119,7 @@ export function createPlanMachine(spec: PlanSpec) {
     delays[`backoff:${n}`] = ({ context }) => backoffDelay(step, me(context).attempt);
     delays[`timeout:${n}`] = () => step.timeoutMs;
     const halted = ({ context }: { context: PlanContext }) => context.halted !== null;
+    const ready = (context: PlanContext) => step.dependsOn.every((d) => context.steps[d]!.status === 'done');
     regions[n] = {
       initial: 'waiting',
       states: {
@@ -118,7 +137,8 @@ export function createPlanMachine(spec: PlanSpec) {
                 steps: { ...context.steps, [n]: { ...context.steps[n]!, status: 'skipped' as const, error: `Skipped: ${step.dependsOn.filter((d) => context.steps[d]!.status !== 'done').join(', ')} did not finish` } },
               })),
             },
-            { guard: ({ context }: { context: PlanContext }) => step.dependsOn.every((d) => context.steps[d]!.status === 'done'), target: 'running' },
+            { guard: ({ context }: { context: PlanContext }) => ready(context) && unreadable({ context }), target: 'failed', actions: failUnreadable },
+            { guard: ({ context }: { context: PlanContext }) => ready(context), target: 'running' },
           ],
         },
         running: {
@@ -146,7 +166,7 @@ export function createPlanMachine(spec: PlanSpec) {
         },
         backoff: {
           always: { guard: halted, target: 'cancelled', actions: set({ status: 'cancelled', error: 'Cancelled: the plan stopped' }) },
-          after: { [`backoff:${n}`]: 'running' },
+          after: { [`backoff:${n}`]: [{ guard: unreadable, target: 'failed', actions: failUnreadable }, { target: 'running' }] },
         },
         done: { type: 'final' },
         failed: { type: 'final' },

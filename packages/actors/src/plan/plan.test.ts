@@ -100,6 +100,39 @@ describe('plan machine', () => {
     expect(p.log).not.toContain('start c#0');
   });
 
+  it('params that cannot be read when a non-critical step starts fail only that step; the independent branch finishes', async () => {
+    const p = controllablePort(() => 'ok');
+    const { done, actor } = start(planDoc([
+      { id: 'a' },
+      // Valid to the analyser (the key is computed), refused when rendered.
+      { id: 'bad', critical: false, params: { x: '{{ steps.a.output[lower("__PROTO__")] }}' } },
+      { id: 'after', critical: false, params: { y: '{{ steps.bad.output }}' } },
+      { id: 'other' },
+    ], [['a', 'bad'], ['bad', 'after']]), p.port);
+    const out = await done;
+    expect(out).toEqual({
+      status: 'success', results: { a: { from: 'a', params: {} }, other: { from: 'other', params: {} } },
+      errors: [{ step: 'bad', message: 'Its params could not be read: That property is not accessible', critical: false }],
+    });
+    const steps = actor.getSnapshot().context.steps;
+    expect(steps.bad).toEqual({ status: 'failed', attempt: 0, error: 'Its params could not be read: That property is not accessible' });
+    expect(steps.after).toMatchObject({ status: 'skipped', error: 'Skipped: bad did not finish' });
+    expect(p.log.sort()).toEqual(['start a#0', 'start other#0']);
+  });
+
+  it('params that cannot be read when a critical step starts halt the plan like its failure', async () => {
+    const p = controllablePort();
+    const { done, actor } = start(planDoc([
+      { id: 'a' }, { id: 'bad', params: { x: '{{ context[lower("__PROTO__")] }}' } }, { id: 'slow' },
+    ], [['a', 'bad']]), p.port);
+    await p.tick();
+    await p.finish('a');
+    const out = await done;
+    expect(out).toMatchObject({ status: 'failed', errors: [{ step: 'bad', message: 'Its params could not be read: That property is not accessible', critical: true }] });
+    expect(actor.getSnapshot().context.steps.slow!.status).toBe('cancelled');
+    expect(p.log).toEqual(['start a#0', 'start slow#0', 'abort slow']);
+  });
+
   it('retries with backoff, each attempt numbered', async () => {
     let calls = 0;
     const p = controllablePort(() => (++calls < 3 ? 'fail' : 'ok'));
