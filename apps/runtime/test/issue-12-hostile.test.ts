@@ -52,6 +52,22 @@ describe.each(backendsUnderTest())('issue 12: a hostile client (%s)', (backend) 
     expect(switchyardCode(await rejection(s.other.flows.get.query({ docId: install.flows[0]!.docId })))).toBe('NOT_FOUND');
   });
 
+  it('install/uninstall loops of one user do not inflate the install count: it counts installers', async () => {
+    await s.api.templates.publish.mutate({ bundle: bundle('loop') });
+    const installs = async () => (await s.api.templates.get.query({ id: 'loop' })).installs;
+    for (let i = 0; i < 3; i++) {
+      const { install } = await s.api.templates.install.mutate({ id: 'loop', acceptPermissions: ['tasks.write'] });
+      await s.api.templates.uninstall.mutate({ installId: install.id });
+    }
+    // Two installs side by side are one installer too.
+    await s.api.templates.install.mutate({ id: 'loop', acceptPermissions: ['tasks.write'] });
+    await s.api.templates.install.mutate({ id: 'loop', acceptPermissions: ['tasks.write'] });
+    expect(await installs()).toBe(1);
+    await s.other.templates.install.mutate({ id: 'loop', acceptPermissions: ['tasks.write'] });
+    expect(await installs()).toBe(2);
+    expect((await s.api.templates.search.query({ query: 'Template loop' })).items.find((t) => t.id === 'loop')?.installs).toBe(2);
+  });
+
   it('ratings outside 1-5 or not whole, and reviews over 5000 characters, are BAD_INPUT and change nothing', async () => {
     const before = await s.api.templates.get.query({ id: 'meeting-scheduler' });
     for (const stars of [0, 6, 2.5, -1, Number.NaN]) {
@@ -204,6 +220,31 @@ describe.each(backendsUnderTest())('issue 12: a hostile client (%s)', (backend) 
     expect(after.document.nodes.find((n) => n.id === 'task')!.params.title).toBe('Do it better');
   });
 
+  it('a condition trigger counts unread emails and contacts: publishing needs email.read and contacts.read, and an installed flow edited to start on one does not deploy until they are granted', async () => {
+    const onCondition = (id: string) => flow(id, [
+      { id: 'start', type: 'trigger.condition', params: { everyMinutes: 15, condition: 'trigger.unreadEmails > 10' } },
+      { id: 'task', type: 'action.createTask', params: { title: 'Inbox is filling up' } },
+    ], [{ id: 'e1', source: 'start', target: 'task' }]);
+    const underDeclared = await rejection(s.api.templates.publish.mutate({ bundle: bundle('cond', { documents: [onCondition('cond-flow')] }) }));
+    expect(switchyardCode(underDeclared)).toBe('BAD_INPUT');
+    expect(underDeclared.message).toContain('email.read, contacts.read');
+    const published = await s.api.templates.publish.mutate({ bundle: bundle('cond', { requiredPermissions: ['tasks.write', 'email.read', 'contacts.read'], documents: [onCondition('cond-flow')] }) });
+    expect(published.permissions).toEqual(['email.read', 'tasks.write', 'contacts.read']);
+    expect(switchyardCode(await rejection(s.api.templates.install.mutate({ id: 'cond', acceptPermissions: ['tasks.write'] })))).toBe('FORBIDDEN');
+
+    await s.api.templates.publish.mutate({ bundle: bundle('cond-edit') });
+    const { install } = await s.api.templates.install.mutate({ id: 'cond-edit', acceptPermissions: ['tasks.write'] });
+    const docId = install.flows[0]!.docId;
+    const { document } = await s.api.flows.get.query({ docId });
+    const edited = { ...document, nodes: document.nodes.map((n) => (n.id === 'start' ? { ...n, type: 'trigger.condition', params: { everyMinutes: 15, condition: '' } } : n)) };
+    const { diagnostics } = await s.api.flows.validate.mutate({ document: edited });
+    expect(diagnostics.filter((d) => d.nodeId === 'start').map((d) => d.message)).toEqual([expect.stringMatching(/without "email\.read" \(Read your emails\), "contacts\.read" \(Read your contacts\)/)]);
+    await s.api.flows.save.mutate({ document: edited as never });
+    expect(switchyardCode(await rejection(s.api.flows.deploy.mutate({ docId })))).toBe('INVALID_DOCUMENT');
+    await s.api.templates.grant.mutate({ installId: install.id, permissions: ['email.read', 'contacts.read'] });
+    expect(await s.api.flows.deploy.mutate({ docId })).toMatchObject({ version: 2 });
+  });
+
   it('an installed agent asked from another flow to use a tool outside its grant fails that step at run time, naming the permission', async () => {
     const helper = { ref: 'helper', name: 'Helper', skills: ['draft-email'], tools: ['getContact', 'createDraft'] };
     const published = await s.api.templates.publish.mutate({ bundle: bundle('grant-run', { requiredPermissions: ['tasks.write', 'contacts.read', 'email.draft'], agents: [helper] }) });
@@ -226,8 +267,7 @@ describe.each(backendsUnderTest())('issue 12: a hostile client (%s)', (backend) 
     expect(run.status).toBe('failed');
     const error = (run.nodes as Record<string, { state: string; error?: { code?: string; message?: string } }>).ask!;
     expect(error.state).toBe('failed');
-    // The dispatcher's FORBIDDEN reaches the step as the skill's failure: its message, non-retryable
-    // (the Run agent skill node reports every skill failure as BAD_INPUT; packages/actors/src/nodes/agent.ts).
-    expect(error.error).toMatchObject({ message: expect.stringContaining('installed from grant-run@1.0.0 without the permission "calendar.read"') });
+    // The dispatcher's FORBIDDEN reaches the step as the skill's failure: its message and its code, non-retryable.
+    expect(error.error).toMatchObject({ code: 'FORBIDDEN', message: expect.stringContaining('installed from grant-run@1.0.0 without the permission "calendar.read"') });
   });
 });

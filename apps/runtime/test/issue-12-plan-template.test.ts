@@ -99,4 +99,39 @@ describe.each(backendsUnderTest())('issue 12: the built-in plan template (%s)', 
     expect((await s.api.agents.list.query()).items).toEqual([]);
     expect(switchyardCode(await rejection(s.api.flows.get.query({ docId: flow!.docId })))).toBe('NOT_FOUND');
   });
+
+  it('an installed plan edited past its grant gets a diagnostic naming the permission, and plans.run refuses it (FORBIDDEN) until it is granted', async () => {
+    const t = await s.api.templates.get.query({ id: 'research-and-reach-out' });
+    const { install } = await s.api.templates.install.mutate({ id: t.id, name: 'Gated', acceptPermissions: t.permissions });
+    const docId = install.flows[0]!.docId;
+    // The user's own agent that may send email, chosen for the drafting step.
+    const mailer = await s.api.agents.create.mutate({ name: 'Mailer', skills: ['draft-email'], tools: ['getContact', 'createDraft', 'sendEmail'] });
+    const { document } = await s.api.flows.get.query({ docId });
+    const withAgent = (agent: string) => ({ ...document, nodes: document.nodes.map((n) => (n.id === 'email' ? { ...n, params: { ...n.params, agent } } : n)) });
+    const edited = withAgent(mailer.id);
+    const needsSend = (diagnostics: { nodeId?: string | undefined; severity: string; message: string }[]) =>
+      diagnostics.filter((d) => d.severity === 'error').map((d) => [d.nodeId, d.message]);
+    const expected = [['email', expect.stringContaining('without "email.send" (Send emails in your name): grant it on the Installed tab before running it')]];
+    expect(needsSend((await s.api.flows.validate.mutate({ document: edited })).diagnostics)).toEqual(expected);
+    expect(needsSend((await s.api.plans.validate.mutate({ document: edited })).diagnostics)).toEqual(expected);
+    // A step for any capable agent may be given the Mailer: it needs what the Mailer may use.
+    expect(needsSend((await s.api.flows.validate.mutate({ document: withAgent('any') })).diagnostics)).toEqual(expected);
+    await s.api.flows.save.mutate({ document: edited as never });
+
+    const john = await s.api.crm.contacts.create.mutate({ name: 'John Gate', email: 'john.gate@acme.test', company: 'Acme', relationshipStrength: 0.8 });
+    const runsBefore = (await s.query('select id from plan_runs')).length;
+    for (const input of [{ docId }, { docId, version: 2 }, { document: edited }]) {
+      const refused = await rejection(s.api.plans.run.mutate({ ...input, context: { contactId: john.id } }));
+      expect(switchyardCode(refused), JSON.stringify(Object.keys(input))).toBe('FORBIDDEN');
+      expect(refused.message).toContain('"email.send"');
+    }
+    // The version the install wrote (within the grant) still runs; nothing of the refused runs was stored.
+    expect((await s.query('select id from plan_runs')).length).toBe(runsBefore);
+    expect((await s.api.plans.run.mutate({ docId, version: 1, context: { contactId: john.id }, wait: true })).status).toBe('success');
+
+    await s.api.templates.grant.mutate({ installId: install.id, permissions: ['email.send'] });
+    expect(needsSend((await s.api.flows.validate.mutate({ document: edited })).diagnostics)).toEqual([]);
+    const run = await s.api.plans.run.mutate({ docId, context: { contactId: john.id }, wait: true });
+    expect(run.steps.map((x) => [x.name, x.status, x.agentName])).toEqual([['research', 'done', 'Gated · Researcher'], ['email', 'done', 'Mailer']]);
+  });
 });

@@ -3,6 +3,8 @@
  * PostgreSQL, the outbound guard and the LLM; tests and the editor's simulator use fakes.
  */
 
+import type { ErrorCode } from '@switchyard/schema';
+
 /** Identifies one visible effect; the runtime hashes `effectKey` into the idempotency key. */
 export interface EffectMeta {
   runId: string;
@@ -153,6 +155,8 @@ export interface AgentSkillOutcome {
   success: boolean;
   output: unknown;
   error?: string;
+  /** The typed code of a failure the runtime caught (FORBIDDEN: a tool outside an install's grant); absent for a skill's own failure. */
+  errorCode?: ErrorCode;
   sideEffects: { type: string; data: unknown }[];
   suggestedNextSteps: string[];
   /** Effects the agent proposed that wait for a person's approval. */

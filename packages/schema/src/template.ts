@@ -50,6 +50,8 @@ export const NODE_PERMISSIONS: Record<string, readonly NamedPermission[]> = {
   'trigger.emailReceived': ['email.read'],
   'trigger.emailSent': ['email.read'],
   'trigger.contactCreated': ['contacts.read'],
+  // Its check counts unread emails, follow-ups and contacts, and hands the figures to the flow.
+  'trigger.condition': ['email.read', 'contacts.read'],
   'condition.contactExists': ['contacts.read'],
   'action.sendEmail': ['email.send'],
   'action.draftReply': ['email.read', 'email.draft'],

@@ -462,18 +462,21 @@ export function createAgentsService(deps: AgentsServiceDeps) {
     });
     const context = { userId, agent: { id: agent.id, name: agent.name, systemPrompt: agent.systemPrompt, personalityPrompt: await memory.contextPrompt(agent.id, agent.personality) }, ports, ...(p.trigger === undefined ? {} : { trigger: p.trigger }) };
     let result: SkillResult;
+    let errorCode: ErrorCode | undefined;
     try {
       result = await skill.execute(p.params, context);
     } catch (e) {
       // A refused tool is the agent's failure, reported as data; anything else fails the request.
+      // Its code goes with it, so the step that asked fails as FORBIDDEN, not as a bad input.
       if (!(e instanceof SwitchyardError && e.code === 'FORBIDDEN')) throw e;
       result = { success: false, output: { error: e.message }, error: e.message };
+      errorCode = e.code;
     }
     await memory.addInteraction(agent.id, 'skill', p.skill, {
       type: 'skill', summary: `${skill.name}: ${result.success ? 'done' : result.error ?? 'failed'}`, ...(p.fromRun ? { runId: p.meta.runId } : {}),
     });
     return {
-      success: result.success, output: asJsonObject(result.output), ...(result.error ? { error: result.error } : {}),
+      success: result.success, output: asJsonObject(result.output), ...(result.error ? { error: result.error } : {}), ...(errorCode ? { errorCode } : {}),
       sideEffects: (result.sideEffects ?? []).map((e) => ({ type: e.type, data: asJson(e.data) })), suggestedNextSteps: result.suggestedNextSteps ?? [], pendingApprovals: report.pendingApprovals,
       ...(report.model ? { model: report.model } : {}), toolCalls: report.toolCalls, untrusted: report.untrusted,
     };

@@ -19,6 +19,7 @@ import { Migration0017ReplayCoherence } from './0017-replay-coherence';
 import { Migration0018ConditionTriggers } from './0018-condition-triggers';
 import { Migration0019BehaviorAudience } from './0019-behavior-audience';
 import { Migration0020LlmCallActivation } from './0020-llm-call-activation';
+import { Migration0021TemplateInstallers } from './0021-template-installers';
 
 /** Every migration in order. Listed explicitly so no filesystem glob is needed at run time. */
 export const migrationsList: MigrationObject[] = [
@@ -42,4 +43,5 @@ export const migrationsList: MigrationObject[] = [
   { name: '0018-condition-triggers', class: Migration0018ConditionTriggers },
   { name: '0019-behavior-audience', class: Migration0019BehaviorAudience },
   { name: '0020-llm-call-activation', class: Migration0020LlmCallActivation },
+  { name: '0021-template-installers', class: Migration0021TemplateInstallers },
 ];

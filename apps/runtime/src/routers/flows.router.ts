@@ -33,8 +33,9 @@ export const flowsRouter = router({
 
   /** Diagnostics for any document, even one that does not parse. */
   validate: authedProcedure.input(z.object({ document: z.unknown() })).mutation(async ({ ctx, input }) => (
-    // A plan: the plan analyser with the caller's agents (cycles, references, agents, skills).
-    (input.document as { kind?: unknown } | null)?.kind === 'plan' ? { diagnostics: await plansOf(ctx.services).validate(ctx.user.id, input.document) } : {
+    // A plan: the plan analyser with the caller's agents (cycles, references, agents, skills), and its install's grant.
+    (input.document as { kind?: unknown } | null)?.kind === 'plan' ? { diagnostics: [...(await plansOf(ctx.services).validate(ctx.user.id, input.document)),
+      ...(await templatePermissionDiagnostics(ctx.services.db.orm.em.fork() as never, ctx.user.id, input.document))] } : {
     // The compiler is pure; what depends on the caller's agents (tools, skills) is added here.
     diagnostics: [...compile(input.document).diagnostics, ...(await agentsOf(ctx.services).flowDiagnostics(ctx.user.id, input.document)),
       // A flow installed from a template may not need more than the install granted (issue 12).

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { AgentIdSchema, IdSchema, PLAN_RUN_STATUSES } from '@switchyard/schema';
+import { hostOf } from '../host/wiring';
 import { plansOf } from '../plans/wiring';
+import { refusePlanPastGrant, templatePermissionDiagnostics } from '../templates/grants';
 import { authedProcedure, router } from '../trpc';
 
 const RunId = z.object({ id: z.string().min(1).max(100) });
@@ -18,18 +20,24 @@ export const plansRouter = router({
 
   /** Diagnostics of a plan document against your agents (cycles, references, agents, skills), pinned to nodes. */
   validate: authedProcedure.input(z.object({ document: z.unknown() }))
-    .mutation(async ({ ctx, input }) => ({ diagnostics: await plansOf(ctx.services).validate(ctx.user.id, input.document) })),
+    .mutation(async ({ ctx, input }) => ({ diagnostics: [...(await plansOf(ctx.services).validate(ctx.user.id, input.document)),
+      // A plan installed from a template may not need more than the install granted (issue 12).
+      ...(await templatePermissionDiagnostics(ctx.services.db.orm.em.fork() as never, ctx.user.id, input.document))] })),
 
   /**
    * Starts a plan: a saved one (`docId`, optional `version`) or a document given inline. A plan with
    * errors is INVALID_DOCUMENT and nothing is stored. `wait: true` answers once the plan finished.
+   * A plan installed from a template that needs more than the install granted is FORBIDDEN.
    */
   run: authedProcedure
     .input(z.object({
       docId: IdSchema.optional(), version: z.number().int().positive().optional(), document: z.unknown().optional(),
       context: z.record(z.string(), z.unknown()).optional(), wait: z.boolean().default(false),
     }))
-    .mutation(({ ctx, input }) => plansOf(ctx.services).run(ctx.user.id, input)),
+    .mutation(async ({ ctx, input }) => {
+      await refusePlanPastGrant(ctx.services.db.orm.em.fork() as never, ctx.user.id, input, (docId, version) => hostOf(ctx.services).flows.exportDocument(ctx.user.id, docId, version));
+      return plansOf(ctx.services).run(ctx.user.id, input);
+    }),
 
   /** One run: status, steps (agent, attempt, output, times), outcome `{ status, results, errors, duration, summary }`, journal. */
   get: authedProcedure.input(RunId).query(({ ctx, input }) => plansOf(ctx.services).get(ctx.user.id, input.id)),

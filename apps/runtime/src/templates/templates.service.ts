@@ -332,7 +332,7 @@ export function createTemplatesService(deps: TemplatesDeps) {
 
     /**
      * Installs a template in one transaction: agents and flows are created (all or nothing), the
-     * install count rises and the install remembers `<template>@<version>`, the values and the
+     * install count rises (on the user's first install of it) and the install remembers `<template>@<version>`, the values and the
      * permissions granted. Deploying (optional) follows the commit, flow by flow.
      */
     async install(userId: string, input: { id: string; version?: string | undefined; name?: string | undefined; variables?: Record<string, unknown> | undefined; acceptPermissions: string[]; deploy?: boolean | undefined }) {
@@ -379,7 +379,10 @@ export function createTemplatesService(deps: TemplatesDeps) {
           // Plans are run, not deployed.
           if (doc.kind !== 'plan') docIds.push(doc.id);
         }
-        await sql(tx, 'update templates set install_count = install_count + 1 where id = ?', [t.id]);
+        // The count is of installers: a user's first install raises it, installing again does not
+        // (a concurrent second install waits on the first one's row and then inserts nothing).
+        const first = await sqlOne(tx, 'insert into template_installers (template_id, user_id, first_installed_at) values (?, ?, ?) on conflict do nothing returning user_id', [t.id, userId, at]);
+        if (first) await sql(tx, 'update templates set install_count = install_count + 1 where id = ?', [t.id]);
         return docIds;
       });
       const deployment = input.deploy ? await deployAll(userId, created) : { deployed: [], failed: [] };

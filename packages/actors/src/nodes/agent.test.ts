@@ -32,6 +32,18 @@ describe('agent.runSkill node', () => {
     expect((await simulateRun(cont, fake.ports, { triggerNodeId: 'start', payload: {} })).status).toBe('completed');
   });
 
+  it('a failed skill fails the node with the code the runtime gave it (FORBIDDEN), else BAD_INPUT', async () => {
+    const { machine } = compile(doc());
+    const fake = createFakePorts();
+    const failed = { success: false, output: {}, sideEffects: [], suggestedNextSteps: [], pendingApprovals: [] };
+    fake.ports.agents.runSkill = async () => ({ ...failed, error: 'Not granted: calendar.read', errorCode: 'FORBIDDEN' });
+    const refused = await simulateRun(machine!, fake.ports, { triggerNodeId: 'start', payload: {} });
+    expect(refused.status).toBe('failed');
+    expect(refused.context.nodes.ask?.error).toMatchObject({ code: 'FORBIDDEN', message: 'Not granted: calendar.read' });
+    fake.ports.agents.runSkill = async () => ({ ...failed, error: 'Contact not found' });
+    expect((await simulateRun(machine!, fake.ports, { triggerNodeId: 'start', payload: {} })).context.nodes.ask?.error).toMatchObject({ code: 'BAD_INPUT', message: 'Contact not found' });
+  });
+
   it('waits for the decisions on proposals the agent made, then continues with them', async () => {
     const { machine } = compile(doc());
     const fake = createFakePorts();

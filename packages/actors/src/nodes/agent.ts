@@ -34,8 +34,9 @@ export const runSkill: InvokeImplementation<'agent.runSkill'> = {
       }
       throw e;
     }
-    // A skill that reports failure is a node failure: retry / continue-on-error apply to it.
-    if (!result.success) throw new SwitchyardError('BAD_INPUT', result.error ?? `Skill ${inv.params.skill} failed`, { nonRetryable: true });
+    // A skill that reports failure is a node failure: retry / continue-on-error apply to it. Its code
+    // is the runtime's when it caught a typed error (FORBIDDEN: a tool outside an install's grant), else BAD_INPUT.
+    if (!result.success) throw new SwitchyardError(result.errorCode ?? 'BAD_INPUT', result.error ?? `Skill ${inv.params.skill} failed`, { nonRetryable: true });
     const approvals = result.pendingApprovals.length
       ? await agents.awaitApprovals(meta, result.pendingApprovals.map((a) => a.id), inv.signal)
       : [];
