@@ -93,6 +93,15 @@ describe.each(backendsUnderTest())('plans against a hostile client (%s)', (backe
     expect(await stored()).toEqual(before);
   });
 
+  it('a retry backoff longer than a timer holds (it would retry at once) is a diagnostic on retry.backoffMs; plans.run refuses it', async () => {
+    const before = await stored();
+    const doc = planDoc('patient', [{ id: 'a', skill: 'research-contact', agent: cast.researcher.id, params: { contactId: cast.john.id }, retry: { maxAttempts: 5, backoffMs: 3_600_000, factor: 10 } }]);
+    const message = 'The last retry would wait 42 days (backoffMs × factor^3); a step waits at most 2147483647 ms (about 24 days) between attempts: lower backoffMs, factor or maxAttempts';
+    expect((await s.api.plans.validate.mutate({ document: doc })).diagnostics).toEqual([{ code: 'invalid-params', severity: 'error', nodeId: 'a', path: ['nodes', 0, 'params', 'retry', 'backoffMs'], message }]);
+    expect(await fails(s.api.plans.run.mutate({ document: doc }))).toMatchObject({ code: 'INVALID_DOCUMENT', message, issues: [expect.objectContaining({ path: ['nodes', 0, 'params', 'retry', 'backoffMs'] })] });
+    expect(await stored()).toEqual(before);
+  });
+
   it("another user's agents, plans and runs are out of reach; nothing of theirs or yours changes", async () => {
     const theirs = await s.other.agents.create.mutate({ name: 'Their Researcher', skills: ['research-contact'], tools: [...RESEARCH_TOOLS] });
     const mine = await s.api.flows.save.mutate({ document: { ...planDoc('my-saved-plan', [{ id: 'a', skill: 'research-contact', params: { contactId: cast.john.id } }]), schemaVersion: 1 as const, kind: 'plan' as const } });

@@ -18,6 +18,12 @@ export function planSizeProblem(document: unknown): Diagnostic | null {
   return { code: 'invalid-document', severity: 'error', message: `A plan holds at most ${MAX_PLAN_STEPS} steps (this one has ${nodes.length}): split it into smaller plans`, path: ['nodes'] };
 }
 
+/**
+ * The longest wait between two attempts of a plan step: the most a timer can hold (2^31-1 ms,
+ * about 24.8 days). A longer `setTimeout` fires at once, so a bigger backoff would retry at once.
+ */
+export const MAX_PLAN_BACKOFF_MS = 2_147_483_647;
+
 /** `plans.fromTask` input: a task in plain words and optional context (the seed's CoordinationTask). */
 export const PlanTaskSchema = z.object({
   description: z.string().trim().min(1, 'Describe the task').max(5000),

@@ -1,5 +1,5 @@
 import {
-  ANY_AGENT, FlowDocumentSchema, planStepNode, type Diagnostic, type FlowDocument,
+  ANY_AGENT, FlowDocumentSchema, MAX_PLAN_BACKOFF_MS, planStepNode, type Diagnostic, type FlowDocument,
 } from '@switchyard/schema';
 import { parseExpression, templateExpressions } from '../expression';
 
@@ -99,6 +99,15 @@ export function analyzePlan(input: unknown, facts?: PlanFacts): PlanAnalysis {
       return;
     }
     const prm = p.data;
+    // The last retry waits backoffMs * factor^(maxAttempts-2): more than a timer holds would retry at once.
+    const { maxAttempts, backoffMs, factor } = prm.retry;
+    const longest = maxAttempts > 1 ? backoffMs * factor ** (maxAttempts - 2) : 0;
+    if (longest > MAX_PLAN_BACKOFF_MS) {
+      err({
+        code: 'invalid-params', nodeId: node.id, path: ['nodes', index, 'params', 'retry', 'backoffMs'],
+        message: `The last retry would wait ${Math.round(longest / 86_400_000).toLocaleString('en-US')} days (backoffMs × factor^${maxAttempts - 2}); a step waits at most ${MAX_PLAN_BACKOFF_MS} ms (about 24 days) between attempts: lower backoffMs, factor or maxAttempts`,
+      });
+    }
     const other = byName.get(prm.name);
     if (other) err({ code: 'duplicate-id', message: `Two steps are named "${prm.name}": result names must be unique`, nodeId: node.id, path: ['nodes', index, 'params', 'name'] });
     else byName.set(prm.name, node.id);

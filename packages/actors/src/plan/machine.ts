@@ -1,5 +1,5 @@
 import { assign, fromPromise, setup, type AnyActorLogic, type AnyEventObject } from 'xstate';
-import type { PlanOutcome, PlanRunStatus, PlanStepStatus } from '@switchyard/schema';
+import { MAX_PLAN_BACKOFF_MS, type PlanOutcome, type PlanRunStatus, type PlanStepStatus } from '@switchyard/schema';
 import { renderParams } from '../expression';
 import type { PlanSpec, PlanStepSpec } from './analyze';
 
@@ -65,9 +65,13 @@ export function stepParamsProblem(step: PlanStepSpec, ctx: Pick<PlanContext, 'st
   }
 }
 
-/** The delay before attempt `attempt` (1-based retries): backoff * factor^(attempt-1). */
+/**
+ * The delay before attempt `attempt` (1-based retries): backoff * factor^(attempt-1), at most
+ * `MAX_PLAN_BACKOFF_MS` (a longer timer fires at once). The analyser refuses a plan that would wait
+ * longer; the cap holds for runs stored before that rule.
+ */
 export const backoffDelay = (step: PlanStepSpec, attempt: number) =>
-  Math.round(step.retry.backoffMs * step.retry.factor ** Math.max(0, attempt - 1));
+  Math.min(MAX_PLAN_BACKOFF_MS, Math.round(step.retry.backoffMs * step.retry.factor ** Math.max(0, attempt - 1)));
 
 const message = (e: unknown) => (e instanceof Error ? e.message : typeof e === 'string' ? e : JSON.stringify(e));
 

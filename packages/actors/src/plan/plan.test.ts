@@ -1,7 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { MAX_PLAN_BACKOFF_MS } from '@switchyard/schema';
 import { createActor, toPromise } from 'xstate';
 import { analyzePlan, type PlanFacts } from './analyze';
-import { createPlanMachine, planStepActor, type PlanMachineInput, type PlanPort, type PlanStepRequest } from './machine';
+import { backoffDelay, createPlanMachine, planStepActor, type PlanMachineInput, type PlanPort, type PlanStepRequest } from './machine';
 
 type StepDef = { id: string; name?: string; skill?: string; agent?: string; params?: Record<string, unknown>; critical?: boolean; retry?: Record<string, number>; timeoutMs?: number };
 const planDoc = (steps: StepDef[], edges: [string, string][]) => ({
@@ -140,6 +141,38 @@ describe('plan machine', () => {
     const out = await done;
     expect(p.log).toEqual(['start a#0', 'start a#1', 'start a#2']);
     expect(out.status).toBe('success');
+  });
+
+  describe('a backoff longer than a timer holds', () => {
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    it('waits the longest a timer holds instead of retrying at once (a run stored before the analyser refused it)', async () => {
+      // Fake timers behave like Node's: a delay over 2^31-1 ms fires after 1 ms.
+      vi.useFakeTimers();
+      const p = controllablePort(() => 'fail');
+      const { plan } = analyzePlan(planDoc([{ id: 'a' }], []));
+      const spec = { ...plan!, steps: [{ ...plan!.steps[0]!, retry: { maxAttempts: 2, backoffMs: 3_000_000_000, factor: 2 } }] };
+      const actor = createActor(createPlanMachine(spec).provide({ actors: { runStep: planStepActor(p.port) } }), { input: {} }).start();
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(p.log).toEqual(['start a#0']);
+      expect(actor.getSnapshot().value).toEqual({ active: { a: 'backoff' } });
+      await vi.advanceTimersByTimeAsync(MAX_PLAN_BACKOFF_MS - 1000);
+      expect(p.log).toEqual(['start a#0', 'start a#1']);
+      expect(backoffDelay(spec.steps[0]!, 5)).toBe(MAX_PLAN_BACKOFF_MS);
+    });
+
+    it('is refused by the analyser on the step\'s retry.backoffMs; the longest that fits passes', () => {
+      const at = (retry: Record<string, number>) => analyzePlan(planDoc([{ id: 'ok' }, { id: 'a', retry }], [])).diagnostics;
+      expect(at({ maxAttempts: 10, backoffMs: 3_600_000, factor: 10 })).toEqual([{
+        code: 'invalid-params', severity: 'error', nodeId: 'a', path: ['nodes', 1, 'params', 'retry', 'backoffMs'],
+        message: 'The last retry would wait 4,166,667 days (backoffMs × factor^8); a step waits at most 2147483647 ms (about 24 days) between attempts: lower backoffMs, factor or maxAttempts',
+      }]);
+      // 3,600,000 × 2^8 ms is about 11 days: within a timer.
+      expect(at({ maxAttempts: 10, backoffMs: 3_600_000, factor: 2 })).toEqual([]);
+      expect(at({ maxAttempts: 1, backoffMs: 3_600_000, factor: 10 })).toEqual([]);
+    });
   });
 
   it('an attempt that takes longer than the timeout is aborted and counts as a failure', async () => {
