@@ -232,6 +232,73 @@ describe('monitor', () => {
     expect(errors).toEqual([]);
     await context.close();
   }, 240_000);
+
+  test('a click on a live run opens its flow’s canvas following it; a finished run shows how it ended; a bad id says so', async () => {
+    const api = apiClient(a);
+    const follow = flow('canvas-follow', 'Ask, then a task', [n('start', 'trigger.manual', 0), n('ok', 'flow.approval', 300, { title: 'Go ahead?' }), n('task', 'action.createTask', 600, { title: 'Approved on the canvas' })], [['start', 'ok'], ['ok', 'task', 'approved']]);
+    const other = flow('canvas-other', 'Just a task', [n('start', 'trigger.manual', 0), n('task', 'action.createTask', 300, { title: 'Another flow' })], [['start', 'task']]);
+    for (const doc of [follow, other]) {
+      await api.flows.save.mutate({ document: doc });
+      await api.flows.deploy.mutate({ docId: doc.id });
+    }
+    const runId = (await api.runs.start.mutate({ docId: 'canvas-follow' })).runId;
+    const otherRun = (await api.runs.start.mutate({ docId: 'canvas-other' })).runId;
+    for (let t = 0; t < 200 && (await api.runs.get.query({ runId })).status !== 'waiting'; t++) await new Promise((res) => setTimeout(res, 100));
+
+    const { context, page, errors } = await newPage(browser);
+    await page.setViewportSize({ width: 1440, height: 900 });
+    // On process B (the run is A's when there are two).
+    await page.goto(`${b.baseUrl}/?token=${encodeURIComponent(b.token)}`);
+    await page.getByTestId('nav-monitor').click();
+    const row = page.locator(`[data-testid="actor-row"][data-id="${runId}"]`);
+    await row.waitFor();
+    await shot(page, 'live-actors-open-on-canvas');
+    await row.getByTestId('open-canvas').click();
+
+    // The flow's canvas, following the run: the approval step waits, the trigger ran, the run panel offers the decision.
+    await page.getByTestId('editor').waitFor();
+    expect(new URL(page.url()).pathname).toBe(`/flows/canvas-follow/runs/${runId}`);
+    const node = (id: string) => page.locator(`[data-testid="canvas-node"][data-node-id="${id}"]`);
+    await page.waitForFunction(() => document.querySelector('[data-testid="canvas-node"][data-node-id="ok"]')?.getAttribute('data-run-state') === 'waiting');
+    expect(await node('start').getAttribute('data-run-state')).toBe('succeeded');
+    expect(await node('task').getAttribute('data-run-state')).toBe('pending');
+    expect(await page.getByTestId('run-panel').getAttribute('data-run-status')).toBe('waiting');
+    expect(await page.getByTestId('followed-run').textContent()).toContain(`Run ${runId.slice(0, 8)} · waiting · version 1`);
+    await shot(page, 'canvas-following-live-run');
+
+    // Live: approved on the canvas (through B when A holds the run), the task step and the run finish on screen.
+    await page.getByTestId('approve').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="run-panel"]')?.getAttribute('data-run-status') === 'completed', undefined, { timeout: 30_000 });
+    expect(await node('task').getAttribute('data-run-state')).toBe('succeeded');
+    expect(await page.getByTestId('followed-run').getAttribute('data-run-status')).toBe('completed');
+    await shot(page, 'canvas-followed-run-completed');
+
+    // A finished run opened from its timeline: the canvas shows its final state.
+    await page.getByTestId('followed-run-timeline').click();
+    await page.getByTestId('run-timeline').waitFor();
+    // The run's page is its own crumb: no tab is underlined beside it.
+    expect(await page.locator('.mon-tab--active').allTextContents()).toEqual([`Run ${runId.slice(0, 8)}`]);
+    await shot(page, 'run-timeline-open-on-canvas');
+    await page.getByTestId('open-canvas').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="followed-run"]')?.getAttribute('data-run-status') === 'completed');
+    expect(await node('task').getAttribute('data-run-state')).toBe('succeeded');
+    expect(await node('ok').getAttribute('data-run-state')).toBe('succeeded');
+
+    // A run id no run of this user has, and a run of another flow: a message, and nothing painted.
+    await page.goto(`${b.baseUrl}/flows/canvas-follow/runs/00000000-0000-4000-8000-000000000000`);
+    await page.getByTestId('status').waitFor();
+    expect(await page.getByTestId('status').textContent()).toContain('There is no run 00000000-0000-4000-8000-000000000000 among yours');
+    expect(await node('ok').getAttribute('data-run-state')).toBe('');
+    await shot(page, 'canvas-unknown-run');
+    await page.goto(`${b.baseUrl}/flows/canvas-follow/runs/${otherRun}`);
+    await page.getByTestId('status').waitFor();
+    expect(await page.getByTestId('status').textContent()).toContain('is a run of another flow (“canvas-other”)');
+    expect(await node('task').getAttribute('data-run-state')).toBe('');
+    expect(await page.getByTestId('run').isEnabled()).toBe(true);
+
+    expect(errors).toEqual([]);
+    await context.close();
+  }, 120_000);
 });
 
 /**

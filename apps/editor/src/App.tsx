@@ -118,7 +118,7 @@ export function App({ loginToken }: { loginToken: string | null }) {
                 </div>
               }
             >
-              <EditorPage key={route.docId} client={session.client} docId={route.docId} onUnauthorized={sessionEnded} />
+              <EditorPage key={route.docId} client={session.client} docId={route.docId} runId={route.runId ?? null} onUnauthorized={sessionEnded} />
             </Suspense>
           </AppShell>
         );

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decidePop, indexOf, parseRoute } from './router';
+import { decidePop, hrefOf, indexOf, parseRoute } from './router';
 
 const editor = { path: '/flows/welcome', index: 3 };
 
@@ -58,5 +58,16 @@ describe('parseRoute', () => {
     expect(parseRoute('/nope')).toEqual({ page: 'not-found', path: '/nope' });
     expect(parseRoute('/flows/9bad')).toEqual({ page: 'not-found', path: '/flows/9bad' });
     expect(parseRoute('/flows/a/b')).toEqual({ page: 'not-found', path: '/flows/a/b' });
+  });
+
+  it('issue 13: a flow opened on one of its runs, and back to its path', () => {
+    const runId = '0b6c8f3e-3a52-4d0a-9a43-2f6f3b9c1d7e';
+    const route = parseRoute(`/flows/welcome/runs/${runId}`);
+    expect(route).toEqual({ page: 'editor', docId: 'welcome', runId });
+    expect(hrefOf(route)).toBe(`/flows/welcome/runs/${runId}`);
+    expect(hrefOf({ page: 'editor', docId: 'welcome' })).toBe('/flows/welcome');
+    // Not a run id: a not-found page, not the flow without its run.
+    expect(parseRoute('/flows/welcome/runs/42')).toEqual({ page: 'not-found', path: '/flows/welcome/runs/42' });
+    expect(parseRoute('/flows/welcome/runs/')).toEqual({ page: 'not-found', path: '/flows/welcome/runs/' });
   });
 });

@@ -1,7 +1,7 @@
 import { useEffect, useSyncExternalStore } from 'react';
 
 /**
- * A tiny history router: `/` (flows), `/flows/:docId` (editor), `/agents[/:id]`, and a not-found page
+ * A tiny history router: `/` (flows), `/flows/:docId[/runs/:runId]` (editor, following a run), `/agents[/:id]`, and a not-found page
  * for any other path. The runtime serves the SPA
  * for any path. Pages that hold unsaved work register a guard that in-app navigation and
  * Back/Forward ask first.
@@ -9,7 +9,8 @@ import { useEffect, useSyncExternalStore } from 'react';
 
 export type Route =
   | { page: 'flows' }
-  | { page: 'editor'; docId: string }
+  /** With `runId`, the canvas opens following that run (its live overlay and run panel). */
+  | { page: 'editor'; docId: string; runId?: string }
   | { page: 'agents' }
   | { page: 'agent'; agentId: string }
   | { page: 'monitor'; tab: 'live' | 'history' | 'metrics'; runId?: string }
@@ -44,8 +45,8 @@ export function parseRoute(pathname: string): Route {
   if (monitor) return monitor[2] ? { page: 'monitor', tab: 'history', runId: monitor[2] } : { page: 'monitor', tab: (monitor[1] as 'history' | 'metrics' | undefined) ?? 'live' };
   const agent = /^\/agents\/([A-Za-z0-9_-]{1,100})\/?$/.exec(pathname);
   if (agent?.[1]) return { page: 'agent', agentId: agent[1] };
-  const match = /^\/flows\/([A-Za-z][A-Za-z0-9_-]{0,63})\/?$/.exec(pathname);
-  if (match?.[1]) return { page: 'editor', docId: match[1] };
+  const match = /^\/flows\/([A-Za-z][A-Za-z0-9_-]{0,63})(?:\/runs\/([0-9a-f-]{36}))?\/?$/.exec(pathname);
+  if (match?.[1]) return match[2] ? { page: 'editor', docId: match[1], runId: match[2] } : { page: 'editor', docId: match[1] };
   if (pathname === '' || /^\/(flows\/?)?$/.test(pathname)) return { page: 'flows' };
   // Anything else is a mistyped or stale link: say so rather than show the flow list as if it were it.
   return { page: 'not-found', path: pathname };
@@ -54,7 +55,7 @@ export function parseRoute(pathname: string): Route {
 export const hrefOf = (route: Route): string => {
   switch (route.page) {
     case 'editor':
-      return `/flows/${route.docId}`;
+      return route.runId ? `/flows/${route.docId}/runs/${route.runId}` : `/flows/${route.docId}`;
     case 'agents':
       return '/agents';
     case 'agent':

@@ -23,7 +23,7 @@ import { fromPromise } from 'xstate';
 import { LeaveGuard } from '../components/LeaveGuard';
 import { useConfirm } from '../components/ConfirmDialog';
 import { hrefOf, linkHandler, navigate } from '../router';
-import { describeError, type ApiClient, type QueryOutput } from '../trpc';
+import { describeError, errorCode, type ApiClient, type QueryOutput } from '../trpc';
 import { nodeTypes, type FlowCanvasNode } from './FlowNodeView';
 import { cloneSubgraph, connectionProblem, docIdFromName, freeSpot, newEdgeId, newNodeId, primaryTrigger, specOf, toDocument, type Graph } from './graph';
 import type { Decision } from '../agents/ProposalCard';
@@ -112,7 +112,11 @@ const NODE_SIZE = { width: 240, height: 110 };
 const MINIMAP_COLORS: Record<string, string> = { trigger: '#d97706', condition: '#7c3aed', action: '#3b5bdb', agent: '#0d9488', flow: '#64748b' };
 const minimapColor = (n: FlowCanvasNode) => MINIMAP_COLORS[specOf(n.data.type)?.category ?? ''] ?? '#cfd4dc';
 
-export function Editor({ client, initial }: { client: ApiClient; initial: LoadedFlow }) {
+/**
+ * The canvas editor of one flow. With `followRunId` (the `/flows/:docId/runs/:runId` route, opened from the
+ * Monitor) it follows that run as it follows one started here: its node badges, edges and run panel.
+ */
+export function Editor({ client, initial, followRunId = null }: { client: ApiClient; initial: LoadedFlow; followRunId?: string | null }) {
   const flow = initial.flow;
   const baseDoc = useRef<FlowDocument>(initial.document);
   const [nodes, setNodes] = useState<FlowCanvasNode[]>(() => toCanvasNodes(initial.document));
@@ -454,6 +458,13 @@ export function Editor({ client, initial }: { client: ApiClient; initial: Loaded
   }, [status]);
 
   // ----- run watching over SSE -----
+  // A run opened from the Monitor (the route's run id) is followed like one started here.
+  useEffect(() => {
+    if (!followRunId) return;
+    setStatus(null);
+    send({ type: 'FOLLOW', runId: followRunId });
+  }, [followRunId, send]);
+
   const runId = ctx.runId;
   useEffect(() => {
     if (!runId) return;
@@ -462,14 +473,29 @@ export function Editor({ client, initial }: { client: ApiClient; initial: Loaded
       { runId },
       {
         onData: (view) => {
+          // Only a run of this flow is painted on its canvas (a link may pair a flow with another flow's run).
+          if (view.docId !== flow.docId) {
+            sub.unsubscribe();
+            setStatus({ tone: 'error', text: `Run ${runId.slice(0, 8)} is a run of another flow${view.docId ? ` (“${view.docId}”)` : ''}, not of this one: open it from the Monitor.` });
+            send({ type: 'RUN_ENDED' });
+            return;
+          }
           setRunView(view as RunViewData);
           if (FINAL_RUN.has(view.status)) send({ type: 'RUN_ENDED' });
         },
-        onError: (error) => setStatus({ tone: 'error', text: describeError(error, 'follow the run') }),
+        onError: (error) => {
+          setStatus({
+            tone: 'error',
+            text: errorCode(error) === 'NOT_FOUND'
+              ? `There is no run ${runId} among yours: the id is wrong, or the run belongs to another user.`
+              : describeError(error, 'follow the run'),
+          });
+          send({ type: 'RUN_ENDED' });
+        },
       },
     );
     return () => sub.unsubscribe();
-  }, [runId, client, send]);
+  }, [runId, client, send, flow.docId]);
 
   const startRun = useCallback(
     (request: RunRequest) => {
@@ -638,6 +664,19 @@ export function Editor({ client, initial }: { client: ApiClient; initial: Loaded
               <MiniMap position="bottom-right" pannable zoomable nodeStrokeWidth={3} nodeColor={minimapColor} />
               {document.kind === 'plan' ? <PlanLanes client={client} nodes={nodes} /> : null}
               {planRun.run ? <PlanRunPanel run={planRun.run} onClose={planRun.close} /> : null}
+              {followRunId && runId === followRunId && runView ? (
+                <Panel position="top-left">
+                  <div className="followed-run" data-testid="followed-run" data-run-status={runView.status}>
+                    <span>
+                      Run <code>{runView.id.slice(0, 8)}</code> · <strong>{runView.status}</strong> · version {runView.flowVersion}
+                      {runView.flowVersion !== ctx.version ? <span className="muted"> (the canvas shows version {ctx.version})</span> : null}
+                    </span>
+                    <a href={hrefOf({ page: 'monitor', tab: 'history', runId: runView.id })} onClick={linkHandler(hrefOf({ page: 'monitor', tab: 'history', runId: runView.id }))} data-testid="followed-run-timeline">
+                      Timeline
+                    </a>
+                  </div>
+                </Panel>
+              ) : null}
               {status ? (
                 <Panel position="top-center">
                   <div className={`toast toast--${status.tone}`} role={status.tone === 'error' ? 'alert' : 'status'} data-testid="status">

@@ -119,6 +119,31 @@ describe('editor session machine', () => {
     expect(actor.getSnapshot().matches({ activity: 'idle' })).toBe(true);
   });
 
+  it('issue 13: follows a run started elsewhere (no start, no save), another one after it, and a new run here replaces it', async () => {
+    const starts: string[] = [];
+    const { actor, saves } = start({ startRun: async () => (starts.push('start'), { runId: 'r-new', savedVersion: null }) });
+    actor.send({ type: 'EDIT', document: valid });
+    actor.send({ type: 'FOLLOW', runId: 'r-monitor' });
+    let snap = actor.getSnapshot();
+    expect(snap.matches({ activity: { running: 'watching' } })).toBe(true);
+    expect(snap.context.runId).toBe('r-monitor');
+    expect([starts, saves]).toEqual([[], []]);
+    // Another run opened while following: the session follows that one.
+    actor.send({ type: 'FOLLOW', runId: 'r-other' });
+    expect(actor.getSnapshot().context.runId).toBe('r-other');
+    // A finished run: the session is idle again and keeps the run it showed.
+    actor.send({ type: 'RUN_ENDED' });
+    snap = actor.getSnapshot();
+    expect(snap.matches({ activity: 'idle' })).toBe(true);
+    expect(snap.context.runId).toBe('r-other');
+    // Running from the canvas starts a run of its own and follows it instead.
+    actor.send({ type: 'RUN', request: { payload: {}, eventType: null, triggerNodeId: 'start', asEvent: false } });
+    expect(actor.getSnapshot().context.runId).toBeNull();
+    await waitFor(actor, (s) => s.matches({ activity: { running: 'watching' } }));
+    expect(actor.getSnapshot().context.runId).toBe('r-new');
+    expect(starts).toEqual(['start']);
+  });
+
   it('undeployed (issue 9: undeploy from the editor): the deployed version goes, unsaved edits stay unsaved', async () => {
     const { actor } = start();
     actor.send({ type: 'EDIT', document: valid });

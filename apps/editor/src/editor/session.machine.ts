@@ -6,7 +6,7 @@ import { and, assign, fromPromise, not, raise, setup, stateIn } from 'xstate';
 /**
  * The editor's session: whether the document has unsaved changes (and is being saved), whether
  * its diagnostics are current (a compile after every edit, debounced for big documents), and what the session is
- * busy with (deploying, starting and watching a run). Three parallel regions, so "deploying a
+ * busy with (deploying, starting and watching a run, or watching one started elsewhere). Three parallel regions, so "deploying a
  * document that is still being saved" or "deploying with errors" cannot happen: the guards and
  * regions rule those out rather than flags scattered over components.
  *
@@ -52,6 +52,8 @@ export type SessionEvent =
   | { type: 'SAVE' }
   | { type: 'DEPLOY' }
   | { type: 'RUN'; request: RunRequest }
+  /** Follow a run that exists already (opened from the Monitor: `/flows/:docId/runs/:runId`), as one started here is. */
+  | { type: 'FOLLOW'; runId: string }
   | { type: 'RUN_ENDED' }
   | { type: 'RESET'; document: FlowDocument; version: number; deployedVersion: number | null }
   | { type: 'DISMISS_ERROR' }
@@ -97,6 +99,7 @@ export const editorSessionMachine = setup({
     cheapToCompile: ({ event }) => event.type === 'EDIT' && event.document.nodes.length <= IMMEDIATE_COMPILE_MAX_NODES,
   },
   actions: {
+    follow: assign({ runId: ({ event }) => (event.type === 'FOLLOW' ? event.runId : null), error: null }),
     compileEdit: assign({ diagnostics: ({ context, event }) => compile(event.type === 'EDIT' ? event.document : context.document).diagnostics }),
   },
   delays: { compileDebounce: COMPILE_DEBOUNCE_MS },
@@ -201,6 +204,7 @@ export const editorSessionMachine = setup({
               target: 'deploying',
             },
             RUN: { guard: not(stateIn({ doc: 'saving' })), target: 'running' },
+            FOLLOW: { target: 'running.watching', actions: 'follow' },
           },
         },
         deploying: {
@@ -226,9 +230,10 @@ export const editorSessionMachine = setup({
         },
         running: {
           initial: 'starting',
-          entry: assign({ error: null, runId: null }),
           states: {
             starting: {
+              // A run started here: no earlier run or error stays on screen while it starts.
+              entry: assign({ error: null, runId: null }),
               invoke: {
                 src: 'startRun',
                 input: ({ context, event, self }) => ({
@@ -250,7 +255,10 @@ export const editorSessionMachine = setup({
               },
             },
             watching: {
-              on: { RUN: { target: '#editorSession.activity.running', reenter: true } },
+              on: {
+                RUN: { target: '#editorSession.activity.running', reenter: true },
+                FOLLOW: { actions: 'follow' },
+              },
             },
           },
           on: { RUN_ENDED: 'idle' },

@@ -58,6 +58,7 @@ export function RunTimeline({ client, runId, onUnauthorized }: { client: ApiClie
   const pos = (iso: string) => ((Date.parse(iso) - scale.start) / scale.span) * 100;
   const chosen = selected === null ? null : data.spans[selected] ?? null;
   const flowHref = hrefOf({ page: 'editor', docId: run.docId });
+  const canvasHref = hrefOf({ page: 'editor', docId: run.docId, runId: run.id });
   const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => ({ f, label: formatDuration(f * scale.span) }));
 
   return (
@@ -86,7 +87,11 @@ export function RunTimeline({ client, runId, onUnauthorized }: { client: ApiClie
           ) : null}
           {run.error ? <p className="mon-error">{run.error.nodeId ? `${run.error.nodeId}: ` : ''}{run.error.message}</p> : run.reason ? <p className="muted">{run.reason}</p> : null}
         </div>
-        <a className="button button--secondary button--small" href={flowHref} onClick={linkHandler(flowHref)} data-testid="open-flow">Open flow</a>
+        <div className="mon-run-actions">
+          <a className="button button--primary button--small" href={canvasHref} onClick={linkHandler(canvasHref)} data-testid="open-canvas"
+            title={['running', 'waiting'].includes(run.status) ? 'The flow\'s canvas, following this run live' : 'The flow\'s canvas, showing how this run ended'}>Open on canvas</a>
+          <a className="button button--secondary button--small" href={flowHref} onClick={linkHandler(flowHref)} data-testid="open-flow">Open flow</a>
+        </div>
       </div>
 
       <div className="mon-gantt" data-testid="gantt">

@@ -8,8 +8,8 @@ import { linkHandler } from '../router';
 import { describeError, errorCode, isUnauthorized, type ApiClient } from '../trpc';
 import { useRemote } from '../useRemote';
 
-/** `/flows/:docId`: loads the flow, then hands it to the canvas editor. */
-export function EditorPage({ client, docId, onUnauthorized }: { client: ApiClient; docId: string; onUnauthorized: () => void }) {
+/** `/flows/:docId[/runs/:runId]`: loads the flow, then hands it to the canvas editor (following the run, if any). */
+export function EditorPage({ client, docId, runId = null, onUnauthorized }: { client: ApiClient; docId: string; runId?: string | null; onUnauthorized: () => void }) {
   const load = useCallback(() => client.flows.get.query({ docId }), [client, docId]);
   const flow = useRemote(load);
   const unauthorized = flow.status === 'error' && isUnauthorized(flow.error);
@@ -45,7 +45,7 @@ export function EditorPage({ client, docId, onUnauthorized }: { client: ApiClien
     <ReactFlowProvider key={`${docId}`}>
       {/* Agent steps on the canvas show their agent's live status. */}
       <AgentActivityProvider client={client}>
-        <Editor client={client} initial={flow.data} />
+        <Editor client={client} initial={flow.data} followRunId={runId} />
       </AgentActivityProvider>
     </ReactFlowProvider>
   );

@@ -33,7 +33,8 @@ export function MonitorPage({ client, tab, runId, onUnauthorized }: {
       <nav className="mon-tabs" aria-label="Monitor">
         {TABS.map((t) => {
           const href = hrefOf({ page: 'monitor', tab: t.id });
-          const current = t.id === tab && !(runId && t.id !== 'history');
+          // A run's page is its own (the crumb after the tabs): no tab is current beside it.
+          const current = t.id === tab && !runId;
           return (
             <a key={t.id} href={href} onClick={linkHandler(href)} className={`mon-tab${current ? ' mon-tab--active' : ''}`} aria-current={current ? 'page' : undefined} data-testid={`tab-${t.id}`}>
               {t.label}
