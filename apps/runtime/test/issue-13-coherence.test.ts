@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { BUSINESS_HOURS, backendsUnderTest, switchyardCode } from './host-support';
 import { rejection } from './support/test-db';
 import { startAgentsServer } from './support/agents-support';
-import { leavesOf, normalise, statesValue } from '../src/monitor/coherence';
+import { PROBE_INTERVAL_MS, leavesOf, normalise, statesValue } from '../src/monitor/coherence';
 
 const DAY = 86_400_000;
 
@@ -14,10 +14,19 @@ const DAY = 86_400_000;
  */
 async function startMemoryModel() {
   const asked: string[] = [];
+  // While held, answers wait for `release()`; `waitForQuestion()` resolves once a question arrived.
+  let held: Promise<void> | null = null;
+  let release = () => {};
+  let arrived = 0;
+  let heldAt = 0;
+  let questionArrived = () => {};
   const server = http.createServer((req, res) => {
     let raw = '';
     req.on('data', (c: Buffer) => (raw += c.toString()));
-    req.on('end', () => {
+    req.on('end', async () => {
+      arrived += 1;
+      questionArrived();
+      if (held) await held;
       const body = JSON.parse(raw) as { model: string; messages: { role: string; content: string }[] };
       const system = body.messages.find((m) => m.role === 'system')?.content ?? '';
       const question = body.messages.at(-1)?.content ?? '';
@@ -37,6 +46,21 @@ async function startMemoryModel() {
   const { port } = server.address() as AddressInfo;
   return {
     asked,
+    hold: () => {
+      heldAt = arrived;
+      held = new Promise<void>((r) => (release = () => {
+        held = null;
+        r();
+      }));
+    },
+    release: () => release(),
+    /** Resolves once a question arrived since `hold()`. */
+    waitForQuestion: () => new Promise<void>((r) => {
+      questionArrived = () => {
+        if (arrived > heldAt) r();
+      };
+      questionArrived();
+    }),
     env: { OPENAI_BASE_URL: `http://127.0.0.1:${port}/v1`, OPENAI_API_KEY: 'sk-test', SWITCHYARD_MODEL: 'memory-model' },
     stop: () => new Promise<void>((r) => server.close(() => r())),
   };
@@ -104,7 +128,8 @@ describe.each(backendsUnderTest())('coherence across sessions (%s)', (backend) =
     // The audit trail: question, answer, verdict.
     const trail = await s.api.monitor.coherenceProbes.query({ agentId: ann.id });
     expect(trail.find((p) => p.key === 'hazy-detail')).toMatchObject({ consistent: false, answer: 'I believe it was purple.', expected: 'green', model: 'memory-model' });
-    // One agent only, one fact: probed again on its own.
+    // One agent only, one fact: probed again on its own (a minute later: the probe's rate limit).
+    s.clock.set(BUSINESS_HOURS + DAY + 2 * PROBE_INTERVAL_MS);
     const one = await s.api.monitor.probeCoherence.mutate({ agentId: bob.id, factsPerAgent: 1 });
     expect(one.probes.map((p) => p.key)).toEqual(['renewal-date']);
 
@@ -129,11 +154,57 @@ describe.each(backendsUnderTest())('coherence across sessions (%s)', (backend) =
     await s.api.agents.remember.mutate({ id: ann.id, key: 'colour', value: 'teal' });
     s.clock.set(BUSINESS_HOURS + DAY);
     const first = await s.api.monitor.probeCoherence.mutate({});
+    s.clock.set(BUSINESS_HOURS + DAY + 2 * PROBE_INTERVAL_MS);
     const second = await s.api.monitor.probeCoherence.mutate({});
     // Oldest first.
     expect(first.probes.map((p) => [p.key, p.answer, p.consistent])).toEqual([['customer', '{"name":"Acme","tier":"gold"}', true], ['colour', 'teal', true]]);
     expect(second.probes.map((p) => [p.key, p.answer, p.consistent])).toEqual(first.probes.map((p) => [p.key, p.answer, p.consistent]));
     const calls = await s.query<{ model: string; purpose: string }>(`select model, purpose from llm_calls where agent_id = ?`, [ann.id]);
     expect(calls).toEqual(Array(4).fill({ model: 'offline', purpose: 'coherence-probe' }));
+  });
+
+  it('the probe’s cost is limited per user: one at a time, a minute apart; a failed one does not count; other users are not held back', async () => {
+    const model = await startMemoryModel();
+    cleanup.push(() => model.stop());
+    const s = await startAgentsServer(backend, { env: { ...model.env, SWITCHYARD_TEST_NOW: String(BUSINESS_HOURS) } });
+    cleanup.push(async () => {
+      await s.stop();
+      await s.storage.drop();
+    });
+    s.clock.set(BUSINESS_HOURS);
+    const ann = await s.api.agents.create.mutate({ name: 'Ann', skills: ['draft-email'], tools: ['getContact'] });
+    const otto = await s.other.agents.create.mutate({ name: 'Otto', skills: ['draft-email'], tools: ['getContact'] });
+    await s.api.agents.remember.mutate({ id: ann.id, key: 'colour', value: 'teal' });
+    await s.other.agents.remember.mutate({ id: otto.id, key: 'city', value: 'Oslo' });
+    const t0 = BUSINESS_HOURS + DAY;
+    s.clock.set(t0);
+
+    // While the model holds its answer, a second probe of the same user is refused; another user's runs.
+    model.hold();
+    const first = s.api.monitor.probeCoherence.mutate({});
+    await model.waitForQuestion();
+    const busy = await rejection(s.api.monitor.probeCoherence.mutate({ agentId: ann.id }));
+    expect([switchyardCode(busy), (busy as Error).message]).toEqual(['RATE_LIMITED', 'A memory probe of yours is running already: wait for its result before starting another']);
+    model.release();
+    expect((await first).asked).toBe(1);
+    expect((await s.other.monitor.probeCoherence.mutate({})).asked).toBe(1);
+
+    // Done, but less than a minute after it started: refused, with the wait; nothing asked, nothing stored.
+    s.clock.set(t0 + PROBE_INTERVAL_MS - 20_000);
+    const asked = model.asked.length;
+    const stored = (await s.query<{ n: string }>('select count(*) as n from coherence_probes'))[0]!.n;
+    const soon = await rejection(s.api.monitor.probeCoherence.mutate({}));
+    expect(switchyardCode(soon)).toBe('RATE_LIMITED');
+    // 20 s to go, give or take the milliseconds the runtime's clock moved on since it was set.
+    const wait = Number(/^The memory probe runs at most once a minute: try again in (\d+) s$/.exec((soon as Error).message)?.[1]);
+    expect([20, 21]).toContain(wait);
+    expect(model.asked).toHaveLength(asked);
+    expect((await s.query<{ n: string }>('select count(*) as n from coherence_probes'))[0]!.n).toBe(stored);
+
+    // A minute on: allowed. A probe that fails as a whole (another user's agent) does not hold the next one back.
+    s.clock.set(t0 + 2 * PROBE_INTERVAL_MS);
+    expect(switchyardCode(await rejection(s.api.monitor.probeCoherence.mutate({ agentId: otto.id })))).toBe('NOT_FOUND');
+    expect((await s.api.monitor.probeCoherence.mutate({})).asked).toBe(1);
+    expect(switchyardCode(await rejection(s.api.monitor.probeCoherence.mutate({})))).toBe('RATE_LIMITED');
   });
 });

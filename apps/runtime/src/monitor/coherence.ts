@@ -99,6 +99,48 @@ export async function probeCoherence(
   return { batchId, asked: results.length, consistent, rate: results.length ? consistent / results.length : null, probes: results, failed };
 }
 
+/** How long after the start of a user's last memory probe the next may start (in one process). */
+export const PROBE_INTERVAL_MS = 60_000;
+
+/**
+ * The on-demand probe's cost limit, per user and per runtime process: one probe at a time, and the next
+ * one at least `PROBE_INTERVAL_MS` after the previous one started (a probe asks the model up to 100
+ * questions). A probe that fails as a whole (an unknown agent, say) does not count. Refusals are
+ * `RATE_LIMITED`. The daily scheduled probe (coherence-schedule.ts) is not limited by it.
+ */
+export class ProbeLimiter {
+  private readonly running = new Set<string>();
+  private readonly lastStart = new Map<string, number>();
+
+  constructor(private readonly intervalMs = PROBE_INTERVAL_MS) {}
+
+  /** Runs `probe` for `userId` if the limit allows it now (`now` in epoch ms), else throws RATE_LIMITED. */
+  async run<T>(userId: string, now: number, probe: () => Promise<T>): Promise<T> {
+    if (this.running.has(userId)) {
+      throw new SwitchyardError('RATE_LIMITED', 'A memory probe of yours is running already: wait for its result before starting another');
+    }
+    const last = this.lastStart.get(userId);
+    if (last !== undefined && now - last < this.intervalMs) {
+      const wait = Math.max(1, Math.ceil((last + this.intervalMs - now) / 1000));
+      throw new SwitchyardError('RATE_LIMITED', `The memory probe runs at most once a minute: try again in ${wait} s`);
+    }
+    this.running.add(userId);
+    this.lastStart.set(userId, now);
+    try {
+      return await probe();
+    } catch (e) {
+      // Nothing was probed: it does not hold the next one back.
+      if (this.lastStart.get(userId) === now) {
+        if (last === undefined) this.lastStart.delete(userId);
+        else this.lastStart.set(userId, last);
+      }
+      throw e;
+    } finally {
+      this.running.delete(userId);
+    }
+  }
+}
+
 /** The coherence figure over a period: probes answered consistently / probes asked, overall, per day and per agent. */
 export async function coherenceMetrics(em: EntityManager, userId: string, p: Period) {
   const rows = await sql<{ agent_id: string; name: string | null; day: string; asked: string; consistent: string }>(em,

@@ -9,7 +9,7 @@ import type { AgentsService } from '../agents/agents.service';
 import { listActors, type ActorFilters } from '../monitor/actors';
 import { runHistory, runTimeline } from '../monitor/history';
 import { replayRun } from '../monitor/replay';
-import { probeCoherence } from '../monitor/coherence';
+import { ProbeLimiter, probeCoherence } from '../monitor/coherence';
 import { operationalMetrics } from '../monitor/operational';
 import { DEFAULT_MINUTES, estimatesOf, successMetrics } from '../monitor/success';
 
@@ -45,6 +45,14 @@ const PeriodInput = z.object({
 type Authed = Context & { user: { id: string; name: string } };
 const emOf = (ctx: Authed) => ctx.services.db.orm.em.fork() as unknown as EntityManager;
 const nowOf = (ctx: Authed) => ctx.services.clock.now();
+
+/** The memory probe's limiter of each runtime (keyed by its services: tests run several runtimes in one process). */
+const limiters = new WeakMap<object, ProbeLimiter>();
+function limiterOf(ctx: Authed): ProbeLimiter {
+  let limiter = limiters.get(ctx.services);
+  if (!limiter) limiters.set(ctx.services, (limiter = new ProbeLimiter()));
+  return limiter;
+}
 
 function actorsOf(ctx: Authed, f: ActorFilters) {
   const { host } = hostOf(ctx.services);
@@ -201,7 +209,8 @@ export const monitorRouter = router({
     .mutation(({ ctx, input }) => {
       const agents = ctx.services.agents as AgentsService | undefined;
       if (!agents) throw new SwitchyardError('INTERNAL', 'Agents are not running in this runtime');
-      return probeCoherence({ em: () => emOf(ctx), agents, now: () => nowOf(ctx) }, ctx.user.id, input);
+      // One at a time per user, a minute apart (each probe may ask the model up to 100 questions).
+      return limiterOf(ctx).run(ctx.user.id, nowOf(ctx), () => probeCoherence({ em: () => emOf(ctx), agents, now: () => nowOf(ctx) }, ctx.user.id, input));
     }),
 
   /** The stored memory probes, newest first (question, answer, verdict): the coherence figure's audit trail. */
