@@ -2,7 +2,7 @@ import pg from 'pg';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  BUSINESS_HOURS, OTHER_TOKEN, TOKEN, backendsUnderTest, client, freshStorage, spawnRuntime, switchyardCode, waitForRun,
+  BUSINESS_HOURS, OTHER_TOKEN, TOKEN, backendsUnderTest, client, freshStorage, setClock, spawnRuntime, switchyardCode, waitForRun,
   type Backend, type Client, type RuntimeProcess,
 } from './host-support';
 import { sse } from './support/sse';
@@ -134,6 +134,108 @@ describe.runIf(Boolean(process.env.DATABASE_URL))('monitor across processes (pos
     expect(sumOf(families, 'switchyard_runs_completed_total', { flow: 'mon-approval' })).toBe(1);
     expect(sumOf(families, 'switchyard_runs_active', { status: 'waiting' }) + sumOf(families, 'switchyard_runs_active', { status: 'running' })).toBe(1);
     expect(sumOf(families, 'switchyard_runtime_processes', { state: 'alive' })).toBe(2);
+  }, 180_000);
+
+  it('a command waiting for a dead owner is the live run\'s queue; the adoptions counter moves when another process takes its runs; one flow id of two users is one series', async () => {
+    const storage = await freshStorage('postgres');
+    cleanup.push(() => storage.drop());
+    // Runs stay with their owner (no parking). A 15 s lease: after A dies, B reads the queue well before it adopts.
+    const env = {
+      SWITCHYARD_PARK_AFTER_MS: 'off', ...storage.env, SWITCHYARD_TEST_NOW: String(BUSINESS_HOURS), SWITCHYARD_METRICS_TOKEN: METRICS_TOKEN,
+      SWITCHYARD_LEASE_MS: '15000',
+    };
+    // A takes the first command sent to it and dies before storing its transition (the command stays unapplied).
+    const a: RuntimeProcess = await spawnRuntime({ ...env, SWITCHYARD_INSTANCE_ID: 'queue-a', SWITCHYARD_CRASH_AFTER_COMMAND: '1' });
+    cleanup.push(() => a.kill('SIGKILL'));
+    const b: RuntimeProcess = await spawnRuntime({ ...env, SWITCHYARD_INSTANCE_ID: 'queue-b' });
+    cleanup.push(() => b.kill('SIGTERM'));
+    const apiA = client(a.url);
+    const apiB = client(b.url);
+    await deploy(apiA, approvalFlow, delayFlow);
+    const approval = (await apiA.runs.start.mutate({ docId: 'mon-approval' })).runId;
+    const delayed = (await apiA.runs.start.mutate({ docId: 'mon-delay' })).runId;
+    await waitForRun(apiA, approval, (r) => r.status === 'waiting');
+    await waitForRun(apiA, delayed, (r) => r.status === 'waiting');
+    // Two users' flows with the same doc id: one `flow` series, their runs added up (docs/monitoring.md).
+    const other = client(b.url, OTHER_TOKEN);
+    await deploy(apiB, taskFlow);
+    await deploy(other, taskFlow);
+    await waitForRun(apiB, (await apiB.runs.start.mutate({ docId: 'mon-task' })).runId, (r) => r.status === 'completed');
+    await waitForRun(other, (await other.runs.start.mutate({ docId: 'mon-task' })).runId, (r) => r.status === 'completed');
+
+    let families = parsePrometheusTextFormat((await scrape(b.url, METRICS_TOKEN)).text) as Metrics;
+    expect(sumOf(families, 'switchyard_runs_completed_total', { flow: 'mon-task' })).toBe(2);
+    expect(sumOf(families, 'switchyard_lease_adoptions_total')).toBe(0);
+    expect(sumOf(families, 'switchyard_queue_depth', { queue: 'run_commands' })).toBe(0);
+    expect((await apiB.monitor.actors.query({ kind: 'run' })).items.map((x) => [x.id, x.kind === 'run' ? x.queueDepth : null]).sort())
+      .toEqual([[approval, 0], [delayed, 0]].sort());
+
+    // The approval sent through B reaches A, which dies before applying it: the run's queue holds it.
+    expect(await apiB.runs.approve.mutate({ runId: approval })).toMatchObject({ forwarded: true });
+    expect(await a.exited).toBe(-1);
+    const queued = (await apiB.monitor.actors.query({ kind: 'run' })).items.find((x) => x.id === approval);
+    expect(queued).toMatchObject({ kind: 'run', owner: 'queue-a', queueDepth: 1 });
+    families = parsePrometheusTextFormat((await scrape(b.url, METRICS_TOKEN)).text) as Metrics;
+    expect(sumOf(families, 'switchyard_queue_depth', { queue: 'run_commands' })).toBe(1);
+
+    // A's lease runs out: B adopts both runs, applies the approval once, and the counter counts the two adoptions.
+    const done = await waitForRun(apiB, approval, (r) => r.status === 'completed', 60_000);
+    expect(done.nodes.task?.state).toBe('succeeded');
+    for (let t = 0; ; t++) {
+      const live = await apiB.monitor.actors.query({ kind: 'run' });
+      if (live.items.some((x) => x.id === delayed && x.owner === 'queue-b')) break;
+      if (t > 300) throw new Error('B did not adopt the delayed run');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    families = parsePrometheusTextFormat((await scrape(b.url, METRICS_TOKEN)).text) as Metrics;
+    expect(sumOf(families, 'switchyard_lease_adoptions_total')).toBe(2);
+    expect(sumOf(families, 'switchyard_queue_depth', { queue: 'run_commands' })).toBe(0);
+    expect((await apiB.monitor.actors.query({ kind: 'run' })).items.map((x) => [x.id, x.kind === 'run' ? x.queueDepth : null])).toEqual([[delayed, 0]]);
+  }, 180_000);
+
+  it('a process paused past its lease counts the writes it is refused (fencing), in its own scrape', async () => {
+    const storage = await freshStorage('postgres');
+    cleanup.push(() => storage.drop());
+    const env = {
+      SWITCHYARD_PARK_AFTER_MS: 'off', ...storage.env, SWITCHYARD_TEST_NOW: String(BUSINESS_HOURS), SWITCHYARD_METRICS_TOKEN: METRICS_TOKEN,
+      SWITCHYARD_LEASE_MS: '1500',
+    };
+    const a: RuntimeProcess = await spawnRuntime({ ...env, SWITCHYARD_INSTANCE_ID: 'fence-a' });
+    cleanup.push(async () => {
+      a.child.kill('SIGCONT');
+      await a.kill('SIGKILL');
+    });
+    const b: RuntimeProcess = await spawnRuntime({ ...env, SWITCHYARD_INSTANCE_ID: 'fence-b' });
+    cleanup.push(() => b.kill('SIGTERM'));
+    const apiA = client(a.url);
+    const apiB = client(b.url);
+    await deploy(apiA, delayFlow);
+    const runId = (await apiA.runs.start.mutate({ docId: 'mon-delay' })).runId;
+    await waitForRun(apiA, runId, (r) => r.status === 'waiting');
+    const fenced = async (url: string) => sumOf(parsePrometheusTextFormat((await scrape(url, METRICS_TOKEN)).text) as Metrics, 'switchyard_fencing_refusals_total');
+    expect(await fenced(a.url)).toBe(0);
+
+    // A freezes with the delay's timer armed; B adopts the run and finishes it.
+    a.child.kill('SIGSTOP');
+    const wakeA = setClock(a.url, BUSINESS_HOURS + 2 * HOUR).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 3000));
+    await setClock(b.url, BUSINESS_HOURS + 2 * HOUR);
+    await waitForRun(apiB, runId, (r) => r.status === 'completed', 30_000);
+    expect(await fenced(b.url)).toBe(0);
+
+    // A wakes, its timer fires at once, and its write of the run is refused: its own counter says so.
+    a.child.kill('SIGCONT');
+    await wakeA;
+    let refused = 0;
+    for (let t = 0; t < 300 && refused === 0; t++) {
+      refused = await fenced(a.url);
+      if (refused === 0) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(refused).toBeGreaterThan(0);
+    expect(a.output()).toMatch(/another process owns this run now|lost the lease on a run/);
+    // Nothing A tried was stored: the run is B's, completed once.
+    expect((await apiB.runs.get.query({ runId })).status).toBe('completed');
+    expect(await fenced(b.url)).toBe(0);
   }, 180_000);
 });
 

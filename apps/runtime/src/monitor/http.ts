@@ -23,7 +23,9 @@ const same = (a: string, b: string) => {
 /**
  * `GET /metrics`: Prometheus text format, for a scraper holding the metrics token
  * (`Authorization: Bearer <token>`, Prometheus's `authorization` / `bearer_token` setting). The
- * user sessions' tokens do not open it, and it holds no user's data: only counts and process figures.
+ * user sessions' tokens do not open it. It holds counts and process figures, no run's contents and no user ids; the
+ * run counters' `flow` label is a flow's doc id (chosen by its owner, the same id of two users is one series), as
+ * docs/monitoring.md tells operators.
  */
 export function registerMetricsRoute(app: FastifyInstance, services: Services, env: NodeJS.ProcessEnv = process.env) {
   const token = metricsToken(env);
