@@ -43,6 +43,8 @@ export interface PlanMachineInput {
 }
 
 const SETTLED: readonly PlanStepStatus[] = ['done', 'failed', 'skipped', 'cancelled'];
+/** Settled without a result: the steps that depend on it are skipped. */
+const UNFINISHED: ReadonlySet<PlanStepStatus> = new Set(['failed', 'skipped', 'cancelled']);
 
 /** Renders a step's params against the results of the steps before it. */
 export function resolveStepParams(step: PlanStepSpec, ctx: Pick<PlanContext, 'steps' | 'input'>): Record<string, unknown> {
@@ -135,7 +137,7 @@ export function createPlanMachine(spec: PlanSpec) {
             { guard: ({ context }: { context: PlanContext }) => me(context).status === 'cancelled', target: 'cancelled' },
             { guard: halted, target: 'skipped', actions: set({ status: 'skipped', error: 'The plan stopped before this step' }) },
             {
-              guard: ({ context }: { context: PlanContext }) => step.dependsOn.some((d) => ['failed', 'skipped', 'cancelled'].includes(context.steps[d]!.status)),
+              guard: ({ context }: { context: PlanContext }) => step.dependsOn.some((d) => UNFINISHED.has(context.steps[d]!.status)),
               target: 'skipped',
               actions: assign(({ context }: { context: PlanContext }) => ({
                 steps: { ...context.steps, [n]: { ...context.steps[n]!, status: 'skipped' as const, error: `Skipped: ${step.dependsOn.filter((d) => context.steps[d]!.status !== 'done').join(', ')} did not finish` } },
@@ -203,9 +205,13 @@ export function createPlanMachine(spec: PlanSpec) {
   }).createMachine({
     id: `plan:${spec.docId}`,
     context: ({ input }) => initial(input),
-    initial: 'active',
+    initial: 'booting',
     on: { cancel: { actions: assign(({ context }) => ({ halted: context.halted ?? { reason: 'cancelled' as const } })) } },
     states: {
+      // Entered by a transition, not as the machine's initial state: XState enters an initial
+      // parallel state by walking every region for every initial state (cubic in the steps), a
+      // transition into it walks each region once. Left in the first macrostep, never in a snapshot.
+      booting: { always: 'active' },
       // A config built from data: the regions are typed loosely here, checked by the unit tests.
       // eslint-disable-next-line @typescript-eslint/no-explicit-any
       active: { type: 'parallel', states: regions as any, onDone: 'finished' },
