@@ -49,6 +49,9 @@ describe.each(backendsUnderTest())('multi-agent plans (%s)', (backend) => {
     expect(email.to).toEqual(['john.doe@acme.test']);
     expect(email.subject).toBe('A note for John Doe');
     expect(email.body).toContain('CTO at Acme');
+    // Offline, the research's insights read as text in the body, not as a JSON list.
+    expect(email.body).toContain('Personalize it with what the research found: CTO at Acme; Strong relationship (0.80)');
+    expect(email.body).not.toContain('["');
     expect(outcome.errors).toEqual([]);
     expect(outcome.duration).toBeGreaterThanOrEqual(0);
     expect(outcome.summary).toContain('finished');

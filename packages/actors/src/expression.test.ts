@@ -20,6 +20,25 @@ describe('expression language', () => {
     expect(renderTemplate('{{ nodes.a.title }} and {{ trigger.n }}', scope)).toBe('T and 3');
   });
 
+  it('join: a list as readable text, a lone value as itself, nothing as empty', () => {
+    const data = { ...scope, research: { insights: ['CTO at Acme', 'Strong relationship (0.80)'], mixed: [1, null, { a: 1 }, 'x'], none: [] } };
+    expect(evaluateExpression('join(research.insights, "; ")', data)).toBe('CTO at Acme; Strong relationship (0.80)');
+    expect(evaluateExpression('join(research.insights)', data)).toBe('CTO at Acme, Strong relationship (0.80)');
+    expect(evaluateExpression('join(research.mixed, " | ")', data)).toBe('1 |  | {"a":1} | x');
+    expect(evaluateExpression('join(research.none)', data)).toBe('');
+    expect(evaluateExpression('join(trigger.subject)', data)).toBe('Hi');
+    expect(evaluateExpression('join(trigger.missing, "-")', data)).toBe('');
+    expect(renderTemplate('Found: {{ join(research.insights, "; ") }}.', data)).toBe('Found: CTO at Acme; Strong relationship (0.80).');
+    // Without it, a list mixed with text is JSON.
+    expect(renderTemplate('Found: {{ research.insights }}', data)).toBe('Found: ["CTO at Acme","Strong relationship (0.80)"]');
+  });
+
+  it('functions are its own list: names from Object.prototype are unknown functions', () => {
+    for (const bad of ['constructor("x")', 'toString()', 'valueOf()', 'hasOwnProperty("trigger")', '__lookupGetter__("x")', 'isPrototypeOf(trigger)']) {
+      expect(() => evaluateExpression(bad, scope), bad).toThrow(/^Unknown function; available: .*\bjoin\b/);
+    }
+  });
+
   it('refuses code: prototypes, constructors, this, unknown functions, calls on values', () => {
     for (const bad of ['constructor', 'trigger.constructor', 'trigger["__proto__"]', 'this', 'process.exit()', 'trigger.subject.toUpperCase()', 'a = 1', 'a; b']) {
       expect(() => evaluateExpression(bad, scope), bad).toThrow(ExpressionError);

@@ -38,8 +38,12 @@ const FUNCTIONS: Record<string, Fn> = {
   coalesce: (...a) => a.find((v) => v !== null && v !== undefined && v !== ''),
   domain: (v) => str(v).split('@')[1]?.toLowerCase() ?? '',
   firstName: (v) => str(v).trim().split(/\s+/)[0] ?? '',
+  /** A list as text: its items (objects as JSON) between `sep` (", " by default); one value as itself. */
+  join: (list, sep) => (Array.isArray(list) ? list.map(str).join(sep === undefined || sep === null ? ', ' : str(sep)) : str(list)),
 };
 export const EXPRESSION_FUNCTIONS = Object.keys(FUNCTIONS);
+/** Own names only: `toString`, `constructor` and the rest of Object.prototype are not functions here. */
+const isFunction = (name: string) => Object.prototype.hasOwnProperty.call(FUNCTIONS, name);
 
 const cache = new Map<string, jsep.Expression>();
 
@@ -73,7 +77,7 @@ export function parseExpression(source: string): jsep.Expression {
       }
       case 'CallExpression': {
         const c = n as jsep.CallExpression;
-        if (c.callee.type !== 'Identifier' || !(((c.callee as jsep.Identifier).name) in FUNCTIONS))
+        if (c.callee.type !== 'Identifier' || !isFunction((c.callee as jsep.Identifier).name))
           throw new ExpressionError(`Unknown function; available: ${EXPRESSION_FUNCTIONS.join(', ')}`);
         c.arguments.forEach(check);
         return;

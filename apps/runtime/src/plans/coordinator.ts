@@ -112,7 +112,8 @@ export function offlineAnalysis(description: string, skills: readonly Skill[], c
       // The email is built from the research: its address, a subject and what was found.
       params.to = `{{ steps.${research.name}.output.profile.email }}`;
       params.subject = `A note for {{ steps.${research.name}.output.profile.name }}`;
-      params.instructions = `${text}. Personalize it with what the research found: {{ steps.${research.name}.output.insights }}`;
+      // The insights are a list: joined, they read as text (mixed into text a list is JSON).
+      params.instructions = `${text}. Personalize it with what the research found: {{ join(steps.${research.name}.output.insights, "; ") }}`;
     }
     return { name: d.name, skill: d.skill.id, dependsOn: [...dependsOn], params, critical: true };
   });
@@ -138,7 +139,8 @@ export function analysisPrompt(description: string, context: Record<string, unkn
       'You are a task analysis expert. Split the task into steps, each one skill from the list. Use only skill ids from the list.',
       'Give each step a short result name (lowerCamelCase, e.g. "research", "email"), the names of the steps it needs first (dependsOn),',
       'and its params. A param string may use the output of a step it depends on as {{ steps.<name>.output.<field> }}',
-      '(research-contact outputs profile.name, profile.email, insights, recommendations). Steps that do not need each other run in parallel.',
+      '(research-contact outputs profile.name, profile.email, insights, recommendations; a list reads as text with {{ join(steps.<name>.output.insights, "; ") }}).',
+      'Steps that do not need each other run in parallel.',
       'Answer with JSON: {"requiredSkills": [{"name", "skill", "dependsOn", "params", "critical"}], "sequencing": "parallel"|"sequential"|"mixed", "estimatedDurationMinutes": number}.',
     ].join('\n'),
     user: `Task: ${description}\nContext: ${contextForPrompt(context)}\n\nSkills:\n${catalogue}\n\nContacts named in the task:\n${people}`,
