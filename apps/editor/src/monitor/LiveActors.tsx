@@ -202,10 +202,8 @@ function ActorRow({ actor: a, drift }: { actor: Actor; drift: number }) {
       <td className="table__name">
         <span className="mon-kind">{a.flowKind === 'behavior' ? 'Behavior' : a.flowKind === 'plan' ? 'Plan' : 'Run'}</span>
         <a className="flow-name flow-link" href={href} onClick={linkHandler(href)} data-testid="open-run" title="Its timeline">{a.flowName}</a>
-        <span className="flow-description">
-          v{a.flowVersion} · {a.triggerType ?? 'run'} · <code>{a.id.slice(0, 8)}</code> ·{' '}
-          <a href={canvas} onClick={linkHandler(canvas)} data-testid="open-canvas" title="The flow's canvas, following this run live">Open on canvas</a>
-        </span>
+        <span className="flow-description">v{a.flowVersion} · {a.triggerType ?? 'run'} · <code>{a.id.slice(0, 8)}</code></span>
+        <a className="mon-canvas-link" href={canvas} onClick={linkHandler(canvas)} data-testid="open-canvas" title="The flow's canvas, following this run live">Open on canvas</a>
       </td>
       <td><span className={`mon-state mon-state--${a.status}`}>{a.status === 'waiting' ? 'Waiting' : 'Running'}</span></td>
       <td data-testid="waits-on">{a.waitsOn.length ? a.waitsOn.map((w) => waitsOnText(w)).join('; ') : <span className="muted">between steps</span>}</td>
