@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backendsUnderTest, switchyardCode } from './host-support';
-import { rejection } from './support/test-db';
+import { OTHER_TOKEN, rejection } from './support/test-db';
+import { sse } from './support/sse';
 import { startAgentsServer, waitForRun, type AgentsServer } from './support/agents-support';
 
 const node = (id: string, type: string, params: Record<string, unknown> = {}, x = 0) => ({ id, type, position: { x, y: 0 }, params });
@@ -47,6 +48,18 @@ describe.each(backendsUnderTest())('monitor calls from a hostile client (%s)', (
     expect(await code(s.other.monitor.run.query({ runId: done }))).toBe('NOT_FOUND');
     expect(await code(s.other.monitor.run.query({ runId: waiting }))).toBe('NOT_FOUND');
     expect(await code(s.other.monitor.replay.mutate({ runId: done, fromNodeId: 'task' }))).toBe('NOT_FOUND');
+    // The canvas's run following (a run opened from the Monitor, /flows/<docId>/runs/<runId>): another user's run is not found.
+    for (const runId of [done, waiting]) {
+      const ac = new AbortController();
+      const events = sse(`${s.url}/trpc/runs.watch?input=${encodeURIComponent(JSON.stringify({ runId }))}`, OTHER_TOKEN, ac.signal);
+      let first = await events.next();
+      while (first.value?.event === 'connected') first = await events.next();
+      ac.abort();
+      const text = JSON.stringify(first.value);
+      expect(text).toContain('NOT_FOUND');
+      expect(text).not.toContain(approvalFlow.id);
+      expect(text).not.toContain(taskFlow.id);
+    }
     // A search for the run's id, a filter on the flow: the other user sees none of it.
     expect((await s.other.monitor.actors.query({ q: waiting })).items).toEqual([]);
     expect((await s.other.monitor.actors.query({ docId: approvalFlow.id })).items).toEqual([]);
