@@ -16,7 +16,8 @@ export const planStepInWorkflow: InvokeImplementation<'plan.step'> = {
     const result = await agents.runSkill(meta, {
       agentId: inv.params.agent, skill: inv.params.skill, params: inv.params.params, grantEffects: false, trigger: inv.scope.trigger, signal: inv.signal, attempt: inv.attempt,
     });
-    if (!result.success) throw new SwitchyardError('BAD_INPUT', result.error ?? `Skill ${inv.params.skill} failed`, { nonRetryable: true });
+    // A refusal keeps its code (FORBIDDEN: a tool outside an installed template's grant); a skill that failed on its own is BAD_INPUT.
+    if (!result.success) throw new SwitchyardError(result.errorCode ?? 'BAD_INPUT', result.error ?? `Skill ${inv.params.skill} failed`, { nonRetryable: true });
     return pass(result);
   },
 };
