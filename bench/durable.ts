@@ -55,6 +55,7 @@ export async function durableBenchmarks(kind: 'pglite' | 'postgres'): Promise<Fi
     const fake = createFakePorts();
     // Configured as the runtime configures it for this backend (services.ts, wiring.ts).
     const host = createHost({ em, clock: createClock(), ports: fake.ports, writeLanes: kind === 'postgres' ? POSTGRES_WRITE_LANES : 1 });
+    trackEnds(host);
     const steps = 20;
     const chain = chainDoc(steps, 'condition.expression', 'durable-chain');
     const flowId = await seedFlow(em(), userId, chain);
@@ -135,17 +136,30 @@ async function journalBytes(kind: string, em: () => EntityManager, userId: strin
   return { group: 'durable', backend: kind, name: `journal bytes of one ${nodes}-node run`, unit: 'bytes', ours: bytes, baseline: final, baselineName: 'its final snapshot alone', ratio: bytes / final };
 }
 
-/** Resolves when the host has persisted the run's final state (no polling: the host's update events). */
-function finished(host: ReturnType<typeof createHost>, runId: string) {
-  return new Promise<void>((resolve) => {
-    const on = (u: RunUpdate) => {
-      if (u.runId !== runId || !['completed', 'failed', 'skipped', 'cancelled'].includes(u.status)) return;
-      host.updates.off('update', on);
-      resolve();
-    };
-    host.updates.on('update', on);
+const ENDED = ['completed', 'failed', 'skipped', 'cancelled'];
+const trackers = new WeakMap<ReturnType<typeof createHost>, (runId: string) => Promise<void>>();
+
+/** Records the runs a host ends from now on (`finished` waits on them), so a run that ended before anyone waited is not missed. */
+function trackEnds(host: ReturnType<typeof createHost>) {
+  const ended = new Set<string>();
+  const waiters = new Map<string, () => void>();
+  host.updates.on('update', (u: RunUpdate) => {
+    if (!ENDED.includes(u.status)) return;
+    ended.add(u.runId);
+    waiters.get(u.runId)?.();
+    waiters.delete(u.runId);
   });
+  const wait = (id: string) => (ended.has(id) ? Promise.resolve() : new Promise<void>((resolve) => waiters.set(id, resolve)));
+  trackers.set(host, wait);
+  return wait;
 }
+
+/**
+ * Resolves when the host has persisted the run's final state (no polling: the host's update
+ * events), also when it ended before this call: runs started together end while the last of them
+ * is still being inserted.
+ */
+const finished = (host: ReturnType<typeof createHost>, runId: string) => (trackers.get(host) ?? trackEnds(host))(runId);
 /** The steps the runs stored (one query: counting is measurement, not the work measured). */
 const count = async (em: () => EntityManager, runIds: string[]) =>
   Number((await sql<{ n: string }>(em(), 'select count(*) as n from run_journal where run_id = any(?::uuid[])', [`{${runIds.join(',')}}`]))[0]!.n);
