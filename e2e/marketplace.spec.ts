@@ -205,7 +205,7 @@ describe('template marketplace', () => {
     const ada = await api.crm.contacts.create.mutate({ name: 'Ada Lovelace', email: 'ada@engines.test', company: 'Analytical Engines', title: 'CTO' } as never);
     const run = await api.plans.run.mutate({ docId: installed.flows[0]!.docId, context: { contactId: (ada as { id: string }).id }, wait: true });
     expect(run.status).toBe('success');
-    expect((run.outcome!.results.email as { body: string }).body).toContain('Offer a Switchyard Pro demo next Tuesday');
+    expect((run.outcome!.results.email as { body: string }).body).toContain('Would you be open to a Switchyard Pro demo next Tuesday?');
     await page.goto(`${runtime.baseUrl}/plans/runs/${run.id}`);
     await page.locator('[data-testid="plan-run-page"][data-status="success"]').waitFor();
     await page.getByTestId('plan-summary').waitFor();

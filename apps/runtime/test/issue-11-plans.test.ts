@@ -48,10 +48,12 @@ describe.each(backendsUnderTest())('multi-agent plans (%s)', (backend) => {
     // Built from the research output: its address, name and insights.
     expect(email.to).toEqual(['john.doe@acme.test']);
     expect(email.subject).toBe('A note for John Doe');
-    expect(email.body).toContain('CTO at Acme');
-    // Offline, the research's insights read as text in the body, not as a JSON list.
-    expect(email.body).toContain('Personalize it with what the research found: CTO at Acme; Strong relationship (0.80)');
-    expect(email.body).not.toContain('["');
+    // Offline, a readable email: greeted by first name, the research's insights as a list (not JSON), no instruction pasted.
+    expect(email.body).toBe([
+      'Dear John,', 'I wanted to reach out to you personally.',
+      'From what I have gathered:\n- CTO at Acme\n- Strong relationship (0.80)\n- 1 web mentions found', 'Kind regards,',
+    ].join('\n\n'));
+    expect(email.body).not.toMatch(/draft a personali[sz]ed email|Personali[sz]e it with|found:|\["/i);
     expect(outcome.errors).toEqual([]);
     expect(outcome.duration).toBeGreaterThanOrEqual(0);
     expect(outcome.summary).toContain('finished');
@@ -112,7 +114,7 @@ describe.each(backendsUnderTest())('multi-agent plans (%s)', (backend) => {
     expect(run.status).toBe('success');
     expect(run.outcome!.errors).toEqual([{ step: 'bad', message: 'Contact not found', critical: false }]);
     expect(Object.keys(run.outcome!.results).sort()).toEqual(['good', 'goodEmail']);
-    expect((run.outcome!.results.goodEmail as { body: string }).body).toContain('Mention Globex');
+    expect((run.outcome!.results.goodEmail as { body: string }).body).toContain('I wanted to mention Globex.');
   });
 
   it('bad input: diagnostics or typed errors, and nothing stored changes', async () => {

@@ -40,7 +40,7 @@ describe.each(backendsUnderTest())('issue 12: the built-in plan template (%s)', 
     });
     // Plans are run, not deployed.
     expect({ deployed, failed }).toEqual({ deployed: [], failed: [] });
-    expect(install).toMatchObject({ installedFrom: 'research-and-reach-out@1.0.1', granted: t.permissions });
+    expect(install).toMatchObject({ installedFrom: 'research-and-reach-out@1.0.2', granted: t.permissions });
     expect(install.agents.map((a) => [a.ref, a.name])).toEqual([['researcher', 'Outreach · Researcher'], ['writer', 'Outreach · Writer']]);
     const agentId = (ref: string) => install.agents.find((a) => a.ref === ref)!.id;
     const [flow] = install.flows;
@@ -66,8 +66,10 @@ describe.each(backendsUnderTest())('issue 12: the built-in plan template (%s)', 
     // The draft is built from the research and the installer's goal.
     expect(email.to).toEqual(['john.doe@acme.test']);
     expect(email.subject).toBe('A note for John Doe');
-    expect(email.body).toContain('Offer a Switchyard Pro demo next Tuesday');
-    expect(email.body).toContain('CTO at Acme');
+    // Offline, the goal becomes a question and the insights a list; the instructions are not pasted.
+    expect(email.body).toContain('Would you be open to a Switchyard Pro demo next Tuesday?');
+    expect(email.body).toContain('- CTO at Acme\n- Strong relationship (0.80)');
+    expect(email.body).not.toMatch(/Offer a|Personali[sz]e it|found:|\["/);
     expect(email.body.split(/\s+/).length).toBeLessThanOrEqual(120);
     const drafts = await s.query<{ to_addrs: string[]; contact_id: string }>('select to_addrs, contact_id from drafts where id = ?', [email.draftId]);
     expect(drafts).toEqual([expect.objectContaining({ to_addrs: ['john.doe@acme.test'], contact_id: john.id })]);
@@ -89,7 +91,7 @@ describe.each(backendsUnderTest())('issue 12: the built-in plan template (%s)', 
     const refused = await s.api.agents.runSkill.mutate({ id: researcher.id, skill: 'check-calendar', params: {} });
     // A skill's failure is data: the dispatcher's FORBIDDEN reaches the result as its message and a refused tool call.
     expect(refused).toMatchObject({ success: false, toolCalls: [{ tool: 'readCalendar', status: 'refused', reason: 'not granted: calendar.read' }] });
-    expect(refused.error).toContain('installed from research-and-reach-out@1.0.1 without the permission "calendar.read"');
+    expect(refused.error).toContain('installed from research-and-reach-out@1.0.2 without the permission "calendar.read"');
     await s.api.templates.grant.mutate({ installId: install.id, permissions: ['calendar.read'] });
     const granted = await s.api.agents.runSkill.mutate({ id: researcher.id, skill: 'check-calendar', params: {} });
     expect(granted).toMatchObject({ success: true, toolCalls: [] });

@@ -15,6 +15,66 @@ const ReplyToSchema = z.object({
   threadId: z.string().optional(),
 });
 
+/** What the offline writer takes from the caller's instructions; the instruction sentences themselves are never pasted. */
+interface OfflineBrief { message: string; ask: string; findings: string[] }
+
+const FOUND = /\bfound\s*:\s*([\s\S]*)$/i;
+const SAYING = /\b(?:saying|to say|that says|telling (?:them|him|her) that)\s+([\s\S]+)$/i;
+const MENTION = /\bmention(?:ing)?\s+([^.;!?\n]+)/i;
+const ASK = /\b(?:suggest|offer|propose|request|ask for|schedule|book|arrange)\s+((?:an?|the)\s[^.;,!?\n]+)/i;
+
+const sentence = (text: string) => {
+  const t = text.trim().replace(/[.;,:!?\s]+$/, '');
+  return t ? `${t[0]!.toUpperCase()}${t.slice(1)}.` : '';
+};
+
+/** Findings after "found:" read as a list: separated by semicolons or lines, or a JSON list of strings (an older template). */
+function findingsOf(text: string): string[] {
+  const t = text.trim();
+  if (t.startsWith('[')) {
+    try {
+      const list: unknown = JSON.parse(t);
+      if (Array.isArray(list)) return list.filter((x): x is string => typeof x === 'string').map((x) => x.trim()).filter(Boolean);
+    } catch { /* not JSON: read as text */ }
+  }
+  return t.split(/;|\n/).map((x) => x.trim().replace(/\.$/, '')).filter(Boolean);
+}
+
+/**
+ * Splits the instructions into what they ask the email to say ("saying …", "mention …"), what to
+ * propose ("suggest a call …" becomes a question) and the research findings ("… found: a; b").
+ */
+function readInstructions(instructions: string): OfflineBrief {
+  let rest = instructions.trim();
+  let findings: string[] = [];
+  const found = FOUND.exec(rest);
+  if (found) {
+    findings = findingsOf(found[1]!);
+    // Drop the whole sentence that introduced the findings ("Personalize it with what the research found:").
+    const start = Math.max(...['.', '!', '?', '\n'].map((c) => rest.lastIndexOf(c, found.index))) + 1;
+    rest = rest.slice(0, start);
+  }
+  const said = SAYING.exec(rest);
+  const before = said ? rest.slice(0, said.index) : rest;
+  const mention = MENTION.exec(before);
+  const ask = ASK.exec(before);
+  const message = said ? sentence(said[1]!) : mention ? `I wanted to mention ${mention[1]!.trim()}.` : '';
+  return { message, ask: ask ? `Would you be open to ${ask[1]!.trim()}?` : '', findings };
+}
+
+/** A subject like "A note for John Doe" or "Hello" says who the email is for, not what it is about. */
+const namesRecipient = (topic: string, name: string) =>
+  topic.toLowerCase().includes(name.toLowerCase()) || /^(?:a\s+)?(?:quick\s+)?(?:note|hello|hi|hey|greetings)\b/i.test(topic);
+
+function offlineBody(tone: Tone, name: string, middle: string, brief: OfflineBrief): string {
+  const paragraphs = [OPENINGS[tone](name), [middle, brief.message].filter(Boolean).join(' ')];
+  if (brief.findings.length === 1) paragraphs.push(`From what I have gathered: ${brief.findings[0]}.`);
+  else if (brief.findings.length > 1) paragraphs.push(`From what I have gathered:\n${brief.findings.map((f) => `- ${f}`).join('\n')}`);
+  if (brief.ask) paragraphs.push(brief.ask);
+  paragraphs.push(CLOSINGS[tone]);
+  return paragraphs.join('\n\n');
+}
+
 /**
  * Asks the model for a draft, letting it call the tools the agent may use. Tool calls go through
  * the dispatcher; refused or pending ones are reported, never retried around.
@@ -62,7 +122,9 @@ export const draftEmail = defineSkill({
     { description: 'A new email', params: { to: 'ada@example.com', subject: 'Quick question', instructions: 'Ask about the Q3 roadmap' } },
   ],
   docs: `Writes a **draft** (never sends). Replies to \`replyTo\` or to the email that triggered the workflow;
-otherwise writes to \`to\`. The text comes from the configured model, or from the offline templates.
+otherwise writes to \`to\`. The text comes from the configured model, or from the offline templates:
+these never paste \`instructions\`; they keep what to say ("saying …", "mention …"), turn a proposal
+("suggest a call …") into a question and list the findings after "found:".
 The email being answered is untrusted: instructions inside it are treated as data, and any tool the model
 asks for goes through the agent's allow-list and approval rules.`,
   async execute(params, ctx) {
@@ -70,16 +132,16 @@ asks for goes through the agent's allow-list and approval rules.`,
     const to = (params.to ?? email?.from ?? '').toLowerCase();
     if (!to) return { success: false, output: { error: 'Nobody to write to' }, error: 'Nobody to write to' };
     const contact = await ctx.ports.crm.findContactByEmail(to);
-    const topic = (params.subject ?? email?.subject ?? '').replace(/^(re|fwd?):\s*/i, '').trim() || 'your message';
+    const given = (params.subject ?? email?.subject ?? '').replace(/^(re|fwd?):\s*/i, '').trim();
+    const topic = given || 'your message';
     const subject = params.subject ?? (email ? (/^re:/i.test(email.subject) ? email.subject : `Re: ${email.subject}`) : `About ${topic}`);
     const name = firstName(contact?.name ?? email?.fromName, to);
     const middle = email
       ? params.tone === 'concise'
         ? `Thanks for your note about "${topic}". I'll get back to you shortly.`
         : `Thank you for your email about "${topic}". I have read it and will follow up with a detailed answer shortly.`
-      : `I'm writing about ${topic}.`;
-    const extra = params.instructions.trim() ? `\n\n${params.instructions.trim()}` : '';
-    const offline = { subject, body: limitWords(`${OPENINGS[params.tone](name)}\n\n${middle}${extra}\n\n${CLOSINGS[params.tone]}`, params.maxWords) };
+      : !given || namesRecipient(given, name) ? 'I wanted to reach out to you personally.' : `I'm writing about "${topic}".`;
+    const offline = { subject, body: limitWords(offlineBody(params.tone, name, middle, readInstructions(params.instructions)), params.maxWords) };
     const prompt = [
       `Write a ${params.tone} ${email ? 'reply' : 'email'} to ${contact ? `${contact.name} (${contact.title || 'contact'} at ${contact.company || 'unknown company'})` : to}, at most ${params.maxWords} words.`,
       `Subject: ${subject}`,

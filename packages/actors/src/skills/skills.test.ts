@@ -115,6 +115,24 @@ describe('other built-in skills (offline model)', () => {
     expect((res.output as { body: string }).body).toMatch(/^Hi Ada!/);
   });
 
+  it('draft-email offline writes a readable email from instructions with research findings, never pasting the instructions', async () => {
+    const instructions = 'Introduce yourself and suggest a short call next week. Personalize it with what the research found: CTO at Analytical Engines; Strong relationship (0.80); 1 web mentions found';
+    const { res } = await run('draft-email', { to: 'ada@analytical.test', subject: 'A note for Ada Lovelace', instructions, tone: 'professional' });
+    expect((res.output as { body: string }).body).toBe([
+      'Dear Ada,', 'I wanted to reach out to you personally.',
+      'From what I have gathered:\n- CTO at Analytical Engines\n- Strong relationship (0.80)\n- 1 web mentions found',
+      'Would you be open to a short call next week?', 'Kind regards,',
+    ].join('\n\n'));
+    // The findings of an older template (a JSON list) read the same; what to say and what to mention are kept, as sentences.
+    const listed = await run('draft-email', { to: 'ada@analytical.test', subject: 'Quick question', tone: 'concise', instructions: 'Draft an email saying the demo moved to Friday. Personalize it with what the research found: ["CTO at Analytical Engines"]' });
+    expect((listed.res.output as { body: string }).body).toBe('Hi Ada,\n\nI\'m writing about "Quick question". The demo moved to Friday.\n\nFrom what I have gathered: CTO at Analytical Engines.\n\nThanks,');
+    const mention = await run('draft-email', { to: 'ada@analytical.test', instructions: 'Mention the Q3 roadmap' });
+    expect((mention.res.output as { body: string }).body).toBe('Dear Ada,\n\nI wanted to reach out to you personally. I wanted to mention the Q3 roadmap.\n\nKind regards,');
+    for (const body of [res, listed.res, mention.res].map((r) => (r.output as { body: string }).body)) {
+      expect(body).not.toMatch(/Personali[sz]e it|Introduce yourself|suggest a|Draft an email|found:|\["/i);
+    }
+  });
+
   it('draft-sales-email uses the research in memory', async () => {
     const fake = createFakeSkillPorts({ contacts: [ada], emails });
     await fake.ports.memory.remember('research:c1', { findings: ['Recently changed jobs'] });
