@@ -76,7 +76,7 @@ memory (\`research:<contactId>\`) and reports a \`contact.updated\` side effect.
     else if (contact.relationshipStrength <= 0.3) insights.push(`Weak relationship (${contact.relationshipStrength.toFixed(2)})`);
     if (emails.length) insights.push(`${emails.length} emails exchanged, ${inbound.length} from them`);
     for (const p of results.social ?? []) for (const s of p.signals) insights.push(`${p.provider}: ${s}`);
-    if ((results.web ?? []).length) insights.push(`${results.web!.length} web mentions found`);
+    if ((results.web ?? []).length) insights.push(`${results.web!.length} web ${results.web!.length === 1 ? 'mention' : 'mentions'} found`);
     const idle = lastTouch ? daysBetween(now, lastTouch) : null;
     if (idle === null) recommendations.push(`Introduce yourself to ${contact.name}`);
     else if (idle >= 30) recommendations.push(`Reconnect: no interaction for ${idle} days`);

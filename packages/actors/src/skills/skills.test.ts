@@ -116,11 +116,11 @@ describe('other built-in skills (offline model)', () => {
   });
 
   it('draft-email offline writes a readable email from instructions with research findings, never pasting the instructions', async () => {
-    const instructions = 'Introduce yourself and suggest a short call next week. Personalize it with what the research found: CTO at Analytical Engines; Strong relationship (0.80); 1 web mentions found';
+    const instructions = 'Introduce yourself and suggest a short call next week. Personalize it with what the research found: CTO at Analytical Engines; Strong relationship (0.80); 1 web mention found';
     const { res } = await run('draft-email', { to: 'ada@analytical.test', subject: 'A note for Ada Lovelace', instructions, tone: 'professional' });
     expect((res.output as { body: string }).body).toBe([
       'Dear Ada,', 'I wanted to reach out to you personally.',
-      'From what I have gathered:\n- CTO at Analytical Engines\n- Strong relationship (0.80)\n- 1 web mentions found',
+      'From what I have gathered:\n- CTO at Analytical Engines\n- Strong relationship (0.80)\n- 1 web mention found',
       'Would you be open to a short call next week?', 'Kind regards,',
     ].join('\n\n'));
     // The findings of an older template (a JSON list) read the same; what to say and what to mention are kept, as sentences.
