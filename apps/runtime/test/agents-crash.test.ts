@@ -23,7 +23,9 @@ describe.each(backendsUnderTest())('agents survive a killed process (%s)', (back
     cleanup.push(() => storage.drop());
     const fake = await startFakeOpenAi();
     cleanup.push(() => fake.stop());
-    const env = { ...storage.env, OPENAI_BASE_URL: fake.baseUrl, OPENAI_API_KEY: 'sk-test', SWITCHYARD_MODEL: 'test-model' };
+    // A 10-minute lease: the restarted process must adopt its crashed predecessor's agents at once
+    // (their lease voided, as the host voids its runs'), not at a lease check minutes later.
+    const env = { ...storage.env, OPENAI_BASE_URL: fake.baseUrl, OPENAI_API_KEY: 'sk-test', SWITCHYARD_MODEL: 'test-model', SWITCHYARD_LEASE_MS: '600000' };
     let rt = await spawnRuntime(env);
     let api = client(rt.url);
 

@@ -19,6 +19,7 @@ import { createAgentMemory } from './memory';
 import { adjustResponse, personalityPrompt } from './personality';
 import { createHttpWebSearch, createOfflineSocial, createOfflineWebSearch } from './sources';
 import { AGENTS_CHANNEL, createAgentOwnership, parseNotice, type AgentNotice } from './ownership';
+import { voidDeadLeases } from '../host/instances';
 import { createPgListener } from '../host/listener';
 
 export interface AgentsServiceDeps {
@@ -849,6 +850,9 @@ export function createAgentsService(deps: AgentsServiceDeps) {
       stopped = false;
       await ownership.register();
       await listener?.start();
+      // Agents start before the host: a crashed predecessor's lease is void here too, so its agents
+      // (and their queued requests) are adopted now, not a lease check (a third of the lease) later.
+      if (!adoptAll) await voidDeadLeases(deps.em()).catch((e: unknown) => deps.log?.error({ err: e }, 'could not void the leases of crashed processes'));
       await adoptAgents();
       const every = Math.max(250, Math.floor((deps.lease?.leaseMs ?? 30_000) / 3));
       leaseTimer = setInterval(() => void tick().catch((e: unknown) => deps.log?.error({ err: e }, 'agent lease check failed')), every);

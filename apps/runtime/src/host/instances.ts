@@ -1,4 +1,6 @@
 import { hostname } from 'node:os';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { sql } from './db';
 
 /**
  * Default instance ids are `host:pid:random` (config.ts). A row of this host whose process is no
@@ -17,4 +19,16 @@ export function isDeadLocalInstance(id: string, self = process.pid): boolean {
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'ESRCH';
   }
+}
+
+/**
+ * Voids the leases of live-looking `runtime_instances` rows whose process is gone (`dead`, by
+ * default this host's crashed predecessors): their runs and agents can be claimed at once. The
+ * host does it before restoring runs, the agents before adopting agents (they start first).
+ */
+export async function voidDeadLeases(em: EntityManager, dead: (id: string) => boolean = isDeadLocalInstance): Promise<string[]> {
+  const rows = await sql<{ id: string }>(em, 'select id from runtime_instances where lease_until >= now()');
+  const gone = rows.map((r) => r.id).filter(dead);
+  if (gone.length) await sql(em, `update runtime_instances set lease_until = now() - interval '1 second' where id = any(?::text[])`, [`{${gone.map((g) => `"${g}"`).join(',')}}`]);
+  return gone;
 }

@@ -4,6 +4,7 @@ import { SwitchyardError } from '@switchyard/schema';
 import jsonPatch, { type Operation } from 'fast-json-patch';
 import { sql, sqlOne } from './db';
 import { recordCommit } from '../monitor/metrics';
+import { voidDeadLeases } from './instances';
 
 export interface RunRow {
   id: string;
@@ -413,10 +414,7 @@ export function createRunStore(em: () => EntityManager, opts: { maxBatch?: numbe
 
     /** Voids the leases of instances `dead` recognises (crashed processes of this host). */
     async expireInstances(dead: (id: string) => boolean) {
-      const rows = await sql<{ id: string }>(em(), 'select id from runtime_instances where lease_until >= now()');
-      const gone = rows.map((r) => r.id).filter(dead);
-      if (gone.length) await sql(em(), `update runtime_instances set lease_until = now() - interval '1 second' where id = any(?::text[])`, [`{${gone.map((g) => `"${g}"`).join(',')}}`]);
-      return gone;
+      return voidDeadLeases(em(), dead);
     },
 
     /**
