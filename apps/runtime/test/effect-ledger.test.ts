@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClock } from '../src/host/clock';
 import { sql } from '../src/host/db';
 import { createEffects, type Fence } from '../src/host/effects';
-import { backends, openTestDatabase } from './support/test-db';
+import { backends, openStoreFixture } from './support/test-db';
 
 /**
  * The effect ledger writes first and claims its row with the result in the statement after: a
@@ -13,21 +13,16 @@ import { backends, openTestDatabase } from './support/test-db';
  * must write nothing, and a memory entry (one statement, no transaction) must hold the same.
  */
 describe.each(backends())('effect ledger (%s)', (kind) => {
-  let db: Awaited<ReturnType<typeof openTestDatabase>>;
+  let fixture: Awaited<ReturnType<typeof openStoreFixture>>;
   let em: () => EntityManager;
   let userId: string;
   let flowId: string;
   beforeAll(async () => {
-    db = await openTestDatabase(kind);
-    em = () => db.orm.em.fork() as unknown as EntityManager;
-    userId = randomUUID();
-    flowId = randomUUID();
-    await sql(em(), 'insert into users (id, name, token_hash) values (?, ?, ?)', [userId, 'ledger', randomUUID()]);
-    await sql(em(), `insert into flows (id, user_id, doc_id, kind, name, description, current_version, status) values (?, ?, 'ledger', 'workflow', 'Ledger', '', 1, 'deployed')`, [flowId, userId]);
-    await sql(em(), 'insert into flow_versions (flow_id, version, document) values (?, 1, ?)', [flowId, { schemaVersion: 1, id: 'ledger', kind: 'workflow', name: 'Ledger', nodes: [], edges: [] }]);
+    fixture = await openStoreFixture(kind, 'ledger');
+    ({ em, userId, flowId } = fixture);
   });
   afterAll(async () => {
-    await db?.close();
+    await fixture?.close();
   });
 
   /** A run owned by `owner` under epoch 1, and a fence that claims (me, 1) for it. */

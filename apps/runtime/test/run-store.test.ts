@@ -3,28 +3,23 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from '../src/host/db';
 import { createRunStore, type NewRun, type SnapshotWrite } from '../src/host/run-store';
-import { backends, openTestDatabase } from './support/test-db';
+import { backends, openStoreFixture } from './support/test-db';
 
 /**
  * The run store's group commits: runs started together are inserted by one statement, and with
  * several write lanes each run's steps still commit in order, one lane per run.
  */
 describe.each(backends())('run store (%s)', (kind) => {
-  let db: Awaited<ReturnType<typeof openTestDatabase>>;
+  let fixture: Awaited<ReturnType<typeof openStoreFixture>>;
   let em: () => EntityManager;
   let userId: string;
   let flowId: string;
   beforeAll(async () => {
-    db = await openTestDatabase(kind);
-    em = () => db.orm.em.fork() as unknown as EntityManager;
-    userId = randomUUID();
-    flowId = randomUUID();
-    await sql(em(), 'insert into users (id, name, token_hash) values (?, ?, ?)', [userId, 'store', randomUUID()]);
-    await sql(em(), `insert into flows (id, user_id, doc_id, kind, name, description, current_version, status) values (?, ?, 'store', 'workflow', 'Store', '', 1, 'deployed')`, [flowId, userId]);
-    await sql(em(), 'insert into flow_versions (flow_id, version, document) values (?, 1, ?)', [flowId, { schemaVersion: 1, id: 'store', kind: 'workflow', name: 'Store', nodes: [], edges: [] }]);
+    fixture = await openStoreFixture(kind, 'store');
+    ({ em, userId, flowId } = fixture);
   });
   afterAll(async () => {
-    await db?.close();
+    await fixture?.close();
   });
 
   const newRun = (id = randomUUID(), flow = flowId): NewRun => ({

@@ -63,9 +63,8 @@ function claimSql(meta: EffectMeta, key: string, kind: string, now: string, resu
   };
 }
 
-/** What the ledger holds for a key (the first result), read after a claim found it taken. */
-const priorResult = async <T>(em: EntityManager, key: string) =>
-  (await sqlOne<{ result: T }>(em, 'select result from effects where idempotency_key = ?', [key]))?.result ?? (null as T);
+/** The ledger's row for a key (its first result), or null when the effect was never done. */
+const ledgerRow = <T>(em: EntityManager, key: string) => sqlOne<{ result: T }>(em, 'select result from effects where idempotency_key = ?', [key]);
 
 /**
  * The effect ledger, the one both workflows and agents use (agents/ledger.ts). A visible effect and
@@ -104,10 +103,10 @@ export async function onceInLedger<T>(
     });
   } catch (e) {
     // Done before: the first result (read again when its row committed while the claim waited on it).
-    if (e instanceof DoneBefore) return (e.prior as T | null) ?? (await priorResult<T>(em, key));
+    if (e instanceof DoneBefore) return (e.prior as T | null) ?? (await ledgerRow<T>(em, key))?.result ?? (null as T);
     // The write failed (a record it needs is gone since): if the effect was done before, its result stands.
     if (!wrote) {
-      const done = await sqlOne<{ result: T }>(em, 'select result from effects where idempotency_key = ?', [key]).catch(() => null);
+      const done = await ledgerRow<T>(em, key).catch(() => null);
       if (done) return done.result;
     }
     throw e;
@@ -203,7 +202,7 @@ export function createEffects(deps: EffectDeps) {
   const outbound: OutboundPort = {
     async request(meta, r) {
       const key = idempotencyKey(meta);
-      const done = await sqlOne<{ result: { status: number; body: string } | null }>(deps.em(), 'select result from effects where idempotency_key = ?', [key]);
+      const done = await ledgerRow<{ status: number; body: string } | null>(deps.em(), key);
       if (done?.result) return done.result;
       // A process that lost the run (paused past its lease) must not send what the new owner sends.
       await deps.fence?.check(deps.em(), meta.runId);

@@ -1,10 +1,13 @@
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
 import pg from 'pg';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import { createTRPCClient, httpLink, TRPCClientError } from '@trpc/client';
 import { loadConfig } from '../../src/config';
 import { MEMORY_DATA_DIR, openDatabase, type Database } from '../../src/db/database';
+import { sql } from '../../src/host/db';
 import { createServer, type ServerOverrides, type SwitchyardServer } from '../../src/server';
 import type { AppRouter } from '../../src/router';
 
@@ -75,6 +78,21 @@ export async function openTestDatabase(kind: Backend): Promise<Database & { stor
       await storage.drop();
     },
   };
+}
+
+/**
+ * A fresh database with a user and a deployed, empty workflow of theirs (`docId`), for tests that
+ * write runs and effects straight through the host's stores. `close()` drops the database.
+ */
+export async function openStoreFixture(kind: Backend, docId: string) {
+  const db = await openTestDatabase(kind);
+  const em = () => db.orm.em.fork() as unknown as EntityManager;
+  const userId = randomUUID();
+  const flowId = randomUUID();
+  await sql(em(), 'insert into users (id, name, token_hash) values (?, ?, ?)', [userId, docId, randomUUID()]);
+  await sql(em(), `insert into flows (id, user_id, doc_id, kind, name, description, current_version, status) values (?, ?, ?, 'workflow', ?, '', 1, 'deployed')`, [flowId, userId, docId, docId]);
+  await sql(em(), 'insert into flow_versions (flow_id, version, document) values (?, 1, ?)', [flowId, { schemaVersion: 1, id: docId, kind: 'workflow', name: docId, nodes: [], edges: [] }]);
+  return { em, userId, flowId, close: () => db.close() };
 }
 
 export interface TestServer {
