@@ -71,4 +71,25 @@ describe.each(backendsUnderTest())('agents survive a killed process (%s)', (back
     expect((await api.crm.drafts.list.query({} as never)).items).toHaveLength(1);
     expect((await api.crm.tasks.list.query({} as never)).items.filter((t) => t.title === 'Check the reply to Invoice')).toHaveLength(1);
   });
+
+  it('a question and its request are stored together: killed in between, neither is kept, and asking again is answered once', async () => {
+    const storage = await freshStorage(backend);
+    cleanup.push(() => storage.drop());
+    const fake = await startFakeOpenAi();
+    cleanup.push(() => fake.stop());
+    const env = { ...storage.env, OPENAI_BASE_URL: fake.baseUrl, OPENAI_API_KEY: 'sk-test', SWITCHYARD_MODEL: 'test-model' };
+    const crashing = await spawnRuntime({ ...env, SWITCHYARD_CRASH_IN_CHAT: 'after-question' });
+    const chatter = await client(crashing.url).agents.create.mutate({ name: 'Chatter' });
+    await expect(client(crashing.url).agents.chat.mutate({ id: chatter.id, message: 'hello there' })).rejects.toThrow();
+    expect(await crashing.exited).toBe(-1);
+
+    const rt = await spawnRuntime(env);
+    cleanup.push(() => rt.kill('SIGTERM'));
+    const api = client(rt.url);
+    // Before the fix the question was stored on its own and the crash left it unanswered for good.
+    expect((await api.agents.memory.query({ id: chatter.id })).conversation?.messages ?? []).toEqual([]);
+    const answer = await api.agents.chat.mutate({ id: chatter.id, message: 'hello there' });
+    expect(answer.messages.map((m) => [m.role, m.content])).toEqual([['user', 'hello there'], ['assistant', 'MODEL REPLY to: hello there']]);
+    expect(fake.requests.filter((r) => r.messages.at(-1)?.content === 'hello there')).toHaveLength(1);
+  });
 });

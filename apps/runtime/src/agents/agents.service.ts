@@ -50,6 +50,8 @@ export interface AgentsServiceDeps {
   log?: { error(o: unknown, m?: string): void };
   /** Test-only fault injection (SWITCHYARD_TEST_HOOKS=1): SIGKILL the process at this point of `agents.approve`. */
   crashInApprove?: ApproveCrashPoint;
+  /** Test-only: SIGKILL inside `agents.chat` once the question is written, before its transaction commits. */
+  crashInChat?: 'after-question';
 }
 
 /** Where a test may kill the process inside `agents.approve`. */
@@ -401,23 +403,43 @@ export function createAgentsService(deps: AgentsServiceDeps) {
    * With a key (a workflow step's), asking again finds the same request: its stored outcome when
    * it is finished, else the request still queued or running.
    */
-  async function submit<T>(agent: AgentRecord, payload: RequestPayload, key: string | null): Promise<T> {
+  /**
+   * Stores a request in the agent's persisted mailbox (in `em`'s transaction when given, so a
+   * caller can store it with what it answers). With a key (a workflow step's), asking again finds
+   * the same request: `done` carries its stored outcome when it is finished.
+   */
+  async function queueRequest(agent: AgentRecord, payload: RequestPayload, key: string | null, em = deps.em()): Promise<{ id: string; done?: { result: unknown } | { error: NonNullable<RequestRow['error']> } }> {
     if (stopped) throw new SwitchyardError('INTERNAL', 'The runtime is stopping');
     const requestKey = key === null ? null : createHash('sha256').update(key).digest('hex');
-    const inserted = await sql<{ id: string }>(deps.em(),
+    const inserted = await sql<{ id: string }>(em,
       `insert into agent_requests (id, agent_id, user_id, request_key, kind, payload, status, submitted_by, created_at) values (?, ?, ?, ?, ?, ?, 'queued', ?, ?)
        on conflict (request_key) do nothing returning id`,
       [randomUUID(), agent.id, agent.userId, requestKey, payload.kind, JSON.stringify(payload), instance, nowIso()]);
-    let requestId = inserted[0]?.id;
-    if (!requestId) {
-      const row = (await sqlOne<RequestRow>(deps.em(), 'select id, status, result, error from agent_requests where request_key = ?', [requestKey]))!;
-      if (row.status === 'done') return row.result as T;
-      if (row.status === 'failed') throw storedError(row.error!);
-      requestId = row.id;
+    if (inserted[0]) return { id: inserted[0].id };
+    const row = (await sqlOne<RequestRow>(em, 'select id, status, result, error from agent_requests where request_key = ?', [requestKey]))!;
+    if (row.status === 'done') return { id: row.id, done: { result: row.result } };
+    if (row.status === 'failed') return { id: row.id, done: { error: row.error! } };
+    return { id: row.id };
+  }
+
+  /**
+   * Puts a request into the agent's persisted mailbox; resolves when the agent has processed it.
+   * With a key (a workflow step's), asking again finds the same request: its stored outcome when
+   * it is finished, else the request still queued or running.
+   */
+  async function submit<T>(agent: AgentRecord, payload: RequestPayload, key: string | null): Promise<T> {
+    const queued = await queueRequest(agent, payload, key);
+    if (queued.done) {
+      if ('error' in queued.done) throw storedError(queued.done.error);
+      return queued.done.result as T;
     }
-    const id = requestId;
+    return outcomeOf<T>(agent, queued.id, key !== null);
+  }
+
+  /** Hands a stored request to its agent's owner; resolves with its outcome. */
+  async function outcomeOf<T>(agent: AgentRecord, id: string, fromRun: boolean): Promise<T> {
     const outcome = new Promise<T>((resolve, reject) => {
-      waiters.set(id, [...(waiters.get(id) ?? []), { resolve: resolve as (v: unknown) => void, reject, fromRun: key !== null, agentId: agent.id }]);
+      waiters.set(id, [...(waiters.get(id) ?? []), { resolve: resolve as (v: unknown) => void, reject, fromRun, agentId: agent.id }]);
     });
     try {
       await route(agent);
@@ -773,13 +795,19 @@ export function createAgentsService(deps: AgentsServiceDeps) {
      */
     async chat(userId: string, agentId: string, message: string, retryOf?: number) {
       const agent = await store.get(userId, agentId);
-      // Asking a failed question again: the failed one is hidden, the question is asked anew.
-      if (retryOf !== undefined && !(await memory.setMessageStatus(retryOf, 'retried', { agentId: agent.id, userId }))) {
-        throw new SwitchyardError('NOT_FOUND', 'No failed question to retry');
-      }
-      const conversationId = await memory.activeConversation(agent.id, userId);
-      const userMessageId = await memory.addMessage(conversationId, 'user', message);
-      const r = await submit<ChatTurn>(agent, { kind: 'chat', message, conversationId, userMessageId }, null);
+      // The question and its request are stored together: a crash never leaves a question that
+      // nobody will answer (or a retried one hidden and never asked again).
+      const { conversationId, requestId } = await deps.em().transactional(async (tx) => {
+        // Asking a failed question again: the failed one is hidden, the question is asked anew.
+        if (retryOf !== undefined && !(await memory.setMessageStatus(retryOf, 'retried', { agentId: agent.id, userId }, tx))) {
+          throw new SwitchyardError('NOT_FOUND', 'No failed question to retry');
+        }
+        const conversationId = await memory.activeConversation(agent.id, userId, tx);
+        const userMessageId = await memory.addMessage(conversationId, 'user', message, null, tx);
+        if (deps.crashInChat === 'after-question') process.kill(process.pid, 'SIGKILL');
+        return { conversationId, requestId: (await queueRequest(agent, { kind: 'chat', message, conversationId, userMessageId }, null, tx)).id };
+      });
+      const r = await outcomeOf<ChatTurn>(agent, requestId, false);
       return { ...r, offline: llm.offline, messages: await memory.history(conversationId, 50) };
     },
     /**

@@ -113,18 +113,20 @@ export function createAgentMemory(deps: { em: () => EntityManager; clock: Clock 
     },
 
     /** The active conversation, created on first use. */
-    async activeConversation(agentId: string, userId: string): Promise<string> {
-      const row = await sqlOne<{ id: string }>(deps.em(),
+    async activeConversation(agentId: string, userId: string, em = deps.em()): Promise<string> {
+      const row = await sqlOne<{ id: string }>(em,
         'select id from conversations where agent_id = ? and active order by updated_at desc limit 1', [agentId]);
       if (row) return row.id;
       const id = randomUUID();
-      await sql(deps.em(), 'insert into conversations (id, agent_id, user_id, active, created_at, updated_at) values (?, ?, ?, true, ?, ?)', [id, agentId, userId, now(), now()]);
+      await sql(em, 'insert into conversations (id, agent_id, user_id, active, created_at, updated_at) values (?, ?, ?, true, ?, ?)', [id, agentId, userId, now(), now()]);
       return id;
     },
-    /** Appends a message; returns its id. */
-    async addMessage(conversationId: string, role: 'user' | 'assistant', content: string, model: string | null = null): Promise<number> {
-      const row = await sqlOne<{ id: string }>(deps.em(), 'insert into messages (conversation_id, role, content, model, created_at) values (?, ?, ?, ?, ?) returning id', [conversationId, role, content, model, now()]);
-      await sql(deps.em(), 'update conversations set updated_at = ? where id = ?', [now(), conversationId]);
+    /** Appends a message (in `em`'s transaction when given); returns its id. */
+    async addMessage(conversationId: string, role: 'user' | 'assistant', content: string, model: string | null = null, em = deps.em()): Promise<number> {
+      const row = await sqlOne<{ id: string }>(em,
+        `with m as (insert into messages (conversation_id, role, content, model, created_at) values (?, ?, ?, ?, ?) returning id),
+              c as (update conversations set updated_at = ? where id = ?)
+         select id from m`, [conversationId, role, content, model, now(), now(), conversationId]);
       return Number(row!.id);
     },
     /** The last `limit` messages (before message `beforeId` when given), oldest first: the order a model reads a conversation in. */
@@ -137,8 +139,8 @@ export function createAgentMemory(deps: { em: () => EntityManager; clock: Clock 
       return rows.reverse().map((r) => ({ id: Number(r.id), role: r.role, content: r.content, model: r.model, createdAt: iso(r.created_at)!, feedback: r.feedback, status: r.status }));
     },
     /** Marks a question failed (never answered) or retried (asked again); retried only from failed. */
-    async setMessageStatus(messageId: number, status: 'failed' | 'retried', where: { agentId: string; userId: string }) {
-      const rows = await sql(deps.em(),
+    async setMessageStatus(messageId: number, status: 'failed' | 'retried', where: { agentId: string; userId: string }, em = deps.em()) {
+      const rows = await sql(em,
         `update messages m set status = ? from conversations c
          where m.id = ? and m.role = 'user' and c.id = m.conversation_id and c.agent_id = ? and c.user_id = ? ${status === 'retried' ? "and m.status = 'failed'" : ''} returning m.id`,
         [status, messageId, where.agentId, where.userId]);

@@ -73,10 +73,17 @@ export function agentsOverrides(config: Config, options: AgentsOptions = {}, env
   };
 }
 
-/** Test-only: SWITCHYARD_CRASH_IN_APPROVE=<point>, honoured only with SWITCHYARD_TEST_HOOKS=1. */
-function crashKnob(config: Config, env: NodeJS.ProcessEnv): { crashInApprove?: ApproveCrashPoint } {
+/**
+ * Test-only: SWITCHYARD_CRASH_IN_APPROVE=<point> and SWITCHYARD_CRASH_IN_CHAT=after-question,
+ * honoured only with SWITCHYARD_TEST_HOOKS=1.
+ */
+function crashKnob(config: Config, env: NodeJS.ProcessEnv): { crashInApprove?: ApproveCrashPoint; crashInChat?: 'after-question' } {
+  if (!config.testHooks) return {};
   const point = env.SWITCHYARD_CRASH_IN_APPROVE;
-  return config.testHooks && point && (APPROVE_CRASH_POINTS as readonly string[]).includes(point) ? { crashInApprove: point as ApproveCrashPoint } : {};
+  return {
+    ...(point && (APPROVE_CRASH_POINTS as readonly string[]).includes(point) ? { crashInApprove: point as ApproveCrashPoint } : {}),
+    ...(env.SWITCHYARD_CRASH_IN_CHAT === 'after-question' ? { crashInChat: 'after-question' as const } : {}),
+  };
 }
 
 /** Combines overrides: services in order (each sees the ones before), then plugins in order. */
