@@ -73,6 +73,28 @@ describe.each(backends())('effect ledger (%s)', (kind) => {
     expect(lost).toEqual([runId, runId]);
   });
 
+  it('drafts and notifications are one statement with their ledger row: done again, concurrently, or by a process that lost the run, one record and the first result', async () => {
+    const { runId, effects, meta } = await setup();
+    const draft = { to: ['ada@example.test'], subject: 'Re: hello', body: 'Thanks', threadId: null, contactId: null };
+    const note = { type: 'info', title: 'New email', body: '', priority: 'normal' as const, actions: [] };
+    const drafts = await Promise.all(Array.from({ length: 4 }, () => effects.crm.createDraft(meta('d'), draft)));
+    const notes = await Promise.all(Array.from({ length: 4 }, () => effects.crm.createNotification(meta('n'), note)));
+    expect(new Set(drafts.map((d) => d.id)).size).toBe(1);
+    expect(new Set(notes.map((n) => n.id)).size).toBe(1);
+    expect(await sql(em(), 'select id, to_addrs, status from drafts where source_run_id = ?', [runId])).toEqual([{ id: drafts[0]!.id, to_addrs: ['ada@example.test'], status: 'draft' }]);
+    expect(await sql(em(), 'select id from notifications where source_run_id = ?', [runId])).toEqual([{ id: notes[0]!.id }]);
+    // Its `shown` fact is stored with it, once.
+    expect(await sql(em(), `select event from notification_engagement where notification_id = ?`, [notes[0]!.id])).toEqual([{ event: 'shown' }]);
+    expect(await sql(em(), 'select node_id, kind from effects where run_id = ? order by node_id', [runId])).toEqual([{ node_id: 'd', kind: 'draft' }, { node_id: 'n', kind: 'notification' }]);
+
+    const stale = await setup('someone-else');
+    await expect(stale.effects.crm.createDraft(stale.meta('d'), draft)).rejects.toMatchObject({ code: 'CONFLICT' });
+    await expect(stale.effects.crm.createNotification(stale.meta('n'), note)).rejects.toMatchObject({ code: 'CONFLICT' });
+    expect(await sql(em(), 'select 1 from drafts where source_run_id = ? union all select 1 from notifications where source_run_id = ?', [stale.runId, stale.runId])).toEqual([]);
+    expect(await sql(em(), 'select 1 from effects where run_id = ?', [stale.runId])).toEqual([]);
+    expect(stale.lost).toEqual([stale.runId, stale.runId]);
+  });
+
   it('a memory entry is written once per effect key: done again, the first value stays', async () => {
     const { runId, effects, meta } = await setup();
     const key = `mem-${runId}`;

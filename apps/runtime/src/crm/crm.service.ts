@@ -270,13 +270,21 @@ export class CrmStore {
     return toDto(await this.mustFind(em, TaskEntity, userId, id, 'Task'));
   }
 
-  async createTask(em: EntityManager, userId: string, input: TaskCreate & { sourceRunId?: string | null }): Promise<TaskDto> {
+  /**
+   * A new task as it is stored, its contact checked to be the user's: `createTask` stores it
+   * through the ORM, a flow's step through the effect ledger in one statement (host/effects.ts).
+   */
+  async newTask(em: EntityManager, userId: string, input: TaskCreate & { sourceRunId?: string | null }): Promise<Task> {
     if (input.contactId) await this.mustFind(em, ContactEntity, userId, input.contactId, 'Contact', 'contactId');
-    const row = em.create(TaskEntity, {
+    return {
       id: randomUUID(), userId, title: input.title, description: input.description, dueAt: dateOrNull(input.dueAt),
       priority: input.priority, status: 'open', contactId: input.contactId, sourceRunId: input.sourceRunId ?? null,
       createdAt: this.now(), completedAt: null,
-    });
+    };
+  }
+
+  async createTask(em: EntityManager, userId: string, input: TaskCreate & { sourceRunId?: string | null }): Promise<TaskDto> {
+    const row = em.create(TaskEntity, await this.newTask(em, userId, input));
     await em.flush();
     return toDto(row);
   }
@@ -428,14 +436,22 @@ export class CrmStore {
     return toDto(await this.mustFind(em, DraftEntity, userId, id, 'Draft'));
   }
 
-  async createDraft(em: EntityManager, userId: string, input: DraftCreate & { sourceRunId?: string | null }): Promise<DraftDto> {
+  /**
+   * A new draft as it is stored, its thread and contact checked to be the user's: `createDraft`
+   * stores it through the ORM, a flow's step through the effect ledger in one statement.
+   */
+  async newDraft(em: EntityManager, userId: string, input: DraftCreate & { sourceRunId?: string | null }): Promise<Draft> {
     if (input.threadId) await this.mustFind(em, EmailThreadEntity, userId, input.threadId, 'Email thread', 'threadId');
     if (input.contactId) await this.mustFind(em, ContactEntity, userId, input.contactId, 'Contact', 'contactId');
     const now = this.now();
-    const row = em.create(DraftEntity, {
+    return {
       id: randomUUID(), userId, threadId: input.threadId, contactId: input.contactId, toAddrs: input.to, subject: input.subject,
       body: input.body, status: 'draft', sourceRunId: input.sourceRunId ?? null, createdAt: now, updatedAt: now,
-    });
+    };
+  }
+
+  async createDraft(em: EntityManager, userId: string, input: DraftCreate & { sourceRunId?: string | null }): Promise<DraftDto> {
+    const row = em.create(DraftEntity, await this.newDraft(em, userId, input));
     await em.flush();
     return toDto(row);
   }

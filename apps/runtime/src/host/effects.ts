@@ -3,9 +3,9 @@ import { SwitchyardError } from '@switchyard/schema';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ContactRef, CrmPort, EffectMeta, MemoryPort, OutboundPort } from '@switchyard/actors';
 import type { RuntimeClock } from './clock';
-import { sql, sqlOne } from './db';
+import { rowInsert, sql, sqlOne } from './db';
 import { announceNotificationChange } from '../notifications/events';
-import { raiseNotification } from '../notifications/raise';
+import { notificationStatement, raiseNotification } from '../notifications/raise';
 import { createCrmQueries } from '../crm/crm-queries';
 import { CrmStore } from '../crm/crm.service';
 
@@ -113,6 +113,47 @@ export async function onceInLedger<T>(
   }
 }
 
+/** A write as CTEs that act only on the rows of `ins` (the ledger's claim, when it took the key). */
+export interface LedgerStatement<T> {
+  ctes: string;
+  params: unknown[];
+  result: T;
+}
+
+/**
+ * The ledger for a write that is one statement: the fence, the claim (with the result, known
+ * before: the record's id is made here) and the write, gated on the claim, commit together in one
+ * autocommit statement — no transaction, one round trip where `onceInLedger` takes four. When the
+ * key was taken (a step re-run after a crash) nothing is written and the first result returned.
+ */
+export async function onceInStatement<T>(
+  em: EntityManager, now: string, meta: EffectMeta, kind: string, write: LedgerStatement<T>,
+  fence?: EffectDeps['fence'],
+): Promise<T> {
+  const key = idempotencyKey(meta);
+  const claim = claimSql(meta, key, kind, now, write.result, fence);
+  let row: { held: number; claimed: number; prior: T | null } | undefined;
+  try {
+    [row] = await sql<{ held: number; claimed: number; prior: T | null }>(em,
+      `with ${claim.text}, ${write.ctes}
+       select (select count(*) from f)::int as held, (select count(*) from ins)::int as claimed,
+              (select result from effects where idempotency_key = ?) as prior`,
+      [...claim.params, ...write.params, key]);
+  } catch (e) {
+    // The write failed (a record it needs is gone since): if the effect was done before, its result stands.
+    const done = await ledgerRow<T>(em, key).catch(() => null);
+    if (done) return done.result;
+    throw e;
+  }
+  if (!row!.held) {
+    fence?.lost(meta.runId);
+    throw new SwitchyardError('CONFLICT', 'Another process owns this run now');
+  }
+  if (row!.claimed) return write.result;
+  // Done before: the first result (read again when its row committed while the claim waited on it).
+  return row!.prior ?? (await ledgerRow<T>(em, key))?.result ?? (null as T);
+}
+
 /** The ports workflow nodes act through (the CRM writes, memory, outbound calls), over the ledger. */
 export function createEffects(deps: EffectDeps) {
   const now = () => new Date(deps.clock.now()).toISOString();
@@ -122,6 +163,29 @@ export function createEffects(deps: EffectDeps) {
     crash(meta.nodeId, deps.crashAfter?.effectOf);
     return result;
   }
+  async function onceStatement<T>(meta: EffectMeta, kind: string, write: LedgerStatement<T>): Promise<T> {
+    const result = await onceInStatement(deps.em(), now(), meta, kind, write, deps.fence);
+    crash(meta.nodeId, deps.crashAfter?.effectOf);
+    return result;
+  }
+  /**
+   * The CRM store's checks and the record they give; when they fail (a contact gone since) and the
+   * effect was done before, its first result stands, as in `onceInLedger`.
+   */
+  async function ledgerCheck<R>(meta: EffectMeta, make: () => Promise<R>): Promise<{ record: R } | { done: { id: string } }> {
+    try {
+      return { record: await make() };
+    } catch (e) {
+      const done = await ledgerRow<{ id: string }>(deps.em(), idempotencyKey(meta)).catch(() => null);
+      if (done) return { done: done.result };
+      throw e;
+    }
+  }
+  /** A CRM record the CRM store made (its checks passed), stored with the ledger's claim in one statement. */
+  const insertOnce = (meta: EffectMeta, kind: string, entity: string, row: { id: string }) => {
+    const r = rowInsert(deps.em(), entity, row);
+    return onceStatement(meta, kind, { ctes: `w as (insert into ${r.table} (${r.columns}) select ${r.values} from ins returning 1)`, params: r.params, result: { id: row.id } });
+  };
 
   const store = new CrmStore({ now: () => deps.clock.now() });
   /** The thread id if it is one of the user's threads (a stale or foreign id starts a new thread). */
@@ -151,20 +215,22 @@ export function createEffects(deps: EffectDeps) {
         });
         return { id: email.id };
       }),
-    createDraft: (meta, d) =>
-      once(meta, 'draft', async (tx) => {
-        const draft = await store.createDraft(tx, meta.userId, {
-          threadId: await ownThread(tx, meta.userId, d.threadId), contactId: d.contactId ?? null, to: d.to, subject: d.subject, body: d.body, sourceRunId: meta.runId,
-        });
-        return { id: draft.id };
-      }),
-    createTask: (meta, t) =>
-      once(meta, 'task', async (tx) => {
-        const task = await store.createTask(tx, meta.userId, {
-          title: t.title, description: t.description, dueAt: t.dueAt, priority: t.priority, contactId: t.contactId ?? null, sourceRunId: meta.runId,
-        });
-        return { id: task.id };
-      }),
+    // Drafts and tasks: the store checks the thread and contact (reads), then the record and its
+    // ledger row are one statement.
+    createDraft: async (meta, d) => {
+      const em = deps.em();
+      const row = await ledgerCheck(meta, async () => store.newDraft(em, meta.userId, {
+        threadId: await ownThread(em, meta.userId, d.threadId), contactId: d.contactId ?? null, to: d.to, subject: d.subject, body: d.body, sourceRunId: meta.runId,
+      }));
+      return 'done' in row ? row.done : insertOnce(meta, 'draft', 'Draft', row.record);
+    },
+    createTask: async (meta, t) => {
+      const em = deps.em();
+      const row = await ledgerCheck(meta, () => store.newTask(em, meta.userId, {
+        title: t.title, description: t.description, dueAt: t.dueAt, priority: t.priority, contactId: t.contactId ?? null, sourceRunId: meta.runId,
+      }));
+      return 'done' in row ? row.done : insertOnce(meta, 'task', 'Task', row.record);
+    },
     updateContact: (meta, c) =>
       once(meta, 'contact', async (tx) => {
         const contact = await contactByEmail(tx, meta.userId, c.email);
@@ -182,7 +248,10 @@ export function createEffects(deps: EffectDeps) {
       }),
     // Typed buttons, the contact, dedupe and engagement: notifications/raise.ts.
     createNotification: async (meta, n) => {
-      const created = await once(meta, 'notification', (tx) => raiseNotification(tx, meta, n, deps.clock.now()));
+      const statement = await notificationStatement(deps.em(), meta, n, deps.clock.now(), 'ins');
+      const created = statement
+        ? await onceStatement(meta, 'notification', statement)
+        : await once(meta, 'notification', (tx) => raiseNotification(tx, meta, n, deps.clock.now()));
       announceNotificationChange(meta.userId);
       return created;
     },

@@ -18,6 +18,12 @@ export interface RaiseInput {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const addresses = (s: string) => s.split(/[,;]/).map((x) => x.trim().toLowerCase()).filter(Boolean);
 
+/** The contact a notification is about, when it is one of this user's. */
+const contactOf = (em: EntityManager, meta: EffectMeta, n: RaiseInput) =>
+  n.contactId && UUID.test(n.contactId)
+    ? sqlOne<{ id: string; email: string }>(em, 'select id, email from contacts where id = ? and user_id = ?', [n.contactId, meta.userId])
+    : Promise.resolve(null);
+
 /**
  * Stores a notification raised by a run (inside the effect ledger's transaction): the contact it
  * is about (ignored unless it is this user's), its typed buttons with their payloads, the behavior
@@ -26,10 +32,7 @@ const addresses = (s: string) => s.split(/[,;]/).map((x) => x.trim().toLowerCase
  * suggestion at once store one.
  */
 export async function raiseNotification(tx: EntityManager, meta: EffectMeta, n: RaiseInput, nowMs: number): Promise<{ id: string; deduped?: boolean }> {
-  const now = new Date(nowMs).toISOString();
-  const contact = n.contactId && UUID.test(n.contactId)
-    ? await sqlOne<{ id: string; email: string }>(tx, 'select id, email from contacts where id = ? and user_id = ?', [n.contactId, meta.userId])
-    : null;
+  const contact = await contactOf(tx, meta, n);
   if (n.suggestionKey) {
     await sql(tx, 'select pg_advisory_xact_lock(hashtext(?))', [`notification:${meta.userId}:${n.suggestionKey}:${contact?.id ?? ''}`]);
     const since = new Date(nowMs - Math.max(0, n.dedupeWindowMs ?? 0)).toISOString();
@@ -38,6 +41,24 @@ export async function raiseNotification(tx: EntityManager, meta: EffectMeta, n: 
         order by created_at desc limit 1`, [meta.userId, n.suggestionKey, contact?.id ?? null, since]);
     if (existing) return { id: existing.id, deduped: true };
   }
+  const w = notificationCtes(meta, n, contact, nowMs, null);
+  await sql(tx, `with ${w.ctes} select 1`, w.params);
+  return w.result;
+}
+
+/**
+ * A notification without a suggestion key (nothing to dedupe, so no lock and no transaction) as
+ * CTEs that store it only when the rows of `gate` exist: the effect ledger's claim, so the ledger
+ * row, the notification and its `shown` fact are one statement. Null when it needs the
+ * transaction of `raiseNotification`.
+ */
+export async function notificationStatement(em: EntityManager, meta: EffectMeta, n: RaiseInput, nowMs: number, gate: string) {
+  if (n.suggestionKey) return null;
+  return notificationCtes(meta, n, await contactOf(em, meta, n), nowMs, gate);
+}
+
+function notificationCtes(meta: EffectMeta, n: RaiseInput, contact: { id: string; email: string } | null, nowMs: number, gate: string | null) {
+  const now = new Date(nowMs).toISOString();
   const actions: NotificationAction[] = n.actions.map((a) => {
     const kind = a.kind ?? 'custom';
     switch (kind) {
@@ -62,15 +83,17 @@ export async function raiseNotification(tx: EntityManager, meta: EffectMeta, n: 
     }
   });
   const id = randomUUID();
-  // The behavior (document) that raised it, the notification and its `shown` fact: one statement.
-  await sql(tx,
-    `with flow as (select f.doc_id from runs r join flows f on f.id = r.flow_id where r.id = ?),
+  // The behavior (document) that raised it, the notification and its `shown` fact.
+  return {
+    result: { id },
+    ctes: `flow as (select f.doc_id from runs r join flows f on f.id = r.flow_id where r.id = ?),
      n as (
        insert into notifications (id, user_id, type, title, body, priority, actions, state, contact_id, suggestion_key, behavior_id, source_run_id, created_at, updated_at)
-       values (?, ?, ?, ?, ?, ?, ?, 'unread', ?, ?, (select doc_id from flow), ?, ?, ?) returning id)
-     insert into notification_engagement (id, user_id, notification_id, behavior_id, notification_type, event, at)
-     select ?, ?, n.id, (select doc_id from flow), ?, 'shown', ? from n`,
-    [meta.runId, id, meta.userId, n.type, n.title, n.body, n.priority, actions, contact?.id ?? null, n.suggestionKey || null, meta.runId, now, now,
-      randomUUID(), meta.userId, n.type, now]);
-  return { id };
+       select ?::uuid, ?::uuid, ?, ?, ?, ?, ?::jsonb, 'unread', ?::uuid, ?, (select doc_id from flow), ?::uuid, ?::timestamptz, ?::timestamptz ${gate ? `from ${gate}` : ''} returning id),
+     shown as (
+       insert into notification_engagement (id, user_id, notification_id, behavior_id, notification_type, event, at)
+       select ?::uuid, ?::uuid, n.id, (select doc_id from flow), ?, 'shown', ?::timestamptz from n returning 1)`,
+    params: [meta.runId, id, meta.userId, n.type, n.title, n.body, n.priority, actions, contact?.id ?? null, n.suggestionKey || null, meta.runId, now, now,
+      randomUUID(), meta.userId, n.type, now],
+  };
 }
