@@ -79,6 +79,7 @@ describe.each(backendsUnderTest())('agents survive a killed process (%s)', (back
     cleanup.push(() => fake.stop());
     const env = { ...storage.env, OPENAI_BASE_URL: fake.baseUrl, OPENAI_API_KEY: 'sk-test', SWITCHYARD_MODEL: 'test-model' };
     const crashing = await spawnRuntime({ ...env, SWITCHYARD_CRASH_IN_CHAT: 'after-question' });
+    cleanup.push(() => crashing.kill('SIGKILL'));
     const chatter = await client(crashing.url).agents.create.mutate({ name: 'Chatter' });
     await expect(client(crashing.url).agents.chat.mutate({ id: chatter.id, message: 'hello there' })).rejects.toThrow();
     expect(await crashing.exited).toBe(-1);

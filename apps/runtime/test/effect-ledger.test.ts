@@ -75,7 +75,7 @@ describe.each(backends())('effect ledger (%s)', (kind) => {
 
   it('drafts and notifications are one statement with their ledger row: done again, concurrently, or by a process that lost the run, one record and the first result', async () => {
     const { runId, effects, meta } = await setup();
-    const draft = { to: ['ada@example.test'], subject: 'Re: hello', body: 'Thanks', threadId: null, contactId: null };
+    const draft = { to: ['ada@example.test'], subject: 'Re: hello', body: 'Thanks' };
     const note = { type: 'info', title: 'New email', body: '', priority: 'normal' as const, actions: [] };
     const drafts = await Promise.all(Array.from({ length: 4 }, () => effects.crm.createDraft(meta('d'), draft)));
     const notes = await Promise.all(Array.from({ length: 4 }, () => effects.crm.createNotification(meta('n'), note)));

@@ -94,6 +94,12 @@ export const POSTGRES_WRITE_LANES = 2;
 const CHECKPOINT_EVERY = 20;
 const RESUME_BACKOFF_MS = [250, 500, 1000, 2000, 5000, 10_000, 30_000];
 
+/** A deployed event trigger an inbox event may start. */
+interface TriggerRow { id: string; flow_id: string; doc_id: string; version: number; node_id: string; created_at: unknown }
+/** The active event triggers for (user, event type): the user's own flows, and behaviors for everyone (an activation in this user's scope). */
+const TRIGGERS_SQL = `select t.id, t.flow_id, f.doc_id, t.version, t.node_id, t.created_at from flow_triggers t join flows f on f.id = t.flow_id
+   where (t.user_id = ? or t.audience = 'everyone') and t.kind = 'event' and t.event_type = ? and t.active and f.deleted_at is null`;
+
 /**
  * The actor host: runs compiled flows as XState actors and makes them durable.
  *
@@ -567,16 +573,25 @@ export function createHost(deps: HostDeps) {
     return applied;
   }
 
-  /** Stores the event in the durable inbox, then starts every deployed flow whose trigger matches. */
+  /**
+   * Stores the event in the durable inbox, then starts every deployed flow whose trigger matches.
+   * The insert reads the matching triggers in the same statement (one round trip less per event).
+   */
   async function emit(userId: string, event: DomainEvent & { dedupeKey?: string }) {
-    const id = randomUUID();
-    const inserted = await sql<{ id: string }>(deps.em(),
-      `insert into inbox (id, user_id, type, payload, dedupe_key, received_at) values (?, ?, ?, ?, ?, ?)
-       on conflict (user_id, dedupe_key) do nothing returning id`,
-      [id, userId, event.type, event.payload, event.dedupeKey ?? null, iso()]);
-    const eventId = inserted[0]?.id ?? (await sqlOne<{ id: string }>(deps.em(), 'select id from inbox where user_id = ? and dedupe_key = ?', [userId, event.dedupeKey]))!.id;
-    const runs = inserted.length ? await processInbox(eventId, { id: eventId, user_id: userId, type: event.type, payload: JSON.parse(JSON.stringify(event.payload ?? null)) as Record<string, unknown> }) : await runsOfEvent(userId, eventId);
-    return { eventId, duplicate: inserted.length === 0, runs };
+    const rows = await sql<{ event_id: string } & (TriggerRow | { [K in keyof TriggerRow]: null })>(deps.em(),
+      `with ins as (
+         insert into inbox (id, user_id, type, payload, dedupe_key, received_at) values (?, ?, ?, ?, ?, ?)
+         on conflict (user_id, dedupe_key) do nothing returning id)
+       select ins.id as event_id, t.* from ins left join (${TRIGGERS_SQL}) t on true order by t.created_at`,
+      [randomUUID(), userId, event.type, event.payload, event.dedupeKey ?? null, iso(), userId, event.type]);
+    if (!rows.length) {
+      const eventId = (await sqlOne<{ id: string }>(deps.em(), 'select id from inbox where user_id = ? and dedupe_key = ?', [userId, event.dedupeKey]))!.id;
+      return { eventId, duplicate: true, runs: await runsOfEvent(userId, eventId) };
+    }
+    const eventId = rows[0]!.event_id;
+    const triggers = rows.filter((r): r is { event_id: string } & TriggerRow => r.id !== null);
+    const runs = await processInbox(eventId, { id: eventId, user_id: userId, type: event.type, payload: JSON.parse(JSON.stringify(event.payload ?? null)) as Record<string, unknown> }, triggers);
+    return { eventId, duplicate: false, runs };
   }
 
   async function runsOfEvent(userId: string, eventId: string) {
@@ -586,14 +601,10 @@ export function createHost(deps: HostDeps) {
   }
 
   /** Starts the runs an inbox event triggers and delivers it to waiting runs; `stored` is the row just inserted (not read again). */
-  async function processInbox(eventId: string, stored?: { id: string; user_id: string; type: string; payload: Record<string, unknown> }) {
+  async function processInbox(eventId: string, stored?: { id: string; user_id: string; type: string; payload: Record<string, unknown> }, read?: TriggerRow[]) {
     const ev = stored ?? await sqlOne<{ id: string; user_id: string; type: string; payload: Record<string, unknown> }>(deps.em(), 'select * from inbox where id = ?', [eventId]);
     if (!ev) return [];
-    const triggers = await sql<{ id: string; flow_id: string; doc_id: string; version: number; node_id: string }>(deps.em(),
-      // The user's own flows, and behaviors for everyone (an activation in this user's scope).
-      `select t.id, t.flow_id, f.doc_id, t.version, t.node_id from flow_triggers t join flows f on f.id = t.flow_id
-        where (t.user_id = ? or t.audience = 'everyone') and t.kind = 'event' and t.event_type = ? and t.active and f.deleted_at is null order by t.created_at`,
-      [ev.user_id, ev.type]);
+    const triggers = read ?? await sql<TriggerRow>(deps.em(), `${TRIGGERS_SQL} order by created_at`, [ev.user_id, ev.type]);
     const started: { runId: string; flowId: string; docId: string; status: string }[] = [];
     const problems: string[] = [];
     for (const t of triggers) {
