@@ -51,8 +51,10 @@ describe.each(backendsUnderTest())('multi-agent plans (%s)', (backend) => {
     // Offline, a readable email: greeted by first name, the research's insights as a list (not JSON), no instruction pasted.
     expect(email.body).toBe([
       'Dear John,', 'I wanted to reach out to you personally.',
-      'From what I have gathered:\n- CTO at Acme\n- Strong relationship (0.80)\n- 1 web mention found', 'Kind regards,',
+      'From what I have gathered: CTO at Acme.', 'Kind regards,',
     ].join('\n\n'));
+    // The CRM's own figures (relationship score, web mention count) stay notes for the user.
+    expect(research.insights).toEqual(expect.arrayContaining(['Strong relationship (0.80)']));
     expect(email.body).not.toMatch(/draft a personali[sz]ed email|Personali[sz]e it with|found:|\["/i);
     expect(outcome.errors).toEqual([]);
     expect(outcome.duration).toBeGreaterThanOrEqual(0);

@@ -28,6 +28,12 @@ const sentence = (text: string) => {
   return t ? `${t[0]!.toUpperCase()}${t.slice(1)}.` : '';
 };
 
+/**
+ * Research findings that are the CRM's own figures about the contact (its relationship score, how
+ * many emails or web mentions there are): notes for the user, never written to the contact.
+ */
+const INTERNAL_FINDING = [/\brelationship\s*\(\s*\d/i, /\bemails?\s+exchanged\b/i, /\bweb\s+mentions?\s+found\b/i];
+
 /** Findings after "found:" read as a list: separated by semicolons or lines, or a JSON list of strings (an older template). */
 function findingsOf(text: string): string[] {
   const t = text.trim();
@@ -49,7 +55,7 @@ function readInstructions(instructions: string): OfflineBrief {
   let findings: string[] = [];
   const found = FOUND.exec(rest);
   if (found) {
-    findings = findingsOf(found[1]!);
+    findings = findingsOf(found[1]!).filter((f) => !INTERNAL_FINDING.some((r) => r.test(f)));
     // Drop the whole sentence that introduced the findings ("Personalize it with what the research found:").
     const start = Math.max(...['.', '!', '?', '\n'].map((c) => rest.lastIndexOf(c, found.index))) + 1;
     rest = rest.slice(0, start);

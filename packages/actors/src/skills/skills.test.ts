@@ -120,9 +120,13 @@ describe('other built-in skills (offline model)', () => {
     const { res } = await run('draft-email', { to: 'ada@analytical.test', subject: 'A note for Ada Lovelace', instructions, tone: 'professional' });
     expect((res.output as { body: string }).body).toBe([
       'Dear Ada,', 'I wanted to reach out to you personally.',
-      'From what I have gathered:\n- CTO at Analytical Engines\n- Strong relationship (0.80)\n- 1 web mention found',
+      // The CRM's own figures (relationship score, mention counts) are notes for the user, never told the contact.
+      'From what I have gathered: CTO at Analytical Engines.',
       'Would you be open to a short call next week?', 'Kind regards,',
     ].join('\n\n'));
+    const many = await run('draft-email', { to: 'ada@analytical.test', subject: 'Hello', tone: 'professional', instructions: 'Write. Personalize it with what the research found: CTO at Analytical Engines; Weak relationship (0.20); 4 emails exchanged, 1 from them; linkedin: Spoke at PyCon' });
+    expect((many.res.output as { body: string }).body).toContain('From what I have gathered:\n- CTO at Analytical Engines\n- linkedin: Spoke at PyCon\n\n');
+    expect((many.res.output as { body: string }).body).not.toMatch(/relationship|exchanged/i);
     // The findings of an older template (a JSON list) read the same; what to say and what to mention are kept, as sentences.
     const listed = await run('draft-email', { to: 'ada@analytical.test', subject: 'Quick question', tone: 'concise', instructions: 'Draft an email saying the demo moved to Friday. Personalize it with what the research found: ["CTO at Analytical Engines"]' });
     expect((listed.res.output as { body: string }).body).toBe('Hi Ada,\n\nI\'m writing about "Quick question". The demo moved to Friday.\n\nFrom what I have gathered: CTO at Analytical Engines.\n\nThanks,');
