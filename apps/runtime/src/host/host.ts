@@ -13,7 +13,8 @@ import { sql, sqlOne } from './db';
 import { uuidFromName } from './ids';
 import { isDeadLocalInstance } from './instances';
 import { createMachineRegistry, type MachineRegistry } from './machines';
-import { createRunStore, diffStates, isFinal, PersistError, type Fence, type JournalEntry, type Lease, type RunRow, type RunStore, type WriteOutcome } from './run-store';
+import { deltaHolds, diffPersisted } from './state-diff';
+import { createRunStore, isFinal, PersistError, type Fence, type JournalEntry, type Lease, type RunRow, type RunStore, type WriteOutcome } from './run-store';
 
 /** A relaunched run's journal mark, stored with those of its batch. */
 type RestartMarker = Parameters<RunStore['mark']>[0][number];
@@ -42,8 +43,12 @@ interface LiveRun {
   lastActive: number;
   /** Writes queued and not settled yet: a run parks only with none. */
   writes: number;
-  /** The last state written (plain JSON) and its journal seq: the base of the next delta (null: write a checkpoint). */
-  stored: { json: unknown; seq: number } | null;
+  /**
+   * The last state written and its journal seq: the base of the next delta (null: write a
+   * checkpoint). The persisted snapshot itself (immutable, sharing structure with the next one),
+   * or the JSON read back on a restore.
+   */
+  stored: { state: unknown; seq: number } | null;
   /** Steps written as deltas since the last checkpoint. */
   sinceCheckpoint: number;
 }
@@ -78,6 +83,12 @@ export interface HostDeps {
   log?: { error(obj: unknown, msg?: string): void; warn?(obj: unknown, msg?: string): void; info?(obj: unknown, msg?: string): void };
   /** Test-only: SIGKILL right after a forwarded command reached the actor, before its transition is stored. */
   crashAfterCommand?: boolean;
+  /**
+   * Check every journal delta against a full JSON copy of both states (tests): on a mismatch a
+   * checkpoint is written instead and the error logged, or with 'throw' the step fails loudly.
+   * Defaults to 'throw' under vitest.
+   */
+  verifyDeltas?: boolean | 'throw';
   /**
    * Parking: a run that waits only on timers and approvals and has been idle `afterMs` is stopped
    * here (no actor, nothing in memory; it stays owned by this process) and woken from the database
@@ -118,6 +129,7 @@ export function createHost(deps: HostDeps) {
   /** Runs halted by a failed write, to resume after a backoff (their lease is kept meanwhile). */
   const resuming = new Map<string, { fence: Fence | null; attempt: number; timer: NodeJS.Timeout }>();
   const machines = new WeakMap<CompiledMachine, ReturnType<typeof createRunMachine>>();
+  const verifyDeltas = deps.verifyDeltas ?? (process.env.VITEST ? 'throw' : false);
   const updates = new EventEmitter();
   updates.setMaxListeners(0);
   const iso = () => new Date(deps.clock.now()).toISOString();
@@ -206,12 +218,18 @@ export function createHost(deps: HostDeps) {
     const touchRun = finished || status !== run.status || version === 1;
     run.status = status;
     // Journal as deltas plus checkpoints: bytes per run grow with the steps taken, not their square.
-    const json = JSON.parse(JSON.stringify(persisted)) as unknown;
-    const checkpoint = touchRun || run.stored === null || run.sinceCheckpoint >= CHECKPOINT_EVERY - 1;
-    const delta = checkpoint ? null : diffStates(run.stored!.json, json);
+    // The delta is taken on the snapshots themselves (state-diff.ts): a step costs what it changed.
+    let checkpoint = touchRun || run.stored === null || run.sinceCheckpoint >= CHECKPOINT_EVERY - 1;
+    let delta = checkpoint ? null : diffPersisted(run.stored!.state, persisted);
+    if (delta && verifyDeltas && !deltaHolds(run.stored!.state, persisted, delta)) {
+      deps.log?.error({ runId: run.id, version }, 'a journal delta does not rebuild the state; writing a checkpoint');
+      if (deps.verifyDeltas === 'throw') throw new Error(`journal delta of run ${run.id} v${version} does not rebuild its state`);
+      checkpoint = true;
+      delta = null;
+    }
     const base = checkpoint ? null : run.stored!.seq;
     run.sinceCheckpoint = checkpoint ? 0 : run.sinceCheckpoint + 1;
-    run.stored = { json, seq: version };
+    run.stored = { state: persisted, seq: version };
     const journal: JournalEntry = {
       kind: 'state',
       eventType: event.type,
@@ -230,7 +248,7 @@ export function createHost(deps: HostDeps) {
         return { nodeId: id, eventType: String(request.event ?? ''), field: String(request.field ?? ''), key: String(request.key ?? '') };
       });
     queueWrite(run, {
-      runId: run.id, version, snapshot: checkpoint ? json : null, delta, base, value: snap.value, waits, status, reason, error, at: iso(), finished, touchRun, journal,
+      runId: run.id, version, snapshot: checkpoint ? persisted : null, delta, base, value: snap.value, waits, status, reason, error, at: iso(), finished, touchRun, journal,
       fence: run.fence, commandId: run.commandId,
     }, () => updates.emit('update', { runId: run.id, userId: run.userId, status, version, nodes, changed } satisfies RunUpdate));
     if (finished && !run.finished) {
@@ -299,7 +317,7 @@ export function createHost(deps: HostDeps) {
       tail: Promise.resolve(), committed: Promise.resolve(), finished: false, halted: false, fence,
       lastSnapshot: null, commandId: null, delivered: new Set(), actor: undefined as unknown as AnyActorRef,
       lastActive: performance.now(), writes: 0,
-      stored: row.snapshot != null && row.state_seq != null ? { json: row.snapshot, seq: Number(row.state_seq) } : null, sinceCheckpoint: 0,
+      stored: row.snapshot != null && row.state_seq != null ? { state: row.snapshot, seq: Number(row.state_seq) } : null, sinceCheckpoint: 0,
     };
     store.reset(row.id);
     const restoring = row.snapshot != null;

@@ -190,9 +190,6 @@ export async function withDeltas<R extends Pick<RunRow, 'id' | 'snapshot' | 'sta
   return rows;
 }
 
-/** The JSON Patch from one stored state to the next (both plain JSON). */
-export const diffStates = (from: unknown, to: unknown): Operation[] => jsonPatch.compare(from as object, to as object);
-
 const FINAL: RunStatus[] = ['completed', 'failed', 'skipped', 'cancelled', 'parked'];
 export const isFinal = (s: RunStatus) => FINAL.includes(s);
 

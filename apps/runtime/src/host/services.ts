@@ -37,6 +37,8 @@ export interface HostServicesDeps {
   crashAfterClaim?: boolean;
   /** Test-only: SIGKILL right after a forwarded command reached its run, before the transition is stored. */
   crashAfterCommand?: boolean;
+  /** Check every journal delta against full copies of its states (host.ts `verifyDeltas`). */
+  verifyDeltas?: boolean | 'throw';
   /** Milliseconds a run waiting only on timers/approvals stays in memory before it is parked; -1 or absent: never. */
   parkAfterMs?: number;
 }
@@ -57,6 +59,7 @@ export function createHostServices(deps: HostServicesDeps) {
   const host = createHost({
     em: deps.em, clock, ports, machines, notify: Boolean(deps.listenUrl), ...(deps.writeLanes ? { writeLanes: deps.writeLanes } : {}), ...(deps.log ? { log: deps.log } : {}),
     ...(deps.crashAfterCommand ? { crashAfterCommand: true } : {}),
+    ...(deps.verifyDeltas !== undefined ? { verifyDeltas: deps.verifyDeltas } : {}),
     ...(deps.lease ? { lease: deps.lease } : {}), ...(deps.adoptAll ? { adoptAll: true } : {}),
     ...(deps.parkAfterMs !== undefined && deps.parkAfterMs >= 0
       ? { park: { afterMs: deps.parkAfterMs, pollMs: Math.min(250, Math.max(50, deps.timerPollMs ?? 250)), armed: (runId: string) => timers.armed(runId) } }
