@@ -399,11 +399,6 @@ export function createAgentsService(deps: AgentsServiceDeps) {
   }
 
   /**
-   * Puts a request into the agent's persisted mailbox; resolves when the agent has processed it.
-   * With a key (a workflow step's), asking again finds the same request: its stored outcome when
-   * it is finished, else the request still queued or running.
-   */
-  /**
    * Stores a request in the agent's persisted mailbox (in `em`'s transaction when given, so a
    * caller can store it with what it answers). With a key (a workflow step's), asking again finds
    * the same request: `done` carries its stored outcome when it is finished.

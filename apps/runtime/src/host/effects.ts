@@ -182,8 +182,8 @@ export function createEffects(deps: EffectDeps) {
     }
   }
   /** A CRM record the CRM store made (its checks passed), stored with the ledger's claim in one statement. */
-  const insertOnce = (meta: EffectMeta, kind: string, entity: string, row: { id: string }) => {
-    const r = rowInsert(deps.em(), entity, row);
+  const insertOnce = (em: EntityManager, meta: EffectMeta, kind: string, entity: string, row: { id: string }) => {
+    const r = rowInsert(em, entity, row);
     return onceStatement(meta, kind, { ctes: `w as (insert into ${r.table} (${r.columns}) select ${r.values} from ins returning 1)`, params: r.params, result: { id: row.id } });
   };
 
@@ -222,14 +222,14 @@ export function createEffects(deps: EffectDeps) {
       const row = await ledgerCheck(meta, async () => store.newDraft(em, meta.userId, {
         threadId: await ownThread(em, meta.userId, d.threadId), contactId: d.contactId ?? null, to: d.to, subject: d.subject, body: d.body, sourceRunId: meta.runId,
       }));
-      return 'done' in row ? row.done : insertOnce(meta, 'draft', 'Draft', row.record);
+      return 'done' in row ? row.done : insertOnce(em, meta, 'draft', 'Draft', row.record);
     },
     createTask: async (meta, t) => {
       const em = deps.em();
       const row = await ledgerCheck(meta, () => store.newTask(em, meta.userId, {
         title: t.title, description: t.description, dueAt: t.dueAt, priority: t.priority, contactId: t.contactId ?? null, sourceRunId: meta.runId,
       }));
-      return 'done' in row ? row.done : insertOnce(meta, 'task', 'Task', row.record);
+      return 'done' in row ? row.done : insertOnce(em, meta, 'task', 'Task', row.record);
     },
     updateContact: (meta, c) =>
       once(meta, 'contact', async (tx) => {

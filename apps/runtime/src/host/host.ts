@@ -223,7 +223,7 @@ export function createHost(deps: HostDeps) {
     let delta = checkpoint ? null : diffPersisted(run.stored!.state, persisted);
     if (delta && verifyDeltas && !deltaHolds(run.stored!.state, persisted, delta)) {
       deps.log?.error({ runId: run.id, version }, 'a journal delta does not rebuild the state; writing a checkpoint');
-      if (deps.verifyDeltas === 'throw') throw new Error(`journal delta of run ${run.id} v${version} does not rebuild its state`);
+      if (verifyDeltas === 'throw') throw new Error(`journal delta of run ${run.id} v${version} does not rebuild its state`);
       checkpoint = true;
       delta = null;
     }
