@@ -58,7 +58,7 @@ export async function memoryBenchmarks(): Promise<Figure[]> {
     const steps = 20;
     const machineDoc = compiled(chainDoc(steps, 'flow.approval', 'approvals'));
     const ports = createFakePorts().ports;
-    const runs = 50;
+    const runs = 200;
     const ours = async () => {
       const host = createHost({ em: () => { throw new Error('no db'); }, clock: createClock(), ports, store: nullStore() });
       const ids: string[] = [];
@@ -80,7 +80,7 @@ export async function memoryBenchmarks(): Promise<Figure[]> {
       }
       return runs * (steps - 1);
     };
-    const r = await compare({ ours, baseline });
+    const r = await compare({ ours, baseline, rounds: 7 });
     figures.push({ group: 'events', name: `events/s through the host (in memory${big ? ', 50 KB trigger payload' : ''})`, unit: 'ev/s', ours: r.ours, baseline: r.baseline, baselineName: 'raw actor.send, same machine', ratio: r.ours / r.baseline, target: 0.7 });
   }
 
@@ -90,8 +90,9 @@ export async function memoryBenchmarks(): Promise<Figure[]> {
     const ports = createFakePorts().ports;
     const machine = createRunMachine(c, ports);
     const hand = handChain(20);
-    const reps = 500;
+    const reps = 2000;
     const r = await compare({
+      rounds: 7,
       ours: () => {
         for (let i = 0; i < reps; i++) createActor(machine, { input: { runId: 'r', userId: 'u', triggerNodeId: 'start', payload: {} } }).start().stop();
         return reps;
@@ -113,7 +114,7 @@ export async function memoryBenchmarks(): Promise<Figure[]> {
       id: 'hand', initial: 's0',
       states: Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`s${i}`, i === 10 ? { type: 'final' as const } : { invoke: { src: 'work', input: { i }, onDone: `s${i + 1}` } }])),
     });
-    const reps = 200;
+    const reps = 300;
     const runTo = async (m: typeof machine | typeof hand, input?: unknown) => {
       await new Promise<void>((resolve) => {
         const a = createActor(m as typeof machine, input ? { input: input as never } : undefined);
@@ -122,6 +123,7 @@ export async function memoryBenchmarks(): Promise<Figure[]> {
       });
     };
     const r = await compare({
+      rounds: 7,
       ours: async () => { for (let i = 0; i < reps; i++) await runTo(machine, { runId: `r${i}`, userId: 'u', triggerNodeId: 'start', payload: {} }); return reps; },
       baseline: async () => { for (let i = 0; i < reps; i++) await runTo(hand); return reps; },
     });

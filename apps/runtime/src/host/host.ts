@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { createActor, type AnyActorRef } from 'xstate';
+import { createActor, type Actor, type AnyActorRef, type AnyStateMachine, type EventObject } from 'xstate';
 import {
   createRunMachine, matchTrigger, nodeStatesOf, nodeStatesOfSnapshot, runStatusOf, waitingApprovals,
   type CompiledMachine, type DurabilityPort, type RunContext, type RunEvent, type RunPorts, type RunStatus,
@@ -51,6 +51,8 @@ interface LiveRun {
   stored: { state: unknown; seq: number } | null;
   /** Steps written as deltas since the last checkpoint. */
   sinceCheckpoint: number;
+  /** The event the run's machine is processing (or last processed): what made the next snapshot. */
+  event: EventObject;
 }
 
 export interface RunUpdate {
@@ -132,7 +134,17 @@ export function createHost(deps: HostDeps) {
   const verifyDeltas = deps.verifyDeltas ?? (process.env.VITEST ? 'throw' : false);
   const updates = new EventEmitter();
   updates.setMaxListeners(0);
-  const iso = () => new Date(deps.clock.now()).toISOString();
+  /** The clock's time as ISO text; steps in the same millisecond share one string (bench: events through the host). */
+  let isoAt = Number.NaN;
+  let isoText = '';
+  const iso = () => {
+    const now = deps.clock.now();
+    if (now !== isoAt) {
+      isoText = new Date(now).toISOString();
+      isoAt = now;
+    }
+    return isoText;
+  };
   let stopping = false;
 
   const durability: DurabilityPort = {
@@ -198,6 +210,24 @@ export function createHost(deps: HostDeps) {
     );
   }
 
+  /**
+   * A run's persisted state: XState's `getPersistedSnapshot`, without its walk of the whole context
+   * for actor refs to replace (`persistContext`), which costs the size of the state (a 50 KB trigger
+   * payload) at every step. A run's context holds none: its items and nodes are children, never
+   * assigned to context; so its context is its own persisted form. Checked with the deltas: under
+   * tests, XState's own walk must return the context unchanged.
+   */
+  function persistedOf(run: LiveRun, snap: { context: RunContext }) {
+    const persisted = (run.actor as unknown as Actor<AnyStateMachine>).logic.getPersistedSnapshot({ ...snap, context: undefined } as never) as { context?: unknown };
+    persisted.context = snap.context;
+    if (verifyDeltas && (run.actor.getPersistedSnapshot() as { context?: unknown }).context !== snap.context) {
+      deps.log?.error({ runId: run.id }, 'a run context holds an actor ref; it is persisted without it');
+      if (verifyDeltas === 'throw') throw new Error(`the context of run ${run.id} holds an actor ref`);
+      return run.actor.getPersistedSnapshot();
+    }
+    return persisted;
+  }
+
   function onSnapshot(run: LiveRun, event: { type: string } & Record<string, unknown>, snapshot: never) {
     if (run.halted) return;
     const snap = snapshot as { context: RunContext; value: unknown; status: string; hasTag(t: string): boolean };
@@ -206,7 +236,7 @@ export function createHost(deps: HostDeps) {
     if (snap === run.lastSnapshot) return; // the event changed nothing
     run.lastSnapshot = snap;
     run.lastActive = performance.now();
-    const persisted = run.actor.getPersistedSnapshot();
+    const persisted = persistedOf(run, snap);
     // Outcomes from context, overlaid by the active states (a chain's passed nodes are only in context).
     const nodes = nodeStatesOfSnapshot(snap);
     const changed = Object.keys(nodes).filter((id) => nodes[id] !== run.nodeStates[id]);
@@ -316,20 +346,31 @@ export function createHost(deps: HostDeps) {
       id: row.id, userId: row.user_id, compiled, version: Number(row.snapshot_version), nodeStates: {}, status: row.status ?? 'running',
       tail: Promise.resolve(), committed: Promise.resolve(), finished: false, halted: false, fence,
       lastSnapshot: null, commandId: null, delivered: new Set(), actor: undefined as unknown as AnyActorRef,
-      lastActive: performance.now(), writes: 0,
+      lastActive: performance.now(), writes: 0, event: { type: 'xstate.init' },
       stored: row.snapshot != null && row.state_seq != null ? { state: row.snapshot, seq: Number(row.state_seq) } : null, sinceCheckpoint: 0,
     };
     store.reset(row.id);
     const restoring = row.snapshot != null;
     let machine = machines.get(compiled);
     if (!machine) machines.set(compiled, (machine = createRunMachine(compiled, ports)));
-    const actor = createActor(machine, {
+    // Each step is observed as a snapshot and the event that made it. The machine's logic is wrapped
+    // to note the event, rather than observed through XState's inspection API, which copies every
+    // event, action and microstep of every actor in the process (bench: events through the host).
+    const logic = Object.create(machine) as typeof machine;
+    const base = machine;
+    logic.transition = (snapshot, event, scope) => {
+      run.event = event;
+      return base.transition(snapshot, event, scope);
+    };
+    const actor = createActor(logic, {
       input: { runId: row.id, userId: row.user_id, triggerNodeId: row.trigger_node_id ?? '', payload: row.trigger.payload },
       ...(restoring ? { snapshot: row.snapshot as never } : {}),
-      inspect: (ev) => {
-        if (ev.type !== '@xstate.snapshot' || ev.actorRef !== run.actor) return;
-        onSnapshot(run, ev.event as never, ev.snapshot as never);
-      },
+    });
+    actor.subscribe({
+      next: (snapshot) => onSnapshot(run, run.event as never, snapshot as never),
+      // A machine that threw (an action, a guard): its run ends failed, stored as such; the error
+      // does not reach XState's unhandled-error report, which would throw it out of the process.
+      error: () => onSnapshot(run, run.event as never, actor.getSnapshot() as never),
     });
     run.actor = actor;
     // Starting a restored actor reports the snapshot it was given: not a step, nothing to store.

@@ -7,11 +7,11 @@ const json = (v: unknown) => JSON.parse(JSON.stringify(v)) as unknown;
 /** What a restore does: the stored JSON of the older state, patched. */
 const rebuilt = (from: unknown, to: unknown) => jsonPatch.applyPatch(json(from), diffPersisted(from, to), true, true).newDocument;
 
-/** Values a run's state holds: JSON, plus what JSON drops or rewrites (undefined, Dates). */
+/** Values a run's state holds: JSON, plus what JSON drops or rewrites (undefined, functions, Dates, non-finite numbers). */
 const value = fc.letrec((tie) => ({
   v: fc.oneof(
     { depthSize: 'small', withCrossShrink: true },
-    fc.constantFrom(null, true, false, 0, 1, '', 'x', undefined),
+    fc.constantFrom(null, true, false, 0, 1, 2.5, '', 'x', undefined, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, () => 1),
     fc.string({ maxLength: 6 }),
     fc.date({ noInvalidDate: true }),
     fc.array(tie('v'), { maxLength: 3 }),

@@ -17,9 +17,34 @@ export function diffPersisted(from: unknown, to: unknown): Operation[] {
   return ops;
 }
 
-const escape = (key: string) => key.replace(/~/g, '~0').replace(/\//g, '~1');
-/** A value as JSON would store it (undefined inside objects dropped, Dates as strings…). */
-const toJson = (v: unknown): unknown => (v === undefined ? undefined : JSON.parse(JSON.stringify(v)));
+const escape = (key: string) => (key.includes('~') || key.includes('/') ? key.replace(/~/g, '~0').replace(/\//g, '~1') : key);
+/**
+ * A value as JSON would store it: what `JSON.parse(JSON.stringify(v))` gives, without the text in
+ * between (members that are undefined or functions dropped, in arrays null, non-finite numbers
+ * null). Anything else than plain objects, arrays and primitives (a Date, a `toJSON`) goes through
+ * JSON itself.
+ */
+const toJson = (v: unknown): unknown => {
+  switch (typeof v) {
+    case 'string': case 'boolean': return v;
+    case 'number': return Number.isFinite(v) ? v : null;
+    case 'undefined': case 'function': case 'symbol': return undefined;
+  }
+  if (v === null) return null;
+  if (Array.isArray(v)) {
+    const out = new Array<unknown>(v.length);
+    for (let i = 0; i < v.length; i++) out[i] = toJson(v[i]) ?? null;
+    return out;
+  }
+  if (!isPlain(v)) return JSON.parse(JSON.stringify(v)) as unknown;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(v)) {
+    const c = toJson(v[key]);
+    if (c !== undefined) out[key] = c;
+  }
+  return out;
+};
+const isPrimitive = (v: unknown) => v === null || (typeof v !== 'object' && typeof v !== 'function');
 const isPlain = (v: unknown): v is Record<string, unknown> => {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
   const proto = Object.getPrototypeOf(v);
@@ -36,14 +61,23 @@ function walk(a: unknown, b: unknown, path: string, ops: Operation[]) {
     }
     for (const key of Object.keys(b)) {
       const next = b[key];
-      if (!kept(next)) continue;
+      // The common case first: a member the step did not touch is the same object (no path built).
+      if (next === a[key] || !kept(next)) continue;
       const p = `${path}/${escape(key)}`;
       if (Object.prototype.hasOwnProperty.call(a, key) && kept(a[key])) walk(a[key], next, p, ops);
       else ops.push({ op: 'add', path: p, value: toJson(next) });
     }
     return;
   }
-  // Primitives, arrays, and objects JSON turns into something else: equal when their JSON is.
+  // Two primitives (a status, a count): JSON keeps them as they are, but for non-finite numbers.
+  if (isPrimitive(a) && isPrimitive(b) && kept(a) && kept(b)) {
+    const right = toJson(b);
+    if (toJson(a) === right) return;
+    if (path === '') throw new Error('diffPersisted: a state must be an object');
+    ops.push({ op: 'replace', path, value: right });
+    return;
+  }
+  // Arrays, and objects JSON turns into something else: equal when their JSON is.
   const left = JSON.stringify(a);
   const right = JSON.stringify(b);
   if (left === right) return;

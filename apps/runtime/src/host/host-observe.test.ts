@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import { compile, createFakePorts, type CompiledMachine } from '@switchyard/actors';
+import { createClock } from './clock';
+import { createHost } from './host';
+import type { RunStore, SnapshotWrite } from './run-store';
+
+/** A run store that keeps the writes it is given, in memory (the host's observation, without a database). */
+function memoryStore() {
+  const writes: SnapshotWrite[] = [];
+  const store: RunStore = {
+    insert: async () => true,
+    write: async (w: SnapshotWrite) => {
+      writes.push(w);
+      return 'stored' as const;
+    },
+    discard: () => undefined,
+    get: async () => null,
+    resumable: async () => null,
+    active: async () => [],
+    claim: async () => [],
+    wakeable: async () => [],
+    reset: () => undefined,
+    heartbeat: async () => new Set<string>(),
+    release: async () => undefined,
+    expireInstances: async () => [],
+    markEnded: async () => undefined,
+    mark: async () => 0,
+  };
+  return { store, writes };
+}
+
+const approvalsDoc = {
+  schemaVersion: 1, id: 'observe', kind: 'workflow', name: 'Two approvals',
+  nodes: [
+    { id: 'start', type: 'trigger.manual', position: { x: 0, y: 0 }, params: {} },
+    { id: 'a', type: 'flow.approval', position: { x: 200, y: 0 }, params: { title: 'First' } },
+    { id: 'b', type: 'flow.approval', position: { x: 400, y: 0 }, params: { title: 'Second' } },
+  ],
+  edges: [
+    { id: 'e1', source: 'start', sourceHandle: 'out', target: 'a', targetHandle: 'in' },
+    { id: 'e2', source: 'a', sourceHandle: 'approved', target: 'b', targetHandle: 'in' },
+  ],
+};
+
+const compiled = (): CompiledMachine => {
+  const r = compile(approvalsDoc);
+  if (!r.machine) throw new Error(JSON.stringify(r.diagnostics));
+  return r.machine;
+};
+
+const row = (id: string) => ({ id, user_id: 'u', trigger_node_id: 'start', trigger: { type: 'manual' as const, payload: { n: 1 } }, snapshot: null, snapshot_version: 0 });
+
+describe('the host observes each step with the event that made it', () => {
+  it('journals every step under its event, in order, with the decision it carried', async () => {
+    const { store, writes } = memoryStore();
+    const host = createHost({ em: () => { throw new Error('no database here'); }, clock: createClock(), ports: createFakePorts().ports, store });
+    host.launch(row('r1') as never, compiled());
+    host.deliver('r1', { type: 'approval.decide', nodeId: 'a', decision: 'approve', by: 'ann' });
+    host.deliver('r1', { type: 'approval.decide', nodeId: 'b', decision: 'reject', comment: 'no' });
+    await host.flush();
+    expect(writes.map((w) => [w.version, w.journal.eventType, w.status])).toEqual([
+      [1, 'xstate.init', 'waiting'],
+      [2, 'approval.decide', 'waiting'],
+      [3, 'approval.decide', 'completed'],
+    ]);
+    expect(writes[1]!.journal.data).toMatchObject({ decision: 'approve', by: 'ann' });
+    expect(writes[2]!.journal.data).toMatchObject({ decision: 'reject', comment: 'no' });
+    // An event the run does not handle changes nothing and writes nothing.
+    host.launch(row('r2') as never, compiled());
+    host.deliver('r2', { type: 'approval.decide', nodeId: 'nope', decision: 'approve' });
+    await host.flush();
+    expect(writes.filter((w) => w.runId === 'r2').map((w) => w.journal.eventType)).toEqual(['xstate.init']);
+  });
+
+  it('a machine that throws while it steps ends its run failed, stored as such, and nothing escapes as an unhandled error', async () => {
+    const { store, writes } = memoryStore();
+    const host = createHost({ em: () => { throw new Error('no database here'); }, clock: createClock(), ports: createFakePorts().ports, store });
+    // A machine whose transition throws (a guard it does not implement): before, XState reported the
+    // error as unhandled, thrown out of the process a tick later (vitest fails the run on it).
+    const broken = compiled();
+    const json = JSON.stringify(broken.config).replaceAll('"isDecisionFor"', '"noSuchGuard"');
+    const run = host.launch(row('r3') as never, { ...broken, config: JSON.parse(json) as CompiledMachine['config'] });
+    host.deliver('r3', { type: 'approval.decide', nodeId: 'a', decision: 'approve' });
+    await host.flush();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(run.actor.getSnapshot().status).toBe('error');
+    expect(writes.map((w) => [w.journal.eventType, w.status, w.finished])).toEqual([
+      ['xstate.init', 'waiting', false],
+      ['approval.decide', 'failed', true],
+    ]);
+  });
+});
