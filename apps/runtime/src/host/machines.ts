@@ -49,7 +49,7 @@ export function compileForRuntime(document: unknown, variant?: CompilerVariant, 
  * machine, whatever later compilers make of the same document.
  */
 export function createMachineRegistry(deps: { em: () => EntityManager; variant?: CompilerVariant; migrations?: Record<string, MachineMigration> }) {
-  const cache = new Map<string, CompiledMachine>();
+  const cache = new Map<string, Promise<CompiledMachine>>();
   const known = new Set<string>([...EXECUTABLE_MACHINE_FORMATS, ...(deps.variant === 'future' ? [FUTURE_FORMAT] : [])]);
   const migrations = deps.migrations ?? {};
 
@@ -63,10 +63,24 @@ export function createMachineRegistry(deps: { em: () => EntityManager; variant?:
       { issues: [{ path: ['flowVersions', flowId, version], message: `unknown machine format ${format}`, code: 'machine-format' }] });
   }
 
-  async function compiledFor(flowId: string, version: number): Promise<CompiledMachine> {
+  /**
+   * The machine a flow version's runs execute. Calls for a version not loaded yet share one load:
+   * 100 runs started at once used to read, compile and bind the machine 100 times.
+   */
+  function compiledFor(flowId: string, version: number): Promise<CompiledMachine> {
     const key = `${flowId}@${version}`;
     const hit = cache.get(key);
     if (hit) return hit;
+    const loading = load(flowId, version);
+    cache.set(key, loading);
+    // A failed load is not remembered: the next call tries again.
+    loading.catch(() => {
+      if (cache.get(key) === loading) cache.delete(key);
+    });
+    return loading;
+  }
+
+  async function load(flowId: string, version: number): Promise<CompiledMachine> {
     const row = await sqlOne<{ document: unknown; compiled: CompiledMachine | null }>(deps.em(),
       'select document, compiled from flow_versions where flow_id = ? and version = ?', [flowId, version]);
     if (!row) throw new SwitchyardError('NOT_FOUND', `Flow version ${version} not found`);
@@ -84,9 +98,7 @@ export function createMachineRegistry(deps: { em: () => EntityManager; variant?:
         [compiled, compiled.format, flowId, version]);
       machine = pinned[0]?.compiled ?? compiled;
     }
-    const runnable = executable(machine, flowId, version);
-    cache.set(key, runnable);
-    return runnable;
+    return executable(machine, flowId, version);
   }
 
   return { compiledFor };
