@@ -193,7 +193,7 @@ describe.runIf(Boolean(process.env.DATABASE_URL))('monitor across processes (pos
     expect((await apiB.monitor.actors.query({ kind: 'run' })).items.map((x) => [x.id, x.kind === 'run' ? x.queueDepth : null])).toEqual([[delayed, 0]]);
   }, 180_000);
 
-  it('a process paused past its lease counts the writes it is refused (fencing), in its own scrape', async () => {
+  it('a process paused past its lease counts what its fencing stopped (a refused write or a lease lost), in its own scrape', async () => {
     const storage = await freshStorage('postgres');
     cleanup.push(() => storage.drop());
     const env = {
@@ -213,7 +213,9 @@ describe.runIf(Boolean(process.env.DATABASE_URL))('monitor across processes (pos
     const runId = (await apiA.runs.start.mutate({ docId: 'mon-delay' })).runId;
     await waitForRun(apiA, runId, (r) => r.status === 'waiting');
     const fenced = async (url: string) => sumOf(parsePrometheusTextFormat((await scrape(url, METRICS_TOKEN)).text) as Metrics, 'switchyard_fencing_refusals_total');
+    const lostOf = async (url: string) => sumOf(parsePrometheusTextFormat((await scrape(url, METRICS_TOKEN)).text) as Metrics, 'switchyard_leases_lost_total');
     expect(await fenced(a.url)).toBe(0);
+    expect(await lostOf(a.url)).toBe(0);
 
     // A freezes with the delay's timer armed; B adopts the run and finishes it.
     a.child.kill('SIGSTOP');
@@ -223,15 +225,18 @@ describe.runIf(Boolean(process.env.DATABASE_URL))('monitor across processes (pos
     await waitForRun(apiB, runId, (r) => r.status === 'completed', 30_000);
     expect(await fenced(b.url)).toBe(0);
 
-    // A wakes, its timer fires at once, and its write of the run is refused: its own counter says so.
+    // A wakes. Its fencing stops it one of two ways, whichever comes first: its overdue heartbeat
+    // finds the lease gone and stops the run (counted as a lease lost), or its timer fires first
+    // and the write of the step is refused (counted as a refusal). Its own counters say which.
     a.child.kill('SIGCONT');
     await wakeA;
-    let refused = 0;
-    for (let t = 0; t < 300 && refused === 0; t++) {
-      refused = await fenced(a.url);
-      if (refused === 0) await new Promise((r) => setTimeout(r, 100));
+    let stopped = 0;
+    for (let t = 0; t < 300 && stopped === 0; t++) {
+      stopped = (await fenced(a.url)) + (await lostOf(a.url));
+      if (stopped === 0) await new Promise((r) => setTimeout(r, 100));
     }
-    expect(refused).toBeGreaterThan(0);
+    expect(stopped).toBeGreaterThan(0);
+    expect(await lostOf(b.url)).toBe(0);
     expect(a.output()).toMatch(/another process owns this run now|lost the lease on a run/);
     // Nothing A tried was stored: the run is B's, completed once.
     expect((await apiB.runs.get.query({ runId })).status).toBe('completed');

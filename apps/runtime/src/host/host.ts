@@ -13,6 +13,7 @@ import { sql, sqlOne } from './db';
 import { uuidFromName } from './ids';
 import { isDeadLocalInstance } from './instances';
 import { createMachineRegistry, type MachineRegistry } from './machines';
+import { recordLeasesLost } from '../monitor/metrics';
 import { deltaHolds, diffPersisted } from './state-diff';
 import { createRunStore, isFinal, PersistError, type Fence, type JournalEntry, type Lease, type RunRow, type RunStore, type WriteOutcome } from './run-store';
 
@@ -731,11 +732,13 @@ export function createHost(deps: HostDeps) {
     const sentAt = performance.now();
     const renewed = await store.heartbeat(lease, held);
     leaseAt = sentAt;
+    let lost = 0;
     for (const h of held) {
       if (renewed.has(h.id)) continue;
       if (h.run && !h.run.finished) {
         deps.log?.warn?.({ runId: h.id }, 'lost the lease on a run (another process adopted it); stopped it here');
         halt(h.run, 'lost');
+        lost++;
       }
       const r = resuming.get(h.id);
       if (r && !h.run) {
@@ -743,6 +746,7 @@ export function createHost(deps: HostDeps) {
         resuming.delete(h.id);
       }
     }
+    recordLeasesLost(lost);
   }
 
   /** One heartbeat at a time; callers that need a fresh lease share the one under way. */

@@ -25,6 +25,15 @@ const fencingRefusals = new client.Counter({
   name: 'switchyard_fencing_refusals_total', help: 'Run writes refused because another process holds the run now (this process).', registers: [registry],
 });
 
+const leasesLost = new client.Counter({
+  name: 'switchyard_leases_lost_total', help: 'Runs this process stopped because a heartbeat found its lease on them gone: paused past its lease, another process adopted them (this process).', registers: [registry],
+});
+
+/** Called by the host when a heartbeat finds runs it held adopted elsewhere: it stops them before they act again. */
+export function recordLeasesLost(runs: number) {
+  if (runs > 0) leasesLost.inc(runs);
+}
+
 /** Called by the run store after each batch statement: how many writes, how many were fenced off, how long it took. */
 export function recordCommit(writes: number, fenced: number, seconds: number) {
   commitLatency.observe(seconds);
