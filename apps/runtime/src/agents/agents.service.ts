@@ -361,23 +361,29 @@ export function createAgentsService(deps: AgentsServiceDeps) {
     // every visible change (state, approvals, queue) to `agents.watch`.
     let last = '';
     let lastLive = '';
+    // An observer's exception would reach XState's unhandled-error report and end the process:
+    // a change that cannot be published or persisted is logged instead.
     actor.subscribe((snap) => {
-      const live = liveOf(agent, actor);
-      const liveKey = `${live.state}|${live.pendingApprovals}|${live.queued}|${live.lastError ?? ''}`;
-      if (liveKey !== lastLive) {
-        lastLive = liveKey;
-        events.emit('agent', live);
-        tell({ t: 'live', from: instance, live: { ...live, lastError: live.lastError?.slice(0, 1000) ?? null } });
+      try {
+        const live = liveOf(agent, actor);
+        const liveKey = `${live.state}|${live.pendingApprovals}|${live.queued}|${live.lastError ?? ''}`;
+        if (liveKey !== lastLive) {
+          lastLive = liveKey;
+          events.emit('agent', live);
+          tell({ t: 'live', from: instance, live: { ...live, lastError: live.lastError?.slice(0, 1000) ?? null } });
+        }
+        const key = `${live.state}|${snap.context.lastError ?? ''}`;
+        if (key === last) return;
+        last = key;
+        const summary = { state: live.state, pendingApprovals: snap.context.pendingApprovals, processed: snap.context.processed, queued: snap.context.queue.length };
+        const chain = (persisting.get(agent.id) ?? Promise.resolve())
+          .then(() => sql(deps.em(), 'update agents set state = ?, last_error = ?, snapshot = ? where id = ? and owner = ? and lease_epoch = ?',
+            [live.state, snap.context.lastError, summary, agent.id, instance, epoch]))
+          .catch((e: unknown) => deps.log?.error({ err: e, agentId: agent.id }, 'failed to persist agent state'));
+        persisting.set(agent.id, chain);
+      } catch (e) {
+        deps.log?.error({ err: e, agentId: agent.id }, 'could not publish or persist an agent change');
       }
-      const key = `${live.state}|${snap.context.lastError ?? ''}`;
-      if (key === last) return;
-      last = key;
-      const summary = { state: live.state, pendingApprovals: snap.context.pendingApprovals, processed: snap.context.processed, queued: snap.context.queue.length };
-      const chain = (persisting.get(agent.id) ?? Promise.resolve())
-        .then(() => sql(deps.em(), 'update agents set state = ?, last_error = ?, snapshot = ? where id = ? and owner = ? and lease_epoch = ?',
-          [live.state, snap.context.lastError, summary, agent.id, instance, epoch]))
-        .catch((e: unknown) => deps.log?.error({ err: e, agentId: agent.id }, 'failed to persist agent state'));
-      persisting.set(agent.id, chain);
     });
     actors.set(agent.id, actor);
     // A new agent shows up in open `agents.watch` streams at once.

@@ -89,4 +89,23 @@ describe('the host observes each step with the event that made it', () => {
       ['approval.decide', 'failed', true],
     ]);
   });
+  it('a step that cannot be recorded halts the run here (to resume from what was stored), logged, never thrown out of the process', async () => {
+    const { store, writes } = memoryStore();
+    const errors: string[] = [];
+    const log = { error: (_o: unknown, msg: string) => errors.push(msg), warn: () => undefined, info: () => undefined };
+    let resumed = 0;
+    const host = createHost({
+      em: () => { throw new Error('no database here'); }, clock: createClock(), ports: createFakePorts().ports, log: log as never,
+      store: { ...store, resumable: async () => { resumed++; return null; } }, verifyDeltas: false,
+    });
+    const run = host.launch(row('r4') as never, compiled());
+    // A value JSON cannot hold (a BigInt) in the step's output: its journal delta cannot be made.
+    host.deliver('r4', { type: 'approval.decide', nodeId: 'a', decision: 'approve', by: 10n as never });
+    await host.flush();
+    await new Promise((r) => setTimeout(r, 400));
+    expect(run.halted).toBe(true);
+    expect(writes.map((w) => w.journal.eventType)).toEqual(['xstate.init']);
+    expect(errors).toContain('could not record a step of a run; resuming it from what was stored');
+    expect(resumed).toBe(1);
+  });
 });

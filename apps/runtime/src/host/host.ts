@@ -367,11 +367,23 @@ export function createHost(deps: HostDeps) {
       input: { runId: row.id, userId: row.user_id, triggerNodeId: row.trigger_node_id ?? '', payload: row.trigger.payload },
       ...(restoring ? { snapshot: row.snapshot as never } : {}),
     });
+    // Nothing thrown here may reach XState, which reports an observer's error as unhandled (thrown
+    // out of the process a tick later). A step that cannot be recorded halts the run, which resumes
+    // from what was stored; under tests (verifyDeltas 'throw') it fails loudly instead.
+    const observe = (snapshot: unknown) => {
+      try {
+        onSnapshot(run, run.event as never, snapshot as never);
+      } catch (e) {
+        if (verifyDeltas === 'throw') throw e;
+        deps.log?.error({ err: e, runId: run.id }, 'could not record a step of a run; resuming it from what was stored');
+        halt(run, 'failed', e);
+      }
+    };
     actor.subscribe({
-      next: (snapshot) => onSnapshot(run, run.event as never, snapshot as never),
-      // A machine that threw (an action, a guard): its run ends failed, stored as such; the error
-      // does not reach XState's unhandled-error report, which would throw it out of the process.
-      error: () => onSnapshot(run, run.event as never, actor.getSnapshot() as never),
+      next: observe,
+      // A machine that threw (an action, a guard): its run ends failed, stored as such, instead of
+      // the error reaching XState's unhandled-error report.
+      error: () => observe(actor.getSnapshot()),
     });
     run.actor = actor;
     // Starting a restored actor reports the snapshot it was given: not a step, nothing to store.
