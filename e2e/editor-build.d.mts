@@ -1,0 +1,2 @@
+export function editorBuildIsStale(): boolean;
+export function ensureEditorBuilt(who: string): Promise<number>;
