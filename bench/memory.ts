@@ -3,7 +3,7 @@ import { compile, createFakePorts, createRunMachine, type CompiledMachine } from
 import { FlowDocumentSchema } from '@switchyard/schema';
 import { createClock } from '../apps/runtime/src/host/clock';
 import { createHost } from '../apps/runtime/src/host/host';
-import type { RunStore } from '../apps/runtime/src/host/run-store';
+import { memoryRunStore } from '../apps/runtime/src/host/memory-store';
 import { chainDoc, meshDoc } from './graphs';
 import { compare, type Figure } from './harness';
 
@@ -12,24 +12,6 @@ const compiled = (doc: unknown): CompiledMachine => {
   if (!r.machine) throw new Error(JSON.stringify(r.diagnostics.slice(0, 3)));
   return r.machine;
 };
-
-/** A store that keeps nothing: the host's own overhead, without I/O. */
-const nullStore = (): RunStore => ({
-  insert: async () => true,
-  write: async () => 'stored' as const,
-  discard: () => undefined,
-  get: async () => null,
-  resumable: async () => null,
-  active: async () => [],
-  claim: async () => [],
-  wakeable: async () => [],
-  reset: () => undefined,
-  heartbeat: async () => new Set<string>(),
-  release: async () => undefined,
-  expireInstances: async () => [],
-  markEnded: async () => undefined,
-  mark: async () => 0,
-});
 
 /** A hand-written machine with `n` states advanced by NEXT events. */
 const handChain = (n: number) =>
@@ -60,7 +42,7 @@ export async function memoryBenchmarks(): Promise<Figure[]> {
     const ports = createFakePorts().ports;
     const runs = 200;
     const ours = async () => {
-      const host = createHost({ em: () => { throw new Error('no db'); }, clock: createClock(), ports, store: nullStore() });
+      const host = createHost({ em: () => { throw new Error('no db'); }, clock: createClock(), ports, store: memoryRunStore() });
       const ids: string[] = [];
       for (let i = 0; i < runs; i++) {
         const id = `r${i}`;

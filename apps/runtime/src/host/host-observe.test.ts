@@ -2,31 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { compile, createFakePorts, type CompiledMachine } from '@switchyard/actors';
 import { createClock } from './clock';
 import { createHost } from './host';
-import type { RunStore, SnapshotWrite } from './run-store';
+import { memoryRunStore } from './memory-store';
+import type { SnapshotWrite } from './run-store';
 
 /** A run store that keeps the writes it is given, in memory (the host's observation, without a database). */
 function memoryStore() {
   const writes: SnapshotWrite[] = [];
-  const store: RunStore = {
-    insert: async () => true,
-    write: async (w: SnapshotWrite) => {
-      writes.push(w);
-      return 'stored' as const;
-    },
-    discard: () => undefined,
-    get: async () => null,
-    resumable: async () => null,
-    active: async () => [],
-    claim: async () => [],
-    wakeable: async () => [],
-    reset: () => undefined,
-    heartbeat: async () => new Set<string>(),
-    release: async () => undefined,
-    expireInstances: async () => [],
-    markEnded: async () => undefined,
-    mark: async () => 0,
-  };
-  return { store, writes };
+  return { store: memoryRunStore((w) => writes.push(w)), writes };
 }
 
 const approvalsDoc = {
