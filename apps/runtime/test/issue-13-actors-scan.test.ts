@@ -39,7 +39,9 @@ describe.each(backendsUnderTest())('live actors filtered by what they wait on, p
     await s.query(`update runs set started_at = started_at - interval '1 day' where id = ?`, [approval]);
     const columns = async (table: string) => (await s.query<{ c: string }>(
       `select column_name as c from information_schema.columns where table_schema = current_schema() and table_name = ? order by ordinal_position`, [table])).map((r) => r.c);
-    await s.query(`create temp table scan_map as select gen_random_uuid() as new_id, ?::uuid as old_id, n from generate_series(1, ?) n`, [delayed, CLONES]);
+    // A plain table (the storage is this test's own): a temp table lives on one pooled connection,
+    // and the statements below may run on another ("relation scan_map does not exist", seen in a run).
+    await s.query(`create table scan_map as select gen_random_uuid() as new_id, ?::uuid as old_id, n from generate_series(1, ?) n`, [delayed, CLONES]);
     const swap = (col: string) => `replace(t.${col}::text, m.old_id::text, m.new_id::text)::jsonb`;
     const clone = async (table: string, idCol: string, overrides: Record<string, string>) => {
       const cols = (await columns(table)).filter((c) => !(table === 'run_journal' && c === 'id'));

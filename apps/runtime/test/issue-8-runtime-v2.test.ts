@@ -175,9 +175,9 @@ describe.each(backendsUnderTest())('runtime v2: restarts, refused writes, pinned
     await waitForRun(api, pinned, (r) => r.status === 'waiting');
     await rt.kill('SIGTERM');
 
-    // A compiler whose output for the same document differs (a state renamed): the old run's
+    // A compiler whose output for the same document differs (another shape): the old run's
     // snapshot does not fit the new machine, so only the pinned machine can run it.
-    rt = await spawnRuntime({ ...env, SWITCHYARD_TEST_COMPILER: 'renamed' });
+    rt = await spawnRuntime({ ...env, SWITCHYARD_TEST_COMPILER: 'reshaped' });
     api = client(rt.url);
     await api.runs.approve.mutate({ runId: pinned });
     const done = await waitForRun(api, pinned, (r) => r.status === 'completed');
@@ -189,9 +189,11 @@ describe.each(backendsUnderTest())('runtime v2: restarts, refused writes, pinned
     const fresh = (await api.runs.start.mutate({ docId: 'v2-approval' })).runId;
     await waitForRun(api, fresh, (r) => r.status === 'waiting');
     const states = (await api.runs.journal.query({ runId: fresh })).items.map((j) => j.state as Record<string, string> | null);
-    expect(states.at(-1)?.start).toBe('done');
+    expect(states.at(-1)).toEqual({ start: 'succeeded', ok: 'running' });
+    // The pinned run's steps have the shape it started with (format 3: no trigger region).
     const oldStates = (await api.runs.journal.query({ runId: pinned })).items.map((j) => j.state as Record<string, string> | null).filter(Boolean);
-    expect(oldStates.some((st) => st?.start === 'succeeded')).toBe(true);
+    expect(oldStates).toContainEqual({ ok: 'running' });
+    expect(oldStates.every((st) => st?.start === undefined)).toBe(true);
     await rt.kill('SIGTERM');
 
     // A machine of a format this runtime does not know is parked with a clear status, never run.

@@ -86,8 +86,13 @@ describe('for-each running a branch per item', () => {
       ],
       edges: [{ id: 'e1', source: 'start', target: 'each' }],
     };
-    const m = compile(doc).machine!;
+    const m = compile(doc, undefined, { chainShape: true }).machine!;
     expect(m.bodies).toBeUndefined();
+    // Format 3: the same, without the one trigger's region (the run starts with it recorded).
+    const m3 = compile(doc).machine!;
+    expect(m3.bodies).toBeUndefined();
+    const { start: _trigger, ...withoutTrigger } = (m.config.states as { active: { states: Record<string, unknown> } }).active.states;
+    expect(m3.config.states).toEqual({ ...(m.config.states as object), active: { ...(m.config.states as { active: object }).active, states: withoutTrigger } });
     // The exact compiled config of this document before branches existed (format 2, one region per node).
     expect(JSON.stringify(m.config.states)).toBe(
       '{"active":{"type":"parallel","states":{"start":{"initial":"pending","states":{"pending":{"always":[{"guard":{"type":"isFiredTrigger","params":{"nodeId":"start"}},"target":"succeeded","actions":{"type":"recordTrigger","params":{"nodeId":"start"}}},{"target":"skipped","actions":{"type":"recordSkip","params":{"nodeId":"start"}}}]},"succeeded":{"type":"final"},"skipped":{"type":"final"}}},"each":{"initial":"pending","states":{"pending":{"always":[{"guard":{"type":"inputsDead","params":{"incoming":[{"source":"start","handle":"out"}]}},"target":"skipped","actions":{"type":"recordSkip","params":{"nodeId":"each"}}},{"guard":{"type":"inputsReady","params":{"incoming":[{"source":"start","handle":"out"}]}},"target":"running"}]},"running":{"tags":["running"],"invoke":{"id":"each","src":"flow.forEach","input":{"nodeId":"each","expressionParams":["with","where"]},"onDone":{"target":"succeeded","actions":{"type":"recordOutcome","params":{"nodeId":"each"}}},"onError":[{"target":"#run.failed","actions":{"type":"recordFailure","params":{"nodeId":"each","continueOnError":false}}}]}},"succeeded":{"type":"final"},"failed":{"type":"final"},"skipped":{"type":"final"}}}},"onDone":{"target":"finalize"}},"finalize":{"always":[{"guard":{"type":"nothingRan","params":{"workNodes":["each"]}},"target":"skipped"},{"target":"completed"}]},"completed":{"type":"final"},"skipped":{"type":"final"},"failed":{"type":"final"},"cancelled":{"type":"final"}}',

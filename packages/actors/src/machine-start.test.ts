@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createActor, waitFor } from 'xstate';
 import { compile } from './compiler/compile';
 import type { CompiledMachine } from './compiler/types';
-import { createRunMachine } from './machine';
+import { createRunMachine, nodeStatesOf, waitingApprovals } from './machine';
 import { createFakePorts } from './testing/fake-ports';
 
 type Node = { id: string; type: string; params?: Record<string, unknown> };
@@ -29,8 +29,8 @@ const docs = [
   ], [['start', 't'], ['mail', 't']]),
 ];
 
-const compiled = (d: unknown) => {
-  const r = compile(d);
+const compiled = (d: unknown, chainShape = false) => {
+  const r = compile(d, undefined, { chainShape });
   if (!r.machine) throw new Error(JSON.stringify(r.diagnostics));
   return r.machine;
 };
@@ -50,8 +50,8 @@ async function trace(c: CompiledMachine, startShortcut: boolean) {
 }
 
 describe('the start shortcut of single-trigger workflows', () => {
-  it.each(docs.map((d) => [d.id, d] as const))('%s: the same snapshots, in the same order, and the same effects as the full start', async (_id, d) => {
-    const c = compiled(d);
+  it.each(docs.flatMap((d) => [[d.id, 3, d], [d.id, 2, d]] as const))('%s (format %i): the same snapshots, in the same order, and the same effects as the full start', async (_id, format, d) => {
+    const c = compiled(d, format === 2);
     const full = await trace(c, false);
     const short = await trace(c, true);
     expect(short.seen).toEqual(full.seen);
@@ -66,5 +66,50 @@ describe('the start shortcut of single-trigger workflows', () => {
     actor.start();
     expect(actor.getSnapshot().status).toBe('error');
     expect((actor.getSnapshot().error as Error).message).toContain('is not the trigger');
+  });
+});
+
+describe('format 3 state values', () => {
+  /** Runs the document until it waits on an approval (or ends) and returns the state value there. */
+  async function valueAt(d: unknown, chainShape = false) {
+    const c = compiled(d, chainShape);
+    const actor = createActor(createRunMachine(c, createFakePorts().ports), { input }).start();
+    const snap = await waitFor(actor, (s) => s.status !== 'active' || s.hasTag('approval'), { timeout: 5000 });
+    actor.stop();
+    return { c, value: snap.value, context: snap.context as { nodes: Record<string, { status: string }> } };
+  }
+
+  it('a chain\'s node of one step is that state; the one trigger has no region and is recorded in context', async () => {
+    const flat = await valueAt(docs[0]);
+    expect(flat.value).toEqual({ active: { a: 'a' } });
+    expect(flat.context.nodes.start?.status).toBe('succeeded');
+    expect(nodeStatesOf(flat.value)).toEqual({ a: 'running' });
+    expect(waitingApprovals(flat.c, flat.value)).toEqual(['a']);
+    // The same run on a format-2 machine: nested node states and the trigger's region.
+    const nested = await valueAt(docs[0], true);
+    expect(nested.value).toEqual({ active: { start: 'succeeded', a: { a: 'running' } } });
+    expect(nodeStatesOf(nested.value)).toEqual({ start: 'succeeded', a: 'running' });
+    expect(waitingApprovals(nested.c, nested.value)).toEqual(['a']);
+  });
+
+  it('a chain\'s node named like a step (running, succeeded) keeps its nested state, so values stay unambiguous', async () => {
+    const named = doc('named', [
+      { id: 'start', type: 'trigger.manual' }, { id: 'check', type: 'condition.if', params: { expression: 'trigger.go' } },
+      { id: 'running', type: 'flow.approval', params: { title: 'Go?' } }, { id: 'succeeded', type: 'flow.approval', params: { title: 'Sure?' } },
+    ], [['start', 'check'], ['check', 'running', 'true'], ['running', 'succeeded', 'approved']]);
+    const c = compiled(named);
+    const fake = createFakePorts();
+    const actor = createActor(createRunMachine(c, fake.ports), { input }).start();
+    let snap = await waitFor(actor, (s) => s.hasTag('approval'), { timeout: 5000 });
+    expect(snap.value).toEqual({ active: { check: { running: 'running' } } });
+    expect(nodeStatesOf(snap.value)).toEqual({ running: 'running' });
+    expect(waitingApprovals(c, snap.value)).toEqual(['running']);
+    actor.send({ type: 'approval.decide', nodeId: 'running', decision: 'approve' });
+    snap = actor.getSnapshot();
+    expect(snap.value).toEqual({ active: { check: { succeeded: 'running' } } });
+    expect(waitingApprovals(c, snap.value)).toEqual(['succeeded']);
+    actor.send({ type: 'approval.decide', nodeId: 'succeeded', decision: 'approve' });
+    expect(actor.getSnapshot().value).toBe('completed');
+    actor.stop();
   });
 });

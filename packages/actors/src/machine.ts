@@ -1,6 +1,6 @@
 import { assign, enqueueActions, fromPromise, setup, type AnyActorRef, type AnyStateMachine, type SnapshotFrom } from 'xstate';
 import { SwitchyardError, defaultCatalog, isNodeType, isSwitchyardError, type ErrorCode, type NodeType } from '@switchyard/schema';
-import { MACHINE_FORMAT, type CompiledMachine, type CompiledNode, type IncomingEdge, type MachineConfigJson } from './compiler/types';
+import { CHAIN_MACHINE_FORMAT, MACHINE_FORMAT, NODE_REGION_STATES, type CompiledMachine, type CompiledNode, type IncomingEdge, type MachineConfigJson } from './compiler/types';
 import { renderParams, type Scope } from './expression';
 import { nodeImplementations } from './nodes/registry';
 import { pass, timerKeyOf, type Invocation, type NodeOutcome } from './nodes/types';
@@ -526,23 +526,26 @@ export function createRunMachine(compiled: CompiledMachine, ports: RunPorts, opt
   }
   const shortcut = options.startShortcut === false ? null : startShortcut(compiled);
   const config = hydrate(shortcut?.config ?? compiled.config) as Record<string, unknown>;
+  // Format 3 compiles a single trigger's region out: its run always starts with the trigger recorded.
+  const seeded = shortcut?.trigger ?? triggerCompiledOut(compiled);
   return (compiled.bodies ? machineSetup(bodies) : base).createMachine({
     ...(config as object),
     context: ({ input }: { input: RunInput }): RunContext => {
-      if (!shortcut) {
+      if (!seeded) {
         return { runId: input.runId, userId: input.userId, triggerNodeId: input.triggerNodeId, trigger: input.payload, nodes: {}, skipReason: null, failure: null };
       }
-      if (input.triggerNodeId !== shortcut.trigger) throw new SwitchyardError('BAD_INPUT', `"${input.triggerNodeId}" is not the trigger of this flow`);
+      if (input.triggerNodeId !== seeded) throw new SwitchyardError('BAD_INPUT', `"${input.triggerNodeId}" is not the trigger of this flow`);
       // What the trigger's region records when it fires (recordTrigger), already in place.
       const fired: NodeResult = { status: 'succeeded', handles: ['out'], attempts: 0, output: input.payload };
-      return { runId: input.runId, userId: input.userId, triggerNodeId: input.triggerNodeId, trigger: input.payload, nodes: { [shortcut.trigger]: fired }, skipReason: null, failure: null };
+      return { runId: input.runId, userId: input.userId, triggerNodeId: input.triggerNodeId, trigger: input.payload, nodes: { [seeded]: fired }, skipReason: null, failure: null };
     },
   } as never) as unknown as AnyStateMachine;
 }
 
 /**
  * How a workflow with one trigger is bound: it always starts from that trigger, so the trigger's
- * region starts `succeeded` (its output put in the context, as `recordTrigger` would) and every
+ * region (format 2; format 3 has none) starts `succeeded` (its output put in the context, as
+ * `recordTrigger` would) and every
  * region fed only by the trigger starts at its first node, instead of getting there through
  * eventless steps (`pending` -> `succeeded`, `$pending` -> the node) that cost a microstep each,
  * every start. No snapshot ever holds those passing states (they never end a macrostep), so
@@ -551,13 +554,13 @@ export function createRunMachine(compiled: CompiledMachine, ports: RunPorts, opt
  * re-enter their regions per activation, legacy and multi-trigger machines decide at start).
  */
 function startShortcut(compiled: CompiledMachine): { config: MachineConfigJson; trigger: string } | null {
-  if (compiled.kind !== 'workflow' || compiled.format !== MACHINE_FORMAT || compiled.triggers.length !== 1) return null;
+  if (compiled.kind !== 'workflow' || (compiled.format !== MACHINE_FORMAT && compiled.format !== CHAIN_MACHINE_FORMAT) || compiled.triggers.length !== 1) return null;
   const trigger = compiled.triggers[0]!.nodeId;
   const root = compiled.config as { states?: { active?: { type?: string; states?: Record<string, MachineConfigJson> } } };
   const regions = root.states?.active?.states;
   if (root.states?.active?.type !== 'parallel' || !regions) return null;
   const triggerRegion = regions[trigger] as { initial?: string; states?: Record<string, unknown> } | undefined;
-  if (triggerRegion?.initial !== 'pending' || !triggerRegion.states?.succeeded) return null;
+  if (triggerRegion ? triggerRegion.initial !== 'pending' || !triggerRegion.states?.succeeded : triggerCompiledOut(compiled) !== trigger) return null;
   const onlyFromTrigger = (incoming: IncomingEdge[] | undefined) =>
     !!incoming?.length && incoming.every((e) => e.source === trigger && e.handle === 'out');
   const next: Record<string, MachineConfigJson> = {};
@@ -571,6 +574,17 @@ function startShortcut(compiled: CompiledMachine): { config: MachineConfigJson; 
     else next[id] = region;
   }
   return { trigger, config: { ...compiled.config, states: { ...(compiled.config as { states: object }).states, active: { ...root.states.active, states: next } } } as MachineConfigJson };
+}
+
+/**
+ * A workflow's one trigger when the compiler left its region out (format 3), else null. Read from
+ * the machine's shape, not its format: formats 1 and 2 always have the region.
+ */
+function triggerCompiledOut(compiled: CompiledMachine): string | null {
+  if (compiled.kind !== 'workflow' || compiled.triggers.length !== 1) return null;
+  const trigger = compiled.triggers[0]!.nodeId;
+  const regions = (compiled.config as { states?: { active?: { states?: Record<string, unknown> } } }).states?.active?.states;
+  return regions && !(trigger in regions) ? trigger : null;
 }
 
 interface ItemInput {
@@ -602,7 +616,8 @@ const itemsBusy = (context: Pick<RunContext, 'each'> | undefined) =>
 /**
  * Per-node state for overlays (pending | running | waiting | retrying | succeeded | failed |
  * skipped) of the nodes the state value names: a region per node (`{ a: 'running' }`), or a chain
- * region whose active node is a nested state (`{ head: { b: 'running' } }`, `{ head: '$pending' }`).
+ * region whose active node is a nested state (`{ head: { b: 'running' } }`, `{ head: '$pending' }`)
+ * or, in format 3, a node of one step (`{ head: 'b' }`: b is running).
  * Nodes a chain has passed or not reached are not in the value: their outcome is in context.
  */
 export function nodeStatesOf(value: unknown): Record<string, string> {
@@ -613,7 +628,10 @@ export function nodeStatesOf(value: unknown): Record<string, string> {
   for (const [region, v] of Object.entries(active as Record<string, unknown>)) {
     if (typeof v === 'string') {
       if (v === '$pending') out[region] = 'pending';
-      else if (v !== '$done') out[region] = FOR_EACH_STEPS.has(v) ? 'running' : v;
+      else if (v === '$done') continue;
+      // A node's own region (its step), or (format 3) a chain whose node of one step is under way.
+      else if (NODE_REGION_STATES.has(v)) out[region] = FOR_EACH_STEPS.has(v) ? 'running' : v;
+      else out[v] = 'running';
       continue;
     }
     for (const [node, inner] of Object.entries((v ?? {}) as Record<string, unknown>)) {

@@ -11,33 +11,19 @@ export type MachineMigration = (machine: CompiledMachine) => CompiledMachine;
 
 /**
  * Test-only compiler variants (SWITCHYARD_TEST_HOOKS=1 and SWITCHYARD_TEST_COMPILER):
- * - `renamed`: the same document compiles to a different machine (node regions' `succeeded` state
- *   is called `done`), as a compiler change would; a snapshot of the old machine does not fit it.
+ * - `reshaped`: the same document compiles to a different machine (the format-2 shape: a region
+ *   for the trigger, a nested state per chain node), as a compiler change would; a snapshot of the
+ *   old machine does not fit it.
  * - `future`: machines carry a format this runtime does not know without the variant.
  */
-export type CompilerVariant = 'renamed' | 'future';
+export type CompilerVariant = 'reshaped' | 'future';
 export const FUTURE_FORMAT = 'switchyard.machine/999';
-
-function renameSucceeded(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(renameSucceeded);
-  if (!value || typeof value !== 'object') return value;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) {
-    const key = k === 'succeeded' ? 'done' : k;
-    out[key] = k === 'target' && v === 'succeeded' ? 'done' : renameSucceeded(v);
-  }
-  return out;
-}
 
 /** Compiles a document as this runtime does (the test variants apply here only). */
 export function compileForRuntime(document: unknown, variant?: CompilerVariant, legacyShape = false): CompiledMachine | { error: SwitchyardError } {
-  const { machine, diagnostics } = compile(document, undefined, { legacyShape });
+  const { machine, diagnostics } = compile(document, undefined, { legacyShape, chainShape: variant === 'reshaped' });
   if (!machine) {
     return { error: new SwitchyardError('INVALID_DOCUMENT', diagnostics[0]?.message ?? 'The flow does not compile', { issues: diagnostics.map((d) => ({ path: d.path, message: d.message, code: d.code })) }) };
-  }
-  if (variant === 'renamed' && !legacyShape) {
-    const states = (machine.config.states as { active: { states: Record<string, unknown> } }).active.states;
-    for (const [id, region] of Object.entries(states)) states[id] = renameSucceeded(region);
   }
   if (variant === 'future' && !legacyShape) return { ...machine, format: FUTURE_FORMAT as MachineFormat };
   return machine;

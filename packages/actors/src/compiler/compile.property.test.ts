@@ -58,20 +58,24 @@ describe('compiler properties', () => {
     );
   });
 
-  it('the chain shape decides exactly like the one-region-per-node shape (format 1) on random graphs', async () => {
+  it('the flat (format 3) and chain (format 2) shapes decide exactly like the one-region-per-node shape (format 1) on random graphs', async () => {
     await fc.assert(
       fc.asyncProperty(validGraph, fc.boolean(), async (doc, approve) => {
-        const chained = compile(doc).machine!;
+        const flat = compile(doc).machine!;
+        const chained = compile(doc, undefined, { chainShape: true }).machine!;
         const legacy = compile(doc, undefined, { legacyShape: true }).machine!;
         expect(legacy.format).toBe('switchyard.machine/1');
         expect(chained.format).toBe('switchyard.machine/2');
+        expect(flat.format).toBe('switchyard.machine/3');
         const input = { triggerNodeId: 'n0', payload: { x: 1 }, decide: () => (approve ? 'approve' as const : 'reject' as const) };
-        const a = await simulateRun(chained, createFakePorts().ports, input);
         const b = await simulateRun(legacy, createFakePorts().ports, input);
-        expect(a.status).toBe(b.status);
-        const outcome = (r: typeof a) => Object.fromEntries(Object.entries(r.context.nodes).map(([id, n]) => [id, [n.status, [...n.handles].sort()]]));
-        expect(outcome(a)).toEqual(outcome(b));
-        expect(a.context.skipReason).toBe(b.context.skipReason);
+        const outcome = (r: typeof b) => Object.fromEntries(Object.entries(r.context.nodes).map(([id, n]) => [id, [n.status, [...n.handles].sort()]]));
+        for (const m of [flat, chained]) {
+          const a = await simulateRun(m, createFakePorts().ports, input);
+          expect(a.status).toBe(b.status);
+          expect(outcome(a)).toEqual(outcome(b));
+          expect(a.context.skipReason).toBe(b.context.skipReason);
+        }
       }),
       { numRuns: 60 },
     );
@@ -83,8 +87,13 @@ describe('compiler properties', () => {
       nodes: [{ id: 'n0', type: 'trigger.manual', params: {} }, ...Array.from({ length: 20 }, (_, i) => ({ id: `n${i + 1}`, type: 'condition.expression', params: { expression: 'true' } }))],
       edges: Array.from({ length: 20 }, (_, i) => ({ id: `e${i}`, source: `n${i}`, sourceHandle: 'out', target: `n${i + 1}` })),
     };
-    const regions = Object.keys((compile(doc).machine!.config.states as { active: { states: Record<string, unknown> } }).active.states);
+    const regions = Object.keys((compile(doc, undefined, { chainShape: true }).machine!.config.states as { active: { states: Record<string, unknown> } }).active.states);
     expect(regions).toEqual(['n0', 'n1']);
+    // Format 3: no region for the one trigger, and each node of the chain is one state.
+    const flat = (compile(doc).machine!.config.states as { active: { states: Record<string, { states: Record<string, { initial?: string; invoke?: unknown }> }> } }).active.states;
+    expect(Object.keys(flat)).toEqual(['n1']);
+    expect(flat.n1!.states.n7!.initial).toBeUndefined();
+    expect(flat.n1!.states.n7!.invoke).toBeDefined();
   });
 
   it('random invalid documents give diagnostics, never an exception', () => {

@@ -13,7 +13,7 @@ import {
   type NodeKindSpec,
 } from '@switchyard/schema';
 import { parseExpression, templateExpressions } from '../expression';
-import { LEGACY_MACHINE_FORMAT, MACHINE_FORMAT, type CompileResult, type CompiledBody, type CompiledMachine, type CompiledNode, type IncomingEdge, type MachineConfigJson } from './types';
+import { CHAIN_MACHINE_FORMAT, LEGACY_MACHINE_FORMAT, MACHINE_FORMAT, NODE_REGION_STATES, type CompileResult, type CompiledBody, type CompiledMachine, type CompiledNode, type IncomingEdge, type MachineConfigJson } from './types';
 
 export interface CompileOptions {
   /**
@@ -21,6 +21,11 @@ export interface CompileOptions {
    * runs started before machines were pinned: their snapshots have that shape.
    */
   legacyShape?: boolean;
+  /**
+   * Emit the format-2 shape (chains with a nested state per node, a region per trigger). Only for
+   * tests of runs pinned to such machines.
+   */
+  chainShape?: boolean;
 }
 
 /** Node categories whose execution means "the run did something" (vs. only checked conditions). */
@@ -304,7 +309,14 @@ function buildMachine(
   const edges = inBody.size ? allEdges.filter((e) => !inBody.has(e.source) && !(e.sourceHandle === 'each' && bodies.has(e.source))) : allEdges;
   const nodes: Record<string, CompiledNode> = {};
   for (const n of parentNodes) nodes[n.id] = compiledNode(n);
-  const regions = regionsOf({ ...doc, nodes: parentNodes }, specs, params, nodes, edges, options.legacyShape === true, bodies);
+  const format = options.legacyShape ? LEGACY_MACHINE_FORMAT : options.chainShape ? CHAIN_MACHINE_FORMAT : MACHINE_FORMAT;
+  const flat = format === MACHINE_FORMAT;
+  const regions = regionsOf({ ...doc, nodes: parentNodes }, specs, params, nodes, edges, options.legacyShape === true, bodies, flat);
+  // Format 3: a workflow with one trigger always starts from it, so the run's context starts with
+  // it recorded (createRunMachine) and it has no region (a region that is only ever `succeeded` cost
+  // a microstep at every start and a state at every step). Kept when it is the only node.
+  const onlyTrigger = doc.kind === 'workflow' ? parentNodes.filter((n) => specs.get(n.id)!.category === 'trigger') : [];
+  if (flat && onlyTrigger.length === 1 && Object.keys(regions).length > 1) delete regions[onlyTrigger[0]!.id];
   const compiledBodies: Record<string, CompiledBody> = {};
   for (const [eachId, ids] of bodies) {
     const inThis = new Set(ids);
@@ -315,7 +327,7 @@ function buildMachine(
     compiledBodies[eachId] = {
       nodes: bnodes,
       config: bodyConfig(
-        regionsOf({ ...doc, nodes: bodyNodes }, specs, params, bnodes, bodyEdges, false, new Map()),
+        regionsOf({ ...doc, nodes: bodyNodes }, specs, params, bnodes, bodyEdges, false, new Map(), flat),
         bodyNodes.filter((n) => WORK_CATEGORIES.has(specs.get(n.id)!.category)).map((n) => n.id),
       ),
     };
@@ -361,7 +373,7 @@ function buildMachine(
     },
   };
   return {
-    format: options.legacyShape ? LEGACY_MACHINE_FORMAT : MACHINE_FORMAT, docId: doc.id, kind: doc.kind, name: doc.name, version: doc.version, nodes,
+    format, docId: doc.id, kind: doc.kind, name: doc.name, version: doc.version, nodes,
     triggers: doc.nodes
       .filter((n) => specs.get(n.id)!.category === 'trigger')
       .map((n) => ({ nodeId: n.id, type: n.type, listensTo: specs.get(n.id)!.listensTo ?? null, params: params.get(n.id)! })),
@@ -383,6 +395,7 @@ function regionsOf(
   edges: FlowDocument['edges'],
   legacyShape: boolean,
   bodies: Map<string, string[]>,
+  flat: boolean,
 ): Record<string, MachineConfigJson> {
   const regions: Record<string, MachineConfigJson> = {};
   const single = (n: FlowDocument['nodes'][number]) => {
@@ -402,7 +415,7 @@ function regionsOf(
     const head = chain[0]!.id;
     if (chain.length === 1) regions[head] = single(chain[0]!);
     else {
-      regions[head] = chainRegion(chain.map((n, i) => ({
+      regions[head] = chainRegion(flat, chain.map((n, i) => ({
         id: n.id, type: n.type, spec: specs.get(n.id)!, params: params.get(n.id)!, incoming: nodes[n.id]!.incoming,
         next: chain[i + 1] ? { id: chain[i + 1]!.id, handle: edges.find((e) => e.source === n.id)!.sourceHandle } : null,
         branch: bodies.has(n.id),
@@ -630,12 +643,13 @@ const nodeStateId = (id: string) => `n_${id}`;
 const chainDoneId = (head: string) => `d_${head}`;
 
 /**
- * One region for a chain: `$pending` until the head's inputs resolve, then one compound state per
- * node (`running`, `retrying`), then `$done`. A node that does not take the chain's handle (a false
+ * One region for a chain: `$pending` until the head's inputs resolve, then one state per node, then
+ * `$done`. A node with steps (`running`, `retrying`; a for-each's) is a compound state of them; in
+ * format 3 a node of one step is that step's state (one state fewer to enter, exit and read). A node that does not take the chain's handle (a false
  * condition, a rejected approval, a failure without continue-on-error) ends the chain and records
  * the rest as skipped, so joins downstream see every input resolved.
  */
-function chainRegion(chain: ChainNode[]): MachineConfigJson {
+function chainRegion(flat: boolean, chain: ChainNode[]): MachineConfigJson {
   const head = chain[0]!;
   const done = `#${chainDoneId(head.id)}`;
   const rest = (i: number) => chain.slice(i + 1).map((c) => c.id);
@@ -649,16 +663,18 @@ function chainRegion(chain: ChainNode[]): MachineConfigJson {
     },
     $done: { id: chainDoneId(head.id), type: 'final' },
   };
+  // A node's state: its steps nested under it; in format 3 a node of one step is that step.
+  const nodeState = (id: string, steps: Record<string, unknown>) =>
+    flat && Object.keys(steps).length === 1 && steps.running && !NODE_REGION_STATES.has(id)
+      ? { ...(steps.running as object), id: nodeStateId(id) }
+      : { id: nodeStateId(id), initial: 'running', states: steps };
   chain.forEach((c, i) => {
     const onward = (record: unknown, handle: string | null) =>
       c.next && handle !== null && handle === c.next.handle
         ? { target: `#${nodeStateId(c.next.id)}`, actions: [record] }
         : { target: done, actions: [record, ...skipRest(i)] };
     if (c.type === 'flow.waitForEvent') {
-      states[c.id] = {
-        id: nodeStateId(c.id), initial: 'running',
-        states: { running: waitingForEvent(c.id, c.params, (r) => onward(r, 'out') as Transition, (r) => onward(r, 'timeout') as Transition) },
-      };
+      states[c.id] = nodeState(c.id, { running: waitingForEvent(c.id, c.params, (r) => onward(r, 'out') as Transition, (r) => onward(r, 'timeout') as Transition) });
       return;
     }
     if (c.type === 'flow.approval') {
@@ -666,16 +682,13 @@ function chainRegion(chain: ChainNode[]): MachineConfigJson {
         guard: { type: 'isDecisionFor', params: { nodeId: c.id, decision } },
         ...onward({ type: 'recordDecision', params: { nodeId: c.id, handle } }, handle),
       });
-      states[c.id] = {
-        id: nodeStateId(c.id), initial: 'running',
-        states: {
-          running: {
-            tags: ['waiting', 'approval'],
-            entry: { type: 'recordApprovalRequest', params: { nodeId: c.id, request: { title: c.params.title, details: c.params.details } } },
-            on: { 'approval.decide': [decide('approve', 'approved'), decide('reject', 'rejected')] },
-          },
+      states[c.id] = nodeState(c.id, {
+        running: {
+          tags: ['waiting', 'approval'],
+          entry: { type: 'recordApprovalRequest', params: { nodeId: c.id, request: { title: c.params.title, details: c.params.details } } },
+          on: { 'approval.decide': [decide('approve', 'approved'), decide('reject', 'rejected')] },
         },
-      };
+      });
       return;
     }
     const retry = (c.params.retry ?? { maxAttempts: 1, backoffMs: 0, factor: 1 }) as { maxAttempts: number; backoffMs: number; factor: number };
@@ -691,20 +704,17 @@ function chainRegion(chain: ChainNode[]): MachineConfigJson {
     onError.push(continueOnError
       ? onward({ type: 'recordFailure', params: { nodeId: c.id, continueOnError: true } }, 'out')
       : { target: '#run.failed', actions: { type: 'recordFailure', params: { nodeId: c.id, continueOnError: false } } });
-    states[c.id] = {
-      id: nodeStateId(c.id), initial: 'running',
-      states: {
-        ...(c.branch ? branchStates(c.id, c.spec, c.params, onDone, onError) : {
-          running: {
-            tags: c.type === 'flow.delay' ? ['waiting'] : ['running'],
-            invoke: { id: c.id, src: c.type, input: { nodeId: c.id, expressionParams: c.spec.expressionParams ?? [] }, onDone, onError },
-          },
-        }),
-        ...(retry.maxAttempts > 1
-          ? { retrying: { tags: ['waiting'], invoke: { id: `${c.id}.retry`, src: 'sys.backoff', input: { nodeId: c.id, backoffMs: retry.backoffMs, factor: retry.factor }, onDone: { target: 'running' } } } }
-          : {}),
-      },
-    };
+    states[c.id] = nodeState(c.id, {
+      ...(c.branch ? branchStates(c.id, c.spec, c.params, onDone, onError) : {
+        running: {
+          tags: c.type === 'flow.delay' ? ['waiting'] : ['running'],
+          invoke: { id: c.id, src: c.type, input: { nodeId: c.id, expressionParams: c.spec.expressionParams ?? [] }, onDone, onError },
+        },
+      }),
+      ...(retry.maxAttempts > 1
+        ? { retrying: { tags: ['waiting'], invoke: { id: `${c.id}.retry`, src: 'sys.backoff', input: { nodeId: c.id, backoffMs: retry.backoffMs, factor: retry.factor }, onDone: { target: 'running' } } } }
+        : {}),
+    });
   });
   return { initial: '$pending', states };
 }

@@ -1,14 +1,26 @@
 import type { DataType, Diagnostic, FlowDocument, FlowKind, NodeCategory } from '@switchyard/schema';
 
 /**
- * The format of compiled machines this compiler emits. `/2`: chains of nodes are sequential states
- * of one region (cost per event follows the active nodes). `/1`: one parallel region per node; the
- * interpreter still executes it, so runs pinned to such machines keep going.
+ * The format of compiled machines this compiler emits.
+ * - `/3`: as `/2`, and a chain's node that is one state (no retry, no for-each steps) is that
+ *   state itself (`{ head: 'b' }`, not `{ head: { b: 'running' } }`); a workflow with one trigger
+ *   has no region for it (the run starts with the trigger recorded in its context).
+ * - `/2`: chains of nodes are sequential states of one region (cost per event follows the active nodes).
+ * - `/1`: one parallel region per node.
+ * The interpreter executes all three, so runs pinned to an older format keep going.
  */
-export const MACHINE_FORMAT = 'switchyard.machine/2' as const;
+export const MACHINE_FORMAT = 'switchyard.machine/3' as const;
+export const CHAIN_MACHINE_FORMAT = 'switchyard.machine/2' as const;
 export const LEGACY_MACHINE_FORMAT = 'switchyard.machine/1' as const;
-export const EXECUTABLE_MACHINE_FORMATS: readonly string[] = [MACHINE_FORMAT, LEGACY_MACHINE_FORMAT];
-export type MachineFormat = typeof MACHINE_FORMAT | typeof LEGACY_MACHINE_FORMAT;
+export const EXECUTABLE_MACHINE_FORMATS: readonly string[] = [MACHINE_FORMAT, CHAIN_MACHINE_FORMAT, LEGACY_MACHINE_FORMAT];
+export type MachineFormat = typeof MACHINE_FORMAT | typeof CHAIN_MACHINE_FORMAT | typeof LEGACY_MACHINE_FORMAT;
+
+/**
+ * The states a node's own region (or a chain node's nested state) can be in. A chain's node whose
+ * id is one of these keeps its nested state in format 3, so a region's value that is none of them
+ * names the chain's node under way.
+ */
+export const NODE_REGION_STATES: ReadonlySet<string> = new Set(['pending', 'running', 'retrying', 'succeeded', 'failed', 'skipped', 'items', 'collecting']);
 
 export interface IncomingEdge {
   source: string;
