@@ -514,15 +514,40 @@ export function createHost(deps: HostDeps) {
     return { runId, created: activated };
   }
 
+  /**
+   * A stored run with nothing to do until a person or an event acts: it waits, nothing runs in it
+   * (no invoked actor, no item machine, no timer: timed waits are left parked by the claim), and
+   * every node under way is an approval or a wait for an event without a timeout. With parking on,
+   * claimed rows like this stay parked instead of getting an actor that parking would stop again
+   * (a restart of a process holding 100,000 approvals loaded all of them first). Its decision, its
+   * event or a command wakes it, as it does any parked run.
+   */
+  function restsParked(row: RunRow, compiled: CompiledMachine): boolean {
+    if (!deps.park || row.status !== 'waiting') return false;
+    const snap = row.snapshot as { status?: string; value?: unknown; children?: Record<string, unknown> } | null;
+    if (!snap || snap.status !== 'active' || (snap.children && Object.keys(snap.children).length > 0)) return false;
+    const states = Object.entries(nodeStatesOf(snap.value));
+    return states.length > 0 && states.every(([id, st]) => {
+      const node = compiled.nodes[id];
+      return st === 'running' && (node?.type === 'flow.approval' || (node?.type === 'flow.waitForEvent' && !node.params.timeout));
+    });
+  }
+
   /** Launches claimed rows; a broken one is marked failed (or parked) and the rest go on. */
   async function launchAll(rows: RunRow[], what: string) {
     let launched = 0;
     let failed = 0;
+    let rested = 0;
     const markers: RestartMarker[] = [];
     for (const row of rows) {
       if (live.has(row.id) || resuming.has(row.id) || stopping) continue;
       try {
-        launch(row, await machinesRegistry.compiledFor(row.flow_id, row.flow_version), fenceOf(row), 0, false, markers);
+        const compiled = await machinesRegistry.compiledFor(row.flow_id, row.flow_version);
+        if (restsParked(row, compiled)) {
+          rested++;
+          continue;
+        }
+        launch(row, compiled, fenceOf(row), 0, false, markers);
         launched++;
       } catch (e) {
         failed++;
@@ -534,7 +559,8 @@ export function createHost(deps: HostDeps) {
       }
     }
     await storeMarkers(markers);
-    return { launched, failed };
+    parkedTotal += rested;
+    return { launched, failed, rested };
   }
 
   /** Stores the restart markers of runs relaunched together, in one statement; a lost mark is only logged. */
@@ -555,8 +581,8 @@ export function createHost(deps: HostDeps) {
     const rows = deps.lease
       ? await store.claim(deps.lease, { mine: true, all: deps.adoptAll ?? false, skip: [...live.keys()], parkTimed: Boolean(deps.park) })
       : await store.active();
-    const { launched, failed } = await launchAll(rows, 'restore');
-    return { restored: launched, failed, parked: (rows as { parked?: number }).parked ?? 0 };
+    const { launched, failed, rested } = await launchAll(rows, 'restore');
+    return { restored: launched, failed, parked: ((rows as { parked?: number }).parked ?? 0) + rested };
   }
 
   function liveRun(userId: string, runId: string): LiveRun {
