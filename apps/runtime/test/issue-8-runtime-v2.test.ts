@@ -79,10 +79,10 @@ describe.each(backendsUnderTest())('runtime v2: restarts, refused writes, pinned
     }
     cleanup.push(() => rt.kill('SIGTERM'));
     // The journal holds no stopped snapshot: a graceful stop is not a step of the run. An approval
-    // wait is relaunched at each start (3 restarts); a delay whose timer row is stored stays parked
-    // (no actor, no journal row) until the timer is due.
+    // wait, and a delay whose timer row is stored, stay parked at each start (no actor, no journal
+    // row) until the decision or the timer wakes them.
     const journal = await api.runs.journal.query({ runId: approvals[0]! });
-    expect(journal.items.filter((j) => j.kind === 'restored')).toHaveLength(3);
+    expect(journal.items.filter((j) => j.kind === 'restored')).toHaveLength(0);
     expect(journal.items.some((j) => j.eventType === 'xstate.stop')).toBe(false);
     const delayJournal = await api.runs.journal.query({ runId: delays[0]! });
     expect(delayJournal.items.some((j) => j.eventType === 'xstate.stop')).toBe(false);
@@ -91,6 +91,9 @@ describe.each(backendsUnderTest())('runtime v2: restarts, refused writes, pinned
     for (const id of approvals) await api.runs.approve.mutate({ runId: id });
     for (const id of [...delays, ...approvals]) await waitForRun(api, id, (r) => r.status === 'completed', 30_000);
     expect(await tasksOf(api, [...delays, ...approvals])).toHaveLength(30);
+    // Its decision woke the approval run once.
+    const decided = await api.runs.journal.query({ runId: approvals[0]! });
+    expect(decided.items.filter((j) => j.kind === 'woken')).toHaveLength(1);
   }, 240_000);
 
   it('a write the database refuses: runs.approve answers a typed error, the run stays waiting, other runs go on, and the same call succeeds later', async () => {

@@ -438,10 +438,11 @@ export class CrmStore {
 
   /**
    * A new draft as it is stored, its thread and contact checked to be the user's: `createDraft`
-   * stores it through the ORM, a flow's step through the effect ledger in one statement.
+   * stores it through the ORM, a flow's step through the effect ledger in one statement (which
+   * has read the thread already: `threadChecked`).
    */
-  async newDraft(em: EntityManager, userId: string, input: DraftCreate & { sourceRunId?: string | null }): Promise<Draft> {
-    if (input.threadId) await this.mustFind(em, EmailThreadEntity, userId, input.threadId, 'Email thread', 'threadId');
+  async newDraft(em: EntityManager, userId: string, input: DraftCreate & { sourceRunId?: string | null }, opts: { threadChecked?: boolean } = {}): Promise<Draft> {
+    if (input.threadId && !opts.threadChecked) await this.mustFind(em, EmailThreadEntity, userId, input.threadId, 'Email thread', 'threadId');
     if (input.contactId) await this.mustFind(em, ContactEntity, userId, input.contactId, 'Contact', 'contactId');
     const now = this.now();
     return {

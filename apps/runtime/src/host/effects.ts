@@ -219,9 +219,10 @@ export function createEffects(deps: EffectDeps) {
     // ledger row are one statement.
     createDraft: async (meta, d) => {
       const em = deps.em();
+      // The thread is read once: a thread that is not the user's is left out (the draft stands alone).
       const row = await ledgerCheck(meta, async () => store.newDraft(em, meta.userId, {
         threadId: await ownThread(em, meta.userId, d.threadId), contactId: d.contactId ?? null, to: d.to, subject: d.subject, body: d.body, sourceRunId: meta.runId,
-      }));
+      }, { threadChecked: true }));
       return 'done' in row ? row.done : insertOnce(em, meta, 'draft', 'Draft', row.record);
     },
     createTask: async (meta, t) => {

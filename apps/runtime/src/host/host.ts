@@ -526,11 +526,15 @@ export function createHost(deps: HostDeps) {
     if (!deps.park || row.status !== 'waiting') return false;
     const snap = row.snapshot as { status?: string; value?: unknown; children?: Record<string, unknown> } | null;
     if (!snap || snap.status !== 'active' || (snap.children && Object.keys(snap.children).length > 0)) return false;
-    const states = Object.entries(nodeStatesOf(snap.value));
-    return states.length > 0 && states.every(([id, st]) => {
+    let waits = 0;
+    for (const [id, st] of Object.entries(nodeStatesOf(snap.value))) {
+      // Regions not reached yet or ended: nothing to do there.
+      if (st === 'pending' || st === 'succeeded' || st === 'skipped' || st === 'failed') continue;
       const node = compiled.nodes[id];
-      return st === 'running' && (node?.type === 'flow.approval' || (node?.type === 'flow.waitForEvent' && !node.params.timeout));
-    });
+      if (st !== 'running' || !(node?.type === 'flow.approval' || (node?.type === 'flow.waitForEvent' && !node.params.timeout))) return false;
+      waits++;
+    }
+    return waits > 0;
   }
 
   /** Launches claimed rows; a broken one is marked failed (or parked) and the rest go on. */
