@@ -18,7 +18,10 @@ describe.each(backendsUnderTest())('agents across a runtime restart (%s)', (back
     s.clock.set(NOW);
     const agent = await s.api.agents.create.mutate({ name: 'Durable', skills: ['research-contact'], tools: ['getContact', 'memory'] });
     await s.api.agents.remember.mutate({ id: agent.id, key: 'goal', value: 'close Q1' });
-    await s.api.agents.remember.mutate({ id: agent.id, key: 'short', value: 1, ttlSeconds: 1 });
+    // The test clock moves with real time: a TTL of a minute, not a second, so a slow machine
+    // between these calls and the checks below cannot expire it early or keep it late (seen in CI).
+    s.clock.set(NOW);
+    await s.api.agents.remember.mutate({ id: agent.id, key: 'short', value: 1, ttlSeconds: 60 });
     await s.api.agents.remember.mutate({ id: agent.id, key: 'currentGoals', value: [{ description: 'Renew Analytical Engines' }] });
     for (let i = 0; i < 3; i++) await s.api.agents.feedback.mutate({ id: agent.id, feedback: 'too-formal' });
     const before = await s.api.agents.get.query({ id: agent.id });
@@ -32,7 +35,7 @@ describe.each(backendsUnderTest())('agents across a runtime restart (%s)', (back
     expect((await s.api.agents.get.query({ id: agent.id })).state).toBe('idle');
     expect((await s.api.agents.recall.query({ id: agent.id, key: 'goal' })).value).toBe('close Q1');
     expect((await s.api.agents.recall.query({ id: agent.id, key: 'short' })).value).toBe(1);
-    s.clock.set(NOW + 1500);
+    s.clock.set(NOW + 120_000);
     expect((await s.api.agents.recall.query({ id: agent.id, key: 'short' })).value).toBeNull();
     const after = await s.api.agents.get.query({ id: agent.id });
     expect(after.personality.formality).toBeCloseTo(0.2, 10);
