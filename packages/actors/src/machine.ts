@@ -545,10 +545,9 @@ export function createRunMachine(compiled: CompiledMachine, ports: RunPorts, opt
 /**
  * How a workflow with one trigger is bound: it always starts from that trigger, so the trigger's
  * region (format 2; format 3 has none) starts `succeeded` (its output put in the context, as
- * `recordTrigger` would) and every
- * region fed only by the trigger starts at its first node, instead of getting there through
- * eventless steps (`pending` -> `succeeded`, `$pending` -> the node) that cost a microstep each,
- * every start. No snapshot ever holds those passing states (they never end a macrostep), so
+ * `recordTrigger` would) and every region fed only by the trigger starts at its first node,
+ * instead of getting there through eventless steps (`pending` -> `succeeded`, `$pending` -> the
+ * node) that cost a microstep each, every start. No snapshot ever holds those passing states (they never end a macrostep), so
  * stored snapshots and state values are the same either way: the compiled machine, pinned to
  * its flow version, is unchanged; only its start is shorter. Null for anything else (behaviors
  * re-enter their regions per activation, legacy and multi-trigger machines decide at start).
@@ -560,7 +559,8 @@ function startShortcut(compiled: CompiledMachine): { config: MachineConfigJson; 
   const regions = root.states?.active?.states;
   if (root.states?.active?.type !== 'parallel' || !regions) return null;
   const triggerRegion = regions[trigger] as { initial?: string; states?: Record<string, unknown> } | undefined;
-  if (triggerRegion ? triggerRegion.initial !== 'pending' || !triggerRegion.states?.succeeded : triggerCompiledOut(compiled) !== trigger) return null;
+  // No region for the trigger: format 3 compiled it out (the run's context starts with it recorded).
+  if (triggerRegion && (triggerRegion.initial !== 'pending' || !triggerRegion.states?.succeeded)) return null;
   const onlyFromTrigger = (incoming: IncomingEdge[] | undefined) =>
     !!incoming?.length && incoming.every((e) => e.source === trigger && e.handle === 'out');
   const next: Record<string, MachineConfigJson> = {};

@@ -645,9 +645,10 @@ const chainDoneId = (head: string) => `d_${head}`;
 /**
  * One region for a chain: `$pending` until the head's inputs resolve, then one state per node, then
  * `$done`. A node with steps (`running`, `retrying`; a for-each's) is a compound state of them; in
- * format 3 a node of one step is that step's state (one state fewer to enter, exit and read). A node that does not take the chain's handle (a false
- * condition, a rejected approval, a failure without continue-on-error) ends the chain and records
- * the rest as skipped, so joins downstream see every input resolved.
+ * format 3 a node of one step is that step's state (one state fewer to enter, exit and read). A
+ * node that does not take the chain's handle (a false condition, a rejected approval, a failure
+ * without continue-on-error) ends the chain and records the rest as skipped, so joins downstream
+ * see every input resolved.
  */
 function chainRegion(flat: boolean, chain: ChainNode[]): MachineConfigJson {
   const head = chain[0]!;
