@@ -40,18 +40,27 @@ async function idleRss(args: string[], env: Record<string, string>, ready: RegEx
 }
 
 /**
- * Resident memory of an idle runtime on the embedded default (PGlite), beside a Node process that
- * only opens PGlite on the same kind of data directory: the difference is what the runtime adds.
+ * Resident memory of an idle runtime on the embedded default (PGlite): its first start on a new data
+ * directory, then a restart on the same directory. Baseline for each: a Node process that opens
+ * PGlite with PGlite's own defaults on the same kind of directory (new, then existing), so the
+ * difference is what the runtime adds or saves (initdb in a child process, a 32MB buffer pool).
  */
 export async function rssBenchmarks(): Promise<Figure[]> {
   const dir = mkdtempSync(join(tmpdir(), 'sy-rss-'));
   try {
-    const runtime = await idleRss(['--import', 'tsx', 'apps/runtime/src/index.ts'],
+    const runtime = () => idleRss(['--import', 'tsx', 'apps/runtime/src/index.ts'],
       { DATABASE_URL: '', PORT: '0', SWITCHYARD_DATA_DIR: join(dir, 'runtime'), LOG_LEVEL: 'warn' }, /Switchyard is running/);
-    const pglite = await idleRss(['--input-type=module', '-e',
+    const pglite = () => idleRss(['--input-type=module', '-e',
       `import { PGlite } from '@electric-sql/pglite'; const db = await PGlite.create(${JSON.stringify(join(dir, 'bare'))}); await db.query('select 1'); console.log('ready'); setInterval(() => {}, 1000);`],
     {}, /ready/);
-    return [{ group: 'memory', name: 'RSS of an idle runtime (embedded PGlite)', unit: 'MB', ours: runtime / 2 ** 20, baseline: pglite / 2 ** 20, baselineName: 'Node process that only opens PGlite', ratio: pglite / runtime }];
+    const [firstStart, firstBare] = [await runtime(), await pglite()];
+    const [restart, reopenBare] = [await runtime(), await pglite()];
+    const figure = (name: string, ours: number, baseline: number, baselineName: string): Figure =>
+      ({ group: 'memory', name, unit: 'MB', ours: ours / 2 ** 20, baseline: baseline / 2 ** 20, baselineName, ratio: baseline / ours });
+    return [
+      figure('RSS of an idle runtime (embedded PGlite), first start on a new data dir', firstStart, firstBare, 'Node process that creates a PGlite data dir (PGlite defaults)'),
+      figure('RSS of an idle runtime (embedded PGlite), restart on its data dir', restart, reopenBare, 'Node process that reopens a PGlite data dir (PGlite defaults)'),
+    ];
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

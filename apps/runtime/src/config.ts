@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { z } from 'zod';
 
+const sizeInKb = (v: string) => Number.parseInt(v, 10) * ({ kB: 1, MB: 1024, GB: 1024 ** 2 }[v.replace(/^[0-9]+/, '')] ?? NaN);
+
 /** Empty strings count as unset: `FOO= cmd` and a missing FOO mean the same to an operator. */
 const optional = z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.string().trim().optional());
 const list = optional.transform((v) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : []));
@@ -9,6 +11,9 @@ const list = optional.transform((v) => (v ? v.split(',').map((s) => s.trim()).fi
 const EnvSchema = z.object({
   DATABASE_URL: optional.refine((v) => !v || /^postgres(ql)?:\/\//.test(v), 'must be a postgres:// or postgresql:// URL'),
   SWITCHYARD_DATA_DIR: optional.transform((v) => v ?? './.switchyard/data'),
+  SWITCHYARD_PGLITE_SHARED_BUFFERS: optional
+    .transform((v) => v ?? '32MB')
+    .refine((v) => /^[1-9][0-9]{0,5}(kB|MB|GB)$/.test(v) && sizeInKb(v) >= 1024 && sizeInKb(v) <= 2 ** 20, 'must be a size between 1MB and 1GB, such as 32MB (kB, MB or GB)'),
   PORT: optional
     .transform((v) => (v === undefined ? 4310 : Number(v)))
     .refine((n) => Number.isInteger(n) && n >= 0 && n <= 65535, 'must be an integer 0..65535 (0 = any free port)'),
@@ -46,6 +51,11 @@ export interface UserSeed {
 export interface Config {
   databaseUrl: string | undefined;
   dataDir: string;
+  /**
+   * The embedded PGlite's shared_buffers (SWITCHYARD_PGLITE_SHARED_BUFFERS, default 32MB). PGlite runs
+   * PostgreSQL inside the process, so its buffer pool is resident memory of the runtime itself.
+   */
+  pgliteSharedBuffers: string;
   port: number;
   host: string;
   /** The owner's token; generated when SWITCHYARD_TOKEN is unset. */
@@ -95,6 +105,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     databaseUrl: e.DATABASE_URL,
     dataDir: e.SWITCHYARD_DATA_DIR,
+    pgliteSharedBuffers: e.SWITCHYARD_PGLITE_SHARED_BUFFERS,
     port: e.PORT,
     host: e.HOST,
     token,

@@ -1,4 +1,7 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { loadConfig } from './config';
+import { MEMORY_DATA_DIR } from './db/database';
 import { agentsOverrides, mergeOverrides } from './agents/wiring';
 import { hostOverrides } from './host/wiring';
 import { monitorOverrides } from './monitor/wiring';
@@ -14,6 +17,9 @@ async function main() {
   } catch (e) {
     console.error((e as Error).message);
     process.exit(2);
+  }
+  if (!config.databaseUrl && config.dataDir !== MEMORY_DATA_DIR && !existsSync(join(resolve(config.dataDir), 'PG_VERSION'))) {
+    console.log(`Creating the embedded database in ${config.dataDir} (first start only; takes a few seconds)`);
   }
   // Agents first: their actors are up before the host restores runs that may call them.
   const server = await createServer(config, mergeOverrides(agentsOverrides(config), hostOverrides(config), plansOverrides(config), templatesOverrides(), monitorOverrides(config)));

@@ -116,4 +116,12 @@ describe('loadConfig', () => {
     }
     for (const v of ['PORT', 'DATABASE_URL', 'SWITCHYARD_USERS', 'SWITCHYARD_TEST_HOOKS']) expect(message).toContain(v);
   });
+
+  it("takes the embedded database's buffer pool as a size from 1MB to 1GB (default 32MB)", () => {
+    expect(loadConfig({}).pgliteSharedBuffers).toBe('32MB');
+    for (const ok of ['1MB', '1024kB', '256MB', '1GB']) expect(loadConfig({ SWITCHYARD_PGLITE_SHARED_BUFFERS: ok }).pgliteSharedBuffers).toBe(ok);
+    for (const bad of ['32', '0MB', '512kB', '2GB', '32mb', '1.5GB', '-1MB', "32MB'; drop table runs; --", '9'.repeat(40) + 'MB']) {
+      expect(() => loadConfig({ SWITCHYARD_PGLITE_SHARED_BUFFERS: bad }), bad).toThrow(/SWITCHYARD_PGLITE_SHARED_BUFFERS: must be a size between 1MB and 1GB/);
+    }
+  });
 });

@@ -1,4 +1,7 @@
 import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ContactEntity, allEntities } from '../src/entities';
@@ -92,6 +95,52 @@ describe('embedded PGlite', () => {
       expect(await db.orm.em.fork().execute('select count(*)::int as n from users')).toEqual([{ n: 0 }]);
     } finally {
       await db.close();
+    }
+  });
+
+  it('creates a new data dir in a child process and opens it with the configured buffer pool', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'sy-initdb-'));
+    const dir = join(root, 'nested', 'data');
+    // What a start killed during its child's initdb leaves behind: cleared, never used.
+    mkdirSync(join(root, 'nested', '.data.initdb'), { recursive: true });
+    writeFileSync(join(root, 'nested', '.data.initdb', 'PG_VERSION'), 'half-made');
+    try {
+      const db = await openDatabase({ databaseUrl: undefined, dataDir: dir, pgliteSharedBuffers: '16MB' });
+      try {
+        expect(await db.orm.em.fork().execute('show shared_buffers')).toEqual([{ shared_buffers: '16MB' }]);
+        await db.orm.em.fork().execute(`insert into users (id, name, token_hash) values (gen_random_uuid(), 'kept', 'h')`);
+      } finally {
+        await db.close();
+      }
+      expect(readdirSync(join(root, 'nested'))).toEqual(['data']);
+      expect(readFileSync(join(dir, 'PG_VERSION'), 'utf8').trim()).toMatch(/^\d+$/);
+      const again = await openDatabase({ databaseUrl: undefined, dataDir: dir });
+      try {
+        expect(await again.orm.em.fork().execute('show shared_buffers')).toEqual([{ shared_buffers: '32MB' }]);
+        expect(await again.orm.em.fork().execute('select name from users')).toEqual([{ name: 'kept' }]);
+      } finally {
+        await again.close();
+      }
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('creates the cluster in place, as before, in a directory that already holds other files', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sy-initdb-full-'));
+    writeFileSync(join(dir, 'README.txt'), 'the operator\'s file');
+    try {
+      const db = await openDatabase({ databaseUrl: undefined, dataDir: dir });
+      try {
+        expect(await db.orm.em.fork().execute('select count(*)::int as n from users')).toEqual([{ n: 0 }]);
+      } finally {
+        await db.close();
+      }
+      expect(readFileSync(join(dir, 'README.txt'), 'utf8')).toBe("the operator's file");
+      expect(existsSync(join(dir, 'PG_VERSION'))).toBe(true);
+      expect(readdirSync(tmpdir()).filter((f) => f.startsWith(`.${dir.split('/').pop()}.initdb`))).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -1,5 +1,9 @@
-import { mkdir } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { basename, dirname, join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { Migrator } from '@mikro-orm/migrations';
@@ -31,8 +35,8 @@ export const MEMORY_DATA_DIR = 'memory://';
  * Opens the database: PostgreSQL when `databaseUrl` is set, otherwise an embedded PGlite served over
  * pglite-socket, so both go through the same `pg` + MikroORM code path. Migrations run on open.
  */
-export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir'>, options: OpenDatabaseOptions = {}): Promise<Database> {
-  const db = config.databaseUrl ? await openPostgres(config.databaseUrl) : await openPglite(config.dataDir);
+export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir'> & Partial<Pick<Config, 'pgliteSharedBuffers'>>, options: OpenDatabaseOptions = {}): Promise<Database> {
+  const db = config.databaseUrl ? await openPostgres(config.databaseUrl) : await openPglite(config.dataDir, config.pgliteSharedBuffers ?? DEFAULT_PGLITE_SHARED_BUFFERS);
   if (options.migrate ?? true) {
     try {
       await (db.kind === 'postgres' ? withMigrationLock(db.url, () => db.orm.getMigrator().up()) : db.orm.getMigrator().up());
@@ -80,11 +84,49 @@ async function openPostgres(url: string): Promise<Database> {
   return { orm, kind: 'postgres', url, close: () => orm.close(true) };
 }
 
-async function openPglite(dataDir: string): Promise<Database> {
+/** The embedded PGlite's shared_buffers unless configured (PostgreSQL's own default is 128MB). */
+export const DEFAULT_PGLITE_SHARED_BUFFERS = '32MB';
+
+/**
+ * Creates a new data directory's cluster in a child process. PGlite runs initdb in a second
+ * WebAssembly instance and copies its result into the first: done in this process, that left about
+ * 400 MB resident for good (WebAssembly memory never shrinks), so a first start idled at ~890 MB
+ * against ~470 MB for every later start on the same directory. The child initialises a sibling
+ * directory that is then renamed into place, so a start killed halfway leaves no half-made cluster.
+ * Returns false when `dir` already holds other files (PGlite then decides, in this process, as before).
+ */
+async function initDataDir(dir: string): Promise<boolean> {
+  if (existsSync(join(dir, 'PG_VERSION'))) return true;
+  const staging = join(dirname(dir), `.${basename(dir)}.initdb`); // also clears what a killed start left
+  await rm(staging, { recursive: true, force: true });
+  const entry = createRequire(import.meta.url).resolve('@electric-sql/pglite');
+  const script = 'const { PGlite } = require(process.argv[1]); PGlite.create(process.argv[2]).then((db) => db.close()).catch((e) => { console.error(e); process.exit(1); });';
+  try {
+    await promisify(execFile)(process.execPath, ['-e', script, entry, staging], { timeout: 120_000 });
+  } catch (e) {
+    await rm(staging, { recursive: true, force: true });
+    const err = e as Error & { stderr?: string };
+    throw new Error(`could not create the embedded database in ${dir}: ${(err.stderr || err.message).trim().slice(-2000)}`);
+  }
+  try {
+    await rename(staging, dir); // replaces `dir` only when it is missing or empty
+    return true;
+  } catch (e) {
+    await rm(staging, { recursive: true, force: true });
+    if ((e as NodeJS.ErrnoException).code === 'ENOTEMPTY' || (e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw e;
+  }
+}
+
+async function openPglite(dataDir: string, sharedBuffers: string): Promise<Database> {
   const memory = dataDir === MEMORY_DATA_DIR;
   const dir = memory ? undefined : resolve(dataDir);
-  if (dir) await mkdir(dir, { recursive: true });
-  const pglite = await PGlite.create(dir === undefined ? {} : { dataDir: dir });
+  if (dir) {
+    await mkdir(dirname(dir), { recursive: true });
+    if (!(await initDataDir(dir))) await mkdir(dir, { recursive: true });
+  }
+  const startParams = [...PGlite.defaultStartParams, '-c', `shared_buffers=${sharedBuffers}`];
+  const pglite = await PGlite.create(dir === undefined ? { startParams } : { dataDir: dir, startParams });
   // maxConnections > 1 only so a pool reconnect racing the old socket's close is not refused;
   // the pool itself holds one connection, because PGlite executes one query at a time.
   const server = new PGLiteSocketServer({ db: pglite, host: '127.0.0.1', port: 0, maxConnections: 4 });
