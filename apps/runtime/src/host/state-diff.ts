@@ -57,7 +57,10 @@ function walk(a: unknown, b: unknown, path: string, ops: Operation[]) {
   if (a === b) return;
   if (isPlain(a) && isPlain(b)) {
     for (const key of Object.keys(a)) {
-      if (kept(a[key]) && !(Object.prototype.hasOwnProperty.call(b, key) && kept(b[key]))) ops.push({ op: 'remove', path: `${path}/${escape(key)}` });
+      const prev = a[key];
+      // Unchanged members first: the same value on both sides is never a removal.
+      if (prev === b[key] || !kept(prev)) continue;
+      if (!(Object.prototype.hasOwnProperty.call(b, key) && kept(b[key]))) ops.push({ op: 'remove', path: `${path}/${escape(key)}` });
     }
     for (const key of Object.keys(b)) {
       const next = b[key];
