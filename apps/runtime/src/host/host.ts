@@ -86,6 +86,8 @@ export interface HostDeps {
   log?: { error(obj: unknown, msg?: string): void; warn?(obj: unknown, msg?: string): void; info?(obj: unknown, msg?: string): void };
   /** Test-only: SIGKILL right after a forwarded command reached the actor, before its transition is stored. */
   crashAfterCommand?: boolean;
+  /** Test-only: SIGKILL right after `emit` stored an event that starts runs, before they are inserted. */
+  crashAfterInbox?: boolean;
   /**
    * Check every journal delta against a full JSON copy of both states (tests): on a mismatch a
    * checkpoint is written instead and the error logged, or with 'throw' the step fails loudly.
@@ -410,6 +412,8 @@ export function createHost(deps: HostDeps) {
   async function startRun(input: {
     userId: string; flowId: string; version: number; triggerNodeId: string;
     trigger: RunRow['trigger']; runId?: string;
+    /** The inbox event this run is the only start of: marked processed by the run's insert (workflows). */
+    inboxEvent?: string;
     /** Runs first in the transaction that inserts the run; false: do not start (e.g. a cron tick another process claimed). */
     claim?: (tx: EntityManager) => Promise<boolean>;
   }): Promise<{ runId: string; created: boolean }> {
@@ -421,7 +425,7 @@ export function createHost(deps: HostDeps) {
     const runId = input.runId ?? randomUUID();
     const insert = (tx?: EntityManager) => store.insert({
       id: runId, userId: input.userId, flowId: input.flowId, version: input.version, triggerNodeId: input.triggerNodeId, trigger: input.trigger, at: iso(),
-      ...(deps.lease ? { owner: deps.lease } : {}),
+      ...(deps.lease ? { owner: deps.lease } : {}), ...(input.inboxEvent ? { inboxEvent: input.inboxEvent } : {}),
     }, tx);
     const claim = input.claim;
     const created = claim
@@ -677,23 +681,49 @@ export function createHost(deps: HostDeps) {
 
   /**
    * Stores the event in the durable inbox, then starts every deployed flow whose trigger matches.
-   * The insert reads the matching triggers in the same statement (one round trip less per event).
+   * The insert also reads the matching triggers, delivers the event to the runs waiting for it (as
+   * `deliverToWaits` does) and, when no flow listens for it, marks it processed: one statement for
+   * an event no flow starts on, and the insert of the only run it starts marks it processed.
    */
   async function emit(userId: string, event: DomainEvent & { dedupeKey?: string }) {
-    const rows = await sql<{ event_id: string } & (TriggerRow | { [K in keyof TriggerRow]: null })>(deps.em(),
+    const eventId = randomUUID();
+    const at = iso();
+    const payload = JSON.stringify(event.payload ?? {});
+    const rows = await sql<{ event_id: string; delivered: number } & (TriggerRow | { [K in keyof TriggerRow]: null })>(deps.em(),
       `with ins as (
-         insert into inbox (id, user_id, type, payload, dedupe_key, received_at) values (?, ?, ?, ?, ?, ?)
-         on conflict (user_id, dedupe_key) do nothing returning id)
-       select ins.id as event_id, t.* from ins left join (${TRIGGERS_SQL}) t on true order by t.created_at`,
-      [randomUUID(), userId, event.type, event.payload, event.dedupeKey ?? null, iso(), userId, event.type]);
+         insert into inbox (id, user_id, type, payload, dedupe_key, received_at, processed_at)
+         select ?::uuid, ?::uuid, ?::text, ?::jsonb, ?::text, ?::timestamptz, case when exists (${TRIGGERS_SQL}) then null else ?::timestamptz end
+         on conflict (user_id, dedupe_key) do nothing returning id),
+       m as (
+         select w.run_id, w.node_id from run_waits w join runs r on r.id = w.run_id
+          where exists (select 1 from ins) and w.user_id = ? and w.event_type = ? and w.consumed_at is null and r.status in ('running', 'waiting')
+            and w.correlation_key = (?::jsonb #>> string_to_array(w.field, '.'))
+          order by w.run_id, w.node_id for update of w skip locked),
+       c as (
+         update run_waits w set consumed_at = ?, event_id = ? from m
+          where w.run_id = m.run_id and w.node_id = m.node_id returning w.run_id, w.node_id),
+       d as (
+         insert into run_commands (run_id, payload, created_at)
+         select c.run_id, jsonb_build_object('type', 'event.deliver', 'nodeId', c.node_id, 'eventId', ?::text, 'eventType', ?::text, 'payload', ?::jsonb), ?
+           from c returning run_id)
+       select ins.id as event_id, (select count(*) from d)::int as delivered, t.* from ins left join (${TRIGGERS_SQL}) t on true order by t.created_at`,
+      [eventId, userId, event.type, payload, event.dedupeKey ?? null, at, userId, event.type, at,
+        userId, event.type, payload, at, eventId, eventId, event.type, payload, at,
+        userId, event.type]);
     if (!rows.length) {
-      const eventId = (await sqlOne<{ id: string }>(deps.em(), 'select id from inbox where user_id = ? and dedupe_key = ?', [userId, event.dedupeKey]))!.id;
-      return { eventId, duplicate: true, runs: await runsOfEvent(userId, eventId) };
+      const stored = (await sqlOne<{ id: string }>(deps.em(), 'select id from inbox where user_id = ? and dedupe_key = ?', [userId, event.dedupeKey]))!.id;
+      return { eventId: stored, duplicate: true, runs: await runsOfEvent(userId, stored) };
     }
-    const eventId = rows[0]!.event_id;
-    const triggers = rows.filter((r): r is { event_id: string } & TriggerRow => r.id !== null);
-    const runs = await processInbox(eventId, { id: eventId, user_id: userId, type: event.type, payload: JSON.parse(JSON.stringify(event.payload ?? null)) as Record<string, unknown> }, triggers);
+    if (rows[0]!.delivered > 0) wakeWaiting(eventId);
+    const triggers = rows.filter((r): r is { event_id: string; delivered: number } & TriggerRow => r.id !== null);
+    if (deps.crashAfterInbox && triggers.length) process.kill(process.pid, 'SIGKILL');
+    const runs = await processInbox(eventId, { id: eventId, user_id: userId, type: event.type, payload: JSON.parse(payload) as Record<string, unknown> }, triggers);
     return { eventId, duplicate: false, runs };
+  }
+
+  /** Commands were stored for waiting runs: their owner applies them, here at once when it is this process (live or parked). */
+  function wakeWaiting(eventId: string) {
+    void applyCommands().then(() => pollParked()).catch((e: unknown) => deps.log?.error({ err: e, eventId }, 'delivering an event to waiting runs failed'));
   }
 
   async function runsOfEvent(userId: string, eventId: string) {
@@ -702,33 +732,44 @@ export function createHost(deps: HostDeps) {
         where r.user_id = ? and r.trigger->>'eventId' = ? order by r.started_at`, [userId, eventId]);
   }
 
-  /** Starts the runs an inbox event triggers and delivers it to waiting runs; `stored` is the row just inserted (not read again). */
+  /**
+   * Starts the runs an inbox event triggers and delivers it to waiting runs, then marks it processed.
+   * From `emit` (`stored` and `read` given), its statement already delivered the event, and marked it
+   * processed when no flow listens; the insert of the event's only run marks it processed too.
+   */
   async function processInbox(eventId: string, stored?: { id: string; user_id: string; type: string; payload: Record<string, unknown> }, read?: TriggerRow[]) {
     const ev = stored ?? await sqlOne<{ id: string; user_id: string; type: string; payload: Record<string, unknown> }>(deps.em(), 'select * from inbox where id = ?', [eventId]);
     if (!ev) return [];
+    const fromEmit = stored !== undefined && read !== undefined;
     const triggers = read ?? await sql<TriggerRow>(deps.em(), `${TRIGGERS_SQL} order by created_at`, [ev.user_id, ev.type]);
     const started: { runId: string; flowId: string; docId: string; status: string }[] = [];
     const problems: string[] = [];
+    let processed = fromEmit && triggers.length === 0;
     for (const t of triggers) {
       try {
         const compiled = await machinesRegistry.compiledFor(t.flow_id, t.version);
         const { matched, errors } = matchTrigger(compiled, ev.type, ev.payload);
         problems.push(...errors.map((e) => `${t.node_id}: ${e.message}`));
         if (!matched.some((m) => m.nodeId === t.node_id)) continue;
+        const only = fromEmit && triggers.length === 1 && problems.length === 0 && compiled.kind !== 'behavior';
         const { runId } = await startRun({
           userId: ev.user_id, flowId: t.flow_id, version: t.version, triggerNodeId: t.node_id,
           trigger: { type: ev.type, eventId: ev.id, payload: ev.payload }, runId: uuidFromName(`${ev.id}:${t.id}`),
+          ...(only ? { inboxEvent: ev.id } : {}),
         });
+        processed ||= only;
         started.push({ runId, flowId: t.flow_id, docId: t.doc_id, status: 'running' });
       } catch (e) {
         problems.push(`${t.node_id}: ${(e as Error).message}`);
         deps.log?.error({ err: e, eventId, triggerId: t.id }, 'event could not start a run');
       }
     }
-    const delivered = await deliverToWaits(ev, problems.length ? problems.join('; ') : null);
-    if (delivered.length) {
-      // The owner applies them; here at once when it is this process (live or parked).
-      void applyCommands().then(() => pollParked()).catch((e: unknown) => deps.log?.error({ err: e, eventId }, 'delivering an event to waiting runs failed'));
+    if (processed && problems.length === 0) return started;
+    const error = problems.length ? problems.join('; ') : null;
+    if (fromEmit) {
+      await sql(deps.em(), 'update inbox set processed_at = ?, error = ? where id = ?', [iso(), error, ev.id]);
+    } else if ((await deliverToWaits(ev, error)).length) {
+      wakeWaiting(eventId);
     }
     return started;
   }

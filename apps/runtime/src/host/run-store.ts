@@ -209,15 +209,29 @@ interface Pending {
 /** A run to insert (`RunStore.insert`). */
 export interface NewRun {
   id: string; userId: string; flowId: string; version: number; triggerNodeId: string; trigger: RunRow['trigger']; at: string; owner?: Lease;
+  /**
+   * The inbox event this run is the only start of: the statement that inserts the run marks the
+   * event processed (whether the run was new or there already), so a crash leaves both or neither.
+   */
+  inboxEvent?: string;
 }
 
-/** Inserts runs in one statement; the ids inserted (an id that exists already is not). */
-async function insertRuns(em: EntityManager, runs: NewRun[]): Promise<Set<string>> {
-  const rows = await sql<{ id: string }>(em,
-    `insert into runs (id, user_id, flow_id, flow_version, status, trigger_node_id, trigger, snapshot, snapshot_version, started_at, updated_at, owner, lease_epoch)
+/**
+ * Inserts runs in one statement; the ids inserted (an id that exists already is not). The same
+ * statement marks `inboxEvents` processed.
+ */
+async function insertRuns(em: EntityManager, runs: NewRun[], inboxEvents = runs.flatMap((r) => (r.inboxEvent ? [r.inboxEvent] : []))): Promise<Set<string>> {
+  const insert = `insert into runs (id, user_id, flow_id, flow_version, status, trigger_node_id, trigger, snapshot, snapshot_version, started_at, updated_at, owner, lease_epoch)
      values ${runs.map(() => "(?::uuid, ?::uuid, ?::uuid, ?::int, 'running', ?, ?::jsonb, null, 0, ?::timestamptz, ?::timestamptz, ?, 1)").join(', ')}
-     on conflict (id) do nothing returning id`,
-    runs.flatMap((r) => [r.id, r.userId, r.flowId, r.version, r.triggerNodeId, r.trigger, r.at, r.at, r.owner?.instanceId ?? null]));
+     on conflict (id) do nothing returning id`;
+  const values = runs.flatMap((r) => [r.id, r.userId, r.flowId, r.version, r.triggerNodeId, r.trigger, r.at, r.at, r.owner?.instanceId ?? null]);
+  const rows = inboxEvents.length
+    ? await sql<{ id: string }>(em,
+      `with ins as (${insert}),
+         processed as (update inbox set processed_at = ?::timestamptz where id = any(?::uuid[]) and processed_at is null)
+       select id from ins`,
+      [...values, runs[0]!.at, `{${inboxEvents.join(',')}}`])
+    : await sql<{ id: string }>(em, insert, values);
   return new Set(rows.map((x) => x.id));
 }
 
@@ -271,7 +285,7 @@ export function createRunStore(em: () => EntityManager, opts: { maxBatch?: numbe
       const first = new Map<string, NewRun>();
       for (const b of batch) if (!first.has(b.r.id)) first.set(b.r.id, b.r);
       try {
-        const created = await insertRuns(em(), [...first.values()]);
+        const created = await insertRuns(em(), [...first.values()], batch.flatMap((b) => (b.r.inboxEvent ? [b.r.inboxEvent] : [])));
         for (const b of batch) b.resolve(created.has(b.r.id) && first.get(b.r.id) === b.r);
       } catch (e) {
         // One bad run must not fail the others: each is tried on its own.

@@ -1,0 +1,76 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { BUSINESS_HOURS, client, freshStorage, spawnRuntime, waitForRun, type RuntimeProcess } from './host-support';
+import { backends } from './support/test-db';
+
+/**
+ * `events.emit` stores the event, reads its triggers and delivers it to waiting runs in one
+ * statement; the event is marked processed by that statement when no flow listens for it, and by
+ * the insert of its run when it starts exactly one. A SIGKILL between storing the event and
+ * inserting its run leaves it unprocessed: the restart's inbox drain starts the run, once.
+ */
+const METRICS_TOKEN = 'metrics-token-0123456789abcdef';
+
+/** Inbox events stored and not processed yet (the `switchyard_queue_depth{queue="inbox"}` gauge). */
+async function unprocessed(url: string) {
+  const text = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
+  const m = /^switchyard_queue_depth\{queue="inbox"\} (\d+)$/m.exec(text);
+  if (!m) throw new Error(`no inbox queue depth in /metrics:\n${text.slice(0, 500)}`);
+  return Number(m[1]);
+}
+
+const FLOW = {
+  schemaVersion: 1, id: 'inbox-task', kind: 'workflow', name: 'A task per email',
+  nodes: [
+    { id: 'start', type: 'trigger.emailReceived', position: { x: 0, y: 0 }, params: {} },
+    { id: 'task', type: 'action.createTask', position: { x: 200, y: 0 }, params: { title: 'Answer {{ trigger.subject }}' } },
+  ],
+  edges: [{ id: 'e1', source: 'start', target: 'task' }],
+};
+
+describe.each(backends())('events.emit and the inbox (%s)', (backend) => {
+  const cleanup: (() => Promise<unknown>)[] = [];
+  afterAll(async () => {
+    for (const c of cleanup.reverse()) await c().catch(() => undefined);
+  });
+
+  it('an event is processed when emit answers; killed between storing it and starting its run, the restart starts the run once', async () => {
+    const storage = await freshStorage(backend);
+    cleanup.push(() => storage.drop());
+    const env = { ...storage.env, SWITCHYARD_TEST_NOW: String(BUSINESS_HOURS), SWITCHYARD_METRICS_TOKEN: METRICS_TOKEN, SWITCHYARD_INSTANCE_ID: `inbox-${backend}` };
+    let rt: RuntimeProcess = await spawnRuntime(env);
+    cleanup.push(() => rt.kill('SIGTERM'));
+    let api = client(rt.url);
+    await api.flows.save.mutate({ document: FLOW as never });
+    await api.flows.deploy.mutate({ docId: FLOW.id });
+
+    // No flow listens for logins: stored processed by emit's one statement.
+    const login = await api.events.emit.mutate({ type: 'user.login', payload: { at: '2026-01-07T15:00:00Z' } });
+    expect(login.runs).toEqual([]);
+    expect(await unprocessed(rt.url)).toBe(0);
+
+    // An email starts one run: the run's insert marked the event processed before emit answered.
+    const first = await api.events.emit.mutate({ type: 'email.received', payload: { emailId: 'inbox-1', from: 'ada@example.test', subject: 'One' } });
+    expect(first.runs).toHaveLength(1);
+    expect(await unprocessed(rt.url)).toBe(0);
+    await waitForRun(api, first.runs[0]!.runId, (r) => r.status === 'completed');
+
+    // Killed right after the event is stored, before its run is inserted.
+    await rt.kill('SIGTERM');
+    rt = await spawnRuntime({ ...env, SWITCHYARD_CRASH_AFTER_INBOX: '1' });
+    api = client(rt.url);
+    const email = { type: 'email.received' as const, payload: { emailId: 'inbox-2', from: 'ada@example.test', subject: 'Two' } };
+    await expect(api.events.emit.mutate(email)).rejects.toThrow();
+    expect(await rt.exited).toBe(-1);
+
+    rt = await spawnRuntime(env);
+    api = client(rt.url);
+    // The restart drained the inbox: the event's run exists (the same id a retry of the emit gets), and it completes.
+    const again = await api.events.emit.mutate(email);
+    expect(again.duplicate).toBe(true);
+    expect(again.runs).toHaveLength(1);
+    await waitForRun(api, again.runs[0]!.runId, (r) => r.status === 'completed');
+    expect(await unprocessed(rt.url)).toBe(0);
+    const tasks = (await api.crm.tasks.list.query({ limit: 100, search: 'Answer' } as never)) as unknown as { items: { title: string }[] };
+    expect(tasks.items.map((t) => t.title).sort()).toEqual(['Answer One', 'Answer Two']);
+  }, 240_000);
+});
