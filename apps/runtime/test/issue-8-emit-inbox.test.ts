@@ -74,3 +74,50 @@ describe.each(backends())('events.emit and the inbox (%s)', (backend) => {
     expect(tasks.items.map((t) => t.title).sort()).toEqual(['Answer One', 'Answer Two']);
   }, 240_000);
 });
+
+describe.runIf(Boolean(process.env.DATABASE_URL))('an event whose process died before starting its run (postgres, two processes)', () => {
+  const cleanup: (() => Promise<unknown>)[] = [];
+  afterAll(async () => {
+    for (const c of cleanup.reverse()) await c().catch(() => undefined);
+  });
+
+  const titles = async (api: ReturnType<typeof client>) =>
+    ((await api.crm.tasks.list.query({ limit: 100, search: 'Answer' } as never)) as unknown as { items: { title: string }[] }).items.map((t) => t.title).sort();
+
+  it('the retried emit on another process finishes it; without a retry, a live process finishes it within a lease', async () => {
+    const storage = await freshStorage('postgres');
+    cleanup.push(() => storage.drop());
+    const env = { ...storage.env, SWITCHYARD_TEST_NOW: String(BUSINESS_HOURS), SWITCHYARD_METRICS_TOKEN: METRICS_TOKEN, SWITCHYARD_LEASE_MS: '1500' };
+    let a = await spawnRuntime({ ...env, SWITCHYARD_INSTANCE_ID: 'inbox-a', SWITCHYARD_CRASH_AFTER_INBOX: '1' });
+    cleanup.push(() => a.kill('SIGTERM'));
+    const b = await spawnRuntime({ ...env, SWITCHYARD_INSTANCE_ID: 'inbox-b' });
+    cleanup.push(() => b.kill('SIGTERM'));
+    const apiB = client(b.url);
+    await apiB.flows.save.mutate({ document: FLOW as never });
+    await apiB.flows.deploy.mutate({ docId: FLOW.id });
+
+    // A stores the event and dies; the client retries on B, which finds it stored and unfinished.
+    const three = { type: 'email.received' as const, payload: { emailId: 'inbox-3', from: 'ada@example.test', subject: 'Three' } };
+    await expect(client(a.url).events.emit.mutate(three)).rejects.toThrow();
+    expect(await a.exited).toBe(-1);
+    const retried = await apiB.events.emit.mutate(three);
+    expect(retried.duplicate).toBe(true);
+    expect(retried.runs).toHaveLength(1);
+    await waitForRun(apiB, retried.runs[0]!.runId, (r) => r.status === 'completed');
+
+    // Again, and nobody retries: B picks the event up once it is older than a lease.
+    a = await spawnRuntime({ ...env, SWITCHYARD_INSTANCE_ID: 'inbox-a', SWITCHYARD_CRASH_AFTER_INBOX: '1' });
+    const four = { type: 'email.received' as const, payload: { emailId: 'inbox-4', from: 'ada@example.test', subject: 'Four' } };
+    await expect(client(a.url).events.emit.mutate(four)).rejects.toThrow();
+    expect(await a.exited).toBe(-1);
+    for (const end = Date.now() + 30_000; !(await titles(apiB)).includes('Answer Four');) {
+      if (Date.now() > end) throw new Error(`B did not process the stranded event:\n${b.output().slice(-2000)}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(b.output()).toMatch(/processed events another process stored and did not finish/);
+    expect(await unprocessed(b.url)).toBe(0);
+    // Each email made its task once, however many processes looked at it.
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(await titles(apiB)).toEqual(['Answer Four', 'Answer Three']);
+  }, 240_000);
+});

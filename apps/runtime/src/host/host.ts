@@ -711,8 +711,13 @@ export function createHost(deps: HostDeps) {
         userId, event.type, payload, at, eventId, eventId, event.type, payload, at,
         userId, event.type]);
     if (!rows.length) {
-      const stored = (await sqlOne<{ id: string }>(deps.em(), 'select id from inbox where user_id = ? and dedupe_key = ?', [userId, event.dedupeKey]))!.id;
-      return { eventId: stored, duplicate: true, runs: await runsOfEvent(userId, stored) };
+      const stored = (await sqlOne<{ id: string; processed: boolean }>(deps.em(),
+        'select id, processed_at is not null as processed from inbox where user_id = ? and dedupe_key = ?', [userId, event.dedupeKey]))!;
+      // Stored by an emit that never finished (its process died between storing the event and
+      // starting its runs; the caller retries): this one finishes it. The runs' ids derive from the
+      // event, so an emit of it still under way elsewhere starts nothing twice.
+      if (!stored.processed) await processInbox(stored.id);
+      return { eventId: stored.id, duplicate: true, runs: await runsOfEvent(userId, stored.id) };
     }
     if (rows[0]!.delivered > 0) wakeWaiting(eventId);
     const triggers = rows.filter((r): r is { event_id: string; delivered: number } & TriggerRow => r.id !== null);
@@ -842,6 +847,7 @@ export function createHost(deps: HostDeps) {
     const lease = deps.lease;
     if (!lease || stopping) return;
     await heartbeatNow();
+    void drainStale(lease.leaseMs);
     const adopted = await store.claim(lease, { mine: false, skip: [...live.keys(), ...resuming.keys(), ...waking.keys()], parkTimed: Boolean(deps.park) });
     if (adopted.length || adopted.parked) {
       deps.log?.info?.({ runs: adopted.length, parked: adopted.parked ?? 0 }, 'adopted runs whose owner stopped heartbeating');
@@ -990,10 +996,31 @@ export function createHost(deps: HostDeps) {
   }
 
   /** Inbox rows stored before a crash but never processed. */
-  async function drainInbox() {
-    const rows = await sql<{ id: string }>(deps.em(), 'select id from inbox where processed_at is null order by received_at limit 1000');
+  async function drainInbox(olderThan?: string) {
+    const rows = await sql<{ id: string }>(deps.em(),
+      `select id from inbox where processed_at is null ${olderThan ? 'and received_at < ?' : ''} order by received_at limit 1000`, olderThan ? [olderThan] : []);
     for (const r of rows) await processInbox(r.id);
     return rows.length;
+  }
+
+  /**
+   * Events left unprocessed for longer than a lease: stored by a process that died before starting
+   * their runs and has not come back (its next start would drain them). Looked for once a lease,
+   * one drain at a time; processing an event twice starts nothing twice.
+   */
+  let staleDrain: { at: number; running: boolean } = { at: 0, running: false };
+  async function drainStale(leaseMs: number) {
+    const now = deps.clock.now();
+    if (staleDrain.running || now - staleDrain.at < leaseMs) return;
+    staleDrain = { at: now, running: true };
+    try {
+      const drained = await drainInbox(new Date(now - leaseMs).toISOString());
+      if (drained) deps.log?.info?.({ events: drained }, 'processed events another process stored and did not finish');
+    } catch (e) {
+      deps.log?.error({ err: e }, 'processing events left unprocessed failed (retried next lease)');
+    } finally {
+      staleDrain.running = false;
+    }
   }
 
   /** Effects check this before they act: this process still owns the run under the epoch it claimed. */
