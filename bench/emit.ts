@@ -10,7 +10,8 @@ import type { Figure } from './harness';
  * `events.emit` over HTTP to completed runs (issue 8's table): a deployed flow started by
  * `email.received` that makes three internal effects (a task, an inbox notification, a memory
  * entry), events posted at a concurrency of 50 to a runtime process, until every run has completed.
- * Figures: completed runs per second and the p99 from posting an event to its run's `finishedAt`.
+ * Figures: completed runs per second and the p99 from posting an event to its run's `finishedAt`;
+ * and, for events no flow listens for, answers per second (beside a bare route storing the event only).
  *
  * Baseline, in the same run and on the same backend: a bare Fastify route that stores the event and
  * the three effect rows in one transaction per request (what the work costs with no engine at all),
@@ -91,6 +92,18 @@ async function ours(rt: Runtime, n: number, tag: string) {
   return { rate: n / ((last - t0) / 1000), p99: p99(ends.map((e, i) => e - sent[i]!)) };
 }
 
+/** A sign-in no flow listens for (distinct instants, so none is a duplicate): `events.emit` only stores it, processed. */
+const login = (i: number) => ({ type: 'user.login', payload: { at: new Date(Date.UTC(2026, 0, 1) + i * 1000).toISOString() } });
+
+/** Ours, for events no flow listens for: answers per second (each event is stored processed when emit answers). */
+async function oursUnheard(rt: Runtime, n: number, first: number) {
+  const t0 = Date.now();
+  const { answers } = await post(`${rt.baseUrl}/trpc/events.emit`, n, (i) => login(first + i), { authorization: `Bearer ${TOKEN}` });
+  const rate = n / ((Date.now() - t0) / 1000);
+  for (const a of answers) if ((a as { result: { data: { runs: unknown[]; duplicate: boolean } } }).result.data.runs.length) throw new Error('emit bench: a sign-in started a run');
+  return { rate };
+}
+
 /** The baseline's database: the event and three effect rows, one transaction per request. */
 interface RawDb { exec(statements: [string, unknown[]][]): Promise<void>; close(): Promise<void> }
 
@@ -127,20 +140,20 @@ async function rawDb(kind: 'pglite' | 'postgres', url?: string): Promise<RawDb> 
   };
 }
 
-async function baseline(db: RawDb, n: number, tag: string) {
+async function baseline(db: RawDb, n: number, tag: string, effects: string[] = ['task', 'notification', 'memory'], body: (i: number) => unknown = (i) => email(i, tag)) {
   const app = Fastify({ logger: false });
   app.post('/emit', async (req) => {
     const id = randomUUID();
     await db.exec([
       ['insert into bench_events (id, payload) values ($1, $2)', [id, JSON.stringify(req.body)]],
-      ...['task', 'notification', 'memory'].map((kind): [string, unknown[]] => ['insert into bench_effects (key, event_id, kind, result) values ($1, $2, $3, $4)', [`${id}|${kind}`, id, kind, JSON.stringify({ id: randomUUID() })]]),
+      ...effects.map((kind): [string, unknown[]] => ['insert into bench_effects (key, event_id, kind, result) values ($1, $2, $3, $4)', [`${id}|${kind}`, id, kind, JSON.stringify({ id: randomUUID() })]]),
     ]);
     return { id, finishedAt: Date.now() };
   });
   await app.listen({ port: 0, host: '127.0.0.1' });
   try {
     const t0 = Date.now();
-    const { sent, answers } = await post(`http://127.0.0.1:${(app.server.address() as AddressInfo).port}/emit`, n, (i) => email(i, tag));
+    const { sent, answers } = await post(`http://127.0.0.1:${(app.server.address() as AddressInfo).port}/emit`, n, body);
     const ends = answers.map((a) => (a as { finishedAt: number }).finishedAt);
     return { rate: n / ((Math.max(...ends) - t0) / 1000), p99: p99(ends.map((e, i) => e - sent[i]!)) };
   } finally {
@@ -177,7 +190,16 @@ export async function emitBenchmarks(kind: 'pglite' | 'postgres'): Promise<Figur
     const o = o1.rate >= o2.rate ? o1 : o2;
     const b = b1.rate >= b2.rate ? b1 : b2;
     const label = `${n} events, concurrency ${CONCURRENCY}`;
+    // Events no flow listens for (most of a CRM's mail): the event stored, nothing started.
+    await oursUnheard(rt, 100, 0);
+    const u1 = await oursUnheard(rt, n, 100);
+    const ub1 = await baseline(raw, n, 'u1', [], login);
+    const ub2 = await baseline(raw, n, 'u2', [], (i) => login(n + i));
+    const u2 = await oursUnheard(rt, n, 100 + n);
+    const u = Math.max(u1.rate, u2.rate);
+    const ub = Math.max(ub1.rate, ub2.rate);
     return [
+      { group: 'emit', backend: kind, name: `events.emit, no flow listening (${label})`, unit: 'events/s', ours: u, baseline: ub, baselineName: 'bare Fastify route, the event in 1 tx', ratio: u / ub },
       { group: 'emit', backend: kind, name: `events.emit -> completed run, 3 effects each (${label}; target 220 runs/s)`, unit: 'runs/s', ours: o.rate, baseline: b.rate, baselineName: 'bare Fastify route, event + 3 rows in 1 tx', ratio: o.rate / b.rate },
       { group: 'emit', backend: kind, name: `emit-to-completed p99 (${label}; target 250 ms)`, unit: 'ms', ours: o.p99, baseline: b.p99, baselineName: 'bare route, post-to-stored p99', ratio: b.p99 / o.p99 },
     ];
