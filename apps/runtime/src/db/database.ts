@@ -93,10 +93,10 @@ export const DEFAULT_PGLITE_SHARED_BUFFERS = '32MB';
  * 400 MB resident for good (WebAssembly memory never shrinks), so a first start idled at ~890 MB
  * against ~470 MB for every later start on the same directory. The child initialises a sibling
  * directory that is then renamed into place, so a start killed halfway leaves no half-made cluster.
- * Returns false when `dir` already holds other files (PGlite then decides, in this process, as before).
+ * A `dir` that already holds other files is left to PGlite, in this process, as before.
  */
-async function initDataDir(dir: string): Promise<boolean> {
-  if (existsSync(join(dir, 'PG_VERSION'))) return true;
+async function initDataDir(dir: string): Promise<void> {
+  if (existsSync(join(dir, 'PG_VERSION'))) return;
   const staging = join(dirname(dir), `.${basename(dir)}.initdb`); // also clears what a killed start left
   await rm(staging, { recursive: true, force: true });
   const entry = createRequire(import.meta.url).resolve('@electric-sql/pglite');
@@ -110,11 +110,9 @@ async function initDataDir(dir: string): Promise<boolean> {
   }
   try {
     await rename(staging, dir); // replaces `dir` only when it is missing or empty
-    return true;
   } catch (e) {
     await rm(staging, { recursive: true, force: true });
-    if ((e as NodeJS.ErrnoException).code === 'ENOTEMPTY' || (e as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw e;
+    if ((e as NodeJS.ErrnoException).code !== 'ENOTEMPTY' && (e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
   }
 }
 
@@ -123,7 +121,7 @@ async function openPglite(dataDir: string, sharedBuffers: string): Promise<Datab
   const dir = memory ? undefined : resolve(dataDir);
   if (dir) {
     await mkdir(dirname(dir), { recursive: true });
-    if (!(await initDataDir(dir))) await mkdir(dir, { recursive: true });
+    await initDataDir(dir);
   }
   const startParams = [...PGlite.defaultStartParams, '-c', `shared_buffers=${sharedBuffers}`];
   const pglite = await PGlite.create(dir === undefined ? { startParams } : { dataDir: dir, startParams });

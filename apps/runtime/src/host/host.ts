@@ -117,6 +117,28 @@ const TRIGGERS_SQL = `select t.id, t.flow_id, f.doc_id, t.version, t.node_id, t.
    where (t.user_id = ? or t.audience = 'everyone') and t.kind = 'event' and t.event_type = ? and t.active and f.deleted_at is null`;
 
 /**
+ * Delivery of an inbox event to the runs waiting for it (`flow.waitForEvent`, matched on a payload
+ * field), as CTEs ending in `delivered (run_id, node_id)`: each matching wait is consumed and an
+ * `event.deliver` command stored for its run, in the statement that holds them, so a re-processed
+ * event delivers nothing twice and a crash in between loses nothing. Only when `when` (SQL) holds.
+ * Its parameters, in order: `deliverParams`.
+ */
+const DELIVER_CTES = (when: string) => `m as (
+         select w.run_id, w.node_id from run_waits w join runs r on r.id = w.run_id
+          where ${when} and w.user_id = ? and w.event_type = ? and w.consumed_at is null and r.status in ('running', 'waiting')
+            and w.correlation_key = (?::jsonb #>> string_to_array(w.field, '.'))
+          order by w.run_id, w.node_id for update of w skip locked),
+       c as (
+         update run_waits w set consumed_at = ?, event_id = ? from m
+          where w.run_id = m.run_id and w.node_id = m.node_id returning w.run_id, w.node_id),
+       delivered as (
+         insert into run_commands (run_id, payload, created_at)
+         select c.run_id, jsonb_build_object('type', 'event.deliver', 'nodeId', c.node_id, 'eventId', ?::text, 'eventType', ?::text, 'payload', ?::jsonb), ?
+           from c returning run_id, payload->>'nodeId' as node_id)`;
+const deliverParams = (ev: { id: string; user_id: string; type: string }, payload: string, at: string) =>
+  [ev.user_id, ev.type, payload, at, ev.id, ev.id, ev.type, payload, at];
+
+/**
  * The actor host: runs compiled flows as XState actors and makes them durable.
  *
  * - Persist before effect: every transition is queued for the database as it happens, and a
@@ -681,8 +703,8 @@ export function createHost(deps: HostDeps) {
 
   /**
    * Stores the event in the durable inbox, then starts every deployed flow whose trigger matches.
-   * The insert also reads the matching triggers, delivers the event to the runs waiting for it (as
-   * `deliverToWaits` does) and, when no flow listens for it, marks it processed: one statement for
+   * The insert also reads the matching triggers, delivers the event to the runs waiting for it
+   * (`DELIVER_CTES`) and, when no flow listens for it, marks it processed: one statement for
    * an event no flow starts on, and the insert of the only run it starts marks it processed.
    */
   async function emit(userId: string, event: DomainEvent & { dedupeKey?: string }) {
@@ -694,22 +716,10 @@ export function createHost(deps: HostDeps) {
          insert into inbox (id, user_id, type, payload, dedupe_key, received_at, processed_at)
          select ?::uuid, ?::uuid, ?::text, ?::jsonb, ?::text, ?::timestamptz, case when exists (${TRIGGERS_SQL}) then null else ?::timestamptz end
          on conflict (user_id, dedupe_key) do nothing returning id),
-       m as (
-         select w.run_id, w.node_id from run_waits w join runs r on r.id = w.run_id
-          where exists (select 1 from ins) and w.user_id = ? and w.event_type = ? and w.consumed_at is null and r.status in ('running', 'waiting')
-            and w.correlation_key = (?::jsonb #>> string_to_array(w.field, '.'))
-          order by w.run_id, w.node_id for update of w skip locked),
-       c as (
-         update run_waits w set consumed_at = ?, event_id = ? from m
-          where w.run_id = m.run_id and w.node_id = m.node_id returning w.run_id, w.node_id),
-       d as (
-         insert into run_commands (run_id, payload, created_at)
-         select c.run_id, jsonb_build_object('type', 'event.deliver', 'nodeId', c.node_id, 'eventId', ?::text, 'eventType', ?::text, 'payload', ?::jsonb), ?
-           from c returning run_id)
-       select ins.id as event_id, (select count(*) from d)::int as delivered, t.* from ins left join (${TRIGGERS_SQL}) t on true order by t.created_at`,
+       ${DELIVER_CTES('exists (select 1 from ins)')}
+       select ins.id as event_id, (select count(*) from delivered)::int as delivered, t.* from ins left join (${TRIGGERS_SQL}) t on true order by t.created_at`,
       [eventId, userId, event.type, payload, event.dedupeKey ?? null, at, userId, event.type, at,
-        userId, event.type, payload, at, eventId, eventId, event.type, payload, at,
-        userId, event.type]);
+        ...deliverParams({ id: eventId, user_id: userId, type: event.type }, payload, at), userId, event.type]);
     if (!rows.length) {
       const stored = (await sqlOne<{ id: string; processed: boolean }>(deps.em(),
         'select id, processed_at is not null as processed from inbox where user_id = ? and dedupe_key = ?', [userId, event.dedupeKey]))!;
@@ -769,7 +779,7 @@ export function createHost(deps: HostDeps) {
         deps.log?.error({ err: e, eventId, triggerId: t.id }, 'event could not start a run');
       }
     }
-    if (processed && problems.length === 0) return started;
+    if (processed) return started; // no problem either: `only` needed none, and nothing came after it
     const error = problems.length ? problems.join('; ') : null;
     if (fromEmit) {
       await sql(deps.em(), 'update inbox set processed_at = ?, error = ? where id = ?', [iso(), error, ev.id]);
@@ -780,26 +790,15 @@ export function createHost(deps: HostDeps) {
   }
 
   /**
-   * Routes an event to runs waiting for it (`flow.waitForEvent`, matched on a payload field): each
-   * matching wait is consumed and an `event.deliver` command stored for its run, in one statement,
-   * so a re-processed event delivers nothing twice and a crash in between loses nothing. The same
-   * statement marks the inbox row processed (with the problems met starting runs, if any).
+   * Routes an event to runs waiting for it (`DELIVER_CTES`). The same statement marks the inbox row
+   * processed (with the problems met starting runs, if any).
    */
   async function deliverToWaits(ev: { id: string; user_id: string; type: string; payload: Record<string, unknown> }, error: string | null) {
     return sql<{ run_id: string; node_id: string }>(deps.em(),
       `with processed as (update inbox set processed_at = ?, error = ? where id = ? returning id),
-       m as (
-         select w.run_id, w.node_id from run_waits w join runs r on r.id = w.run_id
-          where w.user_id = ? and w.event_type = ? and w.consumed_at is null and r.status in ('running', 'waiting')
-            and w.correlation_key = (?::jsonb #>> string_to_array(w.field, '.'))
-          order by w.run_id, w.node_id for update of w skip locked),
-       c as (
-         update run_waits w set consumed_at = ?, event_id = ? from m
-          where w.run_id = m.run_id and w.node_id = m.node_id returning w.run_id, w.node_id)
-       insert into run_commands (run_id, payload, created_at)
-       select c.run_id, jsonb_build_object('type', 'event.deliver', 'nodeId', c.node_id, 'eventId', ?::text, 'eventType', ?::text, 'payload', ?::jsonb), ?
-         from c returning run_id, payload->>'nodeId' as node_id`,
-      [iso(), error, ev.id, ev.user_id, ev.type, JSON.stringify(ev.payload ?? {}), iso(), ev.id, ev.id, ev.type, JSON.stringify(ev.payload ?? {}), iso()]);
+       ${DELIVER_CTES('true')}
+       select run_id, node_id from delivered`,
+      [iso(), error, ev.id, ...deliverParams(ev, JSON.stringify(ev.payload ?? {}), iso())]);
   }
 
   /**

@@ -220,7 +220,9 @@ export interface NewRun {
  * Inserts runs in one statement; the ids inserted (an id that exists already is not). The same
  * statement marks `inboxEvents` processed.
  */
-async function insertRuns(em: EntityManager, runs: NewRun[], inboxEvents = runs.flatMap((r) => (r.inboxEvent ? [r.inboxEvent] : []))): Promise<Set<string>> {
+const inboxEventsOf = (runs: NewRun[]) => runs.flatMap((r) => (r.inboxEvent ? [r.inboxEvent] : []));
+
+async function insertRuns(em: EntityManager, runs: NewRun[], inboxEvents = inboxEventsOf(runs)): Promise<Set<string>> {
   const insert = `insert into runs (id, user_id, flow_id, flow_version, status, trigger_node_id, trigger, snapshot, snapshot_version, started_at, updated_at, owner, lease_epoch)
      values ${runs.map(() => "(?::uuid, ?::uuid, ?::uuid, ?::int, 'running', ?, ?::jsonb, null, 0, ?::timestamptz, ?::timestamptz, ?, 1)").join(', ')}
      on conflict (id) do nothing returning id`;
@@ -285,7 +287,7 @@ export function createRunStore(em: () => EntityManager, opts: { maxBatch?: numbe
       const first = new Map<string, NewRun>();
       for (const b of batch) if (!first.has(b.r.id)) first.set(b.r.id, b.r);
       try {
-        const created = await insertRuns(em(), [...first.values()], batch.flatMap((b) => (b.r.inboxEvent ? [b.r.inboxEvent] : [])));
+        const created = await insertRuns(em(), [...first.values()], inboxEventsOf(batch.map((b) => b.r)));
         for (const b of batch) b.resolve(created.has(b.r.id) && first.get(b.r.id) === b.r);
       } catch (e) {
         // One bad run must not fail the others: each is tried on its own.
