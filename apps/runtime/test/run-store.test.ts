@@ -89,4 +89,59 @@ describe.each(backends())('run store (%s)', (kind) => {
     store.reset(a.id);
     await expect(store.write(base(a.id, 2))).resolves.toBe('stored');
   });
+
+  it('stores every field of a write as sent, and a step written again applies nothing a second time', async () => {
+    const store = createRunStore(em);
+    const run = newRun();
+    await store.insert(run);
+    const command = async () => (await sql<{ id: string }>(em(),
+      `insert into run_commands (run_id, payload) values (?, '{"type":"approval.decide"}'::jsonb) returning id`, [run.id]))[0]!.id;
+    const [first, second] = [await command(), await command()];
+    const reason = `it's "quoted", a back\\slash, ✓ and 😀`;
+    const at = '2026-03-04T05:06:07.089Z';
+    const step1: SnapshotWrite = {
+      runId: run.id, version: 1, snapshot: { status: 'active', value: 'n1', context: { text: reason, n: 1.5, none: null } }, status: 'waiting',
+      reason, error: { code: 'X', message: reason }, at, finished: false, touchRun: true, value: 'n1',
+      waits: [{ nodeId: 'w', eventType: 'email.received', field: 'from', key: 'a@example.com' }],
+      journal: { kind: 'state', eventType: 'approval.decide', nodeId: 'n1', data: { changed: { n1: { state: 'waiting' } } } }, fence: null, commandId: first,
+    };
+    expect(await store.write(step1)).toBe('stored');
+    // A delta step: no snapshot, an object state value.
+    const step2: SnapshotWrite = {
+      ...step1, version: 2, snapshot: null, delta: [{ op: 'replace', path: '/value', value: { n2: 'n2' } }], base: 1, value: { n2: 'n2' },
+      touchRun: false, waits: null, commandId: null, journal: { kind: 'state', eventType: 'next', nodeId: null, data: null },
+    };
+    expect(await store.write(step2)).toBe('stored');
+    const journal = await sql<Record<string, unknown>>(em(),
+      `select seq, at, kind, event_type, node_id, snapshot, data, delta, base, value from run_journal where run_id = ? order by seq`, [run.id]);
+    expect(journal.map((j) => ({ ...j, at: new Date(j.at as string).toISOString(), base: j.base === null ? null : Number(j.base) }))).toEqual([
+      { seq: 1, at, kind: 'state', event_type: 'approval.decide', node_id: 'n1', snapshot: step1.snapshot, data: step1.journal.data, delta: null, base: null, value: 'n1' },
+      { seq: 2, at, kind: 'state', event_type: 'next', node_id: null, snapshot: null, data: null, delta: step2.delta, base: 1, value: { n2: 'n2' } },
+    ]);
+    const row = async () => (await sql<{ status: string; reason: string; error: unknown; snapshot: unknown; snapshot_version: number }>(em(),
+      'select status, reason, error, snapshot, snapshot_version from runs where id = ?', [run.id]))[0]!;
+    const after = await row();
+    expect(after).toMatchObject({ status: 'waiting', reason, error: step1.error, snapshot: step1.snapshot });
+    expect(Number(after.snapshot_version)).toBe(1);
+    expect(await sql(em(), 'select node_id, event_type, field, correlation_key from run_waits where run_id = ?', [run.id]))
+      .toEqual([{ node_id: 'w', event_type: 'email.received', field: 'from', correlation_key: 'a@example.com' }]);
+    const commands = async () => (await sql<{ id: string; applied: boolean; outcome: string | null }>(em(),
+      'select id, applied_at is not null as applied, outcome from run_commands where run_id = ? order by id', [run.id]));
+    expect(await commands()).toEqual([{ id: first, applied: true, outcome: 'applied' }, { id: second, applied: false, outcome: null }]);
+    // Step 1 again, carrying other content and the second command (a write replayed): the journal
+    // already holds step 1, so nothing of it is applied: no run row change, no acknowledgement.
+    expect(await store.write({ ...step1, status: 'completed', reason: 'other', finished: true, commandId: second })).toBe('fenced');
+    expect(await row()).toEqual(after);
+    expect(await commands()).toEqual([{ id: first, applied: true, outcome: 'applied' }, { id: second, applied: false, outcome: null }]);
+    expect(await sql(em(), 'select count(*)::int as n from run_journal where run_id = ?', [run.id])).toEqual([{ n: 2 }]);
+    // Read back, the checkpoint comes with the deltas after it, read by the same statement; a
+    // delta taken from a state that was never stored (base 7) is passed over.
+    expect(await store.write({ ...step2, version: 3, delta: [{ op: 'replace', path: '/value', value: 'wrong' }], base: 7 })).toBe('stored');
+    const state = { ...(step1.snapshot as object), value: { n2: 'n2' } };
+    for (const read of [await store.get(userId, run.id), await store.resumable(run.id), (await store.active()).find((r) => r.id === run.id)]) {
+      expect(read).toMatchObject({ snapshot: state });
+      expect(Number(read!.state_seq)).toBe(2);
+      expect(read).not.toHaveProperty('deltas');
+    }
+  });
 });

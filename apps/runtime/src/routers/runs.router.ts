@@ -24,8 +24,8 @@ const decision = runId.extend({ nodeId: IdSchema.optional(), comment: z.string()
 
 async function loadRunView(ctx: Context & { user: { id: string } }, id: string) {
   const em = ctx.services.db.orm.em.fork();
-  const row = (await withDeltas(em, await sql<RunRow & { doc_id: string }>(em,
-    `select r.*, ${SNAPSHOT_COLUMNS}, f.doc_id from runs r join flows f on f.id = r.flow_id ${LATEST_SNAPSHOT} where r.id = ? and r.user_id = ?`, [id, ctx.user.id])))[0];
+  const row = withDeltas(await sql<RunRow & { doc_id: string }>(em,
+    `select r.*, ${SNAPSHOT_COLUMNS}, f.doc_id from runs r join flows f on f.id = r.flow_id ${LATEST_SNAPSHOT} where r.id = ? and r.user_id = ?`, [id, ctx.user.id]))[0];
   if (!row) throw new SwitchyardError('NOT_FOUND', 'Run not found');
   const compiled = await hostOf(ctx.services).host.compiledFor(row.flow_id, row.flow_version).catch(() => null);
   // Proposals an agent made in one of this run's steps, waiting for a person (see agent.runSkill).
