@@ -238,10 +238,14 @@ export interface NewRun {
 const inboxEventsOf = (runs: NewRun[]) => runs.flatMap((r) => (r.inboxEvent ? [r.inboxEvent] : []));
 
 async function insertRuns(em: EntityManager, runs: NewRun[], inboxEvents = inboxEventsOf(runs)): Promise<Set<string>> {
+  // The runs as one jsonb parameter, as the group commit of steps sends its batch (writeBatch).
   const insert = `insert into runs (id, user_id, flow_id, flow_version, status, trigger_node_id, trigger, snapshot, snapshot_version, started_at, updated_at, owner, lease_epoch)
-     values ${runs.map(() => "(?::uuid, ?::uuid, ?::uuid, ?::int, 'running', ?, ?::jsonb, null, 0, ?::timestamptz, ?::timestamptz, ?, 1)").join(', ')}
+     select id, user_id, flow_id, flow_version, 'running', trigger_node_id, trigger, null, 0, at, at, owner, 1
+       from jsonb_to_recordset(?::jsonb) as x(id uuid, user_id uuid, flow_id uuid, flow_version int, trigger_node_id text, trigger jsonb, at timestamptz, owner text)
      on conflict (id) do nothing returning id`;
-  const values = runs.flatMap((r) => [r.id, r.userId, r.flowId, r.version, r.triggerNodeId, r.trigger, r.at, r.at, r.owner?.instanceId ?? null]);
+  const values = [JSON.stringify(runs.map((r) => ({
+    id: r.id, user_id: r.userId, flow_id: r.flowId, flow_version: r.version, trigger_node_id: r.triggerNodeId, trigger: r.trigger, at: r.at, owner: r.owner?.instanceId ?? null,
+  })))];
   const rows = inboxEvents.length
     ? await sql<{ id: string }>(em,
       `with ins as (${insert}),
