@@ -90,6 +90,44 @@ describe.each(backends())('run store (%s)', (kind) => {
     await expect(store.write(base(a.id, 2))).resolves.toBe('stored');
   });
 
+  it('splits queued writes over several statements when their rows exceed the batch size, all stored in order', async () => {
+    let statements = 0;
+    const store = createRunStore(() => { statements++; return em(); }, { maxBatchChars: 2000 });
+    const runs = Array.from({ length: 5 }, () => newRun());
+    await Promise.all(runs.map((r) => store.insert(r)));
+    statements = 0;
+    const big = 'x'.repeat(600);
+    const writes: Promise<string>[] = [];
+    for (let v = 1; v <= 3; v++) {
+      for (const r of runs) {
+        writes.push(store.write({
+          runId: r.id, version: v, snapshot: { status: 'active', value: `s${v}`, context: { big } }, status: 'running', reason: null, error: null,
+          at: new Date().toISOString(), finished: false, touchRun: v === 1, journal: { kind: 'state', eventType: `step.${v}`, nodeId: null, data: null }, fence: null,
+        }));
+      }
+    }
+    expect(new Set(await Promise.all(writes))).toEqual(new Set(['stored']));
+    // Each row is ~900 characters, so at most two fit in 2,000: 15 writes take 8 statements or more.
+    expect(statements).toBeGreaterThanOrEqual(8);
+    const journal = await sql<{ seqs: number[] }>(em(),
+      'select array_agg(seq order by seq) as seqs from run_journal where run_id = any(?::uuid[]) group by run_id', [`{${runs.map((r) => r.id).join(',')}}`]);
+    expect(journal.map((j) => j.seqs.map(Number))).toEqual(runs.map(() => [1, 2, 3]));
+  });
+
+  it('a state JSON cannot hold is refused on its own, and the later writes of that run with it', async () => {
+    const store = createRunStore(em);
+    const [a, b] = [newRun(), newRun()];
+    await Promise.all([store.insert(a), store.insert(b)]);
+    const write = (runId: string, version: number, snapshot: unknown): SnapshotWrite => ({
+      runId, version, snapshot, status: 'running', reason: null, error: null, at: new Date().toISOString(), finished: false, touchRun: false,
+      journal: { kind: 'state', eventType: null, nodeId: null, data: null }, fence: null,
+    });
+    await expect(store.write(write(a.id, 1, { n: 10n }))).rejects.toThrow(/could not be stored.*BigInt/);
+    await expect(store.write(write(b.id, 1, { n: 10 }))).resolves.toBe('stored');
+    await expect(store.write(write(a.id, 2, { n: 11 }))).rejects.toThrow(/earlier write of this run was not stored/);
+    expect(await sql(em(), 'select count(*)::int as n from run_journal where run_id = ?', [a.id])).toEqual([{ n: 0 }]);
+  });
+
   it('stores every field of a write as sent, and a step written again applies nothing a second time', async () => {
     const store = createRunStore(em);
     const run = newRun();

@@ -87,6 +87,9 @@ export type WriteOutcome = 'stored' | 'fenced';
 const BATCH_COLUMNS = 'run_id uuid, snapshot jsonb, version int, status text, reason text, error jsonb, at timestamptz, finished boolean, touch boolean, ' +
   'kind text, event_type text, node_id text, data jsonb, owner text, epoch bigint, command_id bigint, delta jsonb, base int, value jsonb, waits jsonb';
 
+/** The most characters of rows one batch statement carries (split beyond; one write is never split). */
+export const MAX_BATCH_CHARS = 32 * 1024 * 1024;
+
 /**
  * One statement for many writes (several runs, several versions of one run), so it commits as
  * one. The runs' rows are locked first, in id order (the heartbeat and claims lock in the same
@@ -94,13 +97,7 @@ const BATCH_COLUMNS = 'run_id uuid, snapshot jsonb, version int, status text, re
  * holds. Every step appends a journal row carrying the snapshot; the `runs` row is rewritten when
  * a run's status changes. A consumed command is marked applied with the transition it caused.
  */
-function writeBatch(em: EntityManager, writes: SnapshotWrite[], notify: boolean) {
-  const rows = writes.map((w) => ({
-    run_id: w.runId, snapshot: w.snapshot ?? null, version: w.version, status: w.status, reason: w.reason, error: w.error ?? null, at: w.at,
-    finished: w.finished, touch: w.touchRun, kind: w.journal.kind, event_type: w.journal.eventType, node_id: w.journal.nodeId,
-    data: w.journal.data ?? null, owner: w.fence?.owner ?? null, epoch: w.fence?.epoch ?? null, command_id: w.commandId ?? null,
-    delta: w.delta ?? null, base: w.base ?? null, value: w.value ?? null, waits: w.waits?.length ? w.waits : null,
-  }));
+function writeBatch(em: EntityManager, rows: string[], notify: boolean) {
   return sql<{ run_id: string; seq: number }>(em,
     `with v as (select * from jsonb_to_recordset(?::jsonb) as x(${BATCH_COLUMNS})),
      locked as (
@@ -137,8 +134,16 @@ function writeBatch(em: EntityManager, writes: SnapshotWrite[], notify: boolean)
          from stored s where s.command_id is not null and c.id = s.command_id and c.applied_at is null returning c.id)
      select run_id, seq${notify ? `, (select count(*) from (select pg_notify('switchyard_runs', d.run_id::text) from (select distinct run_id from ins) d) n) as notified` : ''}
        from ins`,
-    [JSON.stringify(rows)]);
+    [`[${rows.join(',')}]`]);
 }
+
+/** A write as its row of the batch parameter (`BATCH_COLUMNS`), serialized once, when it is queued. */
+const batchRow = (w: SnapshotWrite) => JSON.stringify({
+  run_id: w.runId, snapshot: w.snapshot ?? null, version: w.version, status: w.status, reason: w.reason, error: w.error ?? null, at: w.at,
+  finished: w.finished, touch: w.touchRun, kind: w.journal.kind, event_type: w.journal.eventType, node_id: w.journal.nodeId,
+  data: w.journal.data ?? null, owner: w.fence?.owner ?? null, epoch: w.fence?.epoch ?? null, command_id: w.commandId ?? null,
+  delta: w.delta ?? null, base: w.base ?? null, value: w.value ?? null, waits: w.waits?.length ? w.waits : null,
+});
 
 /**
  * The run row's columns a relaunch reads, without `runs.snapshot`: the snapshot comes from the
@@ -217,6 +222,8 @@ export class PersistError extends SwitchyardError {
 
 interface Pending {
   w: SnapshotWrite;
+  /** The write as its row of the batch parameter. */
+  row: string;
   resolve: (o: WriteOutcome) => void;
   reject: (e: unknown) => void;
 }
@@ -237,15 +244,18 @@ export interface NewRun {
  */
 const inboxEventsOf = (runs: NewRun[]) => runs.flatMap((r) => (r.inboxEvent ? [r.inboxEvent] : []));
 
-async function insertRuns(em: EntityManager, runs: NewRun[], inboxEvents = inboxEventsOf(runs)): Promise<Set<string>> {
+/** A run to insert as its row of the insert's parameter. */
+const runRow = (r: NewRun) => JSON.stringify({
+  id: r.id, user_id: r.userId, flow_id: r.flowId, flow_version: r.version, trigger_node_id: r.triggerNodeId, trigger: r.trigger, at: r.at, owner: r.owner?.instanceId ?? null,
+});
+
+async function insertRuns(em: EntityManager, runs: NewRun[], inboxEvents = inboxEventsOf(runs), json = runs.map(runRow)): Promise<Set<string>> {
   // The runs as one jsonb parameter, as the group commit of steps sends its batch (writeBatch).
   const insert = `insert into runs (id, user_id, flow_id, flow_version, status, trigger_node_id, trigger, snapshot, snapshot_version, started_at, updated_at, owner, lease_epoch)
      select id, user_id, flow_id, flow_version, 'running', trigger_node_id, trigger, null, 0, at, at, owner, 1
        from jsonb_to_recordset(?::jsonb) as x(id uuid, user_id uuid, flow_id uuid, flow_version int, trigger_node_id text, trigger jsonb, at timestamptz, owner text)
      on conflict (id) do nothing returning id`;
-  const values = [JSON.stringify(runs.map((r) => ({
-    id: r.id, user_id: r.userId, flow_id: r.flowId, flow_version: r.version, trigger_node_id: r.triggerNodeId, trigger: r.trigger, at: r.at, owner: r.owner?.instanceId ?? null,
-  })))];
+  const values = [`[${json.join(',')}]`];
   const rows = inboxEvents.length
     ? await sql<{ id: string }>(em,
       `with ins as (${insert}),
@@ -270,8 +280,18 @@ const laneOf = (runId: string, lanes: number) => {
  * that many group commits in flight at once; a run's writes all take one lane, in order, and two
  * lanes never hold the same run's row, so they do not wait on each other's locks.
  */
-export function createRunStore(em: () => EntityManager, opts: { maxBatch?: number; notify?: boolean; lanes?: number } = {}) {
+export function createRunStore(em: () => EntityManager, opts: { maxBatch?: number; maxBatchChars?: number; notify?: boolean; lanes?: number } = {}) {
   const maxBatch = opts.maxBatch ?? 200;
+  // A batch is one jsonb parameter, and jsonb values end at 256 MB: many big checkpoints queued at
+  // once (a burst of runs carrying large payloads) are split over several statements instead.
+  const maxBatchChars = opts.maxBatchChars ?? MAX_BATCH_CHARS;
+  /** How many of the queued items the next statement takes: up to maxBatch and maxBatchChars of rows, at least one. */
+  const batchLength = (queue: { row: string }[]) => {
+    let size = 0;
+    let n = 0;
+    while (n < queue.length && n < maxBatch && (n === 0 || size + queue[n]!.row.length <= maxBatchChars)) size += queue[n++]!.row.length;
+    return n;
+  };
   const notify = opts.notify ?? false;
   const lanes = Array.from({ length: Math.max(1, Math.floor(opts.lanes ?? 1)) }, () => ({ pending: [] as Pending[], flushing: false }));
   const laneFor = (runId: string) => lanes[laneOf(runId, lanes.length)]!;
@@ -295,19 +315,20 @@ export function createRunStore(em: () => EntityManager, opts: { maxBatch?: numbe
     drop(runId, () => new PersistError(cause));
   };
 
-  let inserts: { r: NewRun; resolve: (created: boolean) => void; reject: (e: unknown) => void }[] = [];
+  let inserts: { r: NewRun; row: string; resolve: (created: boolean) => void; reject: (e: unknown) => void }[] = [];
   let insertsFlushing = false;
   async function flushInserts() {
     insertsFlushing = true;
     while (inserts.length) {
-      const batch = inserts.slice(0, maxBatch);
+      const batch = inserts.slice(0, batchLength(inserts));
       inserts = inserts.slice(batch.length);
       // The same id twice in one batch: the first is the insert, the other finds it there.
-      const first = new Map<string, NewRun>();
-      for (const b of batch) if (!first.has(b.r.id)) first.set(b.r.id, b.r);
+      const first = new Map<string, (typeof batch)[number]>();
+      for (const b of batch) if (!first.has(b.r.id)) first.set(b.r.id, b);
       try {
-        const created = await insertRuns(em(), [...first.values()], inboxEventsOf(batch.map((b) => b.r)));
-        for (const b of batch) b.resolve(created.has(b.r.id) && first.get(b.r.id) === b.r);
+        const firsts = [...first.values()];
+        const created = await insertRuns(em(), firsts.map((b) => b.r), inboxEventsOf(batch.map((b) => b.r)), firsts.map((b) => b.row));
+        for (const b of batch) b.resolve(created.has(b.r.id) && first.get(b.r.id) === b);
       } catch (e) {
         // One bad run must not fail the others: each is tried on its own.
         if (batch.length === 1) batch[0]!.reject(e);
@@ -327,7 +348,7 @@ export function createRunStore(em: () => EntityManager, opts: { maxBatch?: numbe
 
   async function send(batch: Pending[]) {
     const t0 = performance.now();
-    const stored = new Set((await writeBatch(em(), batch.map((b) => b.w), notify)).map((r) => `${r.run_id}#${r.seq}`));
+    const stored = new Set((await writeBatch(em(), batch.map((b) => b.row), notify)).map((r) => `${r.run_id}#${r.seq}`));
     for (const b of batch) b.resolve(stored.has(`${b.w.runId}#${b.w.version}`) ? 'stored' : 'fenced');
     recordCommit(batch.length, batch.filter((b) => !stored.has(`${b.w.runId}#${b.w.version}`)).length, (performance.now() - t0) / 1000);
   }
@@ -335,7 +356,7 @@ export function createRunStore(em: () => EntityManager, opts: { maxBatch?: numbe
   async function flush(lane: (typeof lanes)[number]) {
     lane.flushing = true;
     while (lane.pending.length) {
-      const batch = lane.pending.slice(0, maxBatch);
+      const batch = lane.pending.slice(0, batchLength(lane.pending));
       lane.pending = lane.pending.slice(batch.length);
       try {
         await send(batch);
@@ -370,7 +391,7 @@ export function createRunStore(em: () => EntityManager, opts: { maxBatch?: numbe
     async insert(r: NewRun, tx?: EntityManager) {
       if (tx) return (await insertRuns(tx, [r])).has(r.id);
       return new Promise<boolean>((resolve, reject) => {
-        inserts.push({ r, resolve, reject });
+        inserts.push({ r, row: runRow(r), resolve, reject });
         if (!insertsFlushing) void flushInserts();
       });
     },
@@ -475,8 +496,17 @@ export function createRunStore(em: () => EntityManager, opts: { maxBatch?: numbe
           reject(new PersistError(new Error('an earlier write of this run was not stored')));
           return;
         }
+        let row: string;
+        try {
+          row = batchRow(w);
+        } catch (e) {
+          // A state JSON cannot hold (a BigInt, a cycle): not stored, and nothing after it either.
+          reject(new PersistError(e));
+          breakRun(w.runId, e);
+          return;
+        }
         const lane = laneFor(w.runId);
-        lane.pending.push({ w, resolve, reject });
+        lane.pending.push({ w, row, resolve, reject });
         if (!lane.flushing) void flush(lane);
       }),
 
