@@ -88,7 +88,7 @@ const BATCH_COLUMNS = 'run_id uuid, snapshot jsonb, version int, status text, re
   'kind text, event_type text, node_id text, data jsonb, owner text, epoch bigint, command_id bigint, delta jsonb, base int, value jsonb, waits jsonb';
 
 /** The most characters of rows one batch statement carries (split beyond; one write is never split). */
-export const MAX_BATCH_CHARS = 32 * 1024 * 1024;
+const MAX_BATCH_CHARS = 32 * 1024 * 1024;
 
 /**
  * One statement for many writes (several runs, several versions of one run), so it commits as
@@ -335,7 +335,7 @@ export function createRunStore(em: () => EntityManager, opts: { maxBatch?: numbe
         else {
           for (const b of batch) {
             try {
-              b.resolve((await insertRuns(em(), [b.r])).has(b.r.id));
+              b.resolve((await insertRuns(em(), [b.r], inboxEventsOf([b.r]), [b.row])).has(b.r.id));
             } catch (err) {
               b.reject(err);
             }
