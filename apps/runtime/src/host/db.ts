@@ -22,23 +22,20 @@ export async function sqlOne<T = Record<string, unknown>>(em: EntityManager, que
 }
 
 /**
- * One row of an entity as the parts of an `insert` whose values come from a `select` (so a CTE
- * can make it conditional: `insert into <table> (<columns>) select <values> from <gate>`): the
- * column names and one cast placeholder per value, from the entity's metadata, so the row is the
- * same object the ORM would store.
+ * One row of an entity as a JSON record keyed by column name (dates as ISO strings), with its
+ * table and columns: `jsonb_populate_record(null::<table>, …)` reads it back as the table's row
+ * type, so many rows can be inserted from one jsonb parameter.
  */
-export function rowInsert(em: EntityManager, entityName: string, row: object): { table: string; columns: string; values: string; params: unknown[] } {
+export function rowRecord(em: EntityManager, entityName: string, row: object): { table: string; columns: string[]; record: Record<string, unknown> } {
   const meta = em.getMetadata().get(entityName);
   const columns: string[] = [];
-  const values: string[] = [];
-  const params: unknown[] = [];
+  const record: Record<string, unknown> = {};
   for (const [prop, value] of Object.entries(row)) {
     if (value === undefined) continue;
-    const p = meta.properties[prop as never] as { fieldNames?: string[]; columnTypes?: string[] } | undefined;
-    if (!p?.fieldNames?.[0] || !p.columnTypes?.[0]) throw new Error(`rowInsert: ${entityName} has no column for "${prop}"`);
-    columns.push(`"${p.fieldNames[0]}"`);
-    values.push(`?::${p.columnTypes[0]}`);
-    params.push(value instanceof Date ? value.toISOString() : value);
+    const field = (meta.properties[prop as never] as { fieldNames?: string[] } | undefined)?.fieldNames?.[0];
+    if (!field) throw new Error(`rowRecord: ${entityName} has no column for "${prop}"`);
+    columns.push(field);
+    record[field] = value instanceof Date ? value.toISOString() : value;
   }
-  return { table: `"${meta.tableName}"`, columns: columns.join(', '), values: values.join(', '), params };
+  return { table: meta.tableName, columns, record };
 }

@@ -3,7 +3,7 @@ import { SwitchyardError } from '@switchyard/schema';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ContactRef, CrmPort, EffectMeta, MemoryPort, OutboundPort } from '@switchyard/actors';
 import type { RuntimeClock } from './clock';
-import { rowInsert, sql, sqlOne } from './db';
+import { rowRecord, sql, sqlOne } from './db';
 import { announceNotificationChange } from '../notifications/events';
 import { notificationStatement, raiseNotification } from '../notifications/raise';
 import { createCrmQueries } from '../crm/crm-queries';
@@ -36,6 +36,11 @@ export interface EffectDeps {
   fence?: Fence;
   /** Test-only fault injection: kill the process right after a node's effect commits. */
   crashAfter?: { effectOf?: string; sendOf?: string };
+  /**
+   * Group-commit the one-statement effects of concurrent runs (`createEffectGroups`), with this
+   * many statements in flight. Only where `em` is not one transaction's (a group is its own).
+   */
+  groupCommit?: { lanes: number };
 }
 
 const crash = (nodeId: string, which: string | undefined) => {
@@ -113,12 +118,88 @@ export async function onceInLedger<T>(
   }
 }
 
-/** A write as CTEs that act only on the rows of `ins` (the ledger's claim, when it took the key). */
-export interface LedgerStatement<T> {
-  ctes: string;
-  params: unknown[];
+/**
+ * A write the ledger makes in one statement with its claim, written so that many of one `shape`
+ * (drafts, tasks, notifications, memory entries) are one CTE over a jsonb array of their rows:
+ * a group commit of many runs' effects is then one statement whose text, and plan, do not grow
+ * with the group (one of CTEs per effect took 0.5 ms per effect just to plan).
+ */
+export interface LedgerWrite<T> {
+  /** Writes of the same shape share `ctes`. */
+  shape: string;
+  /**
+   * The CTEs (their names prefixed with `p`) that write the rows of the jsonb array parameter,
+   * their one `?`: each row is `row` with the ledger key `_key` and its place `_i`, and only rows
+   * `r` meeting `where` (the claim took `r._key`) are written.
+   */
+  ctes: (p: string, where: string) => string;
+  row: Record<string, unknown>;
   result: T;
 }
+
+/** One effect of a statement: its ledger key, the write and the fence it holds the run under (null: no leases). */
+interface StatementEffect {
+  meta: EffectMeta;
+  kind: string;
+  key: string;
+  now: string;
+  write: LedgerWrite<unknown>;
+  held: { owner: string; epoch: number } | null;
+}
+
+/** What the statement says of one effect: the fence held, the claim took the key, and the first result when it did not. */
+interface EffectRow { i: number; held: boolean; claimed: boolean; prior: unknown }
+
+const EFFECT_COLUMNS = '_i int, _key text, user_id uuid, run_id uuid, node_id text, kind text, result jsonb, created_at timestamptz, owner text, epoch bigint';
+
+/**
+ * One statement for a group of effects (of several runs), as the run store's group commit of
+ * steps: the fenced runs' rows are share-locked first, in id order (the run store's batches, the
+ * heartbeat and claims lock in that order too, so it never deadlocks with them); the ledger rows
+ * are claimed, with their results, for the effects whose fence holds; each shape's CTE writes the
+ * rows whose claim took its key. One round trip and one commit for the group. A row per effect
+ * tells what happened to it.
+ */
+function effectsStatement(em: EntityManager, items: StatementEffect[]) {
+  const shapes = new Map<string, { write: LedgerWrite<unknown>; rows: string[] }>();
+  items.forEach((e, i) => {
+    const s = shapes.get(e.write.shape) ?? { write: e.write, rows: [] };
+    s.rows.push(JSON.stringify({ ...e.write.row, _key: e.key, _i: i }));
+    shapes.set(e.write.shape, s);
+  });
+  const effects = items.map((e, i) => JSON.stringify({
+    _i: i, _key: e.key, user_id: e.meta.userId, run_id: e.meta.runId, node_id: e.meta.nodeId, kind: e.kind, result: e.write.result ?? null,
+    created_at: e.now, owner: e.held?.owner ?? null, epoch: e.held?.epoch ?? null,
+  }));
+  const writes = [...shapes.values()].map((s, k) => s.write.ctes(`w${k}_`, 'r._key in (select idempotency_key from ins)'));
+  return sql<EffectRow>(em,
+    `with b as (select * from jsonb_to_recordset(?::jsonb) as x(${EFFECT_COLUMNS})),
+     fence as (select r.id, r.owner, r.lease_epoch from runs r where r.id in (select run_id from b where owner is not null) order by r.id for share),
+     f as (select b.* from b where b.owner is null or exists (select 1 from fence where fence.id = b.run_id and fence.owner = b.owner and fence.lease_epoch = b.epoch)),
+     ins as (
+       insert into effects (idempotency_key, user_id, run_id, node_id, kind, result, created_at)
+       select _key, user_id, run_id, node_id, kind, result, created_at from f order by _i
+       on conflict (idempotency_key) do nothing returning idempotency_key),
+     ${writes.join(',\n')}
+     select b._i as i, b._key in (select _key from f) as held, b._key in (select idempotency_key from ins) as claimed,
+            (select result from effects e where e.idempotency_key = b._key) as prior
+       from b order by b._i`,
+    [`[${effects.join(',')}]`, ...[...shapes.values()].map((s) => `[${s.rows.join(',')}]`)]);
+}
+
+/** An effect's outcome from its row: its result, the first result when done before, or CONFLICT when the run is not ours any more. */
+async function settle<T>(em: EntityManager, e: StatementEffect, row: EffectRow, fence?: EffectDeps['fence']): Promise<T> {
+  if (!row.held) {
+    fence?.lost(e.meta.runId);
+    throw new SwitchyardError('CONFLICT', 'Another process owns this run now');
+  }
+  if (row.claimed) return e.write.result as T;
+  // Done before: the first result (read again when its row committed while the claim waited on it).
+  return (row.prior as T | null) ?? (await ledgerRow<T>(em, e.key))?.result ?? (null as T);
+}
+
+const statementEffect = (now: string, meta: EffectMeta, kind: string, write: LedgerWrite<unknown>, fence?: EffectDeps['fence']): StatementEffect =>
+  ({ meta, kind, key: idempotencyKey(meta), now, write, held: fence?.claim(meta.runId) ?? null });
 
 /**
  * The ledger for a write that is one statement: the fence, the claim (with the result, known
@@ -127,31 +208,96 @@ export interface LedgerStatement<T> {
  * key was taken (a step re-run after a crash) nothing is written and the first result returned.
  */
 export async function onceInStatement<T>(
-  em: EntityManager, now: string, meta: EffectMeta, kind: string, write: LedgerStatement<T>,
+  em: EntityManager, now: string, meta: EffectMeta, kind: string, write: LedgerWrite<T>,
   fence?: EffectDeps['fence'],
 ): Promise<T> {
-  const key = idempotencyKey(meta);
-  const claim = claimSql(meta, key, kind, now, write.result, fence);
-  let row: { held: number; claimed: number; prior: T | null } | undefined;
+  return onceAlone<T>(em, statementEffect(now, meta, kind, write, fence), fence);
+}
+
+async function onceAlone<T>(em: EntityManager, e: StatementEffect, fence?: EffectDeps['fence']): Promise<T> {
+  let row: EffectRow | undefined;
   try {
-    [row] = await sql<{ held: number; claimed: number; prior: T | null }>(em,
-      `with ${claim.text}, ${write.ctes}
-       select (select count(*) from f)::int as held, (select count(*) from ins)::int as claimed,
-              (select result from effects where idempotency_key = ?) as prior`,
-      [...claim.params, ...write.params, key]);
-  } catch (e) {
+    [row] = await effectsStatement(em, [e]);
+  } catch (err) {
     // The write failed (a record it needs is gone since): if the effect was done before, its result stands.
-    const done = await ledgerRow<T>(em, key).catch(() => null);
+    const done = await ledgerRow<T>(em, e.key).catch(() => null);
     if (done) return done.result;
-    throw e;
+    throw err;
   }
-  if (!row!.held) {
-    fence?.lost(meta.runId);
-    throw new SwitchyardError('CONFLICT', 'Another process owns this run now');
+  return settle<T>(em, e, row!, fence);
+}
+
+/**
+ * Group commit of one-statement effects (drafts, tasks, notifications, memory), as the run store
+ * does for steps: an effect that finds the group's statements in flight waits and goes with the
+ * others queued meanwhile, in one statement (`effectsStatement`); alone, it goes at once. Up to
+ * `lanes` statements are in flight. When a group's statement fails, each of its effects is tried
+ * again on its own, so one effect's failure (a contact deleted since) fails no other.
+ */
+export function createEffectGroups(em: () => EntityManager, opts: { lanes?: number; maxGroup?: number } = {}) {
+  const maxGroup = opts.maxGroup ?? 200;
+  const lanes = Math.max(1, Math.floor(opts.lanes ?? 1));
+  type Queued = { e: StatementEffect; fence: EffectDeps['fence'] | undefined; resolve: (v: unknown) => void; reject: (e: unknown) => void };
+  let queue: Queued[] = [];
+  let flushing = 0;
+
+  /** The next group: up to `maxGroup` effects, no two with the same ledger key (the second waits for the next). */
+  const take = () => {
+    const keys = new Set<string>();
+    const group: Queued[] = [];
+    const rest: Queued[] = [];
+    for (const q of queue) {
+      if (group.length < maxGroup && !keys.has(q.e.key)) {
+        group.push(q);
+        keys.add(q.e.key);
+      } else rest.push(q);
+    }
+    queue = rest;
+    return group;
+  };
+
+  async function flush() {
+    flushing++;
+    try {
+      while (queue.length) {
+        const group = take();
+        if (group.length === 1) {
+          const [q] = group;
+          await onceAlone(em(), q!.e, q!.fence).then(q!.resolve, q!.reject);
+          continue;
+        }
+        let rows: EffectRow[];
+        try {
+          rows = await effectsStatement(em(), group.map((q) => q.e));
+        } catch {
+          // One effect's failure must not fail the others: each is tried on its own.
+          await Promise.all(group.map((q) => onceAlone(em(), q.e, q.fence).then(q.resolve, q.reject)));
+          continue;
+        }
+        await Promise.all(rows.map((row) => {
+          const q = group[row.i]!;
+          return settle(em(), q.e, row, q.fence).then(q.resolve, q.reject);
+        }));
+      }
+    } finally {
+      flushing--;
+    }
   }
-  if (row!.claimed) return write.result;
-  // Done before: the first result (read again when its row committed while the claim waited on it).
-  return row!.prior ?? (await ledgerRow<T>(em, key))?.result ?? (null as T);
+
+  return {
+    run<T>(now: string, meta: EffectMeta, kind: string, write: LedgerWrite<T>, fence?: EffectDeps['fence']): Promise<T> {
+      let e: StatementEffect;
+      try {
+        e = statementEffect(now, meta, kind, write as LedgerWrite<unknown>, fence);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+      return new Promise<T>((resolve, reject) => {
+        queue.push({ e, fence, resolve: resolve as (v: unknown) => void, reject });
+        if (flushing < lanes) void flush();
+      });
+    },
+  };
 }
 
 /** The ports workflow nodes act through (the CRM writes, memory, outbound calls), over the ledger. */
@@ -163,8 +309,9 @@ export function createEffects(deps: EffectDeps) {
     crash(meta.nodeId, deps.crashAfter?.effectOf);
     return result;
   }
-  async function onceStatement<T>(meta: EffectMeta, kind: string, write: LedgerStatement<T>): Promise<T> {
-    const result = await onceInStatement(deps.em(), now(), meta, kind, write, deps.fence);
+  const groups = deps.groupCommit ? createEffectGroups(deps.em, { lanes: deps.groupCommit.lanes }) : null;
+  async function onceStatement<T>(meta: EffectMeta, kind: string, write: LedgerWrite<T>): Promise<T> {
+    const result = groups ? await groups.run(now(), meta, kind, write, deps.fence) : await onceInStatement(deps.em(), now(), meta, kind, write, deps.fence);
     crash(meta.nodeId, deps.crashAfter?.effectOf);
     return result;
   }
@@ -183,8 +330,16 @@ export function createEffects(deps: EffectDeps) {
   }
   /** A CRM record the CRM store made (its checks passed), stored with the ledger's claim in one statement. */
   const insertOnce = (em: EntityManager, meta: EffectMeta, kind: string, entity: string, row: { id: string }) => {
-    const r = rowInsert(em, entity, row);
-    return onceStatement(meta, kind, { ctes: `w as (insert into ${r.table} (${r.columns}) select ${r.values} from ins returning 1)`, params: r.params, result: { id: row.id } });
+    const r = rowRecord(em, entity, row);
+    const columns = r.columns.map((c) => `"${c}"`);
+    return onceStatement(meta, kind, {
+      shape: `insert:${r.table}:${r.columns.join(',')}`,
+      ctes: (p, where) => `${p}rows as (select x.v as row, x.v->>'_key' as _key from jsonb_array_elements(?::jsonb) x(v)),
+        ${p}w as (insert into "${r.table}" (${columns.join(', ')})
+          select ${columns.map((c) => `t.${c}`).join(', ')} from ${p}rows r cross join lateral jsonb_populate_record(null::"${r.table}", r.row) t where ${where} returning 1)`,
+      row: r.record,
+      result: { id: row.id },
+    });
   };
 
   const store = new CrmStore({ now: () => deps.clock.now() });
@@ -249,7 +404,7 @@ export function createEffects(deps: EffectDeps) {
       }),
     // Typed buttons, the contact, dedupe and engagement: notifications/raise.ts.
     createNotification: async (meta, n) => {
-      const statement = await notificationStatement(deps.em(), meta, n, deps.clock.now(), 'ins');
+      const statement = await notificationStatement(deps.em(), meta, n, deps.clock.now());
       const created = statement
         ? await onceStatement(meta, 'notification', statement)
         : await once(meta, 'notification', (tx) => raiseNotification(tx, meta, n, deps.clock.now()));
@@ -296,21 +451,20 @@ export function createEffects(deps: EffectDeps) {
   const memory: MemoryPort = {
     async remember(meta, key, value, ttlSeconds) {
       const expires = ttlSeconds ? new Date(deps.clock.now() + ttlSeconds * 1000).toISOString() : null;
-      const claim = claimSql(meta, idempotencyKey(meta), 'memory', now(), null, deps.fence);
-      const [row] = await sql<{ held: number }>(deps.em(),
-        `with ${claim.text},
-         upsert as (
+      await onceStatement(meta, 'memory', {
+        shape: 'memory',
+        // Two runs writing one key in one group: the last of them whose claim took its key (they
+        // were concurrent, so that is an order they could have committed in); rows in key order.
+        ctes: (p, where) => `${p}upsert as (
            insert into memory_entries (user_id, scope, key, value, expires_at, updated_at)
-           select ?, 'user', ?, ?::jsonb, ?::timestamptz, ?::timestamptz from ins
+           select distinct on (r.user_id, r.key) r.user_id, 'user', r.key, r.value, r.expires_at, r.updated_at
+             from jsonb_to_recordset(?::jsonb) as r(_key text, _i int, user_id uuid, key text, value jsonb, expires_at timestamptz, updated_at timestamptz)
+            where ${where} order by r.user_id, r.key, r._i desc
            on conflict (user_id, scope, key) do update set value = excluded.value, expires_at = excluded.expires_at, updated_at = excluded.updated_at
-           returning 1)
-         select (select count(*) from f)::int as held`,
-        [...claim.params, meta.userId, key, { value }, expires, now()]);
-      if (!row!.held) {
-        deps.fence?.lost(meta.runId);
-        throw new SwitchyardError('CONFLICT', 'Another process owns this run now');
-      }
-      crash(meta.nodeId, deps.crashAfter?.effectOf);
+           returning 1)`,
+        row: { user_id: meta.userId, key, value: { value }, expires_at: expires, updated_at: now() },
+        result: null,
+      });
     },
   };
 

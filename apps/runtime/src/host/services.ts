@@ -53,7 +53,10 @@ export function createHostServices(deps: HostServicesDeps) {
   const fence: NonNullable<EffectDeps['fence']> = {
     check: (em, runId) => host.fence.check(em, runId), claim: (runId) => host.fence.claim(runId), lost: (runId) => host.fence.lost(runId),
   };
-  const effects = createEffects({ em: deps.em, clock, outbound: deps.outbound, fence, ...(deps.crashAfter ? { crashAfter: deps.crashAfter } : {}) });
+  // Effects of concurrent runs share statements (group commit), as many in flight as the run store's lanes.
+  const effects = createEffects({
+    em: deps.em, clock, outbound: deps.outbound, fence, groupCommit: { lanes: deps.writeLanes ?? 1 }, ...(deps.crashAfter ? { crashAfter: deps.crashAfter } : {}),
+  });
   const noAgents = async () => Promise.reject(new SwitchyardError('INTERNAL', 'Agents are not running in this runtime'));
   const agents: AgentsPort = deps.agents ?? { runSkill: noAgents, awaitApprovals: noAgents };
   const ports: RunPorts = { ...effects, timers: timers.port, clock, composer: createOfflineComposer(), agents };

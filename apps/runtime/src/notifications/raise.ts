@@ -3,6 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { EffectMeta, NotificationActionSpec } from '@switchyard/actors';
 import { sql, sqlOne } from '../host/db';
 import type { NotificationAction } from '../entities/notification.entity';
+import type { LedgerWrite } from '../host/effects';
 
 export interface RaiseInput {
   type: string;
@@ -41,23 +42,28 @@ export async function raiseNotification(tx: EntityManager, meta: EffectMeta, n: 
         order by created_at desc limit 1`, [meta.userId, n.suggestionKey, contact?.id ?? null, since]);
     if (existing) return { id: existing.id, deduped: true };
   }
-  const w = notificationCtes(meta, n, contact, nowMs, null);
-  await sql(tx, `with ${w.ctes} select 1`, w.params);
+  const w = notificationCtes(meta, n, contact, nowMs);
+  await sql(tx, `with ${w.ctes('', 'true')} select 1`, [`[${JSON.stringify(w.row)}]`]);
   return w.result;
 }
 
 /**
  * A notification without a suggestion key (nothing to dedupe, so no lock and no transaction) as
- * CTEs that store it only when the rows of `gate` exist: the effect ledger's claim, so the ledger
- * row, the notification and its `shown` fact are one statement. Null when it needs the
- * transaction of `raiseNotification`.
+ * the effect ledger's statement (`onceInStatement`): stored only when the ledger's claim took the
+ * key, so the ledger row, the notification and its `shown` fact commit together. Null when it
+ * needs the transaction of `raiseNotification`.
  */
-export async function notificationStatement(em: EntityManager, meta: EffectMeta, n: RaiseInput, nowMs: number, gate: string) {
+export async function notificationStatement(em: EntityManager, meta: EffectMeta, n: RaiseInput, nowMs: number): Promise<LedgerWrite<{ id: string }> | null> {
   if (n.suggestionKey) return null;
-  return notificationCtes(meta, n, await contactOf(em, meta, n), nowMs, gate);
+  return notificationCtes(meta, n, await contactOf(em, meta, n), nowMs);
 }
 
-function notificationCtes(meta: EffectMeta, n: RaiseInput, contact: { id: string; email: string } | null, nowMs: number, gate: string | null) {
+/**
+ * A notification as the ledger's write of shape `notification` (`LedgerWrite`): its row, and the
+ * CTEs that store the rows of a jsonb array meeting `where` (the ledger's claim took their key;
+ * `true` in `raiseNotification`'s transaction), each with its behavior and `shown` fact.
+ */
+function notificationCtes(meta: EffectMeta, n: RaiseInput, contact: { id: string; email: string } | null, nowMs: number) {
   const now = new Date(nowMs).toISOString();
   const actions: NotificationAction[] = n.actions.map((a) => {
     const kind = a.kind ?? 'custom';
@@ -83,17 +89,24 @@ function notificationCtes(meta: EffectMeta, n: RaiseInput, contact: { id: string
     }
   });
   const id = randomUUID();
-  // The behavior (document) that raised it, the notification and its `shown` fact.
+  // The notification's row, then the behavior (document) that raised it and its `shown` fact.
   return {
+    shape: 'notification',
     result: { id },
-    ctes: `flow as (select f.doc_id from runs r join flows f on f.id = r.flow_id where r.id = ?),
-     n as (
+    row: {
+      id, user_id: meta.userId, type: n.type, title: n.title, body: n.body, priority: n.priority, actions, contact_id: contact?.id ?? null,
+      suggestion_key: n.suggestionKey || null, source_run_id: meta.runId, at: now, shown_id: randomUUID(),
+    },
+    ctes: (p: string, where: string) => `${p}rows as (
+       select r.*, (select f.doc_id from runs rr join flows f on f.id = rr.flow_id where rr.id = r.source_run_id) as behavior_id
+         from jsonb_to_recordset(?::jsonb) as r(_key text, id uuid, user_id uuid, type text, title text, body text, priority text, actions jsonb,
+                                                 contact_id uuid, suggestion_key text, source_run_id uuid, at timestamptz, shown_id uuid)
+        where ${where}),
+     ${p}n as (
        insert into notifications (id, user_id, type, title, body, priority, actions, state, contact_id, suggestion_key, behavior_id, source_run_id, created_at, updated_at)
-       select ?::uuid, ?::uuid, ?, ?, ?, ?, ?::jsonb, 'unread', ?::uuid, ?, (select doc_id from flow), ?::uuid, ?::timestamptz, ?::timestamptz ${gate ? `from ${gate}` : ''} returning id),
-     shown as (
+       select id, user_id, type, title, body, priority, actions, 'unread', contact_id, suggestion_key, behavior_id, source_run_id, at, at from ${p}rows returning id),
+     ${p}shown as (
        insert into notification_engagement (id, user_id, notification_id, behavior_id, notification_type, event, at)
-       select ?::uuid, ?::uuid, n.id, (select doc_id from flow), ?, 'shown', ?::timestamptz from n returning 1)`,
-    params: [meta.runId, id, meta.userId, n.type, n.title, n.body, n.priority, actions, contact?.id ?? null, n.suggestionKey || null, meta.runId, now, now,
-      randomUUID(), meta.userId, n.type, now],
+       select r.shown_id, r.user_id, r.id, r.behavior_id, r.type, 'shown', r.at from ${p}rows r where r.id in (select id from ${p}n) returning 1)`,
   };
 }
