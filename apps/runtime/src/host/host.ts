@@ -13,6 +13,7 @@ import { sql, sqlOne } from './db';
 import { uuidFromName } from './ids';
 import { isDeadLocalInstance } from './instances';
 import { createMachineRegistry, type MachineRegistry } from './machines';
+import { createInboxWriter, DELIVER_CTES, TRIGGERS_SQL, type TriggerRow } from './inbox';
 import { recordLeasesLost } from '../monitor/metrics';
 import { deltaHolds, diffPersisted } from './state-diff';
 import { createRunStore, isFinal, PersistError, type Fence, type JournalEntry, type Lease, type RunRow, type RunStore, type WriteOutcome } from './run-store';
@@ -110,33 +111,6 @@ export const POSTGRES_WRITE_LANES = 2;
 const CHECKPOINT_EVERY = 20;
 const RESUME_BACKOFF_MS = [250, 500, 1000, 2000, 5000, 10_000, 30_000];
 
-/** A deployed event trigger an inbox event may start. */
-interface TriggerRow { id: string; flow_id: string; doc_id: string; version: number; node_id: string; created_at: unknown }
-/** The active event triggers for (user, event type): the user's own flows, and behaviors for everyone (an activation in this user's scope). */
-const TRIGGERS_SQL = `select t.id, t.flow_id, f.doc_id, t.version, t.node_id, t.created_at from flow_triggers t join flows f on f.id = t.flow_id
-   where (t.user_id = ? or t.audience = 'everyone') and t.kind = 'event' and t.event_type = ? and t.active and f.deleted_at is null`;
-
-/**
- * Delivery of an inbox event to the runs waiting for it (`flow.waitForEvent`, matched on a payload
- * field), as CTEs ending in `delivered (run_id, node_id)`: each matching wait is consumed and an
- * `event.deliver` command stored for its run, in the statement that holds them, so a re-processed
- * event delivers nothing twice and a crash in between loses nothing. Only when `when` (SQL) holds.
- * Its parameters, in order: `deliverParams`.
- */
-const DELIVER_CTES = (when: string) => `m as (
-         select w.run_id, w.node_id from run_waits w join runs r on r.id = w.run_id
-          where ${when} and w.user_id = ? and w.event_type = ? and w.consumed_at is null and r.status in ('running', 'waiting')
-            and w.correlation_key = (?::jsonb #>> string_to_array(w.field, '.'))
-          order by w.run_id, w.node_id for update of w skip locked),
-       c as (
-         update run_waits w set consumed_at = ?, event_id = ? from m
-          where w.run_id = m.run_id and w.node_id = m.node_id returning w.run_id, w.node_id),
-       delivered as (
-         insert into run_commands (run_id, payload, created_at)
-         select c.run_id, jsonb_build_object('type', 'event.deliver', 'nodeId', c.node_id, 'eventId', ?::text, 'eventType', ?::text, 'payload', ?::jsonb), ?
-           from c returning run_id, payload->>'nodeId' as node_id)`;
-const deliverParams = (ev: { id: string; user_id: string; type: string }, payload: string, at: string) =>
-  [ev.user_id, ev.type, payload, at, ev.id, ev.id, ev.type, payload, at];
 
 /**
  * The actor host: runs compiled flows as XState actors and makes them durable.
@@ -152,6 +126,7 @@ const deliverParams = (ev: { id: string; user_id: string; type: string }, payloa
 export function createHost(deps: HostDeps) {
   const store = deps.store ?? createRunStore(deps.em, { notify: deps.notify ?? false, lanes: deps.writeLanes ?? 1 });
   const machinesRegistry = deps.machines ?? createMachineRegistry({ em: deps.em });
+  const inbox = createInboxWriter(deps.em, { lanes: deps.writeLanes ?? 1 });
   const live = new Map<string, LiveRun>();
   /** Runs halted by a failed write, to resume after a backoff (their lease is kept meanwhile). */
   const resuming = new Map<string, { fence: Fence | null; attempt: number; timer: NodeJS.Timeout }>();
@@ -704,23 +679,15 @@ export function createHost(deps: HostDeps) {
   /**
    * Stores the event in the durable inbox, then starts every deployed flow whose trigger matches.
    * The insert also reads the matching triggers, delivers the event to the runs waiting for it
-   * (`DELIVER_CTES`) and, when no flow listens for it, marks it processed: one statement for
-   * an event no flow starts on, and the insert of the only run it starts marks it processed.
+   * (`DELIVER_CTES`) and, when no flow listens for it, marks it processed: one statement for an
+   * event no flow starts on, shared by the events emitted at the same time (inbox.ts, group
+   * commit); the insert of the only run it starts marks it processed.
    */
   async function emit(userId: string, event: DomainEvent & { dedupeKey?: string }) {
     const eventId = randomUUID();
-    const at = iso();
     const payload = JSON.stringify(event.payload ?? {});
-    const rows = await sql<{ event_id: string; delivered: number } & (TriggerRow | { [K in keyof TriggerRow]: null })>(deps.em(),
-      `with ins as (
-         insert into inbox (id, user_id, type, payload, dedupe_key, received_at, processed_at)
-         select ?::uuid, ?::uuid, ?::text, ?::jsonb, ?::text, ?::timestamptz, case when exists (${TRIGGERS_SQL}) then null else ?::timestamptz end
-         on conflict (user_id, dedupe_key) do nothing returning id),
-       ${DELIVER_CTES('exists (select 1 from ins)')}
-       select ins.id as event_id, (select count(*) from delivered)::int as delivered, t.* from ins left join (${TRIGGERS_SQL}) t on true order by t.created_at`,
-      [eventId, userId, event.type, payload, event.dedupeKey ?? null, at, userId, event.type, at,
-        ...deliverParams({ id: eventId, user_id: userId, type: event.type }, payload, at), userId, event.type]);
-    if (!rows.length) {
+    const outcome = await inbox.store({ id: eventId, userId, type: event.type, payload, dedupeKey: event.dedupeKey ?? null, at: iso() });
+    if (!outcome.stored) {
       const stored = (await sqlOne<{ id: string; processed: boolean }>(deps.em(),
         'select id, processed_at is not null as processed from inbox where user_id = ? and dedupe_key = ?', [userId, event.dedupeKey]))!;
       // Stored by an emit that never finished (its process died between storing the event and
@@ -729,8 +696,8 @@ export function createHost(deps: HostDeps) {
       if (!stored.processed) await processInbox(stored.id);
       return { eventId: stored.id, duplicate: true, runs: await runsOfEvent(userId, stored.id) };
     }
-    if (rows[0]!.delivered > 0) wakeWaiting(eventId);
-    const triggers = rows.filter((r): r is { event_id: string; delivered: number } & TriggerRow => r.id !== null);
+    if (outcome.delivered > 0) wakeWaiting(eventId);
+    const triggers = outcome.triggers;
     if (deps.crashAfterInbox && triggers.length) process.kill(process.pid, 'SIGKILL');
     const runs = await processInbox(eventId, { id: eventId, user_id: userId, type: event.type, payload: JSON.parse(payload) as Record<string, unknown> }, triggers);
     return { eventId, duplicate: false, runs };
@@ -794,11 +761,13 @@ export function createHost(deps: HostDeps) {
    * processed (with the problems met starting runs, if any).
    */
   async function deliverToWaits(ev: { id: string; user_id: string; type: string; payload: Record<string, unknown> }, error: string | null) {
+    const at = iso();
     return sql<{ run_id: string; node_id: string }>(deps.em(),
       `with processed as (update inbox set processed_at = ?, error = ? where id = ? returning id),
-       ${DELIVER_CTES('true')}
+       events as (select ?::uuid as id, ?::uuid as user_id, ?::text as type, ?::jsonb as payload, ?::timestamptz as at, 0 as _i),
+       ${DELIVER_CTES('events')}
        select run_id, node_id from delivered`,
-      [iso(), error, ev.id, ...deliverParams(ev, JSON.stringify(ev.payload ?? {}), iso())]);
+      [at, error, ev.id, ev.id, ev.user_id, ev.type, ev.payload ?? {}, at]);
   }
 
   /**

@@ -1,0 +1,145 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { sql } from './db';
+
+/** A deployed event trigger an inbox event may start. */
+export interface TriggerRow { id: string; flow_id: string; doc_id: string; version: number; node_id: string; created_at: unknown }
+
+/** Which triggers `t` (joined with their flow `f`) an event of `user` and `type` (SQL expressions) starts: the user's own flows, and behaviors for everyone. */
+const TRIGGER_MATCH = (user: string, type: string) =>
+  `(t.user_id = ${user} or t.audience = 'everyone') and t.kind = 'event' and t.event_type = ${type} and t.active and f.deleted_at is null`;
+
+/** The active event triggers for (user, event type), its two parameters. */
+export const TRIGGERS_SQL = `select t.id, t.flow_id, f.doc_id, t.version, t.node_id, t.created_at from flow_triggers t join flows f on f.id = t.flow_id
+   where ${TRIGGER_MATCH('?', '?')}`;
+
+/**
+ * Delivery of inbox events to the runs waiting for them (`flow.waitForEvent`, matched on a payload
+ * field), as CTEs over the events of the CTE `events` (id, user_id, type, payload, at, _i), ending
+ * in `delivered (run_id, node_id, event_id)`: each matching wait is consumed and an `event.deliver`
+ * command stored for its run in the statement that holds the events, so a re-processed event
+ * delivers nothing twice and a crash in between loses nothing. A wait two of the events match is
+ * consumed by the first of them (`_i`). Waits another statement holds are skipped (SKIP LOCKED): it
+ * is consuming them.
+ */
+export const DELIVER_CTES = (events: string) => `mw as (
+         select w.run_id, w.node_id, w.user_id, w.event_type, w.field, w.correlation_key from run_waits w join runs r on r.id = w.run_id
+          where w.consumed_at is null and r.status in ('running', 'waiting')
+            and exists (select 1 from ${events} e where w.user_id = e.user_id and w.event_type = e.type and w.correlation_key = (e.payload #>> string_to_array(w.field, '.')))
+          order by w.run_id, w.node_id for update of w skip locked),
+       m as (
+         select distinct on (mw.run_id, mw.node_id) mw.run_id, mw.node_id, e.id as event_id, e.type, e.payload, e.at
+           from mw join ${events} e on mw.user_id = e.user_id and mw.event_type = e.type and mw.correlation_key = (e.payload #>> string_to_array(mw.field, '.'))
+          order by mw.run_id, mw.node_id, e._i),
+       c as (
+         update run_waits w set consumed_at = m.at, event_id = m.event_id from m
+          where w.run_id = m.run_id and w.node_id = m.node_id returning w.run_id, w.node_id),
+       delivered as (
+         insert into run_commands (run_id, payload, created_at)
+         select m.run_id, jsonb_build_object('type', 'event.deliver', 'nodeId', m.node_id, 'eventId', m.event_id::text, 'eventType', m.type, 'payload', m.payload), m.at
+           from m join c on c.run_id = m.run_id and c.node_id = m.node_id
+         returning run_id, payload->>'nodeId' as node_id, payload->>'eventId' as event_id)`;
+
+/** An event `events.emit` stores: its id and time are made by the caller. */
+export interface InboxEvent { id: string; userId: string; type: string; payload: string; dedupeKey: string | null; at: string }
+
+/** What storing an event came to: `stored` false when its dedupe key was stored before (nothing else done). */
+export interface InboxOutcome { stored: boolean; delivered: number; triggers: TriggerRow[] }
+
+const EVENT_COLUMNS = '_i int, id uuid, user_id uuid, type text, payload jsonb, dedupe_key text, at timestamptz';
+
+/**
+ * One statement for a group of events: each is stored in the inbox (unless its dedupe key was
+ * stored before), the triggers it starts are read, it is delivered to the runs waiting for it, and
+ * when no flow listens for it, it is stored processed. The events travel as one jsonb parameter,
+ * so the text does not grow with the group; they are inserted in dedupe-key order, so two
+ * statements in flight wait on each other's keys in the same order and never deadlock.
+ */
+async function storeEvents(em: EntityManager, events: InboxEvent[]): Promise<InboxOutcome[]> {
+  const rows = await sql<{ i: number; stored: boolean; delivered: number } & (TriggerRow | { [K in keyof TriggerRow]: null })>(em,
+    `with e as (select * from jsonb_to_recordset(?::jsonb) as x(${EVENT_COLUMNS})),
+     tr as (
+       select e._i, t.id, t.flow_id, f.doc_id, t.version, t.node_id, t.created_at
+         from e join flow_triggers t on t.event_type = e.type join flows f on f.id = t.flow_id where ${TRIGGER_MATCH('e.user_id', 'e.type')}),
+     ins as (
+       insert into inbox (id, user_id, type, payload, dedupe_key, received_at, processed_at)
+       select e.id, e.user_id, e.type, e.payload, e.dedupe_key, e.at, case when exists (select 1 from tr where tr._i = e._i) then null else e.at end
+         from e order by e.user_id, e.dedupe_key, e._i
+       on conflict (user_id, dedupe_key) do nothing returning id),
+     events as (select e.* from e where e.id in (select id from ins)),
+     ${DELIVER_CTES('events')}
+     select e._i as i, e.id in (select id from ins) as stored, (select count(*) from delivered d where d.event_id = e.id::text)::int as delivered,
+            tr.id, tr.flow_id, tr.doc_id, tr.version, tr.node_id, tr.created_at
+       from e left join tr on tr._i = e._i order by e._i, tr.created_at`,
+    // The payloads are JSON text already: spliced in, not parsed and serialized again.
+    [`[${events.map((ev, i) => `${JSON.stringify({ _i: i, id: ev.id, user_id: ev.userId, type: ev.type, dedupe_key: ev.dedupeKey, at: ev.at }).slice(0, -1)},"payload":${ev.payload}}`).join(',')}]`]);
+  const out = events.map((): InboxOutcome => ({ stored: false, delivered: 0, triggers: [] }));
+  for (const r of rows) {
+    const o = out[r.i]!;
+    o.stored = r.stored;
+    o.delivered = r.delivered;
+    // Only a stored event starts anything (a duplicate is finished by its first emit).
+    if (r.stored && r.id !== null) o.triggers.push({ id: r.id, flow_id: r.flow_id, doc_id: r.doc_id, version: r.version, node_id: r.node_id, created_at: r.created_at });
+  }
+  return out;
+}
+
+/**
+ * Group commit of `events.emit`, as the run store does for steps: an event that finds the inbox's
+ * statements in flight waits and goes with every event queued meanwhile in one statement
+ * (`storeEvents`); alone, it goes at once. Up to `lanes` statements are in flight. Two events with
+ * the same dedupe key never share a statement (the second finds the first stored). When a group's
+ * statement fails, each of its events is tried on its own, so one bad event fails no other.
+ */
+export function createInboxWriter(em: () => EntityManager, opts: { lanes?: number; maxGroup?: number } = {}) {
+  const maxGroup = opts.maxGroup ?? 200;
+  const lanes = Math.max(1, Math.floor(opts.lanes ?? 1));
+  type Queued = { ev: InboxEvent; resolve: (o: InboxOutcome) => void; reject: (e: unknown) => void };
+  let queue: Queued[] = [];
+  let flushing = 0;
+
+  const take = () => {
+    const keys = new Set<string>();
+    const group: Queued[] = [];
+    const rest: Queued[] = [];
+    for (const q of queue) {
+      const key = q.ev.dedupeKey === null ? null : `${q.ev.userId}\u0000${q.ev.dedupeKey}`;
+      if (group.length < maxGroup && !(key && keys.has(key))) {
+        group.push(q);
+        if (key) keys.add(key);
+      } else rest.push(q);
+    }
+    queue = rest;
+    return group;
+  };
+
+  async function flush() {
+    flushing++;
+    try {
+      while (queue.length) {
+        const group = take();
+        try {
+          const outcomes = await storeEvents(em(), group.map((q) => q.ev));
+          group.forEach((q, i) => q.resolve(outcomes[i]!));
+        } catch (e) {
+          if (group.length === 1) group[0]!.reject(e);
+          else {
+            // One bad event must not fail the others: each is tried on its own.
+            await Promise.all(group.map((q) => storeEvents(em(), [q.ev]).then(([o]) => q.resolve(o!), q.reject)));
+          }
+        }
+      }
+    } finally {
+      flushing--;
+    }
+  }
+
+  return {
+    /** Stores the event (see `storeEvents`); resolves once its statement committed. */
+    store(ev: InboxEvent): Promise<InboxOutcome> {
+      return new Promise<InboxOutcome>((resolve, reject) => {
+        queue.push({ ev, resolve, reject });
+        if (flushing < lanes) void flush();
+      });
+    },
+  };
+}
