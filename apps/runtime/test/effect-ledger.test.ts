@@ -195,6 +195,24 @@ describe.each(backends())('effect group commit (%s)', (kind) => {
     expect((await sql(em(), 'select 1 from tasks where source_run_id = any(?::uuid[])', [`{${ours.join(',')}}`])).length).toBe(8);
   });
 
+  it('a group carries at most maxChars of rows: big effects are split over several statements, all stored', async () => {
+    const groups = createEffectGroups(em, { lanes: 1, maxChars: 2500 });
+    const runIds = await Promise.all(Array.from({ length: 10 }, () => newRun()));
+    const now = new Date().toISOString();
+    const big = 'x'.repeat(1000);
+    const entry = (key: string): LedgerWrite<null> => ({
+      shape: 'test-memory-big',
+      ctes: (p, where) => `${p}w as (insert into memory_entries (user_id, scope, key, value, updated_at)
+        select r.user_id, 'user', r.key, jsonb_build_object('v', r.big), now() from jsonb_to_recordset(?::jsonb) as r(_key text, user_id uuid, key text, big text) where ${where} returning 1)`,
+      row: { user_id: userId, key, big },
+      result: null,
+    });
+    await Promise.all(runIds.map((runId) => groups.run(now, meta(runId, 'm'), 'memory', entry(`big-${runId}`), fence)));
+    expect((await sql(em(), 'select 1 from memory_entries where key = any(?::text[])', [`{${runIds.map((r) => `big-${r}`).join(',')}}`])).length).toBe(10);
+    // Two rows of ~1,000 characters per statement at most: at least five statements.
+    expect(await transactions(runIds)).toBeGreaterThanOrEqual(5);
+  });
+
   it('one write the database refuses fails alone: the group is retried effect by effect, the others are stored once', async () => {
     const groups = createEffectGroups(em, { lanes: 1 });
     const runIds = await Promise.all(Array.from({ length: 12 }, () => newRun()));

@@ -79,6 +79,14 @@ describe.each(backends())('inbox group commit (%s)', (kind) => {
     expect(await sql(em(), 'select event_id from run_waits where run_id = ?', [runId])).toEqual([{ event_id: replies[0]!.id }]);
   });
 
+  it('a group carries at most maxChars of payload: big events are split over several statements, all stored', async () => {
+    const writer = createInboxWriter(em, { maxChars: 2500 });
+    const events = Array.from({ length: 10 }, (_, i) => event('test.unheard', { i, big: 'x'.repeat(1000) }));
+    const outcomes = await Promise.all(events.map((e) => writer.store(e)));
+    expect(outcomes.every((o) => o.stored)).toBe(true);
+    expect(await transactions(events.map((e) => e.id))).toBeGreaterThanOrEqual(5);
+  });
+
   it('an event the database refuses fails alone: the others of its statement are stored', async () => {
     const writer = createInboxWriter(em);
     const events = Array.from({ length: 12 }, (_, i) => event('test.unheard', { i }));

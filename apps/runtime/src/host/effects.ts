@@ -144,8 +144,16 @@ interface StatementEffect {
   key: string;
   now: string;
   write: LedgerWrite<unknown>;
+  /** `write.row` as JSON, serialized once when the effect is queued. */
+  row: string;
   held: { owner: string; epoch: number } | null;
 }
+
+/**
+ * The most characters of rows one group's statement carries (more goes in the next): a group is
+ * a few jsonb values, and a jsonb value ends at 256 MB (rows can carry big rendered texts).
+ */
+const MAX_GROUP_CHARS = 32 * 1024 * 1024;
 
 /** What the statement says of one effect: the fence held, the claim took the key, and the first result when it did not. */
 interface EffectRow { i: number; held: boolean; claimed: boolean; prior: unknown }
@@ -164,7 +172,7 @@ function effectsStatement(em: EntityManager, items: StatementEffect[]) {
   const shapes = new Map<string, { write: LedgerWrite<unknown>; rows: string[] }>();
   items.forEach((e, i) => {
     const s = shapes.get(e.write.shape) ?? { write: e.write, rows: [] };
-    s.rows.push(JSON.stringify({ ...e.write.row, _key: e.key, _i: i }));
+    s.rows.push(`{"_key":${JSON.stringify(e.key)},"_i":${i}${e.row.length > 2 ? `,${e.row.slice(1)}` : '}'}`);
     shapes.set(e.write.shape, s);
   });
   const effects = items.map((e, i) => JSON.stringify({
@@ -199,7 +207,7 @@ async function settle<T>(em: EntityManager, e: StatementEffect, row: EffectRow, 
 }
 
 const statementEffect = (now: string, meta: EffectMeta, kind: string, write: LedgerWrite<unknown>, fence?: EffectDeps['fence']): StatementEffect =>
-  ({ meta, kind, key: idempotencyKey(meta), now, write, held: fence?.claim(meta.runId) ?? null });
+  ({ meta, kind, key: idempotencyKey(meta), now, write, row: JSON.stringify(write.row), held: fence?.claim(meta.runId) ?? null });
 
 /**
  * The ledger for a write that is one statement: the fence, the claim (with the result, known
@@ -234,22 +242,29 @@ async function onceAlone<T>(em: EntityManager, e: StatementEffect, fence?: Effec
  * `lanes` statements are in flight. When a group's statement fails, each of its effects is tried
  * again on its own, so one effect's failure (a contact deleted since) fails no other.
  */
-export function createEffectGroups(em: () => EntityManager, opts: { lanes?: number; maxGroup?: number } = {}) {
+export function createEffectGroups(em: () => EntityManager, opts: { lanes?: number; maxGroup?: number; maxChars?: number } = {}) {
   const maxGroup = opts.maxGroup ?? 200;
+  const maxChars = opts.maxChars ?? MAX_GROUP_CHARS;
   const lanes = Math.max(1, Math.floor(opts.lanes ?? 1));
   type Queued = { e: StatementEffect; fence: EffectDeps['fence'] | undefined; resolve: (v: unknown) => void; reject: (e: unknown) => void };
   let queue: Queued[] = [];
   let flushing = 0;
 
-  /** The next group: up to `maxGroup` effects, no two with the same ledger key (the second waits for the next). */
+  /**
+   * The next group: up to `maxGroup` effects and `MAX_GROUP_CHARS` of rows (at least one effect),
+   * no two with the same ledger key (the second waits for the next).
+   */
   const take = () => {
     const keys = new Set<string>();
     const group: Queued[] = [];
     const rest: Queued[] = [];
+    let size = 0;
     for (const q of queue) {
-      if (group.length < maxGroup && !keys.has(q.e.key)) {
+      const full = group.length >= maxGroup || (group.length > 0 && size + q.e.row.length > maxChars);
+      if (!full && !keys.has(q.e.key)) {
         group.push(q);
         keys.add(q.e.key);
+        size += q.e.row.length;
       } else rest.push(q);
     }
     queue = rest;

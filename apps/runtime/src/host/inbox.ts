@@ -90,8 +90,11 @@ async function storeEvents(em: EntityManager, events: InboxEvent[]): Promise<Inb
  * the same dedupe key never share a statement (the second finds the first stored). When a group's
  * statement fails, each of its events is tried on its own, so one bad event fails no other.
  */
-export function createInboxWriter(em: () => EntityManager, opts: { lanes?: number; maxGroup?: number } = {}) {
+export function createInboxWriter(em: () => EntityManager, opts: { lanes?: number; maxGroup?: number; maxChars?: number } = {}) {
   const maxGroup = opts.maxGroup ?? 200;
+  // Payloads reach 5 MB each, and the group is one jsonb value (they end at 256 MB): a group
+  // carries at most this many characters of payload, more goes in the next (one event always goes).
+  const maxChars = opts.maxChars ?? 32 * 1024 * 1024;
   const lanes = Math.max(1, Math.floor(opts.lanes ?? 1));
   type Queued = { ev: InboxEvent; resolve: (o: InboxOutcome) => void; reject: (e: unknown) => void };
   let queue: Queued[] = [];
@@ -101,10 +104,13 @@ export function createInboxWriter(em: () => EntityManager, opts: { lanes?: numbe
     const keys = new Set<string>();
     const group: Queued[] = [];
     const rest: Queued[] = [];
+    let size = 0;
     for (const q of queue) {
       const key = q.ev.dedupeKey === null ? null : `${q.ev.userId}\u0000${q.ev.dedupeKey}`;
-      if (group.length < maxGroup && !(key && keys.has(key))) {
+      const full = group.length >= maxGroup || (group.length > 0 && size + q.ev.payload.length > maxChars);
+      if (!full && !(key && keys.has(key))) {
         group.push(q);
+        size += q.ev.payload.length;
         if (key) keys.add(key);
       } else rest.push(q);
     }
