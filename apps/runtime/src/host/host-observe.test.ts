@@ -90,38 +90,4 @@ describe('the host observes each step with the event that made it', () => {
     expect(errors).toContain('could not record a step of a run; resuming it from what was stored');
     expect(resumed).toBe(1);
   });
-
-  it('a restore of 600 runs journals their restart markers in chunks, the first written while the rest still launch, each at the step after its state', async () => {
-    const { store, writes } = memoryStore();
-    const ports = createFakePorts().ports;
-    const machine = compiled();
-    const noDb = () => { throw new Error('no database here'); };
-    // 600 runs waiting on their first approval: the state a first process reached.
-    const first = createHost({ em: noDb, clock: createClock(), ports, store });
-    for (let i = 0; i < 600; i++) first.launch(row(`r${i}`) as never, machine);
-    await first.flush();
-    await first.stop();
-    const rows = writes.map((w) => ({
-      ...row(w.runId), flow_id: 'f', flow_version: 1, status: 'waiting', snapshot: w.snapshot, snapshot_version: w.version, state_seq: w.version, owner: null, lease_epoch: 1,
-    }));
-    expect(rows).toHaveLength(600);
-    const marks: { runs: { runId: string; version: number; kind: string }[]; liveThen: number }[] = [];
-    const host: ReturnType<typeof createHost> = createHost({
-      em: noDb, clock: createClock(), ports, machines: { compiledFor: async () => machine } as never,
-      store: { ...store, active: async () => rows as never, mark: async (m) => { marks.push({ runs: m.map(({ runId, version, kind }) => ({ runId, version, kind })), liveThen: host.liveCount() }); return m.length; } },
-    });
-    expect(await host.restoreAll()).toMatchObject({ restored: 600, failed: 0 });
-    expect(marks.map((m) => m.runs.length)).toEqual([250, 250, 100]);
-    // The first chunk went to the store when 250 of the 600 had launched.
-    expect(marks[0]!.liveThen).toBe(250);
-    const all = marks.flatMap((m) => m.runs);
-    expect(new Set(all.map((m) => m.runId)).size).toBe(600);
-    expect(all.every((m) => m.version === 2 && m.kind === 'restored')).toBe(true);
-    // A restored run's next step comes after its marker.
-    writes.length = 0;
-    host.deliver('r7', { type: 'approval.decide', nodeId: 'a', decision: 'approve' });
-    await host.flush();
-    expect(writes.map((w) => [w.runId, w.version])).toEqual([['r7', 3]]);
-    await host.stop();
-  });
 });

@@ -110,8 +110,6 @@ export const POSTGRES_WRITE_LANES = 2;
 /** A full snapshot every this many steps (besides the first, status changes and the last): restore applies at most this many deltas. */
 const CHECKPOINT_EVERY = 20;
 const RESUME_BACKOFF_MS = [250, 500, 1000, 2000, 5000, 10_000, 30_000];
-/** Restart markers per statement when many runs relaunch: the first chunks are written while the rest launch. */
-const MARKERS_PER_STATEMENT = 250;
 
 
 /**
@@ -546,7 +544,6 @@ export function createHost(deps: HostDeps) {
     let failed = 0;
     let rested = 0;
     const markers: RestartMarker[] = [];
-    const storing: Promise<void>[] = [];
     for (const row of rows) {
       if (live.has(row.id) || resuming.has(row.id) || stopping) continue;
       try {
@@ -557,8 +554,6 @@ export function createHost(deps: HostDeps) {
         }
         launch(row, compiled, fenceOf(row), 0, false, markers);
         launched++;
-        // Stored in chunks while the next runs launch: the database writes them meanwhile.
-        if (markers.length >= MARKERS_PER_STATEMENT) storing.push(storeMarkers(markers.splice(0)));
       } catch (e) {
         failed++;
         const parked = e instanceof SwitchyardError && e.issues.some((i) => i.code === 'machine-format');
@@ -568,8 +563,7 @@ export function createHost(deps: HostDeps) {
           .catch((err: unknown) => deps.log?.error({ err, runId: row.id }, 'could not mark the run'));
       }
     }
-    storing.push(storeMarkers(markers));
-    await Promise.all(storing);
+    await storeMarkers(markers);
     parkedTotal += rested;
     return { launched, failed, rested };
   }
