@@ -4,6 +4,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ContactRef, CrmPort, EffectMeta, MemoryPort, OutboundPort } from '@switchyard/actors';
 import type { RuntimeClock } from './clock';
 import { rowRecord, sql, sqlOne } from './db';
+import { createGroupCommit } from './group-commit';
 import { announceNotificationChange } from '../notifications/events';
 import { notificationStatement, raiseNotification } from '../notifications/raise';
 import { createCrmQueries } from '../crm/crm-queries';
@@ -236,69 +237,24 @@ async function onceAlone<T>(em: EntityManager, e: StatementEffect, fence?: Effec
 }
 
 /**
- * Group commit of one-statement effects (drafts, tasks, notifications, memory), as the run store
- * does for steps: an effect that finds the group's statements in flight waits and goes with the
- * others queued meanwhile, in one statement (`effectsStatement`); alone, it goes at once. Up to
- * `lanes` statements are in flight. When a group's statement fails, each of its effects is tried
- * again on its own, so one effect's failure (a contact deleted since) fails no other.
+ * Group commit of one-statement effects (drafts, tasks, notifications, memory) of concurrent runs
+ * (group-commit.ts): many effects, one statement (`effectsStatement`); alone, or when a group's
+ * statement failed (a contact deleted since), each on its own (`onceAlone`). No two effects with
+ * the same ledger key share a statement; a group carries at most `MAX_GROUP_CHARS` of rows.
  */
 export function createEffectGroups(em: () => EntityManager, opts: { lanes?: number; maxGroup?: number; maxChars?: number } = {}) {
-  const maxGroup = opts.maxGroup ?? 200;
-  const maxChars = opts.maxChars ?? MAX_GROUP_CHARS;
-  const lanes = Math.max(1, Math.floor(opts.lanes ?? 1));
-  type Queued = { e: StatementEffect; fence: EffectDeps['fence'] | undefined; resolve: (v: unknown) => void; reject: (e: unknown) => void };
-  let queue: Queued[] = [];
-  let flushing = 0;
-
-  /**
-   * The next group: up to `maxGroup` effects and `MAX_GROUP_CHARS` of rows (at least one effect),
-   * no two with the same ledger key (the second waits for the next).
-   */
-  const take = () => {
-    const keys = new Set<string>();
-    const group: Queued[] = [];
-    const rest: Queued[] = [];
-    let size = 0;
-    for (const q of queue) {
-      const full = group.length >= maxGroup || (group.length > 0 && size + q.e.row.length > maxChars);
-      if (!full && !keys.has(q.e.key)) {
-        group.push(q);
-        keys.add(q.e.key);
-        size += q.e.row.length;
-      } else rest.push(q);
-    }
-    queue = rest;
-    return group;
-  };
-
-  async function flush() {
-    flushing++;
-    try {
-      while (queue.length) {
-        const group = take();
-        if (group.length === 1) {
-          const [q] = group;
-          await onceAlone(em(), q!.e, q!.fence).then(q!.resolve, q!.reject);
-          continue;
-        }
-        let rows: EffectRow[];
-        try {
-          rows = await effectsStatement(em(), group.map((q) => q.e));
-        } catch {
-          // One effect's failure must not fail the others: each is tried on its own.
-          await Promise.all(group.map((q) => onceAlone(em(), q.e, q.fence).then(q.resolve, q.reject)));
-          continue;
-        }
-        await Promise.all(rows.map((row) => {
-          const q = group[row.i]!;
-          return settle(em(), q.e, row, q.fence).then(q.resolve, q.reject);
-        }));
-      }
-    } finally {
-      flushing--;
-    }
-  }
-
+  type Item = { e: StatementEffect; fence: EffectDeps['fence'] | undefined };
+  const groups = createGroupCommit<Item, unknown>({
+    ...opts,
+    maxChars: opts.maxChars ?? MAX_GROUP_CHARS,
+    size: (q) => q.e.row.length,
+    key: (q) => q.e.key,
+    async many(items) {
+      const rows = await effectsStatement(em(), items.map((q) => q.e));
+      return Promise.allSettled(rows.map((row) => settle(em(), items[row.i]!.e, row, items[row.i]!.fence)));
+    },
+    one: (q) => onceAlone(em(), q.e, q.fence),
+  });
   return {
     run<T>(now: string, meta: EffectMeta, kind: string, write: LedgerWrite<T>, fence?: EffectDeps['fence']): Promise<T> {
       let e: StatementEffect;
@@ -307,10 +263,7 @@ export function createEffectGroups(em: () => EntityManager, opts: { lanes?: numb
       } catch (err) {
         return Promise.reject(err);
       }
-      return new Promise<T>((resolve, reject) => {
-        queue.push({ e, fence, resolve: resolve as (v: unknown) => void, reject });
-        if (flushing < lanes) void flush();
-      });
+      return groups.add({ e, fence }) as Promise<T>;
     },
   };
 }

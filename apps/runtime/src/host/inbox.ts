@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { sql } from './db';
+import { createGroupCommit } from './group-commit';
 
 /** A deployed event trigger an inbox event may start. */
 export interface TriggerRow { id: string; flow_id: string; doc_id: string; version: number; node_id: string; created_at: unknown }
@@ -84,68 +85,21 @@ async function storeEvents(em: EntityManager, events: InboxEvent[]): Promise<Inb
 }
 
 /**
- * Group commit of `events.emit`, as the run store does for steps: an event that finds the inbox's
- * statements in flight waits and goes with every event queued meanwhile in one statement
- * (`storeEvents`); alone, it goes at once. Up to `lanes` statements are in flight. Two events with
- * the same dedupe key never share a statement (the second finds the first stored). When a group's
- * statement fails, each of its events is tried on its own, so one bad event fails no other.
+ * Group commit of `events.emit` (group-commit.ts): events emitted together are stored by one
+ * statement (`storeEvents`). Two events with the same dedupe key never share a statement (the
+ * second finds the first stored). Payloads reach 5 MB each and the group is one jsonb value
+ * (they end at 256 MB): a group carries at most 32 MB of payload.
  */
 export function createInboxWriter(em: () => EntityManager, opts: { lanes?: number; maxGroup?: number; maxChars?: number } = {}) {
-  const maxGroup = opts.maxGroup ?? 200;
-  // Payloads reach 5 MB each, and the group is one jsonb value (they end at 256 MB): a group
-  // carries at most this many characters of payload, more goes in the next (one event always goes).
-  const maxChars = opts.maxChars ?? 32 * 1024 * 1024;
-  const lanes = Math.max(1, Math.floor(opts.lanes ?? 1));
-  type Queued = { ev: InboxEvent; resolve: (o: InboxOutcome) => void; reject: (e: unknown) => void };
-  let queue: Queued[] = [];
-  let flushing = 0;
-
-  const take = () => {
-    const keys = new Set<string>();
-    const group: Queued[] = [];
-    const rest: Queued[] = [];
-    let size = 0;
-    for (const q of queue) {
-      const key = q.ev.dedupeKey === null ? null : `${q.ev.userId}\u0000${q.ev.dedupeKey}`;
-      const full = group.length >= maxGroup || (group.length > 0 && size + q.ev.payload.length > maxChars);
-      if (!full && !(key && keys.has(key))) {
-        group.push(q);
-        size += q.ev.payload.length;
-        if (key) keys.add(key);
-      } else rest.push(q);
-    }
-    queue = rest;
-    return group;
-  };
-
-  async function flush() {
-    flushing++;
-    try {
-      while (queue.length) {
-        const group = take();
-        try {
-          const outcomes = await storeEvents(em(), group.map((q) => q.ev));
-          group.forEach((q, i) => q.resolve(outcomes[i]!));
-        } catch (e) {
-          if (group.length === 1) group[0]!.reject(e);
-          else {
-            // One bad event must not fail the others: each is tried on its own.
-            await Promise.all(group.map((q) => storeEvents(em(), [q.ev]).then(([o]) => q.resolve(o!), q.reject)));
-          }
-        }
-      }
-    } finally {
-      flushing--;
-    }
-  }
-
+  const groups = createGroupCommit<InboxEvent, InboxOutcome>({
+    ...opts,
+    size: (ev) => ev.payload.length,
+    key: (ev) => (ev.dedupeKey === null ? null : `${ev.userId}\u0000${ev.dedupeKey}`),
+    many: async (events) => (await storeEvents(em(), events)).map((value) => ({ status: 'fulfilled', value })),
+    one: async (ev) => (await storeEvents(em(), [ev]))[0]!,
+  });
   return {
     /** Stores the event (see `storeEvents`); resolves once its statement committed. */
-    store(ev: InboxEvent): Promise<InboxOutcome> {
-      return new Promise<InboxOutcome>((resolve, reject) => {
-        queue.push({ ev, resolve, reject });
-        if (flushing < lanes) void flush();
-      });
-    },
+    store: (ev: InboxEvent) => groups.add(ev),
   };
 }
