@@ -121,7 +121,7 @@ describe('monitor', () => {
     expect(await page.getByTestId('run-status').textContent()).toBe('waiting');
     await waitSpan.locator('.mon-gantt__wait--delay').waitFor();
     await waitSpan.click();
-    expect(await page.getByTestId('step-details').textContent()).toMatch(/Waiteddelay until \d/);
+    expect(await page.getByTestId('step-details').textContent()).toMatch(/Waiteddelay until ([A-Z][a-z]{2} \d{1,2}, )?\d/); // a date first when the hour is on another day
     await shot(page, 'run-timeline-waiting');
 
     // The run history, then the timeline of a run with a model call.
