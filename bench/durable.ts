@@ -166,7 +166,7 @@ const count = async (em: () => EntityManager, runIds: string[]) =>
 
 /** 1,000 runs waiting on an approval, restored by a fresh host vs raw JSON.parse + createActor({ snapshot }). */
 export async function rehydration(kind: string, em: () => EntityManager, userId: string, ports: ReturnType<typeof createFakePorts>['ports']): Promise<Figure[]> {
-  const doc = chainDoc(5, 'flow.approval', 'rehydrate');
+  const doc = chainDoc(5, 'flow.approval', `rehydrate-${Date.now()}`);
   const flowId = await seedFlow(em(), userId, doc);
   const compiled: CompiledMachine = compile(doc).machine!;
   const n = 1000;

@@ -182,4 +182,70 @@ describe.each(backends())('run store (%s)', (kind) => {
       expect(read).not.toHaveProperty('deltas');
     }
   });
+
+  it('resumes from the newest checkpoint after the run row and the deltas after it, never a stopped snapshot; claim reads the same in its one statement', async () => {
+    const store = createRunStore(em);
+    const snap = (n: number, status = 'active') => ({ status, value: 'wait', context: { n } });
+    const replace = (n: number) => [{ op: 'replace', path: '/context/n', value: n }];
+    /** A run with its row's snapshot at `rowVersion` and the journal rows given (seq, checkpoint or delta; neither: a marker). */
+    const seed = async (rowSnapshot: unknown, rowVersion: number, journal: { seq: number; snapshot?: unknown; delta?: unknown; base?: number }[]) => {
+      const run = newRun();
+      await store.insert(run);
+      await sql(em(), `update runs set status = 'waiting', snapshot = ?, snapshot_version = ? where id = ?`, [rowSnapshot, rowVersion, run.id]);
+      for (const j of journal) {
+        await sql(em(), `insert into run_journal (run_id, seq, at, kind, snapshot, delta, base) values (?, ?, now(), ?, ?, ?, ?)`,
+          [run.id, j.seq, j.snapshot || j.delta ? 'state' : 'restored', j.snapshot ?? null, j.delta ?? null, j.base ?? null]);
+      }
+      return run.id;
+    };
+    const cases = [
+      // The row's checkpoint at 2; later a delta, a newer checkpoint (4) and its delta, a restart
+      // marker, and a delta taken from a state never stored (base 99): checkpoint 4 + delta 5.
+      { id: await seed(snap(2), 2, [{ seq: 1, snapshot: snap(1) }, { seq: 2, snapshot: snap(2) }, { seq: 3, delta: replace(3), base: 2 },
+        { seq: 4, snapshot: snap(4) }, { seq: 5, delta: replace(5), base: 4 }, { seq: 6 }, { seq: 7, delta: replace(7), base: 99 }]), n: 5, stateSeq: 5, version: 7 },
+      // The row is current; only restart markers after it.
+      { id: await seed(snap(3), 3, [{ seq: 3, snapshot: snap(3) }, { seq: 4 }, { seq: 5 }]), n: 3, stateSeq: 3, version: 5 },
+      // Written by a runtime before v2 on a graceful stop: the row and the journal's newest
+      // checkpoint are `stopped`; the state before them is resumed (checkpoint 1 + delta 2).
+      { id: await seed(snap(2, 'stopped'), 3, [{ seq: 1, snapshot: snap(1) }, { seq: 2, delta: replace(2), base: 1 }, { seq: 3, snapshot: snap(2, 'stopped') }]), n: 2, stateSeq: 2, version: 3 },
+      // A stopped checkpoint in the journal after a current row: the row's state, then the deltas taken from it.
+      { id: await seed(snap(1), 1, [{ seq: 2, delta: replace(2), base: 1 }, { seq: 3, snapshot: snap(2, 'stopped') }, { seq: 4, delta: replace(9), base: 3 }]), n: 2, stateSeq: 2, version: 4 },
+      // Nothing but stopped snapshots: no state to resume from.
+      { id: await seed(snap(1, 'stopped'), 1, [{ seq: 1, snapshot: snap(1, 'stopped') }]), n: null, stateSeq: null, version: 1 },
+    ];
+    const check = (read: { snapshot: unknown; state_seq?: number | string | null; snapshot_version: number | string } | undefined | null, c: (typeof cases)[number]) => {
+      expect(read).toBeTruthy();
+      expect(read).not.toHaveProperty('tail');
+      if (c.n === null) expect(read!.snapshot).toBeNull();
+      else expect(read!.snapshot).toEqual(snap(c.n));
+      expect(read!.state_seq == null ? null : Number(read!.state_seq)).toBe(c.stateSeq);
+      expect(Number(read!.snapshot_version)).toBe(c.version);
+    };
+    const active = await store.active();
+    for (const c of cases) {
+      check(await store.resumable(c.id), c);
+      check(active.find((r) => r.id === c.id), c);
+    }
+    const epochsOf = async () => (await sql<{ id: string; owner: string | null; lease_epoch: string }>(em(),
+      'select id, owner, lease_epoch from runs where id = any(?::uuid[])', [`{${cases.map((c) => c.id).join(',')}}`]))
+      .map((e) => ({ ...e, lease_epoch: Number(e.lease_epoch) })).sort((a, b) => a.id.localeCompare(b.id));
+    const before = await epochsOf();
+    const lease = { instanceId: `store-test-${randomUUID()}`, leaseMs: 30_000 };
+    const claimed = await store.claim(lease, { mine: true, all: true });
+    for (const c of cases) {
+      const row = claimed.find((r) => r.id === c.id);
+      check(row, c);
+      expect(row).toMatchObject({ owner: lease.instanceId, status: 'waiting', trigger: { type: 'manual', payload: {} } });
+      expect(row).not.toHaveProperty('parked');
+    }
+    // Released on a graceful stop by deleting the lease row alone: another process claims the runs at once.
+    await store.heartbeat(lease, []);
+    await store.release(lease);
+    const other = { instanceId: `store-test-${randomUUID()}`, leaseMs: 30_000 };
+    await store.heartbeat(other, []);
+    const adopted = await store.claim(other, { mine: false });
+    for (const c of cases) check(adopted.find((r) => r.id === c.id), c);
+    // Each claim bumped the epoch: the first owner's writes are fenced off.
+    expect(await epochsOf()).toEqual(before.map((e) => ({ ...e, owner: other.instanceId, lease_epoch: e.lease_epoch + 2 })));
+  });
 });

@@ -90,4 +90,38 @@ describe('the host observes each step with the event that made it', () => {
     expect(errors).toContain('could not record a step of a run; resuming it from what was stored');
     expect(resumed).toBe(1);
   });
+
+  it('a relaunched run journals its restart with its next step, in the same batch; one that never moves writes nothing', async () => {
+    const first = memoryStore();
+    const before = createHost({ em: () => { throw new Error('no database here'); }, clock: createClock(), ports: createFakePorts().ports, store: first.store });
+    before.launch(row('r5') as never, compiled());
+    await before.flush();
+    await before.stop();
+    const stored = first.writes[0]!;
+    expect(stored).toMatchObject({ version: 1, status: 'waiting' });
+    const restoredRow = (id: string) => ({ ...row(id), status: 'waiting', snapshot: stored.snapshot, snapshot_version: 1, state_seq: 1 });
+    const { store, writes } = memoryStore();
+    const host = createHost({ em: () => { throw new Error('no database here'); }, clock: createClock(), ports: createFakePorts().ports, store });
+    host.launch(restoredRow('r5') as never, compiled());
+    host.launch(restoredRow('r6') as never, compiled());
+    await host.flush();
+    // Restoring is not a step: nothing written yet, for either run.
+    expect(writes).toEqual([]);
+    host.deliver('r5', { type: 'approval.decide', nodeId: 'a', decision: 'approve', by: 'ann' });
+    await host.flush();
+    expect(writes.map((w) => [w.runId, w.version, w.journal.kind, w.journal.eventType])).toEqual([
+      ['r5', 2, 'restored', null],
+      ['r5', 3, 'state', 'approval.decide'],
+    ]);
+    expect(writes[0]).toMatchObject({ snapshot: null, touchRun: false, finished: false });
+    expect(writes[0]!.delta ?? null).toBeNull();
+    expect(Date.parse(writes[0]!.at)).toBeLessThanOrEqual(Date.parse(writes[1]!.at));
+    // The marker goes once: the next step is written alone.
+    host.deliver('r5', { type: 'approval.decide', nodeId: 'b', decision: 'approve', by: 'ann' });
+    await host.flush();
+    expect(writes.map((w) => w.journal.kind)).toEqual(['restored', 'state', 'state']);
+    // r6 never moved: stopping writes nothing for it (no marker, no stopped snapshot).
+    await host.stop();
+    expect(writes.filter((w) => w.runId === 'r6')).toEqual([]);
+  });
 });

@@ -19,7 +19,6 @@ import { deltaHolds, diffPersisted } from './state-diff';
 import { createRunStore, isFinal, PersistError, type Fence, type JournalEntry, type Lease, type RunRow, type RunStore, type WriteOutcome } from './run-store';
 
 /** A relaunched run's journal mark, stored with those of its batch. */
-type RestartMarker = Parameters<RunStore['mark']>[0][number];
 
 interface LiveRun {
   id: string;
@@ -55,6 +54,12 @@ interface LiveRun {
   sinceCheckpoint: number;
   /** The event the run's machine is processing (or last processed): what made the next snapshot. */
   event: EventObject;
+  /**
+   * The journal row that marks this relaunch (`restored`, `woken`, `replayed`), not written yet: it
+   * goes with the run's next write, in the same statement, so a relaunch costs no statement of its
+   * own (a restart of 1,000 runs wrote 1,000 marker rows before any of them moved).
+   */
+  marker: Parameters<RunStore['write']>[0] | null;
 }
 
 export interface RunUpdate {
@@ -185,6 +190,11 @@ export function createHost(deps: HostDeps) {
 
   /** Queues one write of a run; wires its outcome to the run's tail, barrier and halt logic. */
   function queueWrite(run: LiveRun, w: Parameters<RunStore['write']>[0], after?: () => void) {
+    if (run.marker && run.marker !== w) {
+      const marker = run.marker;
+      run.marker = null;
+      queueWrite(run, marker);
+    }
     const written: Promise<WriteOutcome> = store.write(w);
     const done = written.then((outcome) => {
       if (outcome === 'fenced') throw new SwitchyardError('CONFLICT', 'Another process owns this run now');
@@ -339,8 +349,6 @@ export function createHost(deps: HostDeps) {
     fence: Fence | null = fenceOf(row),
     resumeAttempt = 0,
     woken: boolean | 'replayed' = false,
-    /** Relaunched in a batch: the restart marker goes here, for the caller to store with the batch's (`store.mark`). */
-    markers?: RestartMarker[],
   ) {
     const run: LiveRun = {
       id: row.id, userId: row.user_id, compiled, version: Number(row.snapshot_version), nodeStates: {}, status: row.status ?? 'running',
@@ -348,6 +356,7 @@ export function createHost(deps: HostDeps) {
       lastSnapshot: null, commandId: null, delivered: new Set(), actor: undefined as unknown as AnyActorRef,
       lastActive: performance.now(), writes: 0, event: { type: 'xstate.init' },
       stored: row.snapshot != null && row.state_seq != null ? { state: row.snapshot, seq: Number(row.state_seq) } : null, sinceCheckpoint: 0,
+      marker: null,
     };
     store.reset(row.id);
     const restoring = row.snapshot != null;
@@ -392,14 +401,15 @@ export function createHost(deps: HostDeps) {
       const restored = row.snapshot as { value?: unknown; context?: RunContext } | null;
       run.nodeStates = restored?.context ? nodeStatesOfSnapshot({ value: restored.value, context: restored.context }) : nodeStatesOf(restored?.value);
       const kind = woken === 'replayed' ? 'replayed' : woken ? 'woken' : 'restored';
-      if (markers && resumeAttempt === 0) markers.push({ runId: run.id, version: ++run.version, kind, fence });
-      else {
-        queueWrite(run, {
-          runId: run.id, version: ++run.version, snapshot: null, status: run.status, reason: null, error: null, at: iso(), finished: false, touchRun: false,
-          journal: { kind, eventType: null, nodeId: null, data: resumeAttempt > 0 ? { afterFailedWrite: true, attempt: resumeAttempt } : null },
-          fence,
-        });
-      }
+      const marker = {
+        runId: run.id, version: ++run.version, snapshot: null, status: run.status, reason: null, error: null, at: iso(), finished: false, touchRun: false,
+        journal: { kind, eventType: null, nodeId: null, data: resumeAttempt > 0 ? { afterFailedWrite: true, attempt: resumeAttempt } : null },
+        fence,
+      } satisfies Parameters<RunStore['write']>[0];
+      // A relaunch after a failed write is journaled at once; any other goes with the run's next
+      // step (it carries no state: one that is never written loses nothing but the mark).
+      if (resumeAttempt > 0) queueWrite(run, marker);
+      else run.marker = marker;
     }
     live.set(row.id, run);
     actor.start();
@@ -543,7 +553,6 @@ export function createHost(deps: HostDeps) {
     let launched = 0;
     let failed = 0;
     let rested = 0;
-    const markers: RestartMarker[] = [];
     for (const row of rows) {
       if (live.has(row.id) || resuming.has(row.id) || stopping) continue;
       try {
@@ -552,7 +561,7 @@ export function createHost(deps: HostDeps) {
           rested++;
           continue;
         }
-        launch(row, compiled, fenceOf(row), 0, false, markers);
+        launch(row, compiled, fenceOf(row), 0, false);
         launched++;
       } catch (e) {
         failed++;
@@ -563,15 +572,8 @@ export function createHost(deps: HostDeps) {
           .catch((err: unknown) => deps.log?.error({ err, runId: row.id }, 'could not mark the run'));
       }
     }
-    await storeMarkers(markers);
     parkedTotal += rested;
     return { launched, failed, rested };
-  }
-
-  /** Stores the restart markers of runs relaunched together, in one statement; a lost mark is only logged. */
-  async function storeMarkers(markers: RestartMarker[]) {
-    if (!markers.length) return;
-    await store.mark(markers, iso()).catch((e: unknown) => deps.log?.error({ err: e, runs: markers.length }, 'could not journal the restart markers of relaunched runs'));
   }
 
   /** Rehydrates every active run this process may own. */

@@ -23,6 +23,5 @@ export function memoryRunStore(onWrite?: (w: SnapshotWrite) => void): RunStore {
     release: async () => undefined,
     expireInstances: async () => [],
     markEnded: async () => undefined,
-    mark: async () => 0,
   };
 }
