@@ -111,6 +111,7 @@ export async function durableBenchmarks(kind: 'pglite' | 'postgres'): Promise<Fi
     figures.push(await journalBytes(kind, em, userId, host, 50));
     figures.push(await journalBytes(kind, em, userId, host, 100));
     figures.push(...(await rehydration(kind, em, userId, fake.ports)));
+    figures.push(await wakeParked(kind, em, userId, fake.ports));
   } finally {
     await drop();
   }
@@ -215,4 +216,83 @@ export async function rehydration(kind: string, em: () => EntityManager, userId:
     });
   }
   return figures;
+}
+
+/**
+ * 1,000 parked runs woken at once, as a poll that finds them due does (here: a decision stored for
+ * each through another process, found by one poll): from the poll to the last of them back in an
+ * actor, beside the same raw read + createActor({ snapshot }) baseline. Each round decides the
+ * approval each run waits on, so the next round finds them parked on the next one.
+ */
+export async function wakeParked(kind: string, em: () => EntityManager, userId: string, ports: ReturnType<typeof createFakePorts>['ports']): Promise<Figure> {
+  const doc = chainDoc(7, 'flow.approval', `wake-${Date.now()}`);
+  const flowId = await seedFlow(em(), userId, doc);
+  const compiled: CompiledMachine = compile(doc).machine!;
+  const n = 1000;
+  const seeder = createHost({ em, clock: createClock(), ports });
+  for (let i = 0; i < n; i += 100) {
+    await Promise.all(Array.from({ length: Math.min(100, n - i) }, () => seeder.startRun({ userId, flowId, version: 1, triggerNodeId: 'start', trigger: { type: 'manual', payload: {} } })));
+  }
+  await seeder.flush();
+  await seeder.stop();
+  const machine = createRunMachine(compiled, ports);
+  const baseline = async () => {
+    const t0 = performance.now();
+    const texts = (await sql<{ s: string }>(em(), `select snapshot::text as s from runs where flow_id = ? and status = 'waiting'`, [flowId])).map((x) => x.s);
+    for (const t of texts) createActor(machine, { snapshot: JSON.parse(t) }).start().stop();
+    return texts.length / ((performance.now() - t0) / 1000);
+  };
+  let round = 0;
+  const ours = async () => {
+    const clock = createClock();
+    // Parking on, as deployed: the restart claims the approval waits and leaves them parked.
+    const host = createHost({ em, clock, ports, lease: { instanceId: `bench-wake-${round++}`, leaseMs: 30_000 }, adoptAll: true,
+      park: { afterMs: 60_000, pollMs: 60_000, armed: () => ({ count: 0, nextDue: null }) } });
+    const { restored, parked } = await host.restoreAll();
+    if (restored !== 0 || parked < n) throw new Error(`wake bench: expected ${n} parked runs, got ${restored} live and ${parked} parked`);
+    const waiting = await sql<{ id: string; node: string }>(em(),
+      `select r.id, (select j.node_id from run_journal j where j.run_id = r.id and j.kind = 'state' order by j.seq desc limit 1) as node from runs r where r.flow_id = ?`, [flowId]);
+    const next = (node: string) => `n${node === 'start' || node === null ? 1 : Number(node.slice(1)) + 1}`;
+    // The decisions, stored as another process stores them (run_commands), in one statement.
+    await sql(em(), `insert into run_commands (run_id, payload, created_at)
+      select id, jsonb_build_object('type', 'approval.decide', 'nodeId', node, 'decision', 'approve', 'by', 'bench'), now()
+        from jsonb_to_recordset(?::jsonb) as x(id uuid, node text)`, [waiting.map((w) => ({ id: w.id, node: next(w.node) }))]);
+    const woken = () => host.parkingStats().woken;
+    const t0 = performance.now();
+    clock.set(clock.now()); // a poll, now
+    while (woken() < n) {
+      if (performance.now() - t0 > 60_000) throw new Error(`wake bench: ${woken()} of ${n} woken after a minute`);
+      await new Promise((r) => setImmediate(r));
+    }
+    const rate = n / ((performance.now() - t0) / 1000);
+    // Not measured: the decisions are applied and stored before the next round.
+    for (let until = Date.now() + 60_000; ;) {
+      const [left] = await sql<{ n: string }>(em(), `select count(*) as n from run_commands c join runs r on r.id = c.run_id where r.flow_id = ? and c.applied_at is null`, [flowId]);
+      if (Number(left!.n) === 0) break;
+      if (Date.now() > until) throw new Error('wake bench: decisions not applied after a minute');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await host.flush();
+    await host.stop();
+    return rate;
+  };
+  await ours();
+  await baseline();
+  const a: number[] = [];
+  const b: number[] = [];
+  for (let r = 0; r < 3; r++) {
+    if (r % 2 === 0) {
+      a.push(await ours());
+      b.push(await baseline());
+    } else {
+      b.push(await baseline());
+      a.push(await ours());
+    }
+  }
+  const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+  const r = { ours: median(a), baseline: median(b) };
+  return {
+    group: 'durable', backend: kind, name: `wake ${n} parked runs (one poll finds a decision for each)`, unit: 'runs/s', ours: r.ours, baseline: r.baseline,
+    baselineName: 'raw select of the snapshots + JSON.parse + createActor({snapshot})', ratio: r.ours / r.baseline, target: 0.5,
+  };
 }

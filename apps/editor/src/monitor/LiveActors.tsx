@@ -217,7 +217,7 @@ function ActorRow({ actor: a, drift }: { actor: Actor; drift: number }) {
 
 function OwnerCell({ owner, alive }: { owner: string; alive: boolean }) {
   return (
-    <span className="mon-owner" title={alive ? 'Its lease is current' : 'Its lease expired: another process will adopt the work'} data-testid="owner">
+    <span className="mon-owner" title={alive ? 'Its lease is current' : 'Its lease expired or was released (a graceful stop): another process will adopt the work'} data-testid="owner">
       <span className={`mon-dot ${alive ? 'mon-dot--ok' : 'mon-dot--bad'}`} aria-hidden="true" />
       <code>{owner}</code>
     </span>

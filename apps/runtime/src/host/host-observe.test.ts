@@ -124,4 +124,43 @@ describe('the host observes each step with the event that made it', () => {
     await host.stop();
     expect(writes.filter((w) => w.runId === 'r6')).toEqual([]);
   });
+
+  it('parked runs found due together are read back by one statement, and each is woken once', async () => {
+    const first = memoryStore();
+    const before = createHost({ em: () => { throw new Error('no database here'); }, clock: createClock(), ports: createFakePorts().ports, store: first.store });
+    before.launch(row('seed') as never, compiled());
+    await before.flush();
+    await before.stop();
+    const snapshot = first.writes[0]!.snapshot;
+    const ids = Array.from({ length: 25 }, (_, i) => `p${i}`);
+    const reads: string[][] = [];
+    const { store } = memoryStore();
+    const clock = createClock();
+    const host = createHost({
+      em: () => { throw new Error('no database here'); }, clock, ports: createFakePorts().ports,
+      store: {
+        ...store,
+        // Every parked run is due; one of them is another process's, one is gone.
+        wakeable: async () => [...ids, 'gone'],
+        resumableMany: async (runIds: string[]) => {
+          reads.push([...runIds]);
+          return runIds.filter((id) => id !== 'gone').map((id) => ({
+            ...row(id), flow_id: 'f', flow_version: 1, status: 'waiting', snapshot, snapshot_version: 1, state_seq: 1,
+          })) as never;
+        },
+      },
+      machines: { compiledFor: async () => compiled() } as never,
+      park: { afterMs: 60_000, pollMs: 60_000, armed: () => ({ count: 0, nextDue: null }) },
+    });
+    clock.set(clock.now());
+    await new Promise((r) => setTimeout(r, 50));
+    expect(reads).toEqual([[...ids, 'gone']]);
+    expect(host.parkingStats()).toMatchObject({ live: 25, woken: 25 });
+    // Due again while live: the live runs are not read again (only the one that was not found).
+    clock.set(clock.now());
+    await new Promise((r) => setTimeout(r, 50));
+    expect(reads).toEqual([[...ids, 'gone'], ['gone']]);
+    expect(host.parkingStats()).toMatchObject({ live: 25, woken: 25 });
+    await host.stop();
+  });
 });

@@ -15,6 +15,7 @@ export function memoryRunStore(onWrite?: (w: SnapshotWrite) => void): RunStore {
     discard: () => undefined,
     get: async () => null,
     resumable: async () => null,
+    resumableMany: async () => [],
     active: async () => [],
     claim: async () => [],
     wakeable: async () => [],
