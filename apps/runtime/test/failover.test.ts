@@ -101,4 +101,45 @@ describe.runIf(Boolean(process.env.DATABASE_URL))('run leases: another process a
       await dropSecond();
     }
   });
+
+  it('a graceful stop hands its runs over at once: the other process adopts them long before the lease would run out', async () => {
+    const storage = await freshStorage('postgres');
+    // A 30 s lease: adoption on expiry would take 30 s; B looks for free runs every 10 s.
+    const env = { ...storage.env, SWITCHYARD_TEST_NOW: String(BUSINESS_HOURS), SWITCHYARD_LEASE_MS: '30000' };
+    const a = await spawnRuntime({ ...env, SWITCHYARD_INSTANCE_ID: 'node-a' });
+    const b = await spawnRuntime({ ...env, SWITCHYARD_INSTANCE_ID: 'node-b' });
+    try {
+      const apiA = client(a.url);
+      const apiB = client(b.url);
+      await apiA.flows.save.mutate({ document: waitFlow as never });
+      await apiA.flows.deploy.mutate({ docId: 'failover' });
+      await apiA.flows.save.mutate({ document: approvalFlow as never });
+      await apiA.flows.deploy.mutate({ docId: 'remote-approval' });
+      const delayed = (await apiA.runs.start.mutate({ docId: 'failover' })).runId;
+      const approval = (await apiA.runs.start.mutate({ docId: 'remote-approval' })).runId;
+      for (const id of [delayed, approval]) await waitForRun(apiA, id, (r) => r.status === 'waiting');
+      const owners = async () => (await apiB.monitor.actors.query({ kind: 'run' } as never)) as unknown as { items: { id: string; owner: string | null; ownerAlive: boolean }[] };
+      expect((await owners()).items.filter((i) => [delayed, approval].includes(i.id)).map((i) => [i.owner, i.ownerAlive])).toEqual([['node-a', true], ['node-a', true]]);
+
+      const stopped = Date.now();
+      expect(await a.kill('SIGTERM')).toBe(0);
+      // A's lease row is gone, not its runs' owner column: B claims them at its next look, well within the lease.
+      for (let until = Date.now() + 20_000; ;) {
+        const mine = (await owners()).items.filter((i) => [delayed, approval].includes(i.id) && i.owner === 'node-b' && i.ownerAlive);
+        if (mine.length === 2) break;
+        expect(Date.now(), 'B did not adopt the runs of the stopped process').toBeLessThan(until);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(Date.now() - stopped).toBeLessThan(25_000);
+      await setClock(b.url, BUSINESS_HOURS + 2 * HOUR);
+      await apiB.runs.approve.mutate({ runId: approval });
+      for (const id of [delayed, approval]) expect((await waitForRun(apiB, id, (r) => r.status === 'completed', 20_000)).nodes.task?.state).toBe('succeeded');
+      const tasks = (await apiB.crm.tasks.list.query({} as never)) as unknown as { items: { sourceRunId: string }[] };
+      expect(tasks.items.filter((t) => t.sourceRunId === delayed || t.sourceRunId === approval)).toHaveLength(2);
+    } finally {
+      await a.kill('SIGTERM');
+      await b.kill('SIGTERM');
+      await storage.drop();
+    }
+  }, 90_000);
 });
