@@ -149,13 +149,20 @@ export function RunTimeline({ client, runId, onUnauthorized }: { client: ApiClie
         <div className="mon-card">
           <h3>Runtime events</h3>
           <ul className="mon-markers">
-            {data.markers.map((m) => <li key={m.seq}><code>{formatClock(m.at)}</code> {m.kind === 'restored' ? 'resumed from its stored state (restart or adoption)' : m.kind === 'replayed' ? 'started as a replay, from the recorded state' : m.kind}{m.nodeId ? ` at ${m.nodeId}` : ''}</li>)}
+            {data.markers.map((m) => <li key={m.seq}><code>{formatClock(m.at)}</code> {MARKER_TEXT[m.kind] ?? m.kind}{m.nodeId ? ` at ${m.nodeId}` : ''}</li>)}
           </ul>
         </div>
       ) : null}
     </section>
   );
 }
+
+/** What each runtime event of a run's journal means (noted with the run's next step). */
+const MARKER_TEXT: Record<string, string> = {
+  restored: 'resumed from its stored state (a restart, an adoption, or a write that failed)',
+  woken: 'woken from its stored state (it was parked; a decision, a timer or an event arrived)',
+  replayed: 'started as a replay, from the recorded state',
+};
 
 /** The step to show first: a failed one, else a waiting one, else the last. */
 function pickDefault(t: Timeline): number | null {
