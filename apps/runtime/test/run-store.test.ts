@@ -248,4 +248,31 @@ describe.each(backends())('run store (%s)', (kind) => {
     // Each claim bumped the epoch: the first owner's writes are fenced off.
     expect(await epochsOf()).toEqual(before.map((e) => ({ ...e, owner: other.instanceId, lease_epoch: e.lease_epoch + 2 })));
   });
+
+  it('a step the run rests at (a delta with the row\'s snapshot) rewrites the run row but stays a delta in the journal; resuming reads the row alone', async () => {
+    const store = createRunStore(em);
+    const run = newRun();
+    await store.insert(run);
+    const state = (n: number) => ({ status: 'active', value: 'wait', context: { n } });
+    const base: SnapshotWrite = {
+      runId: run.id, version: 1, snapshot: state(1), status: 'waiting', reason: null, error: null, at: new Date().toISOString(), finished: false, touchRun: true,
+      journal: { kind: 'state', eventType: 'xstate.init', nodeId: null, data: null }, fence: null,
+    };
+    expect(await store.write(base)).toBe('stored');
+    // Step 2: a delta the run rests at. Step 3: a delta it does not rest at (no row snapshot).
+    expect(await store.write({ ...base, version: 2, snapshot: null, delta: [{ op: 'replace', path: '/context/n', value: 2 }], base: 1, rowSnapshot: state(2), touchRun: false })).toBe('stored');
+    const row = async () => (await sql<{ snapshot: unknown; v: number }>(em(), 'select snapshot, snapshot_version::int as v from runs where id = ?', [run.id]))[0]!;
+    expect(await row()).toEqual({ snapshot: state(2), v: 2 });
+    expect(await sql(em(), 'select seq, snapshot, delta is not null as delta from run_journal where run_id = ? order by seq', [run.id]))
+      .toEqual([{ seq: 1, snapshot: state(1), delta: false }, { seq: 2, snapshot: null, delta: true }]);
+    expect(await store.write({ ...base, version: 3, snapshot: null, delta: [{ op: 'replace', path: '/context/n', value: 3 }], base: 2, touchRun: false })).toBe('stored');
+    expect(await row()).toEqual({ snapshot: state(2), v: 2 });
+    for (const read of [await store.resumable(run.id), (await store.resumableMany([run.id]))[0], await store.get(userId, run.id)]) {
+      expect(read).toMatchObject({ snapshot: state(3) });
+      expect(Number(read!.state_seq)).toBe(3);
+    }
+    // A checkpoint the run rests at (every 20th step) rewrites the row too, its snapshot sent once.
+    expect(await store.write({ ...base, version: 4, snapshot: state(4), rowSnapshot: state(4), touchRun: false })).toBe('stored');
+    expect(await row()).toEqual({ snapshot: state(4), v: 4 });
+  });
 });

@@ -46,6 +46,11 @@ describe('the host observes each step with the event that made it', () => {
       [3, 'approval.decide', 'completed'],
     ]);
     expect(writes[1]!.journal.data).toMatchObject({ decision: 'approve', by: 'ann' });
+    // Still waiting after the first decision: journaled as a delta, and the run row takes the state
+    // it rests at (a wake or restart reads the row alone). Moving on (completed) rewrites the row anyway.
+    expect(writes[1]).toMatchObject({ snapshot: null, touchRun: false, rowSnapshot: { value: writes[1]!.value } });
+    expect(writes[1]!.delta).toBeTruthy();
+    expect(writes[2]!.rowSnapshot).toBeUndefined();
     expect(writes[2]!.journal.data).toMatchObject({ decision: 'reject', comment: 'no' });
     // An event the run does not handle changes nothing and writes nothing.
     host.launch(row('r2') as never, compiled());

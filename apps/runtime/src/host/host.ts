@@ -289,6 +289,9 @@ export function createHost(deps: HostDeps) {
       });
     queueWrite(run, {
       runId: run.id, version, snapshot: checkpoint ? persisted : null, delta, base, value: snap.value, waits, status, reason, error, at: iso(), finished, touchRun, journal,
+      // A run that rests here (waiting on a person, a timer or an event) leaves its state in its
+      // row, so the wake or restart that resumes it reads one row, not a checkpoint and deltas.
+      ...(status === 'waiting' && !touchRun ? { rowSnapshot: persisted } : {}),
       fence: run.fence, commandId: run.commandId,
     }, () => updates.emit('update', { runId: run.id, userId: run.userId, status, version, nodes, changed } satisfies RunUpdate));
     if (finished && !run.finished) {

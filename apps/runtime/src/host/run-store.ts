@@ -56,6 +56,11 @@ export interface SnapshotWrite {
   version: number;
   /** The full snapshot (a checkpoint), or null with `delta` (or for a row that changes no state). */
   snapshot: unknown;
+  /**
+   * A step journaled as a delta whose state the run row takes too: the run rests there (waiting),
+   * so the state it resumes from (a wake, a restart) is the row's, with no deltas to read and apply.
+   */
+  rowSnapshot?: unknown;
   /** JSON Patch from the state of journal row `base` to this step's. */
   delta?: Operation[] | null;
   base?: number | null;
@@ -85,7 +90,7 @@ export type WriteOutcome = 'stored' | 'fenced';
  * with 4,000 parameters and a 200-row VALUES list cost more to parse and bind than to execute.
  */
 const BATCH_COLUMNS = 'run_id uuid, snapshot jsonb, version int, status text, reason text, error jsonb, at timestamptz, finished boolean, touch boolean, ' +
-  'kind text, event_type text, node_id text, data jsonb, owner text, epoch bigint, command_id bigint, delta jsonb, base int, value jsonb, waits jsonb';
+  'kind text, event_type text, node_id text, data jsonb, owner text, epoch bigint, command_id bigint, delta jsonb, base int, value jsonb, waits jsonb, row_snapshot jsonb';
 
 /** The most characters of rows one batch statement carries (split beyond; one write is never split). */
 const MAX_BATCH_CHARS = 32 * 1024 * 1024;
@@ -115,9 +120,9 @@ function writeBatch(em: EntityManager, rows: string[], notify: boolean) {
      -- the batch (two thirds of a 200-write statement's time).
      stored as (select ok.* from ok where not exists (select 1 from run_journal j where j.run_id = ok.run_id and j.seq = ok.version)),
      latest as (
-       select distinct on (run_id) * from stored where touch and snapshot is not null order by run_id, version desc),
+       select distinct on (run_id) * from stored where (touch and snapshot is not null) or row_snapshot is not null order by run_id, version desc),
      upd as (
-       update runs r set snapshot = l.snapshot, snapshot_version = l.version, status = l.status, reason = l.reason, error = l.error,
+       update runs r set snapshot = coalesce(l.snapshot, l.row_snapshot), snapshot_version = l.version, status = l.status, reason = l.reason, error = l.error,
               updated_at = l.at, finished_at = case when l.finished then l.at else r.finished_at end
          from latest l where r.id = l.run_id and r.snapshot_version < l.version returning r.id),
      waits as (
@@ -140,9 +145,11 @@ function writeBatch(em: EntityManager, rows: string[], notify: boolean) {
 /** A write as its row of the batch parameter (`BATCH_COLUMNS`), serialized once, when it is queued. */
 const batchRow = (w: SnapshotWrite) => JSON.stringify({
   run_id: w.runId, snapshot: w.snapshot ?? null, version: w.version, status: w.status, reason: w.reason, error: w.error ?? null, at: w.at,
-  finished: w.finished, touch: w.touchRun, kind: w.journal.kind, event_type: w.journal.eventType, node_id: w.journal.nodeId,
+  finished: w.finished, touch: w.touchRun || (w.snapshot != null && w.rowSnapshot != null), kind: w.journal.kind, event_type: w.journal.eventType, node_id: w.journal.nodeId,
   data: w.journal.data ?? null, owner: w.fence?.owner ?? null, epoch: w.fence?.epoch ?? null, command_id: w.commandId ?? null,
   delta: w.delta ?? null, base: w.base ?? null, value: w.value ?? null, waits: w.waits?.length ? w.waits : null,
+  // A checkpoint the run rests at rewrites the row as a status change does (the snapshot is sent once).
+  row_snapshot: w.snapshot == null && w.rowSnapshot != null ? w.rowSnapshot : null,
 });
 
 /**
