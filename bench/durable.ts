@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { createActor } from 'xstate';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { compile, createFakePorts, createRunMachine, type CompiledMachine } from '@switchyard/actors';
+import { compile, createFakePorts, createRunMachine } from '@switchyard/actors';
 import { openDatabase, MEMORY_DATA_DIR, type Database } from '../apps/runtime/src/db/database';
 import { createClock } from '../apps/runtime/src/host/clock';
 import { sql } from '../apps/runtime/src/host/db';
@@ -165,11 +165,13 @@ const finished = (host: ReturnType<typeof createHost>, runId: string) => (tracke
 const count = async (em: () => EntityManager, runIds: string[]) =>
   Number((await sql<{ n: string }>(em(), 'select count(*) as n from run_journal where run_id = any(?::uuid[])', [`{${runIds.join(',')}}`]))[0]!.n);
 
-/** 1,000 runs waiting on an approval, restored by a fresh host vs raw JSON.parse + createActor({ snapshot }). */
-export async function rehydration(kind: string, em: () => EntityManager, userId: string, ports: ReturnType<typeof createFakePorts>['ports']): Promise<Figure[]> {
-  const doc = chainDoc(5, 'flow.approval', `rehydrate-${Date.now()}`);
+/**
+ * 1,000 runs of an n-node approval chain, each waiting on its first approval; and the issue's
+ * baseline over them: the raw read of their stored snapshots, then createActor({ snapshot }).
+ */
+async function seedApprovalWaits(em: () => EntityManager, userId: string, ports: ReturnType<typeof createFakePorts>['ports'], nodes: number, id: string) {
+  const doc = chainDoc(nodes, 'flow.approval', `${id}-${Date.now()}`);
   const flowId = await seedFlow(em(), userId, doc);
-  const compiled: CompiledMachine = compile(doc).machine!;
   const n = 1000;
   const seeder = createHost({ em, clock: createClock(), ports });
   for (let i = 0; i < n; i += 100) {
@@ -177,13 +179,20 @@ export async function rehydration(kind: string, em: () => EntityManager, userId:
   }
   await seeder.flush();
   await seeder.stop();
-  const machine = createRunMachine(compiled, ports);
-  // The issue's baseline: the raw read of the stored snapshots, then createActor({ snapshot }).
+  const machine = createRunMachine(compile(doc).machine!, ports);
   const baseline = async () => {
     const texts = (await sql<{ s: string }>(em(), `select snapshot::text as s from runs where flow_id = ? and status = 'waiting'`, [flowId])).map((x) => x.s);
     for (const t of texts) createActor(machine, { snapshot: JSON.parse(t) }).start().stop();
     return texts.length;
   };
+  return { flowId, n, baseline };
+}
+
+const BASELINE_NAME = 'raw select of the snapshots + JSON.parse + createActor({snapshot})';
+
+/** 1,000 runs waiting on an approval, restored by a fresh host vs raw JSON.parse + createActor({ snapshot }). */
+export async function rehydration(kind: string, em: () => EntityManager, userId: string, ports: ReturnType<typeof createFakePorts>['ports']): Promise<Figure[]> {
+  const { n, baseline } = await seedApprovalWaits(em, userId, ports, 5, 'rehydrate');
   const figures: Figure[] = [];
   // Without leases (one process, reads the active runs), then with a lease as the runtime is
   // deployed: each restore claims the runs (a new epoch each) and its stop releases them. Both wake
@@ -212,7 +221,7 @@ export async function rehydration(kind: string, em: () => EntityManager, userId:
     });
     figures.push({
       group: 'durable', backend: kind, name: v.name, unit: 'runs/s', ours: r.ours, baseline: r.baseline,
-      baselineName: 'raw select of the snapshots + JSON.parse + createActor({snapshot})', ratio: r.ours / r.baseline, ...(v.target ? { target: v.target } : {}),
+      baselineName: BASELINE_NAME, ratio: r.ours / r.baseline, ...(v.target ? { target: v.target } : {}),
     });
   }
   return figures;
@@ -225,23 +234,7 @@ export async function rehydration(kind: string, em: () => EntityManager, userId:
  * approval each run waits on, so the next round finds them parked on the next one.
  */
 export async function wakeParked(kind: string, em: () => EntityManager, userId: string, ports: ReturnType<typeof createFakePorts>['ports']): Promise<Figure> {
-  const doc = chainDoc(7, 'flow.approval', `wake-${Date.now()}`);
-  const flowId = await seedFlow(em(), userId, doc);
-  const compiled: CompiledMachine = compile(doc).machine!;
-  const n = 1000;
-  const seeder = createHost({ em, clock: createClock(), ports });
-  for (let i = 0; i < n; i += 100) {
-    await Promise.all(Array.from({ length: Math.min(100, n - i) }, () => seeder.startRun({ userId, flowId, version: 1, triggerNodeId: 'start', trigger: { type: 'manual', payload: {} } })));
-  }
-  await seeder.flush();
-  await seeder.stop();
-  const machine = createRunMachine(compiled, ports);
-  const baseline = async () => {
-    const t0 = performance.now();
-    const texts = (await sql<{ s: string }>(em(), `select snapshot::text as s from runs where flow_id = ? and status = 'waiting'`, [flowId])).map((x) => x.s);
-    for (const t of texts) createActor(machine, { snapshot: JSON.parse(t) }).start().stop();
-    return texts.length / ((performance.now() - t0) / 1000);
-  };
+  const { flowId, n, baseline } = await seedApprovalWaits(em, userId, ports, 7, 'wake');
   let round = 0;
   const ours = async () => {
     const clock = createClock();
@@ -264,7 +257,7 @@ export async function wakeParked(kind: string, em: () => EntityManager, userId: 
       if (performance.now() - t0 > 60_000) throw new Error(`wake bench: ${woken()} of ${n} woken after a minute`);
       await new Promise((r) => setImmediate(r));
     }
-    const rate = n / ((performance.now() - t0) / 1000);
+    const seconds = (performance.now() - t0) / 1000;
     // Not measured: the decisions are applied and stored before the next round.
     for (let until = Date.now() + 60_000; ;) {
       const [left] = await sql<{ n: string }>(em(), `select count(*) as n from run_commands c join runs r on r.id = c.run_id where r.flow_id = ? and c.applied_at is null`, [flowId]);
@@ -274,25 +267,11 @@ export async function wakeParked(kind: string, em: () => EntityManager, userId: 
     }
     await host.flush();
     await host.stop();
-    return rate;
+    return { ops: n, seconds };
   };
-  await ours();
-  await baseline();
-  const a: number[] = [];
-  const b: number[] = [];
-  for (let r = 0; r < 3; r++) {
-    if (r % 2 === 0) {
-      a.push(await ours());
-      b.push(await baseline());
-    } else {
-      b.push(await baseline());
-      a.push(await ours());
-    }
-  }
-  const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
-  const r = { ours: median(a), baseline: median(b) };
+  const r = await compare({ rounds: 3, ours, baseline });
   return {
     group: 'durable', backend: kind, name: `wake ${n} parked runs (one poll finds a decision for each)`, unit: 'runs/s', ours: r.ours, baseline: r.baseline,
-    baselineName: 'raw select of the snapshots + JSON.parse + createActor({snapshot})', ratio: r.ours / r.baseline, target: 0.5,
+    baselineName: BASELINE_NAME, ratio: r.ours / r.baseline, target: 0.5,
   };
 }

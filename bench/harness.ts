@@ -16,21 +16,25 @@ const median = (xs: number[]) => {
   return s[Math.floor(s.length / 2)]!;
 };
 
+/** Operations done, or operations and the seconds they took when only part of the call is measured (its setup is not). */
+type Measured = number | { ops: number; seconds: number };
+
 /**
  * Runs ours and the baseline in alternating rounds (ABBA order) so drift on a busy machine hits
- * both, and reports the median of each. `fn` returns the number of operations it did.
+ * both, and reports the median of each. `fn` returns the number of operations it did (timed
+ * whole), or the operations and the seconds it measured itself.
  */
 export async function compare(opts: {
   rounds?: number;
-  ours: () => Promise<number> | number;
-  baseline: () => Promise<number> | number;
+  ours: () => Promise<Measured> | Measured;
+  baseline: () => Promise<Measured> | Measured;
   warmup?: boolean;
 }): Promise<{ ours: number; baseline: number }> {
   const rounds = opts.rounds ?? 5;
-  const rate = async (fn: () => Promise<number> | number) => {
+  const rate = async (fn: () => Promise<Measured> | Measured) => {
     const t0 = performance.now();
-    const ops = await fn();
-    return ops / ((performance.now() - t0) / 1000);
+    const r = await fn();
+    return typeof r === 'number' ? r / ((performance.now() - t0) / 1000) : r.ops / r.seconds;
   };
   if (opts.warmup !== false) {
     await opts.ours();

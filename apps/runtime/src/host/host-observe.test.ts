@@ -32,6 +32,17 @@ const compiled = (): CompiledMachine => {
 
 const row = (id: string) => ({ id, user_id: 'u', trigger_node_id: 'start', trigger: { type: 'manual' as const, payload: { n: 1 } }, snapshot: null, snapshot_version: 0 });
 
+/** The state a new run of the flow rests at (waiting on its first approval), as its first write stored it. */
+async function firstSnapshot() {
+  const { store, writes } = memoryStore();
+  const host = createHost({ em: () => { throw new Error('no database here'); }, clock: createClock(), ports: createFakePorts().ports, store });
+  host.launch(row('seed') as never, compiled());
+  await host.flush();
+  await host.stop();
+  expect(writes[0]).toMatchObject({ version: 1, status: 'waiting' });
+  return writes[0]!.snapshot;
+}
+
 describe('the host observes each step with the event that made it', () => {
   it('journals every step under its event, in order, with the decision it carried', async () => {
     const { store, writes } = memoryStore();
@@ -97,14 +108,8 @@ describe('the host observes each step with the event that made it', () => {
   });
 
   it('a relaunched run journals its restart with its next step, in the same batch; one that never moves writes nothing', async () => {
-    const first = memoryStore();
-    const before = createHost({ em: () => { throw new Error('no database here'); }, clock: createClock(), ports: createFakePorts().ports, store: first.store });
-    before.launch(row('r5') as never, compiled());
-    await before.flush();
-    await before.stop();
-    const stored = first.writes[0]!;
-    expect(stored).toMatchObject({ version: 1, status: 'waiting' });
-    const restoredRow = (id: string) => ({ ...row(id), status: 'waiting', snapshot: stored.snapshot, snapshot_version: 1, state_seq: 1 });
+    const snapshot = await firstSnapshot();
+    const restoredRow = (id: string) => ({ ...row(id), status: 'waiting', snapshot, snapshot_version: 1, state_seq: 1 });
     const { store, writes } = memoryStore();
     const host = createHost({ em: () => { throw new Error('no database here'); }, clock: createClock(), ports: createFakePorts().ports, store });
     host.launch(restoredRow('r5') as never, compiled());
@@ -131,12 +136,7 @@ describe('the host observes each step with the event that made it', () => {
   });
 
   it('parked runs found due together are read back by one statement, and each is woken once', async () => {
-    const first = memoryStore();
-    const before = createHost({ em: () => { throw new Error('no database here'); }, clock: createClock(), ports: createFakePorts().ports, store: first.store });
-    before.launch(row('seed') as never, compiled());
-    await before.flush();
-    await before.stop();
-    const snapshot = first.writes[0]!.snapshot;
+    const snapshot = await firstSnapshot();
     const ids = Array.from({ length: 25 }, (_, i) => `p${i}`);
     const reads: string[][] = [];
     const { store } = memoryStore();

@@ -18,8 +18,6 @@ import { recordLeasesLost } from '../monitor/metrics';
 import { deltaHolds, diffPersisted } from './state-diff';
 import { createRunStore, isFinal, PersistError, type Fence, type JournalEntry, type Lease, type RunRow, type RunStore, type WriteOutcome } from './run-store';
 
-/** A relaunched run's journal mark, stored with those of its batch. */
-
 interface LiveRun {
   id: string;
   userId: string;
@@ -911,14 +909,11 @@ export function createHost(deps: HostDeps) {
   function readToWake(runId: string): Promise<RunRow | null> {
     if (!wakeRead) {
       const ids: string[] = [];
-      const batch = {
-        ids,
-        rows: Promise.resolve().then(async () => {
-          wakeRead = null;
-          return new Map((await store.resumableMany(ids)).map((r) => [r.id, r]));
-        }),
-      };
-      wakeRead = batch;
+      const rows = Promise.resolve().then(async () => {
+        wakeRead = null;
+        return new Map((await store.resumableMany(ids)).map((r) => [r.id, r]));
+      });
+      wakeRead = { ids, rows };
     }
     wakeRead.ids.push(runId);
     return wakeRead.rows.then((rows) => rows.get(runId) ?? null);

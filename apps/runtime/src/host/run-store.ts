@@ -177,9 +177,9 @@ export const SNAPSHOT_COLUMNS = `case when lj.j_seq > r.snapshot_version then lj
     greatest(r.snapshot_version, coalesce(lj.j_seq, 0)) as state_seq, dl.deltas`;
 
 /**
- * The state to *resume* from: the run row's snapshot (written at its last status change) and the
- * journal rows after it, as one jsonb array `tail` (`withTail` picks the newest checkpoint there and
- * applies the deltas after it). One range scan of the journal's key per run, where three lookups
+ * The state to *resume* from: the run row's snapshot (written at its last status change, or where
+ * the run last came to rest) and the journal rows after it, as one json array `tail` (`withTail`
+ * picks the newest checkpoint there and applies the deltas after it). One range scan of the journal's key per run, where three lookups
  * (newest checkpoint, deltas after it, highest seq) cost twice the time on a restart of 1,000 runs.
  * A snapshot whose actor status is `stopped` was written by runtimes before v2 on a graceful
  * shutdown; it has no children and would never move again, so the state before it is the one to
@@ -438,6 +438,12 @@ export function createRunStore(em: () => EntityManager, opts: { maxBatch?: numbe
     lane.flushing = false;
   }
 
+  /** Runs with the snapshot each resumes from, read by one statement (parked runs woken together). */
+  async function resumableMany(runIds: string[]) {
+    if (!runIds.length) return [];
+    return withTail(await sql<RunRow>(em(), `select ${RUN_FIELDS}, ${RESUMABLE_COLUMNS} from runs r ${RESUMABLE_SNAPSHOT} where r.id = any(?::uuid[])`, [`{${runIds.join(',')}}`]));
+  }
+
   return {
     /**
      * Inserts a run owned by `owner` (epoch 1); false when the id exists already (an event processed
@@ -582,15 +588,10 @@ export function createRunStore(em: () => EntityManager, opts: { maxBatch?: numbe
 
     /** A run with the snapshot to resume from (restore after a failed write). */
     async resumable(runId: string) {
-      const row = await sqlOne<RunRow>(em(), `select ${RUN_FIELDS}, ${RESUMABLE_COLUMNS} from runs r ${RESUMABLE_SNAPSHOT} where r.id = ?`, [runId]);
-      return row ? withTail([row])[0]! : null;
+      return (await resumableMany([runId]))[0] ?? null;
     },
 
-    /** Runs with the snapshot each resumes from, read by one statement (parked runs woken together). */
-    async resumableMany(runIds: string[]) {
-      if (!runIds.length) return [];
-      return withTail(await sql<RunRow>(em(), `select ${RUN_FIELDS}, ${RESUMABLE_COLUMNS} from runs r ${RESUMABLE_SNAPSHOT} where r.id = any(?::uuid[])`, [`{${runIds.join(',')}}`]));
-    },
+    resumableMany,
 
     async active() {
       return withTail(await sql<RunRow>(em(), `select ${RUN_FIELDS}, ${RESUMABLE_COLUMNS} from runs r ${RESUMABLE_SNAPSHOT} where r.status in ('running', 'waiting') order by r.started_at`));
