@@ -4,7 +4,7 @@ import { CHAIN_MACHINE_FORMAT, MACHINE_FORMAT, NODE_REGION_STATES, type Compiled
 import { renderParams, type Scope } from './expression';
 import { nodeImplementations } from './nodes/registry';
 import { pass, timerKeyOf, type Invocation, type NodeOutcome } from './nodes/types';
-import type { RunPorts } from './ports';
+import type { Ride, RunPorts } from './ports';
 import { stableStringify } from './stable-json';
 
 export type NodeStatus = 'succeeded' | 'failed' | 'skipped' | 'waiting';
@@ -166,6 +166,14 @@ function hydrate(config: unknown): unknown {
 }
 
 /**
+ * Node types whose implementation's one effect is a single ledger statement through the CRM or
+ * memory port (`Ride`): a task, a notification, a memory entry. Nothing else they do is seen
+ * outside the run (they read, and `createTask` reads the clock: its output is journaled by the
+ * next step, as every node's is).
+ */
+export const RIDES_WITH_STEP: ReadonlySet<string> = new Set(['action.createTask', 'action.sendNotification', 'action.setMemory']);
+
+/**
  * Binds a compiled machine to real (or fake) ports: the Temporal-style split between the
  * deterministic workflow (the JSON config) and its activities (node implementations).
  */
@@ -231,9 +239,13 @@ export function createRunMachine(compiled: CompiledMachine, ports: RunPorts, opt
     // has acted on nothing.
     const spec = defaultCatalog.get(node.type);
     const waitsForCommit = spec?.effect === true || node.type === 'flow.delay';
+    // A node whose only effect is one ledger statement need not wait: its effect goes with the
+    // step that started it (one commit for both), one round trip less per effect.
+    const rides = RIDES_WITH_STEP.has(node.type);
     actors[node.type] = fromPromise<NodeOutcome, BoundInput>(async ({ input, signal, self }) => {
+      const ride: Ride | undefined = waitsForCommit && rides ? ports.durability?.ride?.(input.runId, signal) : undefined;
       const scope = scopeFor(input, self);
-      if (waitsForCommit) await ports.durability?.committed(input.runId, signal);
+      if (waitsForCommit && !ride) await ports.durability?.committed(input.runId, signal);
       const { nodeId, expressionParams } = input;
       const node = allNodes[nodeId]!;
       // The rendered params, and the same without the step's retry settings (what its effect key holds).
@@ -252,6 +264,7 @@ export function createRunMachine(compiled: CompiledMachine, ports: RunPorts, opt
           params: rendered, scope, attempt: input.attempt, signal,
           ...(input.activation ? { activation: input.activation } : {}),
           ...(input.branch ? { branch: true } : {}),
+          ...(ride ? { ride } : {}),
           // A behavior's n-th activation acts anew: its effects have keys of their own; so does each
           // item of a for-each's branch (its acting id holds the for-each and the item's place).
           effectKey: stableStringify(input.activation ? [input.runId, input.activation, acting, effectInput] : [input.runId, acting, effectInput]),

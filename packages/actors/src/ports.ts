@@ -15,6 +15,12 @@ export interface EffectMeta {
   effectKey: string;
   /** A behavior's activation number (absent in workflows): per-run limits count one activation. */
   activation?: number;
+  /**
+   * Set for a node whose only effect is one ledger statement (a task, a notification, a memory
+   * entry): its node did not wait for the step that started it to commit, and its effect goes
+   * with that step instead (`Ride`). Every other use of the ports must wait for `committed` first.
+   */
+  ride?: Ride;
 }
 
 export interface ContactRef {
@@ -197,6 +203,23 @@ export interface AgentsPort {
  */
 export interface DurabilityPort {
   committed(runId: string, signal: AbortSignal): Promise<void>;
+  /**
+   * For a node whose effect is one statement (`RIDES_WITH_STEP`): instead of waiting for the
+   * step that started it to commit, its effect may be written by that step's statement (one
+   * commit for both: the effect never stands without its cause). Asked as the node starts.
+   */
+  ride?(runId: string, signal: AbortSignal): Ride;
+}
+
+/**
+ * An effect travelling with the step that started its node. `attach` hands the runtime's write
+ * (opaque here) to the run's step still queued for the database: `outcome` then resolves with
+ * what its statement said of the effect once it committed. Null when no step is queued any more
+ * (it is on its way or stored): then the effect waits for `committed` and is written on its own.
+ */
+export interface Ride {
+  attach(write: unknown): Promise<{ outcome: Promise<unknown> } | null>;
+  committed(): Promise<void>;
 }
 
 export interface RunPorts {

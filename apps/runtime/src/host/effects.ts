@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import { SwitchyardError } from '@switchyard/schema';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { ContactRef, CrmPort, EffectMeta, MemoryPort, OutboundPort } from '@switchyard/actors';
+import type { ContactRef, CrmPort, EffectMeta, MemoryPort, OutboundPort, Ride } from '@switchyard/actors';
 import type { RuntimeClock } from './clock';
 import { rowRecord, sql, sqlOne } from './db';
 import { createGroupCommit } from './group-commit';
+import { RideMissed, type RiderWrite } from './run-store';
 import { announceNotificationChange } from '../notifications/events';
 import { notificationStatement, raiseNotification } from '../notifications/raise';
 import { createCrmQueries } from '../crm/crm-queries';
@@ -162,14 +163,11 @@ interface EffectRow { i: number; held: boolean; claimed: boolean; prior: unknown
 const EFFECT_COLUMNS = '_i int, _key text, user_id uuid, run_id uuid, node_id text, kind text, result jsonb, created_at timestamptz, owner text, epoch bigint';
 
 /**
- * One statement for a group of effects (of several runs), as the run store's group commit of
- * steps: the fenced runs' rows are share-locked first, in id order (the run store's batches, the
- * heartbeat and claims lock in that order too, so it never deadlocks with them); the ledger rows
- * are claimed, with their results, for the effects whose fence holds; each shape's CTE writes the
- * rows whose claim took its key. One round trip and one commit for the group. A row per effect
- * tells what happened to it.
+ * The CTEs that claim a group's ledger rows and write them (prefixed `p`): `held(b)` says whose
+ * fence holds (`after`, CTEs that need the effects `b` first); one CTE per shape writes the rows
+ * whose claim took its key. `outcomes` reads back one `EffectRow` per effect.
  */
-function effectsStatement(em: EntityManager, items: StatementEffect[]) {
+function ledgerCtes(items: StatementEffect[], p: string, held: (b: string) => string, after = '') {
   const shapes = new Map<string, { write: LedgerWrite<unknown>; rows: string[] }>();
   items.forEach((e, i) => {
     const s = shapes.get(e.write.shape) ?? { write: e.write, rows: [] };
@@ -180,21 +178,48 @@ function effectsStatement(em: EntityManager, items: StatementEffect[]) {
     _i: i, _key: e.key, user_id: e.meta.userId, run_id: e.meta.runId, node_id: e.meta.nodeId, kind: e.kind, result: e.write.result ?? null,
     created_at: e.now, owner: e.held?.owner ?? null, epoch: e.held?.epoch ?? null,
   }));
-  const writes = [...shapes.values()].map((s, k) => s.write.ctes(`w${k}_`, 'r._key in (select idempotency_key from ins)'));
-  return sql<EffectRow>(em,
-    `with b as (select * from jsonb_to_recordset(?::jsonb) as x(${EFFECT_COLUMNS})),
-     fence as (select r.id, r.owner, r.lease_epoch from runs r where r.id in (select run_id from b where owner is not null) order by r.id for share),
-     f as (select b.* from b where b.owner is null or exists (select 1 from fence where fence.id = b.run_id and fence.owner = b.owner and fence.lease_epoch = b.epoch)),
-     ins as (
+  const writes = [...shapes.values()].map((s, k) => s.write.ctes(`${p}w${k}_`, `r._key in (select idempotency_key from ${p}ins)`));
+  return {
+    /** `${p}b` (the effects), `${p}f` (those whose fence holds), `${p}ins` (the ledger rows claimed) and the writes. */
+    ctes: `${p}b as (select * from jsonb_to_recordset(?::jsonb) as x(${EFFECT_COLUMNS})),${after}
+     ${p}f as (select b.* from ${p}b b where ${held('b')}),
+     ${p}ins as (
        insert into effects (idempotency_key, user_id, run_id, node_id, kind, result, created_at)
-       select _key, user_id, run_id, node_id, kind, result, created_at from f order by _i
+       select _key, user_id, run_id, node_id, kind, result, created_at from ${p}f order by _i
        on conflict (idempotency_key) do nothing returning idempotency_key),
-     ${writes.join(',\n')}
-     select b._i as i, b._key in (select _key from f) as held, b._key in (select idempotency_key from ins) as claimed,
+     ${writes.join(',\n')}`,
+    params: [`[${effects.join(',')}]`, ...[...shapes.values()].map((s) => `[${s.rows.join(',')}]`)],
+    /** Per effect: `i`, `held`, `claimed`, `prior` (`EffectRow`). */
+    outcomes: `select b._i as i, b._key in (select _key from ${p}f) as held, b._key in (select idempotency_key from ${p}ins) as claimed,
             (select result from effects e where e.idempotency_key = b._key) as prior
-       from b order by b._i`,
-    [`[${effects.join(',')}]`, ...[...shapes.values()].map((s) => `[${s.rows.join(',')}]`)]);
+       from ${p}b b`,
+  };
 }
+
+/**
+ * One statement for a group of effects (of several runs), as the run store's group commit of
+ * steps: the fenced runs' rows are share-locked first, in id order (the run store's batches, the
+ * heartbeat and claims lock in that order too, so it never deadlocks with them); the ledger rows
+ * are claimed, with their results, for the effects whose fence holds; each shape's CTE writes the
+ * rows whose claim took its key. One round trip and one commit for the group. A row per effect
+ * tells what happened to it.
+ */
+function effectsStatement(em: EntityManager, items: StatementEffect[]) {
+  const { ctes, params, outcomes } = ledgerCtes(items, '',
+    (b) => `${b}.owner is null or exists (select 1 from fence where fence.id = ${b}.run_id and fence.owner = ${b}.owner and fence.lease_epoch = ${b}.epoch)`,
+    `\n     fence as (select r.id, r.owner, r.lease_epoch from runs r where r.id in (select run_id from b where owner is not null) order by r.id for share),`);
+  return sql<EffectRow>(em, `with ${ctes}\n     ${outcomes} order by b._i`, params);
+}
+
+/**
+ * The SQL of effects going with their runs' steps (`RunStore.ride`, `RiderSql`): the run store's
+ * statement locked the runs' rows and kept the steps whose fence holds (`kept`); an effect is
+ * written only where its run is there, so it never stands without the step that started it.
+ */
+export const riderSql = (payloads: unknown[], kept: string) => {
+  const { ctes, params, outcomes } = ledgerCtes(payloads as StatementEffect[], 'e_', (b) => `${b}.run_id in (${kept})`);
+  return { ctes, params, outcomes: `select o.i as ri, json_build_object('i', o.i, 'held', o.held, 'claimed', o.claimed, 'prior', o.prior) as outcome from (${outcomes}) o` };
+};
 
 /** An effect's outcome from its row: its result, the first result when done before, or CONFLICT when the run is not ours any more. */
 async function settle<T>(em: EntityManager, e: StatementEffect, row: EffectRow, fence?: EffectDeps['fence']): Promise<T> {
@@ -273,15 +298,33 @@ export function createEffects(deps: EffectDeps) {
   const now = () => new Date(deps.clock.now()).toISOString();
 
   async function once<T>(meta: EffectMeta, kind: string, write: (tx: EntityManager) => Promise<T>): Promise<T> {
+    await meta.ride?.committed();
     const result = await onceInLedger(deps.em(), now(), meta, kind, write, deps.fence);
     crash(meta.nodeId, deps.crashAfter?.effectOf);
     return result;
   }
   const groups = deps.groupCommit ? createEffectGroups(deps.em, { lanes: deps.groupCommit.lanes }) : null;
   async function onceStatement<T>(meta: EffectMeta, kind: string, write: LedgerWrite<T>): Promise<T> {
-    const result = groups ? await groups.run(now(), meta, kind, write, deps.fence) : await onceInStatement(deps.em(), now(), meta, kind, write, deps.fence);
+    const result = (meta.ride && (await riding<T>(meta, meta.ride, kind, write))) || (
+      groups ? { value: await groups.run(now(), meta, kind, write, deps.fence) } : { value: await onceInStatement(deps.em(), now(), meta, kind, write, deps.fence) });
     crash(meta.nodeId, deps.crashAfter?.effectOf);
-    return result;
+    return result.value;
+  }
+  /**
+   * An effect going with the step that started its node (`Ride`): written by that step's
+   * statement, or (null) on its own once the step committed, when the step was on its way without
+   * it or its statement failed.
+   */
+  async function riding<T>(meta: EffectMeta, ride: Ride, kind: string, write: LedgerWrite<T>): Promise<{ value: T } | null> {
+    const e = statementEffect(now(), meta, kind, write as LedgerWrite<unknown>, deps.fence);
+    const ridden = await ride.attach({ payload: e, key: e.key, chars: e.row.length + 512 } satisfies RiderWrite);
+    try {
+      if (ridden) return { value: await settle<T>(deps.em(), e, (await ridden.outcome) as EffectRow, deps.fence) };
+    } catch (err) {
+      if (!(err instanceof RideMissed)) throw err;
+    }
+    await ride.committed();
+    return null;
   }
   /**
    * The CRM store's checks and the record they give; when they fail (a contact gone since) and the
@@ -395,6 +438,7 @@ export function createEffects(deps: EffectDeps) {
   const outbound: OutboundPort = {
     async request(meta, r) {
       const key = idempotencyKey(meta);
+      await meta.ride?.committed();
       const done = await ledgerRow<{ status: number; body: string } | null>(deps.em(), key);
       if (done?.result) return done.result;
       // A process that lost the run (paused past its lease) must not send what the new owner sends.

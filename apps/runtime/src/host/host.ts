@@ -16,7 +16,8 @@ import { createMachineRegistry, type MachineRegistry } from './machines';
 import { createInboxWriter, DELIVER_CTES, TRIGGERS_SQL, type TriggerRow } from './inbox';
 import { recordLeasesLost } from '../monitor/metrics';
 import { deltaHolds, diffPersisted } from './state-diff';
-import { createRunStore, isFinal, PersistError, type Fence, type JournalEntry, type Lease, type RunRow, type RunStore, type WriteOutcome } from './run-store';
+import { riderSql } from './effects';
+import { createRunStore, isFinal, PersistError, type Fence, type Rider, type RiderWrite, type JournalEntry, type Lease, type RunRow, type RunStore, type WriteOutcome } from './run-store';
 
 interface LiveRun {
   id: string;
@@ -127,7 +128,7 @@ const RESUME_BACKOFF_MS = [250, 500, 1000, 2000, 5000, 10_000, 30_000];
  *   renew a run, or a refused write, halts the run here before it does anything else.
  */
 export function createHost(deps: HostDeps) {
-  const store = deps.store ?? createRunStore(deps.em, { notify: deps.notify ?? false, lanes: deps.writeLanes ?? 1 });
+  const store = deps.store ?? createRunStore(deps.em, { notify: deps.notify ?? false, lanes: deps.writeLanes ?? 1, riders: riderSql });
   const machinesRegistry = deps.machines ?? createMachineRegistry({ em: deps.em });
   const inbox = createInboxWriter(deps.em, { lanes: deps.writeLanes ?? 1 });
   const live = new Map<string, LiveRun>();
@@ -163,6 +164,24 @@ export function createHost(deps: HostDeps) {
       if (!run || run.halted) return aborted;
       await Promise.race([run.committed, aborted]);
       await Promise.race([leaseConfirmed(run), aborted]);
+    },
+    // Asked as the node starts, before the step that started it is queued (xstate starts invoked
+    // actors before it reports the snapshot): `attach` takes a write of that step or a later one
+    // (a run's writes commit in order), while it is still queued.
+    ride(runId, signal) {
+      const from = live.get(runId)?.version ?? Number.POSITIVE_INFINITY;
+      return {
+        async attach(write) {
+          // The node may ask before the step that started it is queued: let that happen first.
+          await Promise.resolve();
+          const run = live.get(runId);
+          if (!run || run.halted || run.version <= from || signal.aborted) return null;
+          let settle!: Pick<Rider, 'resolve' | 'reject'>;
+          const outcome = new Promise<unknown>((resolve, reject) => (settle = { resolve, reject }));
+          return store.ride(runId, { ...(write as RiderWrite), ...settle }) ? { outcome } : null;
+        },
+        committed: () => durability.committed(runId, signal),
+      };
     },
   };
   const ports: RunPorts = { ...deps.ports, durability };

@@ -13,6 +13,8 @@ export function memoryRunStore(onWrite?: (w: SnapshotWrite) => void): RunStore {
       return 'stored' as const;
     },
     discard: () => undefined,
+    // No statement to go with: effects are written on their own.
+    ride: () => false,
     get: async () => null,
     resumable: async () => null,
     resumableMany: async () => [],

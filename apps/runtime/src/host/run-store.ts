@@ -102,8 +102,8 @@ const MAX_BATCH_CHARS = 32 * 1024 * 1024;
  * holds. Every step appends a journal row carrying the snapshot; the `runs` row is rewritten when
  * a run's status changes. A consumed command is marked applied with the transition it caused.
  */
-function writeBatch(em: EntityManager, rows: string[], notify: boolean) {
-  return sql<{ run_id: string; seq: number }>(em,
+function writeBatch(em: EntityManager, rows: string[], notify: boolean, riders?: { ctes: string; params: unknown[]; outcomes: string }) {
+  return sql<{ run_id: string | null; seq: number | null; ri: number | null; outcome: unknown }>(em,
     `with v as (select * from jsonb_to_recordset(?::jsonb) as x(${BATCH_COLUMNS})),
      locked as (
        select r.id, r.owner, r.lease_epoch from runs r where r.id in (select run_id from v) order by r.id for no key update),
@@ -136,10 +136,13 @@ function writeBatch(em: EntityManager, rows: string[], notify: boolean) {
        returning run_id),
      acks as (
        update run_commands c set applied_at = s.at, outcome = 'applied'
-         from stored s where s.command_id is not null and c.id = s.command_id and c.applied_at is null returning c.id)
-     select run_id, seq${notify ? `, (select count(*) from (select pg_notify('switchyard_runs', d.run_id::text) from (select distinct run_id from ins) d) n) as notified` : ''}
-       from ins`,
-    [`[${rows.join(',')}]`]);
+         from stored s where s.command_id is not null and c.id = s.command_id and c.applied_at is null returning c.id)${riders ? `,
+     ${riders.ctes}` : ''}
+     select run_id, seq, null::int as ri, null::json as outcome${notify ? `, (select count(*) from (select pg_notify('switchyard_runs', d.run_id::text) from (select distinct run_id from ins) d) n) as notified` : ''}
+       from ins${riders ? `
+     union all
+     select null, null, o.ri, o.outcome${notify ? ', null' : ''} from (${riders.outcomes}) o` : ''}`,
+    [`[${rows.join(',')}]`, ...(riders?.params ?? [])]);
 }
 
 /** A write as its row of the batch parameter (`BATCH_COLUMNS`), serialized once, when it is queued. */
@@ -282,6 +285,45 @@ interface Pending {
   row: string;
   resolve: (o: WriteOutcome) => void;
   reject: (e: unknown) => void;
+  /** Effects that commit with this write (`ride`). */
+  riders?: Rider[];
+}
+
+/**
+ * A write of another module committed by a run's queued step (an effect going with the step
+ * that started its node, `RunStore.ride`): kept only when the step's fence holds, so it never
+ * stands without its cause, and one commit for both.
+ */
+export interface Rider {
+  /** What `RiderSql` writes (opaque to the store). */
+  payload: unknown;
+  /** Never two riders with one key in a statement. */
+  key: string;
+  /** Characters it adds to the statement (counted against the batch's size cap). */
+  chars: number;
+  /** With what the statement said of it (`RiderSql`'s outcome), once it committed. */
+  resolve: (outcome: unknown) => void;
+  reject: (e: unknown) => void;
+}
+
+/** What a rider is made of, before it is queued (`Ride.attach` hands one over). */
+export type RiderWrite = Pick<Rider, 'payload' | 'key' | 'chars'>;
+
+/**
+ * The SQL of a batch's riders: CTEs (named `e_…`, after the batch's own) writing `payloads`, each
+ * only where its run is in `kept` (a query of the run ids whose writes the fence kept); their
+ * parameters, in order; and a query of one row per payload, `ri` (its index) and `outcome`.
+ */
+export type RiderSql = (payloads: unknown[], kept: string) => { ctes: string; params: unknown[]; outcomes: string };
+
+/**
+ * A rider's step was sent without it (it was in flight already) or its statement failed: the
+ * effect is written on its own once the step committed. Nothing of it was stored.
+ */
+export class RideMissed extends Error {
+  constructor() {
+    super('the step this effect went with was written without it');
+  }
 }
 
 /** A run to insert (`RunStore.insert`). */
@@ -336,16 +378,17 @@ const laneOf = (runId: string, lanes: number) => {
  * that many group commits in flight at once; a run's writes all take one lane, in order, and two
  * lanes never hold the same run's row, so they do not wait on each other's locks.
  */
-export function createRunStore(em: () => EntityManager, opts: { maxBatch?: number; maxBatchChars?: number; notify?: boolean; lanes?: number } = {}) {
+export function createRunStore(em: () => EntityManager, opts: { maxBatch?: number; maxBatchChars?: number; notify?: boolean; lanes?: number; riders?: RiderSql } = {}) {
   const maxBatch = opts.maxBatch ?? 200;
   // A batch is one jsonb parameter, and jsonb values end at 256 MB: many big checkpoints queued at
   // once (a burst of runs carrying large payloads) are split over several statements instead.
   const maxBatchChars = opts.maxBatchChars ?? MAX_BATCH_CHARS;
   /** How many of the queued items the next statement takes: up to maxBatch and maxBatchChars of rows, at least one. */
-  const batchLength = (queue: { row: string }[]) => {
+  const sizeOf = (p: { row: string; riders?: Rider[] }) => p.row.length + (p.riders?.reduce((n, r) => n + r.chars, 0) ?? 0);
+  const batchLength = (queue: { row: string; riders?: Rider[] }[]) => {
     let size = 0;
     let n = 0;
-    while (n < queue.length && n < maxBatch && (n === 0 || size + queue[n]!.row.length <= maxBatchChars)) size += queue[n++]!.row.length;
+    while (n < queue.length && n < maxBatch && (n === 0 || size + sizeOf(queue[n]!) <= maxBatchChars)) size += sizeOf(queue[n++]!);
     return n;
   };
   const notify = opts.notify ?? false;
@@ -364,7 +407,10 @@ export function createRunStore(em: () => EntityManager, opts: { maxBatch?: numbe
     if (!dropped.length) return;
     lane.pending = lane.pending.filter((p) => p.w.runId !== runId);
     const why = reason();
-    for (const p of dropped) p.reject(why);
+    for (const p of dropped) {
+      p.reject(why);
+      for (const r of p.riders ?? []) r.reject(why);
+    }
   };
   const breakRun = (runId: string, cause: unknown) => {
     broken.add(runId);
@@ -402,9 +448,26 @@ export function createRunStore(em: () => EntityManager, opts: { maxBatch?: numbe
     insertsFlushing = false;
   }
 
+  /** Takes the riders off a batch's writes: they are written on their own, after (`RideMissed`). */
+  const unride = (batch: Pending[]) => {
+    for (const b of batch) {
+      for (const r of b.riders ?? []) r.reject(new RideMissed());
+      delete b.riders;
+    }
+  };
+
   async function send(batch: Pending[]) {
     const t0 = performance.now();
-    const stored = new Set((await writeBatch(em(), batch.map((b) => b.row), notify)).map((r) => `${r.run_id}#${r.seq}`));
+    const riders = batch.flatMap((b) => b.riders ?? []);
+    const rows = await writeBatch(em(), batch.map((b) => b.row), notify,
+      riders.length && opts.riders ? opts.riders(riders.map((r) => r.payload), 'select run_id from ok') : undefined);
+    const stored = new Set<string>();
+    for (const r of rows) {
+      if (r.ri === null) stored.add(`${r.run_id}#${r.seq}`);
+      else riders[r.ri]!.resolve(r.outcome);
+    }
+    // Each rider has its row; one without would otherwise never settle (a rider settles once).
+    for (const r of riders) r.reject(new RideMissed());
     for (const b of batch) b.resolve(stored.has(`${b.w.runId}#${b.w.version}`) ? 'stored' : 'fenced');
     recordCommit(batch.length, batch.filter((b) => !stored.has(`${b.w.runId}#${b.w.version}`)).length, (performance.now() - t0) / 1000);
   }
@@ -417,6 +480,13 @@ export function createRunStore(em: () => EntityManager, opts: { maxBatch?: numbe
       try {
         await send(batch);
       } catch (e) {
+        // An effect that went with a step must not fail it (a contact deleted since): the steps
+        // are sent again without their riders, which are then written on their own.
+        if (batch.some((b) => b.riders?.length)) {
+          unride(batch);
+          lane.pending.unshift(...batch);
+          continue;
+        }
         // One run's bad write must not fail the others: retry each run's writes on their own.
         const byRun = new Map<string, Pending[]>();
         for (const b of batch) byRun.set(b.w.runId, [...(byRun.get(b.w.runId) ?? []), b]);
@@ -570,6 +640,25 @@ export function createRunStore(em: () => EntityManager, opts: { maxBatch?: numbe
         lane.pending.push({ w, row, resolve, reject });
         if (!lane.flushing) void flush(lane);
       }),
+
+    /**
+     * Puts an effect on the run's newest write still queued (not sent), to be written by the same
+     * statement, kept only where that write's fence holds. False when the run has no write queued,
+     * or a rider with the same key waits in its lane (never two in one statement), or the store
+     * was made without `riders`: then the effect is written on its own after the step committed.
+     */
+    ride(runId: string, rider: Rider): boolean {
+      if (!opts.riders || broken.has(runId)) return false;
+      const lane = laneFor(runId);
+      let last: Pending | undefined;
+      for (const p of lane.pending) {
+        if (p.riders?.some((r) => r.key === rider.key)) return false;
+        if (p.w.runId === runId) last = p;
+      }
+      if (!last) return false;
+      (last.riders ??= []).push(rider);
+      return true;
+    },
 
     /** The run was relaunched from what was stored: its writes are taken again. */
     reset(runId: string) {

@@ -6,6 +6,7 @@ import { pass, type Invocation, type InvokeImplementation } from './types';
 
 const meta = (inv: Invocation<unknown>): EffectMeta => ({
   runId: inv.runId, userId: inv.userId, nodeId: inv.nodeId, nodeType: inv.nodeType, effectKey: inv.effectKey,
+  ...(inv.ride ? { ride: inv.ride } : {}),
 });
 
 const addresses = (v: unknown): string[] =>

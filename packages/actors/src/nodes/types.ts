@@ -1,5 +1,5 @@
 import type { NodeType, ParamsOf } from '@switchyard/schema';
-import type { RunPorts } from '../ports';
+import type { Ride, RunPorts } from '../ports';
 import type { Scope } from '../expression';
 
 /** What a node implementation receives: params already rendered against the run's scope. */
@@ -17,6 +17,8 @@ export interface Invocation<P> {
   activation?: number;
   /** A for-each that runs a branch per item: only pick the items (the run's machine runs the branch). */
   branch?: boolean;
+  /** The node's effect may go with the step that started it (`RIDES_WITH_STEP`; the node did not wait for its commit). */
+  ride?: Ride;
 }
 
 /** The key of a node's durable timer: per activation in behaviors. */
