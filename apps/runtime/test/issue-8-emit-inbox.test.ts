@@ -6,7 +6,9 @@ import { backends } from './support/test-db';
  * `events.emit` stores the event, reads its triggers and delivers it to waiting runs in one
  * statement; the event is marked processed by that statement when no flow listens for it, and by
  * the insert of its run when it starts exactly one. A SIGKILL between storing the event and
- * inserting its run leaves it unprocessed: the restart's inbox drain starts the run, once.
+ * inserting its run leaves it unprocessed: the restart's inbox drain starts the run, once. Once the
+ * process knows the type's triggers, the same statement inserts the run: killed right after it, the
+ * restart resumes that run, once.
  */
 const METRICS_TOKEN = 'metrics-token-0123456789abcdef';
 
@@ -73,6 +75,27 @@ describe.each(backends())('events.emit and the inbox (%s)', (backend) => {
     expect(await unprocessed(rt.url)).toBe(0);
     const tasks = (await api.crm.tasks.list.query({ limit: 100, search: 'Answer' } as never)) as unknown as { items: { title: string }[] };
     expect(tasks.items.map((t) => t.title).sort()).toEqual(['Answer One', 'Answer Two']);
+
+    // Once a process knows the type's triggers, an event's run is inserted by the statement that
+    // stores the event: killed right after that statement (the second email here), the run exists
+    // and the event is processed, and the restart runs it, once.
+    await rt.kill('SIGTERM');
+    rt = await spawnRuntime({ ...env, SWITCHYARD_CRASH_AFTER_INBOX: '2' });
+    api = client(rt.url);
+    const warm = await api.events.emit.mutate({ type: 'email.received', payload: { emailId: 'inbox-5', from: 'ada@example.test', subject: 'Five' } });
+    await waitForRun(api, warm.runs[0]!.runId, (r) => r.status === 'completed');
+    const six = { type: 'email.received' as const, payload: { emailId: 'inbox-6', from: 'ada@example.test', subject: 'Six' } };
+    await expect(api.events.emit.mutate(six)).rejects.toThrow();
+    expect(await rt.exited).toBe(-1);
+    rt = await spawnRuntime(env);
+    api = client(rt.url);
+    expect(await unprocessed(rt.url)).toBe(0);
+    const sixAgain = await api.events.emit.mutate(six);
+    expect(sixAgain.duplicate).toBe(true);
+    expect(sixAgain.runs).toHaveLength(1);
+    await waitForRun(api, sixAgain.runs[0]!.runId, (r) => r.status === 'completed');
+    const after = (await api.crm.tasks.list.query({ limit: 100, search: 'Answer' } as never)) as unknown as { items: { title: string }[] };
+    expect(after.items.map((t) => t.title).sort()).toEqual(['Answer Five', 'Answer One', 'Answer Six', 'Answer Two']);
   }, 240_000);
 });
 

@@ -13,7 +13,7 @@ import { sql, sqlOne } from './db';
 import { uuidFromName } from './ids';
 import { isDeadLocalInstance } from './instances';
 import { createMachineRegistry, type MachineRegistry } from './machines';
-import { createInboxWriter, DELIVER_CTES, TRIGGERS_SQL, type TriggerRow } from './inbox';
+import { createInboxWriter, DELIVER_CTES, TRIGGERS_SQL, type PredictedStarts, type TriggerRow } from './inbox';
 import { recordLeasesLost } from '../monitor/metrics';
 import { deltaHolds, diffPersisted } from './state-diff';
 import { riderSql } from './effects';
@@ -91,8 +91,11 @@ export interface HostDeps {
   log?: { error(obj: unknown, msg?: string): void; warn?(obj: unknown, msg?: string): void; info?(obj: unknown, msg?: string): void };
   /** Test-only: SIGKILL right after a forwarded command reached the actor, before its transition is stored. */
   crashAfterCommand?: boolean;
-  /** Test-only: SIGKILL right after `emit` stored an event that starts runs, before they are inserted. */
-  crashAfterInbox?: boolean;
+  /**
+   * Test-only: SIGKILL right after `emit` stored the n-th event that starts runs (its statement
+   * committed: the runs it started with the event exist, nothing is launched; the rest not inserted).
+   */
+  crashAfterInbox?: number;
   /**
    * Check every journal delta against a full JSON copy of both states (tests): on a mismatch a
    * checkpoint is written instead and the error logged, or with 'throw' the step fails loudly.
@@ -699,16 +702,68 @@ export function createHost(deps: HostDeps) {
   }
 
   /**
+   * The active event triggers last seen for (user, event type), from the statement that stored an
+   * event of that type: `emit` matches the next one against them before storing it, so the
+   * statement that stores it inserts its runs too (`PredictedStarts`). The statement checks each
+   * against the triggers active then; a trigger deployed meanwhile (here or by another process) is
+   * found there and started after, as without the cache.
+   */
+  const knownTriggers = new Map<string, TriggerRow[]>();
+  const KNOWN_TRIGGERS_MAX = 10_000;
+  const triggersKey = (userId: string, type: string) => `${userId}\u0000${type}`;
+
+  /**
+   * The runs an event starts, matched against the triggers last seen for its type (null: none seen
+   * yet). A trigger that is a behavior's, or whose match threw, is left out of `expected`: the event
+   * is then stored unprocessed and that trigger handled after, as without the cache.
+   */
+  async function predictStarts(userId: string, eventId: string, type: string, payload: Record<string, unknown>): Promise<(PredictedStarts & { compiled: Map<string, CompiledMachine> }) | null> {
+    const triggers = knownTriggers.get(triggersKey(userId, type));
+    if (!triggers) return null;
+    const expected: string[] = [];
+    const runs: PredictedStarts['runs'] = [];
+    const compiled = new Map<string, CompiledMachine>();
+    for (const t of triggers) {
+      let machine: CompiledMachine;
+      try {
+        machine = await machinesRegistry.compiledFor(t.flow_id, t.version);
+      } catch {
+        continue;
+      }
+      if (machine.kind === 'behavior') continue;
+      const { matched, errors } = matchTrigger(machine, type, payload);
+      if (errors.length) continue;
+      expected.push(`${t.id}:${t.version}`);
+      if (!matched.some((m) => m.nodeId === t.node_id)) continue;
+      const id = uuidFromName(`${eventId}:${t.id}`);
+      runs.push({ id, flow_id: t.flow_id, flow_version: t.version, trigger_node_id: t.node_id, trigger_id: t.id, owner: deps.lease?.instanceId ?? null });
+      compiled.set(id, machine);
+    }
+    return { expected, runs, compiled };
+  }
+
+  let eventsWithTriggers = 0;
+
+  /**
    * Stores the event in the durable inbox, then starts every deployed flow whose trigger matches.
    * The insert also reads the matching triggers, delivers the event to the runs waiting for it
    * (`DELIVER_CTES`) and, when no flow listens for it, marks it processed: one statement for an
    * event no flow starts on, shared by the events emitted at the same time (inbox.ts, group
-   * commit); the insert of the only run it starts marks it processed.
+   * commit). When this process has seen the triggers of the event's type before, the same statement
+   * inserts the runs they start and, if those were all its active triggers, marks it processed: one
+   * commit from the event to its runs. Otherwise the runs left are started after (`processInbox`);
+   * the insert of the only run it starts marks it processed.
    */
   async function emit(userId: string, event: DomainEvent & { dedupeKey?: string }) {
     const eventId = randomUUID();
     const payload = JSON.stringify(event.payload ?? {});
-    const outcome = await inbox.store({ id: eventId, userId, type: event.type, payload, dedupeKey: event.dedupeKey ?? null, at: iso() });
+    const parsed = JSON.parse(payload) as Record<string, unknown>;
+    const at = iso();
+    const predicted = await predictStarts(userId, eventId, event.type, parsed);
+    const outcome = await inbox.store({
+      id: eventId, userId, type: event.type, payload, dedupeKey: event.dedupeKey ?? null, at,
+      ...(predicted ? { starts: { expected: predicted.expected, runs: predicted.runs } } : {}),
+    });
     if (!outcome.stored) {
       const stored = (await sqlOne<{ id: string; processed: boolean }>(deps.em(),
         'select id, processed_at is not null as processed from inbox where user_id = ? and dedupe_key = ?', [userId, event.dedupeKey]))!;
@@ -718,10 +773,24 @@ export function createHost(deps: HostDeps) {
       if (!stored.processed) await processInbox(stored.id);
       return { eventId: stored.id, duplicate: true, runs: await runsOfEvent(userId, stored.id) };
     }
+    if (knownTriggers.size >= KNOWN_TRIGGERS_MAX) knownTriggers.clear();
+    knownTriggers.set(triggersKey(userId, event.type), outcome.triggers);
     if (outcome.delivered > 0) wakeWaiting(eventId);
     const triggers = outcome.triggers;
-    if (deps.crashAfterInbox && triggers.length) process.kill(process.pid, 'SIGKILL');
-    const runs = await processInbox(eventId, { id: eventId, user_id: userId, type: event.type, payload: JSON.parse(payload) as Record<string, unknown> }, triggers);
+    if (deps.crashAfterInbox && triggers.length && ++eventsWithTriggers === deps.crashAfterInbox) process.kill(process.pid, 'SIGKILL');
+    const trigger = { type: event.type, eventId, payload: parsed };
+    const runs: { runId: string; flowId: string; docId: string; status: string }[] = [];
+    for (const runId of outcome.started) {
+      const r = predicted!.runs.find((x) => x.id === runId)!;
+      if (!stopping) {
+        launch({ id: runId, user_id: userId, trigger_node_id: r.trigger_node_id, trigger, snapshot: null, snapshot_version: 0, lease_epoch: 1 }, predicted!.compiled.get(runId)!);
+      }
+      runs.push({ runId, flowId: r.flow_id, docId: triggers.find((t) => t.id === r.trigger_id)!.doc_id, status: 'running' });
+    }
+    if (outcome.complete) return { eventId, duplicate: false, runs };
+    // Triggers the cache did not know (or could not match): started as without it.
+    const rest = triggers.filter((t) => !predicted?.runs.some((r) => r.trigger_id === t.id && outcome.started.includes(r.id)));
+    runs.push(...(await processInbox(eventId, { id: eventId, user_id: userId, type: event.type, payload: parsed }, rest, runs.length > 0)));
     return { eventId, duplicate: false, runs };
   }
 
@@ -741,14 +810,15 @@ export function createHost(deps: HostDeps) {
    * From `emit` (`stored` and `read` given), its statement already delivered the event, and marked it
    * processed when no flow listens; the insert of the event's only run marks it processed too.
    */
-  async function processInbox(eventId: string, stored?: { id: string; user_id: string; type: string; payload: Record<string, unknown> }, read?: TriggerRow[]) {
+  async function processInbox(eventId: string, stored?: { id: string; user_id: string; type: string; payload: Record<string, unknown> }, read?: TriggerRow[], startedBefore = false) {
     const ev = stored ?? await sqlOne<{ id: string; user_id: string; type: string; payload: Record<string, unknown> }>(deps.em(), 'select * from inbox where id = ?', [eventId]);
     if (!ev) return [];
     const fromEmit = stored !== undefined && read !== undefined;
     const triggers = read ?? await sql<TriggerRow>(deps.em(), `${TRIGGERS_SQL} order by created_at`, [ev.user_id, ev.type]);
     const started: { runId: string; flowId: string; docId: string; status: string }[] = [];
     const problems: string[] = [];
-    let processed = fromEmit && triggers.length === 0;
+    // From `emit` with no trigger left (the statement that stored it had none, or started them all).
+    let processed = fromEmit && triggers.length === 0 && !startedBefore;
     for (const t of triggers) {
       try {
         const compiled = await machinesRegistry.compiledFor(t.flow_id, t.version);

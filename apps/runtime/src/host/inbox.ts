@@ -40,44 +40,84 @@ export const DELIVER_CTES = (events: string) => `mw as (
            from m join c on c.run_id = m.run_id and c.node_id = m.node_id
          returning run_id, payload->>'nodeId' as node_id, payload->>'eventId' as event_id)`;
 
-/** An event `events.emit` stores: its id and time are made by the caller. */
-export interface InboxEvent { id: string; userId: string; type: string; payload: string; dedupeKey: string | null; at: string }
+/**
+ * An event `events.emit` stores: its id and time are made by the caller. With `starts`, the caller
+ * knew the event's triggers (from an earlier event of the same user and type) and matched them:
+ * the statement that stores the event inserts those runs too (`PredictedStarts`).
+ */
+export interface InboxEvent { id: string; userId: string; type: string; payload: string; dedupeKey: string | null; at: string; starts?: PredictedStarts }
 
-/** What storing an event came to: `stored` false when its dedupe key was stored before (nothing else done). */
-export interface InboxOutcome { stored: boolean; delivered: number; triggers: TriggerRow[] }
+/**
+ * The triggers an event was matched against before it was stored, as `id:version` (`expected`),
+ * and the runs those that matched start (`runs`: id, flow, version, trigger node and trigger id,
+ * owner). The statement inserts a run only while its trigger is still active at that version, and
+ * stores the event processed only when every active trigger was among `expected`; otherwise the
+ * caller starts what is left (`InboxOutcome.complete` false).
+ */
+export interface PredictedStarts {
+  expected: string[];
+  runs: { id: string; flow_id: string; flow_version: number; trigger_node_id: string; trigger_id: string; owner: string | null }[];
+}
 
-const EVENT_COLUMNS = '_i int, id uuid, user_id uuid, type text, payload jsonb, dedupe_key text, at timestamptz';
+/**
+ * What storing an event came to: `stored` false when its dedupe key was stored before (nothing else
+ * done); the active triggers it starts; the runs of `starts` the statement inserted; `complete`
+ * when those are all the runs it starts (it was stored processed).
+ */
+export interface InboxOutcome { stored: boolean; delivered: number; triggers: TriggerRow[]; started: string[]; complete: boolean }
+
+const EVENT_COLUMNS = '_i int, id uuid, user_id uuid, type text, payload jsonb, dedupe_key text, at timestamptz, expected jsonb, runs jsonb';
 
 /**
  * One statement for a group of events: each is stored in the inbox (unless its dedupe key was
- * stored before), the triggers it starts are read, it is delivered to the runs waiting for it, and
- * when no flow listens for it, it is stored processed. The events travel as one jsonb parameter,
- * so the text does not grow with the group; they are inserted in dedupe-key order, so two
- * statements in flight wait on each other's keys in the same order and never deadlock.
+ * stored before), the triggers it starts are read, it is delivered to the runs waiting for it, the
+ * runs its caller predicted are inserted (`starts`, each while its trigger is still active at that
+ * version), and when no flow listens for it, or every active trigger was predicted, it is stored
+ * processed: one commit from the event to its runs. The events travel as one jsonb parameter, so
+ * the text does not grow with the group; they are inserted in dedupe-key order, so two statements
+ * in flight wait on each other's keys in the same order and never deadlock.
  */
 async function storeEvents(em: EntityManager, events: InboxEvent[]): Promise<InboxOutcome[]> {
-  const rows = await sql<{ i: number; stored: boolean; delivered: number } & (TriggerRow | { [K in keyof TriggerRow]: null })>(em,
+  const rows = await sql<{ i: number; stored: boolean; delivered: number; complete: boolean; started: string[] | null } & (TriggerRow | { [K in keyof TriggerRow]: null })>(em,
     `with e as (select * from jsonb_to_recordset(?::jsonb) as x(${EVENT_COLUMNS})),
      tr as (
        select e._i, t.id, t.flow_id, f.doc_id, t.version, t.node_id, t.created_at
          from e join flow_triggers t on t.event_type = e.type join flows f on f.id = t.flow_id where ${TRIGGER_MATCH('e.user_id', 'e.type')}),
+     -- Events whose every active trigger was matched by the caller: the runs below are all they start.
+     complete as (
+       select e._i from e where e.expected is not null
+          and not exists (select 1 from tr where tr._i = e._i and not e.expected @> jsonb_build_array(tr.id::text || ':' || tr.version))),
      ins as (
        insert into inbox (id, user_id, type, payload, dedupe_key, received_at, processed_at)
-       select e.id, e.user_id, e.type, e.payload, e.dedupe_key, e.at, case when exists (select 1 from tr where tr._i = e._i) then null else e.at end
+       select e.id, e.user_id, e.type, e.payload, e.dedupe_key, e.at,
+              case when not exists (select 1 from tr where tr._i = e._i) or e._i in (select _i from complete) then e.at end
          from e order by e.user_id, e.dedupe_key, e._i
        on conflict (user_id, dedupe_key) do nothing returning id),
      events as (select e.* from e where e.id in (select id from ins)),
-     ${DELIVER_CTES('events')}
+     ${DELIVER_CTES('events')},
+     started as (
+       insert into runs (id, user_id, flow_id, flow_version, status, trigger_node_id, trigger, snapshot, snapshot_version, started_at, updated_at, owner, lease_epoch)
+       select x.id, e.user_id, x.flow_id, x.flow_version, 'running', x.trigger_node_id,
+              jsonb_build_object('type', e.type, 'eventId', e.id, 'payload', e.payload), null, 0, e.at, e.at, x.owner, 1
+         from events e cross join jsonb_to_recordset(e.runs) as x(id uuid, flow_id uuid, flow_version int, trigger_node_id text, trigger_id uuid, owner text)
+        where exists (select 1 from tr where tr._i = e._i and tr.id = x.trigger_id and tr.version = x.flow_version)
+       on conflict (id) do nothing returning id)
      select e._i as i, e.id in (select id from ins) as stored, (select count(*) from delivered d where d.event_id = e.id::text)::int as delivered,
+            e._i in (select _i from complete) as complete, (select array_agg(id::text) from started) as started,
             tr.id, tr.flow_id, tr.doc_id, tr.version, tr.node_id, tr.created_at
        from e left join tr on tr._i = e._i order by e._i, tr.created_at`,
     // The payloads are JSON text already: spliced in, not parsed and serialized again.
-    [`[${events.map((ev, i) => `${JSON.stringify({ _i: i, id: ev.id, user_id: ev.userId, type: ev.type, dedupe_key: ev.dedupeKey, at: ev.at }).slice(0, -1)},"payload":${ev.payload}}`).join(',')}]`]);
-  const out = events.map((): InboxOutcome => ({ stored: false, delivered: 0, triggers: [] }));
+    [`[${events.map((ev, i) => `${JSON.stringify({
+      _i: i, id: ev.id, user_id: ev.userId, type: ev.type, dedupe_key: ev.dedupeKey, at: ev.at, expected: ev.starts?.expected ?? null, runs: ev.starts?.runs ?? [],
+    }).slice(0, -1)},"payload":${ev.payload}}`).join(',')}]`]);
+  const out = events.map((): InboxOutcome => ({ stored: false, delivered: 0, triggers: [], started: [], complete: false }));
   for (const r of rows) {
     const o = out[r.i]!;
     o.stored = r.stored;
     o.delivered = r.delivered;
+    o.complete = r.stored && r.complete;
+    const started = new Set(r.started ?? []);
+    o.started = (events[r.i]!.starts?.runs ?? []).filter((x) => started.has(x.id)).map((x) => x.id);
     // Only a stored event starts anything (a duplicate is finished by its first emit).
     if (r.stored && r.id !== null) o.triggers.push({ id: r.id, flow_id: r.flow_id, doc_id: r.doc_id, version: r.version, node_id: r.node_id, created_at: r.created_at });
   }

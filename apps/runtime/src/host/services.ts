@@ -37,8 +37,8 @@ export interface HostServicesDeps {
   crashAfterClaim?: boolean;
   /** Test-only: SIGKILL right after a forwarded command reached its run, before the transition is stored. */
   crashAfterCommand?: boolean;
-  /** Test-only: SIGKILL right after `events.emit` stored an event that starts runs, before they are inserted. */
-  crashAfterInbox?: boolean;
+  /** Test-only: SIGKILL right after `events.emit` stored the n-th event that starts runs (its statement committed; nothing launched yet). */
+  crashAfterInbox?: number;
   /** Check every journal delta against full copies of its states (host.ts `verifyDeltas`). */
   verifyDeltas?: boolean | 'throw';
   /** Milliseconds a run waiting only on timers/approvals stays in memory before it is parked; -1 or absent: never. */
@@ -64,7 +64,7 @@ export function createHostServices(deps: HostServicesDeps) {
   const host = createHost({
     em: deps.em, clock, ports, machines, notify: Boolean(deps.listenUrl), ...(deps.writeLanes ? { writeLanes: deps.writeLanes } : {}), ...(deps.log ? { log: deps.log } : {}),
     ...(deps.crashAfterCommand ? { crashAfterCommand: true } : {}),
-    ...(deps.crashAfterInbox ? { crashAfterInbox: true } : {}),
+    ...(deps.crashAfterInbox ? { crashAfterInbox: deps.crashAfterInbox } : {}),
     ...(deps.verifyDeltas !== undefined ? { verifyDeltas: deps.verifyDeltas } : {}),
     ...(deps.lease ? { lease: deps.lease } : {}), ...(deps.adoptAll ? { adoptAll: true } : {}),
     ...(deps.parkAfterMs !== undefined && deps.parkAfterMs >= 0

@@ -21,7 +21,7 @@ export function hostOf(services: Services): HostServices {
 
 /** Test-only knobs, honoured only with SWITCHYARD_TEST_HOOKS=1. */
 function testKnobs(config: Config, env: NodeJS.ProcessEnv): {
-  now?: number; crashAfter?: { effectOf?: string; sendOf?: string }; compilerVariant?: CompilerVariant; crashAfterClaim?: boolean; crashAfterCommand?: boolean; crashAfterInbox?: boolean; verifyDeltas?: 'throw';
+  now?: number; crashAfter?: { effectOf?: string; sendOf?: string }; compilerVariant?: CompilerVariant; crashAfterClaim?: boolean; crashAfterCommand?: boolean; crashAfterInbox?: number; verifyDeltas?: 'throw';
 } {
   if (!config.testHooks) return {};
   const now = Number(env.SWITCHYARD_TEST_NOW);
@@ -31,7 +31,8 @@ function testKnobs(config: Config, env: NodeJS.ProcessEnv): {
     ...(variant === 'reshaped' || variant === 'future' ? { compilerVariant: variant } : {}),
     ...(env.SWITCHYARD_CRASH_AFTER_CLAIM === '1' ? { crashAfterClaim: true } : {}),
     ...(env.SWITCHYARD_CRASH_AFTER_COMMAND === '1' ? { crashAfterCommand: true } : {}),
-    ...(env.SWITCHYARD_CRASH_AFTER_INBOX === '1' ? { crashAfterInbox: true } : {}),
+    // The n-th event (1 unless set higher) that starts runs: SIGKILL right after its statement.
+    ...(Number(env.SWITCHYARD_CRASH_AFTER_INBOX) >= 1 ? { crashAfterInbox: Math.floor(Number(env.SWITCHYARD_CRASH_AFTER_INBOX)) } : {}),
     // Every journal delta is checked against full copies of its states: a wrong one fails the test run.
     verifyDeltas: 'throw',
     crashAfter: { effectOf: env.SWITCHYARD_CRASH_AFTER_EFFECT || undefined, sendOf: env.SWITCHYARD_CRASH_AFTER_SEND || undefined },
@@ -69,7 +70,7 @@ export function hostOverrides(config: Config, env: NodeJS.ProcessEnv = process.e
         ...(knobs.compilerVariant ? { compilerVariant: knobs.compilerVariant } : {}),
         ...(knobs.crashAfterClaim ? { crashAfterClaim: true } : {}),
         ...(knobs.crashAfterCommand ? { crashAfterCommand: true } : {}),
-        ...(knobs.crashAfterInbox ? { crashAfterInbox: true } : {}),
+        ...(knobs.crashAfterInbox ? { crashAfterInbox: knobs.crashAfterInbox } : {}),
         ...(knobs.verifyDeltas ? { verifyDeltas: knobs.verifyDeltas } : {}),
         adoptAll: base.db.kind === 'pglite',
         writeLanes: base.db.kind === 'postgres' ? POSTGRES_WRITE_LANES : 1,
