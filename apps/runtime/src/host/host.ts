@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { createActor, type Actor, type AnyActorRef, type AnyStateMachine, type EventObject } from 'xstate';
 import {
-  createRunMachine, matchTrigger, nodeStatesOf, nodeStatesOfSnapshot, runStatusOf, waitingApprovals,
+  createRunMachine, matchTrigger, nodeStatesOf, nodeStatesOfSnapshot, RIDES_WITH_STEP, runStatusOf, waitingApprovals,
   type CompiledMachine, type DurabilityPort, type RunContext, type RunEvent, type RunPorts, type RunStatus,
 } from '@switchyard/actors';
 import { SwitchyardError, type DomainEvent } from '@switchyard/schema';
@@ -307,8 +307,11 @@ export function createHost(deps: HostDeps) {
         const request = (snap.context.nodes[id]?.request ?? {}) as { event?: string; field?: string; key?: string };
         return { nodeId: id, eventType: String(request.event ?? ''), field: String(request.field ?? ''), key: String(request.key ?? '') };
       });
+    // A node this step starts may have its effect go with it (RIDES_WITH_STEP).
+    const awaitsRider = changed.some((id) => nodes[id] === 'running' && RIDES_WITH_STEP.has(run.compiled.nodes[id]?.type ?? ''));
     queueWrite(run, {
       runId: run.id, version, snapshot: checkpoint ? persisted : null, delta, base, value: snap.value, waits, status, reason, error, at: iso(), finished, touchRun, journal,
+      ...(awaitsRider ? { awaitsRider } : {}),
       // A run that rests here (waiting on a person, a timer or an event) leaves its state in its
       // row, so the wake or restart that resumes it reads one row, not a checkpoint and deltas.
       ...(status === 'waiting' && !touchRun ? { rowSnapshot: persisted } : {}),

@@ -79,6 +79,12 @@ export interface SnapshotWrite {
   fence: Fence | null;
   /** A forwarded command this transition consumes: acknowledged by the same statement. */
   commandId?: string | null;
+  /**
+   * The step starts a node whose effect goes with it (`RunStore.ride`): on an idle lane it is sent
+   * at the next turn of the event loop, not at once, so the effect (ready within this turn's
+   * microtasks) finds it still queued.
+   */
+  awaitsRider?: boolean;
 }
 
 /** What a write came to: stored, or refused because another process owns the run now. */
@@ -638,7 +644,11 @@ export function createRunStore(em: () => EntityManager, opts: { maxBatch?: numbe
         }
         const lane = laneFor(w.runId);
         lane.pending.push({ w, row, resolve, reject });
-        if (!lane.flushing) void flush(lane);
+        if (lane.flushing) return;
+        if (w.awaitsRider && opts.riders) {
+          lane.flushing = true;
+          setImmediate(() => void flush(lane));
+        } else void flush(lane);
       }),
 
     /**
