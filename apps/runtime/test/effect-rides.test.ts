@@ -7,7 +7,7 @@ import { sql } from '../src/host/db';
 import { createEffects, riderSql, type Fence } from '../src/host/effects';
 import { createHost } from '../src/host/host';
 import { createRunStore, type Rider, type RiderWrite, type RunStore, type SnapshotWrite } from '../src/host/run-store';
-import { backends, openStoreFixture } from './support/test-db';
+import { backends, openStoreFixture, runsCompleted } from './support/test-db';
 
 /**
  * An effect that is one ledger statement (a task, a notification, a memory entry) goes with the
@@ -164,7 +164,7 @@ describe.each(backends())('effects going with their step (%s)', (kind) => {
     for (const [i, id] of runIds.entries()) {
       host.launch({ id, user_id: userId, trigger_node_id: 'start', trigger: { type: 'manual', payload: { n: i } }, snapshot: null, snapshot_version: 0 } as never, compiled);
     }
-    await completedRuns(runIds);
+    await runsCompleted(em, runIds);
     await host.stop();
     const ledger = await sql<{ run_id: string; node_id: string; n: number }>(em(),
       'select run_id, node_id, count(*)::int as n from effects where run_id = any(?::uuid[]) group by run_id, node_id', [`{${runIds.join(',')}}`]);
@@ -180,7 +180,7 @@ describe.each(backends())('effects going with their step (%s)', (kind) => {
     const host2 = createHost({ em, clock: createClock(), ports: { ...createFakePorts().ports, crm: fx.crm, memory: fx.memory }, verifyDeltas: 'throw' });
     const alone = await newRun(null as never);
     host2.launch({ id: alone, user_id: userId, trigger_node_id: 'start', trigger: { type: 'manual', payload: { n: 99 } }, snapshot: null, snapshot_version: 0 } as never, compiled);
-    await completedRuns([alone]);
+    await runsCompleted(em, [alone]);
     await host2.stop();
     expect(await rodeWithTheirStep([alone])).toBe(3);
   });
@@ -195,12 +195,5 @@ describe.each(backends())('effects going with their step (%s)', (kind) => {
       for (const [node, effectX] of x.effects) if (started.some((s) => s.node === node && s.x === effectX)) rode++;
     }
     return rode;
-  }
-  async function completedRuns(runIds: string[]) {
-    for (let t = Date.now(); ; await new Promise((r) => setTimeout(r, 20))) {
-      const open = await sql(em(), `select 1 from runs where id = any(?::uuid[]) and status <> 'completed'`, [`{${runIds.join(',')}}`]);
-      if (!open.length) return;
-      if (Date.now() - t > 30_000) throw new Error('the runs did not complete');
-    }
   }
 });

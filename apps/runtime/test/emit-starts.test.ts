@@ -4,7 +4,7 @@ import { createClock } from '../src/host/clock';
 import { sql } from '../src/host/db';
 import { createHostServices, type HostServices } from '../src/host/services';
 import { BUSINESS_HOURS } from './host-support';
-import { backends, openStoreFixture } from './support/test-db';
+import { backends, openStoreFixture, runsCompleted } from './support/test-db';
 
 /**
  * `events.emit` with the triggers of the event's type known (an earlier event of that type showed
@@ -66,14 +66,7 @@ describe.each(backends())('events.emit starts the runs it knows with the event (
       `select r.id, f.doc_id as doc from runs r join flows f on f.id = r.flow_id where r.trigger->>'eventId' = ? order by f.doc_id`, [eventId]);
     return { processed: event!.processed, runs };
   };
-  const completed = async (runIds: string[]) => {
-    for (const end = Date.now() + 20_000; ;) {
-      const open = await sql(em(), `select 1 from runs where id = any(?::uuid[]) and status <> 'completed'`, [`{${runIds.join(',')}}`]);
-      if (!open.length) return;
-      if (Date.now() > end) throw new Error('the runs did not complete');
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  };
+  const completed = (runIds: string[]) => runsCompleted(em, runIds, 20_000);
   const tasks = async (subject: string) =>
     (await sql<{ title: string }>(em(), 'select title from tasks where user_id = ? and title like ? order by title', [userId, `%: ${subject}`])).map((t) => t.title);
 

@@ -87,7 +87,8 @@ describe.each(backends())('events.emit and the inbox (%s)', (backend) => {
     const six = { type: 'email.received' as const, payload: { emailId: 'inbox-6', from: 'ada@example.test', subject: 'Six' } };
     await expect(api.events.emit.mutate(six)).rejects.toThrow();
     expect(await rt.exited).toBe(-1);
-    rt = await spawnRuntime(env);
+    // Restarted hours later again: the run resumes from what the statement stored.
+    rt = await spawnRuntime({ ...env, SWITCHYARD_TEST_NOW: String(BUSINESS_HOURS + 6 * 3_600_000) });
     api = client(rt.url);
     expect(await unprocessed(rt.url)).toBe(0);
     const sixAgain = await api.events.emit.mutate(six);

@@ -305,10 +305,11 @@ export function createEffects(deps: EffectDeps) {
   }
   const groups = deps.groupCommit ? createEffectGroups(deps.em, { lanes: deps.groupCommit.lanes }) : null;
   async function onceStatement<T>(meta: EffectMeta, kind: string, write: LedgerWrite<T>): Promise<T> {
-    const result = (meta.ride && (await riding<T>(meta, meta.ride, kind, write))) || (
-      groups ? { value: await groups.run(now(), meta, kind, write, deps.fence) } : { value: await onceInStatement(deps.em(), now(), meta, kind, write, deps.fence) });
+    const ridden = meta.ride ? await riding<T>(meta, meta.ride, kind, write) : null;
+    const result = ridden ? ridden.value
+      : groups ? await groups.run(now(), meta, kind, write, deps.fence) : await onceInStatement(deps.em(), now(), meta, kind, write, deps.fence);
     crash(meta.nodeId, deps.crashAfter?.effectOf);
-    return result.value;
+    return result;
   }
   /**
    * An effect going with the step that started its node (`Ride`): written by that step's

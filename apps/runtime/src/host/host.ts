@@ -442,6 +442,11 @@ export function createHost(deps: HostDeps) {
     return run;
   }
 
+  /** Launches a run just inserted (no state stored yet, epoch 1), unless this process is stopping: the next start resumes it. */
+  function launchInserted(id: string, userId: string, triggerNodeId: string, trigger: RunRow['trigger'], compiled: CompiledMachine) {
+    if (!stopping) launch({ id, user_id: userId, trigger_node_id: triggerNodeId, trigger, snapshot: null, snapshot_version: 0, lease_epoch: 1 }, compiled);
+  }
+
   async function startRun(input: {
     userId: string; flowId: string; version: number; triggerNodeId: string;
     trigger: RunRow['trigger']; runId?: string;
@@ -464,9 +469,7 @@ export function createHost(deps: HostDeps) {
     const created = claim
       ? await deps.em().transactional(async (tx) => ((await claim(tx)) ? insert(tx) : false))
       : await insert();
-    if (created && !stopping) {
-      launch({ id: runId, user_id: input.userId, trigger_node_id: input.triggerNodeId, trigger: input.trigger, snapshot: null, snapshot_version: 0, lease_epoch: 1 }, compiled);
-    }
+    if (created) launchInserted(runId, input.userId, input.triggerNodeId, input.trigger, compiled);
     return { runId, created };
   }
 
@@ -542,7 +545,7 @@ export function createHost(deps: HostDeps) {
       return { inserted: ins, activated: cmd.length > 0 };
     });
     if (inserted && !stopping) {
-      launch({ id: runId, user_id: input.userId, trigger_node_id: input.triggerNodeId, trigger: { type: 'behavior', eventId: null, payload: {} }, snapshot: null, snapshot_version: 0, lease_epoch: 1 }, compiled);
+      launchInserted(runId, input.userId, input.triggerNodeId, { type: 'behavior', eventId: null, payload: {} }, compiled);
       const older = await sql<{ id: string }>(deps.em(),
         `select id from runs where flow_id = ? and user_id = ? and flow_version <> ? and status in ('running', 'waiting') and trigger->>'type' = 'behavior'`, [input.flowId, input.userId, input.version]);
       for (const o of older) await cancel(input.userId, o.id).catch((e: unknown) => deps.log?.error({ err: e, runId: o.id }, 'could not cancel an earlier version of a behavior'));
@@ -785,9 +788,7 @@ export function createHost(deps: HostDeps) {
     const runs: { runId: string; flowId: string; docId: string; status: string }[] = [];
     for (const runId of outcome.started) {
       const r = predicted!.runs.find((x) => x.id === runId)!;
-      if (!stopping) {
-        launch({ id: runId, user_id: userId, trigger_node_id: r.trigger_node_id, trigger, snapshot: null, snapshot_version: 0, lease_epoch: 1 }, predicted!.compiled.get(runId)!);
-      }
+      launchInserted(runId, userId, r.trigger_node_id, trigger, predicted!.compiled.get(runId)!);
       runs.push({ runId, flowId: r.flow_id, docId: triggers.find((t) => t.id === r.trigger_id)!.doc_id, status: 'running' });
     }
     if (outcome.complete) return { eventId, duplicate: false, runs };

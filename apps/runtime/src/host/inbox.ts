@@ -111,13 +111,14 @@ async function storeEvents(em: EntityManager, events: InboxEvent[]): Promise<Inb
       _i: i, id: ev.id, user_id: ev.userId, type: ev.type, dedupe_key: ev.dedupeKey, at: ev.at, expected: ev.starts?.expected ?? null, runs: ev.starts?.runs ?? [],
     }).slice(0, -1)},"payload":${ev.payload}}`).join(',')}]`]);
   const out = events.map((): InboxOutcome => ({ stored: false, delivered: 0, triggers: [], started: [], complete: false }));
+  // The runs the statement inserted, for all its events (every row carries the same list).
+  const started = new Set(rows[0]?.started ?? []);
+  events.forEach((ev, i) => (out[i]!.started = (ev.starts?.runs ?? []).filter((x) => started.has(x.id)).map((x) => x.id)));
   for (const r of rows) {
     const o = out[r.i]!;
     o.stored = r.stored;
     o.delivered = r.delivered;
     o.complete = r.stored && r.complete;
-    const started = new Set(r.started ?? []);
-    o.started = (events[r.i]!.starts?.runs ?? []).filter((x) => started.has(x.id)).map((x) => x.id);
     // Only a stored event starts anything (a duplicate is finished by its first emit).
     if (r.stored && r.id !== null) o.triggers.push({ id: r.id, flow_id: r.flow_id, doc_id: r.doc_id, version: r.version, node_id: r.node_id, created_at: r.created_at });
   }

@@ -468,12 +468,16 @@ export function createRunStore(em: () => EntityManager, opts: { maxBatch?: numbe
     const rows = await writeBatch(em(), batch.map((b) => b.row), notify,
       riders.length && opts.riders ? opts.riders(riders.map((r) => r.payload), 'select run_id from ok') : undefined);
     const stored = new Set<string>();
+    const answered = new Set<number>();
     for (const r of rows) {
       if (r.ri === null) stored.add(`${r.run_id}#${r.seq}`);
-      else riders[r.ri]!.resolve(r.outcome);
+      else {
+        riders[r.ri]!.resolve(r.outcome);
+        answered.add(r.ri);
+      }
     }
-    // Each rider has its row; one without would otherwise never settle (a rider settles once).
-    for (const r of riders) r.reject(new RideMissed());
+    // Each rider has its row; one without would otherwise never settle.
+    riders.forEach((r, i) => answered.has(i) || r.reject(new RideMissed()));
     for (const b of batch) b.resolve(stored.has(`${b.w.runId}#${b.w.version}`) ? 'stored' : 'fenced');
     recordCommit(batch.length, batch.filter((b) => !stored.has(`${b.w.runId}#${b.w.version}`)).length, (performance.now() - t0) / 1000);
   }

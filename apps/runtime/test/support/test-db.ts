@@ -95,6 +95,16 @@ export async function openStoreFixture(kind: Backend, docId: string) {
   return { em, userId, flowId, close: () => db.close() };
 }
 
+/** Waits until every one of these runs is completed (read from the database); fails after `timeoutMs`. */
+export async function runsCompleted(em: () => EntityManager, runIds: string[], timeoutMs = 30_000) {
+  for (const end = Date.now() + timeoutMs; ;) {
+    const open = await sql(em(), `select 1 from runs where id = any(?::uuid[]) and status <> 'completed'`, [`{${runIds.join(',')}}`]);
+    if (!open.length) return;
+    if (Date.now() > end) throw new Error(`runs did not complete in ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 export interface TestServer {
   url: string;
   token: string;
