@@ -36,11 +36,18 @@ export async function open(kind: 'pglite' | 'postgres'): Promise<{ db: Database;
   };
 }
 
-/** Saves a flow version row the host can compile (no API layer in the way). */
-export async function seedFlow(em: EntityManager, userId: string, doc: ReturnType<typeof chainDoc>) {
+/**
+ * Saves a flow version row the host can compile (no API layer in the way). `options.flatShape`
+ * pins the version to a format-3 machine (a filter is a step of its own, as a run started
+ * before format 4 executes it), for the figures that measure the cost of a durable step.
+ */
+export async function seedFlow(em: EntityManager, userId: string, doc: ReturnType<typeof chainDoc>, options: { flatShape?: boolean } = {}) {
   const flowId = randomUUID();
+  const document = { ...doc, version: 1 };
+  const pinned = options.flatShape ? compile(document, undefined, { flatShape: true }).machine : null;
   await sql(em, 'insert into flows (id, user_id, doc_id, kind, name, description, current_version, status) values (?, ?, ?, ?, ?, ?, 1, ?)', [flowId, userId, doc.id, 'workflow', doc.name, '', 'deployed']);
-  await sql(em, 'insert into flow_versions (flow_id, version, document) values (?, 1, ?)', [flowId, { ...doc, version: 1 }]);
+  await sql(em, 'insert into flow_versions (flow_id, version, document, compiled, machine_format) values (?, 1, ?, ?::jsonb, ?)',
+    [flowId, document, pinned, pinned?.format ?? null]);
   return flowId;
 }
 
@@ -57,8 +64,11 @@ export async function durableBenchmarks(kind: 'pglite' | 'postgres'): Promise<Fi
     const host = createHost({ em, clock: createClock(), ports: fake.ports, writeLanes: kind === 'postgres' ? POSTGRES_WRITE_LANES : 1 });
     trackEnds(host);
     const steps = 20;
+    // A chain of 20 filters pinned to format 3, where each is an invoked node and a step of its
+    // own: the figures below measure what one durable step costs (format 4 decides the same
+    // filters in one step; that is the figure after these).
     const chain = chainDoc(steps, 'condition.expression', 'durable-chain');
-    const flowId = await seedFlow(em(), userId, chain);
+    const flowId = await seedFlow(em(), userId, chain, { flatShape: true });
     // A snapshot-sized payload for the raw inserts, so both sides move the same bytes.
     // A mid-run snapshot of the same flow, so both sides write rows of the same size.
     const probe = await host.startRun({ userId, flowId, version: 1, triggerNodeId: 'start', trigger: { type: 'manual', payload: {} } });
@@ -108,6 +118,30 @@ export async function durableBenchmarks(kind: 'pglite' | 'postgres'): Promise<Fi
     });
     figures.push({ group: 'durable', backend: kind, name: `${parallel} workflows in parallel, aggregate steps/s`, unit: 'steps/s', ours: hundred.ours, baseline: hundred.baseline, baselineName: `raw ${parallel}-row multi-row insert`, ratio: hundred.ours / hundred.baseline, target: 0.4 });
 
+    // The same drawing as the current compiler makes it (format 4): its 20 filters are decided in
+    // the steps that reach them, so a run is one step. Counted in runs to completion, beside the
+    // raw inserts of one row per node for as many runs (20 statements of 100 rows).
+    const decidedFlowId = await seedFlow(em(), userId, chainDoc(steps, 'condition.expression', 'decided-chain'));
+    const decided = await compare({
+      rounds: 3,
+      ours: async () => {
+        const ids = await Promise.all(Array.from({ length: parallel }, () => host.startRun({ userId, flowId: decidedFlowId, version: 1, triggerNodeId: 'start', trigger: { type: 'manual', payload: {} } })));
+        await Promise.all(ids.map((r) => finished(host, r.runId)));
+        return countEnded(em, ids.map((r) => r.runId));
+      },
+      baseline: async () => {
+        for (let step = 0; step < steps; step++) {
+          const params = Array.from({ length: parallel }, () => [randomUUID(), step, payload]).flat();
+          await sql(em(), `insert into bench_raw (run_id, seq, data) values ${Array.from({ length: parallel }, () => '(?, ?, ?)').join(', ')}`, params);
+        }
+        return parallel;
+      },
+    });
+    figures.push({
+      group: 'durable', backend: kind, name: `${parallel} workflows of ${steps - 1} filters in parallel (format 4: decided in one step), runs/s`, unit: 'runs/s',
+      ours: decided.ours, baseline: decided.baseline, baselineName: `raw ${parallel}-row multi-row insert per node (${steps} per ${parallel} runs)`, ratio: decided.ours / decided.baseline,
+    });
+
     figures.push(await journalBytes(kind, em, userId, host, 50));
     figures.push(await journalBytes(kind, em, userId, host, 100));
     figures.push(...(await rehydration(kind, em, userId, fake.ports)));
@@ -124,8 +158,9 @@ export async function durableBenchmarks(kind: 'pglite' | 'postgres'): Promise<Fi
  * costs. Printed for 50 and 100 nodes: linear growth doubles the bytes, quadratic quadruples them.
  */
 async function journalBytes(kind: string, em: () => EntityManager, userId: string, host: ReturnType<typeof createHost>, nodes: number): Promise<Figure> {
+  // Pinned to format 3, where each filter is a step (format 4 decides them all in one).
   const doc = chainDoc(nodes, 'condition.expression', `journal-bytes-${nodes}`);
-  const flowId = await seedFlow(em(), userId, doc);
+  const flowId = await seedFlow(em(), userId, doc, { flatShape: true });
   const { runId } = await host.startRun({ userId, flowId, version: 1, triggerNodeId: 'start', trigger: { type: 'manual', payload: {} } });
   await finished(host, runId);
   const row = (await sql<{ journal: string; final: string }>(em(),
@@ -161,6 +196,9 @@ function trackEnds(host: ReturnType<typeof createHost>) {
  * is still being inserted.
  */
 const finished = (host: ReturnType<typeof createHost>, runId: string) => (trackers.get(host) ?? trackEnds(host))(runId);
+/** The runs that ended (one query), to be sure each counted run is stored as ended. */
+const countEnded = async (em: () => EntityManager, runIds: string[]) =>
+  Number((await sql<{ n: string }>(em(), `select count(*) as n from runs where id = any(?::uuid[]) and status = 'completed'`, [`{${runIds.join(',')}}`]))[0]!.n);
 /** The steps the runs stored (one query: counting is measurement, not the work measured). */
 const count = async (em: () => EntityManager, runIds: string[]) =>
   Number((await sql<{ n: string }>(em(), 'select count(*) as n from run_journal where run_id = any(?::uuid[])', [`{${runIds.join(',')}}`]))[0]!.n);

@@ -62,6 +62,14 @@ describe.each(backendsUnderTest())('behaviors: one long-lived machine that idles
     await expect.poll(async () => tasksOf(api, runId), { timeout: 20_000 }).toEqual(['Check-in #1', 'Check-in #3', 'Check-in #4']);
     const journal = await api.runs.journal.query({ runId });
     expect(journal.items.filter((j) => j.eventType === 'behavior.activate')).toHaveLength(4);
+    // The filter is decided in each activation's step (machine format 4): the timeline has it once
+    // per activation, also when it ends as it did the time before (activations 3 and 4) and across the restart.
+    const timeline = await api.monitor.run.query({ runId });
+    const human = timeline.spans.filter((x) => x.nodeId === 'human').sort((x, y) => x.activation - y.activation);
+    expect(human.map((x) => [x.activation, x.status, x.decided, (x.output as { value?: unknown } | null)?.value])).toEqual([
+      [1, 'succeeded', true, true], [2, 'succeeded', true, false], [3, 'succeeded', true, true], [4, 'succeeded', true, true],
+    ]);
+    expect(timeline.spans.filter((x) => x.nodeId === 'task').map((x) => x.activation).sort()).toEqual([1, 2, 3]);
     expect((await api.runs.list.query({ docId: 'login-check-in' })).items).toHaveLength(1);
 
     // A new version: its first activation starts its own machine and cancels the old one.

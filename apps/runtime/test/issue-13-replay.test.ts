@@ -25,6 +25,17 @@ const delayFlow = {
   edges: chain('start', 'wait', 'task'),
 };
 
+/** A filter and an if (decided in the step that reaches them, machine format 4) before a task or a notification. */
+const filtersFlow = {
+  schemaVersion: 1, id: 'replay-filters', kind: 'workflow', name: 'Filter and if',
+  nodes: [
+    node('start', 'trigger.manual'), node('known', 'condition.expression', { expression: 'len(trigger.from) > 3' }, 200),
+    node('vip', 'condition.if', { expression: 'trigger.amount >= 1000' }, 400),
+    node('call', 'action.createTask', { title: 'Call {{ trigger.from }}' }, 600), node('note', 'action.sendNotification', { title: 'Lead {{ trigger.from }}' }, 600),
+  ],
+  edges: [...chain('start', 'known', 'vip'), { id: 'e-true', source: 'vip', sourceHandle: 'true', target: 'call' }, { id: 'e-false', source: 'vip', sourceHandle: 'false', target: 'note' }],
+};
+
 /** Issue 13: replay a finished run from a chosen step with the journaled results of the steps before it. */
 describe.each(backendsUnderTest())('replay from a step (%s)', (backend) => {
   let fake: Awaited<ReturnType<typeof startFakeOpenAi>>;
@@ -36,7 +47,7 @@ describe.each(backendsUnderTest())('replay from a step (%s)', (backend) => {
     s = await startAgentsServer(backend, { env: { OPENAI_BASE_URL: fake.baseUrl, OPENAI_API_KEY: 'sk-test', SWITCHYARD_MODEL: 'test-model' } });
     await s.api.crm.contacts.create.mutate({ name: 'Ada Lovelace', email: 'ada@analytical.test', company: 'Analytical Engines' } as never);
     const agent = await s.api.agents.create.mutate({ name: 'Replier', skills: ['draft-email'], tools: ['getContact', 'createDraft'] });
-    for (const doc of [sixSteps(agent.id), delayFlow]) {
+    for (const doc of [sixSteps(agent.id), delayFlow, filtersFlow]) {
       await s.api.flows.save.mutate({ document: doc as never });
       await s.api.flows.deploy.mutate({ docId: doc.id });
     }
@@ -129,6 +140,29 @@ describe.each(backendsUnderTest())('replay from a step (%s)', (backend) => {
     expect(await tasksOf(replay.runId)).toEqual(['Second']);
     const ok = (await s.api.monitor.run.query({ runId: replay.runId })).spans.find((x) => x.nodeId === 'ok')!;
     expect(ok).toMatchObject({ replayed: true, status: 'succeeded', output: { decision: 'approve', comment: 'yes' } });
+  });
+
+  it('a filter and an if are on the timeline as decided in the step that reached them (no step of their own); replay from them is BAD_INPUT, from the task after them it works', async () => {
+    const runId = (await s.api.runs.start.mutate({ docId: 'replay-filters', payload: { from: 'ada@analytical.test', amount: 5000 } } as never)).runId;
+    expect((await waitForRun(s.api as never, runId, (r) => r.status !== 'running' && r.status !== 'waiting')).status).toBe('completed');
+    const timeline = await s.api.monitor.run.query({ runId });
+    const span = (id: string) => timeline.spans.find((x) => x.nodeId === id);
+    for (const id of ['known', 'vip']) {
+      expect(span(id), id).toMatchObject({ status: 'succeeded', decided: true, output: { value: true } });
+      expect(span(id)!.endedAt).toBe(span(id)!.startedAt);
+    }
+    expect(span('call')).toMatchObject({ status: 'succeeded' });
+    expect(span('call')!.decided).toBeUndefined();
+    expect(span('note')).toBeUndefined();
+    const runs = await runCount();
+    const refused = await rejection(s.api.monitor.replay.mutate({ runId, fromNodeId: 'vip' }));
+    expect(switchyardCode(refused)).toBe('BAD_INPUT');
+    expect((refused as Error).message).toContain('decided in the step that reached it');
+    expect(await runCount()).toBe(runs);
+    const replay = await s.api.monitor.replay.mutate({ runId, fromNodeId: 'call' });
+    expect((await waitForRun(s.api as never, replay.runId, (r) => r.status !== 'running' && r.status !== 'waiting')).status).toBe('completed');
+    expect(replay.reused.sort()).toEqual(['known', 'note', 'start', 'vip']);
+    expect(await tasksOf(replay.runId)).toEqual(['Call ada@analytical.test']);
   });
 
   it('an unknown run, another user\'s run, a step not in the run and a run still going are typed errors; nothing is stored', async () => {

@@ -29,8 +29,8 @@ const docs = [
   ], [['start', 't'], ['mail', 't']]),
 ];
 
-const compiled = (d: unknown, chainShape = false) => {
-  const r = compile(d, undefined, { chainShape });
+const compiled = (d: unknown, format: 4 | 3 | 2 = 4) => {
+  const r = compile(d, undefined, { chainShape: format === 2, flatShape: format === 3 });
   if (!r.machine) throw new Error(JSON.stringify(r.diagnostics));
   return r.machine;
 };
@@ -50,8 +50,8 @@ async function trace(c: CompiledMachine, startShortcut: boolean) {
 }
 
 describe('the start shortcut of single-trigger workflows', () => {
-  it.each(docs.flatMap((d) => [[d.id, 3, d], [d.id, 2, d]] as const))('%s (format %i): the same snapshots, in the same order, and the same effects as the full start', async (_id, format, d) => {
-    const c = compiled(d, format === 2);
+  it.each(docs.flatMap((d) => [[d.id, 4, d], [d.id, 3, d], [d.id, 2, d]] as const))('%s (format %i): the same snapshots, in the same order, and the same effects as the full start', async (_id, format, d) => {
+    const c = compiled(d, format);
     const full = await trace(c, false);
     const short = await trace(c, true);
     expect(short.seen).toEqual(full.seen);
@@ -69,10 +69,10 @@ describe('the start shortcut of single-trigger workflows', () => {
   });
 });
 
-describe('format 3 state values', () => {
+describe('format 3 and 4 state values', () => {
   /** Runs the document until it waits on an approval (or ends) and returns the state value there. */
-  async function valueAt(d: unknown, chainShape = false) {
-    const c = compiled(d, chainShape);
+  async function valueAt(d: unknown, format: 4 | 3 | 2 = 4) {
+    const c = compiled(d, format);
     const actor = createActor(createRunMachine(c, createFakePorts().ports), { input }).start();
     const snap = await waitFor(actor, (s) => s.status !== 'active' || s.hasTag('approval'), { timeout: 5000 });
     actor.stop();
@@ -86,7 +86,7 @@ describe('format 3 state values', () => {
     expect(nodeStatesOf(flat.value)).toEqual({ a: 'running' });
     expect(waitingApprovals(flat.c, flat.value)).toEqual(['a']);
     // The same run on a format-2 machine: nested node states and the trigger's region.
-    const nested = await valueAt(docs[0], true);
+    const nested = await valueAt(docs[0], 2);
     expect(nested.value).toEqual({ active: { start: 'succeeded', a: { a: 'running' } } });
     expect(nodeStatesOf(nested.value)).toEqual({ start: 'succeeded', a: 'running' });
     expect(waitingApprovals(nested.c, nested.value)).toEqual(['a']);

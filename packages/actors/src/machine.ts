@@ -1,6 +1,6 @@
 import { assign, enqueueActions, fromPromise, setup, type AnyActorRef, type AnyStateMachine, type SnapshotFrom } from 'xstate';
 import { SwitchyardError, defaultCatalog, isNodeType, isSwitchyardError, type ErrorCode, type NodeType } from '@switchyard/schema';
-import { CHAIN_MACHINE_FORMAT, MACHINE_FORMAT, NODE_REGION_STATES, type CompiledMachine, type CompiledNode, type IncomingEdge, type MachineConfigJson } from './compiler/types';
+import { CHAIN_MACHINE_FORMAT, DECIDED_IN_STEP, FLAT_MACHINE_FORMAT, MACHINE_FORMAT, NODE_REGION_STATES, type CompiledMachine, type CompiledNode, type IncomingEdge, type MachineConfigJson } from './compiler/types';
 import { renderParams, type Scope } from './expression';
 import { nodeImplementations } from './nodes/registry';
 import { pass, timerKeyOf, type Invocation, type NodeOutcome } from './nodes/types';
@@ -208,13 +208,19 @@ export function createRunMachine(compiled: CompiledMachine, ports: RunPorts, opt
   const scopeFor = (input: BoundInput, self: AnyActorRef): Scope => {
     if (input.scope) return input.scope;
     const context = contextOf(self._parent);
-    // A node of a for-each's branch: the branch's outputs are its item machine's, the rest (the
-    // for-each's upstream, the trigger) the run's, which do not change while the for-each runs.
+    return scopeIn(input.nodeId, input.runId, context, context?.item ? self._parent?._parent : undefined);
+  };
+  /**
+   * A node's scope in its machine's `context`. A node of a for-each's branch: the branch's outputs
+   * are its item machine's, the rest (the for-each's upstream, the trigger) the run's (`runActor`'s),
+   * which do not change while the for-each runs.
+   */
+  const scopeIn = (nodeId: string, runId: string, context: RunContext | undefined, runActor: AnyActorRef | undefined): Scope => {
     const item = context?.item;
-    const run = item ? contextOf(self._parent?._parent) : context;
-    if (!context || !run) return { trigger: undefined, nodes: {}, run: { id: input.runId } };
+    const run = item ? contextOf(runActor) : context;
+    if (!context || !run) return { trigger: undefined, nodes: {}, run: { id: runId } };
     const nodes: Record<string, unknown> = {};
-    for (const id of upstreamOf(input.nodeId)) {
+    for (const id of upstreamOf(nodeId)) {
       if (item && id === item.forEach) continue;
       const out = (bodyOf.has(id) ? context : run).nodes[id]?.output;
       if (out !== undefined) nodes[id] = out;
@@ -224,8 +230,27 @@ export function createRunMachine(compiled: CompiledMachine, ports: RunPorts, opt
       ...(item ? { item: item.value, index: item.index } : {}),
     };
   };
+  /** A node's params rendered against its scope (expression params stay as written), and the same without its retry settings (what its effect key holds). */
+  const renderNode = (node: CompiledNode, expressionParams: readonly string[], scope: Scope) => {
+    const rendered: Record<string, unknown> = {};
+    const effectInput: Record<string, unknown> = {};
+    for (const k of Object.keys(node.params)) {
+      const v = node.params[k];
+      const r = expressionParams.includes(k) ? v : renderParams(v, scope);
+      rendered[k] = r;
+      if (k !== 'retry' && k !== 'continueOnError') effectInput[k] = r;
+    }
+    return { rendered, effectInput };
+  };
   /** The id a node acts under: a branch node's is its item's (`each[2].task`), like a one-action for-each's `each[2]`. */
   const actingId = (input: BoundInput) => (input.item ? `${input.item.forEach}[${input.item.index}].${input.nodeId}` : input.nodeId);
+  const spec = (type: string) => defaultCatalog.get(type);
+  // The implementations of the nodes decided in the step (format 4).
+  const decisions = new Map<string, (params: unknown, scope: Scope) => NodeOutcome>();
+  for (const type of DECIDED_IN_STEP) {
+    const impl = isNodeType(type) ? nodeImplementations[type as NodeType] : undefined;
+    if (impl?.kind === 'invoke' && impl.decide) decisions.set(type, impl.decide as (params: unknown, scope: Scope) => NodeOutcome);
+  }
   const actors: Record<string, unknown> = {};
   for (const node of Object.values(allNodes)) {
     if (!isNodeType(node.type) || actors[node.type]) continue;
@@ -237,8 +262,7 @@ export function createRunMachine(compiled: CompiledMachine, ports: RunPorts, opt
     // (a condition, even one that reads the clock) need not wait: nothing outside sees it, and the
     // effect after it waits for the commit that holds its output, so a replay that re-decides it
     // has acted on nothing.
-    const spec = defaultCatalog.get(node.type);
-    const waitsForCommit = spec?.effect === true || node.type === 'flow.delay';
+    const waitsForCommit = spec(node.type)?.effect === true || node.type === 'flow.delay';
     // A node whose only effect is one ledger statement need not wait: its effect goes with the
     // step that started it (one commit for both), one round trip less per effect.
     const rides = RIDES_WITH_STEP.has(node.type);
@@ -248,15 +272,7 @@ export function createRunMachine(compiled: CompiledMachine, ports: RunPorts, opt
       if (waitsForCommit && !ride) await ports.durability?.committed(input.runId, signal);
       const { nodeId, expressionParams } = input;
       const node = allNodes[nodeId]!;
-      // The rendered params, and the same without the step's retry settings (what its effect key holds).
-      const rendered: Record<string, unknown> = {};
-      const effectInput: Record<string, unknown> = {};
-      for (const k of Object.keys(node.params)) {
-        const v = node.params[k];
-        const r = expressionParams.includes(k) ? v : renderParams(v, scope);
-        rendered[k] = r;
-        if (k !== 'retry' && k !== 'continueOnError') effectInput[k] = r;
-      }
+      const { rendered, effectInput } = renderNode(node, expressionParams, scope);
       const acting = actingId(input);
       return run(
         {
@@ -306,6 +322,26 @@ export function createRunMachine(compiled: CompiledMachine, ports: RunPorts, opt
     [nodeId]: { status: 'succeeded', handles: [], attempts: 0, ...ctx.nodes[nodeId], ...patch },
   });
 
+  /** A node's end with its outcome: its handles fire; none stops the path (the run's skip reason if the first). */
+  const succeeded = (context: RunContext, nodeId: string, outcome: NodeOutcome) => ({
+    nodes: setNode(context, nodeId, {
+      status: 'succeeded', handles: outcome.handles, output: outcome.output, attempts: (context.nodes[nodeId]?.attempts ?? 0) + 1,
+      ...(outcome.reason ? { reason: outcome.reason } : {}),
+    }),
+    skipReason: context.skipReason ?? (outcome.handles.length === 0 ? (outcome.reason ?? `${nodeId} stopped the run`) : null),
+  });
+  /** A node's failure: the run's, or (continue on error) the node's `out` with the error as output. */
+  const failed = (context: RunContext, nodeId: string, e: unknown, continueOnError: boolean) => {
+    const error = errorOf(e);
+    return {
+      nodes: setNode(context, nodeId, {
+        status: 'failed', handles: continueOnError ? ['out'] : [], error, attempts: (context.nodes[nodeId]?.attempts ?? 0) + 1,
+        ...(continueOnError ? { output: { error } } : {}),
+      }),
+      failure: continueOnError ? context.failure : { nodeId, ...error },
+    };
+  };
+
   /** How far a for-each's items got, as its node's output while they run (the run view shows it). */
   const progressOf = (state: ForEachState) => {
     const count = state.items.filter((i) => i.status !== 'pending' && i.status !== 'running').length;
@@ -346,6 +382,9 @@ export function createRunMachine(compiled: CompiledMachine, ports: RunPorts, opt
         return !items.some((i) => i.status === 'pending') || (p.sequential && items.some((i) => i.status === 'failed'));
       },
       isFiredTrigger: ({ context }, p: { nodeId: string }) => context.triggerNodeId === p.nodeId,
+      // A node decided in the step (format 4): what `decide` recorded.
+      decided: ({ context }, p: { nodeId: string; handle: string }) => context.nodes[p.nodeId]?.handles.includes(p.handle) === true,
+      decisionFailed: ({ context }, p: { nodeId: string }) => context.nodes[p.nodeId]?.status === 'failed',
       hasQueuedActivation: ({ context }) => (context.queuedActivations?.length ?? 0) > 0,
       inputsReady: ({ context }, p: { incoming: IncomingEdge[] }) => allResolved(context, p.incoming) && p.incoming.some((e) => edgeActive(context, e)),
       inputsDead: ({ context }, p: { incoming: IncomingEdge[] }) => allResolved(context, p.incoming) && !p.incoming.some((e) => edgeActive(context, e)),
@@ -426,16 +465,21 @@ export function createRunMachine(compiled: CompiledMachine, ports: RunPorts, opt
         for (const id of p.nodeIds) nodes[id] = { handles: [], attempts: 0, ...context.nodes[id], status: 'skipped' };
         return { nodes };
       }),
-      recordOutcome: assign(({ context, event }, p: { nodeId: string }) => {
-        const outcome = (event as unknown as { output: NodeOutcome }).output;
-        const attempts = (context.nodes[p.nodeId]?.attempts ?? 0) + 1;
-        return {
-          nodes: setNode(context, p.nodeId, {
-            status: 'succeeded', handles: outcome.handles, output: outcome.output, attempts,
-            ...(outcome.reason ? { reason: outcome.reason } : {}),
-          }),
-          skipReason: context.skipReason ?? (outcome.handles.length === 0 ? (outcome.reason ?? `${p.nodeId} stopped the run`) : null),
-        };
+      recordOutcome: assign(({ context, event }, p: { nodeId: string }) => succeeded(context, p.nodeId, (event as unknown as { output: NodeOutcome }).output)),
+      // A pure node decided in the step that reaches it (format 4): its outcome or its failure
+      // recorded as recordOutcome / recordFailure record an invoked node's end.
+      decide: assign(({ context, self }, p: { nodeId: string }) => {
+        const node = allNodes[p.nodeId]!;
+        let outcome: NodeOutcome;
+        try {
+          const decide = decisions.get(node.type);
+          if (!decide) throw new SwitchyardError('INTERNAL', `"${node.type}" is not decided in the step`);
+          const scope = scopeIn(p.nodeId, context.runId, context, context.item ? self._parent : undefined);
+          outcome = decide(renderNode(node, spec(node.type)?.expressionParams ?? [], scope).rendered, scope);
+        } catch (e) {
+          return failed(context, p.nodeId, e, false);
+        }
+        return succeeded(context, p.nodeId, outcome);
       }),
       recordAttempt: assign(({ context, event }, p: { nodeId: string }) => ({
         nodes: setNode(context, p.nodeId, {
@@ -443,16 +487,8 @@ export function createRunMachine(compiled: CompiledMachine, ports: RunPorts, opt
           error: errorOf((event as unknown as { error: unknown }).error),
         }),
       })),
-      recordFailure: assign(({ context, event }, p: { nodeId: string; continueOnError: boolean }) => {
-        const error = errorOf((event as unknown as { error: unknown }).error);
-        return {
-          nodes: setNode(context, p.nodeId, {
-            status: 'failed', handles: p.continueOnError ? ['out'] : [], error, attempts: (context.nodes[p.nodeId]?.attempts ?? 0) + 1,
-            ...(p.continueOnError ? { output: { error } } : {}),
-          }),
-          failure: p.continueOnError ? context.failure : { nodeId: p.nodeId, ...error },
-        };
-      }),
+      recordFailure: assign(({ context, event }, p: { nodeId: string; continueOnError: boolean }) =>
+        failed(context, p.nodeId, (event as unknown as { error: unknown }).error, p.continueOnError)),
       recordApprovalRequest: assign(({ context }, p: { nodeId: string; request: unknown }) => {
         let request: unknown = p.request;
         try {
@@ -566,7 +602,7 @@ export function createRunMachine(compiled: CompiledMachine, ports: RunPorts, opt
  * re-enter their regions per activation, legacy and multi-trigger machines decide at start).
  */
 function startShortcut(compiled: CompiledMachine): { config: MachineConfigJson; trigger: string } | null {
-  if (compiled.kind !== 'workflow' || (compiled.format !== MACHINE_FORMAT && compiled.format !== CHAIN_MACHINE_FORMAT) || compiled.triggers.length !== 1) return null;
+  if (compiled.kind !== 'workflow' || (compiled.format !== MACHINE_FORMAT && compiled.format !== FLAT_MACHINE_FORMAT && compiled.format !== CHAIN_MACHINE_FORMAT) || compiled.triggers.length !== 1) return null;
   const trigger = compiled.triggers[0]!.nodeId;
   const root = compiled.config as { states?: { active?: { type?: string; states?: Record<string, MachineConfigJson> } } };
   const regions = root.states?.active?.states;

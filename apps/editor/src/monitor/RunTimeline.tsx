@@ -177,7 +177,7 @@ function pickDefault(t: Timeline): number | null {
 
 /** A step of a finished workflow run that ran in it (not one a replay reused) can be replayed from. */
 function replayable(t: Timeline, s: Span): boolean {
-  return t.run.flowKind === 'workflow' && ['completed', 'failed', 'skipped', 'cancelled'].includes(t.run.status) && !s.replayed && s.activation === 1;
+  return t.run.flowKind === 'workflow' && ['completed', 'failed', 'skipped', 'cancelled'].includes(t.run.status) && !s.replayed && !s.decided && s.activation === 1;
 }
 
 const labelOf = (t: Timeline, nodeId: string) => t.spans.find((s) => s.nodeId === nodeId)?.label ?? nodeId;
@@ -227,6 +227,7 @@ function StepDetails({ span: s, replay }: { span: Span; replay: { client: ApiCli
         {replay ? <ReplayButton client={replay.client} runId={replay.runId} nodeId={s.nodeId} /> : null}
       </div>
       {s.replayed ? <p className="muted" data-testid="step-replayed">Recorded result of the replayed run: this step did not run again (no model call, no effect).</p> : null}
+      {s.decided ? <p className="muted" data-testid="step-decided">Decided in the step that reached it: a filter or an if has no step of its own. To run it again, replay from the step before it.</p> : null}
       <dl className="mon-facts">
         <dt>Started</dt><dd>{formatDateTime(s.startedAt)}</dd>
         <dt>Ended</dt><dd>{s.endedAt ? formatDateTime(s.endedAt) : 'not yet'}</dd>

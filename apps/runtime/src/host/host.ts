@@ -264,12 +264,15 @@ export function createHost(deps: HostDeps) {
     // Stopping an actor is not a step of the run: persisting it would freeze the run for good.
     if (event.type === 'xstate.stop' || snap.status === 'stopped') return;
     if (snap === run.lastSnapshot) return; // the event changed nothing
+    const before = (run.lastSnapshot as { context?: RunContext } | null | undefined)?.context?.nodes;
     run.lastSnapshot = snap;
     run.lastActive = performance.now();
     const persisted = persistedOf(run, snap);
     // Outcomes from context, overlaid by the active states (a chain's passed nodes are only in context).
     const nodes = nodeStatesOfSnapshot(snap);
-    const changed = Object.keys(nodes).filter((id) => nodes[id] !== run.nodeStates[id]);
+    // A node whose state or result changed. A node decided in the step (format 4) may end in the
+    // state it had in a behavior's previous activation: its new result (a new object) says it ran.
+    const changed = Object.keys(nodes).filter((id) => nodes[id] !== run.nodeStates[id] || (before !== undefined && snap.context.nodes[id] !== before[id]));
     run.nodeStates = nodes;
     const { status, reason, error } = describe(snap);
     const version = ++run.version;

@@ -88,6 +88,8 @@ export interface Span {
   modelCalls: ModelCall[];
   /** A replay's step that kept the replayed run's recorded result (it did not run again). */
   replayed?: boolean;
+  /** A pure node (a filter, an if) decided by the step that reached it (machine format 4): no step of its own. */
+  decided?: boolean;
 }
 
 const outcomeOf = (r: NodeResult) => ({
@@ -222,8 +224,12 @@ export async function runTimeline(em: EntityManager, userId: string, runId: stri
         close(span, at);
       }
     }
+    // Nodes this step decided without a step of their own (format 4: a filter, an if): they end
+    // where they start, at this step.
+    const decided: string[] = [];
     if (j.changed && typeof j.changed === 'object') {
       for (const [id, c] of Object.entries(j.changed)) {
+        if (c.result && (c.state === 'succeeded' || c.state === 'failed') && !open.has(id) && id !== run.trigger_node_id && j.event_type !== 'run.replay') decided.push(id);
         current[id] = c.state;
         if (c.result) results = { ...results, [id]: c.result };
       }
@@ -246,6 +252,11 @@ export async function runTimeline(em: EntityManager, userId: string, runId: stri
       if (state === 'running' || state === 'retrying') continue;
       // The trigger span closes at the first step; other nodes once their state moved on.
       if (state === undefined && nodeId !== run.trigger_node_id) continue;
+      close(span, at);
+    }
+    for (const id of decided) {
+      const span = startSpan(id, at);
+      span.decided = true;
       close(span, at);
     }
   }

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import jsonPatch, { type Operation } from 'fast-json-patch';
-import { nodeStatesOf, nodeStatesOfSnapshot, type CompiledMachine, type RunContext } from '@switchyard/actors';
+import { DECIDED_IN_STEP, nodeStatesOf, nodeStatesOfSnapshot, type CompiledMachine, type RunContext } from '@switchyard/actors';
 import { SwitchyardError } from '@switchyard/schema';
 import { sql, sqlOne } from '../host/db';
 import type { Host } from '../host/host';
@@ -82,7 +82,13 @@ export async function replayRun(
   const rows = await sql<{ seq: number; changed: Record<string, { state: string }> | null; value: unknown }>(em,
     `select seq, data->'changed' as changed, ${value} as value from run_journal j where run_id = ? and kind = 'state' order by seq`, [run.id]);
   const started = rows.find((r) => (r.changed ? r.changed[input.fromNodeId]?.state === 'running' : nodeStatesOf(r.value)[input.fromNodeId] === 'running'));
-  if (!started) throw badStep(`The step "${input.fromNodeId}" did not run in this run`);
+  if (!started) {
+    // A filter or an if of a format-4 machine is decided by the step that reaches it: it has no state of its own to start from.
+    if (DECIDED_IN_STEP.has(node.type) && rows.some((r) => ['succeeded', 'failed'].includes(r.changed?.[input.fromNodeId]?.state ?? ''))) {
+      throw badStep(`"${input.fromNodeId}" was decided in the step that reached it (a filter or an if has no step of its own): replay from the step before it`);
+    }
+    throw badStep(`The step "${input.fromNodeId}" did not run in this run`);
+  }
   const state = (await stateAt(em, run.id, Number(started.seq))) as { status?: string; value: unknown; context: RunContext } | null;
   if (!state || state.status !== 'active' || !state.context) {
     throw new SwitchyardError('INVALID_STATE', `The journal does not hold the run's state when "${input.fromNodeId}" started`);

@@ -58,19 +58,21 @@ describe('compiler properties', () => {
     );
   });
 
-  it('the flat (format 3) and chain (format 2) shapes decide exactly like the one-region-per-node shape (format 1) on random graphs', async () => {
+  it('the decided-in-step (format 4), flat (format 3) and chain (format 2) shapes decide exactly like the one-region-per-node shape (format 1) on random graphs', async () => {
     await fc.assert(
       fc.asyncProperty(validGraph, fc.boolean(), async (doc, approve) => {
-        const flat = compile(doc).machine!;
+        const decided = compile(doc).machine!;
+        const flat = compile(doc, undefined, { flatShape: true }).machine!;
         const chained = compile(doc, undefined, { chainShape: true }).machine!;
         const legacy = compile(doc, undefined, { legacyShape: true }).machine!;
         expect(legacy.format).toBe('switchyard.machine/1');
         expect(chained.format).toBe('switchyard.machine/2');
         expect(flat.format).toBe('switchyard.machine/3');
+        expect(decided.format).toBe('switchyard.machine/4');
         const input = { triggerNodeId: 'n0', payload: { x: 1 }, decide: () => (approve ? 'approve' as const : 'reject' as const) };
         const b = await simulateRun(legacy, createFakePorts().ports, input);
         const outcome = (r: typeof b) => Object.fromEntries(Object.entries(r.context.nodes).map(([id, n]) => [id, [n.status, [...n.handles].sort()]]));
-        for (const m of [flat, chained]) {
+        for (const m of [decided, flat, chained]) {
           const a = await simulateRun(m, createFakePorts().ports, input);
           expect(a.status).toBe(b.status);
           expect(outcome(a)).toEqual(outcome(b));
@@ -90,10 +92,19 @@ describe('compiler properties', () => {
     const regions = Object.keys((compile(doc, undefined, { chainShape: true }).machine!.config.states as { active: { states: Record<string, unknown> } }).active.states);
     expect(regions).toEqual(['n0', 'n1']);
     // Format 3: no region for the one trigger, and each node of the chain is one state.
-    const flat = (compile(doc).machine!.config.states as { active: { states: Record<string, { states: Record<string, { initial?: string; invoke?: unknown }> }> } }).active.states;
+    type Regions = Record<string, { states: Record<string, { initial?: string; invoke?: unknown; entry?: { type: string }; always?: unknown[] }> }>;
+    const regionsOf = (options: { flatShape?: boolean }) => (compile(doc, undefined, options).machine!.config.states as { active: { states: Regions } }).active.states;
+    const flat = regionsOf({ flatShape: true });
     expect(Object.keys(flat)).toEqual(['n1']);
     expect(flat.n1!.states.n7!.initial).toBeUndefined();
     expect(flat.n1!.states.n7!.invoke).toBeDefined();
+    // Format 4: the same states, each filter decided on entry and left at once (nothing invoked).
+    const decided = regionsOf({});
+    expect(Object.keys(decided)).toEqual(['n1']);
+    expect(Object.keys(decided.n1!.states)).toEqual(Object.keys(flat.n1!.states));
+    expect(decided.n1!.states.n7!.invoke).toBeUndefined();
+    expect(decided.n1!.states.n7!.entry).toEqual({ type: 'decide', params: { nodeId: 'n7' } });
+    expect(decided.n1!.states.n7!.always).toHaveLength(3);
   });
 
   it('random invalid documents give diagnostics, never an exception', () => {

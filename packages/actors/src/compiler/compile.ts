@@ -13,7 +13,7 @@ import {
   type NodeKindSpec,
 } from '@switchyard/schema';
 import { parseExpression, templateExpressions } from '../expression';
-import { CHAIN_MACHINE_FORMAT, LEGACY_MACHINE_FORMAT, MACHINE_FORMAT, NODE_REGION_STATES, type CompileResult, type CompiledBody, type CompiledMachine, type CompiledNode, type IncomingEdge, type MachineConfigJson } from './types';
+import { CHAIN_MACHINE_FORMAT, DECIDED_IN_STEP, FLAT_MACHINE_FORMAT, LEGACY_MACHINE_FORMAT, MACHINE_FORMAT, NODE_REGION_STATES, type CompileResult, type CompiledBody, type CompiledMachine, type CompiledNode, type IncomingEdge, type MachineConfigJson } from './types';
 
 export interface CompileOptions {
   /**
@@ -26,6 +26,11 @@ export interface CompileOptions {
    * tests of runs pinned to such machines.
    */
   chainShape?: boolean;
+  /**
+   * Emit the format-3 shape (pure nodes invoked, each a step of its own). Only for tests of runs
+   * pinned to such machines.
+   */
+  flatShape?: boolean;
 }
 
 /** Node categories whose execution means "the run did something" (vs. only checked conditions). */
@@ -309,14 +314,15 @@ function buildMachine(
   const edges = inBody.size ? allEdges.filter((e) => !inBody.has(e.source) && !(e.sourceHandle === 'each' && bodies.has(e.source))) : allEdges;
   const nodes: Record<string, CompiledNode> = {};
   for (const n of parentNodes) nodes[n.id] = compiledNode(n);
-  const format = options.legacyShape ? LEGACY_MACHINE_FORMAT : options.chainShape ? CHAIN_MACHINE_FORMAT : MACHINE_FORMAT;
-  const flat = format === MACHINE_FORMAT;
-  const regions = regionsOf({ ...doc, nodes: parentNodes }, specs, params, nodes, edges, options.legacyShape === true, bodies, flat);
+  const format = options.legacyShape ? LEGACY_MACHINE_FORMAT : options.chainShape ? CHAIN_MACHINE_FORMAT : options.flatShape ? FLAT_MACHINE_FORMAT : MACHINE_FORMAT;
+  // Format 3 on: nodes of one state are that state; format 4: pure nodes are decided in the step.
+  const shape: Shape = { flat: format === MACHINE_FORMAT || format === FLAT_MACHINE_FORMAT, decided: format === MACHINE_FORMAT };
+  const regions = regionsOf({ ...doc, nodes: parentNodes }, specs, params, nodes, edges, options.legacyShape === true, bodies, shape);
   // Format 3: a workflow with one trigger always starts from it, so the run's context starts with
   // it recorded (createRunMachine) and it has no region (a region that is only ever `succeeded` cost
   // a microstep at every start and a state at every step). Kept when it is the only node.
   const onlyTrigger = doc.kind === 'workflow' ? parentNodes.filter((n) => specs.get(n.id)!.category === 'trigger') : [];
-  if (flat && onlyTrigger.length === 1 && Object.keys(regions).length > 1) delete regions[onlyTrigger[0]!.id];
+  if (shape.flat && onlyTrigger.length === 1 && Object.keys(regions).length > 1) delete regions[onlyTrigger[0]!.id];
   const compiledBodies: Record<string, CompiledBody> = {};
   for (const [eachId, ids] of bodies) {
     const inThis = new Set(ids);
@@ -327,7 +333,7 @@ function buildMachine(
     compiledBodies[eachId] = {
       nodes: bnodes,
       config: bodyConfig(
-        regionsOf({ ...doc, nodes: bodyNodes }, specs, params, bnodes, bodyEdges, false, new Map(), flat),
+        regionsOf({ ...doc, nodes: bodyNodes }, specs, params, bnodes, bodyEdges, false, new Map(), shape),
         bodyNodes.filter((n) => WORK_CATEGORIES.has(specs.get(n.id)!.category)).map((n) => n.id),
       ),
     };
@@ -383,6 +389,14 @@ function buildMachine(
   };
 }
 
+/** What the format changes in the states of nodes (see MACHINE_FORMAT). */
+interface Shape {
+  /** A chain's node of one state is that state (format 3 on). */
+  flat: boolean;
+  /** Pure nodes (`DECIDED_IN_STEP`) are decided by the step that reaches them (format 4). */
+  decided: boolean;
+}
+
 /**
  * The regions of a drawing: one per node (format 1), or one per chain (a node whose only way out
  * leads to a node with no other way in); a for-each in `bodies` runs its branch per item.
@@ -395,7 +409,7 @@ function regionsOf(
   edges: FlowDocument['edges'],
   legacyShape: boolean,
   bodies: Map<string, string[]>,
-  flat: boolean,
+  shape: Shape,
 ): Record<string, MachineConfigJson> {
   const regions: Record<string, MachineConfigJson> = {};
   const single = (n: FlowDocument['nodes'][number]) => {
@@ -403,7 +417,8 @@ function regionsOf(
     const ins = nodes[n.id]!.incoming;
     const p = params.get(n.id)!;
     return spec.category === 'trigger' ? triggerRegion(n.id) : n.type === 'flow.approval' ? approvalRegion(n.id, p, ins)
-      : n.type === 'flow.waitForEvent' ? waitRegion(n.id, p, ins) : invokeRegion(n.id, n.type, spec, p, ins, bodies.has(n.id));
+      : n.type === 'flow.waitForEvent' ? waitRegion(n.id, p, ins)
+      : shape.decided && decidedInStep(n.type, p) ? decidedRegion(n.id, ins) : invokeRegion(n.id, n.type, spec, p, ins, bodies.has(n.id));
   };
   if (legacyShape) {
     for (const n of doc.nodes) regions[n.id] = single(n);
@@ -415,7 +430,7 @@ function regionsOf(
     const head = chain[0]!.id;
     if (chain.length === 1) regions[head] = single(chain[0]!);
     else {
-      regions[head] = chainRegion(flat, chain.map((n, i) => ({
+      regions[head] = chainRegion(shape, chain.map((n, i) => ({
         id: n.id, type: n.type, spec: specs.get(n.id)!, params: params.get(n.id)!, incoming: nodes[n.id]!.incoming,
         next: chain[i + 1] ? { id: chain[i + 1]!.id, handle: edges.find((e) => e.source === n.id)!.sourceHandle } : null,
         branch: bodies.has(n.id),
@@ -495,6 +510,34 @@ function triggerRegion(nodeId: string): MachineConfigJson {
         ],
       },
       succeeded: final,
+      skipped: final,
+    },
+  };
+}
+
+/** A pure node with no retry or continue-on-error policy: format 4 decides it in the step that reaches it. */
+const decidedInStep = (type: string, p: Record<string, unknown>) =>
+  DECIDED_IN_STEP.has(type) && ((p.retry as { maxAttempts?: number } | undefined)?.maxAttempts ?? 1) <= 1 && p.continueOnError !== true;
+
+/**
+ * The state of a node decided in the step that reaches it: its entry records the outcome
+ * (`decide`), as `recordOutcome` / `recordFailure` would from an invoked actor's end, and its
+ * eventless transitions leave at once: `leave` lists them after the failure's.
+ */
+const decidingState = (nodeId: string, leave: unknown[]) => ({
+  tags: ['running'],
+  entry: { type: 'decide', params: { nodeId } },
+  always: [{ guard: { type: 'decisionFailed', params: { nodeId } }, target: '#run.failed' }, ...leave],
+});
+
+function decidedRegion(nodeId: string, incoming: IncomingEdge[]): MachineConfigJson {
+  return {
+    initial: 'pending',
+    states: {
+      pending: pendingState(nodeId, incoming),
+      running: decidingState(nodeId, [{ target: 'succeeded' }]),
+      succeeded: final,
+      failed: final,
       skipped: final,
     },
   };
@@ -650,7 +693,7 @@ const chainDoneId = (head: string) => `d_${head}`;
  * without continue-on-error) ends the chain and records the rest as skipped, so joins downstream
  * see every input resolved.
  */
-function chainRegion(flat: boolean, chain: ChainNode[]): MachineConfigJson {
+function chainRegion(shape: Shape, chain: ChainNode[]): MachineConfigJson {
   const head = chain[0]!;
   const done = `#${chainDoneId(head.id)}`;
   const rest = (i: number) => chain.slice(i + 1).map((c) => c.id);
@@ -666,7 +709,7 @@ function chainRegion(flat: boolean, chain: ChainNode[]): MachineConfigJson {
   };
   // A node's state: its steps nested under it; in format 3 a node of one step is that step.
   const nodeState = (id: string, steps: Record<string, unknown>) =>
-    flat && Object.keys(steps).length === 1 && steps.running && !NODE_REGION_STATES.has(id)
+    shape.flat && Object.keys(steps).length === 1 && steps.running && !NODE_REGION_STATES.has(id)
       ? { ...(steps.running as object), id: nodeStateId(id) }
       : { id: nodeStateId(id), initial: 'running', states: steps };
   chain.forEach((c, i) => {
@@ -689,6 +732,15 @@ function chainRegion(flat: boolean, chain: ChainNode[]): MachineConfigJson {
           entry: { type: 'recordApprovalRequest', params: { nodeId: c.id, request: { title: c.params.title, details: c.params.details } } },
           on: { 'approval.decide': [decide('approve', 'approved'), decide('reject', 'rejected')] },
         },
+      });
+      return;
+    }
+    if (shape.decided && decidedInStep(c.type, c.params)) {
+      states[c.id] = nodeState(c.id, {
+        running: decidingState(c.id, [
+          ...(c.next ? [{ guard: { type: 'decided', params: { nodeId: c.id, handle: c.next.handle } }, target: `#${nodeStateId(c.next.id)}` }] : []),
+          { target: done, actions: skipRest(i) },
+        ]),
       });
       return;
     }

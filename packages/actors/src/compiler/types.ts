@@ -2,18 +2,31 @@ import type { DataType, Diagnostic, FlowDocument, FlowKind, NodeCategory } from 
 
 /**
  * The format of compiled machines this compiler emits.
+ * - `/4`: as `/3`, and a pure node (`DECIDED_IN_STEP`: a filter, an if) is decided by the step
+ *   that reaches it, in the transition (its state's entry records the outcome, its eventless
+ *   transitions leave at once), instead of by an invoked actor whose end is a step of its own.
+ *   Such a node never rests in its state: a chain of filters costs one step, not one per node.
  * - `/3`: as `/2`, and a chain's node that is one state (no retry, no for-each steps) is that
  *   state itself (`{ head: 'b' }`, not `{ head: { b: 'running' } }`); a workflow with one trigger
  *   has no region for it (the run starts with the trigger recorded in its context).
  * - `/2`: chains of nodes are sequential states of one region (cost per event follows the active nodes).
  * - `/1`: one parallel region per node.
- * The interpreter executes all three, so runs pinned to an older format keep going.
+ * The interpreter executes all four, so runs pinned to an older format keep going.
  */
-export const MACHINE_FORMAT = 'switchyard.machine/3' as const;
+export const MACHINE_FORMAT = 'switchyard.machine/4' as const;
+export const FLAT_MACHINE_FORMAT = 'switchyard.machine/3' as const;
 export const CHAIN_MACHINE_FORMAT = 'switchyard.machine/2' as const;
 export const LEGACY_MACHINE_FORMAT = 'switchyard.machine/1' as const;
-export const EXECUTABLE_MACHINE_FORMATS: readonly string[] = [MACHINE_FORMAT, CHAIN_MACHINE_FORMAT, LEGACY_MACHINE_FORMAT];
-export type MachineFormat = typeof MACHINE_FORMAT | typeof CHAIN_MACHINE_FORMAT | typeof LEGACY_MACHINE_FORMAT;
+export const EXECUTABLE_MACHINE_FORMATS: readonly string[] = [MACHINE_FORMAT, FLAT_MACHINE_FORMAT, CHAIN_MACHINE_FORMAT, LEGACY_MACHINE_FORMAT];
+export type MachineFormat = typeof MACHINE_FORMAT | typeof FLAT_MACHINE_FORMAT | typeof CHAIN_MACHINE_FORMAT | typeof LEGACY_MACHINE_FORMAT;
+
+/**
+ * Node types decided in the step that reaches them (format 4): pure functions of their params and
+ * the outputs upstream, with no port, no clock and no retry policy. Their implementations have
+ * `decide`. A condition that reads the clock or the CRM (business hours, contact exists) stays a
+ * step of its own, so its outcome is journaled before anything after it runs.
+ */
+export const DECIDED_IN_STEP: ReadonlySet<string> = new Set(['condition.expression', 'condition.if']);
 
 /**
  * The states a node's own region (or a chain node's nested state) can be in. A chain's node whose

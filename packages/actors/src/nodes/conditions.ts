@@ -29,16 +29,22 @@ export const businessHours: InvokeImplementation<'condition.businessHours'> = {
 
 export const expression: InvokeImplementation<'condition.expression'> = {
   kind: 'invoke',
-  async run({ params, scope }) {
+  decide(params, scope) {
     const value = evaluateExpression(params.expression, scope);
     return truthy(value) ? pass({ value }) : { output: { value }, handles: [], reason: `Filter "${params.expression}" was false` };
+  },
+  async run({ params, scope }) {
+    return expression.decide!(params, scope);
   },
 };
 
 export const ifBranch: InvokeImplementation<'condition.if'> = {
   kind: 'invoke',
-  async run({ params, scope }) {
+  decide(params, scope) {
     const value = truthy(evaluateExpression(params.expression, scope));
     return pass({ value }, value ? 'true' : 'false');
+  },
+  async run({ params, scope }) {
+    return ifBranch.decide!(params, scope);
   },
 };

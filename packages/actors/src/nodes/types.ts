@@ -41,6 +41,11 @@ export interface TriggerImplementation<T extends NodeType> {
 export interface InvokeImplementation<T extends NodeType> {
   kind: 'invoke';
   run(inv: Invocation<ParamsOf<T>>, ports: RunPorts): Promise<NodeOutcome>;
+  /**
+   * A pure node's outcome from its rendered params and scope alone, at once (no port, no clock):
+   * from machine format 4 the step that reaches the node decides it (`DECIDED_IN_STEP`).
+   */
+  decide?(params: ParamsOf<T>, scope: Scope): NodeOutcome;
 }
 
 /** Nodes that wait for an outside event (a person's approval) instead of invoking anything. */
