@@ -381,6 +381,8 @@ describe('the canvas editor', () => {
     await page.getByTestId('state-list').waitFor();
     expect(await page.getByTestId('state-list').textContent()).toContain(approval);
     expect(await page.getByTestId('machine-json').textContent()).toContain('approval.decide');
+    // The if is decided in the step that reaches it (machine format 4): the preview names it.
+    expect(await page.getByTestId('decided-nodes').textContent()).toContain(check);
     await screenshot(page, 'editor-9-compile-preview');
     await page.getByRole('button', { name: 'Close Compile preview' }).click();
 

@@ -31,9 +31,21 @@ function describeRegion(states: Record<string, unknown>): string {
   return [...steps, ends.join(' | ')].filter(Boolean).join(' → ');
 }
 
+/** The nodes the machine decides in the step that reaches them (format 4: a state whose entry is `decide`). */
+function decidedNodes(config: unknown, out: string[] = []): string[] {
+  if (Array.isArray(config)) for (const c of config) decidedNodes(c, out);
+  else if (config && typeof config === 'object') {
+    const entry = (config as { entry?: { type?: unknown; params?: { nodeId?: unknown } } }).entry;
+    if (entry?.type === 'decide' && typeof entry.params?.nodeId === 'string') out.push(entry.params.nodeId);
+    for (const v of Object.values(config)) decidedNodes(v, out);
+  }
+  return out;
+}
+
 /** What the compiler makes of the canvas: a region per trigger and per chain of nodes, and the machine JSON itself. */
 export function CompilePreview({ document, onClose }: { document: FlowDocument; onClose: () => void }) {
   const { machine, diagnostics } = useMemo(() => compile(document), [document]);
+  const decided = useMemo(() => (machine ? decidedNodes(machine.config) : []), [machine]);
   const regions = machine
     ? Object.entries(((machine.config.states as Record<string, { states?: Record<string, { states?: Record<string, unknown> }> }>).active?.states ?? {}))
     : [];
@@ -60,6 +72,11 @@ export function CompilePreview({ document, onClose }: { document: FlowDocument; 
               </li>
             ))}
           </ol>
+          {decided.length ? (
+            <p className="inspector__hint" data-testid="decided-nodes">
+              Decided in the step that reaches them (no step of their own, nothing invoked): {decided.map((id, i) => <span key={id}>{i ? ', ' : ''}<code>{id}</code></span>)}.
+            </p>
+          ) : null}
           <h3 className="inspector__subtitle">Machine JSON</h3>
           <pre className="code code--tall" data-testid="machine-json">
             {JSON.stringify(machine.config, null, 2)}
