@@ -100,20 +100,25 @@ export async function durableBenchmarks(kind: 'pglite' | 'postgres'): Promise<Fi
     figures.push({ group: 'durable', backend: kind, name: 'one workflow, durable steps/s', unit: 'steps/s', ours: one.ours, baseline: one.baseline, baselineName: 'raw single-row autocommit insert loop', ratio: one.ours / one.baseline, target: 0.85 });
 
     const parallel = 100;
+    /** `parallel` runs of a flow started at once, waited to their ends: their ids. */
+    const startParallel = async (id: string) => {
+      const ids = await Promise.all(Array.from({ length: parallel }, () => host.startRun({ userId, flowId: id, version: 1, triggerNodeId: 'start', trigger: { type: 'manual', payload: {} } })));
+      await Promise.all(ids.map((r) => finished(host, r.runId)));
+      return ids.map((r) => r.runId);
+    };
+    /** The raw side: a row per step of `parallel` runs, as `steps` multi-row inserts of `parallel` rows. */
+    const rawParallel = async () => {
+      for (let step = 0; step < steps; step++) {
+        const params = Array.from({ length: parallel }, () => [randomUUID(), step, payload]).flat();
+        await sql(em(), `insert into bench_raw (run_id, seq, data) values ${Array.from({ length: parallel }, () => '(?, ?, ?)').join(', ')}`, params);
+      }
+    };
     const hundred = await compare({
       rounds: 3,
-      ours: async () => {
-        const ids = await Promise.all(Array.from({ length: parallel }, () => host.startRun({ userId, flowId, version: 1, triggerNodeId: 'start', trigger: { type: 'manual', payload: {} } })));
-        await Promise.all(ids.map((r) => finished(host, r.runId)));
-        return count(em, ids.map((r) => r.runId));
-      },
+      ours: async () => count(em, await startParallel(flowId)),
       baseline: async () => {
-        const rows = parallel;
-        for (let step = 0; step < steps; step++) {
-          const params = Array.from({ length: rows }, () => [randomUUID(), step, payload]).flat();
-          await sql(em(), `insert into bench_raw (run_id, seq, data) values ${Array.from({ length: rows }, () => '(?, ?, ?)').join(', ')}`, params);
-        }
-        return rows * steps;
+        await rawParallel();
+        return parallel * steps;
       },
     });
     figures.push({ group: 'durable', backend: kind, name: `${parallel} workflows in parallel, aggregate steps/s`, unit: 'steps/s', ours: hundred.ours, baseline: hundred.baseline, baselineName: `raw ${parallel}-row multi-row insert`, ratio: hundred.ours / hundred.baseline, target: 0.4 });
@@ -124,16 +129,9 @@ export async function durableBenchmarks(kind: 'pglite' | 'postgres'): Promise<Fi
     const decidedFlowId = await seedFlow(em(), userId, chainDoc(steps, 'condition.expression', 'decided-chain'));
     const decided = await compare({
       rounds: 3,
-      ours: async () => {
-        const ids = await Promise.all(Array.from({ length: parallel }, () => host.startRun({ userId, flowId: decidedFlowId, version: 1, triggerNodeId: 'start', trigger: { type: 'manual', payload: {} } })));
-        await Promise.all(ids.map((r) => finished(host, r.runId)));
-        return countEnded(em, ids.map((r) => r.runId));
-      },
+      ours: async () => countEnded(em, await startParallel(decidedFlowId)),
       baseline: async () => {
-        for (let step = 0; step < steps; step++) {
-          const params = Array.from({ length: parallel }, () => [randomUUID(), step, payload]).flat();
-          await sql(em(), `insert into bench_raw (run_id, seq, data) values ${Array.from({ length: parallel }, () => '(?, ?, ?)').join(', ')}`, params);
-        }
+        await rawParallel();
         return parallel;
       },
     });

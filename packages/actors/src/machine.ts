@@ -171,6 +171,13 @@ function hydrate(config: unknown): unknown {
  * outside the run (they read, and `createTask` reads the clock: its output is journaled by the
  * next step, as every node's is).
  */
+/** The implementations of the nodes decided in the step that reaches them (format 4), by type. */
+const DECISIONS = new Map<string, (params: unknown, scope: Scope) => NodeOutcome>();
+for (const type of DECIDED_IN_STEP) {
+  const impl = isNodeType(type) ? nodeImplementations[type as NodeType] : undefined;
+  if (impl?.kind === 'invoke' && impl.decide) DECISIONS.set(type, impl.decide as (params: unknown, scope: Scope) => NodeOutcome);
+}
+
 export const RIDES_WITH_STEP: ReadonlySet<string> = new Set(['action.createTask', 'action.sendNotification', 'action.setMemory']);
 
 /**
@@ -245,12 +252,6 @@ export function createRunMachine(compiled: CompiledMachine, ports: RunPorts, opt
   /** The id a node acts under: a branch node's is its item's (`each[2].task`), like a one-action for-each's `each[2]`. */
   const actingId = (input: BoundInput) => (input.item ? `${input.item.forEach}[${input.item.index}].${input.nodeId}` : input.nodeId);
   const spec = (type: string) => defaultCatalog.get(type);
-  // The implementations of the nodes decided in the step (format 4).
-  const decisions = new Map<string, (params: unknown, scope: Scope) => NodeOutcome>();
-  for (const type of DECIDED_IN_STEP) {
-    const impl = isNodeType(type) ? nodeImplementations[type as NodeType] : undefined;
-    if (impl?.kind === 'invoke' && impl.decide) decisions.set(type, impl.decide as (params: unknown, scope: Scope) => NodeOutcome);
-  }
   const actors: Record<string, unknown> = {};
   for (const node of Object.values(allNodes)) {
     if (!isNodeType(node.type) || actors[node.type]) continue;
@@ -472,7 +473,7 @@ export function createRunMachine(compiled: CompiledMachine, ports: RunPorts, opt
         const node = allNodes[p.nodeId]!;
         let outcome: NodeOutcome;
         try {
-          const decide = decisions.get(node.type);
+          const decide = DECISIONS.get(node.type);
           if (!decide) throw new SwitchyardError('INTERNAL', `"${node.type}" is not decided in the step`);
           const scope = scopeIn(p.nodeId, context.runId, context, context.item ? self._parent : undefined);
           outcome = decide(renderNode(node, spec(node.type)?.expressionParams ?? [], scope).rendered, scope);
