@@ -36,20 +36,22 @@ export async function open(kind: 'pglite' | 'postgres'): Promise<{ db: Database;
   };
 }
 
-/**
- * Saves a flow version row the host can compile (no API layer in the way). `options.flatShape`
- * pins the version to a format-3 machine (a filter is a step of its own, as a run started
- * before format 4 executes it), for the figures that measure the cost of a durable step.
- */
-export async function seedFlow(em: EntityManager, userId: string, doc: ReturnType<typeof chainDoc>, options: { flatShape?: boolean } = {}) {
+/** Saves a flow version row the host can compile (no API layer in the way). */
+export async function seedFlow(em: EntityManager, userId: string, doc: ReturnType<typeof chainDoc>, options: { compile?: Parameters<typeof compile>[2] } = {}) {
   const flowId = randomUUID();
   const document = { ...doc, version: 1 };
-  const pinned = options.flatShape ? compile(document, undefined, { flatShape: true }).machine : null;
+  // Pinned to a machine compiled with these options (an older format), or compiled at first use.
+  const pinned = options.compile ? compile(document, undefined, options.compile).machine : null;
   await sql(em, 'insert into flows (id, user_id, doc_id, kind, name, description, current_version, status) values (?, ?, ?, ?, ?, ?, 1, ?)', [flowId, userId, doc.id, 'workflow', doc.name, '', 'deployed']);
   await sql(em, 'insert into flow_versions (flow_id, version, document, compiled, machine_format) values (?, 1, ?, ?::jsonb, ?)',
     [flowId, document, pinned, pinned?.format ?? null]);
   return flowId;
 }
+
+/** A node that is a durable step of its own (it reads the clock): the per-step figures chain it. */
+const STEP_NODE = 'condition.businessHours';
+/** Wednesday 2026-12-02 12:00 UTC: inside the all-week business hours of the chains' checks. */
+const BENCH_NOON = Date.UTC(2026, 11, 2, 12);
 
 export async function durableBenchmarks(kind: 'pglite' | 'postgres'): Promise<Figure[]> {
   const { db, drop } = await open(kind);
@@ -61,14 +63,15 @@ export async function durableBenchmarks(kind: 'pglite' | 'postgres'): Promise<Fi
     await sql(em(), 'create table bench_raw (id bigserial primary key, run_id uuid, seq int, data jsonb)');
     const fake = createFakePorts();
     // Configured as the runtime configures it for this backend (services.ts, wiring.ts).
-    const host = createHost({ em, clock: createClock(), ports: fake.ports, writeLanes: kind === 'postgres' ? POSTGRES_WRITE_LANES : 1 });
+    // The clock starts on a Wednesday at noon (UTC), inside the business hours the chain checks.
+    const host = createHost({ em, clock: createClock(BENCH_NOON), ports: fake.ports, writeLanes: kind === 'postgres' ? POSTGRES_WRITE_LANES : 1 });
     trackEnds(host);
     const steps = 20;
-    // A chain of 20 filters pinned to format 3, where each is an invoked node and a step of its
-    // own: the figures below measure what one durable step costs (format 4 decides the same
-    // filters in one step; that is the figure after these).
-    const chain = chainDoc(steps, 'condition.expression', 'durable-chain');
-    const flowId = await seedFlow(em(), userId, chain, { flatShape: true });
+    // A chain of 19 business-hours checks as the current compiler makes it: each reads the clock,
+    // so each is a node of its own and a durable step (a filter is decided in the step that
+    // reaches it; that is the figure after these). The figures below measure what one step costs.
+    const chain = chainDoc(steps, STEP_NODE, 'durable-chain');
+    const flowId = await seedFlow(em(), userId, chain);
     // A snapshot-sized payload for the raw inserts, so both sides move the same bytes.
     // A mid-run snapshot of the same flow, so both sides write rows of the same size.
     const probe = await host.startRun({ userId, flowId, version: 1, triggerNodeId: 'start', trigger: { type: 'manual', payload: {} } });
@@ -123,7 +126,7 @@ export async function durableBenchmarks(kind: 'pglite' | 'postgres'): Promise<Fi
     });
     figures.push({ group: 'durable', backend: kind, name: `${parallel} workflows in parallel, aggregate steps/s`, unit: 'steps/s', ours: hundred.ours, baseline: hundred.baseline, baselineName: `raw ${parallel}-row multi-row insert`, ratio: hundred.ours / hundred.baseline, target: 0.4 });
 
-    // The same drawing as the current compiler makes it (format 4): its 20 filters are decided in
+    // The same drawing as the current compiler makes it (format 5): its 20 filters are decided in
     // the steps that reach them, so a run is one step. Counted in runs to completion, beside the
     // raw inserts of one row per node for as many runs (20 statements of 100 rows).
     const decidedFlowId = await seedFlow(em(), userId, chainDoc(steps, 'condition.expression', 'decided-chain'));
@@ -136,7 +139,7 @@ export async function durableBenchmarks(kind: 'pglite' | 'postgres'): Promise<Fi
       },
     });
     figures.push({
-      group: 'durable', backend: kind, name: `${parallel} workflows of ${steps - 1} filters in parallel (format 4: decided in one step), runs/s`, unit: 'runs/s',
+      group: 'durable', backend: kind, name: `${parallel} workflows of ${steps - 1} filters in parallel (decided in one step), runs/s`, unit: 'runs/s',
       ours: decided.ours, baseline: decided.baseline, baselineName: `raw ${parallel}-row multi-row insert per node (${steps} per ${parallel} runs)`, ratio: decided.ours / decided.baseline,
     });
 
@@ -156,9 +159,9 @@ export async function durableBenchmarks(kind: 'pglite' | 'postgres'): Promise<Fi
  * costs. Printed for 50 and 100 nodes: linear growth doubles the bytes, quadratic quadruples them.
  */
 async function journalBytes(kind: string, em: () => EntityManager, userId: string, host: ReturnType<typeof createHost>, nodes: number): Promise<Figure> {
-  // Pinned to format 3, where each filter is a step (format 4 decides them all in one).
-  const doc = chainDoc(nodes, 'condition.expression', `journal-bytes-${nodes}`);
-  const flowId = await seedFlow(em(), userId, doc, { flatShape: true });
+  // Each business-hours check is a step (filters would all be decided in one).
+  const doc = chainDoc(nodes, STEP_NODE, `journal-bytes-${nodes}`);
+  const flowId = await seedFlow(em(), userId, doc);
   const { runId } = await host.startRun({ userId, flowId, version: 1, triggerNodeId: 'start', trigger: { type: 'manual', payload: {} } });
   await finished(host, runId);
   const row = (await sql<{ journal: string; final: string }>(em(),

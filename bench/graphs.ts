@@ -1,9 +1,15 @@
+/** A chain node's params: a filter that passes, business hours open all week (the bench's clock is pinned to a Wednesday noon), a title. */
+const paramsOf = (type: string, i: number): { title: string } => (
+  type === 'condition.expression' ? { expression: 'true' }
+  : type === 'condition.businessHours' ? { timezone: 'UTC', days: [0, 1, 2, 3, 4, 5, 6], start: '00:00', end: '23:59' }
+  : { title: `Step ${i}` }) as never;
+
 /** Flow documents of a given size for benchmarks. */
 export function chainDoc(n: number, type = 'action.createTask', id = `chain-${n}`) {
   const nodes = [{ id: 'start', type: 'trigger.manual', position: { x: 0, y: 0 }, params: {} }];
   const edges: { id: string; source: string; sourceHandle: string; target: string; targetHandle: string }[] = [];
   for (let i = 1; i < n; i++) {
-    nodes.push({ id: `n${i}`, type, position: { x: i * 200, y: 0 }, params: type === 'flow.approval' ? { title: `Step ${i}` } : type === 'condition.expression' ? { expression: 'true' } as never : { title: `Step ${i}` } });
+    nodes.push({ id: `n${i}`, type, position: { x: i * 200, y: 0 }, params: paramsOf(type, i) });
     edges.push({ id: `e${i}`, source: i === 1 ? 'start' : `n${i - 1}`, sourceHandle: i === 1 || type !== 'flow.approval' ? 'out' : 'approved', target: `n${i}`, targetHandle: 'in' });
   }
   return { schemaVersion: 1, id, kind: 'workflow', name: `Chain of ${n}`, nodes, edges };

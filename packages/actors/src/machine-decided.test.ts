@@ -44,7 +44,7 @@ describe('format 4: pure nodes decided in the step that reaches them', () => {
   it('a chain of 19 filters costs one step, not one per filter, and ends exactly as the invoked filters of format 3 do', async () => {
     const decided = compiled(filters);
     const invoked = compiled(filters, { flatShape: true });
-    expect([decided.format, invoked.format]).toEqual(['switchyard.machine/4', 'switchyard.machine/3']);
+    expect([decided.format, invoked.format]).toEqual(['switchyard.machine/5', 'switchyard.machine/3']);
     for (const payload of [{ n: 100 }, { n: 7 }]) {
       const a = await trace(decided, payload);
       const b = await trace(invoked, payload);

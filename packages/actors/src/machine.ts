@@ -1,6 +1,6 @@
 import { assign, enqueueActions, fromPromise, setup, type AnyActorRef, type AnyStateMachine, type SnapshotFrom } from 'xstate';
 import { SwitchyardError, defaultCatalog, isNodeType, isSwitchyardError, type ErrorCode, type NodeType } from '@switchyard/schema';
-import { CHAIN_MACHINE_FORMAT, DECIDED_IN_STEP, FLAT_MACHINE_FORMAT, MACHINE_FORMAT, NODE_REGION_STATES, type CompiledMachine, type CompiledNode, type IncomingEdge, type MachineConfigJson } from './compiler/types';
+import { CHAIN_MACHINE_FORMAT, DECIDED_IN_STEP, FLAT_MACHINE_FORMAT, INVOKED_MACHINE_FORMAT, MACHINE_FORMAT, NODE_REGION_STATES, type CompiledMachine, type CompiledNode, type IncomingEdge, type MachineConfigJson } from './compiler/types';
 import { renderParams, type Scope } from './expression';
 import { nodeImplementations } from './nodes/registry';
 import { pass, timerKeyOf, type Invocation, type NodeOutcome } from './nodes/types';
@@ -142,25 +142,52 @@ interface BoundInput extends InvokeInput {
   item?: { forEach: string; index: number };
 }
 
-/** Replaces JSON invoke inputs by functions of context: config stays JSON until bound here. */
-function hydrate(config: unknown): unknown {
-  if (Array.isArray(config)) return config.map(hydrate);
+/** What an invoked node receives, from its static input and the machine's context. */
+const boundInput = (staticInput: InvokeInput, context: RunContext): BoundInput => ({
+  ...staticInput, runId: context.runId, userId: context.userId,
+  attempt: context.nodes[staticInput.nodeId]?.attempts ?? 0,
+  ...(context.activation ? { activation: context.activation } : {}),
+  ...(context.item ? { item: { forEach: context.item.forEach, index: context.item.index } } : {}),
+});
+
+/**
+ * Replaces JSON invoke inputs by functions of context: config stays JSON until bound here. With
+ * `executed` (format 5), an invoke of one of those sources becomes what the run's machine does
+ * itself: its state's entry starts the work (`runWork`), its exit stops it (`stopWork`), and the
+ * work's end comes back as the event the invoked actor's end would be (`xstate.done.actor.<id>`,
+ * `xstate.error.actor.<id>`), handled by the same transitions.
+ */
+function hydrate(config: unknown, executed?: ReadonlySet<string>): unknown {
+  if (Array.isArray(config)) return config.map((c) => hydrate(c, executed));
   if (!config || typeof config !== 'object') return config;
   const out: Record<string, unknown> = {};
+  const state = config as Record<string, unknown>;
+  const inv = state.invoke as Record<string, unknown> | undefined;
+  if (executed && inv && typeof inv === 'object' && !Array.isArray(inv) && executed.has(inv.src as string)) {
+    const { invoke: _invoke, entry, exit, on, ...rest } = state;
+    const id = inv.id as string;
+    const list = (a: unknown) => (a === undefined ? [] : Array.isArray(a) ? a : [a]);
+    const work = { id, src: inv.src as string, input: inv.input as InvokeInput };
+    Object.assign(out, hydrate(rest, executed), {
+      entry: [...(hydrate(list(entry), executed) as unknown[]), { type: 'runWork', params: work }],
+      exit: [...(hydrate(list(exit), executed) as unknown[]), { type: 'stopWork', params: { id } }],
+      on: {
+        ...(hydrate(on ?? {}, executed) as object),
+        ...(inv.onDone ? { [`xstate.done.actor.${id}`]: hydrate(inv.onDone, executed) } : {}),
+        ...(inv.onError ? { [`xstate.error.actor.${id}`]: hydrate(inv.onError, executed) } : {}),
+      },
+    });
+    return out;
+  }
   for (const [k, v] of Object.entries(config)) {
     if (k === 'invoke' && v && typeof v === 'object' && !Array.isArray(v)) {
       const inv = v as Record<string, unknown>;
       const staticInput = inv.input as InvokeInput;
       out[k] = {
-        ...(hydrate(inv) as object),
-        input: ({ context }: { context: RunContext }): BoundInput => ({
-          ...staticInput, runId: context.runId, userId: context.userId,
-          attempt: context.nodes[staticInput.nodeId]?.attempts ?? 0,
-          ...(context.activation ? { activation: context.activation } : {}),
-          ...(context.item ? { item: { forEach: context.item.forEach, index: context.item.index } } : {}),
-        }),
+        ...(hydrate(inv, executed) as object),
+        input: ({ context }: { context: RunContext }): BoundInput => boundInput(staticInput, context),
       };
-    } else out[k] = hydrate(v);
+    } else out[k] = hydrate(v, executed);
   }
   return out;
 }
@@ -179,6 +206,27 @@ for (const type of DECIDED_IN_STEP) {
 }
 
 export const RIDES_WITH_STEP: ReadonlySet<string> = new Set(['action.createTask', 'action.sendNotification', 'action.setMemory']);
+
+/**
+ * What stops a node's work run by its machine (format 5): its signal is made when first read, as
+ * most works (a condition) never read it, and is aborted at once if the work was stopped before.
+ */
+class LazyStop {
+  #controller: AbortController | undefined;
+  stopped = false;
+  get signal(): AbortSignal {
+    if (!this.#controller) {
+      this.#controller = new AbortController();
+      if (this.stopped) this.#controller.abort();
+    }
+    return this.#controller.signal;
+  }
+  abort() {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.#controller?.abort();
+  }
+}
 
 /**
  * Binds a compiled machine to real (or fake) ports: the Temporal-style split between the
@@ -212,10 +260,10 @@ export function createRunMachine(compiled: CompiledMachine, ports: RunPorts, opt
     return found;
   };
   const contextOf = (actor: AnyActorRef | undefined) => (actor?.getSnapshot() as { context?: RunContext } | undefined)?.context;
-  const scopeFor = (input: BoundInput, self: AnyActorRef): Scope => {
+  /** An invoked node's scope, in the context of `machine`, the run's (or an item's) actor. */
+  const scopeFor = (input: BoundInput, machine: AnyActorRef | undefined, context = contextOf(machine)): Scope => {
     if (input.scope) return input.scope;
-    const context = contextOf(self._parent);
-    return scopeIn(input.nodeId, input.runId, context, context?.item ? self._parent?._parent : undefined);
+    return scopeIn(input.nodeId, input.runId, context, context?.item ? machine?._parent : undefined);
   };
   /**
    * A node's scope in its machine's `context`. A node of a for-each's branch: the branch's outputs
@@ -252,6 +300,14 @@ export function createRunMachine(compiled: CompiledMachine, ports: RunPorts, opt
   /** The id a node acts under: a branch node's is its item's (`each[2].task`), like a one-action for-each's `each[2]`. */
   const actingId = (input: BoundInput) => (input.item ? `${input.item.forEach}[${input.item.index}].${input.nodeId}` : input.nodeId);
   const spec = (type: string) => defaultCatalog.get(type);
+  /**
+   * What each invoked source does, given its input, the signal that stops it, the actor of the
+   * machine it runs for (the run's, or an item's) and that machine's context as the work starts
+   * (read from the actor when not given): bound as a promise actor (formats 1-4) or run by that
+   * machine itself (format 5, `runWork`, from an entry action, where the actor's snapshot is still
+   * the one before the step).
+   */
+  const works: Record<string, (input: BoundInput, stop: { readonly signal: AbortSignal }, machine: AnyActorRef, context?: RunContext) => Promise<NodeOutcome>> = {};
   const actors: Record<string, unknown> = {};
   for (const node of Object.values(allNodes)) {
     if (!isNodeType(node.type) || actors[node.type]) continue;
@@ -267,41 +323,56 @@ export function createRunMachine(compiled: CompiledMachine, ports: RunPorts, opt
     // A node whose only effect is one ledger statement need not wait: its effect goes with the
     // step that started it (one commit for both), one round trip less per effect.
     const rides = RIDES_WITH_STEP.has(node.type);
-    actors[node.type] = fromPromise<NodeOutcome, BoundInput>(async ({ input, signal, self }) => {
-      const ride: Ride | undefined = waitsForCommit && rides ? ports.durability?.ride?.(input.runId, signal) : undefined;
-      const scope = scopeFor(input, self);
-      if (waitsForCommit && !ride) await ports.durability?.committed(input.runId, signal);
+    works[node.type] = async (input, stop, machine, context) => {
+      const ride: Ride | undefined = waitsForCommit && rides ? ports.durability?.ride?.(input.runId, stop.signal) : undefined;
+      const scope = scopeFor(input, machine, context);
+      if (waitsForCommit && !ride) await ports.durability?.committed(input.runId, stop.signal);
+      else if (!waitsForCommit) {
+        const paced = ports.durability?.pace?.();
+        if (paced) await paced;
+      }
       const { nodeId, expressionParams } = input;
       const node = allNodes[nodeId]!;
       const { rendered, effectInput } = renderNode(node, expressionParams, scope);
       const acting = actingId(input);
+      let effectKey: string | undefined;
       return run(
         {
           runId: input.runId, userId: input.userId, nodeId: acting, nodeType: node.type as NodeType,
-          params: rendered, scope, attempt: input.attempt, signal,
+          params: rendered, scope, attempt: input.attempt,
+          // Made when first read (`LazyStop`): a condition never reads it.
+          get signal() {
+            return stop.signal;
+          },
           ...(input.activation ? { activation: input.activation } : {}),
           ...(input.branch ? { branch: true } : {}),
           ...(ride ? { ride } : {}),
           // A behavior's n-th activation acts anew: its effects have keys of their own; so does each
           // item of a for-each's branch (its acting id holds the for-each and the item's place).
-          effectKey: stableStringify(input.activation ? [input.runId, input.activation, acting, effectInput] : [input.runId, acting, effectInput]),
+          // Made when first read: a condition, most nodes of a run, has no effect to key.
+          get effectKey() {
+            return (effectKey ??= stableStringify(input.activation ? [input.runId, input.activation, acting, effectInput] : [input.runId, acting, effectInput]));
+          },
         },
         ports,
       );
-    });
+    };
   }
-  actors['sys.timeout'] = fromPromise<NodeOutcome, BoundInput>(async ({ input, signal }) => {
+  works['sys.timeout'] = async (input, { signal }) => {
     await ports.durability?.committed(input.runId, signal);
     await ports.timers.sleep({ runId: input.runId, key: timerKeyOf(actingId(input), input.activation, ':timeout') }, input.backoffMs ?? 0, signal);
     return { output: null, handles: [] };
-  });
-  actors['sys.backoff'] = fromPromise<NodeOutcome, BoundInput>(async ({ input, signal }) => {
+  };
+  works['sys.backoff'] = async (input, { signal }) => {
     await ports.durability?.committed(input.runId, signal);
     const attempts = Math.max(1, input.attempt);
     const ms = (input.backoffMs ?? 0) * (input.factor ?? 1) ** (attempts - 1);
     await ports.timers.sleep({ runId: input.runId, key: timerKeyOf(actingId(input), input.activation, `:retry:${attempts}`) }, ms, signal);
     return { output: null, handles: [] };
-  });
+  };
+  for (const [src, work] of Object.entries(works)) {
+    actors[src] = fromPromise<NodeOutcome, BoundInput>(({ input, signal, self }) => work(input, { signal }, self._parent!));
+  }
   // A for-each's branch is done: its node's outcome from its items (a failed item fails it).
   actors['sys.forEach.collect'] = fromPromise<NodeOutcome, BoundInput>(async ({ input, self }) => {
     const state = contextOf(self._parent)?.each?.[input.nodeId];
@@ -317,6 +388,81 @@ export function createRunMachine(compiled: CompiledMachine, ports: RunPorts, opt
       results: done.map((i) => ({ index: i.index, status: i.status, nodes: i.outputs ?? {} })),
     });
   });
+
+  /**
+   * The work under way of each machine that runs its nodes itself (format 5), by invoke id. Its end
+   * is sent to the machine as the event an invoked actor's end is; leaving the state stops it
+   * (`stopWork`), as does stopping the machine's actor (a run parked, halted or stopped here).
+   */
+  const inFlight = new WeakMap<AnyActorRef, Map<string, LazyStop>>();
+  const runWork = (machine: AnyActorRef, id: string, src: string, context: RunContext, input: BoundInput) => {
+    const work = works[src]!;
+    let mine = inFlight.get(machine);
+    if (!mine) inFlight.set(machine, (mine = new Map()));
+    mine.get(id)?.abort();
+    const stop = new LazyStop();
+    mine.set(id, stop);
+    const settle = (event: { type: string }) => {
+      if (stop.stopped || mine.get(id) !== stop) return;
+      mine.delete(id);
+      machine.send(event);
+    };
+    let done: Promise<NodeOutcome>;
+    try {
+      done = work(input, stop, machine, context);
+    } catch (e) {
+      done = Promise.reject(e);
+    }
+    done.then(
+      (output) => settle({ type: `xstate.done.actor.${id}`, output, actorId: id } as never),
+      (error: unknown) => settle({ type: `xstate.error.actor.${id}`, error, actorId: id } as never),
+    );
+  };
+  const stopWork = (machine: AnyActorRef, id: string) => {
+    const mine = inFlight.get(machine);
+    const stop = mine?.get(id);
+    if (!stop) return;
+    mine!.delete(id);
+    stop.abort();
+  };
+  const stopAllWork = (machine: AnyActorRef) => {
+    const mine = inFlight.get(machine);
+    if (!mine) return;
+    inFlight.delete(machine);
+    for (const stop of mine.values()) stop.abort();
+  };
+  /**
+   * A machine that runs its nodes itself: stopping its actor stops their work, and a restored
+   * snapshot starts again the work of the states it is in (as XState restarts the invoked actors
+   * of a restored snapshot).
+   */
+  const runsItsWork = <M extends AnyStateMachine>(machine: M): M => {
+    const restored = new WeakSet<object>();
+    // XState's own methods, called on whatever object the actor's logic is (the host wraps the
+    // machine with Object.create to observe its events).
+    const { transition, restoreSnapshot, start } = machine as unknown as Record<'transition' | 'restoreSnapshot' | 'start', (...args: unknown[]) => unknown>;
+    Object.assign(machine, {
+      transition(this: M, snapshot: unknown, event: { type: string }, scope: { self: AnyActorRef }) {
+        if (event.type === 'xstate.stop') stopAllWork(scope.self);
+        return transition!.call(this, snapshot, event, scope);
+      },
+      restoreSnapshot(this: M, snapshot: unknown, scope: unknown) {
+        const snap = restoreSnapshot!.call(this, snapshot, scope) as object;
+        restored.add(snap);
+        return snap;
+      },
+      start(this: M, snapshot: { _nodes: { entry: unknown[] }[]; context: RunContext; status: string }, scope: { self: AnyActorRef }) {
+        start!.call(this, snapshot, scope);
+        if (!restored.has(snapshot) || snapshot.status !== 'active') return;
+        for (const node of snapshot._nodes) {
+          for (const action of node.entry as { type?: string; params?: { id: string; src: string; input: InvokeInput } }[]) {
+            if (action?.type === 'runWork' && action.params) runWork(scope.self, action.params.id, action.params.src, snapshot.context, boundInput(action.params.input, snapshot.context));
+          }
+        }
+      },
+    });
+    return machine;
+  };
 
   const setNode = (ctx: RunContext, nodeId: string, patch: Partial<NodeResult>): Record<string, NodeResult> => ({
     ...ctx.nodes,
@@ -399,6 +545,8 @@ export function createRunMachine(compiled: CompiledMachine, ports: RunPorts, opt
         context.skipReason !== null && !p.workNodes.some((id) => { const st = context.nodes[id]?.status; return st === 'succeeded' || st === 'failed'; }),
     },
     actions: {
+      runWork: ({ context, self }, p: { id: string; src: string; input: InvokeInput }) => runWork(self, p.id, p.src, context, boundInput(p.input, context)),
+      stopWork: ({ self }, p: { id: string }) => stopWork(self, p.id),
       beginItems: assign(({ context, event }, p: { nodeId: string }) => {
         const picked = (event as unknown as { output: { output: { total: number; skipped: number; items: { item: unknown; index: number }[] } } }).output.output;
         return withItems(context, p.nodeId, {
@@ -558,11 +706,15 @@ export function createRunMachine(compiled: CompiledMachine, ports: RunPorts, opt
   });
   // Each for-each's branch: a machine run once per item, started by the run (a child in its
   // persisted snapshot, restored with it). Its context starts with the for-each's `each` fired.
+  // Format 5: the machine does its nodes' work itself, no actor per node (a for-each's collect
+  // stays an actor: it reads its item machines).
+  const executed = compiled.format === MACHINE_FORMAT ? new Set(Object.keys(works)) : undefined;
+  const bind = <M extends AnyStateMachine>(m: M) => (executed ? runsItsWork(m) : m);
   const base = machineSetup({});
   const bodies: Record<string, unknown> = {};
   for (const [eachId, body] of Object.entries(compiled.bodies ?? {})) {
-    bodies[bodyActorSrc(eachId)] = base.createMachine({
-      ...(hydrate(body.config) as object),
+    bodies[bodyActorSrc(eachId)] = bind(base.createMachine({
+      ...(hydrate(body.config, executed) as object),
       context: ({ input }: { input: ItemInput }): RunContext => ({
         runId: input.runId, userId: input.userId, triggerNodeId: '', trigger: null,
         nodes: { [eachId]: { status: 'succeeded', handles: ['each'], attempts: 0 } }, skipReason: null, failure: null,
@@ -572,13 +724,13 @@ export function createRunMachine(compiled: CompiledMachine, ports: RunPorts, opt
       output: ({ context, event }: { context: RunContext; event: { output?: { status?: ItemOutput['status'] } } }): ItemOutput => ({
         status: event.output?.status ?? 'completed', nodes: context.nodes, failure: context.failure,
       }),
-    } as never);
+    } as never) as unknown as AnyStateMachine);
   }
   const shortcut = options.startShortcut === false ? null : startShortcut(compiled);
-  const config = hydrate(shortcut?.config ?? compiled.config) as Record<string, unknown>;
+  const config = hydrate(shortcut?.config ?? compiled.config, executed) as Record<string, unknown>;
   // Format 3 compiles a single trigger's region out: its run always starts with the trigger recorded.
   const seeded = shortcut?.trigger ?? triggerCompiledOut(compiled);
-  return (compiled.bodies ? machineSetup(bodies) : base).createMachine({
+  return bind((compiled.bodies ? machineSetup(bodies) : base).createMachine({
     ...(config as object),
     context: ({ input }: { input: RunInput }): RunContext => {
       if (!seeded) {
@@ -589,7 +741,7 @@ export function createRunMachine(compiled: CompiledMachine, ports: RunPorts, opt
       const fired: NodeResult = { status: 'succeeded', handles: ['out'], attempts: 0, output: input.payload };
       return { runId: input.runId, userId: input.userId, triggerNodeId: input.triggerNodeId, trigger: input.payload, nodes: { [seeded]: fired }, skipReason: null, failure: null };
     },
-  } as never) as unknown as AnyStateMachine;
+  } as never) as unknown as AnyStateMachine);
 }
 
 /**
@@ -603,7 +755,7 @@ export function createRunMachine(compiled: CompiledMachine, ports: RunPorts, opt
  * re-enter their regions per activation, legacy and multi-trigger machines decide at start).
  */
 function startShortcut(compiled: CompiledMachine): { config: MachineConfigJson; trigger: string } | null {
-  if (compiled.kind !== 'workflow' || (compiled.format !== MACHINE_FORMAT && compiled.format !== FLAT_MACHINE_FORMAT && compiled.format !== CHAIN_MACHINE_FORMAT) || compiled.triggers.length !== 1) return null;
+  if (compiled.kind !== 'workflow' || (compiled.format !== MACHINE_FORMAT && compiled.format !== INVOKED_MACHINE_FORMAT && compiled.format !== FLAT_MACHINE_FORMAT && compiled.format !== CHAIN_MACHINE_FORMAT) || compiled.triggers.length !== 1) return null;
   const trigger = compiled.triggers[0]!.nodeId;
   const root = compiled.config as { states?: { active?: { type?: string; states?: Record<string, MachineConfigJson> } } };
   const regions = root.states?.active?.states;

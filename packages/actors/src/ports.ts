@@ -209,6 +209,13 @@ export interface DurabilityPort {
    * commit for both: the effect never stands without its cause). Asked as the node starts.
    */
   ride?(runId: string, signal: AbortSignal): Ride;
+  /**
+   * Asked as a node that waits for no commit starts (a condition): a promise when the steps run
+   * since the event loop last turned have held it long enough, resolved at its next turn, so the
+   * database's answers are read and the next batch of steps is sent while the runs go on.
+   * Undefined (no wait) otherwise.
+   */
+  pace?(): Promise<void> | undefined;
 }
 
 /**

@@ -58,10 +58,11 @@ describe('compiler properties', () => {
     );
   });
 
-  it('the decided-in-step (format 4), flat (format 3) and chain (format 2) shapes decide exactly like the one-region-per-node shape (format 1) on random graphs', async () => {
+  it('the machine-run (format 5), decided-in-step (format 4), flat (format 3) and chain (format 2) shapes decide exactly like the one-region-per-node shape (format 1) on random graphs', async () => {
     await fc.assert(
       fc.asyncProperty(validGraph, fc.boolean(), async (doc, approve) => {
-        const decided = compile(doc).machine!;
+        const current = compile(doc).machine!;
+        const decided = compile(doc, undefined, { invokedNodes: true }).machine!;
         const flat = compile(doc, undefined, { flatShape: true }).machine!;
         const chained = compile(doc, undefined, { chainShape: true }).machine!;
         const legacy = compile(doc, undefined, { legacyShape: true }).machine!;
@@ -69,10 +70,13 @@ describe('compiler properties', () => {
         expect(chained.format).toBe('switchyard.machine/2');
         expect(flat.format).toBe('switchyard.machine/3');
         expect(decided.format).toBe('switchyard.machine/4');
+        expect(current.format).toBe('switchyard.machine/5');
+        // Format 5 binds format 4's states differently: the same config.
+        expect(current.config).toEqual(decided.config);
         const input = { triggerNodeId: 'n0', payload: { x: 1 }, decide: () => (approve ? 'approve' as const : 'reject' as const) };
         const b = await simulateRun(legacy, createFakePorts().ports, input);
         const outcome = (r: typeof b) => Object.fromEntries(Object.entries(r.context.nodes).map(([id, n]) => [id, [n.status, [...n.handles].sort()]]));
-        for (const m of [decided, flat, chained]) {
+        for (const m of [current, decided, flat, chained]) {
           const a = await simulateRun(m, createFakePorts().ports, input);
           expect(a.status).toBe(b.status);
           expect(outcome(a)).toEqual(outcome(b));
@@ -98,7 +102,7 @@ describe('compiler properties', () => {
     expect(Object.keys(flat)).toEqual(['n1']);
     expect(flat.n1!.states.n7!.initial).toBeUndefined();
     expect(flat.n1!.states.n7!.invoke).toBeDefined();
-    // Format 4: the same states, each filter decided on entry and left at once (nothing invoked).
+    // Format 4 (and 5): the same states, each filter decided on entry and left at once (nothing invoked).
     const decided = regionsOf({});
     expect(Object.keys(decided)).toEqual(['n1']);
     expect(Object.keys(decided.n1!.states)).toEqual(Object.keys(flat.n1!.states));

@@ -13,7 +13,7 @@ import {
   type NodeKindSpec,
 } from '@switchyard/schema';
 import { parseExpression, templateExpressions } from '../expression';
-import { CHAIN_MACHINE_FORMAT, DECIDED_IN_STEP, FLAT_MACHINE_FORMAT, LEGACY_MACHINE_FORMAT, MACHINE_FORMAT, NODE_REGION_STATES, type CompileResult, type CompiledBody, type CompiledMachine, type CompiledNode, type IncomingEdge, type MachineConfigJson } from './types';
+import { CHAIN_MACHINE_FORMAT, DECIDED_IN_STEP, FLAT_MACHINE_FORMAT, INVOKED_MACHINE_FORMAT, LEGACY_MACHINE_FORMAT, MACHINE_FORMAT, NODE_REGION_STATES, type CompileResult, type CompiledBody, type CompiledMachine, type CompiledNode, type IncomingEdge, type MachineConfigJson } from './types';
 
 export interface CompileOptions {
   /**
@@ -31,6 +31,11 @@ export interface CompileOptions {
    * pinned to such machines.
    */
   flatShape?: boolean;
+  /**
+   * Emit format 4 (as format 5, each invoked node an actor of its own). Only for tests of runs
+   * pinned to such machines.
+   */
+  invokedNodes?: boolean;
 }
 
 /** Node categories whose execution means "the run did something" (vs. only checked conditions). */
@@ -314,9 +319,12 @@ function buildMachine(
   const edges = inBody.size ? allEdges.filter((e) => !inBody.has(e.source) && !(e.sourceHandle === 'each' && bodies.has(e.source))) : allEdges;
   const nodes: Record<string, CompiledNode> = {};
   for (const n of parentNodes) nodes[n.id] = compiledNode(n);
-  const format = options.legacyShape ? LEGACY_MACHINE_FORMAT : options.chainShape ? CHAIN_MACHINE_FORMAT : options.flatShape ? FLAT_MACHINE_FORMAT : MACHINE_FORMAT;
-  // Format 3 on: nodes of one state are that state; format 4: pure nodes are decided in the step.
-  const shape: Shape = { flat: format === MACHINE_FORMAT || format === FLAT_MACHINE_FORMAT, decided: format === MACHINE_FORMAT };
+  const format = options.legacyShape ? LEGACY_MACHINE_FORMAT : options.chainShape ? CHAIN_MACHINE_FORMAT : options.flatShape ? FLAT_MACHINE_FORMAT
+    : options.invokedNodes ? INVOKED_MACHINE_FORMAT : MACHINE_FORMAT;
+  // Format 3 on: nodes of one state are that state; format 4 on: pure nodes are decided in the step
+  // (format 5 has format 4's states: it differs in how they are bound, see MACHINE_FORMAT).
+  const decided = format === MACHINE_FORMAT || format === INVOKED_MACHINE_FORMAT;
+  const shape: Shape = { flat: decided || format === FLAT_MACHINE_FORMAT, decided };
   const regions = regionsOf({ ...doc, nodes: parentNodes }, specs, params, nodes, edges, options.legacyShape === true, bodies, shape);
   // Format 3: a workflow with one trigger always starts from it, so the run's context starts with
   // it recorded (createRunMachine) and it has no region (a region that is only ever `succeeded` cost

@@ -2,6 +2,12 @@ import type { DataType, Diagnostic, FlowDocument, FlowKind, NodeCategory } from 
 
 /**
  * The format of compiled machines this compiler emits.
+ * - `/5`: the states of `/4`, and the run's machine does its invoked nodes' work itself: a node's
+ *   state starts its work on entry and stops it on exit, and the work's end comes back as the
+ *   event an invoked actor's end is (`xstate.done.actor.<id>`), handled by the same transitions.
+ *   No actor per node: a step costs a third of the CPU of one, and a snapshot has no child for
+ *   it (`createRunMachine`). The config is `/4`'s; the binding differs, so runs pinned to `/4`
+ *   (whose snapshots hold their nodes' actors) keep theirs.
  * - `/4`: as `/3`, and a pure node (`DECIDED_IN_STEP`: a filter, an if) is decided by the step
  *   that reaches it, in the transition (its state's entry records the outcome, its eventless
  *   transitions leave at once), instead of by an invoked actor whose end is a step of its own.
@@ -11,14 +17,15 @@ import type { DataType, Diagnostic, FlowDocument, FlowKind, NodeCategory } from 
  *   has no region for it (the run starts with the trigger recorded in its context).
  * - `/2`: chains of nodes are sequential states of one region (cost per event follows the active nodes).
  * - `/1`: one parallel region per node.
- * The interpreter executes all four, so runs pinned to an older format keep going.
+ * The interpreter executes all five, so runs pinned to an older format keep going.
  */
-export const MACHINE_FORMAT = 'switchyard.machine/4' as const;
+export const MACHINE_FORMAT = 'switchyard.machine/5' as const;
+export const INVOKED_MACHINE_FORMAT = 'switchyard.machine/4' as const;
 export const FLAT_MACHINE_FORMAT = 'switchyard.machine/3' as const;
 export const CHAIN_MACHINE_FORMAT = 'switchyard.machine/2' as const;
 export const LEGACY_MACHINE_FORMAT = 'switchyard.machine/1' as const;
-export const EXECUTABLE_MACHINE_FORMATS: readonly string[] = [MACHINE_FORMAT, FLAT_MACHINE_FORMAT, CHAIN_MACHINE_FORMAT, LEGACY_MACHINE_FORMAT];
-export type MachineFormat = typeof MACHINE_FORMAT | typeof FLAT_MACHINE_FORMAT | typeof CHAIN_MACHINE_FORMAT | typeof LEGACY_MACHINE_FORMAT;
+export const EXECUTABLE_MACHINE_FORMATS: readonly string[] = [MACHINE_FORMAT, INVOKED_MACHINE_FORMAT, FLAT_MACHINE_FORMAT, CHAIN_MACHINE_FORMAT, LEGACY_MACHINE_FORMAT];
+export type MachineFormat = typeof MACHINE_FORMAT | typeof INVOKED_MACHINE_FORMAT | typeof FLAT_MACHINE_FORMAT | typeof CHAIN_MACHINE_FORMAT | typeof LEGACY_MACHINE_FORMAT;
 
 /**
  * Node types decided in the step that reaches them (format 4): pure functions of their params and
