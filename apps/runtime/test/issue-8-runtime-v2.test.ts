@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   BUSINESS_HOURS, backendsUnderTest, client, freshStorage, setClock, spawnRuntime, switchyardCode, waitForRun,
@@ -165,6 +166,55 @@ describe.each(backendsUnderTest())('runtime v2: restarts, refused writes, pinned
     await refuseWrites(rt.url, null, false);
     for (const id of ids) await waitForRun(api, id, (r) => r.status === 'completed', 40_000);
     expect(await tasksOf(api, ids)).toHaveLength(5);
+  }, 240_000);
+
+  it('runs pinned to format 4 (an actor per node), killed while their delays run, finish on a runtime that compiles format 5: one task each', async () => {
+    const storage = await freshStorage(backend);
+    cleanup.push(() => storage.drop());
+    const env = { ...storage.env, SWITCHYARD_TEST_NOW: String(BUSINESS_HOURS) };
+    // The runtime before format 5: its delays are invoked actors, persisted in the runs' snapshots.
+    let rt = await spawnRuntime({ ...env, SWITCHYARD_TEST_COMPILER: 'invoked' });
+    let api = client(rt.url);
+    await deploy(api, delayFlow);
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await api.runs.start.mutate({ docId: 'v2-delay' })).runId);
+    for (const id of ids) await waitForRun(api, id, (r) => r.status === 'waiting');
+    expect(await rt.kill('SIGKILL')).toBe(-1);
+    if (backend === 'postgres') {
+      const db = new pg.Client({ connectionString: storage.env.DATABASE_URL });
+      await db.connect();
+      const rows = (await db.query(`select v.machine_format, count(*)::int as n, bool_and(coalesce(r.snapshot, j.snapshot)->'children' ? 'wait') as child
+          from runs r join flow_versions v on v.flow_id = r.flow_id and v.version = r.flow_version
+          left join lateral (select snapshot from run_journal where run_id = r.id and snapshot is not null order by seq desc limit 1) j on true
+         group by v.machine_format`)).rows;
+      await db.end();
+      expect(rows).toEqual([{ machine_format: 'switchyard.machine/4', n: 3, child: true }]);
+    }
+
+    // The current runtime, the clock past the delays: the pinned machines end them once each.
+    rt = await spawnRuntime({ ...env, SWITCHYARD_TEST_NOW: String(BUSINESS_HOURS + 2 * HOUR) });
+    cleanup.push(() => rt.kill('SIGTERM'));
+    api = client(rt.url);
+    for (const id of ids) await waitForRun(api, id, (r) => r.status === 'completed', 40_000);
+    expect(await tasksOf(api, ids)).toHaveLength(3);
+    // A new version is format 5; its run waits out its delay across a SIGKILL too.
+    await api.flows.save.mutate({ document: { ...delayFlow, name: 'Delay v2' } as never });
+    await api.flows.deploy.mutate({ docId: 'v2-delay' });
+    const fresh = (await api.runs.start.mutate({ docId: 'v2-delay' })).runId;
+    await waitForRun(api, fresh, (r) => r.status === 'waiting');
+    expect(await rt.kill('SIGKILL')).toBe(-1);
+    rt = await spawnRuntime({ ...env, SWITCHYARD_TEST_NOW: String(BUSINESS_HOURS + 4 * HOUR) });
+    cleanup.push(() => rt.kill('SIGTERM'));
+    api = client(rt.url);
+    await waitForRun(api, fresh, (r) => r.status === 'completed', 40_000);
+    expect(await tasksOf(api, [...ids, fresh])).toHaveLength(4);
+    if (backend === 'postgres') {
+      const db = new pg.Client({ connectionString: storage.env.DATABASE_URL });
+      await db.connect();
+      const formats = (await db.query('select version, machine_format from flow_versions order by version')).rows;
+      await db.end();
+      expect(formats).toEqual([{ version: 1, machine_format: 'switchyard.machine/4' }, { version: 2, machine_format: 'switchyard.machine/5' }]);
+    }
   }, 240_000);
 
   it('a run keeps executing the machine it started with after the compiler changes; an unknown machine format is parked', async () => {

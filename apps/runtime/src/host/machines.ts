@@ -15,13 +15,15 @@ export type MachineMigration = (machine: CompiledMachine) => CompiledMachine;
  *   for the trigger, a nested state per chain node), as a compiler change would; a snapshot of the
  *   old machine does not fit it.
  * - `future`: machines carry a format this runtime does not know without the variant.
+ * - `invoked`: machines of format 4 (an actor per node under way), as runtimes before format 5
+ *   compiled them: their runs are left for the current runtime to finish.
  */
-export type CompilerVariant = 'reshaped' | 'future';
+export type CompilerVariant = 'reshaped' | 'future' | 'invoked';
 export const FUTURE_FORMAT = 'switchyard.machine/999';
 
 /** Compiles a document as this runtime does (the test variants apply here only). */
 export function compileForRuntime(document: unknown, variant?: CompilerVariant, legacyShape = false): CompiledMachine | { error: SwitchyardError } {
-  const { machine, diagnostics } = compile(document, undefined, { legacyShape, chainShape: variant === 'reshaped' });
+  const { machine, diagnostics } = compile(document, undefined, { legacyShape, chainShape: variant === 'reshaped', invokedNodes: variant === 'invoked' });
   if (!machine) {
     return { error: new SwitchyardError('INVALID_DOCUMENT', diagnostics[0]?.message ?? 'The flow does not compile', { issues: diagnostics.map((d) => ({ path: d.path, message: d.message, code: d.code })) }) };
   }

@@ -28,7 +28,7 @@ function testKnobs(config: Config, env: NodeJS.ProcessEnv): {
   const variant = env.SWITCHYARD_TEST_COMPILER;
   return {
     ...(Number.isFinite(now) && now > 0 ? { now } : {}),
-    ...(variant === 'reshaped' || variant === 'future' ? { compilerVariant: variant } : {}),
+    ...(variant === 'reshaped' || variant === 'future' || variant === 'invoked' ? { compilerVariant: variant } : {}),
     ...(env.SWITCHYARD_CRASH_AFTER_CLAIM === '1' ? { crashAfterClaim: true } : {}),
     ...(env.SWITCHYARD_CRASH_AFTER_COMMAND === '1' ? { crashAfterCommand: true } : {}),
     // The n-th event (1 unless set higher) that starts runs: SIGKILL right after its statement.
