@@ -37,14 +37,10 @@ export async function open(kind: 'pglite' | 'postgres'): Promise<{ db: Database;
 }
 
 /** Saves a flow version row the host can compile (no API layer in the way). */
-export async function seedFlow(em: EntityManager, userId: string, doc: ReturnType<typeof chainDoc>, options: { compile?: Parameters<typeof compile>[2] } = {}) {
+export async function seedFlow(em: EntityManager, userId: string, doc: ReturnType<typeof chainDoc>) {
   const flowId = randomUUID();
-  const document = { ...doc, version: 1 };
-  // Pinned to a machine compiled with these options (an older format), or compiled at first use.
-  const pinned = options.compile ? compile(document, undefined, options.compile).machine : null;
   await sql(em, 'insert into flows (id, user_id, doc_id, kind, name, description, current_version, status) values (?, ?, ?, ?, ?, ?, 1, ?)', [flowId, userId, doc.id, 'workflow', doc.name, '', 'deployed']);
-  await sql(em, 'insert into flow_versions (flow_id, version, document, compiled, machine_format) values (?, 1, ?, ?::jsonb, ?)',
-    [flowId, document, pinned, pinned?.format ?? null]);
+  await sql(em, 'insert into flow_versions (flow_id, version, document) values (?, 1, ?)', [flowId, { ...doc, version: 1 }]);
   return flowId;
 }
 

@@ -28,6 +28,17 @@ const approvalFlow = {
   edges: [{ id: 'e1', source: 'start', target: 'ok' }, { id: 'e2', source: 'ok', sourceHandle: 'approved', target: 'task' }],
 };
 
+/** Rows of one query on a test's PostgreSQL database (read while no runtime holds it). */
+async function queryPostgres(url: string, query: string) {
+  const db = new pg.Client({ connectionString: url });
+  await db.connect();
+  try {
+    return (await db.query(query)).rows;
+  } finally {
+    await db.end();
+  }
+}
+
 async function deploy(api: Client, ...docs: { id: string }[]) {
   for (const doc of docs) {
     await api.flows.save.mutate({ document: doc as never });
@@ -181,13 +192,10 @@ describe.each(backendsUnderTest())('runtime v2: restarts, refused writes, pinned
     for (const id of ids) await waitForRun(api, id, (r) => r.status === 'waiting');
     expect(await rt.kill('SIGKILL')).toBe(-1);
     if (backend === 'postgres') {
-      const db = new pg.Client({ connectionString: storage.env.DATABASE_URL });
-      await db.connect();
-      const rows = (await db.query(`select v.machine_format, count(*)::int as n, bool_and(coalesce(r.snapshot, j.snapshot)->'children' ? 'wait') as child
+      const rows = await queryPostgres(storage.env.DATABASE_URL!, `select v.machine_format, count(*)::int as n, bool_and(coalesce(r.snapshot, j.snapshot)->'children' ? 'wait') as child
           from runs r join flow_versions v on v.flow_id = r.flow_id and v.version = r.flow_version
           left join lateral (select snapshot from run_journal where run_id = r.id and snapshot is not null order by seq desc limit 1) j on true
-         group by v.machine_format`)).rows;
-      await db.end();
+         group by v.machine_format`);
       expect(rows).toEqual([{ machine_format: 'switchyard.machine/4', n: 3, child: true }]);
     }
 
@@ -209,10 +217,7 @@ describe.each(backendsUnderTest())('runtime v2: restarts, refused writes, pinned
     await waitForRun(api, fresh, (r) => r.status === 'completed', 40_000);
     expect(await tasksOf(api, [...ids, fresh])).toHaveLength(4);
     if (backend === 'postgres') {
-      const db = new pg.Client({ connectionString: storage.env.DATABASE_URL });
-      await db.connect();
-      const formats = (await db.query('select version, machine_format from flow_versions order by version')).rows;
-      await db.end();
+      const formats = await queryPostgres(storage.env.DATABASE_URL!, 'select version, machine_format from flow_versions order by version');
       expect(formats).toEqual([{ version: 1, machine_format: 'switchyard.machine/4' }, { version: 2, machine_format: 'switchyard.machine/5' }]);
     }
   }, 240_000);

@@ -1,21 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { createActor, waitFor } from 'xstate';
-import { compile, type CompileOptions } from './compiler/compile';
 import type { CompiledMachine } from './compiler/types';
 import { createRunMachine, runStatusOf, type RunContext } from './machine';
+import { compiled, doc } from './testing/docs';
 import { createFakePorts } from './testing/fake-ports';
-
-type Node = { id: string; type: string; params?: Record<string, unknown> };
-const doc = (id: string, nodes: Node[], edges: [string, string, string?][], kind = 'workflow') => ({
-  schemaVersion: 1, id, kind, name: id,
-  nodes: nodes.map((n, i) => ({ ...n, params: n.params ?? {}, position: { x: i * 100, y: 0 } })),
-  edges: edges.map(([source, target, sourceHandle], i) => ({ id: `e${i}`, source, target, ...(sourceHandle ? { sourceHandle } : {}) })),
-});
-const compiled = (d: unknown, options: CompileOptions = {}) => {
-  const r = compile(d, undefined, options);
-  if (!r.machine) throw new Error(JSON.stringify(r.diagnostics));
-  return r.machine;
-};
 
 /** 19 filters on the trigger's payload, then a task: a chain the runtime would journal step by step. */
 const filters = doc('filters', [

@@ -3,14 +3,8 @@ import { createActor, waitFor } from 'xstate';
 import { compile } from './compiler/compile';
 import type { CompiledMachine } from './compiler/types';
 import { createRunMachine, nodeStatesOf, waitingApprovals } from './machine';
+import { doc } from './testing/docs';
 import { createFakePorts } from './testing/fake-ports';
-
-type Node = { id: string; type: string; params?: Record<string, unknown> };
-const doc = (id: string, nodes: Node[], edges: [string, string, string?][], kind = 'workflow') => ({
-  schemaVersion: 1, id, kind, name: id,
-  nodes: nodes.map((n, i) => ({ ...n, params: n.params ?? {}, position: { x: i * 100, y: 0 } })),
-  edges: edges.map(([source, target, sourceHandle], i) => ({ id: `e${i}`, source, target, ...(sourceHandle ? { sourceHandle } : {}) })),
-});
 
 /** Shapes the start shortcut touches (chains, single nodes, forks and joins, branches) and ones it leaves alone. */
 const docs = [
