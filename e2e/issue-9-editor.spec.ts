@@ -154,9 +154,22 @@ describe('issue 9: editor and first run', () => {
     await nodeById(page, 'known').locator('.fnode__header').click();
     await page.keyboard.press('Control+c');
     await page.getByTestId('status').filter({ hasText: 'Copied 1 node' }).waitFor();
+    // While the contacts load, the sender is unknown: Send waits for them instead of refusing the
+    // run for want of a sender (and leaving the last message up).
+    let releaseContacts = (): void => undefined;
+    const contactsHeld = new Promise<void>((resolve) => (releaseContacts = resolve));
+    await page.route(/crm\.contacts\.list/, async (route) => {
+      await contactsHeld;
+      await route.continue();
+    });
     await page.getByTestId('run').click();
+    expect(await page.getByTestId('run-contact-hint').textContent()).toBe('Loading your contacts…');
+    expect(await page.getByTestId('run-submit').isDisabled()).toBe(true);
+    releaseContacts();
     await page.getByTestId('run-submit').click();
     expect(await page.getByTestId('status').count()).toBe(0);
+    expect(await page.getByTestId('run-dialog').count()).toBe(0);
+    await page.unroute(/crm\.contacts\.list/);
     expect(errors).toEqual([]);
     await context.close();
   });

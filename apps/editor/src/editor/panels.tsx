@@ -206,6 +206,9 @@ export function RunDialog({
   const [typedFrom, setTypedFrom] = useState<string | null>(null);
   const from = typedFrom ?? known[0]?.email ?? '';
   const pickedContact = known.find((c) => c.email?.toLowerCase() === from.trim().toLowerCase());
+  // The sender is not known until the contacts load (the From field is read-only meanwhile): a
+  // submit then would be refused as "no sender", so Send waits for them.
+  const senderLoading = kind === 'email.received' && typedFrom === null && contacts.status === 'loading' && !contacts.data;
 
   function submit(e: FormEvent) {
     e.preventDefault();
@@ -293,7 +296,7 @@ export function RunDialog({
           <button type="button" className="button button--secondary" onClick={onCancel}>
             Cancel
           </button>
-          <button type="submit" className="button button--primary" data-testid="run-submit">
+          <button type="submit" className="button button--primary" data-testid="run-submit" disabled={senderLoading}>
             {kind === 'email.received' ? 'Send test email' : 'Run'}
           </button>
         </div>
