@@ -98,6 +98,16 @@ describe('embedded PGlite', () => {
     }
   });
 
+  it('says so when the data directory is a file', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'sy-notadir-')), 'data');
+    writeFileSync(file, 'a file where the data directory should be');
+    try {
+      await expect(openDatabase({ databaseUrl: undefined, dataDir: file })).rejects.toThrow(`${file} (SWITCHYARD_DATA_DIR) is a file, not a directory`);
+    } finally {
+      rmSync(file, { force: true });
+    }
+  });
+
   it('creates a new data dir in a child process and opens it with the configured buffer pool', async () => {
     const root = mkdtempSync(join(tmpdir(), 'sy-initdb-'));
     const dir = join(root, 'nested', 'data');

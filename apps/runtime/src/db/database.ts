@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -120,6 +120,7 @@ async function openPglite(dataDir: string, sharedBuffers: string): Promise<Datab
   const memory = dataDir === MEMORY_DATA_DIR;
   const dir = memory ? undefined : resolve(dataDir);
   if (dir) {
+    if (existsSync(dir) && !statSync(dir).isDirectory()) throw new Error(`the embedded database's data directory ${dir} (SWITCHYARD_DATA_DIR) is a file, not a directory`);
     await mkdir(dirname(dir), { recursive: true });
     await initDataDir(dir);
   }
