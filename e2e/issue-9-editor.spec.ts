@@ -165,6 +165,8 @@ describe('issue 9: editor and first run', () => {
     await page.getByTestId('run').click();
     expect(await page.getByTestId('run-contact-hint').textContent()).toBe('Loading your contacts…');
     expect(await page.getByTestId('run-submit').isDisabled()).toBe(true);
+    expect(await picker.locator('option').allTextContents()).toEqual(['Loading…']);
+    await screenshot(page, 'issue-9-run-dialog-loading');
     releaseContacts();
     await page.getByTestId('run-submit').click();
     expect(await page.getByTestId('status').count()).toBe(0);

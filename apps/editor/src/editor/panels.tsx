@@ -256,7 +256,7 @@ export function RunDialog({
                     {c.name ? `${c.name} <${c.email}>` : c.email}
                   </option>
                 ))}
-                <option value={SOMEONE_ELSE}>{known.length === 0 ? 'No known contacts yet' : 'Someone else (type the address below)'}</option>
+                <option value={SOMEONE_ELSE}>{senderLoading ? 'Loading…' : known.length === 0 ? 'No known contacts yet' : 'Someone else (type the address below)'}</option>
               </select>
               <span className="field__hint" data-testid="run-contact-hint">
                 {contacts.status === 'loading' && !contacts.data
