@@ -99,12 +99,13 @@ describe('embedded PGlite', () => {
   });
 
   it('says so when the data directory is a file', async () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'sy-notadir-')), 'data');
+    const root = mkdtempSync(join(tmpdir(), 'sy-notadir-'));
+    const file = join(root, 'data');
     writeFileSync(file, 'a file where the data directory should be');
     try {
       await expect(openDatabase({ databaseUrl: undefined, dataDir: file })).rejects.toThrow(`${file} (SWITCHYARD_DATA_DIR) is a file, not a directory`);
     } finally {
-      rmSync(file, { force: true });
+      rmSync(root, { recursive: true, force: true });
     }
   });
 

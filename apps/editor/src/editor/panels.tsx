@@ -206,9 +206,10 @@ export function RunDialog({
   const [typedFrom, setTypedFrom] = useState<string | null>(null);
   const from = typedFrom ?? known[0]?.email ?? '';
   const pickedContact = known.find((c) => c.email?.toLowerCase() === from.trim().toLowerCase());
-  // The sender is not known until the contacts load (the From field is read-only meanwhile): a
+  const contactsLoading = contacts.status === 'loading' && !contacts.data;
+  // The sender is not known until the contacts load (picker and From are locked meanwhile): a
   // submit then would be refused as "no sender", so Send waits for them.
-  const senderLoading = kind === 'email.received' && typedFrom === null && contacts.status === 'loading' && !contacts.data;
+  const senderLoading = kind === 'email.received' && contactsLoading;
 
   function submit(e: FormEvent) {
     e.preventDefault();
@@ -256,10 +257,10 @@ export function RunDialog({
                     {c.name ? `${c.name} <${c.email}>` : c.email}
                   </option>
                 ))}
-                <option value={SOMEONE_ELSE}>{senderLoading ? 'Loading…' : known.length === 0 ? 'No known contacts yet' : 'Someone else (type the address below)'}</option>
+                <option value={SOMEONE_ELSE}>{contactsLoading ? 'Loading…' : known.length === 0 ? 'No known contacts yet' : 'Someone else (type the address below)'}</option>
               </select>
               <span className="field__hint" data-testid="run-contact-hint">
-                {contacts.status === 'loading' && !contacts.data
+                {contactsLoading
                   ? 'Loading your contacts…'
                   : pickedContact
                     ? 'A known contact: an “Is known contact” check lets this email through.'
@@ -267,7 +268,7 @@ export function RunDialog({
               </span>
             </label>
             {/* Read-only while the contacts load: the first known contact becomes the sender then, which would mix with what is typed meanwhile. */}
-            <TextField label="From" value={from} onChange={setTypedFrom} testId="run-from" readOnly={contacts.status === 'loading' && !contacts.data} />
+            <TextField label="From" value={from} onChange={setTypedFrom} testId="run-from" readOnly={contactsLoading} />
             <TextField label="Subject" value={email.subject} onChange={(subject) => setEmail({ ...email, subject })} testId="run-subject" />
             <TextField label="Body" value={email.body} onChange={(body) => setEmail({ ...email, body })} testId="run-body" multiline />
             <label className="check">

@@ -120,7 +120,7 @@ async function openPglite(dataDir: string, sharedBuffers: string): Promise<Datab
   const memory = dataDir === MEMORY_DATA_DIR;
   const dir = memory ? undefined : resolve(dataDir);
   if (dir) {
-    if (existsSync(dir) && !statSync(dir).isDirectory()) throw new Error(`the embedded database's data directory ${dir} (SWITCHYARD_DATA_DIR) is a file, not a directory`);
+    if (statSync(dir, { throwIfNoEntry: false })?.isDirectory() === false) throw new Error(`the embedded database's data directory ${dir} (SWITCHYARD_DATA_DIR) is a file, not a directory`);
     await mkdir(dirname(dir), { recursive: true });
     await initDataDir(dir);
   }
